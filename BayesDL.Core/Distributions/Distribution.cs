@@ -1,0 +1,102 @@
+using BayesDL.Validation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Distributions;
+
+/// <summary>
+/// A probability distribution over tensors, with PyTorch's shape semantics: a sample has shape
+/// <c>sampleShape ++ BatchShape ++ EventShape</c>; <see cref="LogProb"/> sums over the event dimensions
+/// and returns shape <c>sampleShape ++ BatchShape</c>. Parameters broadcast against each other.
+/// <para>
+/// Tensor-facing members keep TorchSharp's vocabulary (sample, rsample, log-prob) in .NET casing.
+/// Distributions do not own their parameter tensors: the caller's dispose scope does. Every
+/// constructor validates its parameters (an <see cref="ArgumentException"/> naming the distribution,
+/// the parameter, the value and the valid range) unless <c>validate: false</c> is passed by a hot loop
+/// that has already guaranteed validity; <see cref="LogProb"/> validates the support in the same way.
+/// </para>
+/// </summary>
+public abstract class Distribution
+{
+    /// <summary>Sets the batch and event shapes.</summary>
+    protected Distribution(long[] batchShape, long[] eventShape, bool validate)
+    {
+        BatchShape = batchShape;
+        EventShape = eventShape;
+        Validate = validate;
+    }
+
+    /// <summary>The family's name as used in messages and the KL registry, e.g. "Normal".</summary>
+    public virtual string Name => GetType().Name;
+
+    /// <summary>Shape of independent, differently parameterised copies.</summary>
+    public long[] BatchShape { get; }
+
+    /// <summary>Shape of one draw (empty for univariate distributions).</summary>
+    public long[] EventShape { get; }
+
+    /// <summary>Whether parameters and <see cref="LogProb"/> arguments are checked.</summary>
+    public bool Validate { get; }
+
+    /// <summary>The device of the parameters.</summary>
+    public abstract Device Device { get; }
+
+    /// <summary>The floating-point type of the parameters.</summary>
+    public abstract ScalarType Dtype { get; }
+
+    /// <summary>True when <see cref="RSample"/> gives pathwise (reparameterised) gradients.</summary>
+    public virtual bool HasRSample => false;
+
+    /// <summary>Draws without gradient: shape <c>sampleShape ++ BatchShape ++ EventShape</c>.</summary>
+    public virtual Tensor Sample(params long[] sampleShape)
+    {
+        using var _ = no_grad();
+        return RSample(sampleShape);
+    }
+
+    /// <summary>
+    /// Draws with gradients flowing to the parameters (the reparameterisation trick, x = g(parameters, noise)).
+    /// Throws <see cref="NotSupportedException"/> for families without one (use a score-function estimator).
+    /// </summary>
+    public virtual Tensor RSample(params long[] sampleShape) =>
+        throw new NotSupportedException($"{Name} has no reparameterised sampler (RSample); use Sample, or a score-function gradient estimator.");
+
+    /// <summary>log p(value), summed over event dimensions: shape <c>sampleShape ++ BatchShape</c>.</summary>
+    public abstract Tensor LogProb(Tensor value);
+
+    /// <summary>Differential (or Shannon) entropy H[p] = -E_p[log p], shape <see cref="BatchShape"/>.</summary>
+    public abstract Tensor Entropy();
+
+    /// <summary>The mean, shape <c>BatchShape ++ EventShape</c>.</summary>
+    public abstract Tensor Mean { get; }
+
+    /// <summary>The variance, shape <c>BatchShape ++ EventShape</c>.</summary>
+    public abstract Tensor Variance { get; }
+
+    /// <summary>The standard deviation sqrt(Variance).</summary>
+    public virtual Tensor StdDev => Variance.sqrt();
+
+    /// <summary><c>sampleShape ++ BatchShape ++ EventShape</c>.</summary>
+    protected long[] ExtendedShape(long[] sampleShape) => sampleShape.Concat(BatchShape).Concat(EventShape).ToArray();
+
+    /// <summary>The broadcast shape of parameter tensors, or an error naming them when they do not broadcast.</summary>
+    protected static long[] BroadcastShape(string distribution, params (string Name, Tensor Value)[] parameters)
+    {
+        try
+        {
+            return broadcast_shapes(parameters.Select(p => p.Value.shape).ToArray()).ToArray();
+        }
+        catch (Exception e) when (e is not ArgumentException)
+        {
+            throw Check.Error(distribution, string.Join(", ", parameters.Select(p => p.Name)),
+                string.Join(" and ", parameters.Select(p => $"{p.Name} shape {ShapeText(p.Value.shape)}")),
+                "of shapes that broadcast together", "Make the trailing dimensions equal or 1.");
+        }
+    }
+
+    /// <summary>"(2, 3)" for messages.</summary>
+    protected internal static string ShapeText(long[] shape) => "(" + string.Join(", ", shape) + ")";
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name}(batch {ShapeText(BatchShape)}, event {ShapeText(EventShape)})";
+}

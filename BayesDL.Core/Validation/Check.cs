@@ -1,0 +1,64 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Validation;
+
+/// <summary>
+/// The one place that turns bad input into an <see cref="ArgumentException"/>. Every message names the
+/// component, the parameter, the offending value, what was expected, and how to fix it, for example
+/// <c>Normal: parameter 'scale' must be &gt; 0; found -1 at index [2]. Pass a positive standard deviation.</c>
+/// </summary>
+public static class Check
+{
+    /// <summary>Throws when <paramref name="ok"/> is false.</summary>
+    public static void Argument(bool ok, string component, string parameter, string found, string expected, string? fix = null)
+    {
+        if (!ok) throw Error(component, parameter, found, expected, fix);
+    }
+
+    /// <summary>The exception <see cref="Argument"/> throws, for callers that build their own condition.</summary>
+    public static ArgumentException Error(string component, string parameter, string found, string expected, string? fix = null) =>
+        new($"{component}: parameter '{parameter}' must be {expected}; found {found}.{(fix is null ? "" : " " + fix)}", parameter);
+
+    /// <summary>Every element finite and strictly positive.</summary>
+    public static void Positive(Tensor value, string component, string parameter) =>
+        Elementwise(value, component, parameter, v => v.gt(0), "> 0 (a finite positive number)", "Pass a positive value, e.g. softplus of an unconstrained one.");
+
+    /// <summary>Every element finite.</summary>
+    public static void Finite(Tensor value, string component, string parameter) =>
+        Elementwise(value, component, parameter, v => v.isfinite(), "finite (not NaN or infinite)", null);
+
+    /// <summary>Every element in the closed interval [lo, hi].</summary>
+    public static void InRange(Tensor value, double lo, double hi, string component, string parameter) =>
+        Elementwise(value, component, parameter, v => v.ge(lo).logical_and(v.le(hi)), $"in [{lo}, {hi}]", null);
+
+    /// <summary>A positive integer count.</summary>
+    public static void Positive(long value, string component, string parameter) =>
+        Argument(value > 0, component, parameter, value.ToString(), "a positive integer");
+
+    /// <summary>A finite positive real.</summary>
+    public static void Positive(double value, string component, string parameter) =>
+        Argument(double.IsFinite(value) && value > 0, component, parameter, value.ToString("R"), "> 0 (a finite positive number)");
+
+    /// <summary>A real in [lo, hi].</summary>
+    public static void InRange(double value, double lo, double hi, string component, string parameter) =>
+        Argument(value >= lo && value <= hi, component, parameter, value.ToString("R"), $"in [{lo}, {hi}]");
+
+    static void Elementwise(Tensor value, string component, string parameter, Func<Tensor, Tensor> ok, string expected, string? fix)
+    {
+        using var scope = NewDisposeScope();
+        Tensor good = ok(value).logical_and(value.isfinite());
+        if (good.all().item<bool>()) return;
+        long flat = good.logical_not().flatten().nonzero()[0, 0].item<long>();
+        double bad = value.flatten()[flat].to(ScalarType.Float64).item<double>();
+        string where = value.dim() == 0 ? "" : $" at index [{string.Join(", ", Unravel(flat, value.shape))}]";
+        throw Error(component, parameter, bad.ToString("R") + where, expected, fix);
+    }
+
+    static long[] Unravel(long flat, long[] shape)
+    {
+        var index = new long[shape.Length];
+        for (int d = shape.Length - 1; d >= 0; d--) { index[d] = flat % shape[d]; flat /= shape[d]; }
+        return index;
+    }
+}
