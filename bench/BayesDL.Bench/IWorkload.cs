@@ -1,0 +1,27 @@
+namespace BayesDL.Bench;
+
+/// <summary>
+/// One benchmark workload. Contract (README, "Benchmarks"): <c>-- NAME</c> runs it, progress goes to
+/// stderr, and the last stdout line is one JSON object with its figures; <c>--quick</c> runs a
+/// seconds-long version for smoke tests (same keys, smaller numbers of steps).
+/// </summary>
+public interface IWorkload
+{
+    /// <summary>The name given on the command line.</summary>
+    string Name { get; }
+
+    /// <summary>One line for the list of workloads.</summary>
+    string Description { get; }
+
+    /// <summary>Runs the workload and returns its figures (JSON-serialisable values).</summary>
+    IDictionary<string, object> Run(BenchOptions options);
+}
+
+/// <summary>Options shared by all workloads.</summary>
+/// <param name="Quick">Seconds-long smoke-test version.</param>
+/// <param name="OutputDirectory">Where PNGs and other artefacts go.</param>
+public sealed record BenchOptions(bool Quick, string OutputDirectory)
+{
+    /// <summary>Writes a progress line to stderr.</summary>
+    public void Progress(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+}
