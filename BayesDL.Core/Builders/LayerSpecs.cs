@@ -1,0 +1,68 @@
+using BayesDL.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Builders;
+
+/// <summary>A deterministic dense layer y = W x + b.</summary>
+internal sealed record LinearSpec(long In, long Out, bool Bias) : LayerSpec
+{
+    public override string Name => $"Linear({In} -> {Out})";
+    public override IReadOnlyList<long> DeclaredInput => [In];
+    internal override string? Invalid() => In < 1 || Out < 1 ? $"{Name}: widths must be >= 1; found in {In}, out {Out}." : null;
+    internal override ShapeStep Infer(IReadOnlyList<long> input) =>
+        input.Count == 1 && input[0] == In ? ShapeStep.Ok(Out) : ShapeStep.Expect($"[{In}]");
+    internal override nn.Module<Tensor, Tensor> Create(ComputePolicy policy) => policy.Apply(nn.Linear(In, Out, hasBias: Bias));
+}
+
+/// <summary>A deterministic 2-D convolution over [channels, height, width].</summary>
+internal sealed record Conv2dSpec(long InChannels, long OutChannels, long Kernel, long Stride, long Padding) : LayerSpec
+{
+    public override string Name => $"Conv2d({InChannels} -> {OutChannels}, kernel {Kernel}, stride {Stride}, padding {Padding})";
+    internal override string? Invalid() =>
+        InChannels < 1 || OutChannels < 1 || Kernel < 1 || Stride < 1 || Padding < 0
+            ? $"{Name}: channels, kernel and stride must be >= 1 and padding >= 0." : null;
+    internal override ShapeStep Infer(IReadOnlyList<long> input)
+    {
+        if (input.Count != 3 || input[0] != InChannels) return ShapeStep.Expect($"[{InChannels}, height, width]");
+        long h = (input[1] + 2 * Padding - Kernel) / Stride + 1, w = (input[2] + 2 * Padding - Kernel) / Stride + 1;
+        return h < 1 || w < 1 ? ShapeStep.Expect($"[{InChannels}, height, width] with height and width >= {Kernel - 2 * Padding}") : ShapeStep.Ok(OutChannels, h, w);
+    }
+    internal override nn.Module<Tensor, Tensor> Create(ComputePolicy policy) =>
+        policy.Apply(nn.Conv2d(InChannels, OutChannels, Kernel, stride: Stride, padding: Padding));
+}
+
+/// <summary>Flattens [c, h, w] (or any shape) into one feature vector per example.</summary>
+internal sealed record FlattenSpec : LayerSpec
+{
+    public override string Name => "Flatten";
+    internal override ShapeStep Infer(IReadOnlyList<long> input) => ShapeStep.Ok(Shapes.Elements(input));
+    internal override nn.Module<Tensor, Tensor> Create(ComputePolicy policy) => nn.Flatten();
+}
+
+/// <summary>An element-wise activation; the shape passes through.</summary>
+internal sealed record ActivationSpec(Activation Kind) : LayerSpec
+{
+    public override string Name => Kind.ToString();
+    internal override ShapeStep Infer(IReadOnlyList<long> input) => ShapeStep.Ok(input.ToArray());
+    internal override nn.Module<Tensor, Tensor> Create(ComputePolicy policy) => Kind switch
+    {
+        Activation.Relu => nn.ReLU(),
+        Activation.Tanh => nn.Tanh(),
+        Activation.Sigmoid => nn.Sigmoid(),
+        Activation.Softplus => nn.Softplus(),
+        Activation.Elu => nn.ELU(),
+        Activation.Gelu => nn.GELU(),
+        Activation.Softmax => nn.Softmax(-1),
+        _ => throw new ArgumentOutOfRangeException(nameof(Kind), Kind, "unknown activation"),
+    };
+}
+
+/// <summary>Standard dropout (off in evaluation mode); the shape passes through.</summary>
+internal sealed record DropoutSpec(double Rate) : LayerSpec
+{
+    public override string Name => $"Dropout(p = {Rate})";
+    internal override string? Invalid() => Rate is >= 0 and < 1 ? null : $"{Name}: the rate p must be in [0, 1); found {Rate}.";
+    internal override ShapeStep Infer(IReadOnlyList<long> input) => ShapeStep.Ok(input.ToArray());
+    internal override nn.Module<Tensor, Tensor> Create(ComputePolicy policy) => nn.Dropout(Rate);
+}

@@ -1,0 +1,145 @@
+using System.Collections.Immutable;
+using BayesDL.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Builders;
+
+/// <summary>
+/// An immutable, fluent declaration of a feed-forward model: layers in order, an optional input shape
+/// (inferred from a first dense layer), and the likelihood. Every method returns a new builder, so a
+/// prefix can be shared. <see cref="Validate"/> walks the shapes once, before any tensor is allocated,
+/// and reports every mistake with the layer and both shapes; <see cref="Build"/> creates the modules.
+/// The F# DSL builds its models through this same class.
+/// </summary>
+public sealed class SequentialBuilder
+{
+    readonly ImmutableList<LayerSpec> _layers;
+    readonly ImmutableArray<long> _input;
+    readonly LikelihoodSpec? _likelihood;
+
+    internal static readonly SequentialBuilder Empty = new([], [], null);
+
+    SequentialBuilder(ImmutableList<LayerSpec> layers, ImmutableArray<long> input, LikelihoodSpec? likelihood) =>
+        (_layers, _input, _likelihood) = (layers, input, likelihood);
+
+    /// <summary>The declared layers, in order.</summary>
+    public IReadOnlyList<LayerSpec> Layers => _layers;
+
+    /// <summary>The declared per-example input shape; empty when it is inferred from the first layer.</summary>
+    public IReadOnlyList<long> InputShape => _input;
+
+    /// <summary>Whether a likelihood has been declared.</summary>
+    public bool HasLikelihood => _likelihood is not null;
+
+    /// <summary>The declared likelihood (see <see cref="HasLikelihood"/>).</summary>
+    public LikelihoodSpec Likelihood => _likelihood ?? throw new InvalidOperationException(
+        "SequentialBuilder: no likelihood declared; call WithLikelihood(Likelihoods.Categorical()) or similar first.");
+
+    /// <summary>Declares the per-example input shape, e.g. <c>Input(1, 28, 28)</c> for images.</summary>
+    public SequentialBuilder Input(params long[] shape) => new(_layers, [.. shape], _likelihood);
+
+    /// <summary>Appends any layer spec.</summary>
+    public SequentialBuilder Add(LayerSpec layer) => new(_layers.Add(layer), _input, _likelihood);
+
+    /// <summary>Appends the layers of <paramref name="next"/> (composition of two declared blocks).</summary>
+    public SequentialBuilder Then(SequentialBuilder next) =>
+        new(_layers.AddRange(next._layers), _input.IsEmpty ? next._input : _input, next._likelihood ?? _likelihood);
+
+    /// <summary>A deterministic dense layer y = W x + b.</summary>
+    public SequentialBuilder Linear(long inFeatures, long outFeatures, bool bias = true) => Add(new LinearSpec(inFeatures, outFeatures, bias));
+
+    /// <summary>A deterministic 2-D convolution (square kernel).</summary>
+    public SequentialBuilder Conv2d(long inChannels, long outChannels, long kernel, long stride = 1, long padding = 0) =>
+        Add(new Conv2dSpec(inChannels, outChannels, kernel, stride, padding));
+
+    /// <summary>Flattens each example into a vector.</summary>
+    public SequentialBuilder Flatten() => Add(new FlattenSpec());
+
+    /// <summary>An element-wise activation.</summary>
+    public SequentialBuilder Activation(Activation kind) => Add(new ActivationSpec(kind));
+
+    /// <summary>max(0, x).</summary>
+    public SequentialBuilder Relu() => Activation(Builders.Activation.Relu);
+
+    /// <summary>tanh(x).</summary>
+    public SequentialBuilder Tanh() => Activation(Builders.Activation.Tanh);
+
+    /// <summary>1 / (1 + exp(-x)).</summary>
+    public SequentialBuilder Sigmoid() => Activation(Builders.Activation.Sigmoid);
+
+    /// <summary>Standard dropout with rate p (inactive in evaluation mode).</summary>
+    public SequentialBuilder Dropout(double p) => Add(new DropoutSpec(p));
+
+    /// <summary>Declares the likelihood p(y | f(x)).</summary>
+    public SequentialBuilder WithLikelihood(LikelihoodSpec likelihood) => new(_layers, _input, likelihood);
+
+    /// <summary>
+    /// Every mistake in the declaration, empty when it builds: parameter ranges, then the shape walk
+    /// (stops at the first mismatch, after which shapes are unknown), then the likelihood against the output.
+    /// </summary>
+    public IReadOnlyList<BuildError> Validate()
+    {
+        var errors = new List<BuildError>();
+        if (_layers.IsEmpty)
+            return [new(BuildErrorKind.Incomplete, -1, "model", "The model declares no layers; add at least one, e.g. Linear(784, 10).")];
+        for (int i = 0; i < _layers.Count; i++)
+            if (_layers[i].Invalid() is { } problem) errors.Add(new(BuildErrorKind.InvalidParameter, i, _layers[i].Name, $"layer {i} {problem}"));
+        if (errors.Count > 0) return errors;
+        if (OutputShape() is not { } output) return [ShapeError()];
+        if (_likelihood?.Mismatch(output, _layers[^1]) is { } misfit)
+            errors.Add(new(BuildErrorKind.LikelihoodMismatch, _layers.Count - 1, _layers[^1].Name, misfit));
+        return errors;
+    }
+
+    /// <summary>The per-example output shape, or null when the shapes do not chain.</summary>
+    internal IReadOnlyList<long>? OutputShape()
+    {
+        IReadOnlyList<long> shape = ResolvedInput();
+        if (shape.Count == 0) return null;
+        foreach (var layer in _layers)
+        {
+            var step = layer.Infer(shape);
+            if (step.Expected is not null) return null;
+            shape = step.Output;
+        }
+        return shape;
+    }
+
+    IReadOnlyList<long> ResolvedInput() => _input.IsEmpty ? _layers[0].DeclaredInput : _input;
+
+    BuildError ShapeError()
+    {
+        IReadOnlyList<long> shape = ResolvedInput();
+        if (shape.Count == 0)
+            return new(BuildErrorKind.Incomplete, 0, _layers[0].Name,
+                $"layer 0 '{_layers[0].Name}' cannot infer the model's input shape; declare it first, e.g. Input(1, 28, 28).");
+        for (int i = 0; ; i++)
+        {
+            var step = _layers[i].Infer(shape);
+            if (step.Expected is not null)
+            {
+                string source = i == 0 ? $"the model input is {Shapes.Format(shape)}" : $"layer {i - 1} '{_layers[i - 1].Name}' outputs {Shapes.Format(shape)}";
+                return new(BuildErrorKind.ShapeMismatch, i, _layers[i].Name,
+                    $"Shape mismatch at layer {i} '{_layers[i].Name}': it expects input {step.Expected}, but {source}. Make the two sizes agree.");
+            }
+            shape = step.Output;
+        }
+    }
+
+    /// <summary>
+    /// Creates the network on the policy's device and dtype (default <see cref="ComputePolicy.Default"/>).
+    /// Throws <see cref="ArgumentException"/> listing every mistake <see cref="Validate"/> finds.
+    /// </summary>
+    public BuiltModel Build(ComputePolicy? policy = null)
+    {
+        var errors = Validate();
+        if (errors.Count > 0)
+            throw new ArgumentException("The model declaration has " + errors.Count + " mistake(s):" + Environment.NewLine +
+                                        string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)));
+        NativeEngine.EnsureLoaded();
+        var p = policy ?? ComputePolicy.Default;
+        var modules = _layers.Select((l, i) => (i.ToString(), l.Create(p))).ToArray();
+        return new BuiltModel(nn.Sequential(modules), ResolvedInput().ToArray(), OutputShape()!.ToArray(), _likelihood, p);
+    }
+}
