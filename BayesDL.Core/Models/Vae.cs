@@ -1,0 +1,179 @@
+using BayesDL.Distributions;
+using BayesDL.Objectives;
+using BayesDL.Validation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Models;
+
+/// <summary>
+/// A variational autoencoder (Kingma &amp; Welling, ICLR 2014) assembled from any encoder and decoder networks:
+/// q_phi(z | x) = N(mu(h), diag sigma^2(h)) with h = encoder(x) and a <see cref="GaussianEncoderHead"/>,
+/// prior p(z) (default N(0, I)), decoder p_theta(x | z) = likelihood(decoder(z)). Trained by maximising
+/// ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z)) with z = mu + sigma * eps (the reparameterisation trick).
+/// <para>
+/// Optionally conditioned on a feature vector c (a one-hot label for the conditional VAE of Sohn et al. 2015):
+/// the encoder then reads [x, c] and the decoder [z, c]; pass <c>conditionFeatures</c> &gt; 0 and a condition to every call.
+/// Data are flat, shape [B, DataFeatures]; convolutional networks reshape inside (see <c>VaeNetworks</c>).
+/// </para>
+/// </summary>
+public sealed class Vae : nn.Module<Tensor, Tensor>
+{
+    readonly nn.Module<Tensor, Tensor> encoder, decoder;
+    readonly GaussianEncoderHead head;
+    readonly Distribution? prior;
+
+    /// <summary>
+    /// <paramref name="encoder"/> maps [B, dataFeatures + conditionFeatures] to [B, encoderFeatures];
+    /// <paramref name="decoder"/> maps [N, latentDim + conditionFeatures] to [N, likelihood.ParametersPerFeature * dataFeatures].
+    /// <paramref name="prior"/>: a distribution over z (batch shape [latentDim], or event shape [latentDim]); N(0, I) when null.
+    /// </summary>
+    public Vae(nn.Module<Tensor, Tensor> encoder, long encoderFeatures, nn.Module<Tensor, Tensor> decoder, DecoderLikelihood likelihood,
+        long dataFeatures, long latentDim, long conditionFeatures = 0, Distribution? prior = null, string name = "Vae") : base(name)
+    {
+        Check.Positive(dataFeatures, name, "dataFeatures");
+        Check.Argument(conditionFeatures >= 0, name, "conditionFeatures", conditionFeatures.ToString(), ">= 0");
+        if (prior is not null)
+        {
+            long[] shape = prior.BatchShape.Concat(prior.EventShape).ToArray();
+            Check.Argument(shape.Length == 1 && shape[0] == latentDim, name, "prior", prior.ToString(),
+                $"a distribution over z with batch ++ event shape ({latentDim})");
+        }
+        this.encoder = encoder;
+        this.decoder = decoder;
+        head = new GaussianEncoderHead(encoderFeatures, latentDim);
+        this.prior = prior;
+        Likelihood = likelihood;
+        DataFeatures = dataFeatures;
+        LatentDim = latentDim;
+        ConditionFeatures = conditionFeatures;
+        RegisterComponents();
+    }
+
+    /// <summary>The observation model p(x | z).</summary>
+    public DecoderLikelihood Likelihood { get; }
+
+    /// <summary>Width of a data row.</summary>
+    public long DataFeatures { get; }
+
+    /// <summary>Latent dimension D.</summary>
+    public long LatentDim { get; }
+
+    /// <summary>Width of the condition vector (0 for an unconditional VAE).</summary>
+    public long ConditionFeatures { get; }
+
+    /// <summary>The encoder's Gaussian head.</summary>
+    public GaussianEncoderHead Head => head;
+
+    /// <summary>The prior p(z) on the device and dtype of <paramref name="like"/>.</summary>
+    public Distribution Prior(Tensor like) =>
+        prior ?? Dist.Normal(zeros(LatentDim, dtype: like.dtype, device: like.device), ones(LatentDim, dtype: like.dtype, device: like.device), validate: false);
+
+    /// <summary>The mean reconstruction E[x | z = mu(x)].</summary>
+    public override Tensor forward(Tensor x) => Reconstruct(x);
+
+    /// <summary>q(z | x, c), batch shape [B, D].</summary>
+    public Normal Posterior(Tensor x, Tensor? condition = null)
+    {
+        CheckInputs(x, condition);
+        Tensor input = condition is null ? x : cat(new[] { x, condition.to(x.dtype) }, -1);
+        return head.Posterior(encoder.forward(input));
+    }
+
+    /// <summary>The decoder's raw output for latents z of shape [..., D] (and a condition [B, C] broadcast over leading sample dims).</summary>
+    public Tensor Decode(Tensor z, Tensor? condition = null)
+    {
+        Check.Argument(z.dim() >= 2 && z.shape[^1] == LatentDim, GetName(), "z", $"shape {Distribution.ShapeText(z.shape)}", $"shape [..., {LatentDim}]");
+        using var scope = NewDisposeScope();
+        Tensor input = z;
+        if (ConditionFeatures > 0)
+        {
+            Check.Argument(condition is not null, GetName(), "condition", "null", $"a [{z.shape[^2]}, {ConditionFeatures}] tensor (the model is conditional)");
+            input = cat(new[] { z, condition!.to(z.dtype).expand(z.shape[..^1].Append(ConditionFeatures).ToArray()) }, -1);
+        }
+        Tensor flat = decoder.forward(input.reshape(-1, input.shape[^1]));
+        return flat.reshape(z.shape[..^1].Append(flat.shape[^1]).ToArray()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>E[x | z, c] for latents z of shape [..., D].</summary>
+    public Tensor DecodeMean(Tensor z, Tensor? condition = null)
+    {
+        using var scope = NewDisposeScope();
+        return Likelihood.Mean(Decode(z, condition)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The ELBO with reparameterised samples (<paramref name="samples"/> per example), the analytic KL when the
+    /// posterior/prior pair has one and a Monte Carlo KL otherwise, weighted for training by <paramref name="options"/>.
+    /// </summary>
+    public ElboTerms Elbo(Tensor x, ElboOptions? options = null, long step = 0, Tensor? condition = null, int samples = 1)
+    {
+        Check.Positive(samples, GetName(), "samples");
+        Likelihood.CheckSupport(x, GetName());
+        using var scope = NewDisposeScope();
+        Normal q = Posterior(x, condition);
+        Tensor z = q.RSample(samples);                                        // [S, B, D]
+        Tensor reconstruction = Likelihood.LogLikelihood(Decode(z, condition), x).mean(new long[] { 0 });
+        Tensor kl = LatentKl.PerDimension(q, Prior(x), z);
+        ElboTerms t = ElboObjective.Compute(reconstruction, kl, options, step);
+        return new ElboTerms(t.Loss.MoveToOuterDisposeScope(), t.Elbo.MoveToOuterDisposeScope(), t.Reconstruction.MoveToOuterDisposeScope(),
+            t.Kl.MoveToOuterDisposeScope(), t.KlWeight);
+    }
+
+    /// <summary>log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for <paramref name="k"/> posterior samples: shape [k, B].</summary>
+    public Tensor LogWeights(Tensor x, int k, Tensor? condition = null)
+    {
+        Check.Positive(k, GetName(), "k");
+        Likelihood.CheckSupport(x, GetName());
+        using var scope = NewDisposeScope();
+        Normal q = Posterior(x, condition);
+        Tensor z = q.RSample(k);
+        Tensor logW = Likelihood.LogLikelihood(Decode(z, condition), x) + LatentKl.PriorLogProb(Prior(x), z) - q.LogProb(z).sum(-1);
+        return logW.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The IWAE bound L_k(x) per example, shape [B] (Burda et al. 2016): differentiable, so -mean is a training
+    /// objective; with large k an estimate of log p(x). Samples are drawn in chunks of <paramref name="chunk"/> to bound memory.
+    /// </summary>
+    public Tensor Iwae(Tensor x, int k, Tensor? condition = null, int chunk = 0)
+    {
+        Check.Positive(k, GetName(), "k");
+        Check.Argument(chunk >= 0, GetName(), "chunk", chunk.ToString(), ">= 0 (0: all k samples at once)");
+        using var scope = NewDisposeScope();
+        int size = chunk == 0 ? k : Math.Min(chunk, k);
+        var parts = new List<Tensor>();
+        for (int done = 0; done < k; done += size) parts.Add(LogWeights(x, Math.Min(size, k - done), condition));
+        return IwaeBound.FromLogWeights(cat(parts, 0)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Mean images E[x | z] for <paramref name="n"/> draws z ~ p(z): shape [n, DataFeatures].</summary>
+    public Tensor SamplePrior(long n, Tensor? condition = null, Tensor? like = null)
+    {
+        Check.Positive(n, GetName(), "n");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Tensor reference = like ?? parameters().First();
+        Distribution p = Prior(reference);
+        Tensor z = p.Sample(n);
+        return DecodeMean(z, condition).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>E[x | z = mu(x)], the mean reconstruction through the posterior mean.</summary>
+    public Tensor Reconstruct(Tensor x, Tensor? condition = null)
+    {
+        using var scope = NewDisposeScope();
+        return DecodeMean(Posterior(x, condition).Loc, condition).MoveToOuterDisposeScope();
+    }
+
+    void CheckInputs(Tensor x, Tensor? condition)
+    {
+        Check.Argument(x.dim() == 2 && x.shape[1] == DataFeatures, GetName(), "x", $"shape {Distribution.ShapeText(x.shape)}",
+            $"shape [B, {DataFeatures}]", "Flatten images to rows, e.g. x.reshape(-1, 784).");
+        if (ConditionFeatures == 0)
+            Check.Argument(condition is null, GetName(), "condition", "a tensor", "null (this VAE is unconditional; build it with conditionFeatures > 0)");
+        else
+            Check.Argument(condition is not null && condition.dim() == 2 && condition.shape[0] == x.shape[0] && condition.shape[1] == ConditionFeatures,
+                GetName(), "condition", condition is null ? "null" : $"shape {Distribution.ShapeText(condition.shape)}", $"shape [{x.shape[0]}, {ConditionFeatures}]");
+    }
+}

@@ -1,0 +1,57 @@
+using BayesDL.Validation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Models;
+
+/// <summary>
+/// The small training loop shared by the VAE family (VAE, autoencoder, CVAE, M2): each epoch draws a seeded
+/// permutation of the row indices, and each step hands a batch of indices to the caller's loss, runs
+/// backward and an Adam step, all inside a dispose scope so native memory stays flat. A loss that turns NaN
+/// or infinite stops training with an <see cref="InvalidOperationException"/> naming the epoch and step.
+/// </summary>
+public static class VaeTraining
+{
+    /// <summary>
+    /// Minimises <paramref name="loss"/>(batchIndices, step) over <paramref name="rows"/> rows; returns the mean loss
+    /// of each epoch. <paramref name="progress"/> receives (epoch, mean loss) after every epoch.
+    /// </summary>
+    public static IReadOnlyList<double> Fit(IEnumerable<TorchSharp.Modules.Parameter> parameters, long rows, Func<Tensor, long, Tensor> loss,
+        VaeTrainingOptions? options = null, Action<int, double>? progress = null)
+    {
+        options ??= new VaeTrainingOptions();
+        options.Validate();
+        Check.Positive(rows, nameof(VaeTraining), "rows");
+        var parameterList = parameters.ToList();
+        Check.Argument(parameterList.Count > 0, nameof(VaeTraining), "parameters", "no parameters", "at least one trainable parameter");
+        Engine.NativeEngine.Seed(options.Seed);
+        using var generator = new Generator((ulong)options.Seed);
+        using var optimizer = optim.Adam(parameterList, options.LearningRate);
+        var epochLosses = new List<double>();
+        long step = 0;
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            using var permutation = randperm(rows, generator: generator);
+            double sum = 0;
+            long count = 0;
+            for (long start = 0; start < rows; start += options.BatchSize, step++)
+            {
+                using var scope = NewDisposeScope();
+                Tensor batch = permutation[TensorIndex.Slice(start, Math.Min(rows, start + options.BatchSize))];
+                optimizer.zero_grad();
+                Tensor value = loss(batch, step);
+                double v = value.detach().to(ScalarType.Float64).item<double>();
+                if (!double.IsFinite(v))
+                    throw new InvalidOperationException($"{nameof(VaeTraining)}: the loss became {v} at epoch {epoch}, step {step}. " +
+                        "Lower the learning rate, check the data for NaN or out-of-support values, or bound the decoder's log-scale.");
+                value.backward();
+                optimizer.step();
+                sum += v * batch.shape[0];
+                count += batch.shape[0];
+            }
+            epochLosses.Add(sum / count);
+            progress?.Invoke(epoch, sum / count);
+        }
+        return epochLosses;
+    }
+}

@@ -1,0 +1,19 @@
+using BayesDL.Validation;
+
+namespace BayesDL.Models;
+
+/// <summary>Settings of <see cref="VaeTraining.Fit"/>: Adam (Kingma &amp; Ba 2015) over shuffled mini-batches.</summary>
+/// <param name="Epochs">Passes over the data.</param>
+/// <param name="BatchSize">Rows per step (the last, smaller batch of an epoch is kept).</param>
+/// <param name="LearningRate">Adam step size.</param>
+/// <param name="Seed">Seeds the shuffling generator and the engine, so runs repeat exactly on one machine.</param>
+public sealed record VaeTrainingOptions(int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 0)
+{
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the bad option.</summary>
+    public void Validate()
+    {
+        Check.Positive(Epochs, nameof(VaeTrainingOptions), nameof(Epochs));
+        Check.Positive(BatchSize, nameof(VaeTrainingOptions), nameof(BatchSize));
+        Check.Positive(LearningRate, nameof(VaeTrainingOptions), nameof(LearningRate));
+    }
+}
