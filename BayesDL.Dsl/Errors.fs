@@ -1,0 +1,43 @@
+namespace BayesDL.Dsl
+
+open BayesDL.Builders
+
+/// A mistake in a model declaration, found before any training. Each case carries the layer it concerns
+/// (its description, e.g. "Linear(784 -> 400)", or "model") and a message naming the shapes and a fix.
+type BayesError =
+    | ShapeMismatch of layer: string * message: string
+    | LikelihoodMismatch of layer: string * message: string
+    | UnregisteredKL of layer: string * message: string
+    | UnsupportedFamily of layer: string * message: string
+    | InvalidParameter of layer: string * message: string
+    | Incomplete of message: string
+    /// Several independent mistakes at once.
+    | Several of BayesError list
+
+    /// The human-readable message (one line per mistake).
+    member this.Message =
+        match this with
+        | ShapeMismatch(_, m) | LikelihoodMismatch(_, m) | UnregisteredKL(_, m)
+        | UnsupportedFamily(_, m) | InvalidParameter(_, m) | Incomplete m -> m
+        | Several errors -> errors |> List.map (fun e -> e.Message) |> String.concat "\n"
+
+    override this.ToString() = this.Message
+
+/// Conversion from the core builder's reports (the one place where declarations are checked).
+module BayesError =
+    /// One core report as a BayesError.
+    let ofBuildError (e: BuildError) =
+        match e.Kind with
+        | BuildErrorKind.ShapeMismatch -> ShapeMismatch(e.Layer, e.Message)
+        | BuildErrorKind.LikelihoodMismatch -> LikelihoodMismatch(e.Layer, e.Message)
+        | BuildErrorKind.UnregisteredKL -> UnregisteredKL(e.Layer, e.Message)
+        | BuildErrorKind.UnsupportedFamily -> UnsupportedFamily(e.Layer, e.Message)
+        | BuildErrorKind.InvalidParameter -> InvalidParameter(e.Layer, e.Message)
+        | _ -> Incomplete e.Message
+
+    /// Ok () when the core found nothing, else the mistake (or Several).
+    let ofReport (errors: BuildError seq) : Result<unit, BayesError> =
+        match errors |> Seq.map ofBuildError |> List.ofSeq with
+        | [] -> Ok()
+        | [ e ] -> Error e
+        | many -> Error(Several many)

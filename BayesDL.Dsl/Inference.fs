@@ -1,0 +1,80 @@
+/// Inference settings as computation expressions: `vi { elbo analyticKL; samples 1; klWarmup 5; epochs 10 }`
+/// and `mcDropout { samples 100 }`. They produce plain records.
+[<AutoOpen>]
+module BayesDL.Dsl.Inference
+
+/// How the ELBO's KL(q || p) term is computed.
+type KlTerm =
+    /// In closed form through the KL registry (a declaration error when the pair is not registered).
+    | AnalyticKL
+    /// Monte Carlo with this many draws of q.
+    | MonteCarloKL of samples: int
+
+/// KL in closed form.
+let analyticKL = AnalyticKL
+/// KL by Monte Carlo with n draws.
+let monteCarloKL (n: int) = MonteCarloKL n
+
+/// Variational-inference settings.
+type ViSettings =
+    { Kl: KlTerm
+      /// Weight samples per training step.
+      Samples: int
+      /// Epochs over which the KL weight rises linearly from 0 to 1 (0: no warm-up).
+      KlWarmupEpochs: int
+      Epochs: int
+      BatchSize: int
+      LearningRate: float
+      Seed: int64 }
+
+    static member Default =
+        { Kl = AnalyticKL; Samples = 1; KlWarmupEpochs = 0; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L }
+
+/// MC-dropout settings: training as usual, then T stochastic forward passes at prediction.
+type McDropoutSettings =
+    { Samples: int
+      Epochs: int
+      BatchSize: int
+      LearningRate: float
+      Seed: int64 }
+
+    static member Default = { Samples = 100; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L }
+
+/// Builder of `vi { ... }`.
+type ViBuilder() =
+    member _.Yield(()) = ViSettings.Default
+    member _.Zero() = ViSettings.Default
+    [<CustomOperation "elbo">]
+    member _.Elbo(s: ViSettings, kl: KlTerm) = { s with Kl = kl }
+    [<CustomOperation "samples">]
+    member _.Samples(s: ViSettings, n: int) = { s with Samples = n }
+    [<CustomOperation "klWarmup">]
+    member _.KlWarmup(s: ViSettings, epochs: int) = { s with KlWarmupEpochs = epochs }
+    [<CustomOperation "epochs">]
+    member _.Epochs(s: ViSettings, n: int) = { s with Epochs = n }
+    [<CustomOperation "batchSize">]
+    member _.BatchSize(s: ViSettings, n: int) = { s with BatchSize = n }
+    [<CustomOperation "learningRate">]
+    member _.LearningRate(s: ViSettings, rate: float) = { s with LearningRate = rate }
+    [<CustomOperation "seed">]
+    member _.Seed(s: ViSettings, seed: int64) = { s with Seed = seed }
+
+/// Builder of `mcDropout { ... }`.
+type McDropoutBuilder() =
+    member _.Yield(()) = McDropoutSettings.Default
+    member _.Zero() = McDropoutSettings.Default
+    [<CustomOperation "samples">]
+    member _.Samples(s: McDropoutSettings, n: int) = { s with Samples = n }
+    [<CustomOperation "epochs">]
+    member _.Epochs(s: McDropoutSettings, n: int) = { s with Epochs = n }
+    [<CustomOperation "batchSize">]
+    member _.BatchSize(s: McDropoutSettings, n: int) = { s with BatchSize = n }
+    [<CustomOperation "learningRate">]
+    member _.LearningRate(s: McDropoutSettings, rate: float) = { s with LearningRate = rate }
+    [<CustomOperation "seed">]
+    member _.Seed(s: McDropoutSettings, seed: int64) = { s with Seed = seed }
+
+/// `vi { ... }` declares variational-inference settings.
+let vi = ViBuilder()
+/// `mcDropout { ... }` declares MC-dropout settings.
+let mcDropout = McDropoutBuilder()

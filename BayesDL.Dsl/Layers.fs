@@ -1,0 +1,41 @@
+/// Layers as values that compose with `>>` (or in a list): each appends itself to the core's
+/// SequentialBuilder, so the F# and C# faces declare, validate and build exactly the same models.
+[<AutoOpen>]
+module BayesDL.Dsl.Layers
+
+open BayesDL.Builders
+
+/// A block of layers: a transformation of a declaration.
+type Layer = SequentialBuilder -> SequentialBuilder
+
+/// Composes a list of blocks in order (the list form of `>>`).
+let chain (layers: Layer list) : Layer = List.fold (>>) id layers
+
+/// Fixes the per-example input shape, e.g. `input [ 1L; 28L; 28L ]` before a convolution.
+let input (shape: int64 list) : Layer = fun b -> b.Input(Array.ofList shape)
+
+/// A deterministic dense layer y = W x + b.
+let linear (inFeatures: int64) (outFeatures: int64) : Layer = fun b -> b.Linear(inFeatures, outFeatures)
+
+/// A deterministic 2-D convolution (square kernel, stride 1, no padding).
+let conv2d (inChannels: int64) (outChannels: int64) (kernel: int64) : Layer = fun b -> b.Conv2d(inChannels, outChannels, kernel)
+
+/// Flattens each example into a vector.
+let flatten : Layer = fun b -> b.Flatten()
+
+/// Standard dropout with rate p (off in evaluation mode). For MC dropout as a variational family use `dropout p`.
+let dropoutLayer (p: float) : Layer = fun b -> b.Dropout p
+
+/// An element-wise activation.
+let activation (kind: Activation) : Layer = fun b -> b.Activation kind
+
+/// max(0, x).
+let relu : Layer = activation Activation.Relu
+/// tanh(x) (named so as not to shadow F#'s tanh).
+let tanhAct : Layer = activation Activation.Tanh
+/// 1 / (1 + exp(-x)).
+let sigmoid : Layer = activation Activation.Sigmoid
+/// log(1 + exp(x)).
+let softplus : Layer = activation Activation.Softplus
+/// exp(x_i) / sum_j exp(x_j): probabilities, so no likelihood that reads logits may follow.
+let softmax : Layer = activation Activation.Softmax

@@ -1,0 +1,108 @@
+/// The fluent builder catches each kind of declaration mistake before any tensor exists, naming the
+/// layer and both shapes; a valid declaration builds a network with the declared output shape.
+module BayesDL.Tests.Builders.SequentialBuilderTests
+
+open System
+open Xunit
+open BayesDL.Builders
+open BayesDL.Tests.TestSupport
+open TorchSharp
+
+let private single (b: SequentialBuilder) =
+    let errors = b.Validate()
+    Assert.True(errors.Count = 1, sprintf "expected exactly one mistake, got %A" (List.ofSeq errors))
+    errors[0]
+
+let private containsAll (message: string) (parts: string list) =
+    for p in parts do Assert.True(message.Contains p, sprintf "message lacks '%s':\n%s" p message)
+
+[<Fact>]
+let ``dense widths that do not chain are a shape mismatch naming the layer and both shapes`` () =
+    let e = ModelBuilder.Sequential().Linear(784L, 400L).Relu().Linear(300L, 10L) |> single
+    Assert.Equal(BuildErrorKind.ShapeMismatch, e.Kind)
+    Assert.Equal(2, e.LayerIndex)
+    Assert.Equal("Linear(300 -> 10)", e.Layer)
+    containsAll e.Message [ "layer 2 'Linear(300 -> 10)'"; "expects input [300]"; "outputs [400]"; "layer 1 'Relu'" ]
+
+[<Fact>]
+let ``a flatten after a convolution reports the flattened width against the next layer`` () =
+    // 1x28x28 -> conv 5x5, 8 channels -> 8x24x24 -> flatten 4608.
+    let e = ModelBuilder.Sequential(1L, 28L, 28L).Conv2d(1L, 8L, 5L).Relu().Flatten().Linear(100L, 10L) |> single
+    Assert.Equal(BuildErrorKind.ShapeMismatch, e.Kind)
+    Assert.Equal(3, e.LayerIndex) // conv 0, relu 1, flatten 2, linear 3
+    containsAll e.Message [ "expects input [100]"; "'Flatten' outputs [4608]" ]
+
+[<Fact>]
+let ``a convolution reading the wrong number of channels names the model input shape`` () =
+    let e = ModelBuilder.Sequential(3L, 32L, 32L).Conv2d(1L, 8L, 3L) |> single
+    Assert.Equal(BuildErrorKind.ShapeMismatch, e.Kind)
+    containsAll e.Message [ "Conv2d(1 -> 8"; "expects input [1, height, width]"; "the model input is [3, 32, 32]" ]
+
+[<Fact>]
+let ``a convolution first with no declared input shape is incomplete`` () =
+    let e = ModelBuilder.Sequential().Conv2d(1L, 8L, 3L) |> single
+    Assert.Equal(BuildErrorKind.Incomplete, e.Kind)
+    containsAll e.Message [ "Conv2d(1 -> 8"; "Input(" ]
+
+[<Fact>]
+let ``an empty declaration is incomplete`` () =
+    Assert.Equal(BuildErrorKind.Incomplete, (ModelBuilder.Sequential() |> single).Kind)
+
+[<Fact>]
+let ``a categorical likelihood on one output is a likelihood mismatch naming the output layer`` () =
+    let e = ModelBuilder.Sequential().Linear(4L, 8L).Relu().Linear(8L, 1L).WithLikelihood(Likelihoods.Categorical()) |> single
+    Assert.Equal(BuildErrorKind.LikelihoodMismatch, e.Kind)
+    containsAll e.Message [ "Categorical"; "'Linear(8 -> 1)'"; "[1]" ]
+
+[<Fact>]
+let ``a likelihood reading logits after a softmax is a likelihood mismatch`` () =
+    let e = ModelBuilder.Sequential().Linear(4L, 3L).Activation(Activation.Softmax).WithLikelihood(Likelihoods.Categorical()) |> single
+    Assert.Equal(BuildErrorKind.LikelihoodMismatch, e.Kind)
+    containsAll e.Message [ "reads logits"; "Softmax"; "[3]" ]
+
+[<Fact>]
+let ``a heteroscedastic likelihood needs an even output width`` () =
+    let e = ModelBuilder.Sequential().Linear(1L, 3L).WithLikelihood(Likelihoods.Heteroscedastic()) |> single
+    Assert.Equal(BuildErrorKind.LikelihoodMismatch, e.Kind)
+    containsAll e.Message [ "Heteroscedastic"; "[3]"; "width 6" ]
+    Assert.Empty(ModelBuilder.Sequential().Linear(1L, 2L).WithLikelihood(Likelihoods.Heteroscedastic()).Validate())
+
+[<Fact>]
+let ``a likelihood after an image-shaped output asks for a flatten`` () =
+    let e = ModelBuilder.Sequential(1L, 8L, 8L).Conv2d(1L, 2L, 3L).WithLikelihood(Likelihoods.Gaussian(0.1)) |> single
+    Assert.Equal(BuildErrorKind.LikelihoodMismatch, e.Kind)
+    containsAll e.Message [ "[2, 6, 6]"; "Flatten" ]
+
+[<Fact>]
+let ``out-of-range layer parameters are reported for every layer`` () =
+    let errors = ModelBuilder.Sequential().Linear(0L, 4L).Dropout(1.5).Validate()
+    Assert.Equal(2, errors.Count)
+    Assert.All(errors, fun e -> Assert.Equal(BuildErrorKind.InvalidParameter, e.Kind))
+    containsAll errors[0].Message [ "layer 0"; "Linear(0 -> 4)" ]
+    containsAll errors[1].Message [ "layer 1"; "Dropout(p = 1.5)"; "[0, 1)" ]
+
+[<Fact>]
+let ``Build throws an ArgumentException listing the mistakes`` () =
+    let e = Assert.Throws<ArgumentException>(fun () -> ModelBuilder.Sequential().Linear(2L, 3L).Linear(4L, 1L).Build(cpu64) |> ignore)
+    containsAll e.Message [ "Linear(4 -> 1)"; "[4]"; "[3]" ]
+
+[<Fact>]
+let ``a valid declaration builds a network with the declared shapes and the builder is immutable`` () =
+    engine ()
+    let trunk = ModelBuilder.Sequential().Linear(6L, 5L).Tanh()
+    let classifier = trunk.Linear(5L, 3L).WithLikelihood(Likelihoods.Categorical())
+    Assert.Equal(2, trunk.Layers.Count) // extending a builder leaves the prefix untouched
+    use m = classifier.Build(cpu64)
+    Assert.Equal<int64>([| 6L |], m.InputShape)
+    Assert.Equal<int64>([| 3L |], m.OutputShape)
+    use x = torch.randn(4L, 6L, dtype = torch.ScalarType.Float64)
+    use y = m.Forward x
+    Assert.Equal<int64>([| 4L; 3L |], y.shape)
+
+[<Fact>]
+let ``a convolutional declaration builds and its output matches the inferred shape`` () =
+    engine ()
+    use m = ModelBuilder.Sequential(1L, 12L, 12L).Conv2d(1L, 4L, 3L, stride = 2L, padding = 1L).Relu().Flatten().Linear(144L, 2L).Build(cpu64)
+    use x = torch.randn(3L, 1L, 12L, 12L, dtype = torch.ScalarType.Float64)
+    use y = m.Forward x
+    Assert.Equal<int64>([| 3L; 2L |], y.shape)
