@@ -5,6 +5,9 @@ using BayesDL.Bench;
 IWorkload[] workloads =
 {
     new BayesDL.Bench.Workloads.EngineWorkload(),
+    new BayesDL.Bench.Workloads.VaeWorkload(),
+    new BayesDL.Bench.Workloads.CvaeWorkload(),
+    new BayesDL.Bench.Workloads.M2Workload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));

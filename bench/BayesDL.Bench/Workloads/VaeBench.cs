@@ -1,0 +1,47 @@
+using BayesDL.Builders;
+using BayesDL.Models;
+using static TorchSharp.torch;
+
+namespace BayesDL.Bench.Workloads;
+
+/// <summary>Pieces shared by the vae, cvae and m2 workloads: the classic MNIST VAE and evaluation in batches.</summary>
+internal static class VaeBench
+{
+    public const long Pixels = 784;
+
+    /// <summary>784-400-D ReLU MLP encoder and D-400-784 decoder with a Bernoulli likelihood (the PyTorch example's model).</summary>
+    public static Vae MlpVae(long latent, long conditionFeatures = 0) =>
+        new(VaeNetworks.MlpEncoder(Pixels + conditionFeatures, 400), 400,
+            VaeNetworks.MlpDecoder(latent + conditionFeatures, new long[] { 400 }, Pixels), new BernoulliLikelihood(), Pixels, latent, conditionFeatures);
+
+    /// <summary>The mean over rows of a per-example statistic computed batch by batch without gradients.</summary>
+    public static double MeanOver(Tensor x, int batch, Func<Tensor, Tensor> perExample)
+    {
+        using var _ = no_grad();
+        double sum = 0;
+        for (long s = 0; s < x.shape[0]; s += batch)
+        {
+            using var scope = NewDisposeScope();
+            sum += perExample(x[TensorIndex.Slice(s, Math.Min(x.shape[0], s + batch))]).sum().to(ScalarType.Float64).item<double>();
+        }
+        return sum / x.shape[0];
+    }
+
+    /// <summary>Accuracy of a classifier's argmax on (x, y).</summary>
+    public static double Accuracy(Func<Tensor, Tensor> predict, Tensor x, Tensor y)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return predict(x).eq(y).to(ScalarType.Float64).mean().item<double>();
+    }
+
+    /// <summary>Trains a classifier with cross-entropy by <see cref="VaeTraining.Fit"/> and returns it.</summary>
+    public static nn.Module<Tensor, Tensor> TrainClassifier(Tensor x, Tensor y, int epochs, long seed, Action<int, double>? progress = null)
+    {
+        var net = VaeNetworks.MlpClassifier(Pixels, new long[] { 400 }, 10);
+        VaeTraining.Fit(net.parameters(), x.shape[0], (idx, _) => nn.functional.cross_entropy(net.forward(x[idx]), y[idx]),
+            new VaeTrainingOptions(epochs, 128, 1e-3, seed), progress);
+        net.eval();
+        return net;
+    }
+}
