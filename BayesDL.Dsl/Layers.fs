@@ -26,6 +26,9 @@ let flatten : Layer = fun b -> b.Flatten()
 /// Standard dropout with rate p (off in evaluation mode). For MC dropout as a variational family use `dropout p`.
 let dropoutLayer (p: float) : Layer = fun b -> b.Dropout p
 
+/// MC dropout with rate p: stays on at test time, so repeated predictions sample the dropout posterior.
+let mcDropoutLayer (p: float) : Layer = fun b -> b.MCDropout p
+
 /// An element-wise activation.
 let activation (kind: Activation) : Layer = fun b -> b.Activation kind
 

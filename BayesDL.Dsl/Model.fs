@@ -58,7 +58,7 @@ module Model =
     /// The core declaration this model maps to (the same object a C# user builds fluently).
     let toBuilder (d: ModelDecl) : SequentialBuilder =
         let layers = defaultArg d.Network id
-        let b = layers (ModelBuilder.Sequential())
+        let b = (layers (ModelBuilder.Sequential())).WithVariational d.Family
         match d.Likelihood with
         | Some l -> b.WithLikelihood l
         | None -> b

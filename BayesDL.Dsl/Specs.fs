@@ -38,3 +38,13 @@ let fullRank = VariationalFamily.FullRank
 let dropout (p: float) = VariationalFamily.Dropout p
 /// Dropout with learned rates.
 let concreteDropout = VariationalFamily.ConcreteDropout
+
+/// Priors as core distributions.
+module Prior =
+    /// The prior with every one of `dimension` coordinates independent and identically distributed, under `policy`.
+    let distribution (prior: Prior) (dimension: int64) (policy: BayesDL.Engine.ComputePolicy) : BayesDL.Distributions.Distribution =
+        let filled (v: float) = policy.Tensor(Array.create (int dimension) v, dimension)
+        match prior with
+        | Normal(loc, scale) -> BayesDL.Distributions.Dist.Normal(filled loc, filled scale)
+        | Laplace(loc, scale) -> BayesDL.Distributions.Dist.Laplace(filled loc, filled scale)
+        | ScaleMixture(pi, s1, s2) -> BayesDL.Distributions.Dist.ScaleMixtureNormal(filled pi, filled s1, filled s2)

@@ -20,6 +20,9 @@ public abstract record LayerSpec
     /// <summary>Whether the layer's weights are random variables (a Bayesian layer).</summary>
     public virtual bool IsBayesian => false;
 
+    /// <summary>The number of weights (and biases) the layer holds.</summary>
+    public virtual long WeightCount => 0;
+
     /// <summary>The output shape for this input, or a sentence saying what input was expected instead.</summary>
     internal abstract ShapeStep Infer(IReadOnlyList<long> input);
 

@@ -9,6 +9,7 @@ internal sealed record LinearSpec(long In, long Out, bool Bias) : LayerSpec
 {
     public override string Name => $"Linear({In} -> {Out})";
     public override IReadOnlyList<long> DeclaredInput => [In];
+    public override long WeightCount => In * Out + (Bias ? Out : 0);
     internal override string? Invalid() => In < 1 || Out < 1 ? $"{Name}: widths must be >= 1; found in {In}, out {Out}." : null;
     internal override ShapeStep Infer(IReadOnlyList<long> input) =>
         input.Count == 1 && input[0] == In ? ShapeStep.Ok(Out) : ShapeStep.Expect($"[{In}]");
@@ -19,6 +20,7 @@ internal sealed record LinearSpec(long In, long Out, bool Bias) : LayerSpec
 internal sealed record Conv2dSpec(long InChannels, long OutChannels, long Kernel, long Stride, long Padding) : LayerSpec
 {
     public override string Name => $"Conv2d({InChannels} -> {OutChannels}, kernel {Kernel}, stride {Stride}, padding {Padding})";
+    public override long WeightCount => OutChannels * (InChannels * Kernel * Kernel + 1);
     internal override string? Invalid() =>
         InChannels < 1 || OutChannels < 1 || Kernel < 1 || Stride < 1 || Padding < 0
             ? $"{Name}: channels, kernel and stride must be >= 1 and padding >= 0." : null;
@@ -65,4 +67,13 @@ internal sealed record DropoutSpec(double Rate) : LayerSpec
     internal override string? Invalid() => Rate is >= 0 and < 1 ? null : $"{Name}: the rate p must be in [0, 1); found {Rate}.";
     internal override ShapeStep Infer(IReadOnlyList<long> input) => ShapeStep.Ok(input.ToArray());
     internal override nn.Module<Tensor, Tensor> Create(ComputePolicy policy) => nn.Dropout(Rate);
+}
+
+/// <summary>MC dropout: Bernoulli masks that stay on in evaluation mode; the shape passes through.</summary>
+internal sealed record McDropoutSpec(double Rate) : LayerSpec
+{
+    public override string Name => $"MCDropout(p = {Rate})";
+    internal override string? Invalid() => Rate is >= 0 and < 1 ? null : $"{Name}: the rate p must be in [0, 1); found {Rate}.";
+    internal override ShapeStep Infer(IReadOnlyList<long> input) => ShapeStep.Ok(input.ToArray());
+    internal override nn.Module<Tensor, Tensor> Create(ComputePolicy policy) => Layers.McLayers.MCDropout(Rate);
 }

@@ -8,7 +8,7 @@ namespace BayesDL.Builders;
 /// <summary>
 /// An immutable, fluent declaration of a feed-forward model: layers in order, an optional input shape
 /// (inferred from a first dense layer), and the likelihood. Every method returns a new builder, so a
-/// prefix can be shared. <see cref="Validate"/> walks the shapes once, before any tensor is allocated,
+/// prefix can be shared. <see cref="Validate()"/> walks the shapes once, before any tensor is allocated,
 /// and reports every mistake with the layer and both shapes; <see cref="Build"/> creates the modules.
 /// The F# DSL builds its models through this same class.
 /// </summary>
@@ -17,11 +17,19 @@ public sealed class SequentialBuilder
     readonly ImmutableList<LayerSpec> _layers;
     readonly ImmutableArray<long> _input;
     readonly LikelihoodSpec? _likelihood;
+    readonly VariationalFamily _family;
 
-    internal static readonly SequentialBuilder Empty = new([], [], null);
+    internal static readonly SequentialBuilder Empty = new([], [], null, VariationalFamily.MeanField);
 
-    SequentialBuilder(ImmutableList<LayerSpec> layers, ImmutableArray<long> input, LikelihoodSpec? likelihood) =>
-        (_layers, _input, _likelihood) = (layers, input, likelihood);
+    SequentialBuilder(ImmutableList<LayerSpec> layers, ImmutableArray<long> input, LikelihoodSpec? likelihood, VariationalFamily family) =>
+        (_layers, _input, _likelihood, _family) = (layers, input, likelihood, family);
+
+    SequentialBuilder With(ImmutableList<LayerSpec>? layers = null, ImmutableArray<long>? input = null,
+                           LikelihoodSpec? likelihood = null, VariationalFamily? family = null) =>
+        new(layers ?? _layers, input ?? _input, likelihood ?? _likelihood, family ?? _family);
+
+    /// <summary>The declared variational family (default mean field).</summary>
+    public VariationalFamily Family => _family;
 
     /// <summary>The declared layers, in order.</summary>
     public IReadOnlyList<LayerSpec> Layers => _layers;
@@ -37,14 +45,14 @@ public sealed class SequentialBuilder
         "SequentialBuilder: no likelihood declared; call WithLikelihood(Likelihoods.Categorical()) or similar first.");
 
     /// <summary>Declares the per-example input shape, e.g. <c>Input(1, 28, 28)</c> for images.</summary>
-    public SequentialBuilder Input(params long[] shape) => new(_layers, [.. shape], _likelihood);
+    public SequentialBuilder Input(params long[] shape) => With(input: [.. shape]);
 
     /// <summary>Appends any layer spec.</summary>
-    public SequentialBuilder Add(LayerSpec layer) => new(_layers.Add(layer), _input, _likelihood);
+    public SequentialBuilder Add(LayerSpec layer) => With(layers: _layers.Add(layer));
 
     /// <summary>Appends the layers of <paramref name="next"/> (composition of two declared blocks).</summary>
     public SequentialBuilder Then(SequentialBuilder next) =>
-        new(_layers.AddRange(next._layers), _input.IsEmpty ? next._input : _input, next._likelihood ?? _likelihood);
+        With(layers: _layers.AddRange(next._layers), input: _input.IsEmpty ? next._input : _input, likelihood: next._likelihood);
 
     /// <summary>A deterministic dense layer y = W x + b.</summary>
     public SequentialBuilder Linear(long inFeatures, long outFeatures, bool bias = true) => Add(new LinearSpec(inFeatures, outFeatures, bias));
@@ -72,28 +80,71 @@ public sealed class SequentialBuilder
     public SequentialBuilder Dropout(double p) => Add(new DropoutSpec(p));
 
     /// <summary>Declares the likelihood p(y | f(x)).</summary>
-    public SequentialBuilder WithLikelihood(LikelihoodSpec likelihood) => new(_layers, _input, likelihood);
+    public SequentialBuilder WithLikelihood(LikelihoodSpec likelihood) => With(likelihood: likelihood);
+
+    /// <summary>
+    /// Declares the variational family. <see cref="VariationalFamily.Dropout"/> makes the built network MC-dropout capable
+    /// (dropout with rate p before every weight layer, kept on at test time: <see cref="BayesDL.Layers.MCDropoutConverter"/>).
+    /// </summary>
+    public SequentialBuilder WithVariational(VariationalFamily family) => With(family: family);
+
+    /// <summary>MC dropout with rate p: stays stochastic in evaluation mode (Gal &amp; Ghahramani 2016).</summary>
+    public SequentialBuilder MCDropout(double p) => Add(new McDropoutSpec(p));
 
     /// <summary>
     /// Every mistake in the declaration, empty when it builds: parameter ranges, then the shape walk
     /// (stops at the first mismatch, after which shapes are unknown), then the likelihood against the output.
     /// </summary>
-    public IReadOnlyList<BuildError> Validate()
+    public IReadOnlyList<BuildError> Validate() => Validate("the model input");
+
+    /// <summary><see cref="Validate()"/> with the input named as the caller sees it (e.g. "the latent code z").</summary>
+    internal IReadOnlyList<BuildError> Validate(string inputName)
     {
         var errors = new List<BuildError>();
         if (_layers.IsEmpty)
             return [new(BuildErrorKind.Incomplete, -1, "model", "The model declares no layers; add at least one, e.g. Linear(784, 10).")];
         for (int i = 0; i < _layers.Count; i++)
             if (_layers[i].Invalid() is { } problem) errors.Add(new(BuildErrorKind.InvalidParameter, i, _layers[i].Name, $"layer {i} {problem}"));
+        if (_family.Invalid() is { } familyProblem) errors.Add(new(BuildErrorKind.InvalidParameter, -1, "model", familyProblem));
+        errors.AddRange(FamilyMisfits());
         if (errors.Count > 0) return errors;
-        if (OutputShape() is not { } output) return [ShapeError()];
+        if (OutputShape() is not { } output) return [ShapeError(inputName)];
         if (_likelihood?.Mismatch(output, _layers[^1]) is { } misfit)
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _layers.Count - 1, _layers[^1].Name, misfit));
         return errors;
     }
 
-    /// <summary>The per-example output shape, or null when the shapes do not chain.</summary>
-    internal IReadOnlyList<long>? OutputShape()
+    /// <summary>
+    /// Layers the family cannot describe. BayesDL's weight layers are deterministic or mean-field Bayesian, so a
+    /// low-rank or full-rank family (which would need a joint covariance over a layer's weights) has no layer to
+    /// act on; the dropout families act on deterministic weight layers.
+    /// </summary>
+    IEnumerable<BuildError> FamilyMisfits()
+    {
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            var layer = _layers[i];
+            if (layer.WeightCount == 0) continue;
+            string? problem = _family.Kind switch
+            {
+                VariationalFamily.Family.LowRank or VariationalFamily.Family.FullRank =>
+                    "BayesDL's weight layers are deterministic or mean-field Bayesian, none holds a joint covariance over its weights" +
+                    (_family.Kind == VariationalFamily.Family.FullRank ? $" (a full one would have {layer.WeightCount}^2 entries)" : "") +
+                    ". Declare meanField with Bayesian layers, or dropout p.",
+                VariationalFamily.Family.ConcreteDropout =>
+                    "concrete-dropout layers are not part of this build's layer set. Declare dropout p (MC dropout with a fixed rate).",
+                VariationalFamily.Family.Dropout when layer.IsBayesian =>
+                    "a Bayesian layer already carries a weight posterior; dropout acts on deterministic weight layers. Declare meanField.",
+                _ => null,
+            };
+            if (problem is not null)
+                yield return new(BuildErrorKind.UnsupportedFamily, i, layer.Name,
+                    $"layer {i} '{layer.Name}' ({layer.WeightCount} weights) cannot be fitted with {_family.Name}: {problem}");
+        }
+    }
+
+    /// <summary>The per-example output shape, or null when the shapes do not chain (see <see cref="Validate()"/> for why).</summary>
+    public IReadOnlyList<long>? OutputShape()
     {
         IReadOnlyList<long> shape = ResolvedInput();
         if (shape.Count == 0) return null;
@@ -106,9 +157,9 @@ public sealed class SequentialBuilder
         return shape;
     }
 
-    IReadOnlyList<long> ResolvedInput() => _input.IsEmpty ? _layers[0].DeclaredInput : _input;
+    internal IReadOnlyList<long> ResolvedInput() => _input.IsEmpty ? _layers[0].DeclaredInput : _input;
 
-    BuildError ShapeError()
+    BuildError ShapeError(string inputName)
     {
         IReadOnlyList<long> shape = ResolvedInput();
         if (shape.Count == 0)
@@ -119,7 +170,7 @@ public sealed class SequentialBuilder
             var step = _layers[i].Infer(shape);
             if (step.Expected is not null)
             {
-                string source = i == 0 ? $"the model input is {Shapes.Format(shape)}" : $"layer {i - 1} '{_layers[i - 1].Name}' outputs {Shapes.Format(shape)}";
+                string source = i == 0 ? $"{inputName} is {Shapes.Format(shape)}" : $"layer {i - 1} '{_layers[i - 1].Name}' outputs {Shapes.Format(shape)}";
                 return new(BuildErrorKind.ShapeMismatch, i, _layers[i].Name,
                     $"Shape mismatch at layer {i} '{_layers[i].Name}': it expects input {step.Expected}, but {source}. Make the two sizes agree.");
             }
@@ -129,7 +180,7 @@ public sealed class SequentialBuilder
 
     /// <summary>
     /// Creates the network on the policy's device and dtype (default <see cref="ComputePolicy.Default"/>).
-    /// Throws <see cref="ArgumentException"/> listing every mistake <see cref="Validate"/> finds.
+    /// Throws <see cref="ArgumentException"/> listing every mistake <see cref="Validate()"/> finds.
     /// </summary>
     public BuiltModel Build(ComputePolicy? policy = null)
     {
@@ -140,6 +191,9 @@ public sealed class SequentialBuilder
         NativeEngine.EnsureLoaded();
         var p = policy ?? ComputePolicy.Default;
         var modules = _layers.Select((l, i) => (i.ToString(), l.Create(p))).ToArray();
-        return new BuiltModel(nn.Sequential(modules), ResolvedInput().ToArray(), OutputShape()!.ToArray(), _likelihood, p);
+        var network = nn.Sequential(modules);
+        if (_family.Kind == VariationalFamily.Family.Dropout)
+            network = BayesDL.Layers.MCDropoutConverter.Convert(network, new BayesDL.Layers.MCDropoutConversion(_family.Rate));
+        return new BuiltModel(network, ResolvedInput().ToArray(), OutputShape()!.ToArray(), _likelihood, p);
     }
 }

@@ -106,3 +106,26 @@ let ``a convolutional declaration builds and its output matches the inferred sha
     use x = torch.randn(3L, 1L, 12L, 12L, dtype = torch.ScalarType.Float64)
     use y = m.Forward x
     Assert.Equal<int64>([| 3L; 2L |], y.shape)
+
+[<Fact>]
+let ``a low-rank or full-rank family is unsupported on the weight layers, naming the layer and its size`` () =
+    let e = ModelBuilder.Sequential().Linear(10L, 5L).WithVariational(VariationalFamily.FullRank) |> single
+    Assert.Equal(BuildErrorKind.UnsupportedFamily, e.Kind)
+    containsAll e.Message [ "layer 0 'Linear(10 -> 5)'"; "55 weights"; "55^2"; "meanField" ]
+    let bad = ModelBuilder.Sequential().Linear(10L, 5L).WithVariational(VariationalFamily.LowRank 0).Validate()
+    Assert.Contains(bad, fun e -> e.Kind = BuildErrorKind.InvalidParameter && e.Message.Contains "rank k must be >= 1")
+
+[<Fact>]
+let ``the dropout family builds an MC-dropout network that stays stochastic in evaluation mode`` () =
+    engine ()
+    use m = ModelBuilder.Sequential().Linear(6L, 32L).Relu().Linear(32L, 2L).WithVariational(VariationalFamily.Dropout 0.5).Build(cpu64)
+    m.Network.eval ()
+    use x = torch.ones(1L, 6L, dtype = torch.ScalarType.Float64)
+    let a = values (m.Forward x)
+    let b = values (m.Forward x)
+    // Each pass draws fresh masks over 38 units at p = 0.5; equal outputs would need equal masks (about 2^-38).
+    Assert.NotEqual<float[]>(a, b)
+    // Without the family the same declaration is deterministic in evaluation mode.
+    use plain = ModelBuilder.Sequential().Linear(6L, 32L).Relu().Linear(32L, 2L).Build(cpu64)
+    plain.Network.eval ()
+    Assert.Equal<float[]>(values (plain.Forward x), values (plain.Forward x))

@@ -90,3 +90,57 @@ let ``inference settings blocks produce records with the declared values`` () =
     Assert.Equal({ ViSettings.Default with Samples = 2; KlWarmupEpochs = 5; Epochs = 10 }, s)
     Assert.Equal(MonteCarloKL 16, (vi { elbo (monteCarloKL 16) }).Kl)
     Assert.Equal(100, (mcDropout { samples 100 }).Samples)
+
+[<Fact>]
+let ``a vae block with a decoder not reading the latent code is a ShapeMismatch`` () =
+    let declared = vae {
+        encoder (linear 16L 8L >> relu)
+        decoder (linear 5L 8L >> relu >> linear 8L 16L)
+        latent 3
+    }
+    match VaeDsl.Vae.validate declared |> expectError with
+    | ShapeMismatch(layer, message) ->
+        Assert.Equal("Linear(5 -> 8)", layer)
+        Assert.Contains("the latent code z is [3]", message)
+    | other -> failwithf "expected ShapeMismatch, got %A" other
+
+[<Fact>]
+let ``asking for an analytic KL with a scale-mixture latent prior is UnregisteredKL before training`` () =
+    engine ()
+    let declared = vae {
+        encoder (linear 4L 6L >> relu)
+        decoder (linear 2L 6L >> relu >> linear 6L 4L)
+        latent 2
+        prior (scaleMixture 0.5 1.0 0.1)
+    }
+    let built = VaeDsl.Vae.buildOn cpu64 declared |> Result.defaultWith (fun e -> failwith e.Message)
+    use data = torch.rand(8L, 4L, dtype = torch.ScalarType.Float64)
+    match VaeDsl.Vae.fit (vi { elbo analyticKL; epochs 1 }) data built |> expectError with
+    | UnregisteredKL(_, message) -> Assert.Contains("ScaleMixtureNormal", message)
+    | other -> failwithf "expected UnregisteredKL, got %A" other
+    // With a Monte Carlo KL the same model trains.
+    match VaeDsl.Vae.fit (vi { elbo (monteCarloKL 2); epochs 1; batchSize 4 }) data built with
+    | Ok fit -> Assert.Equal(1, fit.EpochLosses.Length)
+    | Error e -> failwith e.Message
+
+[<Fact>]
+let ``the F# vae block and the C# VaeBuilder build identical VAEs with the same seed`` () =
+    engine ()
+    NativeEngine.Seed 5L
+    use x = torch.rand(6L, 10L, dtype = torch.ScalarType.Float64)
+    NativeEngine.Seed 99L
+    use fromCSharp =
+        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(10L, 7L).Relu(),
+                         ModelBuilder.Sequential().Linear(2L, 7L).Relu().Linear(7L, 10L), 2L).Build(cpu64)
+    NativeEngine.Seed 99L
+    use fromFSharp =
+        vae {
+            encoder (linear 10L 7L >> relu)
+            decoder (linear 2L 7L >> relu >> linear 7L 10L)
+            latent 2
+        }
+        |> VaeDsl.Vae.buildOn cpu64
+        |> Result.defaultWith (fun e -> failwith e.Message)
+    fromCSharp.eval ()
+    fromFSharp.eval ()
+    Assert.Equal<float[]>(values (fromCSharp.Reconstruct x), values (fromFSharp.Reconstruct x))

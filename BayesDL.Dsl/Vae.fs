@@ -1,0 +1,92 @@
+/// The `vae { encoder ...; decoder ...; latent 20; prior (Normal(0., 1.)) }` builder over the core's VaeBuilder,
+/// and training by the core's VAE objective and loop.
+[<AutoOpen>]
+module BayesDL.Dsl.VaeDsl
+
+open BayesDL.Builders
+open BayesDL.Engine
+open BayesDL.Models
+open BayesDL.Objectives
+open TorchSharp
+
+/// What a `vae { ... }` block declares.
+type VaeDecl =
+    { Encoder: Layer option
+      Decoder: Layer option
+      Latent: int64
+      Prior: Prior
+      Likelihood: LikelihoodSpec }
+
+    /// Latent dimension 2, prior N(0, I), Bernoulli pixels, no networks yet.
+    static member Empty = { Encoder = None; Decoder = None; Latent = 2L; Prior = Normal(0., 1.); Likelihood = Likelihoods.Bernoulli() }
+
+/// The outcome of `Vae.fit`: the mean training loss of every epoch (nats per example).
+type VaeFit = { EpochLosses: float list }
+
+/// Builder of `vae { ... }`.
+type VaeBuilderCE() =
+    member _.Yield(()) = VaeDecl.Empty
+    member _.Zero() = VaeDecl.Empty
+    [<CustomOperation "encoder">]
+    member _.Encoder(d: VaeDecl, layers: Layer) = { d with Encoder = Some layers }
+    [<CustomOperation "decoder">]
+    member _.Decoder(d: VaeDecl, layers: Layer) = { d with Decoder = Some layers }
+    [<CustomOperation "latent">]
+    member _.Latent(d: VaeDecl, dimension: int) = { d with Latent = int64 dimension }
+    [<CustomOperation "prior">]
+    member _.Prior(d: VaeDecl, prior: Prior) = { d with Prior = prior }
+    [<CustomOperation "likelihood">]
+    member _.Likelihood(d: VaeDecl, likelihood: LikelihoodSpec) = { d with Likelihood = likelihood }
+
+/// `vae { ... }` declares a variational autoencoder.
+let vae = VaeBuilderCE()
+
+/// Validation, construction and training, through the core's VaeBuilder, Vae and VaeTraining.
+module Vae =
+    /// The core declaration (what a C# user writes with ModelBuilder.Vae).
+    let toBuilder (d: VaeDecl) : VaeBuilder =
+        let net layers = (defaultArg layers id) (ModelBuilder.Sequential())
+        ModelBuilder.Vae(net d.Encoder, net d.Decoder, d.Latent)
+            .WithLikelihood(d.Likelihood)
+            .WithPrior(fun dim policy -> Prior.distribution d.Prior dim policy)
+
+    /// Every mistake in the declaration, as one BayesError.
+    let validate (d: VaeDecl) : Result<unit, BayesError> =
+        match d.Encoder, d.Decoder with
+        | None, _ -> Error(Incomplete "The VAE declares no encoder; add `encoder (linear 784L 400L >> relu)`.")
+        | _, None -> Error(Incomplete "The VAE declares no decoder; add `decoder (linear 20L 400L >> relu >> linear 400L 784L)`.")
+        | _ -> (toBuilder d).Validate() |> BayesError.ofReport
+
+    /// Validates, then creates the VAE under `policy`.
+    let buildOn (policy: ComputePolicy) (d: VaeDecl) : Result<Vae, BayesError> =
+        validate d |> Result.map (fun () -> (toBuilder d).Build policy)
+
+    /// Validates, then creates the VAE under the default policy.
+    let build (d: VaeDecl) = buildOn ComputePolicy.Default d
+
+    /// Trains by maximising the ELBO over rows of `data` ([N, features]) with the `vi { ... }` settings:
+    /// epochs, batch size, learning rate, seed; `samples` z draws per example (with `monteCarloKL n`, n draws,
+    /// which also estimate the KL); KL warm-up over `klWarmup` epochs. `analyticKL` requires the
+    /// (posterior, prior) pair in the KL registry: otherwise an UnregisteredKL error before any step.
+    let fit (settings: ViSettings) (data: torch.Tensor) (model: Vae) : Result<VaeFit, BayesError> =
+        let klCheck =
+            match settings.Kl with
+            | MonteCarloKL _ -> Ok()
+            | AnalyticKL ->
+                use probe = torch.zeros(1L, dtype = data.dtype, device = data.device)
+                use one = torch.ones(1L, dtype = data.dtype, device = data.device)
+                let q = BayesDL.Distributions.Dist.Normal(probe, one)
+                KlRequirement.Analytic(q, model.Prior probe, -1, "vae prior") |> BayesError.ofReport
+        klCheck
+        |> Result.map (fun () ->
+            let rows = data.shape[0]
+            let stepsPerEpoch = (rows + int64 settings.BatchSize - 1L) / int64 settings.BatchSize
+            let elbo = ElboOptions(WarmupSteps = int64 settings.KlWarmupEpochs * stepsPerEpoch)
+            let samples = match settings.Kl with MonteCarloKL n -> n | AnalyticKL -> settings.Samples
+            let training = VaeTrainingOptions(settings.Epochs, settings.BatchSize, settings.LearningRate, settings.Seed)
+            model.train ()
+            let losses =
+                VaeTraining.Fit(model.parameters (), rows,
+                                (fun idx step -> model.Elbo(data[idx], elbo, step, samples = samples).Loss), training)
+            model.eval ()
+            { EpochLosses = List.ofSeq losses })
