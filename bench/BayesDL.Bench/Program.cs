@@ -8,6 +8,7 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.VaeWorkload(),
     new BayesDL.Bench.Workloads.CvaeWorkload(),
     new BayesDL.Bench.Workloads.M2Workload(),
+    new BayesDL.Bench.Workloads.KlWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));
