@@ -62,3 +62,28 @@ let ``M2's unlabelled loss sums the label out exactly: with a one-hot classifier
     loss.backward()
     Assert.True(m2b.parameters() |> Seq.forall (fun p -> not (isNull p.grad)))
     Assert.True(Double.IsFinite(scalar (m2b.Loss(x, torch.tensor([| 0L; 1L; 2L; 0L; 1L; 2L |]), x))))
+
+[<Fact>]
+let ``a prior without a closed-form KL gets the registry's Monte Carlo KL; a Normal prior the analytic one`` () =
+    engine ()
+    NativeEngine.Seed 4L
+    let enc, dec = VaeNetworks.MlpEncoder(20L, 16L), VaeNetworks.MlpDecoder(3L, [| 16L |], 20L)
+    let mixture = BayesDL.Distributions.Dist.ScaleMixtureNormal(policy.Tensor([| 0.5; 0.5; 0.5 |], 3L), policy.Scalar 1.0, policy.Scalar 0.1)
+    let vae = policy.Apply(new Vae(enc, 16L, dec, BernoulliLikelihood(), 20L, 3L, prior = mixture))
+    use x = torch.rand(2L, 20L, dtype = torch.ScalarType.Float64)
+    use _ = torch.no_grad ()
+    let kl = values (vae.Elbo(x, BayesDL.Objectives.ElboOptions(MonteCarloKlSamples = 20000)).Kl)
+    // Reference: an independent estimate from 200,000 draws of log q(z) - log p(z) per example.
+    let q = vae.Posterior(x)
+    use z = q.Sample(200000L)
+    use ratio = (q.LogProb(z) - mixture.LogProb(z)).sum(-1L)
+    let reference = values (ratio.mean([| 0L |]))
+    let sd = values (ratio.std(0L))
+    // SE of the difference of the two estimates: sd * sqrt(1/20000 + 1/200000); allow 5 of them.
+    for i in 0 .. 1 do Assert.InRange(kl.[i] - reference.[i], -5.0 * sd.[i] * sqrt (1.0 / 20000.0 + 1.0 / 200000.0), 5.0 * sd.[i] * sqrt (1.0 / 20000.0 + 1.0 / 200000.0))
+    // With the standard Normal as an explicit prior the registry's closed form is used: the KL has no sampling noise.
+    let normalPrior = BayesDL.Distributions.Dist.Normal(policy.Tensor([| 0.0; 0.0; 0.0 |], 3L), policy.Tensor([| 1.0; 1.0; 1.0 |], 3L))
+    let vaeN = policy.Apply(new Vae(VaeNetworks.MlpEncoder(20L, 16L), 16L, VaeNetworks.MlpDecoder(3L, [| 16L |], 20L), BernoulliLikelihood(), 20L, 3L, prior = normalPrior))
+    let qn = vaeN.Posterior(x)
+    let closed = values ((0.5 * (qn.Scale.square() + qn.Loc.square() - 1.0 - qn.Scale.square().log())).sum(-1L))
+    Array.iter2 (fun (a: float) (b: float) -> Assert.Equal(a, b, 10)) closed (values (vaeN.Elbo(x).Kl))
