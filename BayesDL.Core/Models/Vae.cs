@@ -103,8 +103,9 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// The ELBO with reparameterised samples (<paramref name="samples"/> per example), the analytic KL when the
-    /// posterior/prior pair has one and a Monte Carlo KL otherwise, weighted for training by <paramref name="options"/>.
+    /// The ELBO with reparameterised samples (<paramref name="samples"/> per example) for E_q[log p(x|z)], the KL through
+    /// the KL registry (analytic when the posterior/prior pair has a closed form, Monte Carlo otherwise), weighted for
+    /// training by <paramref name="options"/>.
     /// </summary>
     public ElboTerms Elbo(Tensor x, ElboOptions? options = null, long step = 0, Tensor? condition = null, int samples = 1)
     {
@@ -114,7 +115,7 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
         Normal q = Posterior(x, condition);
         Tensor z = q.RSample(samples);                                        // [S, B, D]
         Tensor reconstruction = Likelihood.LogLikelihood(Decode(z, condition), x).mean(new long[] { 0 });
-        Tensor kl = LatentKl.PerDimension(q, Prior(x), z);
+        Tensor kl = LatentKl.PerDimension(q, Prior(x), (options ?? new ElboOptions()).MonteCarloKlSamples);
         ElboTerms t = ElboObjective.Compute(reconstruction, kl, options, step);
         return new ElboTerms(t.Loss.MoveToOuterDisposeScope(), t.Elbo.MoveToOuterDisposeScope(), t.Reconstruction.MoveToOuterDisposeScope(),
             t.Kl.MoveToOuterDisposeScope(), t.KlWeight);

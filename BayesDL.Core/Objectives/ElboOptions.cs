@@ -12,12 +12,14 @@ namespace BayesDL.Objectives;
 /// (Kingma et al. 2016) K = sum_j max(lambda, (1/B) sum_b KL_j(x_b)), so dimensions whose batch-averaged KL is
 /// below lambda nats get no gradient pulling them to the prior.</item>
 /// </list>
-/// The reported ELBO is always the unweighted bound E_q[log p(x|z)] - KL.
+/// The reported ELBO is always the unweighted bound E_q[log p(x|z)] - KL. The KL is analytic when the KL registry
+/// has the (posterior, prior) pair, else a Monte Carlo estimate from <c>MonteCarloKlSamples</c> reparameterised draws.
 /// </summary>
 /// <param name="Beta">KL weight (&gt;= 0); 1 gives the ELBO.</param>
 /// <param name="WarmupSteps">Steps over which the KL weight rises linearly from 0 to Beta (0: no warm-up).</param>
 /// <param name="FreeBitsPerDimension">Free-bits floor lambda in nats per latent dimension (0: off).</param>
-public sealed record ElboOptions(double Beta = 1.0, long WarmupSteps = 0, double FreeBitsPerDimension = 0.0)
+/// <param name="MonteCarloKlSamples">Draws for the KL when the prior has no closed form (&gt;= 2: the estimator reports a standard error).</param>
+public sealed record ElboOptions(double Beta = 1.0, long WarmupSteps = 0, double FreeBitsPerDimension = 0.0, int MonteCarloKlSamples = 16)
 {
     /// <summary>beta_t = Beta * min(1, step / WarmupSteps).</summary>
     public double KlWeight(long step)
@@ -34,5 +36,6 @@ public sealed record ElboOptions(double Beta = 1.0, long WarmupSteps = 0, double
         Check.Argument(WarmupSteps >= 0, nameof(ElboOptions), nameof(WarmupSteps), WarmupSteps.ToString(), ">= 0");
         Check.Argument(double.IsFinite(FreeBitsPerDimension) && FreeBitsPerDimension >= 0, nameof(ElboOptions),
             nameof(FreeBitsPerDimension), FreeBitsPerDimension.ToString("R"), ">= 0 nats and finite");
+        Check.Argument(MonteCarloKlSamples >= 2, nameof(ElboOptions), nameof(MonteCarloKlSamples), MonteCarloKlSamples.ToString(), ">= 2");
     }
 }

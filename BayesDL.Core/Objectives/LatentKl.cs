@@ -1,34 +1,31 @@
 using BayesDL.Distributions;
+using BayesDL.KL;
 using static TorchSharp.torch;
 
 namespace BayesDL.Objectives;
 
 /// <summary>
-/// KL(q(z|x) || p(z)) for a diagonal-Gaussian posterior, per example and latent dimension where it separates:
-/// analytic when the pair has a closed form, otherwise the Monte Carlo estimate
-/// KL ~ (1/S) sum_s [log q(z_s|x) - log p(z_s)] on the posterior samples the ELBO already drew
-/// (unbiased; the same samples keep the estimator's gradient pathwise).
+/// KL(q(z|x) || p(z)) for a VAE's diagonal-Gaussian posterior, through the KL registry: the closed form when
+/// <see cref="KLDivergence.IsRegistered"/> knows the pair (e.g. Normal || Normal: log(s2/s1) + (s1^2 + (m1-m2)^2)/(2 s2^2) - 1/2),
+/// otherwise <see cref="KLDivergence.MonteCarlo"/> with reparameterised draws (unbiased, differentiable), e.g. for
+/// the scale-mixture prior, which has no closed form. Element-wise priors give one KL per latent dimension, which
+/// free bits need; priors with an event shape [D] give one KL per example.
 /// </summary>
 internal static class LatentKl
 {
     /// <summary>
-    /// <paramref name="posterior"/> has batch shape [B, D]; <paramref name="samples"/> are its draws, shape [S, B, D].
-    /// Returns [B, D] for an analytic, separable KL and [B, 1] for a Monte Carlo one.
+    /// <paramref name="posterior"/> has batch shape [B, D]. Returns [B, D] for an element-wise prior and [B, 1] for a
+    /// prior over the whole vector; <paramref name="monteCarloSamples"/> draws when no closed form is registered.
     /// </summary>
-    public static Tensor PerDimension(Normal posterior, Distribution prior, Tensor samples)
+    public static Tensor PerDimension(Normal posterior, Distribution prior, int monteCarloSamples)
     {
         using var scope = NewDisposeScope();
-        if (prior is Normal p)
-        {
-            // KL(N(m1, s1^2) || N(m2, s2^2)) = log(s2/s1) + (s1^2 + (m1 - m2)^2) / (2 s2^2) - 1/2.
-            Tensor ratio = (posterior.Scale / p.Scale).square();
-            Tensor diff = ((posterior.Loc - p.Loc) / p.Scale).square();
-            return (0.5 * (ratio + diff - 1 - ratio.log())).expand(posterior.BatchShape).MoveToOuterDisposeScope();
-        }
-        Tensor logQ = posterior.LogProb(samples).sum(-1);
-        Tensor logP = prior.LogProb(samples);
-        if (prior.EventShape.Length == 0) logP = logP.sum(-1);
-        return (logQ - logP).mean(new long[] { 0 }).unsqueeze(-1).MoveToOuterDisposeScope();
+        Distribution q = prior.EventShape.Length == 0 ? posterior : Dist.Independent(posterior, 1);
+        Tensor kl = KLDivergence.IsRegistered(q, prior)
+            ? KLDivergence.Analytic(q, prior)
+            : KLDivergence.MonteCarlo(q, prior, monteCarloSamples).Estimate;
+        if (prior.EventShape.Length != 0) kl = kl.unsqueeze(-1);
+        return kl.expand(posterior.BatchShape[0], kl.shape[^1]).MoveToOuterDisposeScope();
     }
 
     /// <summary>log p(z) summed over the latent dimensions, for samples of shape [..., D].</summary>
