@@ -81,7 +81,7 @@ module Vae =
         |> Result.map (fun () ->
             let rows = data.shape[0]
             let stepsPerEpoch = (rows + int64 settings.BatchSize - 1L) / int64 settings.BatchSize
-            let elbo = ElboOptions(WarmupSteps = int64 settings.KlWarmupEpochs * stepsPerEpoch)
+            let elbo = VaeElboOptions(WarmupSteps = int64 settings.KlWarmupEpochs * stepsPerEpoch)
             let samples = match settings.Kl with MonteCarloKL n -> n | AnalyticKL -> settings.Samples
             let training = VaeTrainingOptions(settings.Epochs, settings.BatchSize, settings.LearningRate, settings.Seed)
             model.train ()

@@ -72,7 +72,7 @@ let ``a prior without a closed-form KL gets the registry's Monte Carlo KL; a Nor
     let vae = policy.Apply(new Vae(enc, 16L, dec, BernoulliLikelihood(), 20L, 3L, prior = mixture))
     use x = torch.rand(2L, 20L, dtype = torch.ScalarType.Float64)
     use _ = torch.no_grad ()
-    let kl = values (vae.Elbo(x, BayesDL.Objectives.ElboOptions(MonteCarloKlSamples = 20000)).Kl)
+    let kl = values (vae.Elbo(x, BayesDL.Objectives.VaeElboOptions(MonteCarloKlSamples = 20000)).Kl)
     // Reference: an independent estimate from 200,000 draws of log q(z) - log p(z) per example.
     let q = vae.Posterior(x)
     use z = q.Sample(200000L)
