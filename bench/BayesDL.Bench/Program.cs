@@ -9,6 +9,8 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.CvaeWorkload(),
     new BayesDL.Bench.Workloads.M2Workload(),
     new BayesDL.Bench.Workloads.KlWorkload(),
+    new BayesDL.Bench.Workloads.ToyRegressionWorkload(),
+    new BayesDL.Bench.Workloads.BbbWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));
