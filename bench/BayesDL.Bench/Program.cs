@@ -5,6 +5,8 @@ using BayesDL.Bench;
 IWorkload[] workloads =
 {
     new BayesDL.Bench.Workloads.EngineWorkload(),
+    new BayesDL.Bench.Workloads.ToyRegressionWorkload(),
+    new BayesDL.Bench.Workloads.BbbWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));
