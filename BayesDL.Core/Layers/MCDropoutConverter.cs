@@ -56,6 +56,12 @@ public static class MCDropoutConverter
                     result.Add((name, module));
                     dropoutBefore = true;
                     break;
+                case ConcreteDropout:
+                    // A weight layer that brings its own (learned) dropout.
+                    result.Add((name, module));
+                    first = false;
+                    dropoutBefore = false;
+                    break;
                 case Linear or Conv1d or Conv2d or Conv3d:
                     double p = first ? inputP : options.P;
                     if (!dropoutBefore && p > 0)

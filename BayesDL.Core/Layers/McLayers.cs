@@ -12,4 +12,7 @@ public static class McLayers
     /// <summary>Channel-wise MC dropout for feature maps [N, C, *] (stays on in evaluation mode).</summary>
     public static MCSpatialDropout MCSpatialDropout(double p = 0.2, string name = "MCSpatialDropout") => new(p, name);
 
+    /// <summary>Concrete dropout on the inputs of <paramref name="layer"/> (Linear or Conv) with a learned probability.</summary>
+    public static ConcreteDropout ConcreteDropout(nn.Module<Tensor, Tensor> layer, ConcreteDropoutOptions? options = null, string name = "ConcreteDropout") =>
+        new(layer, options ?? new ConcreteDropoutOptions(), name);
 }
