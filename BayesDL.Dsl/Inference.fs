@@ -5,15 +5,16 @@ module BayesDL.Dsl.Inference
 
 /// How the ELBO's KL(q || p) term is computed.
 type KlTerm =
-    /// In closed form through the KL registry (a declaration error when the pair is not registered).
+    /// In closed form through the KL registry (an UnregisteredKL error before training when a pair has none).
     | AnalyticKL
-    /// Monte Carlo with this many draws of q.
-    | MonteCarloKL of samples: int
+    /// Closed form where registered, Monte Carlo where not (Bayesian layers: their KL sample count; VAE: the
+    /// ELBO's z draws).
+    | MonteCarloKL
 
 /// KL in closed form.
 let analyticKL = AnalyticKL
-/// KL by Monte Carlo with n draws.
-let monteCarloKL (n: int) = MonteCarloKL n
+/// KL by Monte Carlo where no closed form exists.
+let monteCarloKL = MonteCarloKL
 
 /// Variational-inference settings.
 type ViSettings =
@@ -30,6 +31,10 @@ type ViSettings =
     static member Default =
         { Kl = AnalyticKL; Samples = 1; KlWarmupEpochs = 0; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L }
 
+    /// The core's fit options these settings stand for.
+    member s.ToOptions() =
+        BayesDL.Builders.VariationalFitOptions(s.Epochs, s.BatchSize, s.LearningRate, s.Seed, s.Samples, s.KlWarmupEpochs, (s.Kl = AnalyticKL))
+
 /// MC-dropout settings: training as usual, then T stochastic forward passes at prediction.
 type McDropoutSettings =
     { Samples: int
@@ -39,6 +44,10 @@ type McDropoutSettings =
       Seed: int64 }
 
     static member Default = { Samples = 100; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L }
+
+    /// The core's fit options for training the dropout network (no weight posterior, so no KL).
+    member s.ToOptions() =
+        BayesDL.Builders.VariationalFitOptions(s.Epochs, s.BatchSize, s.LearningRate, s.Seed, 1, 0, false)
 
 /// Builder of `vi { ... }`.
 type ViBuilder() =

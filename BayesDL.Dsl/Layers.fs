@@ -17,6 +17,12 @@ let input (shape: int64 list) : Layer = fun b -> b.Input(Array.ofList shape)
 /// A deterministic dense layer y = W x + b.
 let linear (inFeatures: int64) (outFeatures: int64) : Layer = fun b -> b.Linear(inFeatures, outFeatures)
 
+/// A Bayesian dense layer (mean-field Gaussian posterior, the model's prior, local reparameterization).
+let bayesLinear (inFeatures: int64) (outFeatures: int64) : Layer = fun b -> b.BayesLinear(inFeatures, outFeatures)
+
+/// A Bayesian 2-D convolution (square kernel, stride 1, no padding; Flipout).
+let bayesConv2d (inChannels: int64) (outChannels: int64) (kernel: int64) : Layer = fun b -> b.BayesConv2d(inChannels, outChannels, kernel)
+
 /// A deterministic 2-D convolution (square kernel, stride 1, no padding).
 let conv2d (inChannels: int64) (outChannels: int64) (kernel: int64) : Layer = fun b -> b.Conv2d(inChannels, outChannels, kernel)
 

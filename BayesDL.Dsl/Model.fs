@@ -11,7 +11,7 @@ open TorchSharp
 /// What a `model { ... }` block declares.
 type ModelDecl =
     { Network: Layer option
-      Likelihood: LikelihoodSpec option
+      Likelihood: BayesDL.Objectives.LikelihoodSpec option
       Prior: Prior
       Family: VariationalFamily }
 
@@ -25,8 +25,17 @@ type BuiltNetwork =
       OutputShape: int64 list
       Declaration: ModelDecl }
 
-    /// f(x) for a batch x of shape [batch, ..InputShape].
+    /// One stochastic pass f(x) for a batch x of shape [batch, ..InputShape].
     member this.Forward(x: torch.Tensor) = this.Core.Forward x
+
+    /// The predictive distribution from `samples` stochastic passes (weight draws or dropout masks).
+    member this.Predict(x: torch.Tensor, samples: int) = this.Core.Predict(x, samples)
+
+/// One training epoch.
+type EpochSummary = { Epoch: int; Elbo: float; MeanLoss: float; KL: float; Seconds: float }
+
+/// A fitted model and its training history.
+type FittedModel = { Model: BuiltNetwork; Epochs: EpochSummary list }
 
 /// Builder of `model { network ...; likelihood ...; prior ...; variational ... }`.
 type ModelBuilderCE() =
@@ -40,7 +49,7 @@ type ModelBuilderCE() =
     member _.Layers(d: ModelDecl, layers: Layer list) = { d with Network = Some(chain layers) }
     /// The likelihood p(y | f(x)).
     [<CustomOperation "likelihood">]
-    member _.Likelihood(d: ModelDecl, likelihood: LikelihoodSpec) = { d with Likelihood = Some likelihood }
+    member _.Likelihood(d: ModelDecl, likelihood: BayesDL.Objectives.LikelihoodSpec) = { d with Likelihood = Some likelihood }
     /// The prior over the weights of the Bayesian layers.
     [<CustomOperation "prior">]
     member _.Prior(d: ModelDecl, prior: Prior) = { d with Prior = prior }
@@ -56,18 +65,25 @@ let bayes = model
 /// Validation and construction, all through the core's SequentialBuilder.
 module Model =
     /// The core declaration this model maps to (the same object a C# user builds fluently).
-    let toBuilder (d: ModelDecl) : SequentialBuilder =
-        let layers = defaultArg d.Network id
-        let b = (layers (ModelBuilder.Sequential())).WithVariational d.Family
-        match d.Likelihood with
-        | Some l -> b.WithLikelihood l
-        | None -> b
+    let private declared (d: ModelDecl) : Result<SequentialBuilder, BayesError> =
+        Prior.weightPrior d.Prior
+        |> Result.map (fun prior ->
+            let layers = defaultArg d.Network id
+            let b = (layers (ModelBuilder.Sequential())).WithVariational(d.Family).WithPrior prior
+            match d.Likelihood with
+            | Some l -> b.WithLikelihood l
+            | None -> b)
+
+    /// The core declaration this model maps to (the same object a C# user builds fluently); a prior the core's
+    /// layers do not take is an error.
+    let toBuilder (d: ModelDecl) : SequentialBuilder = declared d |> Result.defaultWith (fun e -> invalidArg "d" e.Message)
 
     /// Every mistake in the declaration, as one BayesError.
     let validate (d: ModelDecl) : Result<unit, BayesError> =
-        match d.Network with
-        | None -> Error(Incomplete "The model declares no network; add `network (linear 784 400 >> relu >> linear 400 10)`.")
-        | Some _ -> (toBuilder d).Validate() |> BayesError.ofReport
+        match d.Network, d.Likelihood with
+        | None, _ -> Error(Incomplete "The model declares no network; add `network (linear 784L 400L >> relu >> linear 400L 10L)`.")
+        | _, None -> Error(Incomplete "The model declares no likelihood; add `likelihood categorical` (or gaussian, bernoulli, heteroscedastic).")
+        | _ -> declared d |> Result.bind (fun b -> b.Validate() |> BayesError.ofReport)
 
     /// Validates, then creates the network under `policy`.
     let buildOn (policy: ComputePolicy) (d: ModelDecl) : Result<BuiltNetwork, BayesError> =
@@ -78,3 +94,24 @@ module Model =
 
     /// Validates, then creates the network under the default policy.
     let build (d: ModelDecl) = buildOn (ComputePolicy.Default) d
+
+    let private summary (e: BayesDL.Training.EpochReport) =
+        { Epoch = e.Epoch; Elbo = e.Elbo; MeanLoss = e.MeanLoss; KL = e.KL; Seconds = e.Seconds }
+
+    let private fitWith (options: VariationalFitOptions) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
+        validate d
+        |> Result.bind (fun () -> (toBuilder d).ValidateFit options |> BayesError.ofReport)
+        |> Result.bind (fun () -> buildOn policy d)
+        |> Result.map (fun m -> { Model = m; Epochs = m.Core.Fit(data, options) |> Seq.map summary |> List.ofSeq })
+
+    /// Builds the model under `policy` and fits it by variational inference (the core's Trainer and ElboObjective)
+    /// with the `vi { ... }` settings; declaration and fitting mistakes come back before any training step.
+    let fitVariational (settings: ViSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
+        fitWith (settings.ToOptions()) policy data d
+
+    /// Builds and trains a model declared with `variational (dropout p)` using the `mcDropout { ... }` settings
+    /// (its `samples` are for prediction: `fitted.Model.Predict(x, settings.Samples)`).
+    let fitMcDropout (settings: McDropoutSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
+        match d.Family.Kind with
+        | VariationalFamily.Family.Dropout -> fitWith (settings.ToOptions()) policy data d
+        | _ -> Error(UnsupportedFamily("model", sprintf "mcDropout settings need `variational (dropout p)`; the model declares %s." d.Family.Name))

@@ -15,7 +15,7 @@ type VaeDecl =
       Decoder: Layer option
       Latent: int64
       Prior: Prior
-      Likelihood: LikelihoodSpec }
+      Likelihood: BayesDL.Objectives.LikelihoodSpec }
 
     /// Latent dimension 2, prior N(0, I), Bernoulli pixels, no networks yet.
     static member Empty = { Encoder = None; Decoder = None; Latent = 2L; Prior = Normal(0., 1.); Likelihood = Likelihoods.Bernoulli() }
@@ -36,7 +36,7 @@ type VaeBuilderCE() =
     [<CustomOperation "prior">]
     member _.Prior(d: VaeDecl, prior: Prior) = { d with Prior = prior }
     [<CustomOperation "likelihood">]
-    member _.Likelihood(d: VaeDecl, likelihood: LikelihoodSpec) = { d with Likelihood = likelihood }
+    member _.Likelihood(d: VaeDecl, likelihood: BayesDL.Objectives.LikelihoodSpec) = { d with Likelihood = likelihood }
 
 /// `vae { ... }` declares a variational autoencoder.
 let vae = VaeBuilderCE()
@@ -65,13 +65,13 @@ module Vae =
     let build (d: VaeDecl) = buildOn ComputePolicy.Default d
 
     /// Trains by maximising the ELBO over rows of `data` ([N, features]) with the `vi { ... }` settings:
-    /// epochs, batch size, learning rate, seed; `samples` z draws per example (with `monteCarloKL n`, n draws,
-    /// which also estimate the KL); KL warm-up over `klWarmup` epochs. `analyticKL` requires the
+    /// epochs, batch size, learning rate, seed; `samples` z draws per example (which also estimate the KL where
+    /// it is Monte Carlo); KL warm-up over `klWarmup` epochs. `analyticKL` requires the
     /// (posterior, prior) pair in the KL registry: otherwise an UnregisteredKL error before any step.
     let fit (settings: ViSettings) (data: torch.Tensor) (model: Vae) : Result<VaeFit, BayesError> =
         let klCheck =
             match settings.Kl with
-            | MonteCarloKL _ -> Ok()
+            | MonteCarloKL -> Ok()
             | AnalyticKL ->
                 use probe = torch.zeros(1L, dtype = data.dtype, device = data.device)
                 use one = torch.ones(1L, dtype = data.dtype, device = data.device)
@@ -82,11 +82,10 @@ module Vae =
             let rows = data.shape[0]
             let stepsPerEpoch = (rows + int64 settings.BatchSize - 1L) / int64 settings.BatchSize
             let elbo = VaeElboOptions(WarmupSteps = int64 settings.KlWarmupEpochs * stepsPerEpoch)
-            let samples = match settings.Kl with MonteCarloKL n -> n | AnalyticKL -> settings.Samples
             let training = VaeTrainingOptions(settings.Epochs, settings.BatchSize, settings.LearningRate, settings.Seed)
             model.train ()
             let losses =
                 VaeTraining.Fit(model.parameters (), rows,
-                                (fun idx step -> model.Elbo(data[idx], elbo, step, samples = samples).Loss), training)
+                                (fun idx step -> model.Elbo(data[idx], elbo, step, samples = settings.Samples).Loss), training)
             model.eval ()
             { EpochLosses = List.ofSeq losses })

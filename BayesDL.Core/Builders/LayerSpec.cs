@@ -17,6 +17,9 @@ public abstract record LayerSpec
     /// <summary>The input shape this layer fixes by itself (a dense layer's width), empty when it adapts.</summary>
     public virtual IReadOnlyList<long> DeclaredInput => [];
 
+    /// <summary>The prior declared on this layer itself (Bayesian layers), null when it uses the model's.</summary>
+    internal virtual Layers.PriorSpec? DeclaredPrior => null;
+
     /// <summary>Whether the layer's weights are random variables (a Bayesian layer).</summary>
     public virtual bool IsBayesian => false;
 
@@ -29,12 +32,15 @@ public abstract record LayerSpec
     /// <summary>Parameter-range mistakes in the spec itself (checked before shapes).</summary>
     internal virtual string? Invalid() => null;
 
-    /// <summary>The module, on the policy's device and dtype.</summary>
-    internal abstract nn.Module<Tensor, Tensor> Create(ComputePolicy policy);
+    /// <summary>The module, on the context's device and dtype.</summary>
+    internal abstract nn.Module<Tensor, Tensor> Create(BuildContext context);
 
     /// <inheritdoc />
     public override string ToString() => Name;
 }
+
+/// <summary>What layers are made under: the compute policy and the model's default weight prior.</summary>
+internal sealed record BuildContext(ComputePolicy Policy, Layers.PriorSpec DefaultPrior);
 
 /// <summary>A shape inference step: the output shape, or what input the layer expected.</summary>
 internal readonly record struct ShapeStep(IReadOnlyList<long> Output, string? Expected)

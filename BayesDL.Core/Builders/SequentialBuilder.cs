@@ -1,6 +1,12 @@
 using System.Collections.Immutable;
+using BayesDL.Data;
 using BayesDL.Engine;
+using BayesDL.Layers;
+using BayesDL.Models;
+using BayesDL.Objectives;
+using BayesDL.Training;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace BayesDL.Builders;
@@ -18,15 +24,19 @@ public sealed class SequentialBuilder
     readonly ImmutableArray<long> _input;
     readonly LikelihoodSpec? _likelihood;
     readonly VariationalFamily _family;
+    readonly PriorSpec _prior;
 
-    internal static readonly SequentialBuilder Empty = new([], [], null, VariationalFamily.MeanField);
+    internal static readonly SequentialBuilder Empty = new([], [], null, VariationalFamily.MeanField, PriorSpec.Normal());
 
-    SequentialBuilder(ImmutableList<LayerSpec> layers, ImmutableArray<long> input, LikelihoodSpec? likelihood, VariationalFamily family) =>
-        (_layers, _input, _likelihood, _family) = (layers, input, likelihood, family);
+    SequentialBuilder(ImmutableList<LayerSpec> layers, ImmutableArray<long> input, LikelihoodSpec? likelihood, VariationalFamily family, PriorSpec prior) =>
+        (_layers, _input, _likelihood, _family, _prior) = (layers, input, likelihood, family, prior);
 
     SequentialBuilder With(ImmutableList<LayerSpec>? layers = null, ImmutableArray<long>? input = null,
-                           LikelihoodSpec? likelihood = null, VariationalFamily? family = null) =>
-        new(layers ?? _layers, input ?? _input, likelihood ?? _likelihood, family ?? _family);
+                           LikelihoodSpec? likelihood = null, VariationalFamily? family = null, PriorSpec? prior = null) =>
+        new(layers ?? _layers, input ?? _input, likelihood ?? _likelihood, family ?? _family, prior ?? _prior);
+
+    /// <summary>The weight prior of Bayesian layers that declare none (default N(0, 1)).</summary>
+    public PriorSpec Prior => _prior;
 
     /// <summary>The declared variational family (default mean field).</summary>
     public VariationalFamily Family => _family;
@@ -57,6 +67,22 @@ public sealed class SequentialBuilder
     /// <summary>A deterministic dense layer y = W x + b.</summary>
     public SequentialBuilder Linear(long inFeatures, long outFeatures, bool bias = true) => Add(new LinearSpec(inFeatures, outFeatures, bias));
 
+    /// <summary>
+    /// A Bayesian dense layer with a mean-field Gaussian posterior over W and b; <paramref name="prior"/> overrides the
+    /// model's (<see cref="WithPrior"/>); the gradient estimator defaults to local reparameterization.
+    /// </summary>
+    public SequentialBuilder BayesLinear(long inFeatures, long outFeatures, PriorSpec? prior = null,
+                                         GradientEstimator estimator = GradientEstimator.LocalReparameterization, bool bias = true) =>
+        Add(new BayesLinearSpec(inFeatures, outFeatures, prior, estimator, bias));
+
+    /// <summary>A Bayesian 2-D convolution (square kernel) with a mean-field posterior; the estimator defaults to Flipout.</summary>
+    public SequentialBuilder BayesConv2d(long inChannels, long outChannels, long kernel, long stride = 1, long padding = 0,
+                                         PriorSpec? prior = null, GradientEstimator estimator = GradientEstimator.Flipout) =>
+        Add(new BayesConv2dSpec(inChannels, outChannels, kernel, stride, padding, prior, estimator));
+
+    /// <summary>Declares the weight prior for every Bayesian layer that does not declare its own.</summary>
+    public SequentialBuilder WithPrior(PriorSpec prior) => With(prior: prior);
+
     /// <summary>A deterministic 2-D convolution (square kernel).</summary>
     public SequentialBuilder Conv2d(long inChannels, long outChannels, long kernel, long stride = 1, long padding = 0) =>
         Add(new Conv2dSpec(inChannels, outChannels, kernel, stride, padding));
@@ -84,7 +110,7 @@ public sealed class SequentialBuilder
 
     /// <summary>
     /// Declares the variational family. <see cref="VariationalFamily.Dropout"/> makes the built network MC-dropout capable
-    /// (dropout with rate p before every weight layer, kept on at test time: <see cref="BayesDL.Layers.MCDropoutConverter"/>).
+    /// (dropout with rate p before every weight layer, kept on at test time: <see cref="MCDropoutConverter"/>).
     /// </summary>
     public SequentialBuilder WithVariational(VariationalFamily family) => With(family: family);
 
@@ -109,7 +135,7 @@ public sealed class SequentialBuilder
         errors.AddRange(FamilyMisfits());
         if (errors.Count > 0) return errors;
         if (OutputShape() is not { } output) return [ShapeError(inputName)];
-        if (_likelihood?.Mismatch(output, _layers[^1]) is { } misfit)
+        if (_likelihood is not null && LikelihoodFit.Mismatch(_likelihood, output, _layers[^1]) is { } misfit)
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _layers.Count - 1, _layers[^1].Name, misfit));
         return errors;
     }
@@ -179,21 +205,69 @@ public sealed class SequentialBuilder
     }
 
     /// <summary>
-    /// Creates the network on the policy's device and dtype (default <see cref="ComputePolicy.Default"/>).
-    /// Throws <see cref="ArgumentException"/> listing every mistake <see cref="Validate()"/> finds.
+    /// Mistakes that only matter for fitting: with <see cref="VariationalFitOptions.AnalyticKL"/>, every Bayesian layer's
+    /// (posterior, prior) pair must have a closed form in the KL registry.
+    /// </summary>
+    public IReadOnlyList<BuildError> ValidateFit(VariationalFitOptions options)
+    {
+        var errors = new List<BuildError>(options.Invalid());
+        if (!options.AnalyticKL) return errors;
+        using var scope = NewDisposeScope();
+        var q = Distributions.Dist.Normal(zeros(1, dtype: ScalarType.Float64), ones(1, dtype: ScalarType.Float64));
+        for (int i = 0; i < _layers.Count; i++)
+            if (_layers[i].IsBayesian)
+                errors.AddRange(KlRequirement.Analytic(q, (_layers[i].DeclaredPrior ?? _prior).Build(CPU, ScalarType.Float64), i, $"layer {i} '{_layers[i].Name}'"));
+        return errors;
+    }
+
+    static ArgumentException Mistakes(string what, IReadOnlyList<BuildError> errors) =>
+        new($"The {what} has {errors.Count} mistake(s):" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)));
+
+    /// <summary>Whether the declaration has a weight posterior: a Bayesian layer, an MC-dropout layer or the dropout family.</summary>
+    public bool IsStochastic =>
+        _family.Kind == VariationalFamily.Family.Dropout || _layers.Any(l => l.IsBayesian || l is McDropoutSpec);
+
+    /// <summary>The layers alone as a TorchSharp Sequential (for use inside other models, e.g. a VAE's encoder).</summary>
+    public Sequential BuildNetwork(ComputePolicy? policy = null)
+    {
+        var errors = Validate();
+        if (errors.Count > 0) throw Mistakes("network declaration", errors);
+        NativeEngine.EnsureLoaded();
+        var context = new BuildContext(policy ?? ComputePolicy.Default, _prior);
+        var network = nn.Sequential(_layers.Select((l, i) => (i.ToString(), l.Create(context))).ToArray());
+        return _family.Kind == VariationalFamily.Family.Dropout
+            ? MCDropoutConverter.Convert(network, new MCDropoutConversion(_family.Rate))
+            : network;
+    }
+
+    /// <summary>
+    /// Creates the model (network and likelihood, a <see cref="BayesianNetwork"/>) on the policy's device and dtype
+    /// (default <see cref="ComputePolicy.Default"/>). Throws <see cref="ArgumentException"/> listing every mistake.
     /// </summary>
     public BuiltModel Build(ComputePolicy? policy = null)
     {
-        var errors = Validate();
-        if (errors.Count > 0)
-            throw new ArgumentException("The model declaration has " + errors.Count + " mistake(s):" + Environment.NewLine +
-                                        string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)));
-        NativeEngine.EnsureLoaded();
+        var errors = Validate().ToList();
+        if (_likelihood is null)
+            errors.Add(new(BuildErrorKind.Incomplete, -1, "model", "The model declares no likelihood; add WithLikelihood(Likelihoods.Categorical()) or similar."));
+        if (!IsStochastic)
+            errors.Add(new(BuildErrorKind.Incomplete, -1, "model",
+                "The model has no weight posterior: declare Bayesian layers (BayesLinear, BayesConv2d), MC dropout, or the dropout family. " +
+                "For a plain deterministic network use BuildNetwork()."));
+        if (errors.Count > 0) throw Mistakes("model declaration", errors);
         var p = policy ?? ComputePolicy.Default;
-        var modules = _layers.Select((l, i) => (i.ToString(), l.Create(p))).ToArray();
-        var network = nn.Sequential(modules);
-        if (_family.Kind == VariationalFamily.Family.Dropout)
-            network = BayesDL.Layers.MCDropoutConverter.Convert(network, new BayesDL.Layers.MCDropoutConversion(_family.Rate));
-        return new BuiltModel(network, ResolvedInput().ToArray(), OutputShape()!.ToArray(), _likelihood, p);
+        var network = BayesianNetwork.Create(BuildNetwork(p), p.Apply(Objectives.Likelihood.FromSpec(_likelihood!)));
+        return new BuiltModel(network, ResolvedInput().ToArray(), OutputShape()!.ToArray(), _family, p);
+    }
+
+    /// <summary>
+    /// Builds the model and fits it by maximising the ELBO on <paramref name="data"/> (on the policy's device and dtype). Throws <see cref="ArgumentException"/> listing every declaration or fitting mistake before any step.
+    /// </summary>
+    public FitResult FitVariational(LabeledData data, VariationalFitOptions? options = null, ComputePolicy? policy = null)
+    {
+        options ??= new VariationalFitOptions();
+        var errors = ValidateFit(options);
+        if (errors.Count > 0) throw Mistakes("fit", errors);
+        var model = Build(policy);
+        return new FitResult(model, model.Fit(data, options));
     }
 }

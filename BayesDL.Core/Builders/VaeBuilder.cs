@@ -41,12 +41,12 @@ public sealed class VaeBuilder
     /// sigma -&gt; N(x; mean, sigma^2); a learned Gaussian or Heteroscedastic -&gt; per-pixel mean and log-scale;
     /// Categorical -&gt; 16 grey levels per pixel.
     /// </summary>
-    public VaeBuilder WithLikelihood(LikelihoodSpec likelihood) => WithLikelihood(likelihood.Kind switch
+    public VaeBuilder WithLikelihood(Objectives.LikelihoodSpec likelihood) => WithLikelihood(likelihood switch
     {
-        LikelihoodSpec.Family.Bernoulli => new BernoulliLikelihood(),
-        LikelihoodSpec.Family.Gaussian when !likelihood.LearnNoise => new GaussianLikelihood(likelihood.NoiseStd),
-        LikelihoodSpec.Family.Categorical => new CategoricalLikelihood(),
-        _ => new GaussianLikelihood(),
+        { Kind: nameof(Objectives.BernoulliLikelihood) } => new BernoulliLikelihood(),
+        { Kind: nameof(Objectives.GaussianLikelihood), Noise: nameof(Objectives.GaussianNoise.Fixed) } => new GaussianLikelihood(likelihood.Sigma),
+        { Kind: nameof(Objectives.CategoricalLikelihood) } => new CategoricalLikelihood(),
+        _ => (DecoderLikelihood)new GaussianLikelihood(),
     });
 
     /// <summary>
@@ -88,9 +88,9 @@ public sealed class VaeBuilder
             throw new ArgumentException("The VAE declaration has " + errors.Count + " mistake(s):" + Environment.NewLine +
                                         string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)));
         var p = policy ?? ComputePolicy.Default;
-        var encoder = _encoder.Build(p);
-        var decoder = (_decoder.InputShape.Count == 0 ? _decoder.Input(_latent) : _decoder).Build(p);
-        return p.Apply(new Vae(encoder.Network, encoder.OutputShape[0], decoder.Network, _likelihood,
-            Shapes.Elements(encoder.InputShape), _latent, prior: _prior?.Invoke(_latent, p)));
+        var encoder = _encoder.BuildNetwork(p);
+        var decoder = (_decoder.InputShape.Count == 0 ? _decoder.Input(_latent) : _decoder).BuildNetwork(p);
+        return p.Apply(new Vae(encoder, _encoder.OutputShape()![0], decoder, _likelihood,
+            Shapes.Elements(_encoder.ResolvedInput()), _latent, prior: _prior?.Invoke(_latent, p)));
     }
 }

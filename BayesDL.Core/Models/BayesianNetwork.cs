@@ -26,8 +26,11 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
         this.body = body;
         this.likelihood = likelihood;
         RegisterComponents();
-        Check.Argument(VariationalLayers.Count > 0, nameof(BayesianNetwork), nameof(body), "no variational layer",
-            "a Sequential holding at least one BayesLinear or BayesConv2d", "Convert a network with BayesianConverter.Convert.");
+        // MC-dropout layers are a variational posterior too (Bernoulli q(W), Gal & Ghahramani 2016): their KL term is
+        // zero here (the dropout objective), and repeated inputs in ForwardDraws draw independent masks.
+        Check.Argument(VariationalLayers.Count > 0 || body.modules().OfType<Layers.IMonteCarloLayer>().Any(), nameof(BayesianNetwork), nameof(body),
+            "no variational layer", "a Sequential holding at least one BayesLinear, BayesConv2d or MC-dropout layer",
+            "Convert a network with BayesianConverter.Convert or MCDropoutConverter.Convert.");
     }
 
     /// <summary>The layers.</summary>
@@ -43,11 +46,17 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
     public IReadOnlyList<IVariationalLayer> VariationalLayers =>
         body.children().OfType<IVariationalLayer>().ToList();
 
-    /// <summary>Sum over layers of KL(q || p).</summary>
+    /// <summary>Sum over layers of KL(q || p); 0 for a network without variational layers (e.g. MC dropout).</summary>
     public Tensor KL()
     {
         using var scope = NewDisposeScope();
-        Tensor total = VariationalLayers.Select(l => l.KL()).Aggregate((a, b) => a + b);
+        var layers = VariationalLayers;
+        if (layers.Count == 0)
+        {
+            var like = parameters().FirstOrDefault();
+            return (like is null ? zeros(new long[0]) : zeros(new long[0], dtype: like.dtype, device: like.device)).MoveToOuterDisposeScope();
+        }
+        Tensor total = layers.Select(l => l.KL()).Aggregate((a, b) => a + b);
         return total.MoveToOuterDisposeScope();
     }
 

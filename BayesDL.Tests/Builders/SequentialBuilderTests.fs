@@ -84,13 +84,15 @@ let ``out-of-range layer parameters are reported for every layer`` () =
 [<Fact>]
 let ``Build throws an ArgumentException listing the mistakes`` () =
     let e = Assert.Throws<ArgumentException>(fun () -> ModelBuilder.Sequential().Linear(2L, 3L).Linear(4L, 1L).Build(cpu64) |> ignore)
-    containsAll e.Message [ "Linear(4 -> 1)"; "[4]"; "[3]" ]
+    containsAll e.Message [ "Linear(4 -> 1)"; "[4]"; "[3]"; "no likelihood" ]
+    let d = Assert.Throws<ArgumentException>(fun () -> ModelBuilder.Sequential().Linear(2L, 3L).WithLikelihood(Likelihoods.Categorical()).Build(cpu64) |> ignore)
+    containsAll d.Message [ "no weight posterior"; "BuildNetwork()" ]
 
 [<Fact>]
 let ``a valid declaration builds a network with the declared shapes and the builder is immutable`` () =
     engine ()
-    let trunk = ModelBuilder.Sequential().Linear(6L, 5L).Tanh()
-    let classifier = trunk.Linear(5L, 3L).WithLikelihood(Likelihoods.Categorical())
+    let trunk = ModelBuilder.Sequential().BayesLinear(6L, 5L).Tanh()
+    let classifier = trunk.BayesLinear(5L, 3L).WithLikelihood(Likelihoods.Categorical())
     Assert.Equal(2, trunk.Layers.Count) // extending a builder leaves the prefix untouched
     use m = classifier.Build(cpu64)
     Assert.Equal<int64>([| 6L |], m.InputShape)
@@ -102,9 +104,9 @@ let ``a valid declaration builds a network with the declared shapes and the buil
 [<Fact>]
 let ``a convolutional declaration builds and its output matches the inferred shape`` () =
     engine ()
-    use m = ModelBuilder.Sequential(1L, 12L, 12L).Conv2d(1L, 4L, 3L, stride = 2L, padding = 1L).Relu().Flatten().Linear(144L, 2L).Build(cpu64)
+    use m = ModelBuilder.Sequential(1L, 12L, 12L).Conv2d(1L, 4L, 3L, stride = 2L, padding = 1L).Relu().Flatten().Linear(144L, 2L).BuildNetwork(cpu64)
     use x = torch.randn(3L, 1L, 12L, 12L, dtype = torch.ScalarType.Float64)
-    use y = m.Forward x
+    use y = m.forward x
     Assert.Equal<int64>([| 3L; 2L |], y.shape)
 
 [<Fact>]
@@ -118,7 +120,8 @@ let ``a low-rank or full-rank family is unsupported on the weight layers, naming
 [<Fact>]
 let ``the dropout family builds an MC-dropout network that stays stochastic in evaluation mode`` () =
     engine ()
-    use m = ModelBuilder.Sequential().Linear(6L, 32L).Relu().Linear(32L, 2L).WithVariational(VariationalFamily.Dropout 0.5).Build(cpu64)
+    use m = ModelBuilder.Sequential().Linear(6L, 32L).Relu().Linear(32L, 2L).WithVariational(VariationalFamily.Dropout 0.5)
+                .WithLikelihood(Likelihoods.Categorical()).Build(cpu64)
     m.Network.eval ()
     use x = torch.ones(1L, 6L, dtype = torch.ScalarType.Float64)
     let a = values (m.Forward x)
@@ -126,6 +129,24 @@ let ``the dropout family builds an MC-dropout network that stays stochastic in e
     // Each pass draws fresh masks over 38 units at p = 0.5; equal outputs would need equal masks (about 2^-38).
     Assert.NotEqual<float[]>(a, b)
     // Without the family the same declaration is deterministic in evaluation mode.
-    use plain = ModelBuilder.Sequential().Linear(6L, 32L).Relu().Linear(32L, 2L).Build(cpu64)
-    plain.Network.eval ()
-    Assert.Equal<float[]>(values (plain.Forward x), values (plain.Forward x))
+    use plain = ModelBuilder.Sequential().Linear(6L, 32L).Relu().Linear(32L, 2L).BuildNetwork(cpu64)
+    plain.eval ()
+    Assert.Equal<float[]>(values (plain.forward x), values (plain.forward x))
+
+[<Fact>]
+let ``Bayesian layers take part in the shape walk and a Bayesian layer refuses the dropout family`` () =
+    let e = ModelBuilder.Sequential().BayesLinear(784L, 400L, prior = Priors.Normal(0.0, 1.0)).Relu().BayesLinear(40L, 10L) |> single
+    Assert.Equal(BuildErrorKind.ShapeMismatch, e.Kind)
+    containsAll e.Message [ "'BayesLinear(40 -> 10)'"; "expects input [40]"; "outputs [400]" ]
+    let f = ModelBuilder.Sequential().BayesLinear(4L, 2L).WithVariational(VariationalFamily.Dropout 0.5) |> single
+    Assert.Equal(BuildErrorKind.UnsupportedFamily, f.Kind)
+    containsAll f.Message [ "BayesLinear(4 -> 2)"; "meanField" ]
+
+[<Fact>]
+let ``a declared Bayesian model is a BayesianNetwork whose KL sums its layers and is stochastic per pass`` () =
+    engine ()
+    use m = ModelBuilder.Sequential().BayesLinear(3L, 8L).Relu().BayesLinear(8L, 2L).WithLikelihood(Likelihoods.Categorical()).Build(cpu64)
+    Assert.Equal(2, m.Network.VariationalLayers.Count)
+    Assert.True(scalar (m.Network.KL()) > 0.0)
+    use x = torch.ones(1L, 3L, dtype = torch.ScalarType.Float64)
+    Assert.NotEqual<float[]>(values (m.Forward x), values (m.Forward x))

@@ -2,6 +2,7 @@
 /// returns declaration mistakes as BayesError values naming the layer and shapes.
 module BayesDL.Tests.Dsl.ModelTests
 
+open System
 open Xunit
 open BayesDL.Builders
 open BayesDL.Dsl
@@ -41,7 +42,7 @@ let ``a likelihood that does not fit the output layer is a LikelihoodMismatch`` 
 
 [<Fact>]
 let ``several mistakes come back together and a missing network is Incomplete`` () =
-    match model { layers [ linear 0L 4L; dropoutLayer 2.0 ] } |> Model.validate |> expectError with
+    match model { layers [ linear 0L 4L; dropoutLayer 2.0 ]; likelihood categorical } |> Model.validate |> expectError with
     | Several [ InvalidParameter _; InvalidParameter _ ] -> ()
     | other -> failwithf "expected two InvalidParameter, got %A" other
     match model { likelihood gaussian } |> Model.validate |> expectError with
@@ -62,21 +63,23 @@ let ``F# and C# declarations of the same model give identical outputs with the s
     let policy = cpu64
     NativeEngine.Seed 11L
     use x = torch.randn(8L, 5L, dtype = torch.ScalarType.Float64)
+    // MC dropout: both the initial weights and every pass's masks come from the seeded generator.
     NativeEngine.Seed 2026L
     use fromCSharp =
         ModelBuilder.Sequential().Linear(5L, 16L).Relu().Linear(16L, 16L).Tanh().Linear(16L, 3L)
-            .WithLikelihood(Likelihoods.Categorical()).Build(policy)
+            .WithVariational(VariationalFamily.Dropout 0.2).WithLikelihood(Likelihoods.Categorical()).Build(policy)
+    let a = values (fromCSharp.Forward x)
     NativeEngine.Seed 2026L
     let fromFSharp =
         model {
             network (linear 5L 16L >> relu >> linear 16L 16L >> tanhAct >> linear 16L 3L)
             likelihood categorical
+            variational (dropout 0.2)
         }
         |> Model.buildOn policy
         |> Result.defaultWith (fun e -> failwith e.Message)
     use _ = fromFSharp.Core
     Assert.Equal<int64 list>([ 3L ], fromFSharp.OutputShape)
-    let a = values (fromCSharp.Forward x)
     let b = values (fromFSharp.Forward x)
     Assert.Equal<float[]>(a, b)
     // A different seed gives different weights: the equality above is not vacuous.
@@ -88,7 +91,9 @@ let ``F# and C# declarations of the same model give identical outputs with the s
 let ``inference settings blocks produce records with the declared values`` () =
     let s = vi { elbo analyticKL; samples 2; klWarmup 5; epochs 10 }
     Assert.Equal({ ViSettings.Default with Samples = 2; KlWarmupEpochs = 5; Epochs = 10 }, s)
-    Assert.Equal(MonteCarloKL 16, (vi { elbo (monteCarloKL 16) }).Kl)
+    Assert.Equal(MonteCarloKL, (vi { elbo monteCarloKL }).Kl)
+    let options = (vi { elbo analyticKL; samples 3; klWarmup 2; epochs 4; batchSize 32; learningRate 0.01; seed 9L }).ToOptions()
+    Assert.Equal(VariationalFitOptions(4, 32, 0.01, 9L, 3, 2, true), options)
     Assert.Equal(100, (mcDropout { samples 100 }).Samples)
 
 [<Fact>]
@@ -119,7 +124,7 @@ let ``asking for an analytic KL with a scale-mixture latent prior is Unregistere
     | UnregisteredKL(_, message) -> Assert.Contains("ScaleMixtureNormal", message)
     | other -> failwithf "expected UnregisteredKL, got %A" other
     // With a Monte Carlo KL the same model trains.
-    match VaeDsl.Vae.fit (vi { elbo (monteCarloKL 2); epochs 1; batchSize 4 }) data built with
+    match VaeDsl.Vae.fit (vi { elbo monteCarloKL; epochs 1; batchSize 4 }) data built with
     | Ok fit -> Assert.Equal(1, fit.EpochLosses.Length)
     | Error e -> failwith e.Message
 
@@ -144,3 +149,60 @@ let ``the F# vae block and the C# VaeBuilder build identical VAEs with the same 
     fromCSharp.eval ()
     fromFSharp.eval ()
     Assert.Equal<float[]>(values (fromCSharp.Reconstruct x), values (fromFSharp.Reconstruct x))
+
+[<Fact>]
+let ``Bayesian models declared in F# and C# draw identical outputs with the same seed`` () =
+    engine ()
+    NativeEngine.Seed 3L
+    use x = torch.randn(4L, 6L, dtype = torch.ScalarType.Float64)
+    NativeEngine.Seed 41L
+    use fromCSharp =
+        ModelBuilder.Sequential().BayesLinear(6L, 12L, prior = Priors.Normal(0.0, 1.0)).Relu().BayesLinear(12L, 2L)
+            .WithLikelihood(Likelihoods.Categorical()).Build(cpu64)
+    let a = values (fromCSharp.Forward x) // a stochastic pass: weight noise drawn from the engine's generator
+    NativeEngine.Seed 41L
+    let fromFSharp =
+        bayes {
+            network (bayesLinear 6L 12L >> relu >> bayesLinear 12L 2L)
+            prior (Normal(0., 1.))
+            likelihood categorical
+            variational meanField
+        }
+        |> Model.buildOn cpu64
+        |> Result.defaultWith (fun e -> failwith e.Message)
+    use _ = fromFSharp.Core
+    Assert.Equal<float[]>(a, values (fromFSharp.Forward x))
+
+[<Fact>]
+let ``a weight prior the core layers do not take is an error, not a silent substitute`` () =
+    match bayes { network (bayesLinear 2L 2L); likelihood categorical; prior (scaleMixture 0.5 1.0 0.0025) } |> Model.validate |> expectError with
+    | InvalidParameter("prior", message) -> Assert.Contains("ScaleMixture", message)
+    | other -> failwithf "expected InvalidParameter on the prior, got %A" other
+
+[<Fact>]
+let ``fitVariational trains a declared Bayesian regression and reports one finite ELBO per epoch`` () =
+    engine ()
+    NativeEngine.Seed 1L
+    let x = torch.linspace(-1.0, 1.0, 64L, dtype = torch.ScalarType.Float64).unsqueeze 1L
+    let y = 2.0 * x + 0.1 * torch.randn_like x
+    use data = new BayesDL.Data.LabeledData(x, y)
+    let fitted =
+        bayes {
+            network (bayesLinear 1L 16L >> relu >> bayesLinear 16L 1L)
+            likelihood (gaussianWith 0.1)
+        }
+        |> Model.fitVariational (vi { elbo analyticKL; epochs 3; batchSize 16; learningRate 0.01 }) cpu64 data
+        |> Result.defaultWith (fun e -> failwith e.Message)
+    use _ = fitted.Model.Core
+    Assert.Equal<int list>([ 1; 2; 3 ], fitted.Epochs |> List.map (fun e -> e.Epoch))
+    Assert.All(fitted.Epochs, fun e -> Assert.True(Double.IsFinite e.Elbo && e.KL > 0.0, sprintf "%A" e))
+    use p = fitted.Model.Predict(x, 8)
+    Assert.Equal(8L, p.SampleCount)
+
+[<Fact>]
+let ``mcDropout settings refuse a model that is not declared with the dropout family`` () =
+    engine ()
+    use data = new BayesDL.Data.LabeledData(torch.zeros(4L, 2L, dtype = torch.ScalarType.Float64), torch.zeros(4L, dtype = torch.ScalarType.Int64))
+    match model { network (linear 2L 2L); likelihood categorical } |> Model.fitMcDropout (mcDropout { samples 10 }) cpu64 data |> expectError with
+    | UnsupportedFamily(_, message) -> Assert.Contains("dropout p", message)
+    | other -> failwithf "expected UnsupportedFamily, got %A" other

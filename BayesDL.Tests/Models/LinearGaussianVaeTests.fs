@@ -8,8 +8,9 @@ open System
 open Xunit
 open TorchSharp
 open MathNet.Numerics.LinearAlgebra
-open BayesDL.Models
 open BayesDL.Objectives
+// After Objectives: BayesDL.Models' decoder likelihoods shadow the supervised likelihoods of the same names.
+open BayesDL.Models
 open BayesDL.Tests.TestSupport
 
 let private W = array2D [ [ 1.0; 1.0 ]; [ 1.0; -1.0 ]; [ 0.0; 2.0 ] ] // W^T W = diag(2, 6)

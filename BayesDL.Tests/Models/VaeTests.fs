@@ -6,8 +6,9 @@ open TorchSharp
 open BayesDL.Builders
 open BayesDL.Data
 open BayesDL.Engine
-open BayesDL.Models
 open BayesDL.Objectives
+// After Objectives: BayesDL.Models' decoder likelihoods shadow the supervised likelihoods of the same names.
+open BayesDL.Models
 open BayesDL.Tests.TestSupport
 
 let private policy = ComputePolicy.Cpu
