@@ -17,11 +17,14 @@ public sealed record ScriptOutcome(int ExitCode, string Error);
 /// </summary>
 public static class CsxRunner
 {
-    /// <summary>Namespaces every script starts with.</summary>
+    /// <summary>
+    /// Namespaces every script starts with (BayesDL.Models and BayesDL.Objectives both define likelihood types of the
+    /// same names, so scripts import the one they need).
+    /// </summary>
     public static readonly ImmutableArray<string> Imports = ImmutableArray.Create(
         "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks",
-        "TorchSharp", "BayesDL.Engine", "BayesDL.Distributions", "BayesDL.Data", "BayesDL.Inference",
-        "BayesDL.Builders");
+        "TorchSharp", "BayesDL.Engine", "BayesDL.Distributions", "BayesDL.KL", "BayesDL.Data", "BayesDL.Inference",
+        "BayesDL.Builders", "BayesDL.Layers", "BayesDL.Training", "BayesDL.Metrics", "BayesDL.Plotting");
 
     /// <summary>Compiles the script at <paramref name="path"/>, runs it, and reports the outcome.</summary>
     public static async Task<ScriptOutcome> RunAsync(string path, IReadOnlyList<string> args, bool quick)
