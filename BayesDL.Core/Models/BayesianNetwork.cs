@@ -40,7 +40,13 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
     public Likelihood Likelihood => likelihood;
 
     /// <summary>Input rows per forward pass in <see cref="Predict"/> (T x N rows are split into chunks of whole draws).</summary>
-    public long PredictRowBudget { get; init; } = 16384;
+    public long PredictRowBudget
+    {
+        get => _predictRowBudget;
+        set { Check.Positive(value, nameof(BayesianNetwork), nameof(PredictRowBudget)); _predictRowBudget = value; }
+    }
+
+    long _predictRowBudget = 16384;
 
     /// <summary>Every layer with a variational posterior, in order.</summary>
     public IReadOnlyList<IVariationalLayer> VariationalLayers =>
