@@ -15,7 +15,7 @@ let private maxAbs (a: torch.Tensor) (b: torch.Tensor) = scalar ((a - b).abs().m
 
 /// A float64 MLP with input dropout 0.2 and hidden dropout 0.5; returns the model and its two MC layers.
 let private mlp () =
-    let d1, d2 = McLayers.MCDropout(0.2), McLayers.MCDropout(0.5)
+    let d1, d2 = BayesNN.MCDropout(0.2), BayesNN.MCDropout(0.5)
     let model =
         torch.nn.Sequential([| d1 :> Module; torch.nn.Linear(6L, 8L); torch.nn.ReLU(); d2; torch.nn.Linear(8L, 3L) |])
     model.``to``(torch.ScalarType.Float64) |> ignore
@@ -88,7 +88,7 @@ let ``vectorized prediction without explicit masks has the loop's distribution``
     let lin = torch.nn.Linear(1L, 1L, hasBias = false)
     use _ = torch.no_grad()
     lin.weight.fill_(1.0) |> ignore
-    let model = torch.nn.Sequential([| McLayers.MCDropout(0.5) :> Module; lin |])
+    let model = torch.nn.Sequential([| BayesNN.MCDropout(0.5) :> Module; lin |])
     use x = torch.ones(1L, 1L)
     use out = MonteCarloPredictor(model, Likelihood.Gaussian(GaussianNoise.Fixed, 1.0)).SampleOutputs(x, 4000)
     Assert.Equal<int64[]>([| 4000L; 1L; 1L |], out.shape)
@@ -98,7 +98,7 @@ let ``vectorized prediction without explicit masks has the loop's distribution``
 [<Fact>]
 let ``the memory budget sets the replicated rows per pass`` () =
     engine ()
-    let model = torch.nn.Sequential([| McLayers.MCDropout(0.5) :> Module; torch.nn.Linear(784L, 400L); torch.nn.ReLU(); torch.nn.Linear(400L, 10L) |])
+    let model = torch.nn.Sequential([| BayesNN.MCDropout(0.5) :> Module; torch.nn.Linear(784L, 400L); torch.nn.ReLU(); torch.nn.Linear(400L, 10L) |])
     use x = torch.rand(16L, 784L)
     let rows (mb: float) = MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MemoryBudgetMB = mb)).RowsPerPass(x)
     let r1, r4 = rows 1.0, rows 4.0
@@ -113,7 +113,7 @@ let ``heteroscedastic regression separates aleatoric and epistemic variance`` ()
     // softplus(raw) + 1e-6 fixed at 0.5 (aleatoric variance 0.25). With masks all-kept and all-dropped the two means are 8 and 0:
     // epistemic = var([8, 0]) = 16, aleatoric = 0.25, predictive mean 4.
     engine ()
-    let drop = McLayers.MCDropout(0.5)
+    let drop = BayesNN.MCDropout(0.5)
     let lin = torch.nn.Linear(4L, 2L)
     lin.``to``(torch.ScalarType.Float64) |> ignore
     (use _ = torch.no_grad()

@@ -7,6 +7,8 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.EngineWorkload(),
     new BayesDL.Bench.Workloads.ToyRegressionWorkload(),
     new BayesDL.Bench.Workloads.BbbWorkload(),
+    new BayesDL.Bench.Workloads.McDropoutWorkload(),
+    new BayesDL.Bench.Workloads.ShiftWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));
