@@ -1,3 +1,4 @@
+using BayesDL.Objectives;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,19 +17,19 @@ public sealed class DeepEnsemble : IStochasticPredictor
 {
     readonly nn.Module<Tensor, Tensor>[] _members;
 
-    /// <summary>An ensemble of trained members whose outputs mean <paramref name="output"/>.</summary>
-    public DeepEnsemble(IEnumerable<nn.Module<Tensor, Tensor>> members, ModelOutput output = ModelOutput.Logits)
+    /// <summary>An ensemble of trained members whose outputs <paramref name="likelihood"/> interprets (default categorical: logits).</summary>
+    public DeepEnsemble(IEnumerable<nn.Module<Tensor, Tensor>> members, Likelihood? likelihood = null)
     {
         _members = members.ToArray();
         Check.Argument(_members.Length >= 1, nameof(DeepEnsemble), nameof(members), "0 members", "at least one member network");
-        Output = output;
+        Likelihood = likelihood ?? Likelihood.Categorical();
     }
 
     /// <summary>The member networks.</summary>
     public IReadOnlyList<nn.Module<Tensor, Tensor>> Members => _members;
 
-    /// <summary>What each member's output means.</summary>
-    public ModelOutput Output { get; }
+    /// <summary>How each member's output becomes a predictive sample.</summary>
+    public Likelihood Likelihood { get; }
 
     /// <summary>
     /// The predictions of the first <paramref name="samples"/> members ([samples, N, ...]); pass
@@ -39,7 +40,11 @@ public sealed class DeepEnsemble : IStochasticPredictor
     {
         Check.Argument(samples >= 1 && samples <= _members.Length, nameof(DeepEnsemble), nameof(samples), samples.ToString(),
             $"between 1 and the number of members ({_members.Length})", "An ensemble has one prediction per member; pass Members.Count.");
-        return StochasticOutputs.ToPredictive(Outputs(inputs, samples), Output);
+        using var scope = NewDisposeScope();
+        var result = Likelihood.Predictive(Outputs(inputs, samples));
+        result.Samples.MoveToOuterDisposeScope();
+        result.Variances?.MoveToOuterDisposeScope();
+        return result;
     }
 
     /// <summary>The full ensemble's predictive (all M members).</summary>

@@ -1,3 +1,4 @@
+using BayesDL.Objectives;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -16,10 +17,15 @@ namespace BayesDL.Inference;
 /// </summary>
 public sealed class MonteCarloPredictor : IStochasticPredictor
 {
-    /// <summary>Wraps <paramref name="model"/>; it is put in evaluation mode while predicting and restored afterwards.</summary>
-    public MonteCarloPredictor(nn.Module<Tensor, Tensor> model, MonteCarloPredictionOptions? options = null)
+    /// <summary>
+    /// Wraps <paramref name="model"/> (put in evaluation mode while predicting, then restored) whose outputs
+    /// <paramref name="likelihood"/> interprets (default categorical: logits; <c>Likelihood.Gaussian(GaussianNoise.Heteroscedastic)</c>
+    /// for mean and noise scale outputs as in Kendall &amp; Gal 2017).
+    /// </summary>
+    public MonteCarloPredictor(nn.Module<Tensor, Tensor> model, Likelihood? likelihood = null, MonteCarloPredictionOptions? options = null)
     {
         Model = model;
+        Likelihood = likelihood ?? Likelihood.Categorical();
         Options = options ?? new MonteCarloPredictionOptions();
         Check.Positive(Options.MemoryBudgetMB, nameof(MonteCarloPredictor), nameof(Options.MemoryBudgetMB));
         if (Options.MaxRowsPerPass is long rows) Check.Positive(rows, nameof(MonteCarloPredictor), nameof(Options.MaxRowsPerPass));
@@ -28,11 +34,21 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
     /// <summary>The stochastic network.</summary>
     public nn.Module<Tensor, Tensor> Model { get; }
 
+    /// <summary>How outputs become predictive samples.</summary>
+    public Likelihood Likelihood { get; }
+
     /// <summary>The prediction settings.</summary>
     public MonteCarloPredictionOptions Options { get; }
 
     /// <summary>T = <paramref name="samples"/> stochastic predictions for inputs [N, ...] (no gradient).</summary>
-    public PredictiveSamples Predict(Tensor inputs, int samples) => StochasticOutputs.ToPredictive(SampleOutputs(inputs, samples), Options.Output);
+    public PredictiveSamples Predict(Tensor inputs, int samples)
+    {
+        using var scope = NewDisposeScope();
+        var result = Likelihood.Predictive(SampleOutputs(inputs, samples));
+        result.Samples.MoveToOuterDisposeScope();
+        result.Variances?.MoveToOuterDisposeScope();
+        return result;
+    }
 
     /// <summary>The raw outputs of T stochastic passes, shape [T, N, K]; the caller owns the result.</summary>
     public Tensor SampleOutputs(Tensor inputs, int samples)

@@ -16,7 +16,7 @@ namespace BayesDL.Layers;
 /// <see cref="ConcreteDropoutRegularizer"/>) to the per-example loss:
 /// R = λ_w ‖W‖² / (1 − p) + λ_w ‖b‖² − λ_d K H(p), H(p) = −p log p − (1 − p) log(1 − p), K = input
 /// features (channels for convolutions). The weight term pulls p down, the entropy term pulls it
-/// towards 1/2, the data term decides: less data, larger p. Create it with <see cref="McLayers.ConcreteDropout"/>.
+/// towards 1/2, the data term decides: less data, larger p. Create it with <see cref="BayesNN.ConcreteDropout"/>.
 /// </summary>
 public sealed class ConcreteDropout : nn.Module<Tensor, Tensor>, IMonteCarloLayer
 {
@@ -120,4 +120,11 @@ public sealed class ConcreteDropout : nn.Module<Tensor, Tensor>, IMonteCarloLaye
         if (Spatial) for (int d = 2; d < shape.Length; d++) shape[d] = 1;
         return shape;
     }
+}
+
+public static partial class BayesNN
+{
+    /// <summary>Concrete dropout on the inputs of <paramref name="layer"/> (Linear or Conv) with a learned probability.</summary>
+    public static ConcreteDropout ConcreteDropout(nn.Module<Tensor, Tensor> layer, ConcreteDropoutOptions? options = null, string name = "ConcreteDropout") =>
+        new(layer, options ?? new ConcreteDropoutOptions(), name);
 }

@@ -14,7 +14,7 @@ public static class ConcreteDropoutRegularizer
     {
         var layers = Layers(model);
         Validation.Check.Argument(layers.Count > 0, nameof(ConcreteDropoutRegularizer), nameof(model), "a model without ConcreteDropout layers",
-            "a model containing at least one ConcreteDropout layer", "Wrap weight layers with McLayers.ConcreteDropout(layer, options).");
+            "a model containing at least one ConcreteDropout layer", "Wrap weight layers with BayesNN.ConcreteDropout(layer, options).");
         using var scope = NewDisposeScope();
         Tensor total = layers[0].Regularizer();
         for (int i = 1; i < layers.Count; i++) total = total + layers[i].Regularizer();

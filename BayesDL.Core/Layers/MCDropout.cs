@@ -9,7 +9,7 @@ namespace BayesDL.Layers;
 /// z_i ~ Bernoulli(1 - p) independently per element, in training AND in evaluation mode, so that
 /// p(y = c | x) ≈ (1/T) Σ_t softmax(f_θ_t(x)) over T passes approximates the posterior predictive.
 /// Set <see cref="MonteCarlo"/> to false for the deterministic prediction (identity in evaluation mode,
-/// which is E[z / (1 - p)] = 1, i.e. weight averaging). Create it with <see cref="McLayers.MCDropout"/>.
+/// which is E[z / (1 - p)] = 1, i.e. weight averaging). Create it with <see cref="BayesNN.MCDropout"/>.
 /// </summary>
 public sealed class MCDropout : nn.Module<Tensor, Tensor>, IMonteCarloLayer
 {
@@ -41,4 +41,10 @@ public sealed class MCDropout : nn.Module<Tensor, Tensor>, IMonteCarloLayer
         Tensor mask = DropoutMask.Get(MaskSource, input.shape, 1 - P, input, nameof(MCDropout));
         return input.mul(mask).div_(1 - P).MoveToOuterDisposeScope();
     }
+}
+
+public static partial class BayesNN
+{
+    /// <summary>Element-wise MC dropout with drop probability <paramref name="p"/> (stays on in evaluation mode).</summary>
+    public static MCDropout MCDropout(double p = 0.5, string name = "MCDropout") => new(p, name);
 }

@@ -11,7 +11,7 @@ namespace BayesDL.Layers;
 /// information from a feature map; dropping whole channels does (Tompson et al. 2015), and with dropout
 /// kept on at test time this is the Bernoulli variational posterior over convolution filters
 /// (Gal &amp; Ghahramani 2016, "Bayesian CNN"). Stays stochastic in evaluation mode unless
-/// <see cref="MonteCarlo"/> is false. Create it with <see cref="McLayers.MCSpatialDropout"/>.
+/// <see cref="MonteCarlo"/> is false. Create it with <see cref="BayesNN.MCSpatialDropout"/>.
 /// </summary>
 public sealed class MCSpatialDropout : nn.Module<Tensor, Tensor>, IMonteCarloLayer
 {
@@ -45,4 +45,10 @@ public sealed class MCSpatialDropout : nn.Module<Tensor, Tensor>, IMonteCarloLay
         Tensor mask = DropoutMask.Get(MaskSource, shape, 1 - P, input, nameof(MCSpatialDropout));
         return input.mul(mask).div_(1 - P).MoveToOuterDisposeScope();
     }
+}
+
+public static partial class BayesNN
+{
+    /// <summary>Channel-wise MC dropout for feature maps [N, C, *] (stays on in evaluation mode).</summary>
+    public static MCSpatialDropout MCSpatialDropout(double p = 0.2, string name = "MCSpatialDropout") => new(p, name);
 }

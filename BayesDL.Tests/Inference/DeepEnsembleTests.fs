@@ -5,6 +5,7 @@ open Xunit
 open TorchSharp
 open BayesDL.Engine
 open BayesDL.Inference
+open BayesDL.Objectives
 open BayesDL.Tests.TestSupport
 
 type Module = torch.nn.Module<torch.Tensor, torch.Tensor>
@@ -32,16 +33,16 @@ let ``an ensemble's predictive averages its members' softmax outputs`` () =
 
 [<Fact>]
 let ``a heteroscedastic regression ensemble has the mixture's mean and variance`` () =
-    // Member m outputs constant [mu_m, log s2_m]: mixture mean = mean mu, variance = mean s2 + var(mu).
+    // Member m outputs constant [mu_m, softplus^-1(s_m)]: mixture mean = mean mu, variance = mean s2 + var(mu).
     engine ()
     let constant (mu: float) (s2: float) =
         let lin = torch.nn.Linear(1L, 2L)
         lin.``to``(torch.ScalarType.Float64) |> ignore
         use _ = torch.no_grad()
         lin.weight.zero_() |> ignore
-        lin.bias.copy_(torch.tensor([| mu; Math.Log s2 |], dtype = torch.ScalarType.Float64)) |> ignore
+        lin.bias.copy_(torch.tensor([| mu; Math.Log(Math.Exp(sqrt s2 - 1e-6) - 1.0) |], dtype = torch.ScalarType.Float64)) |> ignore
         lin :> Module
-    let ensemble = DeepEnsemble([ constant 1.0 0.5; constant 3.0 1.5 ], ModelOutput.MeanAndLogVariance)
+    let ensemble = DeepEnsemble([ constant 1.0 0.5; constant 3.0 1.5 ], Likelihood.Gaussian(GaussianNoise.Heteroscedastic))
     use x = torch.zeros([| 1L; 1L |], dtype = torch.ScalarType.Float64)
     use p = ensemble.Predict(x)
     Assert.Equal(2.0, scalar (p.Mean()), 12)

@@ -6,6 +6,7 @@ open TorchSharp
 open BayesDL.Engine
 open BayesDL.Inference
 open BayesDL.Layers
+open BayesDL.Objectives
 open BayesDL.Tests.TestSupport
 
 type Module = torch.nn.Module<torch.Tensor, torch.Tensor>
@@ -14,7 +15,7 @@ let private maxAbs (a: torch.Tensor) (b: torch.Tensor) = scalar ((a - b).abs().m
 
 /// A float64 MLP with input dropout 0.2 and hidden dropout 0.5; returns the model and its two MC layers.
 let private mlp () =
-    let d1, d2 = McLayers.MCDropout(0.2), McLayers.MCDropout(0.5)
+    let d1, d2 = BayesNN.MCDropout(0.2), BayesNN.MCDropout(0.5)
     let model =
         torch.nn.Sequential([| d1 :> Module; torch.nn.Linear(6L, 8L); torch.nn.ReLU(); d2; torch.nn.Linear(8L, 3L) |])
     model.``to``(torch.ScalarType.Float64) |> ignore
@@ -59,10 +60,10 @@ let private compareWithLoop (rows: int64) =
     use m2 = masks T N 8L 0.5
     d1.MaskSource <- vectorizedSource m1 T N rows
     d2.MaskSource <- vectorizedSource m2 T N rows
-    use vectorized = MonteCarloPredictor(model, MonteCarloPredictionOptions(MaxRowsPerPass = Nullable rows)).Predict(x, int T)
+    use vectorized = MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MaxRowsPerPass = Nullable rows)).Predict(x, int T)
     d1.MaskSource <- loopSource m1
     d2.MaskSource <- loopSource m2
-    use looped = MonteCarloPredictor(model, MonteCarloPredictionOptions(Vectorized = false)).Predict(x, int T)
+    use looped = MonteCarloPredictor(model, options = MonteCarloPredictionOptions(Vectorized = false)).Predict(x, int T)
     Assert.Equal<int64[]>([| T; N; 3L |], vectorized.Samples.shape)
     Assert.True(maxAbs vectorized.Samples looped.Samples < 1e-12, $"samples differ by {maxAbs vectorized.Samples looped.Samples}")
     Assert.True(maxAbs (vectorized.PredictiveEntropy()) (looped.PredictiveEntropy()) < 1e-12)
@@ -87,9 +88,9 @@ let ``vectorized prediction without explicit masks has the loop's distribution``
     let lin = torch.nn.Linear(1L, 1L, hasBias = false)
     use _ = torch.no_grad()
     lin.weight.fill_(1.0) |> ignore
-    let model = torch.nn.Sequential([| McLayers.MCDropout(0.5) :> Module; lin |])
+    let model = torch.nn.Sequential([| BayesNN.MCDropout(0.5) :> Module; lin |])
     use x = torch.ones(1L, 1L)
-    use out = MonteCarloPredictor(model, MonteCarloPredictionOptions(Output = ModelOutput.Mean)).SampleOutputs(x, 4000)
+    use out = MonteCarloPredictor(model, Likelihood.Gaussian(GaussianNoise.Fixed, 1.0)).SampleOutputs(x, 4000)
     Assert.Equal<int64[]>([| 4000L; 1L; 1L |], out.shape)
     Assert.All(values out, fun v -> Assert.True(v = 0.0 || v = 2.0))
     Assert.InRange(scalar (out.mean()), 1.0 - 0.079, 1.0 + 0.079)
@@ -97,32 +98,32 @@ let ``vectorized prediction without explicit masks has the loop's distribution``
 [<Fact>]
 let ``the memory budget sets the replicated rows per pass`` () =
     engine ()
-    let model = torch.nn.Sequential([| McLayers.MCDropout(0.5) :> Module; torch.nn.Linear(784L, 400L); torch.nn.ReLU(); torch.nn.Linear(400L, 10L) |])
+    let model = torch.nn.Sequential([| BayesNN.MCDropout(0.5) :> Module; torch.nn.Linear(784L, 400L); torch.nn.ReLU(); torch.nn.Linear(400L, 10L) |])
     use x = torch.rand(16L, 784L)
-    let rows (mb: float) = MonteCarloPredictor(model, MonteCarloPredictionOptions(MemoryBudgetMB = mb)).RowsPerPass(x)
+    let rows (mb: float) = MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MemoryBudgetMB = mb)).RowsPerPass(x)
     let r1, r4 = rows 1.0, rows 4.0
     // One row holds at least its input and mask (2 x 784 float32) and at most a few dozen row-sized tensors.
     Assert.InRange(r1, 1024L * 1024L / (4L * 40000L), 1024L * 1024L / (4L * 2L * 784L))
     Assert.InRange(r4, 4L * r1 - 4L, 4L * r1 + 4L)
-    Assert.Equal(123L, MonteCarloPredictor(model, MonteCarloPredictionOptions(MaxRowsPerPass = Nullable 123L)).RowsPerPass(x))
+    Assert.Equal(123L, MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MaxRowsPerPass = Nullable 123L)).RowsPerPass(x))
 
 [<Fact>]
 let ``heteroscedastic regression separates aleatoric and epistemic variance`` () =
-    // Output [mean, log variance]: mean = sum of the 4 dropped-and-rescaled inputs (all 1), log variance
-    // fixed at log 0.25. With masks all-kept and all-dropped the two means are 8 and 0:
+    // Output [mean, raw scale]: mean = sum of the 4 dropped-and-rescaled inputs (all 1); noise sigma =
+    // softplus(raw) + 1e-6 fixed at 0.5 (aleatoric variance 0.25). With masks all-kept and all-dropped the two means are 8 and 0:
     // epistemic = var([8, 0]) = 16, aleatoric = 0.25, predictive mean 4.
     engine ()
-    let drop = McLayers.MCDropout(0.5)
+    let drop = BayesNN.MCDropout(0.5)
     let lin = torch.nn.Linear(4L, 2L)
     lin.``to``(torch.ScalarType.Float64) |> ignore
     (use _ = torch.no_grad()
      lin.weight.copy_(cpu64.Tensor([| 1.0; 1.0; 1.0; 1.0; 0.0; 0.0; 0.0; 0.0 |], 2L, 4L)) |> ignore
-     lin.bias.copy_(torch.tensor([| 0.0; Math.Log 0.25 |], dtype = torch.ScalarType.Float64)) |> ignore)
+     lin.bias.copy_(torch.tensor([| 0.0; Math.Log(Math.Exp(0.5 - 1e-6) - 1.0) |], dtype = torch.ScalarType.Float64)) |> ignore)
     let model = torch.nn.Sequential([| drop :> Module; lin |])
     use m = cpu64.Tensor([| 1.0; 1.0; 1.0; 1.0; 0.0; 0.0; 0.0; 0.0 |], 2L, 1L, 4L)
     drop.MaskSource <- vectorizedSource m 2L 1L 2L
     use x = torch.ones([| 1L; 4L |], dtype = torch.ScalarType.Float64)
-    use p = MonteCarloPredictor(model, MonteCarloPredictionOptions(Output = ModelOutput.MeanAndLogVariance, MaxRowsPerPass = Nullable 2L)).Predict(x, 2)
+    use p = MonteCarloPredictor(model, Likelihood.Gaussian(GaussianNoise.Heteroscedastic), MonteCarloPredictionOptions(MaxRowsPerPass = Nullable 2L)).Predict(x, 2)
     Assert.Equal(4.0, scalar (p.Mean()), 12)
     Assert.Equal(0.25, scalar (p.AleatoricVariance()), 12)
     Assert.Equal(16.0, scalar (p.EpistemicVariance()), 12)
@@ -139,4 +140,4 @@ let ``the predictor restores the model's training mode and rejects bad arguments
     Assert.True(model.training)
     let e = Assert.Throws<ArgumentException>(fun () -> predictor.Predict(x, 0) |> ignore)
     Assert.Contains("'samples'", e.Message)
-    Assert.Throws<ArgumentException>(fun () -> MonteCarloPredictor(model, MonteCarloPredictionOptions(MemoryBudgetMB = -1.0)) |> ignore) |> ignore
+    Assert.Throws<ArgumentException>(fun () -> MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MemoryBudgetMB = -1.0)) |> ignore) |> ignore

@@ -15,7 +15,7 @@ let ``the regularizer matches its formula`` () =
     NativeEngine.Seed 41L
     let lin = torch.nn.Linear(5L, 3L)
     lin.``to``(torch.ScalarType.Float64) |> ignore
-    let layer = McLayers.ConcreteDropout(lin, ConcreteDropoutOptions(WeightRegularizer = 0.01, DropoutRegularizer = 0.1, InitialP = 0.2))
+    let layer = BayesNN.ConcreteDropout(lin, ConcreteDropoutOptions(WeightRegularizer = 0.01, DropoutRegularizer = 0.1, InitialP = 0.2))
     let p = 0.2
     let w2 = values lin.weight |> Array.sumBy (fun v -> v * v)
     let b2 = values lin.bias |> Array.sumBy (fun v -> v * v)
@@ -42,7 +42,7 @@ let ``learned p falls when the data needs every input and moves to one half unde
     NativeEngine.Seed 42L
     // Noise-free y = x·w: dropping inputs only adds error, so the data term drives p down from 0.3.
     let lin = torch.nn.Linear(8L, 1L)
-    let fit = McLayers.ConcreteDropout(lin, ConcreteDropoutOptions(WeightRegularizer = 0.0, DropoutRegularizer = 0.0, InitialP = 0.3))
+    let fit = BayesNN.ConcreteDropout(lin, ConcreteDropoutOptions(WeightRegularizer = 0.0, DropoutRegularizer = 0.0, InitialP = 0.3))
     fit.train()
     use x = torch.randn(256L, 8L)
     use y = x.matmul(torch.linspace(-1.0, 1.0, 8L).unsqueeze(1L))
@@ -50,11 +50,11 @@ let ``learned p falls when the data needs every input and moves to one half unde
     Assert.True(fit.DropoutProbability < 0.1, $"p = {fit.DropoutProbability} did not fall from 0.3")
     // The entropy term -K·H(p) alone is minimized at p = 1/2: from both sides p moves towards it.
     for start in [ 0.1; 0.9 ] do
-        let l = McLayers.ConcreteDropout(torch.nn.Linear(8L, 1L), ConcreteDropoutOptions(WeightRegularizer = 0.0, DropoutRegularizer = 1.0, InitialP = start))
+        let l = BayesNN.ConcreteDropout(torch.nn.Linear(8L, 1L), ConcreteDropoutOptions(WeightRegularizer = 0.0, DropoutRegularizer = 1.0, InitialP = start))
         train l (fun () -> l.Regularizer()) 200
         Assert.True(abs (l.DropoutProbability - 0.5) < abs (start - 0.5) / 4.0, $"p = {l.DropoutProbability} from {start}")
     // The weight term ‖W‖²/(1 - p) alone pulls p down.
-    let w = McLayers.ConcreteDropout(torch.nn.Linear(8L, 1L), ConcreteDropoutOptions(WeightRegularizer = 1.0, DropoutRegularizer = 0.0, InitialP = 0.5))
+    let w = BayesNN.ConcreteDropout(torch.nn.Linear(8L, 1L), ConcreteDropoutOptions(WeightRegularizer = 1.0, DropoutRegularizer = 0.0, InitialP = 0.5))
     w.Layer.parameters() |> Seq.iter (fun p -> p.requires_grad <- false)
     train w (fun () -> w.Regularizer()) 50
     Assert.True(w.DropoutProbability < 0.4, $"p = {w.DropoutProbability}")
@@ -67,7 +67,7 @@ let ``evaluation mode samples hard masks at the learned rate, training relaxes t
     let identity = torch.nn.Linear(k, k, hasBias = false)
     (use _ = torch.no_grad()
      identity.weight.copy_(torch.eye(k)) |> ignore)
-    let layer = McLayers.ConcreteDropout(identity, ConcreteDropoutOptions(InitialP = 0.25))
+    let layer = BayesNN.ConcreteDropout(identity, ConcreteDropoutOptions(InitialP = 0.25))
     use x = torch.ones(1L, k)
     layer.eval()
     use y = layer.forward x
@@ -90,7 +90,7 @@ let ``evaluation mode samples hard masks at the learned rate, training relaxes t
 [<Fact>]
 let ``only Linear and convolution layers can be wrapped`` () =
     engine ()
-    let e = Assert.Throws<ArgumentException>(fun () -> McLayers.ConcreteDropout(torch.nn.ReLU()) |> ignore)
+    let e = Assert.Throws<ArgumentException>(fun () -> BayesNN.ConcreteDropout(torch.nn.ReLU()) |> ignore)
     Assert.Contains("Linear or Conv", e.Message)
-    let e2 = Assert.Throws<ArgumentException>(fun () -> McLayers.ConcreteDropout(torch.nn.Linear(2L, 2L), ConcreteDropoutOptions(InitialP = 1.0)) |> ignore)
+    let e2 = Assert.Throws<ArgumentException>(fun () -> BayesNN.ConcreteDropout(torch.nn.Linear(2L, 2L), ConcreteDropoutOptions(InitialP = 1.0)) |> ignore)
     Assert.Contains("InitialP", e2.Message)

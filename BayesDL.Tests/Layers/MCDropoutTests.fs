@@ -16,7 +16,7 @@ let private same (a: torch.Tensor) (b: torch.Tensor) = a.shape = b.shape && scal
 let ``MC dropout keeps sampling in evaluation mode with the right rate and scale, and the off switch makes it the identity`` () =
     engine ()
     NativeEngine.Seed 11L
-    let layer = McLayers.MCDropout(0.3)
+    let layer = BayesNN.MCDropout(0.3)
     layer.eval()
     use x = torch.ones(20000L, dtype = torch.ScalarType.Float64)
     use a = layer.forward x
@@ -40,7 +40,7 @@ let ``MC dropout keeps sampling in evaluation mode with the right rate and scale
 let ``spatial MC dropout drops whole channels in evaluation mode`` () =
     engine ()
     NativeEngine.Seed 12L
-    let layer = McLayers.MCSpatialDropout(0.5)
+    let layer = BayesNN.MCSpatialDropout(0.5)
     layer.eval()
     use x = torch.ones(8L, 16L, 5L, 5L)
     use y = layer.forward x
@@ -59,8 +59,8 @@ let ``spatial MC dropout drops whole channels in evaluation mode`` () =
 [<Fact>]
 let ``MonteCarloMode switches every MC layer of a model and counts them`` () =
     engine ()
-    let d1 = McLayers.MCDropout(0.5)
-    let d2 = McLayers.MCSpatialDropout(0.2)
+    let d1 = BayesNN.MCDropout(0.5)
+    let d2 = BayesNN.MCSpatialDropout(0.2)
     let model = torch.nn.Sequential([| torch.nn.Linear(3L, 3L) :> Module; d1 :> Module; torch.nn.Sequential([| d2 :> Module |]) :> Module |])
     Assert.Equal(2, MonteCarloMode.Set(model, false))
     Assert.False(d1.MonteCarlo); Assert.False(d2.MonteCarlo)
@@ -71,11 +71,11 @@ let ``MonteCarloMode switches every MC layer of a model and counts them`` () =
 [<Fact>]
 let ``a dropout probability outside [0, 1) is rejected naming the parameter and value`` () =
     engine ()
-    let e = Assert.Throws<ArgumentException>(fun () -> McLayers.MCDropout(1.0) |> ignore)
+    let e = Assert.Throws<ArgumentException>(fun () -> BayesNN.MCDropout(1.0) |> ignore)
     Assert.Contains("'p'", e.Message)
     Assert.Contains("found 1", e.Message)
-    Assert.Throws<ArgumentException>(fun () -> McLayers.MCSpatialDropout(-0.1) |> ignore) |> ignore
-    let spatial = McLayers.MCSpatialDropout(0.2)
+    Assert.Throws<ArgumentException>(fun () -> BayesNN.MCSpatialDropout(-0.1) |> ignore) |> ignore
+    let spatial = BayesNN.MCSpatialDropout(0.2)
     use flat = torch.ones(4L, 3L)
     let e2 = Assert.Throws<ArgumentException>(fun () -> spatial.forward flat |> ignore)
     Assert.Contains("rank >= 3", e2.Message)

@@ -11,6 +11,8 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.KlWorkload(),
     new BayesDL.Bench.Workloads.ToyRegressionWorkload(),
     new BayesDL.Bench.Workloads.BbbWorkload(),
+    new BayesDL.Bench.Workloads.McDropoutWorkload(),
+    new BayesDL.Bench.Workloads.ShiftWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));

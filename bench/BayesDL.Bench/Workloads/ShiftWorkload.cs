@@ -1,0 +1,147 @@
+using BayesDL.Data;
+using BayesDL.Engine;
+using BayesDL.Inference;
+using BayesDL.Layers;
+using BayesDL.Metrics;
+using BayesDL.Models;
+using BayesDL.Objectives;
+using BayesDL.Plotting;
+using BayesDL.Training;
+using Spectre.Console;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Bench.Workloads;
+
+/// <summary>
+/// Dataset shift on rotated MNIST (Ovadia et al. 2019) for five methods trained on the repository's 8,000
+/// training digits (MLP 784-400-400-10, Adam 1e-3, batch 128, 10 epochs): a deterministic softmax network;
+/// MC dropout (input 0.2, hidden 0.5); concrete dropout on every weight layer (learned p, paper
+/// regularizer with N = 8,000 and length-scale 1e-2; T = 100); Bayes by Backprop (local reparameterization,
+/// N(0, 1) prior); a deep ensemble of 5 networks (seeds 1-5; the deterministic network is member 1).
+/// Stochastic methods use T = 100 predictions (BAYESDL_SHIFT_SAMPLES overrides). The 2,000 test digits are rotated 0-180 degrees in 15-degree steps; per angle accuracy, NLL, Brier, ECE and
+/// mean predictive entropy; 2,000 uniform-noise images give the OOD AUROC by predictive entropy. Prints a
+/// table to stderr and writes one PNG line plot per metric.
+/// </summary>
+public sealed class ShiftWorkload : IWorkload
+{
+    public string Name => "shift";
+    public string Description => "rotated-MNIST shift table + noise OOD AUROC: deterministic, MC dropout, concrete dropout, BBB, ensemble of 5";
+
+    public IDictionary<string, object> Run(BenchOptions options)
+    {
+        int threads = BenchThreads.Apply();
+        var policy = ComputePolicy.Cpu;
+        using var train = Mnist.LoadSubset("train", policy: policy);
+        using var fullTest = Mnist.LoadSubset("test", policy: policy);
+        using var trainPart = options.Quick ? train.Take(1024) : null;
+        using var testPart = options.Quick ? fullTest.Take(300) : null;
+        var data = trainPart ?? train;
+        var test = testPart ?? fullTest;
+        int epochs = options.Quick ? 1 : 10, samples = options.Quick ? 10 : SamplesFromEnvironment(), members = 5;
+        using var noise = ClassifierTraining.NoiseImages(test.Count, seed: 7);
+
+        // Deep ensemble; member 1 doubles as the deterministic network.
+        var ensembleMembers = new List<nn.Module<Tensor, Tensor>>();
+        for (int m = 1; m <= members; m++)
+        {
+            NativeEngine.Seed(m);
+            var net = ClassifierTraining.Mlp();
+            ClassifierTraining.Fit(net, data, epochs, seed: m, options, $"ensemble member {m}");
+            ensembleMembers.Add(net);
+        }
+
+        NativeEngine.Seed(1);
+        var mcModel = MCDropoutConverter.Convert(ClassifierTraining.Mlp(), new MCDropoutConversion(P: 0.5, InputP: 0.2));
+        ClassifierTraining.Fit(mcModel, data, epochs, seed: 1, options, "mc-dropout");
+
+        NativeEngine.Seed(1);
+        var concreteOptions = ConcreteDropoutOptions.ForDataset(data.Count, lengthScale: 1e-2);
+        var concrete = nn.Sequential(
+            BayesNN.ConcreteDropout(nn.Linear(784, 400), concreteOptions), nn.ReLU(),
+            BayesNN.ConcreteDropout(nn.Linear(400, 400), concreteOptions), nn.ReLU(),
+            BayesNN.ConcreteDropout(nn.Linear(400, 10), concreteOptions));
+        ClassifierTraining.Fit(concrete, data, epochs, seed: 1, options, "concrete-dropout", () => ConcreteDropoutRegularizer.Total(concrete));
+        double[] learnedP = ConcreteDropoutRegularizer.Layers(concrete).Select(l => Math.Round(l.DropoutProbability, 4)).ToArray();
+        options.Progress($"concrete dropout learned p per layer: {string.Join(", ", learnedP)}");
+
+        NativeEngine.Seed(1);
+        var bayesLayer = new BayesLayerOptions(GradientEstimator.LocalReparameterization, PriorSpec.Normal(0, 1), InitialRho: -5);
+        var bbb = BayesianNetwork.Create(Likelihood.Categorical(),
+            BayesNN.BayesLinear(784, 400, bayesLayer), nn.ReLU(), BayesNN.BayesLinear(400, 400, bayesLayer), nn.ReLU(), BayesNN.BayesLinear(400, 10, bayesLayer));
+        new Trainer(new TrainerOptions(Epochs: epochs, BatchSize: 128, LearningRate: 1e-3, Seed: 1))
+            .Fit(bbb, data, onEpoch: e => options.Progress($"bbb epoch {e.Epoch}/{epochs}: loss {e.MeanLoss:F4} ({e.Seconds:F1} s)"));
+        bbb.eval();
+
+        var methods = new (string Name, IStochasticPredictor Predictor, int Samples)[]
+        {
+            ("deterministic", new DeepEnsemble(ensembleMembers.Take(1)), 1),
+            ("mc-dropout", new MonteCarloPredictor(mcModel), samples),
+            ("concrete-dropout", new MonteCarloPredictor(concrete), samples),
+            ("bbb", bbb, samples),
+            ("ensemble-5", new DeepEnsemble(ensembleMembers), members),
+        };
+        var curves = new List<ShiftCurve>();
+        foreach (var (name, predictor, t) in methods)
+        {
+            NativeEngine.Seed(2);
+            curves.Add(DatasetShift.Evaluate(name, predictor, t, test, noise, progress: options.Progress));
+        }
+
+        WriteTable(curves);
+        var plots = ShiftPlots.Save(curves, options.OutputDirectory, "shift");
+        var byMethod = curves.ToDictionary(c => c.Method, c => (object)new Dictionary<string, object>
+        {
+            ["accuracy"] = Round(c.Accuracy), ["nll"] = Round(c.Nll), ["brier"] = Round(c.Brier), ["ece"] = Round(c.Ece),
+            ["entropy"] = Round(c.Entropy), ["ood_auroc_noise"] = Math.Round(c.OodAuroc, 4),
+        });
+        int at60 = Array.IndexOf(curves[0].Angles, 60.0), at90 = Array.IndexOf(curves[0].Angles, 90.0);
+        var mc = curves.Single(c => c.Method == "mc-dropout");
+        var det = curves.Single(c => c.Method == "deterministic");
+        return new Dictionary<string, object>
+        {
+            ["angles"] = curves[0].Angles,
+            ["methods"] = byMethod,
+            ["ood_auroc_noise"] = curves.ToDictionary(c => c.Method, c => (object)Math.Round(c.OodAuroc, 4)),
+            ["png"] = plots,
+            ["concrete_dropout_p"] = learnedP,
+            ["check_entropy_60_and_90_above_0_all_methods"] = curves.All(c => c.Entropy[at60] > c.Entropy[0] && c.Entropy[at90] > c.Entropy[0]),
+            ["check_mc_nll60_below_deterministic"] = mc.Nll[at60] < det.Nll[at60],
+            ["check_auroc_mc_and_ensemble_at_least_0_9"] = mc.OodAuroc >= 0.9 && curves.Single(c => c.Method == "ensemble-5").OodAuroc >= 0.9,
+            ["samples"] = samples,
+            ["epochs"] = epochs,
+            ["test_images"] = test.Count,
+            ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssMb(), 1),
+            ["threads"] = threads,
+        };
+    }
+
+    /// <summary>T for the stochastic methods: BAYESDL_SHIFT_SAMPLES if set, else 100.</summary>
+    static int SamplesFromEnvironment() =>
+        int.TryParse(Environment.GetEnvironmentVariable("BAYESDL_SHIFT_SAMPLES"), out int t) && t > 0 ? t : 100;
+
+    static double[] Round(double[] v) => v.Select(x => Math.Round(x, 4)).ToArray();
+
+    /// <summary>
+    /// The shift table to stderr: one block per metric with angles as rows and methods as columns, then the
+    /// noise-OOD AUROC per method.
+    /// </summary>
+    static void WriteTable(IReadOnlyList<ShiftCurve> curves)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.Profile.Width = Math.Max(console.Profile.Width, 120);
+        foreach (string metric in ShiftCurve.MetricNames)
+        {
+            var table = new Table().Title($"Rotated MNIST: {metric}");
+            table.AddColumn(new TableColumn("angle").RightAligned());
+            foreach (var c in curves) table.AddColumn(new TableColumn(c.Method).RightAligned());
+            for (int i = 0; i < curves[0].Angles.Length; i++)
+                table.AddRow(new[] { $"{curves[0].Angles[i]:F0}" }.Concat(curves.Select(c => c.Metric(metric)[i].ToString("F4"))).ToArray());
+            console.Write(table);
+        }
+        var ood = new Table().Title("Noise-image OOD AUROC by predictive entropy");
+        foreach (var c in curves) ood.AddColumn(new TableColumn(c.Method).RightAligned());
+        ood.AddRow(curves.Select(c => c.OodAuroc.ToString("F4")).ToArray());
+        console.Write(ood);
+    }
+}
