@@ -105,6 +105,8 @@ public sealed class VaeWorkload : IWorkload
             ["rss_mb"] = Math.Round(ProcessMemory.RssMb(), 1),
             ["device"] = policy.ToString(),
             ["threads"] = get_num_threads(),
+            // The machine is shared: the 1-minute load average at the end says how contended the timings were.
+            ["load_average_1min"] = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : -1.0,
         };
         foreach (var (k, v) in pngs) result[k] = v;
         return result;
