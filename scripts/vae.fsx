@@ -35,7 +35,7 @@ let report name = Action<int, float>(fun e l -> printfn "%s epoch %d: loss %.2f 
 
 /// 784-400-D ReLU MLP encoder and decoder with a Bernoulli likelihood on the grey levels.
 let mlpVae latent =
-    policy.Apply(new Vae(VaeNetworks.MlpEncoder(784L, 400L), 400L, VaeNetworks.MlpDecoder(latent, [| 400L |], 784L), BernoulliLikelihood(), 784L, latent))
+    policy.Apply(new Vae(VaeNetworks.MlpEncoder(784L, 400L), 400L, VaeNetworks.MlpDecoder(latent, [| 400L |], 784L), BernoulliDecoder(), 784L, latent))
 
 let fitVae (vae: Vae) name =
     VaeTraining.Fit(vae.parameters(), x.shape.[0], (fun idx step -> vae.Elbo(x.index(idx), step = step).Loss), options, report name) |> ignore
@@ -43,7 +43,7 @@ let fitVae (vae: Vae) name =
 
 let vae = mlpVae 20L
 fitVae vae "VAE"
-let ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784L, 400L), 400L, VaeNetworks.MlpDecoder(20L, [| 400L |], 784L), BernoulliLikelihood(), 784L, 20L))
+let ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784L, 400L), 400L, VaeNetworks.MlpDecoder(20L, [| 400L |], 784L), BernoulliDecoder(), 784L, 20L))
 VaeTraining.Fit(ae.parameters(), x.shape.[0], (fun idx _ -> ae.ReconstructionLoss(x.index(idx)).mean()), options, report "AE") |> ignore
 ae.eval() |> ignore
 let vae2 = mlpVae 2L

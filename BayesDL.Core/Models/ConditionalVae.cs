@@ -37,7 +37,7 @@ public sealed class ConditionalVae : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor labels) => vae.Reconstruct(x, OneHot(labels, x));
 
     /// <summary>ELBO(x | y) with the weighting of <paramref name="options"/>.</summary>
-    public ElboTerms Elbo(Tensor x, Tensor labels, ElboOptions? options = null, long step = 0) => vae.Elbo(x, options, step, OneHot(labels, x));
+    public VaeElboTerms Elbo(Tensor x, Tensor labels, VaeElboOptions? options = null, long step = 0) => vae.Elbo(x, options, step, OneHot(labels, x));
 
     /// <summary>The IWAE bound on log p(x | y) with k samples.</summary>
     public Tensor Iwae(Tensor x, Tensor labels, int k, int chunk = 0) => vae.Iwae(x, k, OneHot(labels, x), chunk);

@@ -107,7 +107,7 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
     /// the KL registry (analytic when the posterior/prior pair has a closed form, Monte Carlo otherwise), weighted for
     /// training by <paramref name="options"/>.
     /// </summary>
-    public ElboTerms Elbo(Tensor x, ElboOptions? options = null, long step = 0, Tensor? condition = null, int samples = 1)
+    public VaeElboTerms Elbo(Tensor x, VaeElboOptions? options = null, long step = 0, Tensor? condition = null, int samples = 1)
     {
         Check.Positive(samples, GetName(), "samples");
         Likelihood.CheckSupport(x, GetName());
@@ -115,9 +115,9 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
         Normal q = Posterior(x, condition);
         Tensor z = q.RSample(samples);                                        // [S, B, D]
         Tensor reconstruction = Likelihood.LogLikelihood(Decode(z, condition), x).mean(new long[] { 0 });
-        Tensor kl = LatentKl.PerDimension(q, Prior(x), (options ?? new ElboOptions()).MonteCarloKlSamples);
-        ElboTerms t = ElboObjective.Compute(reconstruction, kl, options, step);
-        return new ElboTerms(t.Loss.MoveToOuterDisposeScope(), t.Elbo.MoveToOuterDisposeScope(), t.Reconstruction.MoveToOuterDisposeScope(),
+        Tensor kl = LatentKl.PerDimension(q, Prior(x), (options ?? new VaeElboOptions()).MonteCarloKlSamples);
+        VaeElboTerms t = VaeElbo.Compute(reconstruction, kl, options, step);
+        return new VaeElboTerms(t.Loss.MoveToOuterDisposeScope(), t.Elbo.MoveToOuterDisposeScope(), t.Reconstruction.MoveToOuterDisposeScope(),
             t.Kl.MoveToOuterDisposeScope(), t.KlWeight);
     }
 

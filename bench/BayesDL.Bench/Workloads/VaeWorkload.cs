@@ -54,7 +54,7 @@ public sealed class VaeWorkload : IWorkload
         double testRecon = VaeBench.MeanOver(xt, 500, b => vae.Elbo(b).Reconstruction.neg());
         options.Progress($"test ELBO {testElbo:F2}, IWAE(k={iwaeK}) {testIwae:F2} nats/image");
 
-        var ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784, 400), 400, VaeNetworks.MlpDecoder(20, new long[] { 400 }, 784), new BernoulliLikelihood(), 784, 20));
+        var ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784, 400), 400, VaeNetworks.MlpDecoder(20, new long[] { 400 }, 784), new BernoulliDecoder(), 784, 20));
         VaeTraining.Fit(ae.parameters(), x.shape[0], (idx, _) => ae.ReconstructionLoss(x[idx]).mean(), training,
             (e, l) => options.Progress($"AE epoch {e}: reconstruction loss {l:F2}"));
         ae.eval();

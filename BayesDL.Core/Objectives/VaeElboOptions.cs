@@ -19,23 +19,23 @@ namespace BayesDL.Objectives;
 /// <param name="WarmupSteps">Steps over which the KL weight rises linearly from 0 to Beta (0: no warm-up).</param>
 /// <param name="FreeBitsPerDimension">Free-bits floor lambda in nats per latent dimension (0: off).</param>
 /// <param name="MonteCarloKlSamples">Draws for the KL when the prior has no closed form (&gt;= 2: the estimator reports a standard error).</param>
-public sealed record ElboOptions(double Beta = 1.0, long WarmupSteps = 0, double FreeBitsPerDimension = 0.0, int MonteCarloKlSamples = 16)
+public sealed record VaeElboOptions(double Beta = 1.0, long WarmupSteps = 0, double FreeBitsPerDimension = 0.0, int MonteCarloKlSamples = 16)
 {
     /// <summary>beta_t = Beta * min(1, step / WarmupSteps).</summary>
     public double KlWeight(long step)
     {
         Validate();
-        Check.Argument(step >= 0, nameof(ElboOptions), "step", step.ToString(), ">= 0");
+        Check.Argument(step >= 0, nameof(VaeElboOptions), "step", step.ToString(), ">= 0");
         return WarmupSteps == 0 ? Beta : Beta * Math.Min(1.0, (double)step / WarmupSteps);
     }
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming the bad option.</summary>
     public void Validate()
     {
-        Check.Argument(double.IsFinite(Beta) && Beta >= 0, nameof(ElboOptions), nameof(Beta), Beta.ToString("R"), ">= 0 and finite", "Use 1 for the ELBO, > 1 for a beta-VAE.");
-        Check.Argument(WarmupSteps >= 0, nameof(ElboOptions), nameof(WarmupSteps), WarmupSteps.ToString(), ">= 0");
-        Check.Argument(double.IsFinite(FreeBitsPerDimension) && FreeBitsPerDimension >= 0, nameof(ElboOptions),
+        Check.Argument(double.IsFinite(Beta) && Beta >= 0, nameof(VaeElboOptions), nameof(Beta), Beta.ToString("R"), ">= 0 and finite", "Use 1 for the ELBO, > 1 for a beta-VAE.");
+        Check.Argument(WarmupSteps >= 0, nameof(VaeElboOptions), nameof(WarmupSteps), WarmupSteps.ToString(), ">= 0");
+        Check.Argument(double.IsFinite(FreeBitsPerDimension) && FreeBitsPerDimension >= 0, nameof(VaeElboOptions),
             nameof(FreeBitsPerDimension), FreeBitsPerDimension.ToString("R"), ">= 0 nats and finite");
-        Check.Argument(MonteCarloKlSamples >= 2, nameof(ElboOptions), nameof(MonteCarloKlSamples), MonteCarloKlSamples.ToString(), ">= 2");
+        Check.Argument(MonteCarloKlSamples >= 2, nameof(VaeElboOptions), nameof(MonteCarloKlSamples), MonteCarloKlSamples.ToString(), ">= 2");
     }
 }

@@ -6,20 +6,20 @@ namespace BayesDL.Objectives;
 /// <summary>
 /// Combines a reconstruction term and a KL term into the VAE objective of Kingma &amp; Welling (2014),
 /// ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z)) &lt;= log p(x), with the beta, warm-up and free-bits
-/// weightings of <see cref="ElboOptions"/>.
+/// weightings of <see cref="VaeElboOptions"/>.
 /// </summary>
-public static class ElboObjective
+public static class VaeElbo
 {
     /// <summary>
     /// <paramref name="reconstruction"/>: E_q[log p(x_b|z)] per example, shape [B];
     /// <paramref name="klParts"/>: KL per example and latent dimension, shape [B, J] (J = 1 when the KL is not
     /// separable, e.g. a Monte Carlo KL against a mixture prior); <paramref name="step"/>: the training step for warm-up.
     /// </summary>
-    public static ElboTerms Compute(Tensor reconstruction, Tensor klParts, ElboOptions? options = null, long step = 0)
+    public static VaeElboTerms Compute(Tensor reconstruction, Tensor klParts, VaeElboOptions? options = null, long step = 0)
     {
-        options ??= new ElboOptions();
-        Check.Argument(reconstruction.dim() == 1, nameof(ElboObjective), "reconstruction", $"shape {Distributions.Distribution.ShapeText(reconstruction.shape)}", "shape [B]");
-        Check.Argument(klParts.dim() == 2 && klParts.shape[0] == reconstruction.shape[0], nameof(ElboObjective), "klParts",
+        options ??= new VaeElboOptions();
+        Check.Argument(reconstruction.dim() == 1, nameof(VaeElbo), "reconstruction", $"shape {Distributions.Distribution.ShapeText(reconstruction.shape)}", "shape [B]");
+        Check.Argument(klParts.dim() == 2 && klParts.shape[0] == reconstruction.shape[0], nameof(VaeElbo), "klParts",
             $"shape {Distributions.Distribution.ShapeText(klParts.shape)}", $"shape [{reconstruction.shape[0]}, J]");
         double weight = options.KlWeight(step);
         using var scope = NewDisposeScope();
@@ -29,7 +29,7 @@ public static class ElboObjective
             : kl.mean();
         Tensor loss = reconstruction.mean().neg() + weight * penalty;
         Tensor elbo = reconstruction - kl;
-        return new ElboTerms(loss.MoveToOuterDisposeScope(), elbo.MoveToOuterDisposeScope(),
+        return new VaeElboTerms(loss.MoveToOuterDisposeScope(), elbo.MoveToOuterDisposeScope(),
             reconstruction.alias().MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope(), weight);
     }
 }
