@@ -1,0 +1,151 @@
+using BayesDL.Objectives;
+using BayesDL.Validation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Inference;
+
+/// <summary>
+/// Monte Carlo prediction from a network with stochastic forward passes (MC dropout, concrete dropout, or
+/// any layer that samples in evaluation mode): T passes f_θ_t(x) give p(y | x) ≈ (1/T) Σ_t softmax(f_θ_t(x))
+/// (Gal &amp; Ghahramani 2016) or, for regression, the means and noise variances of a Gaussian mixture.
+/// Vectorized: the inputs are replicated T times along the batch dimension, [x; x; …; x] of shape
+/// [T·n, ...], so one pass of large matrix products replaces T small ones; row t·n + i is sample t of input
+/// i and receives its own masks because every dropout layer draws one mask element per row. The
+/// replicated rows per pass are capped by a memory budget (bytes per replicated row measured by one probe
+/// pass), so large T or N are split into chunks of inputs and, if needed, of samples.
+/// </summary>
+public sealed class MonteCarloPredictor : IStochasticPredictor
+{
+    /// <summary>
+    /// Wraps <paramref name="model"/> (put in evaluation mode while predicting, then restored) whose outputs
+    /// <paramref name="likelihood"/> interprets (default categorical: logits; <c>Likelihood.Gaussian(GaussianNoise.Heteroscedastic)</c>
+    /// for mean and noise scale outputs as in Kendall &amp; Gal 2017).
+    /// </summary>
+    public MonteCarloPredictor(nn.Module<Tensor, Tensor> model, Likelihood? likelihood = null, MonteCarloPredictionOptions? options = null)
+    {
+        Model = model;
+        Likelihood = likelihood ?? Likelihood.Categorical();
+        Options = options ?? new MonteCarloPredictionOptions();
+        Check.Positive(Options.MemoryBudgetMB, nameof(MonteCarloPredictor), nameof(Options.MemoryBudgetMB));
+        if (Options.MaxRowsPerPass is long rows) Check.Positive(rows, nameof(MonteCarloPredictor), nameof(Options.MaxRowsPerPass));
+    }
+
+    /// <summary>The stochastic network.</summary>
+    public nn.Module<Tensor, Tensor> Model { get; }
+
+    /// <summary>How outputs become predictive samples.</summary>
+    public Likelihood Likelihood { get; }
+
+    /// <summary>The prediction settings.</summary>
+    public MonteCarloPredictionOptions Options { get; }
+
+    /// <summary>T = <paramref name="samples"/> stochastic predictions for inputs [N, ...] (no gradient).</summary>
+    public PredictiveSamples Predict(Tensor inputs, int samples)
+    {
+        using var scope = NewDisposeScope();
+        var result = Likelihood.Predictive(SampleOutputs(inputs, samples));
+        result.Samples.MoveToOuterDisposeScope();
+        result.Variances?.MoveToOuterDisposeScope();
+        return result;
+    }
+
+    /// <summary>The raw outputs of T stochastic passes, shape [T, N, K]; the caller owns the result.</summary>
+    public Tensor SampleOutputs(Tensor inputs, int samples)
+    {
+        Check.Positive(samples, nameof(MonteCarloPredictor), nameof(samples));
+        Check.Argument(inputs.dim() >= 1 && inputs.shape[0] > 0, nameof(MonteCarloPredictor), nameof(inputs),
+            "shape (" + string.Join(", ", inputs.shape) + ")", "a non-empty batch [N, ...]");
+        bool wasTraining = Model.training;
+        Model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            return Options.Vectorized ? Vectorized(inputs, samples) : Loop(inputs, samples);
+        }
+        finally { Model.train(wasTraining); }
+    }
+
+    /// <summary>The replicated rows one vectorized pass may hold: the explicit cap, else budget / measured bytes per row.</summary>
+    public long RowsPerPass(Tensor inputs)
+    {
+        if (Options.MaxRowsPerPass is long rows) return rows;
+        long perRow = BytesPerRow(inputs);
+        return Math.Max(1, (long)(Options.MemoryBudgetMB * 1024 * 1024 / perRow));
+    }
+
+    Tensor Loop(Tensor inputs, int samples)
+    {
+        using var scope = NewDisposeScope();
+        var outputs = new Tensor[samples];
+        for (int t = 0; t < samples; t++) outputs[t] = Model.forward(inputs);
+        return stack(outputs).MoveToOuterDisposeScope();
+    }
+
+    Tensor Vectorized(Tensor inputs, int samples)
+    {
+        long n = inputs.shape[0], rows = RowsPerPass(inputs);
+        long group = Math.Min(samples, rows);             // samples per pass
+        long chunk = Math.Max(1, rows / group);           // inputs per pass
+        var byInputs = new List<Tensor>();
+        using var outer = NewDisposeScope();
+        for (long start = 0; start < n; start += chunk)
+        {
+            long count = Math.Min(chunk, n - start);
+            Tensor x = inputs[TensorIndex.Slice(start, start + count)];
+            var bySamples = new List<Tensor>();
+            for (long s0 = 0; s0 < samples; s0 += group)
+            {
+                long g = Math.Min(group, samples - s0);
+                using var scope = NewDisposeScope();
+                bySamples.Add(Replicated(x, g).MoveToOuterDisposeScope());
+            }
+            byInputs.Add(bySamples.Count == 1 ? bySamples[0] : cat(bySamples, 0));
+        }
+        return (byInputs.Count == 1 ? byInputs[0] : cat(byInputs, 1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One pass over x repeated g times: rows [t·n + i] = x[i]; output reshaped to [g, n, K...].</summary>
+    Tensor Replicated(Tensor x, long g)
+    {
+        var reps = new long[x.dim()];
+        Array.Fill(reps, 1L);
+        reps[0] = g;
+        Tensor output = Model.forward(x.repeat(reps));
+        var shape = new long[output.dim() + 1];
+        shape[0] = g; shape[1] = x.shape[0];
+        Array.Copy(output.shape, 1, shape, 2, output.dim() - 1);
+        return output.reshape(shape);
+    }
+
+    /// <summary>
+    /// Bytes per replicated row: the replicated input plus the output of every tensor-to-tensor module of
+    /// the model (collected by forward hooks), as B(2 rows) − B(1 row) from two probe passes. Summing all
+    /// activations bounds what one pass holds at once (Sequential frees intermediates as it goes).
+    /// </summary>
+    long BytesPerRow(Tensor inputs)
+    {
+        long one = ProbeBytes(inputs, 1), two = ProbeBytes(inputs, 2);
+        return Math.Max(two - one, Math.Max(1, one / 2));
+    }
+
+    long ProbeBytes(Tensor inputs, long rows)
+    {
+        long bytes = 0;
+        var removers = new List<Action>();
+        foreach (var (_, module) in Model.named_modules())
+            if (module is nn.Module<Tensor, Tensor> m && !ReferenceEquals(m, Model))
+            {
+                var hook = m.register_forward_hook((_, _, output) => { bytes += output.NumberOfElements * output.ElementSize; return output; });
+                removers.Add(hook.remove);
+            }
+        try
+        {
+            using var scope = NewDisposeScope();
+            Tensor output = Replicated(inputs[TensorIndex.Slice(0, 1)], rows);
+            bytes += rows * inputs[0].NumberOfElements * inputs.ElementSize + output.NumberOfElements * output.ElementSize;
+        }
+        finally { foreach (var remove in removers) remove(); }
+        return bytes;
+    }
+}

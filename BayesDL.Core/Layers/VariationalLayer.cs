@@ -1,0 +1,83 @@
+using BayesDL.Distributions;
+using BayesDL.Validation;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace BayesDL.Layers;
+
+/// <summary>
+/// Shared machinery of mean-field Gaussian layers (Blundell et al. 2015): parameters (mu, rho) with
+/// sigma = softplus(rho), computed with PyTorch's threshold (rho for rho &gt; 20) so exp never overflows in
+/// float32; KL(q || p) in closed form when the registry has the (Normal, prior) pair, else by Monte Carlo.
+/// </summary>
+public abstract class VariationalLayer : nn.Module<Tensor, Tensor>, IVariationalLayer
+{
+    int _weightDraws = 1;
+
+    /// <summary>Validates and keeps the options.</summary>
+    protected VariationalLayer(string name, BayesLayerOptions options) : base(name)
+    {
+        options.Validate(name);
+        Options = options;
+    }
+
+    /// <summary>Estimator, prior and initialisation settings.</summary>
+    public BayesLayerOptions Options { get; }
+
+    /// <inheritdoc/>
+    public int WeightDraws
+    {
+        get => _weightDraws;
+        set { Check.Positive(value, GetType().Name, nameof(WeightDraws)); _weightDraws = value; }
+    }
+
+    /// <inheritdoc/>
+    public abstract Tensor KL();
+
+    /// <summary>sigma = softplus(rho) = log(1 + e^rho), returning rho itself above 20 (no overflow, error &lt; e^-20).</summary>
+    public static Tensor Sigma(Tensor rho) => nn.functional.softplus(rho, 1.0, 20.0);
+
+    /// <summary>rho = softplus^-1(sigma) = log(e^sigma - 1), for initialising from a target sigma &gt; 0.</summary>
+    public static Tensor InverseSigma(Tensor sigma) =>
+        where(sigma.gt(20.0), sigma, sigma.clamp_max(20.0).expm1().log());
+
+    /// <summary>KL(N(mu, softplus(rho)^2) || prior) summed over all elements.</summary>
+    protected Tensor MeanFieldKL(Tensor mu, Tensor rho)
+    {
+        using var scope = NewDisposeScope();
+        Distribution q = Dist.Normal(mu, Sigma(rho), validate: false);
+        Distribution p = Options.EffectivePrior.Build(mu.device, mu.dtype);
+        return PosteriorKL.Sum(q, p, Options.KLSamples).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <paramref name="draws"/> independent samples mu + sigma * eps, shape [draws, ...mu.shape]
+    /// (the leading dimension is dropped when draws is 1 and <paramref name="keepDrawDimension"/> is false).
+    /// </summary>
+    protected static Tensor SampleWeights(Tensor mu, Tensor rho, int draws, bool keepDrawDimension)
+    {
+        long[] shape = keepDrawDimension || draws > 1 ? new long[] { draws }.Concat(mu.shape).ToArray() : mu.shape;
+        return mu + Sigma(rho) * randn(shape, dtype: mu.dtype, device: mu.device);
+    }
+
+    /// <summary>Only the noise part sigma * eps of a weight draw (Flipout's shared perturbation).</summary>
+    protected static Tensor SamplePerturbation(Tensor rho, int draws) =>
+        Sigma(rho) * randn(new long[] { draws }.Concat(rho.shape).ToArray(), dtype: rho.dtype, device: rho.device);
+
+    /// <summary>Independent uniform signs in {-1, +1}.</summary>
+    protected static Tensor RandomSigns(long[] shape, ScalarType dtype, Device device) =>
+        empty(shape, dtype: dtype, device: device).bernoulli_(0.5).mul_(2.0).sub_(1.0);
+
+    /// <summary>The batch size per weight draw; throws when the batch does not split into <see cref="WeightDraws"/> groups.</summary>
+    protected long GroupSize(Tensor input)
+    {
+        long batch = input.shape[0];
+        Check.Argument(batch % WeightDraws == 0, GetType().Name, "input", $"a batch of {batch} rows",
+            $"a multiple of WeightDraws = {WeightDraws} (one equal group per weight draw)", "Repeat the inputs WeightDraws times along the batch dimension.");
+        return batch / WeightDraws;
+    }
+
+    /// <summary>Parameter initialised to a constant.</summary>
+    protected static Parameter Constant(long[] shape, double value) => new(full(shape, value));
+}

@@ -1,0 +1,16 @@
+namespace BayesDL.Training;
+
+/// <summary>Settings of <see cref="Trainer"/>.</summary>
+/// <param name="Epochs">Passes over the training set.</param>
+/// <param name="BatchSize">Rows per minibatch (the last one may be smaller).</param>
+/// <param name="Optimizer">Which optimizer.</param>
+/// <param name="LearningRate">Its step size.</param>
+/// <param name="Seed">Seeds the weight noise and the shuffling: the same seed gives the same run.</param>
+/// <param name="Shuffle">Reshuffle rows every epoch.</param>
+public sealed record TrainerOptions(
+    int Epochs = 10,
+    int BatchSize = 128,
+    OptimizerKind Optimizer = OptimizerKind.Adam,
+    double LearningRate = 1e-3,
+    long Seed = 0,
+    bool Shuffle = true);

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using BayesDL.Data;
+using BayesDL.Engine;
+using BayesDL.Layers;
+using BayesDL.Metrics;
+using BayesDL.Models;
+using BayesDL.Objectives;
+using BayesDL.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace BayesDL.Bench.Workloads;
+
+/// <summary>
+/// Bayes by Backprop on the repository's MNIST subset (8,000 train / 2,000 test): MLP 784-400-400-10, N(0, 1)
+/// prior, local reparameterization, rho = -5, KL/N scaling, Adam 1e-3, batch 128, one weight sample, 10 epochs.
+/// Each BayesDL epoch is followed by one epoch of the same model written as a bare TorchSharp loop, so both see
+/// the same machine load; reported are their mean seconds per epoch and the ratio. Then test accuracy, ECE, NLL
+/// (50 weight draws), mutual information on clean and 90-degree-rotated test digits with the AUROC separating
+/// them, and resident memory after 500 and 5,000 training steps (training continues past 10 epochs for that).
+/// </summary>
+public sealed class BbbWorkload : IWorkload
+{
+    public string Name => "bbb";
+    public string Description => "Bayes by Backprop MLP 784-400-400-10 on MNIST subset vs raw TorchSharp; accuracy, ECE, MI on rotated digits, RSS";
+
+    public IDictionary<string, object> Run(BenchOptions options)
+    {
+        torch.set_num_threads(2);
+        var policy = ComputePolicy.Cpu;
+        using var train = Mnist.LoadSubset("train", policy: policy);
+        using var test = Mnist.LoadSubset("test", policy: policy);
+        using var trainPart = options.Quick ? train.Take(1024) : null;
+        var data = trainPart ?? train;
+        int epochs = options.Quick ? 2 : 10, memorySteps = options.Quick ? 100 : 5000, probeStep = options.Quick ? 20 : 500;
+
+        NativeEngine.Seed(1);
+        var layer = new BayesLayerOptions(GradientEstimator.LocalReparameterization, PriorSpec.Normal(0, 1), InitialRho: -5);
+        var model = BayesianNetwork.Create(Likelihood.Categorical(),
+            BayesNN.BayesLinear(784, 400, layer), nn.ReLU(), BayesNN.BayesLinear(400, 400, layer), nn.ReLU(), BayesNN.BayesLinear(400, 10, layer));
+        var raw = new RawBbb(data, 128);
+        var rawSeconds = new List<double>();
+        var rss = new Dictionary<long, double>();
+        var trainer = new Trainer(new TrainerOptions(Epochs: epochs, BatchSize: 128, LearningRate: 1e-3, Seed: 1));
+        var history = trainer.Fit(model, data, onStep: s => Probe(s.Step, probeStep, memorySteps, rss), onEpoch: e =>
+        {
+            double r = raw.Epoch();
+            rawSeconds.Add(r);
+            options.Progress($"epoch {e.Epoch}: BayesDL {e.Seconds:F2} s, raw {r:F2} s, loss {e.MeanLoss:F4}, KL {e.KL:F0}");
+        });
+        // Median over epochs: robust to other processes on the shared machine.
+        double ours = Median(history.Select(h => h.Seconds)), rawMedian = Median(rawSeconds);
+
+        using var scope = NewDisposeScope();
+        const int draws = 50;
+        using var clean = model.Predict(test.Inputs, draws);
+        Tensor rotatedInputs = test.Inputs.view(-1, 28, 28).rot90(1, (1, 2)).reshape(-1, 784);
+        using var rotated = model.Predict(rotatedInputs, draws);
+        Tensor probs = clean.Mean();
+        var reliability = ReliabilityDiagram.Compute(probs, test.Targets);
+        Tensor miClean = clean.MutualInformation(), miRotated = rotated.MutualInformation();
+        double accuracy = ClassificationMetrics.Accuracy(probs, test.Targets);
+        options.Progress($"test accuracy {accuracy:F4}, ECE {reliability.ExpectedCalibrationError:F4}");
+
+        long stepsDone = history.Count * ((data.Count + 127) / 128);
+        if (stepsDone < memorySteps)
+        {
+            long perEpoch = (data.Count + 127) / 128;
+            var more = new Trainer(new TrainerOptions(Epochs: (int)((memorySteps - stepsDone + perEpoch - 1) / perEpoch), BatchSize: 128, Seed: 2));
+            more.Fit(model, data, onStep: s => Probe(stepsDone + s.Step, probeStep, memorySteps, rss));
+        }
+        options.Progress($"RSS after {probeStep} steps {rss.GetValueOrDefault(probeStep):F1} MB, after {memorySteps} steps {rss.GetValueOrDefault(memorySteps):F1} MB");
+
+        return new Dictionary<string, object>
+        {
+            ["s_per_epoch"] = Math.Round(ours, 4),
+            ["raw_s_per_epoch"] = Math.Round(rawMedian, 4),
+            ["ratio_vs_raw"] = Math.Round(ours / rawMedian, 4),
+            ["pytorch_reference_s_per_epoch"] = 1.1,
+            ["ratio_vs_pytorch_reference"] = Math.Round(ours / 1.1, 3),
+            ["test_accuracy"] = Math.Round(accuracy, 4),
+            ["ece"] = Math.Round(reliability.ExpectedCalibrationError, 4),
+            ["nll"] = Math.Round(ClassificationMetrics.NegativeLogLikelihood(probs, test.Targets), 4),
+            ["brier"] = Math.Round(ClassificationMetrics.BrierScore(probs, test.Targets), 4),
+            ["mi_clean"] = Math.Round(miClean.mean().item<float>(), 5),
+            ["mi_rotated90"] = Math.Round(miRotated.mean().item<float>(), 5),
+            ["auroc_rotated90"] = Math.Round(Auroc.Compute(miClean, miRotated), 4),
+            ["rss_mb_step500"] = Math.Round(rss.GetValueOrDefault(probeStep), 1),
+            ["rss_mb_step5000"] = Math.Round(rss.GetValueOrDefault(memorySteps), 1),
+            ["epochs"] = epochs,
+            ["threads"] = torch.get_num_threads(),
+            ["predictive_draws"] = draws,
+        };
+    }
+
+    static void Probe(long step, long first, long last, Dictionary<long, double> rss)
+    {
+        if (step != first && step != last) return;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        rss[step] = ProcessMemory.RssMb();
+    }
+
+    static double Median(IEnumerable<double> values)
+    {
+        var v = values.OrderBy(x => x).ToArray();
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
+    /// <summary>The same model and training step written directly in TorchSharp: LRT forward, closed-form KL, Adam.</summary>
+    sealed class RawBbb
+    {
+        readonly LabeledData _data;
+        readonly int _batch;
+        readonly List<(Parameter Wm, Parameter Wr, Parameter Bm, Parameter Br)> _layers = new();
+        readonly optim.Optimizer _opt;
+        int _epoch;
+
+        public RawBbb(LabeledData data, int batch)
+        {
+            _data = data; _batch = batch;
+            foreach (var (i, o) in new[] { (784L, 400L), (400L, 400L), (400L, 10L) })
+            {
+                double bound = 1 / Math.Sqrt(i);
+                _layers.Add((new Parameter(empty(o, i).uniform_(-bound, bound)), new Parameter(full(o, i, -5.0)),
+                    new Parameter(empty(o).uniform_(-bound, bound)), new Parameter(full(o, -5.0))));
+            }
+            _opt = optim.Adam(_layers.SelectMany(l => new[] { l.Wm, l.Wr, l.Bm, l.Br }), 1e-3);
+        }
+
+        public double Epoch()
+        {
+            var clock = Stopwatch.StartNew();
+            long n = _data.Count;
+            using var order = randperm(n, generator: new Generator((ulong)(++_epoch), CPU));
+            for (long start = 0; start < n; start += _batch)
+            {
+                using var scope = NewDisposeScope();
+                Tensor rows = order.narrow(0, start, Math.Min(_batch, n - start));
+                Tensor h = _data.Inputs.index_select(0, rows), y = _data.Targets.index_select(0, rows);
+                Tensor kl = zeros(1);
+                for (int l = 0; l < _layers.Count; l++)
+                {
+                    var (wm, wr, bm, br) = _layers[l];
+                    Tensor ws = nn.functional.softplus(wr, 1, 20), bs = nn.functional.softplus(br, 1, 20);
+                    Tensor mean = nn.functional.linear(h, wm, bm);
+                    Tensor var = nn.functional.linear(h.square(), ws.square(), bs.square());
+                    h = mean + (var + 1e-16).sqrt() * randn_like(mean);
+                    if (l < _layers.Count - 1) h = nn.functional.relu(h);
+                    kl = kl + Kl(wm, ws) + Kl(bm, bs);
+                }
+                Tensor loss = nn.functional.cross_entropy(h, y) + kl.squeeze() / n;
+                _opt.zero_grad();
+                loss.backward();
+                _opt.step();
+            }
+            return clock.Elapsed.TotalSeconds;
+        }
+
+        static Tensor Kl(Tensor mu, Tensor sigma) => 0.5 * (sigma.square() + mu.square() - 1 - 2 * sigma.log()).sum();
+    }
+}
