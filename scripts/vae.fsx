@@ -1,7 +1,8 @@
 // Variational autoencoders on the repo's MNIST split (Kingma & Welling 2014): trains the classic 784-400-20 VAE,
 // an autoencoder with the same networks, and a 2-D latent VAE, then writes the pictures of the lecture to
 // artifacts/vae/: prior samples (VAE and AE), reconstructions, latent traversals (one row per dimension),
-// the 2-D latent manifold and the test-set latent means coloured by label. BAYESDL_QUICK=1 trains one epoch.
+// the 2-D latent manifold and the test-set latent means coloured by label. BAYESDL_QUICK=1 trains one epoch on
+// 2,000 images (a smoke run: the pictures are then blurry).
 #load "references.fsx"
 #r "../BayesDL.Dsl/bin/Debug/net10.0/ScottPlot.dll"
 #r "../BayesDL.Dsl/bin/Debug/net10.0/SkiaSharp.dll"
@@ -27,7 +28,7 @@ NativeLibrary.SetDllImportResolver(typeof<SkiaSharp.SKCanvas>.Assembly, DllImpor
 let epochs = if References.quick then 1 else 10
 let out = Path.Combine(__SOURCE_DIRECTORY__, "..", "artifacts", "vae")
 let policy = ComputePolicy.Default
-let train = Mnist.LoadSubset("train", policy = policy)
+let train = Mnist.LoadSubset("train", policy = policy).Take(if References.quick then 2000L else 8000L)
 let test = Mnist.LoadSubset("test", policy = policy)
 let x, xt = train.Inputs, test.Inputs
 let options = VaeTrainingOptions(epochs, 128, 1e-3, 1L)
