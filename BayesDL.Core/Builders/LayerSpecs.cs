@@ -78,7 +78,7 @@ internal sealed record McDropoutSpec(double Rate) : LayerSpec
     public override string Name => $"MCDropout(p = {Rate})";
     internal override string? Invalid() => Rate is >= 0 and < 1 ? null : $"{Name}: the rate p must be in [0, 1); found {Rate}.";
     internal override ShapeStep Infer(IReadOnlyList<long> input) => ShapeStep.Ok(input.ToArray());
-    internal override nn.Module<Tensor, Tensor> Create(BuildContext context) => Layers.McLayers.MCDropout(Rate);
+    internal override nn.Module<Tensor, Tensor> Create(BuildContext context) => Layers.BayesNN.MCDropout(Rate);
 }
 
 /// <summary>A Bayesian dense layer: weights w ~ q(w) = N(mu, softplus(rho)^2), prior p(w) (Blundell et al. 2015).</summary>

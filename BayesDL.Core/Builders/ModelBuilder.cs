@@ -18,5 +18,5 @@ public static class ModelBuilder
     /// Bernoulli likelihood and N(0, I) prior unless declared.
     /// </summary>
     public static VaeBuilder Vae(SequentialBuilder encoder, SequentialBuilder decoder, long latent) =>
-        new(encoder, decoder, latent, new Models.BernoulliLikelihood(), null);
+        new(encoder, decoder, latent, new Models.BernoulliDecoder(), null);
 }

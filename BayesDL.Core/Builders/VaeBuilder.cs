@@ -43,10 +43,10 @@ public sealed class VaeBuilder
     /// </summary>
     public VaeBuilder WithLikelihood(Objectives.LikelihoodSpec likelihood) => WithLikelihood(likelihood switch
     {
-        { Kind: nameof(Objectives.BernoulliLikelihood) } => new BernoulliLikelihood(),
-        { Kind: nameof(Objectives.GaussianLikelihood), Noise: nameof(Objectives.GaussianNoise.Fixed) } => new GaussianLikelihood(likelihood.Sigma),
-        { Kind: nameof(Objectives.CategoricalLikelihood) } => new CategoricalLikelihood(),
-        _ => (DecoderLikelihood)new GaussianLikelihood(),
+        { Kind: nameof(Objectives.BernoulliLikelihood) } => new BernoulliDecoder(),
+        { Kind: nameof(Objectives.GaussianLikelihood), Noise: nameof(Objectives.GaussianNoise.Fixed) } => new GaussianDecoder(likelihood.Sigma),
+        { Kind: nameof(Objectives.CategoricalLikelihood) } => new CategoricalDecoder(),
+        _ => (DecoderLikelihood)new GaussianDecoder(),
     });
 
     /// <summary>

@@ -116,7 +116,7 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
         Tensor z = q.RSample(samples);                                        // [S, B, D]
         Tensor reconstruction = Likelihood.LogLikelihood(Decode(z, condition), x).mean(new long[] { 0 });
         Tensor kl = LatentKl.PerDimension(q, Prior(x), (options ?? new VaeElboOptions()).MonteCarloKlSamples);
-        VaeElboTerms t = VaeElboObjective.Compute(reconstruction, kl, options, step);
+        VaeElboTerms t = VaeElbo.Compute(reconstruction, kl, options, step);
         return new VaeElboTerms(t.Loss.MoveToOuterDisposeScope(), t.Elbo.MoveToOuterDisposeScope(), t.Reconstruction.MoveToOuterDisposeScope(),
             t.Kl.MoveToOuterDisposeScope(), t.KlWeight);
     }

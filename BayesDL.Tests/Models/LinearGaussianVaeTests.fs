@@ -8,9 +8,8 @@ open System
 open Xunit
 open TorchSharp
 open MathNet.Numerics.LinearAlgebra
-open BayesDL.Objectives
-// After Objectives: BayesDL.Models' decoder likelihoods shadow the supervised likelihoods of the same names.
 open BayesDL.Models
+open BayesDL.Objectives
 open BayesDL.Tests.TestSupport
 
 let private W = array2D [ [ 1.0; 1.0 ]; [ 1.0; -1.0 ]; [ 0.0; 2.0 ] ] // W^T W = diag(2, 6)
@@ -35,7 +34,7 @@ let private exactLogEvidence =
 let private model (locShift: float) (logVarShift: float) =
     engine ()
     let decoder = torch.nn.Linear(2L, 3L)
-    let vae = cpu64.Apply(new Vae(torch.nn.Identity(), 3L, decoder, GaussianLikelihood(Nullable sigma), 3L, 2L))
+    let vae = cpu64.Apply(new Vae(torch.nn.Identity(), 3L, decoder, GaussianDecoder(Nullable sigma), 3L, 2L))
     use _ = torch.no_grad ()
     let set (p: torch.Tensor) (v: float[]) (shape: int64[]) = p.copy_(cpu64.Tensor(v, shape)) |> ignore
     set (decoder.weight :> torch.Tensor) (Seq.cast<float> W |> Seq.toArray) [| 3L; 2L |]

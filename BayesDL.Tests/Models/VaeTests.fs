@@ -6,14 +6,13 @@ open TorchSharp
 open BayesDL.Builders
 open BayesDL.Data
 open BayesDL.Engine
-open BayesDL.Objectives
-// After Objectives: BayesDL.Models' decoder likelihoods shadow the supervised likelihoods of the same names.
 open BayesDL.Models
+open BayesDL.Objectives
 open BayesDL.Tests.TestSupport
 
 let private policy = ComputePolicy.Cpu
 
-let private smallVae latent = policy.Apply(new Vae(VaeNetworks.MlpEncoder(784L, 64L), 64L, VaeNetworks.MlpDecoder(latent, [| 64L |], 784L), BernoulliLikelihood(), 784L, latent))
+let private smallVae latent = policy.Apply(new Vae(VaeNetworks.MlpEncoder(784L, 64L), 64L, VaeNetworks.MlpDecoder(latent, [| 64L |], 784L), BernoulliDecoder(), 784L, latent))
 
 let private data = lazy (engine (); Mnist.LoadSubset("train", policy = policy).Take(1200L))
 
@@ -67,7 +66,7 @@ let ``bad inputs name the parameter, the value and the expected shape or range``
     Assert.Contains("2-D", e.Message)
     let e = Assert.Throws<ArgumentException>(fun () -> VaeNetworks.ConvEncoder(1L, 30L, 28L) |> ignore)
     Assert.Contains("height", e.Message); Assert.Contains("30", e.Message)
-    let cvae = new ConditionalVae(VaeNetworks.MlpEncoder(794L, 16L), 16L, VaeNetworks.MlpDecoder(13L, [| 16L |], 784L), BernoulliLikelihood(), 784L, 3L, 10)
+    let cvae = new ConditionalVae(VaeNetworks.MlpEncoder(794L, 16L), 16L, VaeNetworks.MlpDecoder(13L, [| 16L |], 784L), BernoulliDecoder(), 784L, 3L, 10)
     let e = Assert.Throws<ArgumentException>(fun () -> cvae.Generate(torch.tensor([| 3L; 10L |])) |> ignore)
     Assert.Contains("labels", e.Message); Assert.Contains("10", e.Message)
 
@@ -78,25 +77,25 @@ let ``likelihoods match their densities`` () =
     let x = cpu64.Tensor([| 1.0; 0.0; 1.0 |], 1L, 3L)
     let p = values logits |> Array.map (fun l -> 1.0 / (1.0 + exp -l))
     let bernoulli = log p.[0] + log (1.0 - p.[1]) + log p.[2]
-    Assert.Equal(bernoulli, scalar (BernoulliLikelihood().LogLikelihood(logits, x)), 10)
+    Assert.Equal(bernoulli, scalar (BernoulliDecoder().LogLikelihood(logits, x)), 10)
     // Learned-scale Gaussian: outputs = [means | log-scales].
     let out = cpu64.Tensor([| 0.5; -0.5; 0.1; 0.2; -0.3; 0.0 |], 1L, 6L)
     let xs = [| 1.0; 0.0; -1.0 |]
     let expected = Array.init 3 (fun i -> MathNet.Numerics.Distributions.Normal.PDFLn([| 0.5; -0.5; 0.1 |].[i], exp [| 0.2; -0.3; 0.0 |].[i], xs.[i])) |> Array.sum
-    Assert.Equal(expected, scalar (GaussianLikelihood().LogLikelihood(out, cpu64.Tensor(xs, 1L, 3L))), 10)
+    Assert.Equal(expected, scalar (GaussianDecoder().LogLikelihood(out, cpu64.Tensor(xs, 1L, 3L))), 10)
     let fixedExpected = Array.init 3 (fun i -> MathNet.Numerics.Distributions.Normal.PDFLn([| 0.5; -0.5; 0.1 |].[i], 0.7, xs.[i])) |> Array.sum
-    Assert.Equal(fixedExpected, scalar (GaussianLikelihood(Nullable 0.7).LogLikelihood(out.narrow(1L, 0L, 3L), cpu64.Tensor(xs, 1L, 3L))), 10)
+    Assert.Equal(fixedExpected, scalar (GaussianDecoder(Nullable 0.7).LogLikelihood(out.narrow(1L, 0L, 3L), cpu64.Tensor(xs, 1L, 3L))), 10)
     // Categorical over 3 levels for 2 pixels: logits laid out [level, pixel]; x = [0.0, 1.0] -> levels [0, 2].
     let cl = [| 1.0; 0.0; 2.0; 1.0; 3.0; -1.0 |]
     let lse a b c = log (exp a + exp b + exp c)
     let expectedCat = (cl.[0] - lse cl.[0] cl.[2] cl.[4]) + (cl.[5] - lse cl.[1] cl.[3] cl.[5])
-    Assert.Equal(expectedCat, scalar (CategoricalLikelihood(3).LogLikelihood(cpu64.Tensor(cl, 1L, 6L), cpu64.Tensor([| 0.0; 1.0 |], 1L, 2L))), 10)
-    Assert.Equal<int64[]>([| 1L; 2L |], CategoricalLikelihood(3).Mean(cpu64.Tensor(cl, 1L, 6L)).shape)
+    Assert.Equal(expectedCat, scalar (CategoricalDecoder(3).LogLikelihood(cpu64.Tensor(cl, 1L, 6L), cpu64.Tensor([| 0.0; 1.0 |], 1L, 2L))), 10)
+    Assert.Equal<int64[]>([| 1L; 2L |], CategoricalDecoder(3).Mean(cpu64.Tensor(cl, 1L, 6L)).shape)
 
 [<Fact>]
 let ``conv encoder and decoder fit the VAE on 28x28 images with a learned-variance Gaussian`` () =
     engine ()
-    let lik = GaussianLikelihood()
+    let lik = GaussianDecoder()
     let vae = policy.Apply(new Vae(VaeNetworks.ConvEncoder(), VaeNetworks.ConvEncoderFeatures(), VaeNetworks.ConvDecoder(4L, parametersPerFeature = lik.ParametersPerFeature), lik, 784L, 4L))
     use x = data.Value.Inputs.narrow(0L, 0L, 3L)
     let t = vae.Elbo(x)
@@ -137,3 +136,17 @@ let ``a loss that turns NaN stops training with the epoch and step named`` () =
     Assert.Contains("NaN", e.Message); Assert.Contains("epoch 1, step 2", e.Message)
     let e = Assert.Throws<ArgumentException>(fun () -> VaeTraining.Fit(vae.parameters(), 10L, (fun _ _ -> torch.zeros(1)), VaeTrainingOptions(BatchSize = 0)) |> ignore)
     Assert.Contains("BatchSize", e.Message)
+
+[<Fact>]
+let ``the IWAE bound is a training objective: its gradient reaches encoder and decoder and a few steps raise it`` () =
+    engine ()
+    NativeEngine.Seed 7L
+    let vae = smallVae 4L
+    use x = data.Value.Inputs.narrow(0L, 0L, 64L)
+    let bound () = use _ = torch.no_grad () in NativeEngine.Seed 8L; scalar (vae.Iwae(x, 5).mean())
+    let before = bound ()
+    vae.Iwae(x, 5).mean().neg().backward()
+    Assert.True(vae.parameters() |> Seq.forall (fun p -> not (isNull p.grad) && scalar (p.grad.abs().sum()) > 0.0))
+    VaeTraining.Fit(vae.parameters(), 64L, (fun idx _ -> vae.Iwae(x.index(idx), 5).mean().neg()), VaeTrainingOptions(20, 64, 1e-3, 7L)) |> ignore
+    let after = bound ()
+    Assert.True(after > before + 20.0, $"IWAE(k=5) should rise by > 20 nats in 20 steps: {before} -> {after}")

@@ -5,12 +5,12 @@ using BayesDL.Bench;
 IWorkload[] workloads =
 {
     new BayesDL.Bench.Workloads.EngineWorkload(),
+    new BayesDL.Bench.Workloads.ToyRegressionWorkload(),
+    new BayesDL.Bench.Workloads.BbbWorkload(),
     new BayesDL.Bench.Workloads.VaeWorkload(),
     new BayesDL.Bench.Workloads.CvaeWorkload(),
     new BayesDL.Bench.Workloads.M2Workload(),
     new BayesDL.Bench.Workloads.KlWorkload(),
-    new BayesDL.Bench.Workloads.ToyRegressionWorkload(),
-    new BayesDL.Bench.Workloads.BbbWorkload(),
     new BayesDL.Bench.Workloads.McDropoutWorkload(),
     new BayesDL.Bench.Workloads.ShiftWorkload(),
 };

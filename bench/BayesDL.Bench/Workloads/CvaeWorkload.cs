@@ -26,7 +26,7 @@ public sealed class CvaeWorkload : IWorkload
         Tensor x = train.Inputs, y = train.Targets;
 
         var cvae = policy.Apply(new ConditionalVae(VaeNetworks.MlpEncoder(784 + 10, 400), 400, VaeNetworks.MlpDecoder(20 + 10, new long[] { 400 }, 784),
-            new BernoulliLikelihood(), 784, 20, classes: 10));
+            new BernoulliDecoder(), 784, 20, classes: 10));
         VaeTraining.Fit(cvae.parameters(), x.shape[0], (idx, step) => cvae.Elbo(x[idx], y[idx], step: step).Loss,
             new VaeTrainingOptions(epochs, 128, 1e-3, Seed: 1), (e, l) => options.Progress($"CVAE epoch {e}: loss {l:F2}"));
         cvae.eval();

@@ -37,7 +37,7 @@ public sealed class M2Workload : IWorkload
         options.Progress($"{xl.shape[0]} labelled, {xu.shape[0]} unlabelled training images");
 
         var generative = new ConditionalVae(VaeNetworks.MlpEncoder(784 + 10, 400), 400, VaeNetworks.MlpDecoder(50 + 10, new long[] { 400 }, 784),
-            new BernoulliLikelihood(), 784, 50, classes: 10);
+            new BernoulliDecoder(), 784, 50, classes: 10);
         var m2 = policy.Apply(new SemiSupervisedVae(generative, VaeNetworks.MlpClassifier(784, new long[] { 400 }, 10)));
         using var labelledGenerator = new Generator(8);
         Tensor labelledOrder = randperm(xl.shape[0], generator: labelledGenerator, device: x.device);

@@ -12,7 +12,7 @@ internal static class VaeBench
     /// <summary>784-400-D ReLU MLP encoder and D-400-784 decoder with a Bernoulli likelihood (the PyTorch example's model).</summary>
     public static Vae MlpVae(long latent, long conditionFeatures = 0) =>
         new(VaeNetworks.MlpEncoder(Pixels + conditionFeatures, 400), 400,
-            VaeNetworks.MlpDecoder(latent + conditionFeatures, new long[] { 400 }, Pixels), new BernoulliLikelihood(), Pixels, latent, conditionFeatures);
+            VaeNetworks.MlpDecoder(latent + conditionFeatures, new long[] { 400 }, Pixels), new BernoulliDecoder(), Pixels, latent, conditionFeatures);
 
     /// <summary>The mean over rows of a per-example statistic computed batch by batch without gradients.</summary>
     public static double MeanOver(Tensor x, int batch, Func<Tensor, Tensor> perExample)

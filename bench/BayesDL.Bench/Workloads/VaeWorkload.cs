@@ -54,7 +54,7 @@ public sealed class VaeWorkload : IWorkload
         double testRecon = VaeBench.MeanOver(xt, 500, b => vae.Elbo(b).Reconstruction.neg());
         options.Progress($"test ELBO {testElbo:F2}, IWAE(k={iwaeK}) {testIwae:F2} nats/image");
 
-        var ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784, 400), 400, VaeNetworks.MlpDecoder(20, new long[] { 400 }, 784), new BernoulliLikelihood(), 784, 20));
+        var ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784, 400), 400, VaeNetworks.MlpDecoder(20, new long[] { 400 }, 784), new BernoulliDecoder(), 784, 20));
         VaeTraining.Fit(ae.parameters(), x.shape[0], (idx, _) => ae.ReconstructionLoss(x[idx]).mean(), training,
             (e, l) => options.Progress($"AE epoch {e}: reconstruction loss {l:F2}"));
         ae.eval();
@@ -105,6 +105,8 @@ public sealed class VaeWorkload : IWorkload
             ["rss_mb"] = Math.Round(ProcessMemory.RssMb(), 1),
             ["device"] = policy.ToString(),
             ["threads"] = get_num_threads(),
+            // The machine is shared: the 1-minute load average at the end says how contended the timings were.
+            ["load_average_1min"] = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : -1.0,
         };
         foreach (var (k, v) in pngs) result[k] = v;
         return result;

@@ -8,12 +8,12 @@ namespace BayesDL.Models;
 /// x in [0, 1] are quantised to k = round(x (K - 1)), and log p(x | z) = sum_i log softmax(l_i)[k_i], with the
 /// decoder output laid out as K blocks of per-feature logits. The mean is E[k] / (K - 1), back in [0, 1].
 /// </summary>
-public sealed class CategoricalLikelihood : DecoderLikelihood
+public sealed class CategoricalDecoder : DecoderLikelihood
 {
     /// <summary>A categorical over <paramref name="levels"/> grey levels (at least 2).</summary>
-    public CategoricalLikelihood(int levels = 16)
+    public CategoricalDecoder(int levels = 16)
     {
-        Check.Argument(levels >= 2, nameof(CategoricalLikelihood), "levels", levels.ToString(), "at least 2");
+        Check.Argument(levels >= 2, nameof(CategoricalDecoder), "levels", levels.ToString(), "at least 2");
         Levels = levels;
     }
 
@@ -21,7 +21,7 @@ public sealed class CategoricalLikelihood : DecoderLikelihood
     public int Levels { get; }
 
     /// <inheritdoc/>
-    public override string Name => "CategoricalLikelihood";
+    public override string Name => "CategoricalDecoder";
 
     /// <inheritdoc/>
     public override long ParametersPerFeature => Levels;

@@ -9,10 +9,10 @@ namespace BayesDL.Models;
 /// As in Kingma &amp; Welling (2014) and the classic PyTorch VAE example, grey levels x in [0, 1] are scored
 /// with the same cross-entropy (the continuous relaxation), so figures compare with published ones.
 /// </summary>
-public sealed class BernoulliLikelihood : DecoderLikelihood
+public sealed class BernoulliDecoder : DecoderLikelihood
 {
     /// <inheritdoc/>
-    public override string Name => "BernoulliLikelihood";
+    public override string Name => "BernoulliDecoder";
 
     /// <inheritdoc/>
     public override long ParametersPerFeature => 1;

@@ -9,15 +9,15 @@ namespace BayesDL.Models;
 /// outputs means then log-scales (two per feature), the log-scale floored at <see cref="MinLogScale"/> so the
 /// density cannot run off to infinity on constant pixels.
 /// </summary>
-public sealed class GaussianLikelihood : DecoderLikelihood
+public sealed class GaussianDecoder : DecoderLikelihood
 {
     static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
 
     /// <summary>A Gaussian with the fixed standard deviation <paramref name="fixedScale"/>, or a learned one when null.</summary>
-    public GaussianLikelihood(double? fixedScale = null, double minLogScale = -5)
+    public GaussianDecoder(double? fixedScale = null, double minLogScale = -5)
     {
-        if (fixedScale is double s) Check.Positive(s, nameof(GaussianLikelihood), "fixedScale");
-        Check.Argument(double.IsFinite(minLogScale), nameof(GaussianLikelihood), "minLogScale", minLogScale.ToString("R"), "finite");
+        if (fixedScale is double s) Check.Positive(s, nameof(GaussianDecoder), "fixedScale");
+        Check.Argument(double.IsFinite(minLogScale), nameof(GaussianDecoder), "minLogScale", minLogScale.ToString("R"), "finite");
         FixedScale = fixedScale;
         MinLogScale = minLogScale;
     }
@@ -29,7 +29,7 @@ public sealed class GaussianLikelihood : DecoderLikelihood
     public double MinLogScale { get; }
 
     /// <inheritdoc/>
-    public override string Name => "GaussianLikelihood";
+    public override string Name => "GaussianDecoder";
 
     /// <inheritdoc/>
     public override long ParametersPerFeature => FixedScale is null ? 2 : 1;

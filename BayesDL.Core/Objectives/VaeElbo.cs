@@ -8,7 +8,7 @@ namespace BayesDL.Objectives;
 /// ELBO(x) = E_q[log p(x|z)] - KL(q(z|x) || p(z)) &lt;= log p(x), with the beta, warm-up and free-bits
 /// weightings of <see cref="VaeElboOptions"/>.
 /// </summary>
-public static class VaeElboObjective
+public static class VaeElbo
 {
     /// <summary>
     /// <paramref name="reconstruction"/>: E_q[log p(x_b|z)] per example, shape [B];
@@ -18,8 +18,8 @@ public static class VaeElboObjective
     public static VaeElboTerms Compute(Tensor reconstruction, Tensor klParts, VaeElboOptions? options = null, long step = 0)
     {
         options ??= new VaeElboOptions();
-        Check.Argument(reconstruction.dim() == 1, nameof(VaeElboObjective), "reconstruction", $"shape {Distributions.Distribution.ShapeText(reconstruction.shape)}", "shape [B]");
-        Check.Argument(klParts.dim() == 2 && klParts.shape[0] == reconstruction.shape[0], nameof(VaeElboObjective), "klParts",
+        Check.Argument(reconstruction.dim() == 1, nameof(VaeElbo), "reconstruction", $"shape {Distributions.Distribution.ShapeText(reconstruction.shape)}", "shape [B]");
+        Check.Argument(klParts.dim() == 2 && klParts.shape[0] == reconstruction.shape[0], nameof(VaeElbo), "klParts",
             $"shape {Distributions.Distribution.ShapeText(klParts.shape)}", $"shape [{reconstruction.shape[0]}, J]");
         double weight = options.KlWeight(step);
         using var scope = NewDisposeScope();

@@ -1,4 +1,4 @@
-module BayesDL.Tests.Objectives.VaeElboObjectiveTests
+module BayesDL.Tests.Objectives.VaeElboTests
 
 open System
 open Xunit
@@ -12,7 +12,7 @@ let private terms (options: VaeElboOptions) (step: int64) =
     engine ()
     let recon = cpu64.Tensor([| -10.0; -20.0 |], 2L)
     let kl = cpu64.Tensor([| 0.1; 2.0; 0.3; 1.0 |], 2L, 2L).requires_grad_(true)
-    kl, VaeElboObjective.Compute(recon, kl, options, step)
+    kl, VaeElbo.Compute(recon, kl, options, step)
 
 [<Fact>]
 let ``plain ELBO: loss = -mean reconstruction + mean KL and the bound is reconstruction - KL`` () =
@@ -57,7 +57,7 @@ let ``bad options and shapes are rejected with the parameter named`` () =
     Assert.Throws<ArgumentException>(fun () -> VaeElboOptions(WarmupSteps = -5L).Validate()) |> ignore
     engine ()
     let e = Assert.Throws<ArgumentException>(fun () ->
-        VaeElboObjective.Compute(cpu64.Tensor([| 1.0; 2.0 |], 2L), cpu64.Tensor([| 1.0; 2.0; 3.0 |], 3L, 1L)) |> ignore)
+        VaeElbo.Compute(cpu64.Tensor([| 1.0; 2.0 |], 2L), cpu64.Tensor([| 1.0; 2.0; 3.0 |], 3L, 1L)) |> ignore)
     Assert.Contains("klParts", e.Message); Assert.Contains("(3, 1)", e.Message)
 
 [<Fact>]
