@@ -4,8 +4,7 @@
 // the 2-D latent manifold and the test-set latent means coloured by label. BAYESDL_QUICK=1 trains one epoch on
 // 2,000 images (a smoke run: the pictures are then blurry).
 #load "references.fsx"
-#r "../BayesDL.Dsl/bin/Debug/net10.0/ScottPlot.dll"
-#r "../BayesDL.Dsl/bin/Debug/net10.0/SkiaSharp.dll"
+// references.fsx also references ScottPlot and points SkiaSharp at its native libraries.
 
 open System
 open System.IO
@@ -16,14 +15,6 @@ open BayesDL.Data
 open BayesDL.Engine
 open BayesDL.Models
 open BayesDL.Plotting
-
-// F# Interactive does not read the native-asset table of a library's build output: point SkiaSharp at its own.
-let binDir = Path.Combine(__SOURCE_DIRECTORY__, "..", "BayesDL.Dsl", "bin", "Debug", "net10.0")
-let rid = if RuntimeInformation.IsOSPlatform OSPlatform.Windows then "win-x64" elif RuntimeInformation.IsOSPlatform OSPlatform.OSX then "osx" else "linux-x64"
-NativeLibrary.SetDllImportResolver(typeof<SkiaSharp.SKCanvas>.Assembly, DllImportResolver(fun name _ _ ->
-    let file = if rid.StartsWith "win" then name + ".dll" elif rid = "osx" then name + ".dylib" else name + ".so"
-    let path = Path.Combine(binDir, "runtimes", rid, "native", file)
-    if File.Exists path then NativeLibrary.Load path else IntPtr.Zero))
 
 let epochs = if References.quick then 1 else 10
 let out = Path.Combine(__SOURCE_DIRECTORY__, "..", "artifacts", "vae")
