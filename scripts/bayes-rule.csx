@@ -22,3 +22,19 @@ string Show(Tensor t) => "[" + string.Join("; ", t.data<double>().ToArray().Sele
 Console.WriteLine($"exact posterior: mean {Show(exact.Mean)} std {Show(exact.StdDev())}");
 Console.WriteLine($"variational q:   mean {Show(q.Mean)} std {Show(q.StdDev())}");
 Console.WriteLine($"log evidence {ConjugateLinearRegression.LogEvidence(design, y, noise, priorStd):F6}, ELBO {vi.Elbo:F6}");
+
+// The slope's prior N(0, 1), its exact posterior and the variational q: the data sharpen the belief.
+double Density(double m, double s, double x) => Math.Exp(-0.5 * Math.Pow((x - m) / s, 2)) / (s * Math.Sqrt(2 * Math.PI));
+double[] grid = Enumerable.Range(0, 401).Select(i => -4.0 + 0.02 * i).ToArray();
+double[] every4 = grid.Where((_, i) => i % 4 == 0).ToArray();
+double em = exact.Mean[1].item<double>(), es = exact.StdDev()[1].item<double>(), qm = q.Mean[1].item<double>(), qs = q.StdDev()[1].item<double>();
+var plot = new ScottPlot.Plot();
+plot.Add.ScatterLine(grid, grid.Select(x => Density(0, 1, x)).ToArray()).LegendText = "prior N(0, 1)";
+plot.Add.ScatterLine(grid, grid.Select(x => Density(em, es, x)).ToArray()).LegendText = "exact posterior";
+plot.Add.ScatterPoints(every4, every4.Select(x => Density(qm, qs, x)).ToArray()).LegendText = "variational q";
+plot.Title($"Bayes' rule: the slope after {n} points");
+plot.XLabel("slope w1");
+plot.ShowLegend();
+string png = Artifact("bayes-rule-csx.png");
+plot.SavePng(png, 800, 500);
+Console.WriteLine($"wrote {png}");

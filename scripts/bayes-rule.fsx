@@ -20,3 +20,18 @@ let q, elbo = LinearRegression.fitVariational noise 1.0 design y
 printfn "exact posterior: mean %A std %A" exact.Mean exact.StdDev
 printfn "variational q:   mean %A std %A" q.Mean q.StdDev
 printfn "log evidence %.6f, ELBO %.6f" (LinearRegression.logEvidence noise 1.0 design y) elbo
+
+// The slope's prior N(0, 1), its exact posterior and the variational q: the data sharpen the belief.
+let density m s x = exp (-0.5 * ((x - m) / s) ** 2.0) / (s * sqrt (2.0 * System.Math.PI))
+let grid = Array.init 401 (fun i -> -4.0 + 0.02 * float i)
+let plot = new ScottPlot.Plot()
+plot.Add.ScatterLine(grid, grid |> Array.map (density 0.0 1.0)).LegendText <- "prior N(0, 1)"
+plot.Add.ScatterLine(grid, grid |> Array.map (density exact.Mean[1] exact.StdDev[1])).LegendText <- "exact posterior"
+let every4 = grid |> Array.indexed |> Array.filter (fun (i, _) -> i % 4 = 0) |> Array.map snd
+plot.Add.ScatterPoints(every4, every4 |> Array.map (density q.Mean[1] q.StdDev[1])).LegendText <- "variational q"
+plot.Title(sprintf "Bayes' rule: the slope after %d points" n)
+plot.XLabel "slope w1"
+plot.ShowLegend() |> ignore
+let png = References.artifact "bayes-rule-fsx.png"
+plot.SavePng(png, 800, 500) |> ignore
+printfn "wrote %s" png

@@ -158,7 +158,7 @@ public sealed class SequentialBuilder
                     (_family.Kind == VariationalFamily.Family.FullRank ? $" (a full one would have {layer.WeightCount}^2 entries)" : "") +
                     ". Declare meanField with Bayesian layers, or dropout p.",
                 VariationalFamily.Family.ConcreteDropout =>
-                    "concrete-dropout layers are not part of this build's layer set. Declare dropout p (MC dropout with a fixed rate).",
+                    "the core's training objective does not yet add the concrete-dropout regularizer, so the rates would not be learned (Gal, Hron & Kendall 2017). Declare dropout p (MC dropout with a fixed rate).",
                 VariationalFamily.Family.Dropout when layer.IsBayesian =>
                     "a Bayesian layer already carries a weight posterior; dropout acts on deterministic weight layers. Declare meanField.",
                 _ => null,
