@@ -132,41 +132,12 @@ public sealed class SequentialBuilder
         for (int i = 0; i < _layers.Count; i++)
             if (_layers[i].Invalid() is { } problem) errors.Add(new(BuildErrorKind.InvalidParameter, i, _layers[i].Name, $"layer {i} {problem}"));
         if (_family.Invalid() is { } familyProblem) errors.Add(new(BuildErrorKind.InvalidParameter, -1, "model", familyProblem));
-        errors.AddRange(FamilyMisfits());
+        errors.AddRange(_family.Misfits(_layers));
         if (errors.Count > 0) return errors;
         if (OutputShape() is not { } output) return [ShapeError(inputName)];
         if (_likelihood is not null && LikelihoodFit.Mismatch(_likelihood, output, _layers[^1]) is { } misfit)
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _layers.Count - 1, _layers[^1].Name, misfit));
         return errors;
-    }
-
-    /// <summary>
-    /// Layers the family cannot describe. BayesDL's weight layers are deterministic or mean-field Bayesian, so a
-    /// low-rank or full-rank family (which would need a joint covariance over a layer's weights) has no layer to
-    /// act on; the dropout families act on deterministic weight layers.
-    /// </summary>
-    IEnumerable<BuildError> FamilyMisfits()
-    {
-        for (int i = 0; i < _layers.Count; i++)
-        {
-            var layer = _layers[i];
-            if (layer.WeightCount == 0) continue;
-            string? problem = _family.Kind switch
-            {
-                VariationalFamily.Family.LowRank or VariationalFamily.Family.FullRank =>
-                    "BayesDL's weight layers are deterministic or mean-field Bayesian, none holds a joint covariance over its weights" +
-                    (_family.Kind == VariationalFamily.Family.FullRank ? $" (a full one would have {layer.WeightCount}^2 entries)" : "") +
-                    ". Declare meanField with Bayesian layers, or dropout p.",
-                VariationalFamily.Family.ConcreteDropout =>
-                    "the core's training objective does not yet add the concrete-dropout regularizer, so the rates would not be learned (Gal, Hron & Kendall 2017). Declare dropout p (MC dropout with a fixed rate).",
-                VariationalFamily.Family.Dropout when layer.IsBayesian =>
-                    "a Bayesian layer already carries a weight posterior; dropout acts on deterministic weight layers. Declare meanField.",
-                _ => null,
-            };
-            if (problem is not null)
-                yield return new(BuildErrorKind.UnsupportedFamily, i, layer.Name,
-                    $"layer {i} '{layer.Name}' ({layer.WeightCount} weights) cannot be fitted with {_family.Name}: {problem}");
-        }
     }
 
     /// <summary>The per-example output shape, or null when the shapes do not chain (see <see cref="Validate()"/> for why).</summary>
