@@ -31,6 +31,17 @@ let private cuts (f: Family) (x: float[]) =
     | "Uniform" -> [ x[0]; x[0] + x[1] ]
     | _ -> []
 
+/// Every other case is moved inside q's support, so that pairs whose KL is often +inf (Uniform against Uniform, Beta,
+/// Exponential or Gamma; Beta against Uniform) have their finite closed form checked as often as the infinite branch.
+let private nest (pName: string) (qName: string) (i: int) (xp: float[]) (xq: float[]) =
+    if i % 2 = 1 then xp, xq
+    else
+        match pName, qName with
+        | "Uniform", "Uniform" -> xp, [| xp[0] - 0.3; xp[1] + 0.8 |]
+        | "Beta", "Uniform" -> xp, [| -0.2; 1.5 |]
+        | "Uniform", ("Beta" | "Exponential" | "Gamma") -> [| 0.05 + 0.2 * abs xp[0]; min xp[1] 0.7 |], xq
+        | _ -> xp, xq
+
 [<Fact>]
 let ``every shipped family pair has generators, so every registered pair is verified below`` () =
     engine ()
@@ -61,6 +72,7 @@ let ``analytic KL equals quadrature (1-D), the exact sum (discrete) or Monte Car
     NativeEngine.Seed 5L
     let fp, fq = family pName, family qName
     for i, (xp, xq) in List.indexed (List.zip (draw fp.Moderate 21 6) (draw fq.Moderate 22 6)) do
+        let xp, xq = nest pName qName i xp xq
         use scope = torch.NewDisposeScope()
         let p, q = make fp cpu64 xp, make fq cpu64 xq
         let analytic = kl p q
