@@ -100,7 +100,7 @@ public sealed class Categorical : Distribution
         get
         {
             using var scope = NewDisposeScope();
-            Tensor k = arange(Categories, dtype: Dtype, device: Device);
+            Tensor k = linspace(0, Categories - 1, Categories, dtype: Dtype, device: Device);
             return (Probs * k).sum(-1).MoveToOuterDisposeScope();
         }
     }
@@ -111,7 +111,7 @@ public sealed class Categorical : Distribution
         get
         {
             using var scope = NewDisposeScope();
-            Tensor k = arange(Categories, dtype: Dtype, device: Device);
+            Tensor k = linspace(0, Categories - 1, Categories, dtype: Dtype, device: Device);
             Tensor mean = (Probs * k).sum(-1, keepdim: true);
             return (Probs * (k - mean).square()).sum(-1).MoveToOuterDisposeScope();
         }

@@ -43,7 +43,7 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
         Check.Argument(w.dim() >= 2 && w.shape[^2] == k, name, "covFactor", $"shape {ShapeText(w.shape)}", $"[..., {k}, r] (k = {k} rows)");
         Check.Argument(d.dim() >= 1 && d.shape[^1] == k, name, "covDiag", $"shape {ShapeText(d.shape)}", $"[..., {k}]");
         try { return broadcast_shapes(loc.shape[..^1], w.shape[..^2], d.shape[..^1]).ToArray(); }
-        catch (Exception e) when (e is not ArgumentException)
+        catch (Exception)
         {
             throw Check.Error(name, "loc, covFactor, covDiag",
                 $"batch shapes {ShapeText(loc.shape[..^1])}, {ShapeText(w.shape[..^2])} and {ShapeText(d.shape[..^1])}",

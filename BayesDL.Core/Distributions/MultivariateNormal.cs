@@ -40,7 +40,7 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
             $"shape {ShapeText(l.shape)}", $"[..., {k}, {k}] (square, matching loc's last dimension {k})");
         long[] batch;
         try { batch = broadcast_shapes(loc.shape[..^1], l.shape[..^2]).ToArray(); }
-        catch (Exception e) when (e is not ArgumentException)
+        catch (Exception)
         {
             throw Check.Error(nameof(MultivariateNormal), "loc, scale", $"batch shapes {ShapeText(loc.shape[..^1])} and {ShapeText(l.shape[..^2])}",
                 "batch shapes that broadcast together", "Make the trailing batch dimensions equal or 1.");
@@ -61,7 +61,7 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
         if (info.ne(0).any().item<bool>())
         {
             long flat = info.flatten().ne(0).nonzero()[0, 0].item<long>();
-            long order = info.flatten()[flat].item<long>();
+            long order = info.flatten()[flat].to(ScalarType.Int64).item<long>();
             string where = info.dim() == 0 ? "" : $" at batch element {flat}";
             throw Check.Error(component, "covariance", $"a matrix whose leading minor of order {order} is not positive{where}",
                 "symmetric positive-definite", "Add jitter to the diagonal or build it as A A^T + diag(d) with d > 0.");

@@ -86,10 +86,10 @@ public sealed class RelaxedBernoulli : Distribution
         using (no_grad()) tMin = Temperature.min().to(ScalarType.Float64).item<double>();
         double step = Math.Min(0.25, tMin / 2);
         long n = 2 * (long)Math.Ceiling(45 / step) + 1;
-        Tensor l = (arange(n, dtype: Dtype, device: Device) * step - (n - 1) / 2 * step)
+        Tensor l = linspace(-(n - 1) / 2 * step, (n - 1) / 2 * step, n, dtype: Dtype, device: Device)
             .reshape(new[] { n }.Concat(Enumerable.Repeat(1L, BatchShape.Length)).ToArray());
         Tensor density = l.sigmoid() * (-l).sigmoid();
-        return (step * (density * f((Logits + l) / Temperature)).sum(0)).expand(BatchShape);
+        return (step * (density * f((Logits + l) / Temperature)).sum(0L)).expand(BatchShape);
     }
 
     /// <inheritdoc/>

@@ -88,10 +88,10 @@ public sealed class ScaleMixtureNormal : Distribution
         }
         long n = (long)Math.Ceiling((hi - lo) / Step) + 1;
         // Grid on a leading dimension; the parameters broadcast over the trailing (batch) dimensions.
-        Tensor u = (arange(n, dtype: Dtype, device: Device) * Step + lo).reshape(new[] { n }.Concat(Enumerable.Repeat(1L, BatchShape.Length)).ToArray());
+        Tensor u = linspace(lo, lo + (n - 1) * Step, n, dtype: Dtype, device: Device).reshape(new[] { n }.Concat(Enumerable.Repeat(1L, BatchShape.Length)).ToArray());
         Tensor logp = LogDensity(u.exp());
         // H = -2 integral_0^inf p(w) log p(w) dw = -2 integral p(e^u) log p(e^u) e^u du (p is symmetric).
-        Tensor h = -2 * Step * ((logp + u).exp() * logp).sum(0);
+        Tensor h = -2 * Step * ((logp + u).exp() * logp).sum(0L);
         return h.expand(BatchShape).MoveToOuterDisposeScope();
     }
 

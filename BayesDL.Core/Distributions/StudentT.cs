@@ -64,9 +64,11 @@ public sealed class StudentT : Distribution
     {
         if (Validate) Check.Finite(value, nameof(StudentT), "value");
         using var scope = NewDisposeScope();
-        Tensor z = (value - Loc) / Scale;
-        Tensor lp = ((Df + 1) / 2).lgamma() - (Df / 2).lgamma() - 0.5 * Df.log() - HalfLogPi - Scale.log()
-                    - (Df + 1) / 2 * (z.square() / Df).log1p();
+        // log1p(z^2 / nu), rewritten for |z| > sqrt(nu) as 2 log(a) + log1p(1/a^2), a = |z|/sqrt(nu), so that the
+        // far tails (z^2 overflowing at small nu) stay finite.
+        Tensor a = ((value - Loc) / Scale).abs() / Df.sqrt();
+        Tensor tail = where(a.gt(1), 2 * a.log() + a.square().reciprocal().log1p(), a.square().log1p());
+        Tensor lp = ((Df + 1) / 2).lgamma() - (Df / 2).lgamma() - 0.5 * Df.log() - HalfLogPi - Scale.log() - (Df + 1) / 2 * tail;
         return lp.MoveToOuterDisposeScope();
     }
 

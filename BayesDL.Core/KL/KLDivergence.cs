@@ -76,7 +76,7 @@ public static class KLDivergence
         Tensor x = p.HasRSample ? p.RSample(samples) : p.Sample(samples);
         Tensor ratio = p.LogProb(x) - q.LogProb(x);
         Tensor estimate = ratio.mean(new long[] { 0 });
-        Tensor se = ratio.std(0) / Math.Sqrt(samples);
+        Tensor se = ratio.std(0L) / Math.Sqrt(samples);
         return new MonteCarloKL(estimate.MoveToOuterDisposeScope(), se.MoveToOuterDisposeScope(), samples);
     }
 
