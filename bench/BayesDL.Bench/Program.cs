@@ -7,6 +7,7 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.EngineWorkload(),
     new BayesDL.Bench.Workloads.ToyRegressionWorkload(),
     new BayesDL.Bench.Workloads.BbbWorkload(),
+    new BayesDL.Bench.Workloads.KlWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));

@@ -27,7 +27,9 @@ public sealed class BbbWorkload : IWorkload
 
     public IDictionary<string, object> Run(BenchOptions options)
     {
-        torch.set_num_threads(2);
+        // Two intra-op threads as in the PyTorch reference; BAYESDL_BENCH_THREADS overrides it (on a machine shared with
+        // other jobs one thread avoids thread hand-off stalls that can cost 10x).
+        torch.set_num_threads(int.TryParse(Environment.GetEnvironmentVariable("BAYESDL_BENCH_THREADS"), out int threads) && threads > 0 ? threads : 2);
         var policy = ComputePolicy.Cpu;
         using var train = Mnist.LoadSubset("train", policy: policy);
         using var test = Mnist.LoadSubset("test", policy: policy);
