@@ -135,7 +135,8 @@ public sealed class BbbWorkload : IWorkload
         {
             var clock = Stopwatch.StartNew();
             long n = _data.Count;
-            using var order = randperm(n, generator: new Generator((ulong)(++_epoch), CPU));
+            using var shuffler = new Generator((ulong)(++_epoch), CPU);
+            using var order = randperm(n, generator: shuffler);
             for (long start = 0; start < n; start += _batch)
             {
                 using var scope = NewDisposeScope();
