@@ -57,8 +57,9 @@ public sealed class Trainer
         {
             var clock = Stopwatch.StartNew();
             double elboSum = 0, lossSum = 0;
+            using var shuffler = new Generator((ulong)(Options.Seed * 1_000_003 + epoch), CPU);
             using var order = Options.Shuffle
-                ? randperm(n, generator: new Generator((ulong)(Options.Seed * 1_000_003 + epoch), CPU)).to(data.Inputs.device)
+                ? randperm(n, generator: shuffler).to(data.Inputs.device)
                 : arange(n, device: data.Inputs.device);
             for (int b = 0; b < batches; b++)
             {

@@ -17,7 +17,7 @@ let ``a trained model round-trips with posterior, prior, estimator and learned n
     engine ()
     torch.set_num_threads 1
     NativeEngine.Seed 2L
-    let flip = BayesLayerOptions(Estimator = GradientEstimator.Flipout, Prior = PriorSpec.Normal(0.0, 0.5), InitialRho = -4.0)
+    let flip = BayesLayerOptions(Estimator = GradientEstimator.Flipout, Prior = PriorSpec.Laplace(0.0, 0.5), InitialRho = -4.0)
     let det = BayesLayerOptions(Estimator = GradientEstimator.Reparameterization, BayesianBias = false)
     let model =
         BayesianNetwork.Create(Likelihood.Gaussian(GaussianNoise.Homoscedastic, 0.5),
@@ -33,7 +33,7 @@ let ``a trained model round-trips with posterior, prior, estimator and learned n
     let layers = loaded.VariationalLayers |> Seq.cast<BayesLinear> |> Array.ofSeq
     Assert.Equal(flip, layers[0].Options)
     Assert.Equal(det, layers[1].Options)
-    Assert.Equal(PriorSpec.Normal(0.0, 0.5), layers[0].Options.EffectivePrior)
+    Assert.Equal(PriorSpec.Laplace(0.0, 0.5), layers[0].Options.EffectivePrior)
     Assert.Equal((model.Likelihood :?> GaussianLikelihood).NoiseSigma, (loaded.Likelihood :?> GaussianLikelihood).NoiseSigma)
     Assert.Equal(scalar (model.KL()), scalar (loaded.KL()))
     let predict (m: BayesianNetwork) =
