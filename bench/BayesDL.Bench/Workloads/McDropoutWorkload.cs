@@ -12,8 +12,7 @@ namespace BayesDL.Bench.Workloads;
 /// <summary>
 /// MC dropout (Gal &amp; Ghahramani 2016) on the repository's MNIST subset (8,000 / 2,000): the MLP 784-400-400-10
 /// made MC-dropout capable in one line by <see cref="MCDropoutConverter"/> (dropout 0.5 before each hidden
-/// weight layer, none on the raw pixels: input dropout costs accuracy and makes the MC predictive underconfident
-/// after 10 epochs), Adam 1e-3, batch 128, 10 epochs, seed 1. Test accuracy, NLL and ECE of the T = 100
+/// weight layer and 0.2 on the pixels: without input dropout the noise-image AUROC fell from 0.96 to 0.87), Adam 1e-3, batch 128, 10 epochs, seed 1. Test accuracy, NLL and ECE of the T = 100
 /// MC predictive and of the same network with dropout off; time of the T = 100 predictive over the 2,000 test
 /// images vectorized (inputs replicated along the batch) versus a plain loop of 100 passes, and versus 4.7 s (a
 /// plain PyTorch loop on this kind of machine, 2 threads); peak RSS; AUROC of predictive entropy for 2,000
@@ -37,7 +36,7 @@ public sealed class McDropoutWorkload : IWorkload
         var data = trainPart ?? train;
         var test = testPart ?? fullTest;
         int epochs = options.Quick ? 1 : 10, samples = options.Quick ? 10 : 100;
-        const double inputP = 0.0, hiddenP = 0.5;
+        const double inputP = 0.2, hiddenP = 0.5;
 
         NativeEngine.Seed(1);
         var model = MCDropoutConverter.Convert(ClassifierTraining.Mlp(), new MCDropoutConversion(P: hiddenP, InputP: inputP));

@@ -16,8 +16,8 @@ namespace BayesDL.Bench.Workloads;
 /// <summary>
 /// Dataset shift on rotated MNIST (Ovadia et al. 2019) for five methods trained on the repository's 8,000
 /// training digits (MLP 784-400-400-10, Adam 1e-3, batch 128, 10 epochs): a deterministic softmax network;
-/// MC dropout (0.5 before each hidden weight layer, none on the pixels); concrete dropout before the same two
-/// weight layers (learned p, paper regularizer with N = 8,000 and length-scale 1e-2); Bayes by Backprop (local
+/// MC dropout (0.5 before each hidden weight layer, 0.2 on the pixels); concrete dropout before all three weight
+/// layers (initial p 0.1, learned; paper regularizer with N = 8,000 and length-scale 1e-2); Bayes by Backprop (local
 /// reparameterization, N(0, 1) prior); a deep ensemble of 5 networks (seeds 1-5; the deterministic network is
 /// member 1). Stochastic methods use T = 100 predictions (BAYESDL_SHIFT_SAMPLES overrides). The 2,000 test
 /// digits are rotated 0-180 degrees in 15-degree steps; per angle accuracy, NLL, Brier, ECE and mean predictive
@@ -53,13 +53,13 @@ public sealed class ShiftWorkload : IWorkload
         }
 
         NativeEngine.Seed(1);
-        var mcModel = MCDropoutConverter.Convert(ClassifierTraining.Mlp(), new MCDropoutConversion(P: 0.5, InputP: 0.0));
+        var mcModel = MCDropoutConverter.Convert(ClassifierTraining.Mlp(), new MCDropoutConversion(P: 0.5, InputP: 0.2));
         ClassifierTraining.Fit(mcModel, data, epochs, seed: 1, options, "mc-dropout");
 
         NativeEngine.Seed(1);
         var concreteOptions = ConcreteDropoutOptions.ForDataset(data.Count, lengthScale: 1e-2);
         var concrete = nn.Sequential(
-            nn.Linear(784, 400), nn.ReLU(),
+            BayesNN.ConcreteDropout(nn.Linear(784, 400), concreteOptions), nn.ReLU(),
             BayesNN.ConcreteDropout(nn.Linear(400, 400), concreteOptions), nn.ReLU(),
             BayesNN.ConcreteDropout(nn.Linear(400, 10), concreteOptions));
         ClassifierTraining.Fit(concrete, data, epochs, seed: 1, options, "concrete-dropout", () => ConcreteDropoutRegularizer.Total(concrete));
