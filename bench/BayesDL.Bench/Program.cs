@@ -1,7 +1,7 @@
 using System.Text.Json;
 using BayesDL.Bench;
 
-// Usage: dotnet run -c Release --project bench/BayesDL.Bench -- NAME [--quick] [--out DIR]
+// Usage: dotnet run -c Release --project bench/BayesDL.Bench -- NAME [--quick] [--out DIR] [--threads N]
 IWorkload[] workloads =
 {
     new BayesDL.Bench.Workloads.EngineWorkload(),
@@ -26,6 +26,13 @@ if (workload is null)
 int outAt = Array.IndexOf(args, "--out");
 string output = outAt >= 0 && outAt + 1 < args.Length ? args[outAt + 1] : Path.Combine("artifacts", "bench");
 Directory.CreateDirectory(output);
+// --threads N: intra-op threads of the engine (default: the engine's own choice, one per core).
+int threadsAt = Array.IndexOf(args, "--threads");
+if (threadsAt >= 0 && threadsAt + 1 < args.Length && int.TryParse(args[threadsAt + 1], out int threads) && threads > 0)
+{
+    BayesDL.Engine.NativeEngine.EnsureLoaded();
+    TorchSharp.torch.set_num_threads(threads);
+}
 var options = new BenchOptions(args.Contains("--quick"), Path.GetFullPath(output));
 options.Progress($"{workload.Name}{(options.Quick ? " (quick)" : "")}: {workload.Description}");
 var figures = new SortedDictionary<string, object>(workload.Run(options)) { ["workload"] = workload.Name, ["quick"] = options.Quick };
