@@ -65,25 +65,20 @@ let bayes = model
 /// Validation and construction, all through the core's SequentialBuilder.
 module Model =
     /// The core declaration this model maps to (the same object a C# user builds fluently).
-    let private declared (d: ModelDecl) : Result<SequentialBuilder, BayesError> =
-        Prior.weightPrior d.Prior
-        |> Result.map (fun prior ->
-            let layers = defaultArg d.Network id
-            let b = (layers (ModelBuilder.Sequential())).WithVariational(d.Family).WithPrior prior
-            match d.Likelihood with
-            | Some l -> b.WithLikelihood l
-            | None -> b)
-
-    /// The core declaration this model maps to (the same object a C# user builds fluently); a prior the core's
-    /// layers do not take is an error.
-    let toBuilder (d: ModelDecl) : SequentialBuilder = declared d |> Result.defaultWith (fun e -> invalidArg "d" e.Message)
+    /// The core declaration this model maps to (the same object a C# user builds fluently).
+    let toBuilder (d: ModelDecl) : SequentialBuilder =
+        let layers = defaultArg d.Network id
+        let b = (layers (ModelBuilder.Sequential())).WithVariational(d.Family).WithPrior(Prior.weightPrior d.Prior)
+        match d.Likelihood with
+        | Some l -> b.WithLikelihood l
+        | None -> b
 
     /// Every mistake in the declaration, as one BayesError.
     let validate (d: ModelDecl) : Result<unit, BayesError> =
         match d.Network, d.Likelihood with
         | None, _ -> Error(Incomplete "The model declares no network; add `network (linear 784L 400L >> relu >> linear 400L 10L)`.")
         | _, None -> Error(Incomplete "The model declares no likelihood; add `likelihood categorical` (or gaussian, bernoulli, heteroscedastic).")
-        | _ -> declared d |> Result.bind (fun b -> b.Validate() |> BayesError.ofReport)
+        | _ -> (toBuilder d).Validate() |> BayesError.ofReport
 
     /// Validates, then creates the network under `policy`.
     let buildOn (policy: ComputePolicy) (d: ModelDecl) : Result<BuiltNetwork, BayesError> =

@@ -50,8 +50,8 @@ module Prior =
         | ScaleMixture(pi, s1, s2) -> BayesDL.Distributions.Dist.ScaleMixtureNormal(filled pi, filled s1, filled s2)
 
     /// The prior as a weight prior of Bayesian layers (the core's PriorSpec).
-    let weightPrior (prior: Prior) : Result<BayesDL.Layers.PriorSpec, BayesError> =
+    let weightPrior (prior: Prior) : BayesDL.Layers.PriorSpec =
         match prior with
-        | Normal(loc, scale) -> Ok(BayesDL.Builders.Priors.Normal(loc, scale))
-        | other ->
-            Error(InvalidParameter("prior", sprintf "The weight prior %A is not among the core's layer priors (PriorSpec: Normal); use it as a VAE latent prior, or Normal(loc, scale) for weights." other))
+        | Normal(loc, scale) -> BayesDL.Builders.Priors.Normal(loc, scale)
+        | Laplace(loc, scale) -> BayesDL.Builders.Priors.Laplace(loc, scale)
+        | ScaleMixture(pi, s1, s2) -> BayesDL.Builders.Priors.ScaleMixture(pi, s1, s2)

@@ -174,10 +174,21 @@ let ``Bayesian models declared in F# and C# draw identical outputs with the same
     Assert.Equal<float[]>(a, values (fromFSharp.Forward x))
 
 [<Fact>]
-let ``a weight prior the core layers do not take is an error, not a silent substitute`` () =
-    match bayes { network (bayesLinear 2L 2L); likelihood categorical; prior (scaleMixture 0.5 1.0 0.0025) } |> Model.validate |> expectError with
-    | InvalidParameter("prior", message) -> Assert.Contains("ScaleMixture", message)
-    | other -> failwithf "expected InvalidParameter on the prior, got %A" other
+let ``an analytic ELBO with a scale-mixture weight prior is UnregisteredKL naming the layer, before training`` () =
+    engine ()
+    use data = new BayesDL.Data.LabeledData(torch.zeros(4L, 2L, dtype = torch.ScalarType.Float64), torch.zeros(4L, dtype = torch.ScalarType.Int64))
+    let declared = bayes { network (bayesLinear 2L 3L >> relu >> bayesLinear 3L 2L); likelihood categorical; prior (scaleMixture 0.5 1.0 0.0025) }
+    Assert.Equal(Ok(), Model.validate declared) // the declaration itself is fine
+    match declared |> Model.fitVariational (vi { elbo analyticKL; epochs 1 }) cpu64 data |> expectError with
+    | Several(UnregisteredKL(layer, message) :: _) | UnregisteredKL(layer, message) ->
+        Assert.Equal("layer 0 'BayesLinear(2 -> 3)'", layer)
+        Assert.Contains("ScaleMixtureNormal", message)
+        Assert.Contains("Registered pairs", message)
+    | other -> failwithf "expected UnregisteredKL, got %A" other
+    // Accepting a Monte Carlo KL, the same declaration trains.
+    match declared |> Model.fitVariational (vi { elbo monteCarloKL; epochs 1; batchSize 4 }) cpu64 data with
+    | Ok fitted -> (use _ = fitted.Model.Core in Assert.Equal(1, fitted.Epochs.Length))
+    | Error e -> failwith e.Message
 
 [<Fact>]
 let ``fitVariational trains a declared Bayesian regression and reports one finite ELBO per epoch`` () =
