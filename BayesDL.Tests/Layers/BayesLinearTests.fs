@@ -142,6 +142,12 @@ let ``KL against N(0, 1) is the closed form and initial posterior std is small``
     Assert.All(values (VariationalLayer.Sigma l.WeightRho), fun s -> Assert.Equal(sigma, s, 12))
     let expected = mu |> Array.sumBy (fun m -> 0.5 * (sigma * sigma + m * m - 1.0) - Math.Log sigma)
     Assert.Equal(expected, scalar (l.KL()), 9)
+    // A non-standard Normal prior: the layer's rearranged closed form equals the registry's element-wise one.
+    let o = BayesNN.BayesLinear(4L, 3L, BayesLayerOptions(Prior = PriorSpec.Normal(0.3, 0.5), InitialRho = -1.0)) |> cpu64.Apply
+    let registry (mu: torch.Tensor) (rho: torch.Tensor) =
+        let prior = BayesDL.Distributions.Dist.Normal(cpu64.Scalar 0.3, cpu64.Scalar 0.5)
+        scalar (BayesDL.KL.KLDivergence.Analytic(BayesDL.Distributions.Dist.Normal(mu, VariationalLayer.Sigma rho), prior).sum())
+    Assert.Equal(registry o.WeightMu o.WeightRho + registry o.BiasMu o.BiasRho, scalar (o.KL()), 9)
 
 [<Fact>]
 let ``weight draws split the batch into independent groups`` () =
