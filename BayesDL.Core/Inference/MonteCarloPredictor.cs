@@ -80,7 +80,12 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
     {
         using var scope = NewDisposeScope();
         var outputs = new Tensor[samples];
-        for (int t = 0; t < samples; t++) outputs[t] = Model.forward(inputs);
+        for (int t = 0; t < samples; t++)
+        {
+            // One scope per pass: only the output survives, not the pass's activations.
+            using var pass = NewDisposeScope();
+            outputs[t] = Model.forward(inputs).MoveToOuterDisposeScope();
+        }
         return stack(outputs).MoveToOuterDisposeScope();
     }
 

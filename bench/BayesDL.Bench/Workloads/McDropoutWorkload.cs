@@ -42,6 +42,7 @@ public sealed class McDropoutWorkload : IWorkload
         var model = MCDropoutConverter.Convert(ClassifierTraining.Mlp(), new MCDropoutConversion(P: hiddenP, InputP: inputP));
         ClassifierTraining.Fit(model, data, epochs, seed: 1, options, "mc-dropout");
 
+        options.Progress($"after training: RSS {ProcessMemory.RssMb():F0} MB, peak {ProcessMemory.PeakRssMb():F0} MB");
         var vectorized = new MonteCarloPredictor(model);
         var loop = new MonteCarloPredictor(model, options: new MonteCarloPredictionOptions(Vectorized: false));
         using (var warm = test.Inputs[..64]) { vectorized.Predict(warm, 4).Dispose(); loop.Predict(warm, 4).Dispose(); }
@@ -51,11 +52,11 @@ public sealed class McDropoutWorkload : IWorkload
         using var mc = vectorized.Predict(test.Inputs, samples);
         double predictSeconds = clock.Elapsed.TotalSeconds;
         long rowsPerPass = vectorized.RowsPerPass(test.Inputs);
-        options.Progress($"vectorized T={samples}: {predictSeconds:F2} s ({rowsPerPass} replicated rows per pass)");
+        options.Progress($"vectorized T={samples}: {predictSeconds:F2} s ({rowsPerPass} replicated rows per pass); peak RSS {ProcessMemory.PeakRssMb():F0} MB");
         clock.Restart();
         using (var naive = loop.Predict(test.Inputs, samples)) { }
         double loopSeconds = clock.Elapsed.TotalSeconds;
-        options.Progress($"loop of {samples} passes: {loopSeconds:F2} s");
+        options.Progress($"loop of {samples} passes: {loopSeconds:F2} s; peak RSS {ProcessMemory.PeakRssMb():F0} MB");
 
         var (accuracy, nll, brier, ece) = ClassifierTraining.Score(mc, test.Targets);
         MonteCarloMode.Set(model, false);
