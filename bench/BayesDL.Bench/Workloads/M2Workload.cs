@@ -18,7 +18,7 @@ public sealed class M2Workload : IWorkload
 
     public IDictionary<string, object> Run(BenchOptions options)
     {
-        int epochs = options.Quick ? 1 : 10, perClass = 100;
+        int epochs = options.Quick ? 1 : 30, perClass = 100;
         var policy = ComputePolicy.Default;
         using var train = Mnist.LoadSubset("train", policy: policy);
         using var test = Mnist.LoadSubset("test", policy: policy);
