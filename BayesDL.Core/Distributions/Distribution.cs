@@ -86,8 +86,9 @@ public abstract class Distribution
         {
             return broadcast_shapes(parameters.Select(p => p.Value.shape).ToArray()).ToArray();
         }
-        catch (Exception e) when (e is not ArgumentException)
+        catch (Exception)
         {
+            // TorchSharp reports a mismatch as its own ArgumentException without the parameter names: rethrow with them.
             throw Check.Error(distribution, string.Join(", ", parameters.Select(p => p.Name)),
                 string.Join(" and ", parameters.Select(p => $"{p.Name} shape {ShapeText(p.Value.shape)}")),
                 "of shapes that broadcast together", "Make the trailing dimensions equal or 1.");

@@ -44,6 +44,17 @@ public static class Check
     public static void InRange(double value, double lo, double hi, string component, string parameter) =>
         Argument(value >= lo && value <= hi, component, parameter, value.ToString("R"), $"in [{lo}, {hi}]");
 
+    /// <summary>
+    /// Every element finite and satisfying <paramref name="ok"/> (an element-wise boolean test); the message names
+    /// the first offending element and its index. Used for supports such as {0, 1} or (0, 1).
+    /// </summary>
+    public static void Satisfies(Tensor value, Func<Tensor, Tensor> ok, string component, string parameter, string expected, string? fix = null) =>
+        Elementwise(value, component, parameter, ok, expected, fix);
+
+    /// <summary>Every element finite and non-negative.</summary>
+    public static void NonNegative(Tensor value, string component, string parameter) =>
+        Elementwise(value, component, parameter, v => v.ge(0), ">= 0 (a finite non-negative number)", null);
+
     static void Elementwise(Tensor value, string component, string parameter, Func<Tensor, Tensor> ok, string expected, string? fix)
     {
         using var scope = NewDisposeScope();

@@ -5,6 +5,7 @@ using BayesDL.Bench;
 IWorkload[] workloads =
 {
     new BayesDL.Bench.Workloads.EngineWorkload(),
+    new BayesDL.Bench.Workloads.KlWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));

@@ -1,0 +1,69 @@
+using BayesDL.Validation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Distributions;
+
+/// <summary>
+/// The half-normal distribution |y|, y ~ N(0, scale^2), element-wise, support x &gt;= 0:
+/// log p(x) = log 2 - x^2/(2 scale^2) - log scale - log(2 pi)/2; mean scale sqrt(2/pi),
+/// variance scale^2 (1 - 2/pi), entropy H = log(scale sqrt(pi/2)) + 1/2. Reparameterised: x = scale |eps|.
+/// KL(HalfNormal(s1) || HalfNormal(s2)) = log(s2/s1) + s1^2/(2 s2^2) - 1/2, as for the zero-mean Normals.
+/// Written here: TorchSharp's checks neither parameters nor support.
+/// </summary>
+public sealed class HalfNormal : Distribution
+{
+    static readonly double LogHalfSqrtPiOver2 = Math.Log(2) - 0.5 * Math.Log(2 * Math.PI);
+
+    internal HalfNormal(Tensor scale, bool validate) : base(scale.shape, Array.Empty<long>(), validate)
+    {
+        if (validate) Check.Positive(scale, nameof(HalfNormal), "scale");
+        Scale = scale;
+    }
+
+    /// <summary>The scale of the underlying zero-mean Normal (&gt; 0).</summary>
+    public Tensor Scale { get; }
+
+    /// <inheritdoc/>
+    public override Device Device => Scale.device;
+
+    /// <inheritdoc/>
+    public override ScalarType Dtype => Scale.dtype;
+
+    /// <inheritdoc/>
+    public override bool HasRSample => true;
+
+    /// <inheritdoc/>
+    public override Tensor RSample(params long[] sampleShape)
+    {
+        using var scope = NewDisposeScope();
+        return (Scale * randn(ExtendedShape(sampleShape), dtype: Dtype, device: Device).abs()).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor LogProb(Tensor value)
+    {
+        if (Validate) Check.NonNegative(value, nameof(HalfNormal), "value");
+        using var scope = NewDisposeScope();
+        return (LogHalfSqrtPiOver2 - 0.5 * (value / Scale).square() - Scale.log()).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Entropy() => Scale.log() + (0.5 * Math.Log(Math.PI / 2) + 0.5);
+
+    /// <inheritdoc/>
+    public override Tensor Mean => Scale * Math.Sqrt(2 / Math.PI);
+
+    /// <inheritdoc/>
+    public override Tensor Variance => Scale.square() * (1 - 2 / Math.PI);
+}
+
+public static partial class Dist
+{
+    /// <summary>HalfNormal(scale) = |N(0, scale^2)|, element-wise.</summary>
+    public static HalfNormal HalfNormal(Tensor scale, bool validate = true) => new(scale, validate);
+
+    /// <summary>HalfNormal(scale) with a scalar scale on <paramref name="policy"/> (default policy if null).</summary>
+    public static HalfNormal HalfNormal(double scale, Engine.ComputePolicy? policy = null) =>
+        new((policy ?? Engine.ComputePolicy.Default).Scalar(scale), validate: true);
+}

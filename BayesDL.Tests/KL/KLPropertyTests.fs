@@ -1,0 +1,198 @@
+/// Property-based verification of every registered analytic KL: non-negativity, KL(p, p) = 0, agreement with
+/// MathNet quadrature (1-D, float64, 1e-6 relative) or with Monte Carlo (multivariate, 5 standard errors),
+/// the Independent sum rule, affine invariance, and float32 against float64.
+module BayesDL.Tests.KL.KLPropertyTests
+
+open System
+open Xunit
+open TorchSharp
+open BayesDL.Engine
+open BayesDL.Distributions
+open BayesDL.KL
+open BayesDL.Tests.TestSupport
+open BayesDL.Tests.Distributions.Families
+
+/// The pairs BayesDL ships (tests elsewhere register pairs of their own test types).
+let shippedPairs () =
+    KLDivergence.RegisteredPairs |> Seq.filter (fun k -> k.P.Namespace = "BayesDL.Distributions" && k.Q.Namespace = "BayesDL.Distributions") |> List.ofSeq
+
+let pairNames () : seq<obj[]> = shippedPairs () |> Seq.map (fun k -> [| box k.P.Name; box k.Q.Name |])
+
+let private kl (p: Distribution) (q: Distribution) = scalar (KLDivergence.Analytic(p, q))
+
+let private univariate (f: Family) = f.Reference.IsSome && f.Support <> "discrete"
+
+/// Where p's log-density is finite: the integration domain for KL(p || q).
+let private bounds (f: Family) (x: float[]) = if f.Name = "Uniform" then x[0], x[0] + x[1] else nan, nan
+
+let private cuts (f: Family) (x: float[]) =
+    match f.Name with
+    | "Normal" | "Laplace" -> [ x[0] ]
+    | "Uniform" -> [ x[0]; x[0] + x[1] ]
+    | _ -> []
+
+/// Every other case is moved inside q's support, so that pairs whose KL is often +inf (Uniform against Uniform, Beta,
+/// Exponential or Gamma; Beta against Uniform) have their finite closed form checked as often as the infinite branch.
+let private nest (pName: string) (qName: string) (i: int) (xp: float[]) (xq: float[]) =
+    if i % 2 = 1 then xp, xq
+    else
+        match pName, qName with
+        | "Uniform", "Uniform" -> xp, [| xp[0] - 0.3; xp[1] + 0.8 |]
+        | "Beta", "Uniform" -> xp, [| -0.2; 1.5 |]
+        | "Uniform", ("Beta" | "Exponential" | "Gamma") -> [| 0.05 + 0.2 * abs xp[0]; min xp[1] 0.7 |], xq
+        | _ -> xp, xq
+
+[<Fact>]
+let ``every shipped family pair has generators, so every registered pair is verified below`` () =
+    engine ()
+    let names = families |> List.map (fun f -> f.Name) |> Set.ofList
+    for k in shippedPairs () do
+        Assert.True(names.Contains k.P.Name && names.Contains k.Q.Name, sprintf "no generator for %s" k.Name)
+    Assert.True(List.length (shippedPairs ()) >= 40, "the registry lost pairs")
+
+[<Theory>]
+[<MemberData(nameof pairNames)>]
+let ``KL is non-negative, zero for p = p, finite or +inf, at extreme valid parameters`` (pName: string, qName: string) =
+    engine ()
+    let fp, fq = family pName, family qName
+    for i, (xp, xq) in List.indexed (List.zip (draw fp.Extreme 11 25) (draw fq.Extreme 12 25)) do
+        use scope = torch.NewDisposeScope()
+        let p, q = make fp cpu64 xp, make fq cpu64 xq
+        let d = kl p q
+        // Float64 round-off on terms of size up to ~1e5 (lgamma of 1e4) is ~1e-11; a wrong formula is off by far more.
+        Assert.True(not (Double.IsNaN d) && d >= -1e-8, sprintf "case %d: KL(%A || %A) = %g" i xp xq d)
+        if pName = qName then
+            let self = kl p (make fp cpu64 xp)
+            Assert.True(abs self <= 1e-8, sprintf "case %d: KL(p || p) = %g at %A" i self xp)
+
+[<Theory>]
+[<MemberData(nameof pairNames)>]
+let ``analytic KL equals quadrature (1-D), the exact sum (discrete) or Monte Carlo within 5 SE (multivariate)`` (pName: string, qName: string) =
+    engine ()
+    NativeEngine.Seed 5L
+    let fp, fq = family pName, family qName
+    for i, (xp, xq) in List.indexed (List.zip (draw fp.Moderate 21 6) (draw fq.Moderate 22 6)) do
+        let xp, xq = nest pName qName i xp xq
+        use scope = torch.NewDisposeScope()
+        let p, q = make fp cpu64 xp, make fq cpu64 xq
+        let analytic = kl p q
+        if univariate fp && univariate fq then
+            let lp, lq = fp.Reference.Value xp, fq.Reference.Value xq
+            let c = cuts fp xp @ cuts fq xq
+            if Double.IsPositiveInfinity analytic then
+                // Infinite exactly when p puts mass where q has none.
+                let outside = overSupport fp.Support (bounds fp xp) c (fun x -> if Double.IsNegativeInfinity(lq x) then exp (lp x) else 0.0)
+                Assert.True(outside > 1e-6, sprintf "case %d: KL = inf but p's mass outside q's support is %g" i outside)
+            else
+                let integrand x = let a = lp x in if exp a = 0.0 then 0.0 else exp a * (a - lq x)
+                let reference = overSupport fp.Support (bounds fp xp) c integrand
+                Assert.True(abs (analytic - reference) <= 1e-6 * abs reference + 1e-12,
+                            sprintf "case %d, p %A, q %A: analytic %.12g, quadrature %.12g" i xp xq analytic reference)
+        elif fp.Support = "discrete" then
+            let support = if pName = "Bernoulli" then [ 0.0; 1.0 ] else [ 0.0 .. 3.0 ]
+            let reference = support |> List.sumBy (fun k -> let a = fp.Reference.Value xp k in exp a * (a - fq.Reference.Value xq k))
+            Assert.True(abs (analytic - reference) <= 1e-12 + 1e-10 * reference, sprintf "case %d: analytic %g, exact sum %g" i analytic reference)
+        else
+            let mc = KLDivergence.MonteCarlo(p, q, 20000)
+            let est, se = scalar (mc.Estimate.sum()), scalar (mc.StandardError.square().sum().sqrt())
+            // The estimate is a mean of 20,000 i.i.d. log-ratios: within 5 SE of the truth except with probability < 1e-6.
+            Assert.True(abs (analytic - est) <= 5.0 * se, sprintf "case %d: analytic %g, MC %g +- %g" i analytic est se)
+
+[<Theory>]
+[<MemberData(nameof pairNames)>]
+let ``float32 KL agrees with float64 within float32 tolerance`` (pName: string, qName: string) =
+    engine ()
+    let fp, fq = family pName, family qName
+    let cpu32 = ComputePolicy.Cpu
+    for xp, xq in List.zip (draw fp.Moderate 31 10) (draw fq.Moderate 32 10) do
+        use scope = torch.NewDisposeScope()
+        let d64 = kl (make fp cpu64 xp) (make fq cpu64 xq)
+        let d32 = kl (make fp cpu32 xp) (make fq cpu32 xq)
+        if Double.IsPositiveInfinity d64 then Assert.True(Double.IsPositiveInfinity d32)
+        else
+            // float32 carries ~7 digits; the formulas sum O(10) terms of size up to ~10: 1e-4 absolute + 1e-4 relative.
+            Assert.True(abs (d32 - d64) <= 1e-4 + 1e-4 * abs d64, sprintf "p %A q %A: float32 %g vs float64 %g" xp xq d32 d64)
+
+[<Fact>]
+let ``KL of Independent products equals the sum of the per-dimension KLs for every univariate family`` () =
+    engine ()
+    use scope = torch.NewDisposeScope()
+    let v (xs: float list) = cpu64.Tensor(Array.ofList xs, int64 xs.Length)
+    let a1, a2, b1, b2 = v [ 0.1; -0.4; 1.0 ], v [ 0.5; 1.2; 2.0 ], v [ 0.0; 0.3; -1.0 ], v [ 1.0; 0.7; 0.4 ]
+    let c1, c2, d1, d2 = v [ 1.5; 2.0; 3.0 ], v [ 0.5; 1.2; 2.0 ], v [ 2.5; 0.8; 1.0 ], v [ 1.0; 0.7; 4.0 ]
+    let pr (p: Distribution) (q: Distribution) = p, q
+    let pairs =
+        [ pr (Dist.Normal(a1, a2)) (Dist.Normal(b1, b2))
+          pr (Dist.Laplace(a1, a2)) (Dist.Laplace(b1, b2))
+          pr (Dist.LogNormal(a1, a2)) (Dist.LogNormal(b1, b2))
+          pr (Dist.Gamma(c1, c2)) (Dist.Gamma(d1, d2))
+          pr (Dist.Beta(c1, c2)) (Dist.Beta(d1, d2))
+          pr (Dist.Exponential(c2)) (Dist.Exponential(d2))
+          pr (Dist.HalfNormal(a2)) (Dist.HalfNormal(b2))
+          pr (Dist.Bernoulli(v [ 0.1; 0.5; 0.9 ])) (Dist.Bernoulli(v [ 0.3; 0.2; 0.6 ]))
+          pr (Dist.Normal(a1, a2)) (Dist.Laplace(b1, b2)) ]
+    for p, q in pairs do
+        let joint = KLDivergence.Analytic(Dist.Independent(p, 1), Dist.Independent(q, 1))
+        let sum = KLDivergence.Analytic(p, q).sum()
+        Assert.Equal(scalar sum, scalar joint, 12)
+
+[<Fact>]
+let ``KL is invariant under a shared affine change of variables where the family is closed under it`` () =
+    engine ()
+    use scope = torch.NewDisposeScope()
+    let sc (x: float) = cpu64.Scalar x
+    let check name (before: float) (after: float) =
+        Assert.True(abs (before - after) <= 1e-10 * (1.0 + abs before), sprintf "%s: %.15g before, %.15g after" name before after)
+    for a, b in [ (2.5, -1.0); (0.01, 3.0); (-4.0, 0.5); (1e3, 1e3) ] do
+        let y (m, s) = sc (a * m + b), sc (abs a * s)
+        let normal (m, s) = let l, t = y (m, s) in Dist.Normal(l, t)
+        let laplace (m, s) = let l, t = y (m, s) in Dist.Laplace(l, t)
+        check "Normal-Normal" (kl (Dist.Normal(sc 0.3, sc 1.2)) (Dist.Normal(sc -0.5, sc 0.7))) (kl (normal (0.3, 1.2)) (normal (-0.5, 0.7)))
+        check "Laplace-Laplace" (kl (Dist.Laplace(sc 0.3, sc 1.2)) (Dist.Laplace(sc -0.5, sc 0.7))) (kl (laplace (0.3, 1.2)) (laplace (-0.5, 0.7)))
+        check "Normal-Laplace" (kl (Dist.Normal(sc 0.3, sc 1.2)) (Dist.Laplace(sc -0.5, sc 0.7))) (kl (normal (0.3, 1.2)) (laplace (-0.5, 0.7)))
+        check "Laplace-Normal" (kl (Dist.Laplace(sc 0.3, sc 1.2)) (Dist.Normal(sc -0.5, sc 0.7))) (kl (laplace (0.3, 1.2)) (normal (-0.5, 0.7)))
+        if a > 0.0 then
+            let uniform (l, h) = Dist.Uniform(sc (a * l + b), sc (a * h + b))
+            check "Uniform-Uniform" (kl (Dist.Uniform(sc 0.2, sc 0.9)) (Dist.Uniform(sc 0.0, sc 1.5))) (kl (uniform (0.2, 0.9)) (uniform (0.0, 1.5)))
+            check "Uniform-Normal" (kl (Dist.Uniform(sc 0.2, sc 0.9)) (Dist.Normal(sc 0.0, sc 1.5))) (kl (uniform (0.2, 0.9)) (normal (0.0, 1.5)))
+            // Scaling x -> a x (b = 0): rate / a for Exponential and Gamma, scale * a for HalfNormal.
+            check "Exponential-Gamma" (kl (Dist.Exponential(sc 1.7)) (Dist.Gamma(sc 2.5, sc 1.5))) (kl (Dist.Exponential(sc (1.7 / a))) (Dist.Gamma(sc 2.5, sc (1.5 / a))))
+            check "Gamma-Gamma" (kl (Dist.Gamma(sc 3.0, sc 1.7)) (Dist.Gamma(sc 2.5, sc 1.5))) (kl (Dist.Gamma(sc 3.0, sc (1.7 / a))) (Dist.Gamma(sc 2.5, sc (1.5 / a))))
+            check "Gamma-Exponential" (kl (Dist.Gamma(sc 3.0, sc 1.7)) (Dist.Exponential(sc 0.5))) (kl (Dist.Gamma(sc 3.0, sc (1.7 / a))) (Dist.Exponential(sc (0.5 / a))))
+            check "HalfNormal-HalfNormal" (kl (Dist.HalfNormal(sc 0.4)) (Dist.HalfNormal(sc 1.5))) (kl (Dist.HalfNormal(sc (0.4 * a))) (Dist.HalfNormal(sc (1.5 * a))))
+    // Multivariate: x -> A x + c maps N(m, S) to N(A m + c, A S A^T); with a diagonal A the low-rank family is closed too.
+    let m (rows: float list list) = cpu64.Tensor(List.concat rows |> Array.ofList, int64 rows.Length, int64 rows.Head.Length)
+    let v (xs: float list) = cpu64.Tensor(Array.ofList xs, int64 xs.Length)
+    let a = m [ [ 2.0; 0.5; 0.0 ]; [ -1.0; 1.0; 0.3 ]; [ 0.0; 0.2; 0.7 ] ]
+    let c = v [ 1.0; -2.0; 0.5 ]
+    let cp, cq = m [ [ 1.0; 0.3; 0.1 ]; [ 0.3; 0.8; -0.2 ]; [ 0.1; -0.2; 1.5 ] ], m [ [ 1.4; -0.2; 0.0 ]; [ -0.2; 1.0; 0.3 ]; [ 0.0; 0.3; 0.9 ] ]
+    let mp, mq = v [ 0.1; -0.2; 0.3 ], v [ -0.3; 0.2; 0.0 ]
+    let push (mu: torch.Tensor) (s: torch.Tensor) = Dist.MultivariateNormal(a.matmul mu + c, a.matmul(s).matmul(a.T))
+    check "MultivariateNormal-MultivariateNormal" (kl (Dist.MultivariateNormal(mp, cp)) (Dist.MultivariateNormal(mq, cq))) (kl (push mp cp) (push mq cq))
+    let dA = v [ 2.0; -0.5; 3.0 ]
+    let w, d = m [ [ 0.2; 0.4 ]; [ 0.7; -0.1 ]; [ -0.3; 0.5 ] ], v [ 0.9; 0.5; 1.2 ]
+    let lowRank (mu: torch.Tensor) = Dist.LowRankMultivariateNormal(mu, w, d)
+    let pushed (mu: torch.Tensor) = Dist.LowRankMultivariateNormal(dA * mu + c, dA.unsqueeze(1L) * w, dA.square() * d)
+    check "LowRankMultivariateNormal-LowRankMultivariateNormal" (kl (lowRank mp) (Dist.LowRankMultivariateNormal(mq, w * 0.5, d * 2.0)))
+        (kl (pushed mp) (Dist.LowRankMultivariateNormal(dA * mq + c, dA.unsqueeze(1L) * w * 0.5, dA.square() * d * 2.0)))
+
+[<Fact>]
+let ``KL stays finite and accurate at extreme scales and near-singular covariances`` () =
+    engine ()
+    use scope = torch.NewDisposeScope()
+    let sc (x: float) = cpu64.Scalar x
+    // Scales 1e-4 versus 1e4: KL = log(1e8) + 1e-16/2 + (0.1/1e4)^2/2 - 1/2.
+    let d = kl (Dist.Normal(sc 0.1, sc 1e-4)) (Dist.Normal(sc 0.0, sc 1e4))
+    Assert.Equal(log 1e8 + 0.5e-16 + 0.5e-10 - 0.5, d, 12)
+    // Probabilities down to 1e-6 stay finite and match the direct formula.
+    let pb, qb = 1e-6, 0.3
+    let bern = kl (Dist.Bernoulli(sc pb)) (Dist.Bernoulli(sc qb))
+    Assert.Equal(pb * log (pb / qb) + (1.0 - pb) * log ((1.0 - pb) / (1.0 - qb)), bern, 12)
+    // A nearly singular (condition number ~1e10) but positive-definite covariance: KL(N(0, S) || N(0, S)) = 0 and
+    // KL against a scaled copy equals the scalar formula k/2 (c - 1 - log c).
+    let s = cpu64.Tensor([| 1.0; 1.0 - 1e-10; 1.0 - 1e-10; 1.0 |], 2L, 2L)
+    let z = torch.zeros(2L, dtype = torch.ScalarType.Float64)
+    let self = kl (Dist.MultivariateNormal(z, s)) (Dist.MultivariateNormal(z, s))
+    Assert.True(abs self < 1e-6, sprintf "KL(p || p) = %g" self)
+    let scaled = kl (Dist.MultivariateNormal(z, s)) (Dist.MultivariateNormal(z, s * 2.0))
+    Assert.Equal(0.5 * 2.0 * (0.5 - 1.0 + log 2.0), scaled, 5)
