@@ -27,9 +27,6 @@ public sealed class BbbWorkload : IWorkload
 
     public IDictionary<string, object> Run(BenchOptions options)
     {
-        // Two intra-op threads as in the PyTorch reference; BAYESDL_BENCH_THREADS overrides it (on a machine shared with
-        // other jobs one thread avoids thread hand-off stalls that can cost 10x).
-        torch.set_num_threads(int.TryParse(Environment.GetEnvironmentVariable("BAYESDL_BENCH_THREADS"), out int threads) && threads > 0 ? threads : 2);
         var policy = ComputePolicy.Cpu;
         using var train = Mnist.LoadSubset("train", policy: policy);
         using var test = Mnist.LoadSubset("test", policy: policy);
@@ -93,7 +90,6 @@ public sealed class BbbWorkload : IWorkload
             ["rss_mb_step500"] = Math.Round(rss.GetValueOrDefault(probeStep), 1),
             ["rss_mb_step5000"] = Math.Round(rss.GetValueOrDefault(memorySteps), 1),
             ["epochs"] = epochs,
-            ["threads"] = torch.get_num_threads(),
             ["predictive_draws"] = draws,
         };
     }

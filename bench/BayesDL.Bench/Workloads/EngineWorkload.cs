@@ -20,7 +20,6 @@ public sealed class EngineWorkload : IWorkload
     public IDictionary<string, object> Run(BenchOptions options)
     {
         int rounds = options.Quick ? 2 : 7, stepsPerRound = options.Quick ? 20 : 200, memorySteps = options.Quick ? 100 : 5000;
-        torch.set_num_threads(Math.Max(1, Environment.ProcessorCount));
         var policy = ComputePolicy.Default;
         using var train = Mnist.LoadSubset("train", policy: policy);
 
@@ -59,7 +58,6 @@ public sealed class EngineWorkload : IWorkload
             ["rss_mb_step5000"] = Math.Round(rss5000, 1),
             ["memory_steps"] = memorySteps,
             ["device"] = policy.ToString(),
-            ["threads"] = torch.get_num_threads(),
         };
     }
 

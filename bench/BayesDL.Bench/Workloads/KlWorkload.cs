@@ -22,9 +22,6 @@ public sealed class KlWorkload : IWorkload
     {
         int rounds = options.Quick ? 3 : 11, stepsPerRound = options.Quick ? 5 : 20;
         const long n = 1_000_000;
-        // One intra-op thread: on a shared machine a descheduled worker thread would add noise larger than the
-        // difference being measured; both sides run under the same setting.
-        torch.set_num_threads(1);
         var policy = ComputePolicy.Default;
         NativeEngine.Seed(3);
         Tensor mu = (0.1 * randn(n, dtype: policy.Dtype, device: policy.Device)).requires_grad_();
@@ -94,7 +91,6 @@ public sealed class KlWorkload : IWorkload
             ["rounds"] = rounds,
             ["steps_per_round"] = stepsPerRound,
             ["device"] = policy.ToString(),
-            ["threads"] = torch.get_num_threads(),
         };
     }
 

@@ -27,7 +27,6 @@ public sealed class McDropoutWorkload : IWorkload
 
     public IDictionary<string, object> Run(BenchOptions options)
     {
-        int threads = BenchThreads.Apply();
         var policy = ComputePolicy.Cpu;
         using var train = Mnist.LoadSubset("train", policy: policy);
         using var fullTest = Mnist.LoadSubset("test", policy: policy);
@@ -94,7 +93,6 @@ public sealed class McDropoutWorkload : IWorkload
             ["input_dropout"] = inputP,
             ["hidden_dropout"] = hiddenP,
             ["test_images"] = test.Count,
-            ["threads"] = threads,
         };
     }
 }

@@ -31,7 +31,6 @@ public sealed class ShiftWorkload : IWorkload
 
     public IDictionary<string, object> Run(BenchOptions options)
     {
-        int threads = BenchThreads.Apply();
         var policy = ComputePolicy.Cpu;
         using var train = Mnist.LoadSubset("train", policy: policy);
         using var fullTest = Mnist.LoadSubset("test", policy: policy);
@@ -113,7 +112,6 @@ public sealed class ShiftWorkload : IWorkload
             ["epochs"] = epochs,
             ["test_images"] = test.Count,
             ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssMb(), 1),
-            ["threads"] = threads,
         };
     }
 

@@ -104,7 +104,6 @@ public sealed class VaeWorkload : IWorkload
             ["test_elbo_2d"] = Math.Round(testElbo2, 3),
             ["rss_mb"] = Math.Round(ProcessMemory.RssMb(), 1),
             ["device"] = policy.ToString(),
-            ["threads"] = get_num_threads(),
             // The machine is shared: the 1-minute load average at the end says how contended the timings were.
             ["load_average_1min"] = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : -1.0,
         };
