@@ -1,0 +1,38 @@
+namespace BayesDL.Mcmc;
+
+/// <summary>
+/// Settings of <see cref="HamiltonianMonteCarlo.Sample"/>: static HMC (Neal 2011) with Stan-style warm-up
+/// (Hoffman &amp; Gelman 2014, sec. 3.2; Stan reference manual, "HMC algorithm parameters").
+/// </summary>
+/// <param name="Samples">Draws kept per chain after warm-up.</param>
+/// <param name="Warmup">Warm-up iterations per chain (discarded): step size and mass matrix are adapted here.</param>
+/// <param name="Chains">Independent chains, run together as one batch [chains, D].</param>
+/// <param name="StepSize">Leapfrog step size epsilon: the starting point of adaptation, or the step size itself when <paramref name="AdaptStepSize"/> is false.</param>
+/// <param name="LeapfrogSteps">Leapfrog steps L per proposal; the trajectory length is L epsilon.</param>
+/// <param name="TargetAcceptance">delta, the mean Metropolis acceptance probability dual averaging aims at (Stan: 0.8).</param>
+/// <param name="AdaptStepSize">Adapt epsilon by dual averaging during warm-up.</param>
+/// <param name="AdaptMassMatrix">Estimate a diagonal inverse mass matrix (the posterior variances) in Stan's doubling windows.</param>
+/// <param name="StepSizeJitter">Each iteration uses epsilon (1 + j u), u ~ U(-1, 1): breaks the resonances a fixed L epsilon can hit on near-Gaussian targets. 0 disables.</param>
+/// <param name="InitRadius">Chains start uniformly in [-r, r]^D (Stan's default r = 2) unless an initial position is given.</param>
+/// <param name="MaxEnergyError">A proposal with H(end) - H(start) above this (or not finite) counts as divergent (Stan: 1000).</param>
+/// <param name="Seed">Seeds momenta, initial points, jitter and the accept/reject draws.</param>
+public sealed record HmcOptions(int Samples = 1000, int Warmup = 500, int Chains = 4, double StepSize = 0.1, int LeapfrogSteps = 10,
+                                double TargetAcceptance = 0.8, bool AdaptStepSize = true, bool AdaptMassMatrix = true,
+                                double StepSizeJitter = 0.1, double InitRadius = 2.0, double MaxEnergyError = 1000.0, long Seed = 0)
+{
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting.</summary>
+    public void Validate()
+    {
+        const string who = nameof(HmcOptions);
+        Validation.Check.Positive(Samples, who, nameof(Samples));
+        Validation.Check.Argument(Warmup >= 0, who, nameof(Warmup), Warmup.ToString(), ">= 0");
+        Validation.Check.Positive(Chains, who, nameof(Chains));
+        Validation.Check.Positive(StepSize, who, nameof(StepSize));
+        Validation.Check.Positive(LeapfrogSteps, who, nameof(LeapfrogSteps));
+        Validation.Check.Argument(TargetAcceptance > 0 && TargetAcceptance < 1, who, nameof(TargetAcceptance), TargetAcceptance.ToString("R"),
+            "in (0, 1)", "Stan's default 0.8 suits most targets; raise it (0.9-0.99) for difficult geometry.");
+        Validation.Check.Argument(StepSizeJitter >= 0 && StepSizeJitter < 1, who, nameof(StepSizeJitter), StepSizeJitter.ToString("R"), "in [0, 1)");
+        Validation.Check.Positive(InitRadius, who, nameof(InitRadius));
+        Validation.Check.Positive(MaxEnergyError, who, nameof(MaxEnergyError));
+    }
+}

@@ -1,0 +1,104 @@
+using BayesDL.Engine;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Mcmc;
+
+/// <summary>
+/// The target of MCMC: an unnormalized log density log p~(theta) = log p(theta) + log p(y | theta) + const over a
+/// flat parameter vector theta in R^D. Bayes' rule fixes the posterior only up to the evidence
+/// p(y) = integral p(y | theta) p(theta) dtheta, which is intractable for most models; MCMC needs the density
+/// only up to that constant (and HMC its gradient, here by autograd). Evaluated for a batch of chains at once:
+/// positions [C, D] -&gt; log densities [C].
+/// </summary>
+public sealed class LogDensity
+{
+    readonly Func<Tensor, Tensor> _batched;
+
+    LogDensity(string name, int dimension, ComputePolicy policy, Func<Tensor, Tensor> batched)
+    {
+        Validation.Check.Positive(dimension, nameof(LogDensity), nameof(dimension));
+        Name = name;
+        Dimension = dimension;
+        Policy = policy;
+        _batched = batched;
+    }
+
+    /// <summary>A label used in messages.</summary>
+    public string Name { get; }
+
+    /// <summary>D, the length of the parameter vector.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Device and dtype of the positions the sampler creates (float64 recommended: energy errors are small differences).</summary>
+    public ComputePolicy Policy { get; }
+
+    /// <summary>log p~ at each row of <paramref name="positions"/> [C, D]; returns [C].</summary>
+    public Tensor Evaluate(Tensor positions)
+    {
+        Validation.Check.Argument(positions.dim() == 2 && positions.shape[1] == Dimension, $"{nameof(LogDensity)} '{Name}'", nameof(positions),
+            $"shape {ComputePolicy.Shape(positions.shape)}", $"[chains, {Dimension}]");
+        Tensor result = _batched(positions);
+        Validation.Check.Argument(result.dim() == 1 && result.shape[0] == positions.shape[0], $"{nameof(LogDensity)} '{Name}'", "result",
+            $"shape {ComputePolicy.Shape(result.shape)}", $"one log density per chain, shape ({positions.shape[0]})",
+            "A target built with FromFunction must return a scalar; one built with FromBatchedFunction a vector [C].");
+        return result;
+    }
+
+    /// <summary>A target from a function of one parameter vector [D] to a scalar log density (evaluated chain by chain).</summary>
+    public static LogDensity FromFunction(int dimension, Func<Tensor, Tensor> logDensity, ComputePolicy? policy = null, string name = "target") =>
+        new(name, dimension, policy ?? ComputePolicy.Default.Float64(), theta =>
+        {
+            var rows = new Tensor[theta.shape[0]];
+            for (long c = 0; c < rows.Length; c++)
+            {
+                Tensor v = logDensity(theta[c]);
+                Validation.Check.Argument(v.numel() == 1, $"{nameof(LogDensity)} '{name}'", "result", $"shape {ComputePolicy.Shape(v.shape)}", "a scalar log density");
+                rows[c] = v.reshape(1);
+            }
+            return cat(rows);
+        });
+
+    /// <summary>A target from a vectorised function of positions [C, D] to log densities [C]: one call per leapfrog step for all chains.</summary>
+    public static LogDensity FromBatchedFunction(int dimension, Func<Tensor, Tensor> logDensity, ComputePolicy? policy = null, string name = "target") =>
+        new(name, dimension, policy ?? ComputePolicy.Default.Float64(), logDensity);
+
+    /// <summary>
+    /// The posterior of <see cref="Inference.ConjugateLinearRegression"/>'s model (y = X w + e, e ~ N(0, sigma^2 I),
+    /// w ~ N(0, tau^2 I)), unnormalized: log N(w; 0, tau^2 I) + sum_i log N(y_i; x_i^T w, sigma^2). Its exact
+    /// posterior is known, so MCMC, VI and Bayes' rule can be compared on it. Positions follow the data's device and dtype.
+    /// </summary>
+    public static LogDensity BayesianLinearRegression(Tensor x, Tensor y, double noiseStd, double priorStd)
+    {
+        Inference.ConjugateLinearRegression.CheckArguments(x, y, noiseStd, priorStd);
+        long n = x.shape[0], d = x.shape[1];
+        double likelihoodConst = -n * Math.Log(noiseStd * Math.Sqrt(2 * Math.PI)), priorConst = -d * Math.Log(priorStd * Math.Sqrt(2 * Math.PI));
+        return new("Bayesian linear regression", (int)d, new ComputePolicy(x.device, x.dtype), w =>
+        {
+            Tensor residual = y - w.matmul(x.T); // [C, N]
+            return likelihoodConst - residual.square().sum(1) / (2 * noiseStd * noiseStd)
+                   + priorConst - w.square().sum(1) / (2 * priorStd * priorStd);
+        });
+    }
+
+    /// <summary>
+    /// Bayesian logistic regression, y_i in {0, 1}, p(y_i = 1 | w) = sigmoid(x_i^T w), w ~ N(0, tau^2 I):
+    /// log p~(w) = sum_i [y_i l_i - softplus(l_i)] + log N(w; 0, tau^2 I), l = X w. No closed-form posterior.
+    /// </summary>
+    public static LogDensity BayesianLogisticRegression(Tensor x, Tensor y, double priorStd)
+    {
+        const string who = nameof(BayesianLogisticRegression);
+        Validation.Check.Argument(x.dim() == 2, who, "x", $"shape {ComputePolicy.Shape(x.shape)}", "a matrix [N, D]");
+        Validation.Check.Argument(y.dim() == 1 && y.shape[0] == x.shape[0], who, "y", $"shape {ComputePolicy.Shape(y.shape)}", $"a vector [N] with N = {x.shape[0]} rows of x");
+        Validation.Check.Satisfies(y, v => v.eq(0).logical_or(v.eq(1)), who, "y", "0 or 1", "Encode the two classes as 0 and 1.");
+        Validation.Check.Positive(priorStd, who, nameof(priorStd));
+        long d = x.shape[1];
+        Tensor labels = y.to(x.dtype).DetachFromDisposeScope(); // lives as long as the target
+        double priorConst = -d * Math.Log(priorStd * Math.Sqrt(2 * Math.PI));
+        return new("Bayesian logistic regression", (int)d, new ComputePolicy(x.device, x.dtype), w =>
+        {
+            Tensor logits = w.matmul(x.T); // [C, N]
+            return (labels * logits - nn.functional.softplus(logits)).sum(1) + priorConst - w.square().sum(1) / (2 * priorStd * priorStd);
+        });
+    }
+}
