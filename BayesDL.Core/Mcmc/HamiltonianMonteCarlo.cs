@@ -44,8 +44,8 @@ public static class HamiltonianMonteCarlo
         var schedule = WarmupSchedule.For(warmup, options.AdaptMassMatrix);
         var variance = new WindowVariance(c, d);
         var draws = new double[(long)c * n * d];
-        double acceptance = 0;
-        int divergences = 0;
+        double acceptance = 0, adaptedAcceptance = 0;
+        int divergences = 0, adaptedIterations = 0;
 
         for (int it = 0; it < warmup + n; it++)
         {
@@ -53,8 +53,9 @@ public static class HamiltonianMonteCarlo
             double[] used = eps.Select(e => e * (1 + options.StepSizeJitter * (2 * rng.NextDouble() - 1))).ToArray();
             Tensor momentum = randn(c, d, dtype: policy.Dtype, device: policy.Device) / invMass.sqrt();
             Tensor start = Leapfrog.Kinetic(momentum, invMass) - lp;
-            var end = Leapfrog.Integrate(target, q, momentum, grad, policy.Tensor(used, c, 1), invMass, options.LeapfrogSteps);
-            gradients += (long)c * options.LeapfrogSteps;
+            int steps = options.RandomizeSteps ? rng.Next(1, options.LeapfrogSteps + 1) : options.LeapfrogSteps;
+            var end = Leapfrog.Integrate(target, q, momentum, grad, policy.Tensor(used, c, 1), invMass, steps);
+            gradients += (long)c * steps;
             double[] energyError = Host(Leapfrog.Kinetic(end.Momentum, invMass) - end.LogDensity - start);
 
             var accept = new bool[c];
@@ -78,6 +79,8 @@ public static class HamiltonianMonteCarlo
             if (it < warmup)
             {
                 if (options.AdaptStepSize) eps = averaging.Update(probability);
+                adaptedAcceptance += probability.Average();
+                adaptedIterations++;
                 if (schedule.InWindow(it)) variance.Add(position);
                 if (schedule.EndsWindow(it))
                 {
@@ -88,6 +91,7 @@ public static class HamiltonianMonteCarlo
                     {
                         eps = ReasonableStepSize(target, q, lp, grad, invMass, eps, ref gradients);
                         averaging.Restart(eps);
+                        adaptedAcceptance = adaptedIterations = 0; // the last adaptation phase is what counts
                     }
                 }
                 if (it == warmup - 1 && options.AdaptStepSize) eps = averaging.Final();
@@ -101,7 +105,8 @@ public static class HamiltonianMonteCarlo
         }
         double[] inverseMass = Host(invMass);
         q.Dispose(); lp.Dispose(); grad.Dispose(); invMass.Dispose();
-        return new McmcResult(draws, c, n, d, policy, eps, inverseMass, acceptance / ((double)c * n), divergences, gradients, watch.Elapsed);
+        return new McmcResult(draws, c, n, d, policy, eps, inverseMass, acceptance / ((double)c * n),
+            adaptedIterations > 0 ? adaptedAcceptance / adaptedIterations : double.NaN, divergences, gradients, watch.Elapsed);
     }
 
     static Tensor Initial(LogDensity target, HmcOptions options, Tensor? initial)

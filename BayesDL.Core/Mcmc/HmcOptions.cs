@@ -8,17 +8,22 @@ namespace BayesDL.Mcmc;
 /// <param name="Warmup">Warm-up iterations per chain (discarded): step size and mass matrix are adapted here.</param>
 /// <param name="Chains">Independent chains, run together as one batch [chains, D].</param>
 /// <param name="StepSize">Leapfrog step size epsilon: the starting point of adaptation, or the step size itself when <paramref name="AdaptStepSize"/> is false.</param>
-/// <param name="LeapfrogSteps">Leapfrog steps L per proposal; the trajectory length is L epsilon.</param>
+/// <param name="LeapfrogSteps">Leapfrog steps L per proposal (the maximum when <paramref name="RandomizeSteps"/>); the trajectory length is L epsilon.</param>
 /// <param name="TargetAcceptance">delta, the mean Metropolis acceptance probability dual averaging aims at (Stan: 0.8).</param>
 /// <param name="AdaptStepSize">Adapt epsilon by dual averaging during warm-up.</param>
 /// <param name="AdaptMassMatrix">Estimate a diagonal inverse mass matrix (the posterior variances) in Stan's doubling windows.</param>
-/// <param name="StepSizeJitter">Each iteration uses epsilon (1 + j u), u ~ U(-1, 1): breaks the resonances a fixed L epsilon can hit on near-Gaussian targets. 0 disables.</param>
+/// <param name="RandomizeSteps">
+/// Each iteration draws its number of steps uniformly from 1..L (Neal 2011, sec. 5.4, on randomising the trajectory length). A fixed
+/// trajectory length can resonate with a near-Gaussian posterior: after warm-up preconditions it to unit scale, L epsilon near
+/// 2 pi returns the chain to where it started and ESS collapses. Random lengths average the returns out.
+/// </param>
+/// <param name="StepSizeJitter">Each iteration uses epsilon (1 + j u), u ~ U(-1, 1) (Stan's stepsize_jitter); 0 disables.</param>
 /// <param name="InitRadius">Chains start uniformly in [-r, r]^D (Stan's default r = 2) unless an initial position is given.</param>
 /// <param name="MaxEnergyError">A proposal with H(end) - H(start) above this (or not finite) counts as divergent (Stan: 1000).</param>
 /// <param name="Seed">Seeds momenta, initial points, jitter and the accept/reject draws.</param>
 public sealed record HmcOptions(int Samples = 1000, int Warmup = 500, int Chains = 4, double StepSize = 0.1, int LeapfrogSteps = 10,
                                 double TargetAcceptance = 0.8, bool AdaptStepSize = true, bool AdaptMassMatrix = true,
-                                double StepSizeJitter = 0.1, double InitRadius = 2.0, double MaxEnergyError = 1000.0, long Seed = 0)
+                                bool RandomizeSteps = true, double StepSizeJitter = 0.0, double InitRadius = 2.0, double MaxEnergyError = 1000.0, long Seed = 0)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting.</summary>
     public void Validate()

@@ -13,7 +13,7 @@ public sealed class McmcResult : IDisposable
     readonly Lazy<IReadOnlyList<ParameterSummary>> _summary;
 
     internal McmcResult(double[] draws, int chains, int drawsPerChain, int dimension, ComputePolicy policy, double[] stepSizes,
-                        double[] inverseMass, double acceptanceRate, int divergences, long gradientEvaluations, TimeSpan elapsed)
+                        double[] inverseMass, double acceptanceRate, double warmupAcceptanceRate, int divergences, long gradientEvaluations, TimeSpan elapsed)
     {
         _draws = draws;
         ChainCount = chains;
@@ -23,6 +23,7 @@ public sealed class McmcResult : IDisposable
         StepSizes = stepSizes;
         InverseMassMatrix = Enumerable.Range(0, chains).Select(j => inverseMass[(j * dimension)..((j + 1) * dimension)]).ToArray();
         AcceptanceRate = acceptanceRate;
+        WarmupAcceptanceRate = warmupAcceptanceRate;
         Divergences = divergences;
         GradientEvaluations = gradientEvaluations;
         Elapsed = elapsed;
@@ -49,6 +50,13 @@ public sealed class McmcResult : IDisposable
 
     /// <summary>Mean Metropolis acceptance probability min(1, exp(-Delta H)) over kept iterations and chains.</summary>
     public double AcceptanceRate { get; }
+
+    /// <summary>
+    /// Mean acceptance probability over the final step-size adaptation phase of warm-up (after the last mass-matrix
+    /// update): the quantity dual averaging drives to <see cref="HmcOptions.TargetAcceptance"/>. The rate after warm-up,
+    /// at the averaged step size, is usually somewhat higher (as in Stan). NaN without warm-up.
+    /// </summary>
+    public double WarmupAcceptanceRate { get; }
 
     /// <summary>Kept iterations whose energy error exceeded <see cref="HmcOptions.MaxEnergyError"/> or was not finite.</summary>
     public int Divergences { get; }

@@ -1,0 +1,122 @@
+module BayesDL.Tests.Mcmc.HamiltonianMonteCarloTests
+
+open System
+open Xunit
+open TorchSharp
+open BayesDL.Engine
+open BayesDL.Inference
+open BayesDL.Mcmc
+open BayesDL.Tests.TestSupport
+
+/// Checks that the chains' average of f estimates E f within 5 Monte Carlo standard errors. For a stationary,
+/// geometrically ergodic chain, mean(f) is asymptotically N(E f, sd(f)^2 / ESS_f) (Markov chain CLT; Vehtari
+/// et al. 2021, sec. 3), so MCSE = sd(f) / sqrt(ESS_f) with ESS_f estimated from the same draws; a correct sampler
+/// fails one such check with probability ~6e-7. Covariances are checked the same way with f = (x_i - m_i)(x_j - m_j)
+/// centred at the true means, whose expectation is exactly Sigma_ij.
+let private within5Mcse (what: string) (f: float[][]) (expected: float) =
+    let all = Array.concat f
+    let mean = Array.average all
+    let sd = sqrt ((all |> Array.sumBy (fun v -> (v - mean) ** 2.0)) / float (all.Length - 1))
+    let mcse = sd / sqrt (McmcDiagnostics.EffectiveSampleSize f)
+    Assert.True(abs (mean - expected) < 5.0 * mcse, sprintf "%s: estimate %f, exact %f, 5 MCSE = %f" what mean expected (5.0 * mcse))
+
+/// Tiny targets gain nothing from intra-op threads, and on a shared machine spinning OpenMP threads slow them 10x.
+let private setup () =
+    engine ()
+    torch.set_num_threads 1
+
+let private product (a: float[][]) (ma: float) (b: float[][]) (mb: float) =
+    Array.map2 (Array.map2 (fun x y -> (x - ma) * (y - mb))) a b
+
+[<Fact>]
+let ``HMC on a correlated 2-D Gaussian matches its mean and covariance within 5 MCSE`` () =
+    setup ()
+    let mean = [| 1.0; -2.0 |]
+    let sigma = [| 1.0; 1.6; 1.6; 4.0 |] // sds 1 and 2, correlation 0.8
+    use mu = cpu64.Tensor(mean, 2L)
+    use precision = torch.linalg.inv (cpu64.Tensor(sigma, 2L, 2L))
+    let target =
+        LogDensity.FromBatchedFunction(2, (fun x -> let z = x - mu in -0.5 * (z.matmul(precision) * z).sum(1L)), cpu64, "correlated Gaussian")
+    use r = HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 600, Warmup = 300, Chains = 4, LeapfrogSteps = 8, Seed = 11L))
+    let x0, x1 = r.Trace 0, r.Trace 1
+    within5Mcse "mean x0" x0 mean[0]
+    within5Mcse "mean x1" x1 mean[1]
+    within5Mcse "var x0" (product x0 mean[0] x0 mean[0]) sigma[0]
+    within5Mcse "cov x0 x1" (product x0 mean[0] x1 mean[1]) sigma[1]
+    within5Mcse "var x1" (product x1 mean[1] x1 mean[1]) sigma[3]
+    Assert.True(r.MaxRHat < 1.01, sprintf "R-hat %f" r.MaxRHat)
+    Assert.Equal(0, r.Divergences)
+    Assert.Equal<int64>([| 4L; 600L; 2L |], r.Samples.shape)
+
+[<Fact>]
+let ``HMC on conjugate Bayesian linear regression matches the exact posterior mean and sd within 5 MCSE`` () =
+    setup ()
+    NativeEngine.Seed 21L
+    let x = torch.rand(40L, dtype = torch.ScalarType.Float64) * 2.0 - 1.0
+    use design = torch.stack([| torch.ones_like x; x |], 1L)
+    use y = 1.5 - 2.0 * x + 0.5 * torch.randn_like x
+    use exact = ConjugateLinearRegression.Posterior(design, y, 0.5, 1.0)
+    let m, var = values exact.Mean, values (exact.Covariance.diagonal())
+    use r = HamiltonianMonteCarlo.Sample(LogDensity.BayesianLinearRegression(design, y, 0.5, 1.0),
+                                         HmcOptions(Samples = 600, Warmup = 300, Chains = 4, LeapfrogSteps = 8, Seed = 5L))
+    for i in 0 .. 1 do
+        let w = r.Trace i
+        within5Mcse (sprintf "posterior mean w%d" i) w m[i]
+        within5Mcse (sprintf "posterior variance w%d" i) (product w m[i] w m[i]) var[i]
+    Assert.True(r.MaxRHat < 1.01, sprintf "R-hat %f" r.MaxRHat)
+    // The adapted diagonal metric estimates the posterior variances (a 300-iteration warm-up: within a factor 2).
+    for chain in r.InverseMassMatrix do
+        for i in 0 .. 1 do Assert.InRange(chain[i] / var[i], 0.5, 2.0)
+
+[<Fact>]
+let ``dual averaging drives the warm-up acceptance rate to its target; a higher target gives a smaller step`` () =
+    setup ()
+    // Ten independent Gaussians with scales 0.1 .. 10: without a mass matrix, the step size has to suit the narrowest.
+    let scales = Array.init 10 (fun i -> 0.1 * (100.0 ** (float i / 9.0)))
+    use s = cpu64.Tensor(scales, 10L)
+    let target = LogDensity.FromBatchedFunction(10, (fun x -> -0.5 * (x / s).square().sum(1L)), cpu64)
+    let run delta =
+        use r = HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 100, Warmup = 400, Chains = 2, LeapfrogSteps = 5, TargetAcceptance = delta,
+                                                                AdaptMassMatrix = false, Seed = 3L))
+        r.WarmupAcceptanceRate, r.AcceptanceRate, Seq.average r.StepSizes
+    let runs = [ for delta in [ 0.6; 0.8; 0.95 ] -> delta, run delta ]
+    for delta, (warm, after, _) in runs do
+        // Dual averaging keeps log eps_t = mu - sqrt(t) H_t / gamma bounded, so H_t = mean(delta - alpha) is
+        // O(gamma |mu - log eps| / sqrt(t)): about 0.05 * 3 / 20 < 0.01 after 400 iterations; the weights 1/(t + t0)
+        // add a little more, hence the 0.03 band. The rate at the averaged step afterwards lies between delta - 0.1 and 1.
+        Assert.True(abs (warm - delta) < 0.03, sprintf "delta %f: warm-up acceptance %f" delta warm)
+        Assert.InRange(after, delta - 0.1, 1.0)
+    let steps = runs |> List.map (fun (_, (_, _, eps)) -> eps)
+    Assert.True((steps = List.sortDescending steps), sprintf "step sizes %A must shrink as delta grows (0.6, 0.8, 0.95)" steps)
+
+[<Fact>]
+let ``a target that is not finite at the initial position is a clear error`` () =
+    engine ()
+    let target = LogDensity.FromFunction(1, (fun x -> torch.log(x).sum()), cpu64, "log")
+    let e = Assert.Throws<ArgumentException>(fun () ->
+        HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 10, Warmup = 0, Chains = 1), cpu64.Tensor([| -1.0 |], 1L)) |> ignore)
+    Assert.Contains("log density NaN at chain 0's initial position [-1]", e.Message)
+    Assert.Contains("initialPosition", e.Message)
+
+[<Fact>]
+let ``bad options and shapes are refused with the parameter named`` () =
+    engine ()
+    let target = LogDensity.FromBatchedFunction(2, (fun x -> -x.square().sum(1L)), cpu64)
+    let e = Assert.Throws<ArgumentException>(fun () -> HamiltonianMonteCarlo.Sample(target, HmcOptions(TargetAcceptance = 1.5)) |> ignore)
+    Assert.Contains("'TargetAcceptance'", e.Message)
+    Assert.Contains("1.5", e.Message)
+    let shape = Assert.Throws<ArgumentException>(fun () ->
+        HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 5, Warmup = 0, Chains = 2), cpu64.Tensor([| 1.0; 2.0; 3.0 |], 3L)) |> ignore)
+    Assert.Contains("'initialPosition'", shape.Message)
+    let scalarTarget = LogDensity.FromBatchedFunction(2, (fun x -> -x.square().sum()), cpu64, "wrong")
+    let wrong = Assert.Throws<ArgumentException>(fun () -> HamiltonianMonteCarlo.Sample(scalarTarget, HmcOptions(Samples = 5, Warmup = 0)) |> ignore)
+    Assert.Contains("one log density per chain", wrong.Message)
+
+[<Fact>]
+let ``the same seed gives the same draws`` () =
+    engine ()
+    let target = LogDensity.FromBatchedFunction(1, (fun x -> -0.5 * x.square().sum(1L)), cpu64)
+    let draw () =
+        use r = HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 20, Warmup = 20, Chains = 2, LeapfrogSteps = 3, Seed = 9L))
+        values r.Samples
+    Assert.Equal<float[]>(draw (), draw ())
