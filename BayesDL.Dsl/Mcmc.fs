@@ -1,0 +1,128 @@
+/// MCMC settings as a computation expression, `mcmc { samples 1000; warmup 500; chains 4; leapfrogSteps 10 }`, in the
+/// shape of `vi { }` and `mcDropout { }`, and `Hmc.sample` to run them on a target, with results as F# records.
+namespace BayesDL.Dsl
+
+open System
+open BayesDL.Mcmc
+
+/// Hamiltonian Monte Carlo settings (the core's HmcOptions; see its docs for the algorithm).
+type McmcSettings =
+    { Samples: int
+      Warmup: int
+      Chains: int
+      /// Starting step size for adaptation (or the step size when AdaptStepSize is false).
+      StepSize: float
+      /// Leapfrog steps per proposal (the maximum when RandomizeSteps).
+      LeapfrogSteps: int
+      TargetAcceptance: float
+      AdaptStepSize: bool
+      AdaptMassMatrix: bool
+      RandomizeSteps: bool
+      Seed: int64 }
+
+    static member Default =
+        let o = HmcOptions()
+        { Samples = o.Samples; Warmup = o.Warmup; Chains = o.Chains; StepSize = o.StepSize; LeapfrogSteps = o.LeapfrogSteps
+          TargetAcceptance = o.TargetAcceptance; AdaptStepSize = o.AdaptStepSize; AdaptMassMatrix = o.AdaptMassMatrix
+          RandomizeSteps = o.RandomizeSteps; Seed = o.Seed }
+
+    /// The core's options these settings stand for.
+    member s.ToOptions() =
+        HmcOptions(s.Samples, s.Warmup, s.Chains, s.StepSize, s.LeapfrogSteps, s.TargetAcceptance, s.AdaptStepSize, s.AdaptMassMatrix,
+                   s.RandomizeSteps, Seed = s.Seed)
+
+/// Builder of `mcmc { ... }`.
+type McmcBuilder() =
+    member _.Yield(()) = McmcSettings.Default
+    member _.Zero() = McmcSettings.Default
+    [<CustomOperation "samples">]
+    member _.Samples(s: McmcSettings, n: int) = { s with Samples = n }
+    [<CustomOperation "warmup">]
+    member _.Warmup(s: McmcSettings, n: int) = { s with Warmup = n }
+    [<CustomOperation "chains">]
+    member _.Chains(s: McmcSettings, n: int) = { s with Chains = n }
+    [<CustomOperation "stepSize">]
+    member _.StepSize(s: McmcSettings, eps: float) = { s with StepSize = eps }
+    [<CustomOperation "leapfrogSteps">]
+    member _.LeapfrogSteps(s: McmcSettings, n: int) = { s with LeapfrogSteps = n }
+    [<CustomOperation "targetAcceptance">]
+    member _.TargetAcceptance(s: McmcSettings, delta: float) = { s with TargetAcceptance = delta }
+    /// Keep the given step size (no dual averaging).
+    [<CustomOperation "fixedStepSize">]
+    member _.FixedStepSize(s: McmcSettings) = { s with AdaptStepSize = false }
+    /// Keep the identity mass matrix (no variance estimate in warm-up).
+    [<CustomOperation "unitMass">]
+    member _.UnitMass(s: McmcSettings) = { s with AdaptMassMatrix = false }
+    /// Use exactly leapfrogSteps steps every iteration.
+    [<CustomOperation "fixedSteps">]
+    member _.FixedSteps(s: McmcSettings) = { s with RandomizeSteps = false }
+    [<CustomOperation "seed">]
+    member _.Seed(s: McmcSettings, seed: int64) = { s with Seed = seed }
+
+/// One coordinate's posterior summary and diagnostics.
+type McmcParameter = { Mean: float; StdDev: float; Mcse: float; Ess: float; BulkEss: float; RHat: float }
+
+/// The outcome of an MCMC run, as plain data.
+type McmcRun =
+    { /// Draws as [chain][draw][coordinate].
+      Draws: float[][][]
+      Parameters: McmcParameter list
+      AcceptanceRate: float
+      WarmupAcceptanceRate: float
+      StepSizes: float list
+      Divergences: int
+      GradientEvaluations: int64
+      Elapsed: TimeSpan
+      /// Smallest ESS over coordinates per second.
+      EssPerSecond: float
+      MaxRHat: float }
+
+[<AutoOpen>]
+module McmcBuilders =
+    /// `mcmc { ... }` declares Hamiltonian Monte Carlo settings.
+    let mcmc = McmcBuilder()
+
+/// Targets and the sampler: `Hmc.sample settings target`.
+module Hmc =
+    /// A target from a function of a parameter vector [D] to its unnormalized log density (a scalar tensor).
+    let target (dimension: int) (logDensity: TorchSharp.torch.Tensor -> TorchSharp.torch.Tensor) =
+        LogDensity.FromFunction(dimension, Func<_, _> logDensity)
+
+    /// The posterior of Bayesian linear regression with known noise (the conjugate model, so exact answers exist).
+    let linearRegression (noiseStd: float) (priorStd: float) (x: TorchSharp.torch.Tensor) (y: TorchSharp.torch.Tensor) =
+        LogDensity.BayesianLinearRegression(x, y, noiseStd, priorStd)
+
+    /// The posterior of Bayesian logistic regression, labels 0/1.
+    let logisticRegression (priorStd: float) (x: TorchSharp.torch.Tensor) (y: TorchSharp.torch.Tensor) =
+        LogDensity.BayesianLogisticRegression(x, y, priorStd)
+
+    let private ofResult (r: McmcResult) =
+        let flat = Tensors.toArray r.Samples
+        let d, n = r.Dimension, r.DrawsPerChain
+        { Draws = Array.init r.ChainCount (fun j -> Array.init n (fun i -> Array.sub flat ((j * n + i) * d) d))
+          Parameters =
+            [ for s in r.Summary -> { Mean = s.Mean; StdDev = s.StdDev; Mcse = s.Mcse; Ess = s.Ess; BulkEss = s.BulkEss; RHat = s.RHat } ]
+          AcceptanceRate = r.AcceptanceRate
+          WarmupAcceptanceRate = r.WarmupAcceptanceRate
+          StepSizes = List.ofSeq r.StepSizes
+          Divergences = r.Divergences
+          GradientEvaluations = r.GradientEvaluations
+          Elapsed = r.Elapsed
+          EssPerSecond = r.EssPerSecond
+          MaxRHat = r.MaxRHat }
+
+    /// Runs HMC with `settings` on `target`; bad settings or a target that is not finite at the start are an
+    /// InvalidParameter error with the core's message (parameter, value, expected range, fix).
+    let sample (settings: McmcSettings) (target: LogDensity) : Result<McmcRun, BayesError> =
+        try
+            use r = HamiltonianMonteCarlo.Sample(target, settings.ToOptions())
+            Ok(ofResult r)
+        with :? ArgumentException as e -> Error(InvalidParameter("mcmc", e.Message))
+
+    /// HMC on Bayesian linear regression, summarised like `LinearRegression.exactPosterior` and `fitVariational`.
+    let linearRegressionPosterior (settings: McmcSettings) (noiseStd: float) (priorStd: float) x y =
+        try
+            sample settings (linearRegression noiseStd priorStd x y)
+            |> Result.map (fun run ->
+                ({ Mean = [| for p in run.Parameters -> p.Mean |]; StdDev = [| for p in run.Parameters -> p.StdDev |] }: LinearRegression.WeightPosterior), run)
+        with :? ArgumentException as e -> Error(InvalidParameter("mcmc", e.Message))

@@ -1,0 +1,38 @@
+module BayesDL.Tests.Mcmc.McmcDslTests
+
+open Xunit
+open TorchSharp
+open BayesDL.Dsl
+open BayesDL.Mcmc
+open BayesDL.Tests.TestSupport
+
+let private data () =
+    let x = cpu64.Tensor([| for i in 0 .. 19 -> -1.0 + 0.1 * float i |], 20L)
+    let design = torch.stack([| torch.ones_like x; x |], 1L)
+    design, 1.0 - 2.0 * x + 0.3 * torch.sin(7.0 * x)
+
+[<Fact>]
+let ``the mcmc block declares the core's options field by field`` () =
+    let s = mcmc { samples 300; warmup 150; chains 3; stepSize 0.05; leapfrogSteps 7; targetAcceptance 0.9; fixedSteps; unitMass; seed 4L }
+    Assert.Equal(HmcOptions(Samples = 300, Warmup = 150, Chains = 3, StepSize = 0.05, LeapfrogSteps = 7, TargetAcceptance = 0.9,
+                            RandomizeSteps = false, AdaptMassMatrix = false, Seed = 4L), s.ToOptions())
+    Assert.Equal(HmcOptions(), (mcmc { () }).ToOptions())
+    Assert.False((mcmc { fixedStepSize }).AdaptStepSize)
+
+[<Fact>]
+let ``Hmc.sample gives the core sampler's draws as records, and bad settings as a BayesError`` () =
+    engine ()
+    torch.set_num_threads 1
+    let design, y = data ()
+    let settings = mcmc { samples 60; warmup 40; chains 2; leapfrogSteps 4; seed 8L }
+    match Hmc.sample settings (Hmc.linearRegression 0.5 1.0 design y) with
+    | Error e -> failwith e.Message
+    | Ok run ->
+        use core = HamiltonianMonteCarlo.Sample(LogDensity.BayesianLinearRegression(design, y, 0.5, 1.0), settings.ToOptions())
+        Assert.Equal<float[]>(values core.Samples, run.Draws |> Array.concat |> Array.concat)
+        Assert.Equal(2, run.Parameters.Length)
+        Assert.Equal(core.Summary[1].RHat, run.Parameters[1].RHat)
+        Assert.Equal(core.AcceptanceRate, run.AcceptanceRate)
+    match Hmc.sample (mcmc { chains 0 }) (Hmc.linearRegression 0.5 1.0 design y) with
+    | Error(InvalidParameter(_, message)) -> Assert.Contains("'Chains'", message)
+    | other -> failwithf "expected InvalidParameter, got %A" other
