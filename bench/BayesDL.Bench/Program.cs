@@ -13,6 +13,7 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.KlWorkload(),
     new BayesDL.Bench.Workloads.McDropoutWorkload(),
     new BayesDL.Bench.Workloads.ShiftWorkload(),
+    new BayesDL.Bench.Workloads.McmcWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));
