@@ -1,13 +1,22 @@
-/// MCMC settings as a computation expression, `mcmc { samples 1000; warmup 500; chains 4; leapfrogSteps 10 }`, in the
-/// shape of `vi { }` and `mcDropout { }`, and `Hmc.sample` to run them on a target, with results as F# records.
+/// MCMC settings as computation expressions, `mcmc { samples 1000; warmup 500; chains 4; leapfrogSteps 10 }` (static
+/// HMC) and `nuts { maxTreeDepth 10 }` (No-U-Turn), in the shape of `vi { }` and `mcDropout { }`, and `Hmc.sample`
+/// to run them on a target, with results as F# records.
 namespace BayesDL.Dsl
 
 open System
 open BayesDL.Mcmc
 
+/// Which Hamiltonian sampler runs.
+type McmcAlgorithm =
+    /// Fixed (or randomised up to) LeapfrogSteps per iteration.
+    | StaticHmc
+    /// No-U-Turn: trajectory lengths chosen per iteration, up to 2^MaxTreeDepth steps.
+    | Nuts
+
 /// Hamiltonian Monte Carlo settings (the core's HmcOptions; see its docs for the algorithm).
 type McmcSettings =
-    { Samples: int
+    { Algorithm: McmcAlgorithm
+      Samples: int
       Warmup: int
       Chains: int
       /// Starting step size for adaptation (or the step size when AdaptStepSize is false).
@@ -18,23 +27,25 @@ type McmcSettings =
       AdaptStepSize: bool
       AdaptMassMatrix: bool
       RandomizeSteps: bool
+      /// NUTS only.
+      MaxTreeDepth: int
       Seed: int64 }
 
     static member Default =
         let o = HmcOptions()
-        { Samples = o.Samples; Warmup = o.Warmup; Chains = o.Chains; StepSize = o.StepSize; LeapfrogSteps = o.LeapfrogSteps
+        { Algorithm = StaticHmc; Samples = o.Samples; Warmup = o.Warmup; Chains = o.Chains; StepSize = o.StepSize; LeapfrogSteps = o.LeapfrogSteps
           TargetAcceptance = o.TargetAcceptance; AdaptStepSize = o.AdaptStepSize; AdaptMassMatrix = o.AdaptMassMatrix
-          RandomizeSteps = o.RandomizeSteps; Seed = o.Seed }
+          RandomizeSteps = o.RandomizeSteps; MaxTreeDepth = o.MaxTreeDepth; Seed = o.Seed }
 
     /// The core's options these settings stand for.
     member s.ToOptions() =
         HmcOptions(s.Samples, s.Warmup, s.Chains, s.StepSize, s.LeapfrogSteps, s.TargetAcceptance, s.AdaptStepSize, s.AdaptMassMatrix,
-                   s.RandomizeSteps, Seed = s.Seed)
+                   s.RandomizeSteps, Seed = s.Seed, MaxTreeDepth = s.MaxTreeDepth)
 
-/// Builder of `mcmc { ... }`.
-type McmcBuilder() =
-    member _.Yield(()) = McmcSettings.Default
-    member _.Zero() = McmcSettings.Default
+/// Builder of `mcmc { ... }` and `nuts { ... }` (the same settings, a different default algorithm).
+type McmcBuilder(algorithm: McmcAlgorithm) =
+    member _.Yield(()) = { McmcSettings.Default with Algorithm = algorithm }
+    member _.Zero() = { McmcSettings.Default with Algorithm = algorithm }
     [<CustomOperation "samples">]
     member _.Samples(s: McmcSettings, n: int) = { s with Samples = n }
     [<CustomOperation "warmup">]
@@ -56,6 +67,8 @@ type McmcBuilder() =
     /// Use exactly leapfrogSteps steps every iteration.
     [<CustomOperation "fixedSteps">]
     member _.FixedSteps(s: McmcSettings) = { s with RandomizeSteps = false }
+    [<CustomOperation "maxTreeDepth">]
+    member _.MaxTreeDepth(s: McmcSettings, depth: int) = { s with MaxTreeDepth = depth }
     [<CustomOperation "seed">]
     member _.Seed(s: McmcSettings, seed: int64) = { s with Seed = seed }
 
@@ -79,8 +92,10 @@ type McmcRun =
 
 [<AutoOpen>]
 module McmcBuilders =
-    /// `mcmc { ... }` declares Hamiltonian Monte Carlo settings.
-    let mcmc = McmcBuilder()
+    /// `mcmc { ... }` declares (static) Hamiltonian Monte Carlo settings.
+    let mcmc = McmcBuilder(StaticHmc)
+    /// `nuts { ... }` declares No-U-Turn sampler settings.
+    let nuts = McmcBuilder(Nuts)
 
 /// Targets and the sampler: `Hmc.sample settings target`.
 module Hmc =
@@ -111,11 +126,14 @@ module Hmc =
           EssPerSecond = r.EssPerSecond
           MaxRHat = r.MaxRHat }
 
-    /// Runs HMC with `settings` on `target`; bad settings or a target that is not finite at the start are an
+    /// Runs the sampler `settings` declare on `target`; bad settings or a target that is not finite at the start are an
     /// InvalidParameter error with the core's message (parameter, value, expected range, fix).
     let sample (settings: McmcSettings) (target: LogDensity) : Result<McmcRun, BayesError> =
         try
-            use r = HamiltonianMonteCarlo.Sample(target, settings.ToOptions())
+            use r =
+                match settings.Algorithm with
+                | StaticHmc -> HamiltonianMonteCarlo.Sample(target, settings.ToOptions())
+                | Nuts -> NoUTurnSampler.Sample(target, settings.ToOptions())
             Ok(ofResult r)
         with :? ArgumentException as e -> Error(InvalidParameter("mcmc", e.Message))
 

@@ -1,7 +1,7 @@
 namespace BayesDL.Mcmc;
 
 /// <summary>
-/// Settings of <see cref="HamiltonianMonteCarlo.Sample"/>: static HMC (Neal 2011) with Stan-style warm-up
+/// Settings of <see cref="HamiltonianMonteCarlo.Sample"/> (static HMC, Neal 2011) and <see cref="NoUTurnSampler.Sample"/> with Stan-style warm-up
 /// (Hoffman &amp; Gelman 2014, sec. 3.2; Stan reference manual, "HMC algorithm parameters").
 /// </summary>
 /// <param name="Samples">Draws kept per chain after warm-up.</param>
@@ -20,10 +20,12 @@ namespace BayesDL.Mcmc;
 /// <param name="StepSizeJitter">Each iteration uses epsilon (1 + j u), u ~ U(-1, 1) (Stan's stepsize_jitter); 0 disables.</param>
 /// <param name="InitRadius">Chains start uniformly in [-r, r]^D (Stan's default r = 2) unless an initial position is given.</param>
 /// <param name="MaxEnergyError">A proposal with H(end) - H(start) above this (or not finite) counts as divergent (Stan: 1000).</param>
+/// <param name="MaxTreeDepth">NUTS only (<see cref="NoUTurnSampler"/>): at most 2^depth leapfrog steps per iteration (Stan: 10).</param>
 /// <param name="Seed">Seeds momenta, initial points, jitter and the accept/reject draws.</param>
 public sealed record HmcOptions(int Samples = 1000, int Warmup = 500, int Chains = 4, double StepSize = 0.1, int LeapfrogSteps = 10,
                                 double TargetAcceptance = 0.8, bool AdaptStepSize = true, bool AdaptMassMatrix = true,
-                                bool RandomizeSteps = true, double StepSizeJitter = 0.0, double InitRadius = 2.0, double MaxEnergyError = 1000.0, long Seed = 0)
+                                bool RandomizeSteps = true, double StepSizeJitter = 0.0, double InitRadius = 2.0, double MaxEnergyError = 1000.0, long Seed = 0,
+                                int MaxTreeDepth = 10)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting.</summary>
     public void Validate()
@@ -39,5 +41,7 @@ public sealed record HmcOptions(int Samples = 1000, int Warmup = 500, int Chains
         Validation.Check.Argument(StepSizeJitter >= 0 && StepSizeJitter < 1, who, nameof(StepSizeJitter), StepSizeJitter.ToString("R"), "in [0, 1)");
         Validation.Check.Positive(InitRadius, who, nameof(InitRadius));
         Validation.Check.Positive(MaxEnergyError, who, nameof(MaxEnergyError));
+        Validation.Check.Argument(MaxTreeDepth >= 1 && MaxTreeDepth <= 30, who, nameof(MaxTreeDepth), MaxTreeDepth.ToString(), "in [1, 30]",
+            "Stan's default 10 allows 1023 leapfrog steps per iteration.");
     }
 }

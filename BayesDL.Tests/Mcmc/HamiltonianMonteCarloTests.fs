@@ -120,3 +120,25 @@ let ``the same seed gives the same draws`` () =
         use r = HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 20, Warmup = 20, Chains = 2, LeapfrogSteps = 3, Seed = 9L))
         values r.Samples
     Assert.Equal<float[]>(draw (), draw ())
+
+[<Fact>]
+let ``NUTS on a correlated 2-D Gaussian matches its mean and covariance within 5 MCSE`` () =
+    setup ()
+    let mean = [| 1.0; -2.0 |]
+    let sigma = [| 1.0; 1.6; 1.6; 4.0 |]
+    use mu = cpu64.Tensor(mean, 2L)
+    use precision = torch.linalg.inv (cpu64.Tensor(sigma, 2L, 2L))
+    let target =
+        LogDensity.FromBatchedFunction(2, (fun x -> let z = x - mu in -0.5 * (z.matmul(precision) * z).sum(1L)), cpu64, "correlated Gaussian")
+    use r = NoUTurnSampler.Sample(target, HmcOptions(Samples = 500, Warmup = 200, Chains = 2, MaxTreeDepth = 6, Seed = 12L))
+    let x0, x1 = r.Trace 0, r.Trace 1
+    within5Mcse "mean x0" x0 mean[0]
+    within5Mcse "mean x1" x1 mean[1]
+    within5Mcse "var x0" (product x0 mean[0] x0 mean[0]) sigma[0]
+    within5Mcse "cov x0 x1" (product x0 mean[0] x1 mean[1]) sigma[1]
+    within5Mcse "var x1" (product x1 mean[1] x1 mean[1]) sigma[3]
+    Assert.True(r.MaxRHat < 1.01, sprintf "R-hat %f" r.MaxRHat)
+    Assert.Equal(0, r.Divergences)
+    // Each iteration builds at most 2^6 - 1 leapfrog steps per chain (plus the step-size searches of warm-up).
+    Assert.True(r.GradientEvaluations < 2L * 700L * 63L, sprintf "%d gradient evaluations" r.GradientEvaluations)
+    Assert.InRange(abs (r.WarmupAcceptanceRate - 0.8), 0.0, 0.05)

@@ -18,6 +18,10 @@ let ``the mcmc block declares the core's options field by field`` () =
                             RandomizeSteps = false, AdaptMassMatrix = false, Seed = 4L), s.ToOptions())
     Assert.Equal(HmcOptions(), (mcmc { () }).ToOptions())
     Assert.False((mcmc { fixedStepSize }).AdaptStepSize)
+    let n = nuts { maxTreeDepth 6; samples 50 }
+    Assert.Equal(Nuts, n.Algorithm)
+    Assert.Equal(StaticHmc, (mcmc { () }).Algorithm)
+    Assert.Equal(HmcOptions(Samples = 50, MaxTreeDepth = 6), n.ToOptions())
 
 [<Fact>]
 let ``Hmc.sample gives the core sampler's draws as records, and bad settings as a BayesError`` () =
@@ -33,6 +37,11 @@ let ``Hmc.sample gives the core sampler's draws as records, and bad settings as 
         Assert.Equal(2, run.Parameters.Length)
         Assert.Equal(core.Summary[1].RHat, run.Parameters[1].RHat)
         Assert.Equal(core.AcceptanceRate, run.AcceptanceRate)
+    match Hmc.sample (nuts { samples 30; warmup 20; chains 1; seed 8L }) (Hmc.linearRegression 0.5 1.0 design y) with
+    | Ok run ->
+        use core = NoUTurnSampler.Sample(LogDensity.BayesianLinearRegression(design, y, 0.5, 1.0), HmcOptions(Samples = 30, Warmup = 20, Chains = 1, Seed = 8L))
+        Assert.Equal<float[]>(values core.Samples, run.Draws |> Array.concat |> Array.concat)
+    | Error e -> failwith e.Message
     match Hmc.sample (mcmc { chains 0 }) (Hmc.linearRegression 0.5 1.0 design y) with
     | Error(InvalidParameter(_, message)) -> Assert.Contains("'Chains'", message)
     | other -> failwithf "expected InvalidParameter, got %A" other

@@ -1,0 +1,132 @@
+using BayesDL.Engine;
+using static TorchSharp.torch;
+
+namespace BayesDL.Mcmc;
+
+/// <summary>
+/// One NUTS transition of one chain (Hoffman &amp; Gelman 2014, with the multinomial sampling and generalised U-turn
+/// criterion of Betancourt 2017, "A conceptual introduction to HMC", appendix A, as implemented in Stan): the
+/// trajectory doubles forwards or backwards at random until a sub-trajectory turns back on itself
+/// (p#_-^T rho &lt;= 0 or p#_+^T rho &lt;= 0, rho the summed momenta, p# = M^-1 p, also checked across the two halves of
+/// every merge), diverges, or reaches the maximum depth. The next state is drawn from the trajectory with weights
+/// exp(-H): uniformly (multinomially) inside new subtrees, biased towards the newer half at the top level.
+/// Bookkeeping runs on the host in double precision; only log p~ and its gradient touch tensors.
+/// </summary>
+internal sealed class NutsTrajectory(LogDensity target, double[] inverseMass, double stepSize, int maxDepth, double maxEnergyError, Random rng)
+{
+    internal sealed record Point(double[] Q, double[] P, double[] G, double LogDensity);
+
+    sealed record Tree(Point Minus, Point Plus, Point Proposal, double LogWeight, double[] Rho);
+
+    double _h0, _sumAcceptance;
+
+    /// <summary>Leapfrog steps taken (= gradient evaluations).</summary>
+    internal int Steps { get; private set; }
+
+    /// <summary>True when some step's energy error exceeded the threshold (that subtree was discarded).</summary>
+    internal bool Divergent { get; private set; }
+
+    /// <summary>Stan's acceptance statistic: the mean of min(1, exp(H0 - H)) over all leapfrog steps of the trajectory.</summary>
+    internal double AcceptanceStatistic => Steps == 0 ? 0 : _sumAcceptance / Steps;
+
+    /// <summary>Tree depth reached (the trajectory has up to 2^depth steps).</summary>
+    internal int Depth { get; private set; }
+
+    internal Point Run(Point start)
+    {
+        _h0 = Hamiltonian(start);
+        var tree = new Tree(start, start, start, 0, (double[])start.P.Clone());
+        Point sample = start;
+        for (Depth = 0; Depth < maxDepth;)
+        {
+            int direction = rng.NextDouble() < 0.5 ? -1 : 1;
+            Tree? sub = Build(direction == 1 ? tree.Plus : tree.Minus, direction, Depth);
+            if (sub is null) break; // divergent or turning inside: the new half is discarded entirely
+            Depth++;
+            if (Math.Log(rng.NextDouble()) < sub.LogWeight - tree.LogWeight) sample = sub.Proposal; // biased progressive sampling
+            (Tree minus, Tree plus) = direction == 1 ? (tree, sub) : (sub, tree);
+            tree = new Tree(minus.Minus, plus.Plus, sample, LogSumExp(tree.LogWeight, sub.LogWeight), Add(tree.Rho, sub.Rho));
+            if (Turning(minus, plus, tree.Rho)) break;
+        }
+        return sample;
+    }
+
+    /// <summary>A subtree of 2^depth steps from <paramref name="from"/>; null when it diverges or turns (invalid).</summary>
+    Tree? Build(Point from, int direction, int depth)
+    {
+        if (depth == 0)
+        {
+            Point next = Step(from, direction * stepSize);
+            Steps++;
+            double error = Hamiltonian(next) - _h0;
+            if (double.IsNaN(error)) error = double.PositiveInfinity;
+            _sumAcceptance += error <= 0 ? 1 : Math.Exp(-error);
+            if (error > maxEnergyError) { Divergent = true; return null; }
+            return new Tree(next, next, next, -error, (double[])next.P.Clone());
+        }
+        Tree? first = Build(from, direction, depth - 1);
+        if (first is null) return null;
+        Tree? second = Build(direction == 1 ? first.Plus : first.Minus, direction, depth - 1);
+        if (second is null) return null;
+        double logWeight = LogSumExp(first.LogWeight, second.LogWeight);
+        Point proposal = Math.Log(rng.NextDouble()) < second.LogWeight - logWeight ? second.Proposal : first.Proposal; // multinomial
+        (Tree minus, Tree plus) = direction == 1 ? (first, second) : (second, first);
+        double[] rho = Add(first.Rho, second.Rho);
+        return Turning(minus, plus, rho) ? null : new Tree(minus.Minus, plus.Plus, proposal, logWeight, rho);
+    }
+
+    /// <summary>The U-turn test over the merged tree and across its two halves (Stan 2.21+).</summary>
+    bool Turning(Tree minus, Tree plus, double[] rho) =>
+        !Continues(minus.Minus.P, plus.Plus.P, rho)
+        || !Continues(minus.Minus.P, plus.Minus.P, Add(minus.Rho, plus.Minus.P))
+        || !Continues(minus.Plus.P, plus.Plus.P, Add(plus.Rho, minus.Plus.P));
+
+    bool Continues(double[] pMinus, double[] pPlus, double[] rho)
+    {
+        double minus = 0, plus = 0;
+        for (int i = 0; i < rho.Length; i++)
+        {
+            minus += inverseMass[i] * pMinus[i] * rho[i];
+            plus += inverseMass[i] * pPlus[i] * rho[i];
+        }
+        return minus > 0 && plus > 0;
+    }
+
+    Point Step(Point z, double eps)
+    {
+        int d = z.Q.Length;
+        var p = new double[d];
+        var q = new double[d];
+        for (int i = 0; i < d; i++)
+        {
+            p[i] = z.P[i] + 0.5 * eps * z.G[i];
+            q[i] = z.Q[i] + eps * inverseMass[i] * p[i];
+        }
+        (double lp, double[] g) = Evaluate(q);
+        for (int i = 0; i < d; i++) p[i] += 0.5 * eps * g[i];
+        return new Point(q, p, g, lp);
+    }
+
+    internal (double LogDensity, double[] Gradient) Evaluate(double[] q)
+    {
+        using var scope = NewDisposeScope();
+        ComputePolicy policy = target.Policy;
+        var (lp, g) = Leapfrog.ValueAndGradient(target, policy.Tensor(q, 1, q.Length));
+        return (AdaptiveSampler.Host(lp)[0], AdaptiveSampler.Host(g));
+    }
+
+    double Hamiltonian(Point z)
+    {
+        double kinetic = 0;
+        for (int i = 0; i < z.P.Length; i++) kinetic += inverseMass[i] * z.P[i] * z.P[i];
+        return 0.5 * kinetic - z.LogDensity;
+    }
+
+    static double[] Add(double[] a, double[] b) => a.Select((v, i) => v + b[i]).ToArray();
+
+    static double LogSumExp(double a, double b)
+    {
+        double max = Math.Max(a, b);
+        return double.IsNegativeInfinity(max) ? max : max + Math.Log(Math.Exp(a - max) + Math.Exp(b - max));
+    }
+}
