@@ -14,8 +14,8 @@ var toy = new LabeledData(xs, xs.pow(3) / 10 + 0.3 * randn_like(xs));
 var deep = ModelBuilder.Sequential().Linear(1, 50).Relu().Linear(50, 2)
     .WithLikelihood(Likelihoods.Heteroscedastic())
     .FitEnsemble(toy, new EnsembleFitOptions(Members: Quick ? 3 : 5, Epochs: Quick ? 20 : 200, BatchSize: 32, LearningRate: 0.01), policy);
-using var probe = tensor(new[] { -2f, 0f, 2f, 6f }).unsqueeze(1);
-using var p = deep.Ensemble.Predict(probe);
+var probe = tensor(new[] { -2f, 0f, 2f, 6f }).unsqueeze(1);
+var p = deep.Ensemble.Predict(probe);
 Console.WriteLine($"ensemble of {p.SampleCount}: epistemic std at x = -2, 0, 2 (data) and 6 (none): " +
     string.Join(", ", p.EpistemicVariance().sqrt().data<float>().ToArray().Select(v => v.ToString("F3"))));
 

@@ -18,13 +18,13 @@ let orFail r = r |> Result.defaultWith (fun (e: BayesError) -> failwith e.Messag
 // 1. Deep ensemble: y = x^3 + noise on [-4, 4]; the members agree where there are data and disagree beyond.
 NativeEngine.Seed 1L
 let xs = torch.rand(200L, 1L, dtype = torch.ScalarType.Float32) * 8.0f - 4.0f
-let toy = new LabeledData(xs, xs.pow(3.0) / 10.0 + 0.3 * torch.randn_like xs)
+let toy = new LabeledData(xs, xs * xs * xs / 10.0f + 0.3f * torch.randn_like xs)
 let deep =
     model { network (linear 1L 50L >> relu >> linear 50L 2L); likelihood heteroscedastic }
     |> Ensemble.fit (ensemble { members (if quick then 3 else 5); epochs (if quick then 20 else 200); batchSize 32; learningRate 0.01 }) policy toy
     |> orFail
-use probe = torch.tensor([| -2.0f; 0.0f; 2.0f; 6.0f |]).unsqueeze 1L
-use p = deep.Predict probe
+let probe = torch.tensor([| -2.0f; 0.0f; 2.0f; 6.0f |]).unsqueeze 1L
+let p = deep.Predict probe
 printfn "ensemble of %d: epistemic std at x = -2, 0, 2 (data) and 6 (none): %A" p.SampleCount (Tensors.toArray (p.EpistemicVariance().sqrt()))
 
 // 2. Conditional VAE on MNIST: the encoder reads [x, one-hot y], the decoder [z, one-hot y].
