@@ -110,7 +110,9 @@ public sealed class SequentialBuilder
 
     /// <summary>
     /// Declares the variational family. <see cref="VariationalFamily.Dropout"/> makes the built network MC-dropout capable
-    /// (dropout with rate p before every weight layer, kept on at test time: <see cref="MCDropoutConverter"/>).
+    /// (dropout with rate p before every weight layer, kept on at test time: <see cref="MCDropoutConverter"/>);
+    /// LowRank and FullRank make every BayesLinear a <see cref="MultivariateBayesLinear"/>; ConcreteDropout wraps every
+    /// deterministic weight layer in a <see cref="VariationalConcreteDropout"/> (prior N(0, s^2): length-scale 1/s).
     /// </summary>
     public SequentialBuilder WithVariational(VariationalFamily family) => With(family: family);
 
