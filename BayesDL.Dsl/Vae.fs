@@ -73,3 +73,14 @@ module Vae =
         VaeFitting.ValidateFit(model, data, options)
         |> BayesError.ofReport
         |> Result.map (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq })
+
+    /// Validates, then creates the deterministic autoencoder with the same networks under `policy` (the prior is unused).
+    let buildAutoencoderOn (policy: ComputePolicy) (d: VaeDecl) : Result<Autoencoder, BayesError> =
+        validate d |> Result.map (fun () -> (toBuilder d).BuildAutoencoder policy)
+
+    /// Trains an autoencoder on the rows of `data` by minimising the reconstruction loss (epochs, batch size, learning rate, seed).
+    let fitAutoencoder (settings: ViSettings) (data: torch.Tensor) (model: Autoencoder) : Result<VaeFit, BayesError> =
+        let options = settings.ToOptions()
+        options.Invalid()
+        |> BayesError.ofReport
+        |> Result.map (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq })

@@ -125,6 +125,24 @@ public sealed class VaeBuilder
                 Shapes.Elements(_encoder.ResolvedInput()) - condition, _prior?.Invoke(_latent, p));
     }
 
+    /// <summary>
+    /// The deterministic autoencoder with the same networks (<see cref="Autoencoder"/>: z = W h + b, no KL, no noise; the
+    /// declared prior is unused), for the lecture's AE-versus-VAE comparison; throws listing every mistake.
+    /// </summary>
+    public Autoencoder BuildAutoencoder(ComputePolicy? policy = null)
+    {
+        var p = policy ?? ComputePolicy.Default;
+        var (encoder, features, decoder, data, _) = Parts(p, 0, "autoencoder declaration");
+        return p.Apply(new Autoencoder(encoder, features, decoder, _likelihood, data, _latent));
+    }
+
+    /// <summary>Builds the autoencoder and fits it to the rows of <paramref name="data"/> by minimising the reconstruction loss -log p(x | z(x)).</summary>
+    public VaeFitResult<Autoencoder> FitAutoencoder(Tensor data, VariationalFitOptions? options = null, ComputePolicy? policy = null)
+    {
+        var model = BuildAutoencoder(policy);
+        return new(model, VaeFitting.Fit(model, data, options));
+    }
+
     /// <summary>The conditional VAE of Sohn et al. (2015) over <paramref name="classes"/> labels: declare the encoder reading x and the one-hot label, the decoder reading z and the label.</summary>
     public ConditionalVaeBuilder Conditional(int classes) => new(this, classes);
 

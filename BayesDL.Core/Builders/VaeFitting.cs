@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace BayesDL.Builders;
 
 /// <summary>
-/// Fitting of the VAE family by <see cref="VaeTraining"/> (Adam over shuffled minibatches) with the settings of a
+/// Fitting of the VAE family (and the deterministic autoencoder) by <see cref="VaeTraining"/> (Adam over shuffled minibatches) with the settings of a
 /// variational fit: epochs, batch size, learning rate, seed; <see cref="VariationalFitOptions.WeightSamples"/> z draws per
 /// example; a linear KL warm-up over <see cref="VariationalFitOptions.KlWarmupEpochs"/>; with
 /// <see cref="VariationalFitOptions.AnalyticKL"/> the (posterior, prior) pair must have a closed form, checked before any step.
@@ -47,6 +47,18 @@ public static class VaeFitting
         var o = Checked(model, data, options);
         var elbo = Elbo(o, data.shape[0]);
         return Train(model, data.shape[0], o, (idx, step) => model.Elbo(data[idx], elbo, step, samples: o.WeightSamples).Loss);
+    }
+
+    /// <summary>
+    /// Trains a deterministic autoencoder on the rows of <paramref name="data"/> by minimising the mean reconstruction loss
+    /// -log p(x | z(x)) (no KL: WeightSamples, KlWarmupEpochs and AnalyticKL do not apply); returns each epoch's mean loss.
+    /// </summary>
+    public static IReadOnlyList<double> Fit(Autoencoder model, Tensor data, VariationalFitOptions? options = null)
+    {
+        var o = options ?? new VariationalFitOptions();
+        var errors = o.Invalid();
+        if (errors.Count > 0) throw VaeBuilder.Mistakes("fit settings", errors);
+        return Train(model, data.shape[0], o, (idx, _) => model.ReconstructionLoss(data[idx]).mean());
     }
 
     /// <summary>Trains a conditional VAE on labelled rows (inputs [N, DataFeatures], integer labels [N]); returns each epoch's mean loss.</summary>

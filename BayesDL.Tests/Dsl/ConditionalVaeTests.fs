@@ -122,3 +122,19 @@ let ``m2 classifier mistakes and M2-incompatible settings are reported before tr
     match M2.fit (vi { samples 2 }) data data.Inputs built with
     | Error(InvalidParameter(_, message)) -> Assert.Contains("WeightSamples 2", message)
     | other -> failwithf "expected InvalidParameter, got %A" other
+
+[<Fact>]
+let ``the autoencoder from a vae block and from the C# VaeBuilder fit identically`` () =
+    engine ()
+    use data = labelled ()
+    NativeEngine.Seed 33L
+    let csharp =
+        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
+            .FitAutoencoder(data.Inputs, options, cpu64)
+    NativeEngine.Seed 33L
+    let built = vae { encoder (linear 6L 8L >> relu); decoder (linear 2L 8L >> relu >> linear 8L 6L); latent 2 } |> VaeDsl.Vae.buildAutoencoderOn cpu64 |> orFail
+    let fsharp = VaeDsl.Vae.fitAutoencoder settings data.Inputs built |> orFail
+    Assert.Equal<float list>(List.ofSeq csharp.EpochLosses, fsharp.EpochLosses)
+    Assert.Equal<float[]>(values (csharp.Model.Reconstruct data.Inputs), values (built.Reconstruct data.Inputs))
+    // Training lowers the reconstruction loss.
+    Assert.True(List.last fsharp.EpochLosses < List.head fsharp.EpochLosses, sprintf "%A" fsharp.EpochLosses)
