@@ -69,7 +69,7 @@ let ``a Laplace prior has no closed form with a correlated posterior, so the KL 
 [<Fact>]
 let ``weight draws have the posterior's covariance`` () =
     // With x = 0 the output is the bias draw b; its empirical variances over 20,000 draws match the posterior's
-    // within 5 standard errors of a variance estimate (relative standard error sqrt(2/n)).
+    // within 5 standard errors of a variance estimate (relative standard error sqrt(2/n)), and so does the covariance.
     engine ()
     NativeEngine.Seed 9L
     let layer = cpu64.Apply(BayesNN.MultivariateBayesLinear(2L, 2L, MultivariateBayesOptions(1)))
@@ -87,6 +87,9 @@ let ``weight draws have the posterior's covariance`` () =
     for i in 0..1 do
         let v = scalar cov[4L + int64 i, 4L + int64 i]
         Assert.True(abs (scalar empirical[int64 i, int64 i] - v) < 5.0 * v * sqrt (2.0 / float n), sprintf "var %d" i)
+    // The rank-1 factor correlates them: the sample covariance has standard error sqrt((s1^2 s2^2 + c^2) / n).
+    let v0, v1, c = scalar cov[4L, 4L], scalar cov[5L, 5L], scalar cov[4L, 5L]
+    Assert.True(abs (scalar empirical[0L, 1L] - c) < 5.0 * sqrt ((v0 * v1 + c * c) / float n), sprintf "cov %f vs %f" (scalar empirical[0L, 1L]) c)
 
 [<Fact>]
 let ``a low-rank Bayesian regression fits: the loss decreases and the predictive beats the prior predictive`` () =
