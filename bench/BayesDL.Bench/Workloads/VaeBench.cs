@@ -60,6 +60,7 @@ internal static class VaeBench
     /// <summary>Trains a classifier with cross-entropy by <see cref="VaeTraining.Fit"/> and returns it.</summary>
     public static nn.Module<Tensor, Tensor> TrainClassifier(Tensor x, Tensor y, int epochs, long seed, Action<int, double>? progress = null)
     {
+        Engine.NativeEngine.Seed(seed);   // before building: the initialisation draws from the engine's generator
         var net = VaeNetworks.MlpClassifier(Pixels, new long[] { 400 }, 10);
         VaeTraining.Fit(net.parameters(), x.shape[0], (idx, _) => nn.functional.cross_entropy(net.forward(x[idx]), y[idx]),
             new VaeTrainingOptions(epochs, 128, 1e-3, seed), progress);
