@@ -128,18 +128,36 @@ public sealed class VaePhasesWorkload : IWorkload
         static double[] StepTotals(Dictionary<string, List<double>> d) =>
             Enumerable.Range(0, d.Values.First().Count).Select(i => d.Values.Sum(l => l[i])).ToArray();
 
-        // The library epoch exactly as the vae workload runs it, after the warm-up above.
+        // Whole epochs, alternating: the library epoch exactly as the vae workload runs it (VaeTraining.Fit with Vae.Elbo)
+        // and the raw loop's, with the garbage collections and the resident memory each one leaves.
         var fitSeconds = new List<double>();
+        var rawSeconds = new List<double>();
+        var fitGc = new List<int>();
+        var rawGc = new List<int>();
+        var rss = new List<double>();
         var fitWatch = Stopwatch.StartNew();
-        VaeTraining.Fit(fitModel.parameters(), n, (idx, st) => fitModel.Elbo(x[idx], step: st).Loss, new VaeTrainingOptions(options.Quick ? 1 : 3, 128, 1e-3, Seed: 1),
-            (e, _) => { fitSeconds.Add(fitWatch.Elapsed.TotalSeconds); fitWatch.Restart(); });
-        var rawSeconds = Enumerable.Range(0, options.Quick ? 1 : 3).Select(_ => raw.TrainEpoch(x)).ToList();
+        int gcBefore = GC.CollectionCount(0);
+        VaeTraining.Fit(fitModel.parameters(), n, (idx, st) => fitModel.Elbo(x[idx], step: st).Loss, new VaeTrainingOptions(options.Quick ? 1 : 6, 128, 1e-3, Seed: 1),
+            (e, _) =>
+            {
+                fitSeconds.Add(fitWatch.Elapsed.TotalSeconds);
+                fitGc.Add(GC.CollectionCount(0) - gcBefore);
+                gcBefore = GC.CollectionCount(0);
+                rawSeconds.Add(raw.TrainEpoch(x));
+                rawGc.Add(GC.CollectionCount(0) - gcBefore);
+                rss.Add(Math.Round(ProcessMemory.RssMb(), 1));
+                gcBefore = GC.CollectionCount(0);
+                fitWatch.Restart();
+            });
 
         var result = new Dictionary<string, object>
         {
             ["steps"] = steps,
             ["fit_elbo_epoch_seconds"] = fitSeconds.Select(v => Math.Round(v, 3)).ToArray(),
             ["raw_epoch_seconds"] = rawSeconds.Select(v => Math.Round(v, 3)).ToArray(),
+            ["fit_elbo_epoch_gen0_collections"] = fitGc.ToArray(),
+            ["raw_epoch_gen0_collections"] = rawGc.ToArray(),
+            ["rss_mb_by_epoch"] = rss.ToArray(),
             ["library_median_ms_per_step"] = Math.Round(Median(StepTotals(lib).ToList()), 3),
             ["raw_median_ms_per_step"] = Math.Round(Median(StepTotals(bare).ToList()), 3),
             ["elbo_call_median_ms_per_step"] = Math.Round(Median(StepTotals(call).ToList()), 3),

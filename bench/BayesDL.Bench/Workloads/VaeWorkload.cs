@@ -42,11 +42,13 @@ public sealed class VaeWorkload : IWorkload
         // Seconds per epoch = the median epoch (the first one also pays for JIT and allocator warm-up; the machine is shared).
         var epochSeconds = new List<double>();
         var rawEpochSeconds = new List<double>();
+        var rssByEpoch = new List<double>();
         var sw = Stopwatch.StartNew();
         var losses = VaeTraining.Fit(vae.parameters(), x.shape[0], (idx, step) => vae.Elbo(x[idx], step: step).Loss, training, (e, l) =>
         {
             epochSeconds.Add(sw.Elapsed.TotalSeconds);
             rawEpochSeconds.Add(raw.TrainEpoch(x));
+            rssByEpoch.Add(Math.Round(ProcessMemory.RssMb(), 1));
             options.Progress($"VAE epoch {e}: loss {l:F2} nats/image ({epochSeconds[^1]:F3} s; raw TorchSharp loop {rawEpochSeconds[^1]:F3} s)");
             sw.Restart();
         });
@@ -115,6 +117,8 @@ public sealed class VaeWorkload : IWorkload
             ["ae_test_sq_error"] = Math.Round(aeMse, 3),
             ["test_elbo_2d"] = Math.Round(testElbo2, 3),
             ["rss_mb"] = Math.Round(ProcessMemory.RssMb(), 1),
+            // Resident memory after each training epoch (library and raw loop): flat when dispose scopes free every step's tensors.
+            ["rss_mb_by_epoch"] = rssByEpoch.ToArray(),
             ["device"] = policy.ToString(),
             // The machine is shared: the 1-minute load average at the end says how contended the timings were.
             ["load_average_1min"] = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : -1.0,
