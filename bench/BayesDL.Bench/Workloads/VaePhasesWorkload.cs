@@ -150,8 +150,26 @@ public sealed class VaePhasesWorkload : IWorkload
                 fitWatch.Restart();
             });
 
+        // Memory: resident set after each epoch of each loop run alone, and what a forced garbage collection (which runs
+        // the finalizers of tensors that escaped every dispose scope) gives back: ~0 when every tensor is disposed.
+        static double Rss() => Math.Round(ProcessMemory.RssMb(), 1);
+        static double RssAfterCollect() { GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect(); return Rss(); }
+        int memoryEpochs = options.Quick ? 1 : 6;
+        var libRss = new List<double>();
+        var memoryModel = policy.Apply(VaeBench.MlpVae(20));
+        VaeTraining.Fit(memoryModel.parameters(), n, (idx, st) => memoryModel.Elbo(x[idx], step: st).Loss, new VaeTrainingOptions(memoryEpochs, 128, 1e-3, Seed: 2),
+            (e, _) => libRss.Add(Rss()));
+        double libAfterGc = RssAfterCollect();
+        var rawRss = new List<double>();
+        for (int e = 0; e < memoryEpochs; e++) { raw.TrainEpoch(x); rawRss.Add(Rss()); }
+        double rawAfterGc = RssAfterCollect();
+
         var result = new Dictionary<string, object>
         {
+            ["rss_mb_library_alone_by_epoch"] = libRss.ToArray(),
+            ["rss_mb_library_after_forced_gc"] = libAfterGc,
+            ["rss_mb_raw_alone_by_epoch"] = rawRss.ToArray(),
+            ["rss_mb_raw_after_forced_gc"] = rawAfterGc,
             ["steps"] = steps,
             ["fit_elbo_epoch_seconds"] = fitSeconds.Select(v => Math.Round(v, 3)).ToArray(),
             ["raw_epoch_seconds"] = rawSeconds.Select(v => Math.Round(v, 3)).ToArray(),
