@@ -36,6 +36,9 @@ internal sealed class RawTorchSharpVae : nn.Module<Tensor, (Tensor, Tensor, Tens
         return model;
     }
 
+    /// <summary>The model's Adam (1e-3), for loops that take the steps themselves.</summary>
+    public optim.Optimizer Optimizer => optimizer;
+
     public override (Tensor, Tensor, Tensor) forward(Tensor x)
     {
         Tensor h = nn.functional.relu(fc1.forward(x));

@@ -31,8 +31,8 @@ public sealed class VaePhasesWorkload : IWorkload
         NativeEngine.Seed(1);
         var vae = policy.Apply(VaeBench.MlpVae(20));
         using var libOpt = optim.Adam(vae.parameters(), 1e-3);
-        var raw = RawTorchSharpVae.Create(x, seed: 1);
-        using var rawOpt = optim.Adam(raw.parameters(), 1e-3);
+        using var raw = RawTorchSharpVae.Create(x, seed: 1);
+        var rawOpt = raw.Optimizer;
         var fitModel = policy.Apply(VaeBench.MlpVae(20));
         using var fitOpt = optim.Adam(fitModel.parameters(), 1e-3);
         // Per-step milliseconds of each phase; medians resist the preemptions of a shared machine.
