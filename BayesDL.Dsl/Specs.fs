@@ -30,13 +30,13 @@ let categorical = Likelihoods.Categorical()
 
 /// q(w) = prod N(mu_i, sigma_i^2).
 let meanField = VariationalFamily.MeanField
-/// q(w) = N(mu, D + U U^T), rank k.
+/// q(w) = N(mu, D + U U^T), rank k, over all the weights of each Bayesian dense layer.
 let lowRank (k: int) = VariationalFamily.LowRank k
-/// q(w) = N(mu, L L^T).
+/// q(w) = N(mu, L L^T) over all the weights of each Bayesian dense layer (up to 2,048 per layer).
 let fullRank = VariationalFamily.FullRank
 /// MC dropout with rate p, kept on at test time.
 let dropout (p: float) = VariationalFamily.Dropout p
-/// Dropout with learned rates.
+/// Dropout with a learned rate before every deterministic weight layer (Gal, Hron & Kendall 2017; prior N(0, s^2)).
 let concreteDropout = VariationalFamily.ConcreteDropout
 
 /// Priors as core distributions.

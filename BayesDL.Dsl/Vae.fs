@@ -64,28 +64,23 @@ module Vae =
     /// Validates, then creates the VAE under the default policy.
     let build (d: VaeDecl) = buildOn ComputePolicy.Default d
 
-    /// Trains by maximising the ELBO over rows of `data` ([N, features]) with the `vi { ... }` settings:
-    /// epochs, batch size, learning rate, seed; `samples` z draws per example (which also estimate the KL where
-    /// it is Monte Carlo); KL warm-up over `klWarmup` epochs. `analyticKL` requires the
-    /// (posterior, prior) pair in the KL registry: otherwise an UnregisteredKL error before any step.
+    /// Trains by maximising the ELBO over rows of `data` ([N, features]) with the `vi { ... }` settings through the core's
+    /// VaeFitting: epochs, batch size, learning rate, seed; `samples` z draws per example (which also estimate the KL where
+    /// it is Monte Carlo); KL warm-up over `klWarmup` epochs. `analyticKL` requires the (posterior, prior) pair in the KL
+    /// registry: otherwise an UnregisteredKL error before any step.
     let fit (settings: ViSettings) (data: torch.Tensor) (model: Vae) : Result<VaeFit, BayesError> =
-        let klCheck =
-            match settings.Kl with
-            | MonteCarloKL -> Ok()
-            | AnalyticKL ->
-                use probe = torch.zeros(1L, dtype = data.dtype, device = data.device)
-                use one = torch.ones(1L, dtype = data.dtype, device = data.device)
-                let q = BayesDL.Distributions.Dist.Normal(probe, one)
-                KlRequirement.Analytic(q, model.Prior probe, -1, "vae prior") |> BayesError.ofReport
-        klCheck
-        |> Result.map (fun () ->
-            let rows = data.shape[0]
-            let stepsPerEpoch = (rows + int64 settings.BatchSize - 1L) / int64 settings.BatchSize
-            let elbo = VaeElboOptions(WarmupSteps = int64 settings.KlWarmupEpochs * stepsPerEpoch)
-            let training = VaeTrainingOptions(settings.Epochs, settings.BatchSize, settings.LearningRate, settings.Seed)
-            model.train ()
-            let losses =
-                VaeTraining.Fit(model.parameters (), rows,
-                                (fun idx step -> model.Elbo(data[idx], elbo, step, samples = settings.Samples).Loss), training)
-            model.eval ()
-            { EpochLosses = List.ofSeq losses })
+        let options = settings.ToOptions()
+        VaeFitting.ValidateFit(model, data, options)
+        |> BayesError.ofReport
+        |> Result.map (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq })
+
+    /// Validates, then creates the deterministic autoencoder with the same networks under `policy` (the prior is unused).
+    let buildAutoencoderOn (policy: ComputePolicy) (d: VaeDecl) : Result<Autoencoder, BayesError> =
+        validate d |> Result.map (fun () -> (toBuilder d).BuildAutoencoder policy)
+
+    /// Trains an autoencoder on the rows of `data` by minimising the reconstruction loss (epochs, batch size, learning rate, seed).
+    let fitAutoencoder (settings: ViSettings) (data: torch.Tensor) (model: Autoencoder) : Result<VaeFit, BayesError> =
+        let options = settings.ToOptions()
+        options.Invalid()
+        |> BayesError.ofReport
+        |> Result.map (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq })

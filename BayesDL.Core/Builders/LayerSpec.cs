@@ -39,8 +39,18 @@ public abstract record LayerSpec
     public override string ToString() => Name;
 }
 
-/// <summary>What layers are made under: the compute policy and the model's default weight prior.</summary>
-internal sealed record BuildContext(ComputePolicy Policy, Layers.PriorSpec DefaultPrior);
+/// <summary>What layers are made under: the compute policy, the model's default weight prior and its variational family.</summary>
+internal sealed record BuildContext(ComputePolicy Policy, Layers.PriorSpec DefaultPrior, VariationalFamily? Family = null)
+{
+    /// <summary>
+    /// A deterministic weight layer as the family wants it: under concrete dropout wrapped in a
+    /// <see cref="Layers.VariationalConcreteDropout"/> with prior length-scale l = 1 / s0 for the prior N(0, s0^2), else as is.
+    /// </summary>
+    internal nn.Module<Tensor, Tensor> WeightLayer(nn.Module<Tensor, Tensor> layer) =>
+        Family?.Kind == VariationalFamily.Family.ConcreteDropout
+            ? Policy.Apply(Layers.BayesNN.VariationalConcreteDropout(Policy.Apply(layer), lengthScale: 1.0 / DefaultPrior.Parameters[1]))
+            : Policy.Apply(layer);
+}
 
 /// <summary>A shape inference step: the output shape, or what input the layer expected.</summary>
 internal readonly record struct ShapeStep(IReadOnlyList<long> Output, string? Expected)

@@ -13,7 +13,7 @@ internal sealed record LinearSpec(long In, long Out, bool Bias) : LayerSpec
     internal override string? Invalid() => In < 1 || Out < 1 ? $"{Name}: widths must be >= 1; found in {In}, out {Out}." : null;
     internal override ShapeStep Infer(IReadOnlyList<long> input) =>
         input.Count == 1 && input[0] == In ? ShapeStep.Ok(Out) : ShapeStep.Expect($"[{In}]");
-    internal override nn.Module<Tensor, Tensor> Create(BuildContext context) => context.Policy.Apply(nn.Linear(In, Out, hasBias: Bias));
+    internal override nn.Module<Tensor, Tensor> Create(BuildContext context) => context.WeightLayer(nn.Linear(In, Out, hasBias: Bias));
 }
 
 /// <summary>A deterministic 2-D convolution over [channels, height, width].</summary>
@@ -34,7 +34,7 @@ internal sealed record Conv2dSpec(long InChannels, long OutChannels, long Kernel
         return h < 1 || w < 1 ? ShapeStep.Expect($"[{inChannels}, height, width] with height and width >= {kernel - 2 * padding}") : ShapeStep.Ok(outChannels, h, w);
     }
     internal override nn.Module<Tensor, Tensor> Create(BuildContext context) =>
-        context.Policy.Apply(nn.Conv2d(InChannels, OutChannels, Kernel, stride: Stride, padding: Padding));
+        context.WeightLayer(nn.Conv2d(InChannels, OutChannels, Kernel, stride: Stride, padding: Padding));
 }
 
 /// <summary>Flattens [c, h, w] (or any shape) into one feature vector per example.</summary>
@@ -92,8 +92,13 @@ internal sealed record BayesLinearSpec(long In, long Out, Layers.PriorSpec? Prio
     internal override string? Invalid() => In < 1 || Out < 1 ? $"{Name}: widths must be >= 1; found in {In}, out {Out}." : null;
     internal override ShapeStep Infer(IReadOnlyList<long> input) =>
         input.Count == 1 && input[0] == In ? ShapeStep.Ok(Out) : ShapeStep.Expect($"[{In}]");
-    internal override nn.Module<Tensor, Tensor> Create(BuildContext context) => context.Policy.Apply(Layers.BayesNN.BayesLinear(In, Out,
-        new Layers.BayesLayerOptions(Estimator, Prior ?? context.DefaultPrior, Bias: Bias)));
+    internal override nn.Module<Tensor, Tensor> Create(BuildContext context) => context.Family?.Kind switch
+    {
+        // A correlated Gaussian over all the layer's weights: low rank plus diagonal, or a full Cholesky factor.
+        VariationalFamily.Family.LowRank or VariationalFamily.Family.FullRank => context.Policy.Apply(Layers.BayesNN.MultivariateBayesLinear(In, Out,
+            new Layers.MultivariateBayesOptions(context.Family.Kind == VariationalFamily.Family.LowRank ? context.Family.Rank : 0, Prior ?? context.DefaultPrior))),
+        _ => context.Policy.Apply(Layers.BayesNN.BayesLinear(In, Out, new Layers.BayesLayerOptions(Estimator, Prior ?? context.DefaultPrior, Bias: Bias))),
+    };
 }
 
 /// <summary>A Bayesian 2-D convolution (square kernel) with a mean-field posterior over its kernels.</summary>

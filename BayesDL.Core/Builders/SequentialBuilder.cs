@@ -110,7 +110,9 @@ public sealed class SequentialBuilder
 
     /// <summary>
     /// Declares the variational family. <see cref="VariationalFamily.Dropout"/> makes the built network MC-dropout capable
-    /// (dropout with rate p before every weight layer, kept on at test time: <see cref="MCDropoutConverter"/>).
+    /// (dropout with rate p before every weight layer, kept on at test time: <see cref="MCDropoutConverter"/>);
+    /// LowRank and FullRank make every BayesLinear a <see cref="MultivariateBayesLinear"/>; ConcreteDropout wraps every
+    /// deterministic weight layer in a <see cref="VariationalConcreteDropout"/> (prior N(0, s^2): length-scale 1/s).
     /// </summary>
     public SequentialBuilder WithVariational(VariationalFamily family) => With(family: family);
 
@@ -132,7 +134,7 @@ public sealed class SequentialBuilder
         for (int i = 0; i < _layers.Count; i++)
             if (_layers[i].Invalid() is { } problem) errors.Add(new(BuildErrorKind.InvalidParameter, i, _layers[i].Name, $"layer {i} {problem}"));
         if (_family.Invalid() is { } familyProblem) errors.Add(new(BuildErrorKind.InvalidParameter, -1, "model", familyProblem));
-        errors.AddRange(_family.Misfits(_layers));
+        errors.AddRange(_family.Misfits(_layers, _prior));
         if (errors.Count > 0) return errors;
         if (OutputShape() is not { } output) return [ShapeError(inputName)];
         if (_likelihood is not null && LikelihoodFit.Mismatch(_likelihood, output, _layers[^1]) is { } misfit)
@@ -183,11 +185,9 @@ public sealed class SequentialBuilder
     {
         var errors = new List<BuildError>(options.Invalid());
         if (!options.AnalyticKL) return errors;
-        using var scope = NewDisposeScope();
-        var q = Distributions.Dist.Normal(zeros(1, dtype: ScalarType.Float64), ones(1, dtype: ScalarType.Float64));
         for (int i = 0; i < _layers.Count; i++)
             if (_layers[i].IsBayesian)
-                errors.AddRange(KlRequirement.Analytic(q, (_layers[i].DeclaredPrior ?? _prior).Build(CPU, ScalarType.Float64), i, $"layer {i} '{_layers[i].Name}'"));
+                errors.AddRange(KlRequirement.ForLayer(_family, _layers[i].DeclaredPrior ?? _prior, i, $"layer {i} '{_layers[i].Name}'"));
         return errors;
     }
 
@@ -196,7 +196,7 @@ public sealed class SequentialBuilder
 
     /// <summary>Whether the declaration has a weight posterior: a Bayesian layer, an MC-dropout layer or the dropout family.</summary>
     public bool IsStochastic =>
-        _family.Kind == VariationalFamily.Family.Dropout || _layers.Any(l => l.IsBayesian || l is McDropoutSpec);
+        _family.Kind is VariationalFamily.Family.Dropout or VariationalFamily.Family.ConcreteDropout || _layers.Any(l => l.IsBayesian || l is McDropoutSpec);
 
     /// <summary>The layers alone as a TorchSharp Sequential (for use inside other models, e.g. a VAE's encoder).</summary>
     public Sequential BuildNetwork(ComputePolicy? policy = null)
@@ -204,7 +204,7 @@ public sealed class SequentialBuilder
         var errors = Validate();
         if (errors.Count > 0) throw Mistakes("network declaration", errors);
         NativeEngine.EnsureLoaded();
-        var context = new BuildContext(policy ?? ComputePolicy.Default, _prior);
+        var context = new BuildContext(policy ?? ComputePolicy.Default, _prior, _family);
         var network = nn.Sequential(_layers.Select((l, i) => (i.ToString(), l.Create(context))).ToArray());
         return _family.Kind == VariationalFamily.Family.Dropout
             ? MCDropoutConverter.Convert(network, new MCDropoutConversion(_family.Rate))

@@ -9,8 +9,9 @@ namespace BayesDL.Builders;
 /// <item>Dropout(p): Bernoulli masks on the inputs of every weight layer, kept on at test time (Gal &amp; Ghahramani 2016);</item>
 /// <item>ConcreteDropout: dropout with a learned rate per layer (Gal, Hron &amp; Kendall 2017).</item>
 /// </list>
-/// BayesDL's Bayesian layers are mean field, so LowRank, FullRank and ConcreteDropout are declarable but rejected at
-/// validation with the reason (<see cref="BuildErrorKind.UnsupportedFamily"/>).
+/// LowRank and FullRank turn every BayesLinear into a <see cref="Layers.MultivariateBayesLinear"/>; ConcreteDropout wraps every
+/// deterministic weight layer in a <see cref="Layers.VariationalConcreteDropout"/>. Misfits are
+/// <see cref="BuildErrorKind.UnsupportedFamily"/> errors naming the layer and its size.
 /// </summary>
 public sealed record VariationalFamily(VariationalFamily.Family Kind, int Rank = 0, double Rate = 0.0)
 {
@@ -49,25 +50,32 @@ public sealed record VariationalFamily(VariationalFamily.Family Kind, int Rank =
     };
 
     /// <summary>
-    /// Layers the family cannot describe. BayesDL's weight layers are deterministic or mean-field Bayesian, so a
-    /// low-rank or full-rank family (which would need a joint covariance over a layer's weights) has no layer to
-    /// act on; the dropout families act on deterministic weight layers.
+    /// Layers the family cannot describe: low and full rank act on dense Bayesian layers (BayesLinear with a bias; full rank
+    /// only up to <see cref="Layers.MultivariateBayesOptions.MaxFullRankParameters"/> parameters, its Cholesky factor has d^2
+    /// entries); the dropout families act on deterministic weight layers, and concrete dropout's KL needs the prior N(0, l^-2).
     /// </summary>
-    internal IEnumerable<BuildError> Misfits(IReadOnlyList<LayerSpec> layers)
+    internal IEnumerable<BuildError> Misfits(IReadOnlyList<LayerSpec> layers, Layers.PriorSpec prior)
     {
+        if (Kind == Family.ConcreteDropout && !(prior.Family == "Normal" && prior.Parameters[0] == 0.0))
+            yield return new(BuildErrorKind.UnsupportedFamily, -1, "model",
+                $"model: {Name} has a closed-form KL only for the weight prior N(0, s^2) (prior length-scale l = 1/s, Gal, Hron & Kendall 2017); the model declares {prior}. Declare a zero-mean Normal prior.");
         for (int i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
             if (layer.WeightCount == 0) continue;
+            long fullEntries = layer.WeightCount * layer.WeightCount;
             string? problem = Kind switch
             {
-                Family.LowRank or Family.FullRank =>
-                    "BayesDL's weight layers are deterministic or mean-field Bayesian, none holds a joint covariance over its weights" +
-                    (Kind == Family.FullRank ? $" (a full one would have {layer.WeightCount}^2 entries)" : "") +
-                    ". Declare meanField with Bayesian layers, or dropout p.",
-                Family.ConcreteDropout =>
-                    "the core's training objective does not yet add the concrete-dropout regularizer, so the rates would not be learned (Gal, Hron & Kendall 2017). Declare dropout p (MC dropout with a fixed rate).",
-                Family.Dropout when layer.IsBayesian =>
+                Family.LowRank or Family.FullRank when layer.IsBayesian && layer is not BayesLinearSpec =>
+                    "correlated posteriors are implemented for dense Bayesian layers (BayesLinear); this layer's posterior stays mean field. Declare meanField, or replace it by a BayesLinear.",
+                Family.LowRank or Family.FullRank when layer is BayesLinearSpec { Bias: false } =>
+                    "the correlated posterior covers the weights and the bias together; declare the layer with a bias.",
+                Family.LowRank when layer.IsBayesian && Rank > layer.WeightCount =>
+                    $"the rank k = {Rank} exceeds the layer's {layer.WeightCount} parameters. Use k <= {layer.WeightCount}.",
+                Family.FullRank when layer.IsBayesian && layer.WeightCount > Layers.MultivariateBayesOptions.MaxFullRankParameters =>
+                    $"a full covariance over its {layer.WeightCount} parameters needs a {layer.WeightCount} x {layer.WeightCount} Cholesky factor ({fullEntries:N0} entries); " +
+                    $"full rank is limited to {Layers.MultivariateBayesOptions.MaxFullRankParameters} parameters per layer. Declare lowRank k (e.g. lowRank 10) or meanField.",
+                Family.Dropout or Family.ConcreteDropout when layer.IsBayesian =>
                     "a Bayesian layer already carries a weight posterior; dropout acts on deterministic weight layers. Declare meanField.",
                 _ => null,
             };

@@ -11,35 +11,17 @@ namespace BayesDL.Distributions;
 /// Reparameterised by inversion: x = scale tan(pi u / 2), u ~ U[0, 1).
 /// Written here: TorchSharp's checks neither parameters nor support.
 /// </summary>
-public sealed class HalfCauchy : Distribution
+public sealed class HalfCauchy : ScaleDistribution
 {
     static readonly double LogTwoOverPi = Math.Log(2 / Math.PI);
 
-    internal HalfCauchy(Tensor scale, bool validate) : base(scale.shape, Array.Empty<long>(), validate)
+    /// <summary>The scale is also the median.</summary>
+    internal HalfCauchy(Tensor scale, bool validate) : base(nameof(HalfCauchy), scale, validate)
     {
-        if (validate) Check.Positive(scale, nameof(HalfCauchy), "scale");
-        Scale = scale;
     }
 
-    /// <summary>The scale (&gt; 0), also the median.</summary>
-    public Tensor Scale { get; }
-
-    /// <inheritdoc/>
-    public override Device Device => Scale.device;
-
-    /// <inheritdoc/>
-    public override ScalarType Dtype => Scale.dtype;
-
-    /// <inheritdoc/>
-    public override bool HasRSample => true;
-
-    /// <inheritdoc/>
-    public override Tensor RSample(params long[] sampleShape)
-    {
-        using var scope = NewDisposeScope();
-        Tensor u = rand(ExtendedShape(sampleShape), dtype: Dtype, device: Device);
-        return (Scale * (Math.PI / 2 * u).tan()).MoveToOuterDisposeScope();
-    }
+    private protected override Tensor StandardNoise(long[] shape) =>
+        rand(shape, dtype: Dtype, device: Device).mul_(Math.PI / 2).tan_();
 
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)

@@ -11,34 +11,16 @@ namespace BayesDL.Distributions;
 /// KL(HalfNormal(s1) || HalfNormal(s2)) = log(s2/s1) + s1^2/(2 s2^2) - 1/2, as for the zero-mean Normals.
 /// Written here: TorchSharp's checks neither parameters nor support.
 /// </summary>
-public sealed class HalfNormal : Distribution
+public sealed class HalfNormal : ScaleDistribution
 {
     static readonly double LogHalfSqrtPiOver2 = Math.Log(2) - 0.5 * Math.Log(2 * Math.PI);
 
-    internal HalfNormal(Tensor scale, bool validate) : base(scale.shape, Array.Empty<long>(), validate)
+    /// <summary>The scale is that of the underlying zero-mean Normal.</summary>
+    internal HalfNormal(Tensor scale, bool validate) : base(nameof(HalfNormal), scale, validate)
     {
-        if (validate) Check.Positive(scale, nameof(HalfNormal), "scale");
-        Scale = scale;
     }
 
-    /// <summary>The scale of the underlying zero-mean Normal (&gt; 0).</summary>
-    public Tensor Scale { get; }
-
-    /// <inheritdoc/>
-    public override Device Device => Scale.device;
-
-    /// <inheritdoc/>
-    public override ScalarType Dtype => Scale.dtype;
-
-    /// <inheritdoc/>
-    public override bool HasRSample => true;
-
-    /// <inheritdoc/>
-    public override Tensor RSample(params long[] sampleShape)
-    {
-        using var scope = NewDisposeScope();
-        return (Scale * randn(ExtendedShape(sampleShape), dtype: Dtype, device: Device).abs()).MoveToOuterDisposeScope();
-    }
+    private protected override Tensor StandardNoise(long[] shape) => randn(shape, dtype: Dtype, device: Device).abs_();
 
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)

@@ -10,43 +10,20 @@ namespace BayesDL.Distributions;
 /// Sampled by inverting the CDF, x = mu - b sign(u) log(1 - |u|), u ~ U(-1, 1), which is reparameterised.
 /// Written here rather than wrapping TorchSharp's, which checks neither parameters nor support.
 /// </summary>
-public sealed class Laplace : Distribution
+public sealed class Laplace : LocationScaleDistribution
 {
     internal Laplace(Tensor loc, Tensor scale, bool validate)
-        : base(BroadcastShape(nameof(Laplace), ("loc", loc), ("scale", scale)), Array.Empty<long>(), validate)
+        : base(nameof(Laplace), loc, scale, BroadcastShape(nameof(Laplace), ("loc", loc), ("scale", scale)), validate)
     {
-        if (validate)
-        {
-            Check.Finite(loc, nameof(Laplace), "loc");
-            Check.Positive(scale, nameof(Laplace), "scale");
-        }
-        Loc = loc;
-        Scale = scale;
     }
 
-    /// <summary>The location (mean and median).</summary>
-    public Tensor Loc { get; }
-
-    /// <summary>The scale b (&gt; 0); the standard deviation is b sqrt 2.</summary>
-    public Tensor Scale { get; }
-
-    /// <inheritdoc/>
-    public override Device Device => Loc.device;
-
-    /// <inheritdoc/>
-    public override ScalarType Dtype => Loc.dtype;
-
-    /// <inheritdoc/>
-    public override bool HasRSample => true;
-
-    /// <inheritdoc/>
-    public override Tensor RSample(params long[] sampleShape)
+    private protected override Tensor StandardNoise(long[] shape)
     {
         using var scope = NewDisposeScope();
         double eps = finfo(Dtype).eps;
         // u in [eps - 1, 1): keeps log1p(-|u|) finite at the lower end, as torch.distributions does.
-        Tensor u = rand(ExtendedShape(sampleShape), dtype: Dtype, device: Device) * (2 - eps) + (eps - 1);
-        return (Loc - Scale * u.sign() * (-u.abs()).log1p()).MoveToOuterDisposeScope();
+        Tensor u = rand(shape, dtype: Dtype, device: Device) * (2 - eps) + (eps - 1);
+        return (-u.sign() * (-u.abs()).log1p()).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

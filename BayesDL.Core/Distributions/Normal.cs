@@ -10,44 +10,16 @@ namespace BayesDL.Distributions;
 /// Sampled by reparameterisation x = loc + scale * eps, eps ~ N(0, 1) (Kingma &amp; Welling 2014).
 /// Written here rather than wrapping TorchSharp's, which checks neither parameters nor support.
 /// </summary>
-public sealed class Normal : Distribution
+public sealed class Normal : LocationScaleDistribution
 {
     static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
 
     internal Normal(Tensor loc, Tensor scale, bool validate)
-        : base(BroadcastShape(nameof(Normal), ("loc", loc), ("scale", scale)), Array.Empty<long>(), validate)
+        : base(nameof(Normal), loc, scale, BroadcastShape(nameof(Normal), ("loc", loc), ("scale", scale)), validate)
     {
-        if (validate)
-        {
-            Check.Finite(loc, nameof(Normal), "loc");
-            Check.Positive(scale, nameof(Normal), "scale");
-        }
-        Loc = loc;
-        Scale = scale;
     }
 
-    /// <summary>The mean.</summary>
-    public Tensor Loc { get; }
-
-    /// <summary>The standard deviation (&gt; 0).</summary>
-    public Tensor Scale { get; }
-
-    /// <inheritdoc/>
-    public override Device Device => Loc.device;
-
-    /// <inheritdoc/>
-    public override ScalarType Dtype => Loc.dtype;
-
-    /// <inheritdoc/>
-    public override bool HasRSample => true;
-
-    /// <inheritdoc/>
-    public override Tensor RSample(params long[] sampleShape)
-    {
-        using var scope = NewDisposeScope();
-        Tensor eps = randn(ExtendedShape(sampleShape), dtype: Dtype, device: Device);
-        return (Loc + Scale * eps).MoveToOuterDisposeScope();
-    }
+    private protected override Tensor StandardNoise(long[] shape) => randn(shape, dtype: Dtype, device: Device);
 
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)

@@ -13,50 +13,26 @@ namespace BayesDL.Distributions;
 /// Reparameterised: x = mu + sigma eps / sqrt(V / nu), eps ~ N(0, 1), V ~ chi^2(nu) = 2 Gamma(nu/2, 1) (pathwise through
 /// libtorch's standard-gamma gradient). Written here: TorchSharp's checks nothing.
 /// </summary>
-public sealed class StudentT : Distribution
+public sealed class StudentT : LocationScaleDistribution
 {
     static readonly double HalfLogPi = 0.5 * Math.Log(Math.PI);
 
     internal StudentT(Tensor df, Tensor loc, Tensor scale, bool validate)
-        : base(BroadcastShape(nameof(StudentT), ("df", df), ("loc", loc), ("scale", scale)), Array.Empty<long>(), validate)
+        : base(nameof(StudentT), loc, scale, BroadcastShape(nameof(StudentT), ("df", df), ("loc", loc), ("scale", scale)), validate)
     {
-        if (validate)
-        {
-            Check.Positive(df, nameof(StudentT), "df");
-            Check.Finite(loc, nameof(StudentT), "loc");
-            Check.Positive(scale, nameof(StudentT), "scale");
-        }
+        if (validate) Check.Positive(df, nameof(StudentT), "df");
         Df = df;
-        Loc = loc;
-        Scale = scale;
     }
 
     /// <summary>Degrees of freedom nu (&gt; 0).</summary>
     public Tensor Df { get; }
 
-    /// <summary>Location mu.</summary>
-    public Tensor Loc { get; }
-
-    /// <summary>Scale sigma (&gt; 0).</summary>
-    public Tensor Scale { get; }
-
-    /// <inheritdoc/>
-    public override Device Device => Loc.device;
-
-    /// <inheritdoc/>
-    public override ScalarType Dtype => Loc.dtype;
-
-    /// <inheritdoc/>
-    public override bool HasRSample => true;
-
-    /// <inheritdoc/>
-    public override Tensor RSample(params long[] sampleShape)
+    private protected override Tensor StandardNoise(long[] shape)
     {
         using var scope = NewDisposeScope();
-        long[] shape = ExtendedShape(sampleShape);
         Tensor v = 2 * _standard_gamma((0.5 * Df).expand(shape), null).clamp_min(finfo(Dtype).tiny);
         Tensor eps = randn(shape, dtype: Dtype, device: Device);
-        return (Loc + Scale * eps * (Df / v).sqrt()).MoveToOuterDisposeScope();
+        return (eps * (Df / v).sqrt()).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

@@ -16,14 +16,14 @@ public sealed class ConditionalVae : nn.Module<Tensor, Tensor, Tensor>
 
     /// <summary>
     /// <paramref name="encoder"/> reads [B, dataFeatures + classes]; <paramref name="decoder"/> reads [N, latentDim + classes]
-    /// (build them with <c>VaeNetworks</c> and those widths).
+    /// (build them with <c>VaeNetworks</c> and those widths). <paramref name="prior"/>: p(z), N(0, I) when null.
     /// </summary>
     public ConditionalVae(nn.Module<Tensor, Tensor> encoder, long encoderFeatures, nn.Module<Tensor, Tensor> decoder, DecoderLikelihood likelihood,
-        long dataFeatures, long latentDim, int classes, string name = "ConditionalVae") : base(name)
+        long dataFeatures, long latentDim, int classes, string name = "ConditionalVae", Distributions.Distribution? prior = null) : base(name)
     {
         Check.Argument(classes >= 2, name, "classes", classes.ToString(), "at least 2");
         Classes = classes;
-        vae = new Vae(encoder, encoderFeatures, decoder, likelihood, dataFeatures, latentDim, conditionFeatures: classes, name: name);
+        vae = new Vae(encoder, encoderFeatures, decoder, likelihood, dataFeatures, latentDim, conditionFeatures: classes, prior: prior, name: name);
         RegisterComponents();
     }
 

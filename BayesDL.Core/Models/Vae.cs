@@ -114,7 +114,8 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         Normal q = Posterior(x, condition);
         Tensor z = q.RSample(samples);                                        // [S, B, D]
-        Tensor reconstruction = Likelihood.LogLikelihood(Decode(z, condition), x).mean(new long[] { 0 });
+        Tensor logLikelihood = Likelihood.LogLikelihood(Decode(z, condition), x);    // [S, B]
+        Tensor reconstruction = samples == 1 ? logLikelihood.squeeze(0) : logLikelihood.mean(new long[] { 0 });
         Tensor kl = LatentKl.PerDimension(q, Prior(x), (options ?? new VaeElboOptions()).MonteCarloKlSamples);
         VaeElboTerms t = VaeElbo.Compute(reconstruction, kl, options, step);
         return new VaeElboTerms(t.Loss.MoveToOuterDisposeScope(), t.Elbo.MoveToOuterDisposeScope(), t.Reconstruction.MoveToOuterDisposeScope(),

@@ -40,7 +40,7 @@ public static class VaeTraining
                 Tensor batch = permutation[TensorIndex.Slice(start, Math.Min(rows, start + options.BatchSize))];
                 optimizer.zero_grad();
                 Tensor value = loss(batch, step);
-                double v = value.detach().to(ScalarType.Float64).item<double>();
+                double v = value.ToDouble();   // the one read-back per step (it also detects NaN)
                 if (!double.IsFinite(v))
                     throw new InvalidOperationException($"{nameof(VaeTraining)}: the loss became {v} at epoch {epoch}, step {step}. " +
                         "Lower the learning rate, check the data for NaN or out-of-support values, or bound the decoder's log-scale.");

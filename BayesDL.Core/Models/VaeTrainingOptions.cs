@@ -6,7 +6,9 @@ namespace BayesDL.Models;
 /// <param name="Epochs">Passes over the data.</param>
 /// <param name="BatchSize">Rows per step (the last, smaller batch of an epoch is kept).</param>
 /// <param name="LearningRate">Adam step size.</param>
-/// <param name="Seed">Seeds the shuffling generator and the engine, so runs repeat exactly on one machine.</param>
+/// <param name="Seed">Seeds the shuffling generator and the engine's generator (reparameterisation noise) when training starts.
+/// The weights are drawn when the model is built, before training: call <c>NativeEngine.Seed</c> before building it too
+/// (libtorch seeds its generator nondeterministically), and the whole run repeats exactly on one machine.</param>
 public sealed record VaeTrainingOptions(int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 0)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the bad option.</summary>

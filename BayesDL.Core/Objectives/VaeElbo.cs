@@ -24,11 +24,12 @@ public static class VaeElbo
         double weight = options.KlWeight(step);
         using var scope = NewDisposeScope();
         Tensor kl = klParts.sum(-1);
-        Tensor penalty = options.FreeBitsPerDimension > 0
-            ? klParts.mean(new long[] { 0 }).clamp_min(options.FreeBitsPerDimension).sum()
-            : kl.mean();
-        Tensor loss = reconstruction.mean().neg() + weight * penalty;
         Tensor elbo = reconstruction - kl;
+        // Fewest ops for the common cases (this runs every training step): -mean(ELBO) when beta_t = 1, else
+        // mean(beta_t KL - reconstruction), both equal to -mean(reconstruction) + beta_t mean(KL).
+        Tensor loss = options.FreeBitsPerDimension > 0
+            ? reconstruction.mean().neg() + weight * klParts.mean(new long[] { 0 }).clamp_min(options.FreeBitsPerDimension).sum()
+            : weight == 1.0 ? elbo.mean().neg() : (weight * kl - reconstruction).mean();
         return new VaeElboTerms(loss.MoveToOuterDisposeScope(), elbo.MoveToOuterDisposeScope(),
             reconstruction.alias().MoveToOuterDisposeScope(), kl.MoveToOuterDisposeScope(), weight);
     }

@@ -21,16 +21,25 @@ public static class Check
         new($"{component}: parameter '{parameter}' must be {expected}; found {found}.{(fix is null ? "" : " " + fix)}", parameter);
 
     /// <summary>Every element finite and strictly positive.</summary>
-    public static void Positive(Tensor value, string component, string parameter) =>
+    public static void Positive(Tensor value, string component, string parameter)
+    {
+        if (WithinBounds(value, 0, double.PositiveInfinity, loInclusive: false)) return;
         Elementwise(value, component, parameter, v => v.gt(0), "> 0 (a finite positive number)", "Pass a positive value, e.g. softplus of an unconstrained one.");
+    }
 
     /// <summary>Every element finite.</summary>
-    public static void Finite(Tensor value, string component, string parameter) =>
+    public static void Finite(Tensor value, string component, string parameter)
+    {
+        if (WithinBounds(value, double.NegativeInfinity, double.PositiveInfinity, loInclusive: false)) return;
         Elementwise(value, component, parameter, v => v.isfinite(), "finite (not NaN or infinite)", null);
+    }
 
     /// <summary>Every element in the closed interval [lo, hi].</summary>
-    public static void InRange(Tensor value, double lo, double hi, string component, string parameter) =>
+    public static void InRange(Tensor value, double lo, double hi, string component, string parameter)
+    {
+        if (WithinBounds(value, lo, hi, loInclusive: true)) return;
         Elementwise(value, component, parameter, v => v.ge(lo).logical_and(v.le(hi)), $"in [{lo}, {hi}]", null);
+    }
 
     /// <summary>A positive integer count.</summary>
     public static void Positive(long value, string component, string parameter) =>
@@ -52,8 +61,28 @@ public static class Check
         Elementwise(value, component, parameter, ok, expected, fix);
 
     /// <summary>Every element finite and non-negative.</summary>
-    public static void NonNegative(Tensor value, string component, string parameter) =>
+    public static void NonNegative(Tensor value, string component, string parameter)
+    {
+        if (WithinBounds(value, 0, double.PositiveInfinity, loInclusive: true)) return;
         Elementwise(value, component, parameter, v => v.ge(0), ">= 0 (a finite non-negative number)", null);
+    }
+
+    /// <summary>
+    /// The fast path of the range checks, cheap enough for every training step: one pass (aminmax, which propagates
+    /// NaN) and one read-back instead of five element-wise passes. True when every element of a floating-point tensor
+    /// is finite and in [lo, hi] (or (lo, hi]); false sends the caller to the slow path, which finds the offending
+    /// element for the message. The upper bound is inclusive unless it is +infinity (values must be finite).
+    /// </summary>
+    static bool WithinBounds(Tensor value, double lo, double hi, bool loInclusive)
+    {
+        if (!value.is_floating_point() || value.numel() == 0) return false;
+        using var scope = NewDisposeScope();
+        var (min, max) = value.detach().aminmax();
+        var bounds = stack(new[] { min, max }).to(ScalarType.Float64, CPU).data<double>();
+        double a = bounds[0], b = bounds[1];
+        // NaN fails every comparison, so a NaN anywhere (propagated to min and max) takes the slow path.
+        return (loInclusive ? a >= lo : a > lo) && (double.IsPositiveInfinity(hi) ? b < hi : b <= hi) && double.IsFinite(a) && double.IsFinite(b);
+    }
 
     static void Elementwise(Tensor value, string component, string parameter, Func<Tensor, Tensor> ok, string expected, string? fix)
     {

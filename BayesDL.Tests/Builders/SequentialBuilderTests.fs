@@ -110,12 +110,32 @@ let ``a convolutional declaration builds and its output matches the inferred sha
     Assert.Equal<int64>([| 3L; 2L |], y.shape)
 
 [<Fact>]
-let ``a low-rank or full-rank family is unsupported on the weight layers, naming the layer and its size`` () =
-    let e = ModelBuilder.Sequential().Linear(10L, 5L).WithVariational(VariationalFamily.FullRank) |> single
+let ``a full-rank family on an oversized layer is unsupported, naming the layer and its parameter count`` () =
+    // 100 x 50 weights + 50 biases = 5050 parameters: a 5050 x 5050 Cholesky factor, above the 2048-parameter limit.
+    let e = ModelBuilder.Sequential().BayesLinear(100L, 50L).Relu().BayesLinear(50L, 1L).WithVariational(VariationalFamily.FullRank) |> single
     Assert.Equal(BuildErrorKind.UnsupportedFamily, e.Kind)
-    containsAll e.Message [ "layer 0 'Linear(10 -> 5)'"; "55 weights"; "55^2"; "meanField" ]
-    let bad = ModelBuilder.Sequential().Linear(10L, 5L).WithVariational(VariationalFamily.LowRank 0).Validate()
+    Assert.Equal(0, e.LayerIndex)
+    containsAll e.Message [ "layer 0 'BayesLinear(100 -> 50)'"; "5050 weights"; "5050 x 5050"; "2048"; "lowRank" ]
+    // The second layer (51 parameters) fits: only the oversized one is reported.
+    let bad = ModelBuilder.Sequential().BayesLinear(10L, 5L).WithVariational(VariationalFamily.LowRank 0).Validate()
     Assert.Contains(bad, fun e -> e.Kind = BuildErrorKind.InvalidParameter && e.Message.Contains "rank k must be >= 1")
+
+[<Fact>]
+let ``a correlated family on a Bayesian convolution, and a rank above the parameter count, are unsupported`` () =
+    let conv = ModelBuilder.Sequential(1L, 6L, 6L).BayesConv2d(1L, 2L, 3L).Flatten().BayesLinear(32L, 2L).WithVariational(VariationalFamily.LowRank 2) |> single
+    Assert.Equal(BuildErrorKind.UnsupportedFamily, conv.Kind)
+    containsAll conv.Message [ "layer 0 'BayesConv2d(1 -> 2, kernel 3"; "20 weights"; "dense Bayesian layers" ]
+    let rank = ModelBuilder.Sequential().BayesLinear(2L, 1L).WithVariational(VariationalFamily.LowRank 5) |> single
+    containsAll rank.Message [ "'BayesLinear(2 -> 1)'"; "k = 5 exceeds the layer's 3 parameters" ]
+
+[<Fact>]
+let ``concrete dropout refuses Bayesian layers and a prior without a closed-form concrete KL`` () =
+    let bayesian = ModelBuilder.Sequential().BayesLinear(4L, 2L).WithVariational(VariationalFamily.ConcreteDropout) |> single
+    Assert.Equal(BuildErrorKind.UnsupportedFamily, bayesian.Kind)
+    containsAll bayesian.Message [ "'BayesLinear(4 -> 2)'"; "ConcreteDropout" ]
+    let prior = ModelBuilder.Sequential().Linear(4L, 2L).WithPrior(Priors.Laplace(0.0, 1.0)).WithVariational(VariationalFamily.ConcreteDropout) |> single
+    Assert.Equal(BuildErrorKind.UnsupportedFamily, prior.Kind)
+    containsAll prior.Message [ "N(0, s^2)"; "Laplace" ]
 
 [<Fact>]
 let ``the dropout family builds an MC-dropout network that stays stochastic in evaluation mode`` () =

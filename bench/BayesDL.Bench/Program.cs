@@ -1,13 +1,14 @@
 using System.Text.Json;
 using BayesDL.Bench;
 
-// Usage: dotnet run -c Release --project bench/BayesDL.Bench -- NAME [--quick] [--out DIR] [--threads N]
+// Usage: dotnet run -c Release --project bench/BayesDL.Bench -- NAME [--quick] [--out DIR] [--threads N] [--seed N]
 IWorkload[] workloads =
 {
     new BayesDL.Bench.Workloads.EngineWorkload(),
     new BayesDL.Bench.Workloads.ToyRegressionWorkload(),
     new BayesDL.Bench.Workloads.BbbWorkload(),
     new BayesDL.Bench.Workloads.VaeWorkload(),
+    new BayesDL.Bench.Workloads.VaePhasesWorkload(),
     new BayesDL.Bench.Workloads.CvaeWorkload(),
     new BayesDL.Bench.Workloads.M2Workload(),
     new BayesDL.Bench.Workloads.KlWorkload(),
@@ -34,7 +35,10 @@ int threadsAt = Array.IndexOf(args, "--threads");
 int threads = threadsAt >= 0 && threadsAt + 1 < args.Length && int.TryParse(args[threadsAt + 1], out int t) && t > 0 ? t : 2;
 BayesDL.Engine.NativeEngine.EnsureLoaded();
 TorchSharp.torch.set_num_threads(threads);
-var options = new BenchOptions(args.Contains("--quick"), Path.GetFullPath(output));
+// --seed N: the seed of workloads that take one (vae; default 1), to check that a result holds across seeds.
+int seedAt = Array.IndexOf(args, "--seed");
+long seed = seedAt >= 0 && seedAt + 1 < args.Length && long.TryParse(args[seedAt + 1], out long sd) ? sd : 1;
+var options = new BenchOptions(args.Contains("--quick"), Path.GetFullPath(output), seed);
 options.Progress($"{workload.Name}{(options.Quick ? " (quick)" : "")}: {workload.Description}");
 var figures = new SortedDictionary<string, object>(workload.Run(options))
 {

@@ -28,6 +28,7 @@ public sealed class CvaeWorkload : IWorkload
         using var test = Mnist.LoadSubset("test", policy: policy);
         Tensor x = train.Inputs, y = train.Targets;
 
+        NativeEngine.Seed(1);   // before building: the initialisation draws from the engine's generator
         var cvae = policy.Apply(new ConditionalVae(VaeNetworks.MlpEncoder(784 + 10, 400), 400, VaeNetworks.MlpDecoder(Latent + 10, new long[] { 400 }, 784),
             new BernoulliDecoder(), 784, Latent, classes: 10));
         VaeTraining.Fit(cvae.parameters(), x.shape[0], (idx, step) => cvae.Elbo(x[idx], y[idx], step: step).Loss,

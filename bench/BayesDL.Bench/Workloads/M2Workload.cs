@@ -43,6 +43,7 @@ public sealed class M2Workload : IWorkload
         double accuracyLabelled = VaeBench.Accuracy(b => baseline.forward(b).argmax(-1), test.Inputs, test.Targets);
         options.Progress($"labelled-only classifier: {accuracyLabelled:P2} after {baselineEpochs} epochs");
 
+        NativeEngine.Seed(1);   // before building: the initialisation draws from the engine's generator
         var generative = new ConditionalVae(VaeNetworks.MlpEncoder(784 + 10, 400), 400, VaeNetworks.MlpDecoder(50 + 10, new long[] { 400 }, 784),
             new BernoulliDecoder(), 784, 50, classes: 10);
         var m2 = policy.Apply(new SemiSupervisedVae(generative, VaeNetworks.MlpClassifier(784, new long[] { 400 }, 10)));

@@ -6,49 +6,71 @@ namespace BayesDL.Bench.Workloads;
 
 /// <summary>
 /// The PyTorch example's VAE written directly in TorchSharp (fc1, fc21, fc22, fc3, fc4; BCE summed plus the
-/// closed-form KL, divided by the batch), the baseline for BayesDL's overhead in the vae workload.
+/// closed-form KL, divided by the batch), the baseline for BayesDL's overhead in the vae workload. It draws its
+/// shuffles and noise from its own generator, so running its epochs between the library's epochs (to give both
+/// the same machine conditions) leaves the library's random stream, and so its results, untouched.
 /// </summary>
 internal sealed class RawTorchSharpVae : nn.Module<Tensor, (Tensor, Tensor, Tensor)>
 {
-    readonly nn.Module<Tensor, Tensor> fc1 = nn.Linear(784, 400), fc21 = nn.Linear(400, 20), fc22 = nn.Linear(400, 20), fc3 = nn.Linear(20, 400), fc4 = nn.Linear(400, 784);
+    readonly nn.Module<Tensor, Tensor> fc1, fc21, fc22, fc3, fc4;
+    readonly Generator generator;
+    readonly optim.Optimizer optimizer;
 
-    RawTorchSharpVae() : base("RawVae") => RegisterComponents();
+    RawTorchSharpVae(long seed, Device device, ScalarType dtype) : base("RawVae")
+    {
+        generator = new Generator((ulong)seed);
+        manual_seed(seed);
+        fc1 = nn.Linear(784, 400); fc21 = nn.Linear(400, 20); fc22 = nn.Linear(400, 20); fc3 = nn.Linear(20, 400); fc4 = nn.Linear(400, 784);
+        RegisterComponents();
+        this.to(device, dtype);
+        optimizer = optim.Adam(parameters(), 1e-3);
+    }
+
+    /// <summary>A model with PyTorch's default initialisation drawn from <paramref name="seed"/>, with its own Adam (1e-3).</summary>
+    public static RawTorchSharpVae Create(Tensor like, long seed)
+    {
+        // nn.Linear initialises from the global generator: save and restore its state so the caller's stream is unchanged.
+        using var state = get_rng_state();
+        var model = new RawTorchSharpVae(seed, like.device, like.dtype);
+        set_rng_state(state);
+        return model;
+    }
+
+    /// <summary>The model's Adam (1e-3), for loops that take the steps themselves.</summary>
+    public optim.Optimizer Optimizer => optimizer;
 
     public override (Tensor, Tensor, Tensor) forward(Tensor x)
     {
         Tensor h = nn.functional.relu(fc1.forward(x));
         Tensor mu = fc21.forward(h), logvar = fc22.forward(h);
-        Tensor z = mu + randn_like(mu) * (0.5 * logvar).exp();
+        Tensor z = mu + randn(mu.shape, dtype: mu.dtype, device: mu.device, generator: generator) * (0.5 * logvar).exp();
         return (fc4.forward(nn.functional.relu(fc3.forward(z))), mu, logvar);
     }
 
-    /// <summary>Trains for <paramref name="epochs"/> epochs (Adam 1e-3, batch 128, shuffled) and returns the seconds each epoch took.</summary>
-    public static List<double> EpochSeconds(Tensor x, int epochs, long seed)
+    /// <summary>One epoch over the rows of <paramref name="x"/> (shuffled, batch 128, the last batch smaller); returns its seconds.</summary>
+    public double TrainEpoch(Tensor x)
     {
-        manual_seed(seed);
-        var model = new RawTorchSharpVae();
-        model.to(x.device, x.dtype);
-        using var opt = optim.Adam(model.parameters(), 1e-3);
         long n = x.shape[0];
-        var seconds = new List<double>();
-        for (int e = 0; e < epochs; e++)
+        var sw = Stopwatch.StartNew();
+        using var perm = randperm(n, generator: generator, device: x.device);
+        for (long s = 0; s < n; s += 128)
         {
-            var sw = Stopwatch.StartNew();
-            using var perm = randperm(n, device: x.device);
-            for (long s = 0; s < n; s += 128)
-            {
-                using var scope = NewDisposeScope();
-                Tensor batch = x[perm[TensorIndex.Slice(s, Math.Min(n, s + 128))]];
-                opt.zero_grad();
-                var (logits, mu, logvar) = model.forward(batch);
-                Tensor bce = nn.functional.binary_cross_entropy_with_logits(logits, batch, reduction: nn.Reduction.Sum);
-                Tensor kld = -0.5 * (1 + logvar - mu.square() - logvar.exp()).sum();
-                Tensor loss = (bce + kld) / batch.shape[0];
-                loss.backward();
-                opt.step();
-            }
-            seconds.Add(sw.Elapsed.TotalSeconds);
+            using var scope = NewDisposeScope();
+            Tensor batch = x[perm[TensorIndex.Slice(s, Math.Min(n, s + 128))]];
+            optimizer.zero_grad();
+            var (logits, mu, logvar) = forward(batch);
+            Tensor bce = nn.functional.binary_cross_entropy_with_logits(logits, batch, reduction: nn.Reduction.Sum);
+            Tensor kld = -0.5 * (1 + logvar - mu.square() - logvar.exp()).sum();
+            Tensor loss = (bce + kld) / batch.shape[0];
+            loss.backward();
+            optimizer.step();
         }
-        return seconds;
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) generator.Dispose();
+        base.Dispose(disposing);
     }
 }

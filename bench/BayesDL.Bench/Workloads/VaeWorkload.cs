@@ -23,37 +23,48 @@ public sealed class VaeWorkload : IWorkload
 
     public IDictionary<string, object> Run(BenchOptions options)
     {
-        int epochs = options.Quick ? 1 : 10, iwaeK = 100;
+        int epochs = options.Quick ? 1 : 10, iwaeK = 100, elboSamples = options.Quick ? 10 : 100;
+        long seed = options.Seed;
         var policy = ComputePolicy.Default;
         using var train = Mnist.LoadSubset("train", policy: policy);
         using var testFull = Mnist.LoadSubset("test", policy: policy);
         using var test = options.Quick ? testFull.Take(200) : testFull.Take(testFull.Count);
         Tensor x = train.Inputs, xt = test.Inputs;
-        var training = new VaeTrainingOptions(epochs, 128, 1e-3, Seed: 1);
+        var training = new VaeTrainingOptions(epochs, 128, 1e-3, Seed: seed);
 
+        // The bare TorchSharp loop's epochs run between the library's epochs, so both see the same machine load and
+        // warm-up; it has its own generator, so the library's results do not depend on it.
+        using var raw = RawTorchSharpVae.Create(x, seed);
+        // The seed is set before the model is built: initialisation draws from the engine's generator, which libtorch
+        // otherwise seeds nondeterministically (VaeTraining.Fit seeds shuffling and sampling, not the weights).
+        NativeEngine.Seed(seed);
         var vae = policy.Apply(VaeBench.MlpVae(20));
         // Seconds per epoch = the median epoch (the first one also pays for JIT and allocator warm-up; the machine is shared).
-        var sw = Stopwatch.StartNew();
         var epochSeconds = new List<double>();
+        var rawEpochSeconds = new List<double>();
+        var rssByEpoch = new List<double>();
+        var liveTensorsByEpoch = new List<long>();
+        var sw = Stopwatch.StartNew();
         var losses = VaeTraining.Fit(vae.parameters(), x.shape[0], (idx, step) => vae.Elbo(x[idx], step: step).Loss, training, (e, l) =>
         {
             epochSeconds.Add(sw.Elapsed.TotalSeconds);
+            rawEpochSeconds.Add(raw.TrainEpoch(x));
+            rssByEpoch.Add(Math.Round(ProcessMemory.RssMb(), 1));
+            liveTensorsByEpoch.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            options.Progress($"VAE epoch {e}: loss {l:F2} nats/image ({epochSeconds[^1]:F3} s; raw TorchSharp loop {rawEpochSeconds[^1]:F3} s)");
             sw.Restart();
-            options.Progress($"VAE epoch {e}: loss {l:F2} nats/image ({epochSeconds[^1]:F3} s)");
         });
         double sPerEpoch = Median(epochSeconds);
+        double rawSPerEpoch = Median(rawEpochSeconds);
         vae.eval();
 
-        var rawEpochSeconds = RawTorchSharpVae.EpochSeconds(x, epochs, seed: 1);
-        double rawSPerEpoch = Median(rawEpochSeconds);
-        options.Progress($"raw TorchSharp loop: {string.Join(", ", rawEpochSeconds.Select(s => s.ToString("F3")))} s per epoch");
-
-        NativeEngine.Seed(2);
-        double testElbo = VaeBench.MeanOver(xt, 500, b => vae.Elbo(b).Elbo);
+        NativeEngine.Seed(seed + 1000);
+        var (testElbo, testElboSe) = VaeBench.TestElbo(vae, xt, elboSamples);
         double testIwae = VaeBench.MeanOver(xt, 50, b => vae.Iwae(b, iwaeK, chunk: 50));
         double testRecon = VaeBench.MeanOver(xt, 500, b => vae.Elbo(b).Reconstruction.neg());
-        options.Progress($"test ELBO {testElbo:F2}, IWAE(k={iwaeK}) {testIwae:F2} nats/image");
+        options.Progress($"test ELBO {testElbo:F2} (evaluation s.e. {testElboSe:F3}), IWAE(k={iwaeK}) {testIwae:F2} nats/image");
 
+        NativeEngine.Seed(seed + 1);
         var ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784, 400), 400, VaeNetworks.MlpDecoder(20, new long[] { 400 }, 784), new BernoulliDecoder(), 784, 20));
         VaeTraining.Fit(ae.parameters(), x.shape[0], (idx, _) => ae.ReconstructionLoss(x[idx]).mean(), training,
             (e, l) => options.Progress($"AE epoch {e}: reconstruction loss {l:F2}"));
@@ -62,11 +73,13 @@ public sealed class VaeWorkload : IWorkload
         double vaeMse = VaeBench.MeanOver(xt, 500, b => (vae.Reconstruct(b) - b).square().sum(-1));
         double aeMse = VaeBench.MeanOver(xt, 500, b => (ae.Reconstruct(b) - b).square().sum(-1));
 
+        NativeEngine.Seed(seed + 2);
         var vae2 = policy.Apply(VaeBench.MlpVae(2));
         VaeTraining.Fit(vae2.parameters(), x.shape[0], (idx, step) => vae2.Elbo(x[idx], step: step).Loss, training,
             (e, l) => options.Progress($"2-D VAE epoch {e}: loss {l:F2}"));
         vae2.eval();
-        double testElbo2 = VaeBench.MeanOver(xt, 500, b => vae2.Elbo(b).Elbo);
+        NativeEngine.Seed(seed + 1000);
+        double testElbo2 = VaeBench.TestElbo(vae2, xt, elboSamples).Elbo;
 
         var pngs = new Dictionary<string, object>();
         string Png(string name) => Path.Combine(options.OutputDirectory, name);
@@ -94,6 +107,9 @@ public sealed class VaeWorkload : IWorkload
             ["epochs"] = epochs,
             ["final_train_loss"] = Math.Round(losses[^1], 3),
             ["test_elbo"] = Math.Round(testElbo, 3),
+            ["test_elbo_samples_per_image"] = elboSamples,
+            ["test_elbo_eval_se"] = Math.Round(testElboSe, 4),
+            ["seed"] = seed,
             ["iwae_k"] = iwaeK,
             ["test_iwae_ll"] = Math.Round(testIwae, 3),
             ["test_images"] = xt.shape[0],
@@ -103,6 +119,11 @@ public sealed class VaeWorkload : IWorkload
             ["ae_test_sq_error"] = Math.Round(aeMse, 3),
             ["test_elbo_2d"] = Math.Round(testElbo2, 3),
             ["rss_mb"] = Math.Round(ProcessMemory.RssMb(), 1),
+            // Live tensors after each training epoch (library and raw loop): constant when dispose scopes free every step's
+            // tensors. The resident set grows over the first epochs and then levels off: glibc's heap keeps freed buffers
+            // (its mmap threshold adapts upwards); with MALLOC_MMAP_THRESHOLD_=131072 it stays flat from the first epoch.
+            ["live_tensors_by_epoch"] = liveTensorsByEpoch.ToArray(),
+            ["rss_mb_by_epoch"] = rssByEpoch.ToArray(),
             ["device"] = policy.ToString(),
             // The machine is shared: the 1-minute load average at the end says how contended the timings were.
             ["load_average_1min"] = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : -1.0,

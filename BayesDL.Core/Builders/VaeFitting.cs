@@ -1,0 +1,125 @@
+using BayesDL.Data;
+using BayesDL.Distributions;
+using BayesDL.Models;
+using BayesDL.Objectives;
+using static TorchSharp.torch;
+
+namespace BayesDL.Builders;
+
+/// <summary>
+/// Fitting of the VAE family (and the deterministic autoencoder) by <see cref="VaeTraining"/> (Adam over shuffled minibatches) with the settings of a
+/// variational fit: epochs, batch size, learning rate, seed; <see cref="VariationalFitOptions.WeightSamples"/> z draws per
+/// example; a linear KL warm-up over <see cref="VariationalFitOptions.KlWarmupEpochs"/>; with
+/// <see cref="VariationalFitOptions.AnalyticKL"/> the (posterior, prior) pair must have a closed form, checked before any step.
+/// <list type="bullet">
+/// <item>VAE (Kingma &amp; Welling 2014): minimise -ELBO(x) = -E_q[log p(x|z)] + beta_t KL(q(z|x) || p(z));</item>
+/// <item>conditional VAE (Sohn et al. 2015): the same with q(z|x,y) and p(x|z,y);</item>
+/// <item>M2 (Kingma et al. 2014): <see cref="SemiSupervisedVae.Loss"/> on one labelled and one unlabelled minibatch per step,
+/// an epoch being one pass over the unlabelled rows while labelled minibatches cycle through seeded permutations.</item>
+/// </list>
+/// </summary>
+public static class VaeFitting
+{
+    /// <summary>Settings out of range, and with AnalyticKL an UnregisteredKL error when KL(Normal || p(z)) has no closed form.</summary>
+    public static IReadOnlyList<BuildError> ValidateFit(Vae model, Tensor data, VariationalFitOptions options)
+    {
+        var errors = new List<BuildError>(options.Invalid());
+        if (!options.AnalyticKL) return errors;
+        using var scope = NewDisposeScope();
+        Tensor probe = zeros(1, dtype: data.dtype, device: data.device);
+        errors.AddRange(KlRequirement.Analytic(Dist.Normal(probe, ones(1, dtype: data.dtype, device: data.device)), model.Prior(probe), -1, "vae prior"));
+        return errors;
+    }
+
+    /// <summary>The checks of the generative part, and M2's own: one z draw per example (WeightSamples 1) and no KL warm-up.</summary>
+    public static IReadOnlyList<BuildError> ValidateFit(SemiSupervisedVae model, Tensor unlabelled, VariationalFitOptions options)
+    {
+        var errors = new List<BuildError>(ValidateFit(model.Generative.Model, unlabelled, options));
+        if (options.WeightSamples != 1 || options.KlWarmupEpochs != 0)
+            errors.Add(new(BuildErrorKind.InvalidParameter, -1, "fit",
+                $"M2's objective (Kingma et al. 2014) draws one z per example without KL warm-up; found WeightSamples {options.WeightSamples}, KlWarmupEpochs {options.KlWarmupEpochs}. Use 1 and 0."));
+        return errors;
+    }
+
+    /// <summary>Trains a VAE on the rows of <paramref name="data"/> ([N, DataFeatures]); returns each epoch's mean loss.</summary>
+    public static IReadOnlyList<double> Fit(Vae model, Tensor data, VariationalFitOptions? options = null)
+    {
+        var o = Checked(model, data, options);
+        var elbo = Elbo(o, data.shape[0]);
+        return Train(model, data.shape[0], o, (idx, step) => model.Elbo(data[idx], elbo, step, samples: o.WeightSamples).Loss);
+    }
+
+    /// <summary>
+    /// Trains a deterministic autoencoder on the rows of <paramref name="data"/> by minimising the mean reconstruction loss
+    /// -log p(x | z(x)) (no KL: WeightSamples, KlWarmupEpochs and AnalyticKL do not apply); returns each epoch's mean loss.
+    /// </summary>
+    public static IReadOnlyList<double> Fit(Autoencoder model, Tensor data, VariationalFitOptions? options = null)
+    {
+        var o = options ?? new VariationalFitOptions();
+        var errors = o.Invalid();
+        if (errors.Count > 0) throw VaeBuilder.Mistakes("fit settings", errors);
+        return Train(model, data.shape[0], o, (idx, _) => model.ReconstructionLoss(data[idx]).mean());
+    }
+
+    /// <summary>Trains a conditional VAE on labelled rows (inputs [N, DataFeatures], integer labels [N]); returns each epoch's mean loss.</summary>
+    public static IReadOnlyList<double> Fit(ConditionalVae model, LabeledData data, VariationalFitOptions? options = null)
+    {
+        var o = Checked(model.Model, data.Inputs, options);
+        var elbo = Elbo(o, data.Count);
+        Tensor x = data.Inputs, y = data.Targets;
+        return Train(model, data.Count, o, (idx, step) =>
+        {
+            Tensor xb = x[idx];
+            return model.Model.Elbo(xb, elbo, step, model.OneHot(y[idx], xb), o.WeightSamples).Loss;
+        });
+    }
+
+    /// <summary>
+    /// Trains M2 on <paramref name="labelled"/> rows and <paramref name="unlabelled"/> rows ([M, DataFeatures]); returns each
+    /// epoch's mean loss. M2's objective draws one z per example and has no KL warm-up, so WeightSamples must be 1 and KlWarmupEpochs 0.
+    /// </summary>
+    public static IReadOnlyList<double> Fit(SemiSupervisedVae model, LabeledData labelled, Tensor unlabelled, VariationalFitOptions? options = null)
+    {
+        var o = options ?? new VariationalFitOptions();
+        var errors = ValidateFit(model, unlabelled, o);
+        if (errors.Count > 0) throw VaeBuilder.Mistakes("M2 fit settings", errors);
+        Tensor x = labelled.Inputs, y = labelled.Targets;
+        long labelledRows = labelled.Count, batch = Math.Min(o.BatchSize, labelledRows), cursor = labelledRows;
+        using var generator = new Generator((ulong)(o.Seed + 1));
+        Tensor order = empty(0, dtype: ScalarType.Int64);
+        try
+        {
+            return Train(model, unlabelled.shape[0], o, (idx, step) =>
+            {
+                if (cursor + batch > labelledRows)
+                {
+                    order.Dispose();
+                    order = randperm(labelledRows, generator: generator).to(x.device).DetachFromDisposeScope();
+                    cursor = 0;
+                }
+                Tensor rows = order.narrow(0, cursor, batch);
+                cursor += batch;
+                return model.Loss(x[rows], y[rows], unlabelled[idx]);
+            });
+        }
+        finally { order.Dispose(); }
+    }
+
+    static VariationalFitOptions Checked(Vae model, Tensor data, VariationalFitOptions? options)
+    {
+        options ??= new VariationalFitOptions();
+        var errors = ValidateFit(model, data, options);
+        if (errors.Count > 0) throw VaeBuilder.Mistakes("fit settings", errors);
+        return options;
+    }
+
+    static VaeElboOptions Elbo(VariationalFitOptions o, long rows) =>
+        new(WarmupSteps: o.KlWarmupEpochs * ((rows + o.BatchSize - 1) / o.BatchSize));
+
+    static IReadOnlyList<double> Train(TorchSharp.torch.nn.Module model, long rows, VariationalFitOptions o, Func<Tensor, long, Tensor> loss)
+    {
+        model.train();
+        try { return VaeTraining.Fit(model.parameters(), rows, loss, new VaeTrainingOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed)); }
+        finally { model.eval(); }
+    }
+}

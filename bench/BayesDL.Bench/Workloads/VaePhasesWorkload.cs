@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using BayesDL.Data;
+using BayesDL.Engine;
+using BayesDL.KL;
+using BayesDL.Models;
+using BayesDL.Objectives;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Bench.Workloads;
+
+/// <summary>
+/// Where a VAE training step spends its time: the vae workload's model trained by the library's pieces (the steps of
+/// <see cref="Vae.Elbo"/> and <see cref="VaeTraining.Fit"/>, each timed with a stopwatch; CPU kernels run synchronously)
+/// next to the bare TorchSharp loop, epochs interleaved so both see the same machine load. Also times the whole
+/// library epoch (<see cref="VaeTraining.Fit"/> with <see cref="Vae.Elbo"/>) as the vae workload runs it.
+/// </summary>
+public sealed class VaePhasesWorkload : IWorkload
+{
+    public string Name => "vae-phases";
+    public string Description => "MNIST VAE: milliseconds per training-step phase, library pieces vs bare TorchSharp";
+
+    public IDictionary<string, object> Run(BenchOptions options)
+    {
+        int epochs = options.Quick ? 1 : 4;
+        var policy = ComputePolicy.Default;
+        using var train = Mnist.LoadSubset("train", policy: policy);
+        Tensor x = train.Inputs;
+        long n = x.shape[0], batchSize = 128;
+
+        NativeEngine.Seed(1);
+        var vae = policy.Apply(VaeBench.MlpVae(20));
+        using var libOpt = optim.Adam(vae.parameters(), 1e-3);
+        using var raw = RawTorchSharpVae.Create(x, seed: 1);
+        var rawOpt = raw.Optimizer;
+        var fitModel = policy.Apply(VaeBench.MlpVae(20));
+        using var fitOpt = optim.Adam(fitModel.parameters(), 1e-3);
+        // Per-step milliseconds of each phase; medians resist the preemptions of a shared machine.
+        var lib = new Dictionary<string, List<double>>();
+        var bare = new Dictionary<string, List<double>>();
+        var call = new Dictionary<string, List<double>>();
+        var sw = new Stopwatch();
+        void Lap(Dictionary<string, List<double>> into, string phase)
+        {
+            if (!into.TryGetValue(phase, out var list)) into[phase] = list = new List<double>();
+            list.Add(sw.Elapsed.TotalMilliseconds);
+            sw.Restart();
+        }
+
+        long step = 0;
+        for (int e = 0; e < epochs; e++)
+        {
+            using var perm = randperm(n, device: x.device);
+            for (long s = 0; s < n; s += batchSize, step++)
+            {
+                // The three variants take turns within each step, in a rotating order, so that they see the same machine
+                // load and the same share of cold caches (each one's first op follows another model's Adam step).
+                void Pieces()
+                {
+                    using var scope = NewDisposeScope();
+                    sw.Restart();
+                    Tensor xb = x[perm[TensorIndex.Slice(s, Math.Min(n, s + batchSize))]];
+                    Lap(lib, "gather");
+                    libOpt.zero_grad();
+                    Lap(lib, "zero_grad");
+                    vae.Likelihood.CheckSupport(xb, "Vae");
+                    Lap(lib, "check_support");
+                    var q = vae.Posterior(xb);
+                    Lap(lib, "encode");
+                    Tensor z = q.RSample(1);
+                    Lap(lib, "rsample");
+                    Tensor logits = vae.Decode(z);
+                    Lap(lib, "decode");
+                    Tensor rec = vae.Likelihood.LogLikelihood(logits, xb).mean(new long[] { 0 });
+                    Lap(lib, "log_likelihood");
+                    Tensor kl = KLDivergence.Analytic(q, vae.Prior(xb));
+                    Lap(lib, "kl");
+                    var terms = VaeElbo.Compute(rec, kl, null, step);
+                    Lap(lib, "combine");
+                    terms.Loss.detach().to(ScalarType.Float64).item<double>();
+                    Lap(lib, "item");
+                    terms.Loss.backward();
+                    Lap(lib, "backward");
+                    libOpt.step();
+                    Lap(lib, "adam_step");
+                }
+                void Bare()
+                {
+                    using var scope = NewDisposeScope();
+                    sw.Restart();
+                    Tensor xb = x[perm[TensorIndex.Slice(s, Math.Min(n, s + batchSize))]];
+                    Lap(bare, "gather");
+                    rawOpt.zero_grad();
+                    Lap(bare, "zero_grad");
+                    var (logits, mu, logvar) = raw.forward(xb);
+                    Lap(bare, "forward");
+                    Tensor bce = nn.functional.binary_cross_entropy_with_logits(logits, xb, reduction: nn.Reduction.Sum);
+                    Tensor kld = -0.5 * (1 + logvar - mu.square() - logvar.exp()).sum();
+                    Tensor loss = (bce + kld) / xb.shape[0];
+                    Lap(bare, "loss");
+                    loss.backward();
+                    Lap(bare, "backward");
+                    rawOpt.step();
+                    Lap(bare, "adam_step");
+                }
+                void Call()
+                {
+                    using var scope = NewDisposeScope();
+                    sw.Restart();
+                    Tensor xb = x[perm[TensorIndex.Slice(s, Math.Min(n, s + batchSize))]];
+                    fitOpt.zero_grad();
+                    Lap(call, "gather_zero_grad");
+                    Tensor loss = fitModel.Elbo(xb, step: step).Loss;
+                    Lap(call, "elbo_call");
+                    loss.detach().to(ScalarType.Float64).item<double>();
+                    loss.backward();
+                    Lap(call, "backward");
+                    fitOpt.step();
+                    Lap(call, "adam_step");
+                }
+                Action[] turns = { Pieces, Bare, Call };
+                for (int i = 0; i < 3; i++) turns[(step + i) % 3]();
+            }
+            options.Progress($"epoch {e + 1} done");
+        }
+        long steps = step;
+        static double Median(List<double> v) { var o = v.OrderBy(a => a).ToList(); return o.Count % 2 == 1 ? o[o.Count / 2] : 0.5 * (o[o.Count / 2 - 1] + o[o.Count / 2]); }
+        static double[] StepTotals(Dictionary<string, List<double>> d) =>
+            Enumerable.Range(0, d.Values.First().Count).Select(i => d.Values.Sum(l => l[i])).ToArray();
+
+        // Whole epochs, alternating: the library epoch exactly as the vae workload runs it (VaeTraining.Fit with Vae.Elbo)
+        // and the raw loop's, with the garbage collections and the resident memory each one leaves.
+        var fitSeconds = new List<double>();
+        var rawSeconds = new List<double>();
+        var fitGc = new List<int>();
+        var rawGc = new List<int>();
+        var rss = new List<double>();
+        var fitWatch = Stopwatch.StartNew();
+        int gcBefore = GC.CollectionCount(0);
+        VaeTraining.Fit(fitModel.parameters(), n, (idx, st) => fitModel.Elbo(x[idx], step: st).Loss, new VaeTrainingOptions(options.Quick ? 1 : 6, 128, 1e-3, Seed: 1),
+            (e, _) =>
+            {
+                fitSeconds.Add(fitWatch.Elapsed.TotalSeconds);
+                fitGc.Add(GC.CollectionCount(0) - gcBefore);
+                gcBefore = GC.CollectionCount(0);
+                rawSeconds.Add(raw.TrainEpoch(x));
+                rawGc.Add(GC.CollectionCount(0) - gcBefore);
+                rss.Add(Math.Round(ProcessMemory.RssMb(), 1));
+                gcBefore = GC.CollectionCount(0);
+                fitWatch.Restart();
+            });
+
+        // Memory: resident set after each epoch of each loop run alone, and what a forced garbage collection (which runs
+        // the finalizers of tensors that escaped every dispose scope) gives back: ~0 when every tensor is disposed.
+        static double Rss() => Math.Round(ProcessMemory.RssMb(), 1);
+        static double RssAfterCollect() { GC.Collect(); GC.WaitForPendingFinalizers(); GC.Collect(); return Rss(); }
+        int memoryEpochs = options.Quick ? 1 : 6;
+        var libRss = new List<double>();
+        var memoryModel = policy.Apply(VaeBench.MlpVae(20));
+        VaeTraining.Fit(memoryModel.parameters(), n, (idx, st) => memoryModel.Elbo(x[idx], step: st).Loss, new VaeTrainingOptions(memoryEpochs, 128, 1e-3, Seed: 2),
+            (e, _) => libRss.Add(Rss()));
+        double libAfterGc = RssAfterCollect();
+        var rawRss = new List<double>();
+        for (int e = 0; e < memoryEpochs; e++) { raw.TrainEpoch(x); rawRss.Add(Rss()); }
+        double rawAfterGc = RssAfterCollect();
+
+        var result = new Dictionary<string, object>
+        {
+            ["rss_mb_library_alone_by_epoch"] = libRss.ToArray(),
+            ["rss_mb_library_after_forced_gc"] = libAfterGc,
+            ["rss_mb_raw_alone_by_epoch"] = rawRss.ToArray(),
+            ["rss_mb_raw_after_forced_gc"] = rawAfterGc,
+            ["steps"] = steps,
+            ["fit_elbo_epoch_seconds"] = fitSeconds.Select(v => Math.Round(v, 3)).ToArray(),
+            ["raw_epoch_seconds"] = rawSeconds.Select(v => Math.Round(v, 3)).ToArray(),
+            ["fit_elbo_epoch_gen0_collections"] = fitGc.ToArray(),
+            ["raw_epoch_gen0_collections"] = rawGc.ToArray(),
+            ["rss_mb_by_epoch"] = rss.ToArray(),
+            ["library_median_ms_per_step"] = Math.Round(Median(StepTotals(lib).ToList()), 3),
+            ["raw_median_ms_per_step"] = Math.Round(Median(StepTotals(bare).ToList()), 3),
+            ["elbo_call_median_ms_per_step"] = Math.Round(Median(StepTotals(call).ToList()), 3),
+            ["load_average_1min"] = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : -1.0,
+        };
+        foreach (var (k, v) in lib) result["library_median_ms_" + k] = Math.Round(Median(v), 3);
+        foreach (var (k, v) in bare) result["raw_median_ms_" + k] = Math.Round(Median(v), 3);
+        foreach (var (k, v) in call) result["elbo_call_median_ms_" + k] = Math.Round(Median(v), 3);
+        return result;
+    }
+}
