@@ -1,6 +1,6 @@
 /// MCMC settings as computation expressions, `mcmc { samples 1000; warmup 500; chains 4; leapfrogSteps 10 }` (static
 /// HMC) and `nuts { maxTreeDepth 10 }` (No-U-Turn), in the shape of `vi { }` and `mcDropout { }`, and `Hmc.sample`
-/// to run them on a target, with results as F# records.
+/// to run them on a target, with results as F# records; `Hmc.network` samples the weight posterior of a `model { }` network.
 namespace BayesDL.Dsl
 
 open System
@@ -144,3 +144,19 @@ module Hmc =
             |> Result.map (fun run ->
                 ({ Mean = [| for p in run.Parameters -> p.Mean |]; StdDev = [| for p in run.Parameters -> p.StdDev |] }: LinearRegression.WeightPosterior), run)
         with :? ArgumentException as e -> Error(InvalidParameter("mcmc", e.Message))
+
+    /// MCMC over all weights of the network a `model { }` (or `bayes { }`) declaration describes, on data x [N, in] and
+    /// y ([N] or [N, out] targets for `gaussianWith sigma`; class indices [N] for `categorical`): the core's
+    /// NetworkLogDensity under the `mcmc { }`/`nuts { }` settings. The result predicts like the other inference methods
+    /// (`posterior.Predict(xs, samples)`) and owns its draws (dispose it). Declaration, data-shape and settings mistakes
+    /// come back as a BayesError before any step.
+    let network (settings: McmcSettings) (declaration: ModelDecl) (x: TorchSharp.torch.Tensor) (y: TorchSharp.torch.Tensor)
+        : Result<NetworkPosterior, BayesError> =
+        Model.validate declaration
+        |> Result.bind (fun () ->
+            let builder = Model.toBuilder declaration
+            try
+                match settings.Algorithm with
+                | StaticHmc -> Ok(builder.SampleHmc(x, y, settings.ToOptions()))
+                | Nuts -> Ok(builder.SampleNuts(x, y, settings.ToOptions()))
+            with :? ArgumentException as e -> Error(InvalidParameter("mcmc", e.Message)))

@@ -1,0 +1,50 @@
+using BayesDL.Inference;
+using static TorchSharp.torch;
+
+namespace BayesDL.Mcmc;
+
+/// <summary>
+/// MCMC draws from a network's weight posterior p(theta | x, y) and the network they belong to: predicts like the
+/// library's other stochastic predictors (Bayesian layers, MC dropout, ensembles), one prediction per kept draw
+/// theta_t, so p(y* | x*) ~ (1/T) sum_t p(y* | f_theta_t(x*)). Owns <see cref="Result"/>; dispose it when done.
+/// </summary>
+public sealed class NetworkPosterior : IStochasticPredictor, IDisposable
+{
+    /// <summary>Pairs a target with an MCMC run on it (as <see cref="NetworkSampling"/> does).</summary>
+    public NetworkPosterior(NetworkLogDensity network, McmcResult result)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(result);
+        Validation.Check.Argument(result.Dimension == network.Dimension, nameof(NetworkPosterior), nameof(result),
+            $"draws of dimension {result.Dimension}", $"draws of the network's {network.Dimension} weights");
+        Network = network;
+        Result = result;
+    }
+
+    /// <summary>The target the draws came from (forward pass, prior, likelihood).</summary>
+    public NetworkLogDensity Network { get; }
+
+    /// <summary>The MCMC run: draws [chains, draws, D], acceptance, divergences, ESS, R-hat.</summary>
+    public McmcResult Result { get; }
+
+    /// <summary>All kept draws: T = chains x draws predictions at <paramref name="inputs"/> [N, in].</summary>
+    public PredictiveSamples Predict(Tensor inputs) => Network.Predict(Result.Samples, inputs);
+
+    /// <summary>
+    /// <paramref name="samples"/> predictions from draws evenly spaced over all chains' kept draws (thinning, so
+    /// successive predictions are less correlated); at most chains x draws.
+    /// </summary>
+    public PredictiveSamples Predict(Tensor inputs, int samples)
+    {
+        long total = (long)Result.ChainCount * Result.DrawsPerChain;
+        Validation.Check.Argument(samples >= 1 && samples <= total, nameof(NetworkPosterior), nameof(samples), samples.ToString(),
+            $"in [1, {total}] (chains x kept draws)", "Ask for fewer predictions or run more MCMC draws.");
+        using var scope = NewDisposeScope();
+        Tensor flat = Result.Samples.reshape(total, Result.Dimension);
+        Tensor index = linspace(0, total - 1, samples, dtype: ScalarType.Float64).round().to(ScalarType.Int64).to(flat.device);
+        return Network.Predict(flat.index_select(0, index), inputs);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => Result.Dispose();
+}
