@@ -39,10 +39,10 @@ public sealed class NetworkPosterior : IStochasticPredictor, IDisposable
         long total = (long)Result.ChainCount * Result.DrawsPerChain;
         Validation.Check.Argument(samples >= 1 && samples <= total, nameof(NetworkPosterior), nameof(samples), samples.ToString(),
             $"in [1, {total}] (chains x kept draws)", "Ask for fewer predictions or run more MCMC draws.");
-        using var scope = NewDisposeScope();
-        Tensor flat = Result.Samples.reshape(total, Result.Dimension);
-        Tensor index = linspace(0, total - 1, samples, dtype: ScalarType.Float64).round().to(ScalarType.Int64).to(flat.device);
-        return Network.Predict(flat.index_select(0, index), inputs);
+        using var index = linspace(0, total - 1, samples, dtype: ScalarType.Float64).round().to(ScalarType.Int64).to(Result.Samples.device);
+        using var flat = Result.Samples.reshape(total, Result.Dimension);
+        using var draws = flat.index_select(0, index);
+        return Network.Predict(draws, inputs);
     }
 
     /// <inheritdoc/>
