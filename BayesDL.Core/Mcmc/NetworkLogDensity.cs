@@ -17,6 +17,7 @@ namespace BayesDL.Mcmc;
 /// theta packs each dense layer as W [out, in] row-major, then b [out]. The forward pass is functional: every chain's
 /// weights are views of its row of theta [C, D], layers are batched matrix products h W^T + b over chains, so autograd
 /// gives d log p~ / d theta for HMC (Neal 1996, "Bayesian Learning for Neural Networks"; Izmailov et al. 2021).
+/// The declaration's variational family is ignored: it describes an approximation q, while MCMC samples p(theta | y) itself.
 /// </summary>
 public sealed class NetworkLogDensity
 {
@@ -103,7 +104,7 @@ public sealed class NetworkLogDensity
     public Tensor Forward(Tensor theta, Tensor inputs)
     {
         if (theta.dim() == 1) theta = theta.unsqueeze(0);
-        Validation.Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {ComputePolicy.Shape(theta.shape)}", $"[chains, {Dimension}] or [{Dimension}]");
+        CheckTheta(theta);
         Validation.Check.Argument(inputs.dim() == 2 && inputs.shape[1] == InputWidth, Who, nameof(inputs), $"shape {ComputePolicy.Shape(inputs.shape)}", $"[N, {InputWidth}]");
         return Propagate(theta, inputs.to(Policy.Dtype, Policy.Device));
     }
@@ -111,6 +112,7 @@ public sealed class NetworkLogDensity
     /// <summary>log p(theta) summed over all layers' weights, per chain: [C, D] -&gt; [C] (the library's prior distributions' LogProb).</summary>
     public Tensor LogPrior(Tensor theta)
     {
+        CheckTheta(theta);
         Tensor total = zeros(theta.shape[0], dtype: theta.dtype, device: theta.device);
         // Built per call (two scalar tensors per layer) so no tensor outlives the caller's dispose scope.
         foreach (var l in _layers) total = total + l.Prior.Build(theta.device, theta.dtype).LogProb(theta.narrow(1, l.Offset, l.Count)).sum(1);
@@ -120,6 +122,7 @@ public sealed class NetworkLogDensity
     /// <summary>sum_i log p(y_i | f_theta(x_i)) per chain on the training data: [C, D] -&gt; [C].</summary>
     public Tensor LogLikelihood(Tensor theta)
     {
+        CheckTheta(theta);
         Tensor f = Propagate(theta, _x); // [C, N, out]
         if (_gaussian)
             return Dist.Normal(f, full_like(f, _likelihood.Sigma), validate: false).LogProb(_y.expand_as(f)).sum(new long[] { 1, 2 });
@@ -148,6 +151,10 @@ public sealed class NetworkLogDensity
     }
 
     Tensor Evaluate(Tensor theta) => LogPrior(theta) + LogLikelihood(theta);
+
+    void CheckTheta(Tensor theta) =>
+        Validation.Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {ComputePolicy.Shape(theta.shape)}",
+            $"[chains, {Dimension}] (one row of all {Dimension} weights per chain)");
 
     Tensor Propagate(Tensor theta, Tensor inputs)
     {

@@ -153,6 +153,7 @@ let ``bad data, layers, likelihoods and draws are clear errors naming the parame
     Assert.Contains("Gaussian with a fixed noise sigma or Categorical", err (fun () -> NetworkLogDensity.From(learned, x, y)))
     let network = NetworkLogDensity.From(net, x, y)
     Assert.Contains($"[chains, {network.Dimension}]", err (fun () -> network.Target.Evaluate(torch.zeros(2L, 3L, dtype = torch.ScalarType.Float64))))
+    Assert.Contains($"parameter 'theta' must be [chains, {network.Dimension}]", err (fun () -> network.LogLikelihood(torch.zeros(4L, dtype = torch.ScalarType.Float64))))
     Assert.Contains("parameter 'inputs' must be [N, 1]", err (fun () -> network.Predict(torch.zeros(2L, int64 network.Dimension, dtype = torch.ScalarType.Float64), torch.zeros(3L, 2L))))
 
 [<Fact>]
