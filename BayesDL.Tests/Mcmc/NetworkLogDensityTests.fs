@@ -65,6 +65,23 @@ let ``a Categorical network with a layer's own Laplace prior is the hand-compute
     Assert.Equal(prior + likelihood, scalar (network.Target.Evaluate theta), 9)
 
 [<Fact>]
+let ``classification predictions are each draw's softmax of the hand-computed logits`` () =
+    engine ()
+    NativeEngine.Seed 15L
+    let builder = ModelBuilder.Sequential().Linear(2L, 4L).Sigmoid().Linear(4L, 3L).WithLikelihood(Likelihoods.Categorical())
+    let x = torch.randn(4L, 2L, dtype = torch.ScalarType.Float64)
+    let network = NetworkLogDensity.From(builder, x, torch.tensor [| 0L; 1L; 2L; 1L |])
+    let draws = torch.randn(5L, int64 network.Dimension, dtype = torch.ScalarType.Float64)
+    use predictive = network.Predict(draws, x)
+    Assert.Equal(BayesDL.Inference.PredictiveKind.Classification, predictive.Kind)
+    let p = values predictive.Samples
+    let sigmoid v = 1.0 / (1.0 + exp -v)
+    for t in 0 .. 4 do
+        for i, xi in Array.indexed (rows (values x) 2) do
+            let f = handForward [ 2; 4; 3 ] sigmoid (values draws[int64 t]) xi
+            for k in 0 .. 2 do Assert.True(abs (exp f[k] / Array.sumBy exp f - p[(t * 4 + i) * 3 + k]) < 1e-12)
+
+[<Fact>]
 let ``one linear layer without bias or activation is the Bayesian linear regression target`` () =
     engine ()
     NativeEngine.Seed 13L
