@@ -39,6 +39,7 @@ public sealed class McDropoutWorkload : IWorkload
         int epochs = options.Quick ? 1 : 10, samples = options.Quick ? 10 : 100;
         var model = ClassifierTraining.TrainMcDropout(data, epochs, seed: 1, options);
 
+        ProcessMemory.ReleaseFreedNativeMemory();
         options.Progress($"after training: RSS {ProcessMemory.RssMb():F0} MB, peak {ProcessMemory.PeakRssMb():F0} MB");
         var vectorized = new MonteCarloPredictor(model);
         var loop = new MonteCarloPredictor(model, options: new MonteCarloPredictionOptions(Vectorized: false));
@@ -50,6 +51,7 @@ public sealed class McDropoutWorkload : IWorkload
         double predictSeconds = clock.Elapsed.TotalSeconds;
         long rowsPerPass = vectorized.RowsPerPass(test.Inputs);
         options.Progress($"vectorized T={samples}: {predictSeconds:F2} s ({rowsPerPass} replicated rows per pass, {vectorized.DeterministicPrefix} leading layers shared); peak RSS {ProcessMemory.PeakRssMb():F0} MB");
+        ProcessMemory.ReleaseFreedNativeMemory();
         clock.Restart();
         using (var naive = loop.Predict(test.Inputs, samples)) { }
         double loopSeconds = clock.Elapsed.TotalSeconds;
