@@ -7,7 +7,8 @@ namespace BayesDL.Inference;
 
 /// <summary>
 /// Deep ensemble (Lakshminarayanan, Pritzel &amp; Blundell, NeurIPS 2017): M networks trained independently
-/// from different random initializations and data orders with a proper scoring rule (NLL); the predictive
+/// from different random initializations and data orders with a proper scoring rule (NLL), optionally plus the
+/// paper's adversarial training (<see cref="Objectives.AdversarialObjective"/>); the predictive
 /// is the uniform mixture p(y | x) = (1/M) Σ_m p_θ_m(y | x), for heteroscedastic regression a mixture of
 /// Gaussians with mean μ̄ = (1/M) Σ μ_m and variance (1/M) Σ (σ²_m + μ_m²) − μ̄². Through
 /// <see cref="IStochasticPredictor"/> each member is one "sample", so entropy, mutual information and

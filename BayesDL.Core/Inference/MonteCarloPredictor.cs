@@ -94,41 +94,66 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
         long n = inputs.shape[0], rows = RowsPerPass(inputs);
         long group = Math.Min(samples, rows);             // samples per pass
         long chunk = Math.Max(1, rows / group);           // inputs per pass
-        var byInputs = new List<Tensor>();
         using var outer = NewDisposeScope();
+        // The deterministic prefix runs once per input, in large batches (one GEMM over up to `rows` inputs instead
+        // of one small GEMM per pass); only its output (e.g. 400 hidden units instead of 784 pixels) is replicated.
+        var prefixed = new List<Tensor>();
+        for (long start = 0; start < n; start += rows)
+        {
+            using var scope = NewDisposeScope();
+            prefixed.Add(Prefix(inputs[TensorIndex.Slice(start, Math.Min(n, start + rows))]).MoveToOuterDisposeScope());
+        }
+        Tensor features = prefixed.Count == 1 ? prefixed[0] : cat(prefixed, 0);
+        // Each pass writes into its slice of one preallocated [T, N, K...] result: no list of small kept tensors
+        // interleaved with the passes' temporaries (which kept glibc from reusing freed memory: RSS grew ~150 MB per
+        // T = 100 prediction over 2,000 images) and no final concatenation copy.
+        Tensor? result = null;
         for (long start = 0; start < n; start += chunk)
         {
             long count = Math.Min(chunk, n - start);
-            Tensor x = inputs[TensorIndex.Slice(start, start + count)];
-            var bySamples = new List<Tensor>();
+            Tensor h = features[TensorIndex.Slice(start, start + count)];
             for (long s0 = 0; s0 < samples; s0 += group)
             {
                 long g = Math.Min(group, samples - s0);
                 using var scope = NewDisposeScope();
-                bySamples.Add(Replicated(x, g).MoveToOuterDisposeScope());
+                Tensor pass = Suffix(h, g);
+                if (result is null)
+                {
+                    var shape = (long[])pass.shape.Clone();
+                    shape[0] = samples; shape[1] = n;
+                    result = empty(shape, pass.dtype, pass.device).MoveToOuterDisposeScope();
+                }
+                result.narrow(0, s0, g).narrow(1, start, count).copy_(pass);
             }
-            byInputs.Add(bySamples.Count == 1 ? bySamples[0] : cat(bySamples, 0));
         }
-        return (byInputs.Count == 1 ? byInputs[0] : cat(byInputs, 1)).MoveToOuterDisposeScope();
+        return result!.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>One pass over x repeated g times (see <see cref="Suffix"/>); the prefix runs on the n inputs first.</summary>
+    Tensor Replicated(Tensor x, long g) => Suffix(Prefix(x), g);
+
+    /// <summary>The leading deterministic layers of a Sequential (see <see cref="DeterministicPrefix"/>) on the n inputs.</summary>
+    Tensor Prefix(Tensor x)
+    {
+        Tensor h = x;
+        foreach (var m in (_stages ??= Stages(Model)).Prefix) h = m.call(h);
+        return h;
     }
 
     /// <summary>
-    /// One pass over x repeated g times: rows [t·n + i] = x[i]; output reshaped to [g, n, K...]. The leading
-    /// deterministic layers of a Sequential (see <see cref="DeterministicPrefix"/>) run once on the n inputs
-    /// before the replication, since their output is the same for every sample.
+    /// The remaining layers on h [n, ...] repeated g times: rows [t·n + i] = h[i], each row with its own dropout
+    /// masks; the output reshaped to [g, n, K...].
     /// </summary>
-    Tensor Replicated(Tensor x, long g)
+    Tensor Suffix(Tensor h, long g)
     {
-        Tensor h = x;
-        var stages = _stages ??= Stages(Model);
-        foreach (var m in stages.Prefix) h = m.call(h);
+        long n = h.shape[0];
         var reps = new long[h.dim()];
         Array.Fill(reps, 1L);
         reps[0] = g;
-        h = h.repeat(reps);
-        foreach (var m in stages.Suffix) h = m.call(h);
+        h = g == 1 ? h : h.repeat(reps);
+        foreach (var m in (_stages ??= Stages(Model)).Suffix) h = m.call(h);
         var shape = new long[h.dim() + 1];
-        shape[0] = g; shape[1] = x.shape[0];
+        shape[0] = g; shape[1] = n;
         Array.Copy(h.shape, 1, shape, 2, h.dim() - 1);
         return h.reshape(shape);
     }

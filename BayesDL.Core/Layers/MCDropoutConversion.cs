@@ -5,7 +5,10 @@ namespace BayesDL.Layers;
 /// <param name="InputP">
 /// Dropout probability before the first weight layer (on the raw inputs); null = <paramref name="P"/>.
 /// Gal &amp; Ghahramani put dropout before every weight layer; a lower rate on the inputs (e.g. 0.2, as in
-/// Srivastava et al. 2014) usually costs less accuracy. 0 inserts none there.
+/// Srivastava et al. 2014) usually costs less accuracy. 0 inserts none there, which also lets
+/// <see cref="Inference.MonteCarloPredictor"/> compute the first weight layer once per input instead of once per
+/// sample; on the MNIST MLP benchmark input dropout 0.2 made the MC predictive more under-confident (NLL 0.154 vs
+/// 0.133 without, 10 epochs) and lowered the noise-image OOD AUROC (0.874 vs 0.907).
 /// </param>
 /// <param name="ReplaceExistingDropout">
 /// True: every existing <c>Dropout</c>/<c>Dropout2d</c> becomes the MC counterpart with the same p (it stays on

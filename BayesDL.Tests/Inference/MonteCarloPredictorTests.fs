@@ -79,8 +79,8 @@ let ``chunking over inputs and over samples gives the same predictions as one pa
     compareWithLoop (7L * 2L) // chunks of 2, 2, 1 inputs with all 7 samples each
     compareWithLoop 3L        // one input per pass, samples in groups of 3, 3, 1
 
-[<Fact>]
-let ``leading deterministic layers run once per input and the result still equals T passes with the same masks`` () =
+/// Linear + ReLU + MCDropout + Linear: the first two layers are the shared deterministic prefix.
+let private comparePrefixWithLoop (rows: int64) =
     engine ()
     NativeEngine.Seed 23L
     let drop = BayesNN.MCDropout(0.5)
@@ -89,14 +89,20 @@ let ``leading deterministic layers run once per input and the result still equal
     let T, N = 6L, 4L
     use x = torch.randn([| N; 6L |], dtype = torch.ScalarType.Float64)
     use m = masks T N 8L 0.5
-    drop.MaskSource <- vectorizedSource m T N (T * N)
-    let predictor = MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MaxRowsPerPass = Nullable(T * N)))
+    drop.MaskSource <- vectorizedSource m T N rows
+    let predictor = MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MaxRowsPerPass = Nullable rows))
     Assert.Equal(2, predictor.DeterministicPrefix)
     use vectorized = predictor.Predict(x, int T)
     drop.MaskSource <- loopSource m
     use looped = MonteCarloPredictor(model, options = MonteCarloPredictionOptions(Vectorized = false)).Predict(x, int T)
     Assert.True(maxAbs vectorized.Samples looped.Samples < 1e-12, $"samples differ by {maxAbs vectorized.Samples looped.Samples}")
     Assert.True(scalar (looped.MutualInformation().sum()) > 1e-6)
+
+[<Fact>]
+let ``leading deterministic layers run once per input and the result still equals T passes with the same masks`` () =
+    comparePrefixWithLoop (6L * 4L) // one pass
+    comparePrefixWithLoop (6L * 3L) // prefix over 3 + 1 inputs; passes of 3 inputs x 6 samples, then 1 input
+    comparePrefixWithLoop 4L        // prefix over 4 inputs; one input per pass, samples in groups of 4, 2
 
 [<Fact>]
 let ``vectorized prediction without explicit masks has the loop's distribution`` () =

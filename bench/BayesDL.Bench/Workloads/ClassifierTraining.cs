@@ -1,6 +1,8 @@
 using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Inference;
+using BayesDL.Layers;
+using BayesDL.Objectives;
 using BayesDL.Metrics;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -11,8 +13,9 @@ namespace BayesDL.Bench.Workloads;
 /// <summary>
 /// Cross-entropy training of a plain TorchSharp classifier (deterministic, MC dropout, concrete dropout,
 /// ensemble member): Adam 1e-3, batch 128, rows reshuffled every epoch by a generator seeded from the seed and
-/// the epoch, every step in its own dispose scope; an optional regularizer (concrete dropout's) is added to
-/// the mean loss.
+/// the epoch, every step in its own dispose scope. The data term is the mean cross-entropy unless
+/// <c>dataLoss</c> (x, y) replaces it (the α-divergence or adversarial objectives); an optional regularizer
+/// (concrete dropout's, the MC dropout prior) is added to it.
 /// </summary>
 internal static class ClassifierTraining
 {
@@ -21,7 +24,7 @@ internal static class ClassifierTraining
         nn.Sequential(nn.Linear(784, 400), nn.ReLU(), nn.Linear(400, 400), nn.ReLU(), nn.Linear(400, 10));
 
     public static void Fit(nn.Module<Tensor, Tensor> model, LabeledData data, int epochs, long seed, BenchOptions options, string label,
-        Func<Tensor>? regularizer = null)
+        Func<Tensor>? regularizer = null, Func<Tensor, Tensor, Tensor>? dataLoss = null)
     {
         NativeEngine.Seed(seed);
         var optimizer = optim.Adam(model.parameters(), 1e-3);
@@ -38,7 +41,8 @@ internal static class ClassifierTraining
                 using var scope = NewDisposeScope();
                 Tensor rows = order.narrow(0, start, Math.Min(batch, n - start));
                 optimizer.zero_grad();
-                Tensor loss = nn.functional.cross_entropy(model.forward(data.Inputs.index_select(0, rows)), data.Targets.index_select(0, rows));
+                Tensor x = data.Inputs.index_select(0, rows), y = data.Targets.index_select(0, rows);
+                Tensor loss = dataLoss is null ? nn.functional.cross_entropy(model.forward(x), y) : dataLoss(x, y);
                 if (regularizer is not null) loss = loss + regularizer();
                 loss.backward();
                 optimizer.step();
@@ -49,6 +53,49 @@ internal static class ClassifierTraining
         }
         model.eval();
     }
+
+    /// <summary>
+    /// The MC dropout network of the benchmarks, trained: the MLP made MC-dropout capable by
+    /// <see cref="MCDropoutConverter"/> with p = 0.5 before the two hidden weight layers and no input dropout, trained
+    /// as approximate VI with the length-scale prior (<see cref="MCDropoutPrior"/>, l = 1.5, N = training rows) and the
+    /// α-divergence data term (<see cref="AlphaDivergenceObjective"/>, α = 0.5, K = 10 masks per example). Measured on
+    /// this split, 10 epochs, T = 100, seed 1 (MC NLL / dropout-off NLL / noise AUROC): plain dropout loss with 0.2 input
+    /// dropout 0.154 / 0.126 / 0.874; without input dropout 0.133 / 0.124 / 0.907 (input dropout only made the MC
+    /// predictive more under-confident, ECE 0.048 vs 0.031); + prior l ≈ 1 (weight decay 1e-4) 0.136 / 0.123 / 0.965: the
+    /// prior zeroes weights no data constrains (MNIST's black border pixels) that made noise images confidently
+    /// classified; + α = 0.5 with l = 1: 0.115 / 0.116 / 0.888, with l = 1.5: 0.116 / 0.113 / 0.946 (float-draw masks)
+    /// and 0.119 / 0.119 / 0.922, seeds 2 and 3 0.110 / 0.110 / 0.952 and 0.110 / 0.109 / 0.952 (bit masks). A stronger
+    /// prior raises the noise AUROC and makes the MC predictive more under-confident relative to dropout off; with this
+    /// recipe the two NLLs agree to within about ±0.003, the sign depending on the seed.
+    /// </summary>
+    public static Sequential TrainMcDropout(LabeledData data, int epochs, long seed, BenchOptions options)
+    {
+        NativeEngine.Seed(seed);
+        var model = MCDropoutConverter.Convert(Mlp(), new MCDropoutConversion(P: McHiddenDropout, InputP: McInputDropout));
+        var prior = new MCDropoutPrior(McLengthScale, data.Count);
+        var objective = new AlphaDivergenceObjective(McAlpha, McTrainingMasks);
+        Fit(model, data, epochs, seed, options, "mc-dropout", () => prior.Regularizer(model), (x, y) => objective.Loss(model, x, y));
+        return model;
+    }
+
+    public const double McHiddenDropout = 0.5, McInputDropout = 0, McLengthScale = 1.5, McAlpha = 0.5;
+    public const int McTrainingMasks = 10;
+
+    /// <summary>
+    /// A deep-ensemble member as in Lakshminarayanan et al. 2017: NLL plus the NLL at fast-gradient-sign adversarial
+    /// inputs with ε = 0.01 (1% of the pixel range). Measured on this split (5 members, 10 epochs): plain NLL gave ensemble
+    /// accuracy 0.9635, NLL 0.109, noise AUROC 0.857; adversarial training 0.9715, 0.093, 0.936.
+    /// </summary>
+    public static Sequential TrainEnsembleMember(LabeledData data, int epochs, long seed, BenchOptions options, string label)
+    {
+        NativeEngine.Seed(seed);
+        var model = Mlp();
+        var objective = new AdversarialObjective(AdversarialEpsilon);
+        Fit(model, data, epochs, seed, options, label, dataLoss: (x, y) => objective.Loss(model, x, y));
+        return model;
+    }
+
+    public const double AdversarialEpsilon = 0.01;
 
     /// <summary>Accuracy, NLL, Brier and ECE (15 bins) of a predictive mean.</summary>
     public static (double Accuracy, double Nll, double Brier, double Ece) Score(PredictiveSamples predictive, Tensor targets)
