@@ -29,3 +29,17 @@ let ``plotting rejects images of the wrong shape`` () =
     Assert.Contains("images", e.Message); Assert.Contains("784", e.Message)
     let e = Assert.Throws<ArgumentException>(fun () -> LatentScatter.Save(torch.rand(3L, 2L), torch.zeros(4L, dtype = torch.ScalarType.Int64), dir.File "s.png") |> ignore)
     Assert.Contains("labels", e.Message)
+
+[<Fact>]
+let ``reliability plot writes one PNG for several methods and rejects an empty list`` () =
+    engine ()
+    use dir = new TempDir()
+    let targets = torch.randint(0L, 3L, [| 200L |])
+    let diagram (p: torch.Tensor) = BayesDL.Metrics.ReliabilityDiagram.Compute(p, targets, 10)
+    let sharp = torch.nn.functional.softmax(torch.randn(200L, 3L) * 5.0, 1L)
+    let flat = torch.nn.functional.softmax(torch.randn(200L, 3L) * 0.1, 1L)
+    let path = ReliabilityPlot.Save([| struct ("sharp", diagram sharp); struct ("flat", diagram flat) |], dir.File "rel.png")
+    Assert.True(isPng path)
+    Assert.Equal<string seq>([ "rel.png" ], Directory.GetFiles dir.Path |> Array.map Path.GetFileName)
+    let e = Assert.Throws<ArgumentException>(fun () -> ReliabilityPlot.Save([||], dir.File "none.png") |> ignore)
+    Assert.Contains("diagrams", e.Message)

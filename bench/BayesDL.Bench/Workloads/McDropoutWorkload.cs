@@ -4,6 +4,7 @@ using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Layers;
 using BayesDL.Metrics;
+using BayesDL.Plotting;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -63,6 +64,14 @@ public sealed class McDropoutWorkload : IWorkload
         var (accDet, nllDet, brierDet, eceDet) = ClassifierTraining.Score(deterministic, test.Targets);
         MonteCarloMode.Set(model, true);
         options.Progress($"MC: acc {accuracy:F4} nll {nll:F4} ece {ece:F4} | dropout off: acc {accDet:F4} nll {nllDet:F4} ece {eceDet:F4}");
+        string reliabilityPng;
+        using (var meanMc = mc.Mean())
+        using (var meanDet = deterministic.Mean())
+            reliabilityPng = ReliabilityPlot.Save(new[]
+            {
+                ($"MC dropout, T = {samples}", ReliabilityDiagram.Compute(meanMc, test.Targets, 15)),
+                ("dropout off", ReliabilityDiagram.Compute(meanDet, test.Targets, 15)),
+            }, Path.Combine(options.OutputDirectory, "mcdropout-reliability.png"), "MC dropout on the MNIST test split");
 
         using var noise = ClassifierTraining.NoiseImages(test.Count, seed: 7);
         NativeEngine.Seed(3);
@@ -88,6 +97,7 @@ public sealed class McDropoutWorkload : IWorkload
             ["rows_per_pass"] = rowsPerPass,
             ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssMb(), 1),
             ["ood_auroc_noise"] = Math.Round(auroc, 4),
+            ["png_reliability"] = reliabilityPng,
             ["samples"] = samples,
             ["epochs"] = epochs,
             ["input_dropout"] = ClassifierTraining.McInputDropout,
