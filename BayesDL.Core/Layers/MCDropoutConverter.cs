@@ -52,7 +52,7 @@ public static class MCDropoutConverter
                     result.Add((name, new MCSpatialDropout(d.p, name)));
                     dropoutBefore = true;
                     break;
-                case MCDropout or MCSpatialDropout:
+                case MonteCarloDropoutLayer:
                     result.Add((name, module));
                     dropoutBefore = true;
                     break;

@@ -66,8 +66,7 @@ public sealed record MCDropoutPrior(double LengthScale, long TrainingExamples, d
                     foreach (var (_, inner) in c.named_modules()) skipped.Add(inner);
                     pending = 0;
                     break;
-                case MCDropout d: pending = d.P; break;
-                case MCSpatialDropout d: pending = d.P; break;
+                case MonteCarloDropoutLayer d: pending = d.P; break;
                 case Dropout d: pending = d.p; break;
                 case Dropout2d d: pending = d.p; break;
                 case Linear or Conv1d or Conv2d or Conv3d:
