@@ -13,12 +13,14 @@ type EnsembleSettings =
       Epochs: int
       BatchSize: int
       LearningRate: float
-      Seed: int64 }
+      Seed: int64
+      /// Adversarial training's epsilon (Lakshminarayanan et al. 2017, sec. 2.3); 0 = off.
+      AdversarialEpsilon: float }
 
-    static member Default = { Members = 5; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L }
+    static member Default = { Members = 5; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L; AdversarialEpsilon = 0.0 }
 
     /// The core's options these settings stand for.
-    member s.ToOptions() = EnsembleFitOptions(s.Members, s.Epochs, s.BatchSize, s.LearningRate, s.Seed)
+    member s.ToOptions() = EnsembleFitOptions(s.Members, s.Epochs, s.BatchSize, s.LearningRate, s.Seed, s.AdversarialEpsilon)
 
 /// Builder of `ensemble { ... }`.
 type EnsembleBuilderCE() =
@@ -34,6 +36,9 @@ type EnsembleBuilderCE() =
     member _.LearningRate(s: EnsembleSettings, rate: float) = { s with LearningRate = rate }
     [<CustomOperation "seed">]
     member _.Seed(s: EnsembleSettings, seed: int64) = { s with Seed = seed }
+    /// `adversarial 0.01`: train each member on x and on its fast-gradient-sign perturbation of size epsilon.
+    [<CustomOperation "adversarial">]
+    member _.Adversarial(s: EnsembleSettings, epsilon: float) = { s with AdversarialEpsilon = epsilon }
 
 /// `ensemble { ... }` declares deep-ensemble settings.
 let ensemble = EnsembleBuilderCE()

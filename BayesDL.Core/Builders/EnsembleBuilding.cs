@@ -59,7 +59,8 @@ public static class EnsembleBuilding
 
     /// <summary>
     /// Builds the ensemble and trains every member on <paramref name="data"/> (on the policy's device and dtype) by minimising
-    /// the negative log-likelihood; throws listing every declaration or setting mistake before any step.
+    /// the negative log-likelihood (plus its value at fast-gradient-sign inputs when <see cref="EnsembleFitOptions.AdversarialEpsilon"/>
+    /// &gt; 0); throws listing every declaration or setting mistake before any step.
     /// </summary>
     public static EnsembleFitResult FitEnsemble(this SequentialBuilder model, LabeledData data, EnsembleFitOptions? options = null, ComputePolicy? policy = null)
     {
@@ -69,12 +70,15 @@ public static class EnsembleBuilding
         var ensemble = model.BuildEnsemble(options.Members, options.Seed, policy);
         Tensor x = data.Inputs, y = data.Targets;
         var losses = new List<IReadOnlyList<double>>();
+        var adversarial = options.AdversarialEpsilon > 0 ? new AdversarialObjective(options.AdversarialEpsilon, ensemble.Likelihood) : null;
         for (int m = 0; m < ensemble.Members.Count; m++)
         {
             var member = ensemble.Members[m];
             member.train();
             losses.Add(VaeTraining.Fit(member.parameters(), data.Count,
-                (idx, _) => ensemble.Likelihood.LogLikelihood(member.forward(x[idx]), y[idx]).mean().neg(),
+                (idx, _) => adversarial is null
+                    ? ensemble.Likelihood.LogLikelihood(member.forward(x[idx]), y[idx]).mean().neg()
+                    : adversarial.Loss(member, x[idx], y[idx]),
                 new VaeTrainingOptions(options.Epochs, options.BatchSize, options.LearningRate, options.Seed + m)));
             member.eval();
         }

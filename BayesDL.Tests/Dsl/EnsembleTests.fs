@@ -52,3 +52,25 @@ let ``an ensemble with a learned homoscedastic sigma is a LikelihoodMismatch, a 
     match model { network (linear 1L 2L); likelihood heteroscedastic } |> Ensemble.validate (ensemble { members 0 }) with
     | Error(InvalidParameter(_, message)) -> Assert.Contains("'Members' must be >= 1; found 0", message)
     | other -> failwithf "expected InvalidParameter, got %A" other
+
+[<Fact>]
+let ``adversarial ensemble training scores NLL at x plus NLL at the fast-gradient-sign inputs, the same from F# and C#`` () =
+    engine ()
+    use data = regression ()
+    let declared () = ModelBuilder.Sequential().Linear(1L, 16L).Relu().Linear(16L, 2L).WithLikelihood(Likelihoods.Heteroscedastic())
+    // One member, one epoch of one full batch: the recorded loss is the objective at the initial weights, before any step.
+    let options = EnsembleFitOptions(Members = 1, Epochs = 1, BatchSize = 32, LearningRate = 0.01, Seed = 5L, AdversarialEpsilon = 0.05)
+    let fitted = declared().FitEnsemble(data, options, cpu64)
+    let fresh = declared().BuildEnsemble(1, 5L, cpu64)
+    use expected = BayesDL.Objectives.AdversarialObjective(0.05, fresh.Likelihood).Loss(fresh.Members[0], data.Inputs, data.Targets)
+    use clean = fresh.Likelihood.LogLikelihood(fresh.Members[0].forward data.Inputs, data.Targets).mean().neg()
+    Assert.Equal(scalar expected, Seq.head (Seq.head fitted.MemberLosses), 9)
+    Assert.NotEqual(scalar clean, Seq.head (Seq.head fitted.MemberLosses))
+    let fsharp =
+        model { network (linear 1L 16L >> relu >> linear 16L 2L); likelihood heteroscedastic }
+        |> Ensemble.fit (ensemble { members 1; epochs 1; batchSize 32; learningRate 0.01; seed 5L; adversarial 0.05 }) cpu64 data
+        |> orFail
+    Assert.Equal<float list list>(fitted.MemberLosses |> Seq.map List.ofSeq |> List.ofSeq, fsharp.MemberLosses)
+    match model { network (linear 1L 2L); likelihood heteroscedastic } |> Ensemble.validate (ensemble { adversarial -0.1 }) with
+    | Error(InvalidParameter(_, message)) -> Assert.Contains("'AdversarialEpsilon' must be >= 0", message)
+    | other -> failwithf "expected InvalidParameter, got %A" other
