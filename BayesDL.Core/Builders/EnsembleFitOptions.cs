@@ -13,7 +13,7 @@ namespace BayesDL.Builders;
 /// <param name="AdversarialEpsilon">
 /// epsilon &gt; 0 adds the paper's adversarial training (its sec. 2.3, <see cref="Objectives.AdversarialObjective"/>): each batch's loss is
 /// NLL(x) + NLL(x + epsilon sign(grad_x NLL)), with epsilon about 1% of the input range (0.01 for pixels in [0, 1]). 0 (default) trains on
-/// the NLL alone. On the MNIST shift benchmark it raised the noise-image AUROC of a 5-member ensemble from 0.857 to 0.936.
+/// the NLL alone. On the MNIST shift benchmark it raised the noise-image AUROC of a 5-member ensemble from 0.86 to 0.93-0.94.
 /// </param>
 public sealed record EnsembleFitOptions(int Members = 5, int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 0,
                                         double AdversarialEpsilon = 0.0)
