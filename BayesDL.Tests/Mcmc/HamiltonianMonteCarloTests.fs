@@ -28,16 +28,18 @@ let private setup () =
 let private product (a: float[][]) (ma: float) (b: float[][]) (mb: float) =
     Array.map2 (Array.map2 (fun x y -> (x - ma) * (y - mb))) a b
 
-[<Fact>]
-let ``HMC on a correlated 2-D Gaussian matches its mean and covariance within 5 MCSE`` () =
-    setup ()
-    let mean = [| 1.0; -2.0 |]
-    let sigma = [| 1.0; 1.6; 1.6; 4.0 |] // sds 1 and 2, correlation 0.8
-    use mu = cpu64.Tensor(mean, 2L)
-    use precision = torch.linalg.inv (cpu64.Tensor(sigma, 2L, 2L))
-    let target =
-        LogDensity.FromBatchedFunction(2, (fun x -> let z = x - mu in -0.5 * (z.matmul(precision) * z).sum(1L)), cpu64, "correlated Gaussian")
-    use r = HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 600, Warmup = 300, Chains = 4, LeapfrogSteps = 8, Seed = 11L))
+/// The correlated 2-D Gaussian both samplers are checked on: means 1 and -2, sds 1 and 2, correlation 0.8.
+let private gaussianMean = [| 1.0; -2.0 |]
+let private gaussianCovariance = [| 1.0; 1.6; 1.6; 4.0 |]
+
+let private correlatedGaussian () =
+    let mu = cpu64.Tensor(gaussianMean, 2L)
+    let precision = torch.linalg.inv (cpu64.Tensor(gaussianCovariance, 2L, 2L))
+    LogDensity.FromBatchedFunction(2, (fun x -> let z = x - mu in -0.5 * (z.matmul(precision) * z).sum(1L)), cpu64, "correlated Gaussian")
+
+/// Mean, variances and covariance within 5 MCSE, R-hat below 1.01, no divergences.
+let private matchesCorrelatedGaussian (r: McmcResult) =
+    let mean, sigma = gaussianMean, gaussianCovariance
     let x0, x1 = r.Trace 0, r.Trace 1
     within5Mcse "mean x0" x0 mean[0]
     within5Mcse "mean x1" x1 mean[1]
@@ -46,6 +48,12 @@ let ``HMC on a correlated 2-D Gaussian matches its mean and covariance within 5 
     within5Mcse "var x1" (product x1 mean[1] x1 mean[1]) sigma[3]
     Assert.True(r.MaxRHat < 1.01, sprintf "R-hat %f" r.MaxRHat)
     Assert.Equal(0, r.Divergences)
+
+[<Fact>]
+let ``HMC on a correlated 2-D Gaussian matches its mean and covariance within 5 MCSE`` () =
+    setup ()
+    use r = HamiltonianMonteCarlo.Sample(correlatedGaussian (), HmcOptions(Samples = 600, Warmup = 300, Chains = 4, LeapfrogSteps = 8, Seed = 11L))
+    matchesCorrelatedGaussian r
     Assert.Equal<int64>([| 4L; 600L; 2L |], r.Samples.shape)
 
 [<Theory>]
@@ -130,21 +138,8 @@ let ``the same seed gives the same draws`` () =
 [<Fact>]
 let ``NUTS on a correlated 2-D Gaussian matches its mean and covariance within 5 MCSE`` () =
     setup ()
-    let mean = [| 1.0; -2.0 |]
-    let sigma = [| 1.0; 1.6; 1.6; 4.0 |]
-    use mu = cpu64.Tensor(mean, 2L)
-    use precision = torch.linalg.inv (cpu64.Tensor(sigma, 2L, 2L))
-    let target =
-        LogDensity.FromBatchedFunction(2, (fun x -> let z = x - mu in -0.5 * (z.matmul(precision) * z).sum(1L)), cpu64, "correlated Gaussian")
-    use r = NoUTurnSampler.Sample(target, HmcOptions(Samples = 500, Warmup = 200, Chains = 2, MaxTreeDepth = 6, Seed = 12L))
-    let x0, x1 = r.Trace 0, r.Trace 1
-    within5Mcse "mean x0" x0 mean[0]
-    within5Mcse "mean x1" x1 mean[1]
-    within5Mcse "var x0" (product x0 mean[0] x0 mean[0]) sigma[0]
-    within5Mcse "cov x0 x1" (product x0 mean[0] x1 mean[1]) sigma[1]
-    within5Mcse "var x1" (product x1 mean[1] x1 mean[1]) sigma[3]
-    Assert.True(r.MaxRHat < 1.01, sprintf "R-hat %f" r.MaxRHat)
-    Assert.Equal(0, r.Divergences)
+    use r = NoUTurnSampler.Sample(correlatedGaussian (), HmcOptions(Samples = 500, Warmup = 200, Chains = 2, MaxTreeDepth = 6, Seed = 12L))
+    matchesCorrelatedGaussian r
     // Each iteration builds at most 2^6 - 1 leapfrog steps per chain (plus the step-size searches of warm-up).
     Assert.True(r.GradientEvaluations < 2L * 700L * 63L, sprintf "%d gradient evaluations" r.GradientEvaluations)
     Assert.InRange(abs (r.WarmupAcceptanceRate - 0.8), 0.0, 0.05)

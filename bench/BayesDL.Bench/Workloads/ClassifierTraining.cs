@@ -19,6 +19,18 @@ namespace BayesDL.Bench.Workloads;
 /// </summary>
 internal static class ClassifierTraining
 {
+    /// <summary>
+    /// The repository's MNIST split on the CPU: 8,000 training and 2,000 test digits, or in quick mode the first 1,024
+    /// training and <paramref name="quickTestRows"/> test digits. The caller disposes both.
+    /// </summary>
+    public static (LabeledData Train, LabeledData Test) LoadSplit(BenchOptions options, long quickTestRows)
+    {
+        var train = Mnist.LoadSubset("train", policy: ComputePolicy.Cpu);
+        var test = Mnist.LoadSubset("test", policy: ComputePolicy.Cpu);
+        if (!options.Quick) return (train, test);
+        using (train) using (test) return (train.Take(1024), test.Take(quickTestRows));
+    }
+
     /// <summary>The 784-400-400-10 ReLU MLP of the MNIST experiments (Gal &amp; Ghahramani 2016, Blundell et al. 2015).</summary>
     public static Sequential Mlp() =>
         nn.Sequential(nn.Linear(784, 400), nn.ReLU(), nn.Linear(400, 400), nn.ReLU(), nn.Linear(400, 10));

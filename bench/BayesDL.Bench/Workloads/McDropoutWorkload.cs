@@ -30,13 +30,9 @@ public sealed class McDropoutWorkload : IWorkload
 
     public IDictionary<string, object> Run(BenchOptions options)
     {
-        var policy = ComputePolicy.Cpu;
-        using var train = Mnist.LoadSubset("train", policy: policy);
-        using var fullTest = Mnist.LoadSubset("test", policy: policy);
-        using var trainPart = options.Quick ? train.Take(1024) : null;
-        using var testPart = options.Quick ? fullTest.Take(500) : null;
-        var data = trainPart ?? train;
-        var test = testPart ?? fullTest;
+        var split = ClassifierTraining.LoadSplit(options, quickTestRows: 500);
+        using var data = split.Train;
+        using var test = split.Test;
         int epochs = options.Quick ? 1 : 10, samples = options.Quick ? 10 : 100;
         var model = ClassifierTraining.TrainMcDropout(data, epochs, seed: 1, options);
 

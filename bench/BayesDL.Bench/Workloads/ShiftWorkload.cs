@@ -36,13 +36,9 @@ public sealed class ShiftWorkload : IWorkload
 
     public IDictionary<string, object> Run(BenchOptions options)
     {
-        var policy = ComputePolicy.Cpu;
-        using var train = Mnist.LoadSubset("train", policy: policy);
-        using var fullTest = Mnist.LoadSubset("test", policy: policy);
-        using var trainPart = options.Quick ? train.Take(1024) : null;
-        using var testPart = options.Quick ? fullTest.Take(300) : null;
-        var data = trainPart ?? train;
-        var test = testPart ?? fullTest;
+        var split = ClassifierTraining.LoadSplit(options, quickTestRows: 300);
+        using var data = split.Train;
+        using var test = split.Test;
         int epochs = options.Quick ? 1 : 10, samples = options.Quick ? 10 : SamplesFromEnvironment(), members = 5;
         using var noise = ClassifierTraining.NoiseImages(test.Count, seed: 7);
 
