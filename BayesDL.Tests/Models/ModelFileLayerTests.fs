@@ -131,6 +131,45 @@ let ``the MC-dropout family's inserted layers keep their names, rates and masks`
     use x = torch.randn(4L, 3L, dtype = torch.ScalarType.Float64)
     assertSamePredictions model loaded x
 
+/// Every layer kind the builders (and so the DSL) declare, under each variational family that accepts it.
+let private declaredUnder (family: string) =
+    let bayesian = family = "meanField" || family = "lowRank" || family = "fullRank"
+    let trunk =
+        ModelBuilder.Sequential(1L, 4L, 4L).Conv2d(1L, 2L, 3L, padding = 1L).Activation(Activation.Elu)
+        |> fun b -> if family = "meanField" then b.BayesConv2d(2L, 2L, 3L, padding = 1L, estimator = GradientEstimator.Reparameterization) else b
+        |> fun b -> b.Flatten().Dropout(0.2).Linear(32L, 8L).Activation(Activation.Gelu).MCDropout(0.1)
+    let tail =
+        if bayesian then trunk.BayesLinear(8L, 5L).Activation(Activation.Softplus).BayesLinear(5L, 3L, prior = PriorSpec.Laplace(0.0, 0.5))
+        else trunk.Linear(8L, 5L).Activation(Activation.Softplus).Linear(5L, 3L)
+    let familyOf =
+        match family with
+        | "meanField" -> VariationalFamily.MeanField
+        | "lowRank" -> VariationalFamily.LowRank 2
+        | "fullRank" -> VariationalFamily.FullRank
+        | "dropout" -> VariationalFamily.Dropout 0.25
+        | _ -> VariationalFamily.ConcreteDropout
+    tail.Sigmoid().Linear(3L, 3L).Tanh().Relu().Activation(Activation.Softmax).WithVariational(familyOf).WithLikelihood(Likelihoods.GaussianLearned 0.3)
+
+[<Theory>]
+[<InlineData "meanField">]
+[<InlineData "lowRank">]
+[<InlineData "fullRank">]
+[<InlineData "dropout">]
+[<InlineData "concreteDropout">]
+let ``every layer kind the builders declare saves and loads under each variational family`` (family: string) =
+    engine ()
+    NativeEngine.Seed 21L
+    use built = (declaredUnder family).Build(cpu64)
+    let model = built.Network
+    using (torch.no_grad ()) (fun _ -> for p in model.parameters() do p.add_(0.3 * torch.randn_like p) |> ignore)
+    let loaded = roundTrip model
+    let layout (m: BayesianNetwork) = m.Body.named_children() |> Seq.map (fun struct (name, c) -> name, c.GetType().Name) |> Array.ofSeq
+    Assert.Equal<(string * string)[]>(layout model, layout loaded)
+    assertSameState model loaded
+    NativeEngine.Seed 22L
+    use x = torch.rand(3L, 1L, 4L, 4L, dtype = torch.ScalarType.Float64)
+    assertSamePredictions model loaded x
+
 /// Every newly saved module with non-default settings; parameters perturbed away from their initial values.
 let private everyLayer () =
     NativeEngine.Seed 11L
