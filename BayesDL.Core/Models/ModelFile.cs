@@ -19,7 +19,9 @@ namespace BayesDL.Models;
 /// Cholesky factor, learned dropout logits). Format: the magic "BAYESDL-BNN", a JSON description, then TorchSharp's
 /// state dict. Writes go to a temporary file in the same folder that is renamed over the target, so a crash never leaves
 /// a half-written model. Version 2 is written; version 1 files (layers numbered 0, 1, ... and no per-type settings) still load.
-/// Supported modules: <see cref="SupportedModules"/>.
+/// Supported modules: BayesLinear, BayesConv2d, MultivariateBayesLinear, ConcreteDropout and VariationalConcreteDropout (around a
+/// Linear or square Conv2d), MCDropout, MCSpatialDropout, Dropout, Linear, Conv2d (square), ReLU, Tanh, Sigmoid, Softplus, ELU,
+/// GELU, Softmax, Flatten: every layer the builders and the F# DSL declare.
 /// </summary>
 public static class ModelFile
 {
@@ -32,8 +34,8 @@ public static class ModelFile
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>The module types a saved body may hold (a concrete-dropout layer wraps a Linear or square Conv2d).</summary>
-    public const string SupportedModules =
+    // The module types a saved body may hold, as the error for any other names them.
+    const string SupportedModules =
         "BayesLinear, BayesConv2d, MultivariateBayesLinear, ConcreteDropout and VariationalConcreteDropout (around a Linear or Conv2d), " +
         "MCDropout, MCSpatialDropout, Dropout, Linear, Conv2d (square kernel, groups 1), ReLU, Tanh, Sigmoid, Softplus, ELU, GELU, Softmax and Flatten";
 
@@ -49,7 +51,7 @@ public static class ModelFile
 
     /// <summary>
     /// Writes the model to <paramref name="path"/> atomically. Throws <see cref="ArgumentException"/> naming the layer when
-    /// the body holds a module that is not in <see cref="SupportedModules"/> (nothing is written then).
+    /// the body holds a module that is not supported (see the class remarks; nothing is written then).
     /// </summary>
     public static void Save(BayesianNetwork model, string path)
     {
