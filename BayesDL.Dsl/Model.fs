@@ -104,9 +104,21 @@ module Model =
     let fitVariational (settings: ViSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
         fitWith (settings.ToOptions()) policy data d
 
-    /// Builds and trains a model declared with `variational (dropout p)` using the `mcDropout { ... }` settings
-    /// (its `samples` are for prediction: `fitted.Model.Predict(x, settings.Samples)`).
+    /// Builds and trains a model declared with `variational (dropout p)` using the `mcDropout { ... }` settings (the core's
+    /// `BuiltModel.FitMCDropout`: the dropout loss or the alpha-divergence, plus the length-scale prior when set); its
+    /// `samples` are for prediction: `fitted.Model.Predict(x, settings.Samples)`. Setting mistakes come back as
+    /// InvalidParameter before any training step.
     let fitMcDropout (settings: McDropoutSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
+        let options = settings.ToOptions()
+        let checkedOptions () =
+            try
+                options.Validate()
+                Ok()
+            with :? System.ArgumentException as e -> Error(InvalidParameter("fit", e.Message))
         match d.Family.Kind with
-        | VariationalFamily.Family.Dropout -> fitWith (settings.ToOptions()) policy data d
+        | VariationalFamily.Family.Dropout ->
+            validate d
+            |> Result.bind checkedOptions
+            |> Result.bind (fun () -> buildOn policy d)
+            |> Result.map (fun m -> { Model = m; Epochs = m.Core.FitMCDropout(data, options) |> Seq.map summary |> List.ofSeq })
         | _ -> Error(UnsupportedFamily("model", sprintf "mcDropout settings need `variational (dropout p)`; the model declares %s." d.Family.Name))
