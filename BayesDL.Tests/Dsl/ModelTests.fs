@@ -252,3 +252,19 @@ let ``mcDropout settings map to the core's MC dropout options, and the DSL fit i
           |> Model.fitMcDropout (mcDropout { alpha -1.0 }) cpu64 data |> expectError with
     | InvalidParameter(_, message) -> Assert.Contains("parameter 'Alpha'", message)
     | other -> failwithf "expected InvalidParameter, got %A" other
+
+[<Fact>]
+let ``mcDropout settings train mcDropoutLayer networks without Bayesian layers and refuse them beside Bayesian layers`` () =
+    engine ()
+    use data = new BayesDL.Data.LabeledData(torch.rand(16L, 3L, dtype = torch.ScalarType.Float64), torch.randint(2L, [| 16L |]))
+    let settings = mcDropout { lengthScale 1.0; alpha 0.5; trainingMasks 2; epochs 1; batchSize 8 }
+    let fitted =
+        model { network (linear 3L 8L >> relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
+        |> Model.fitMcDropout settings cpu64 data
+        |> Result.defaultWith (fun e -> failwith e.Message)
+    use _ = fitted.Model.Core
+    Assert.True(fitted.Epochs.Head.KL > 0.0, sprintf "%A" fitted.Epochs)
+    match model { network (bayesLinear 3L 8L >> relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
+          |> Model.fitMcDropout settings cpu64 data |> expectError with
+    | UnsupportedFamily(_, message) -> Assert.Contains("MeanField with Bayesian layers", message)
+    | other -> failwithf "expected UnsupportedFamily, got %A" other

@@ -15,8 +15,8 @@ namespace BayesDL.Bench.Workloads;
 /// Cross-entropy training of a plain TorchSharp classifier (deterministic, MC dropout, concrete dropout,
 /// ensemble member): Adam 1e-3, batch 128, rows reshuffled every epoch by a generator seeded from the seed and
 /// the epoch, every step in its own dispose scope. The data term is the mean cross-entropy unless
-/// <c>dataLoss</c> (x, y) replaces it (the α-divergence or adversarial objectives); an optional regularizer
-/// (concrete dropout's, the MC dropout prior) is added to it.
+/// <c>dataLoss</c> (x, y) replaces it (the adversarial objective); an optional regularizer (concrete dropout's) is
+/// added to it. The MC dropout network trains through the library's own recipe (<see cref="TrainMcDropout"/>).
 /// </summary>
 internal static class ClassifierTraining
 {
