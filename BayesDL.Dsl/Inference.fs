@@ -35,19 +35,33 @@ type ViSettings =
     member s.ToOptions() =
         BayesDL.Builders.VariationalFitOptions(s.Epochs, s.BatchSize, s.LearningRate, s.Seed, s.Samples, s.KlWarmupEpochs, (s.Kl = AnalyticKL))
 
-/// MC-dropout settings: training as usual, then T stochastic forward passes at prediction.
+/// MC-dropout settings: training (the dropout loss, or the alpha-divergence of Li & Gal 2017 with `alpha`, plus the
+/// length-scale prior of Gal & Ghahramani 2016 with `lengthScale`), then T = `samples` stochastic passes at prediction.
+/// Unset options (None) keep the plain dropout loss without a prior; the benchmarks' recipe is
+/// `mcDropout { lengthScale 1.5; alpha 0.5; trainingMasks 10 }`.
 type McDropoutSettings =
     { Samples: int
       Epochs: int
       BatchSize: int
       LearningRate: float
-      Seed: int64 }
+      Seed: int64
+      /// Prior length-scale l: weight decay l^2 (1 - p) / (2N) on each weight layer; None: no prior.
+      LengthScale: float option
+      /// alpha > 0 of the alpha-divergence data term; None: the plain dropout loss.
+      Alpha: float option
+      /// K, dropout masks per example in the alpha-divergence term; None: the core's default (10).
+      TrainingMasks: int option }
 
-    static member Default = { Samples = 100; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L }
+    static member Default =
+        { Samples = 100; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L
+          LengthScale = None; Alpha = None; TrainingMasks = None }
 
-    /// The core's fit options for training the dropout network (no weight posterior, so no KL).
+    /// The core's options for training the dropout network.
     member s.ToOptions() =
-        BayesDL.Builders.VariationalFitOptions(s.Epochs, s.BatchSize, s.LearningRate, s.Seed, 1, 0, false)
+        let defaults = BayesDL.Builders.MCDropoutFitOptions()
+        BayesDL.Builders.MCDropoutFitOptions(
+            s.Epochs, s.BatchSize, s.LearningRate, s.Seed, Option.toNullable s.LengthScale, Option.toNullable s.Alpha,
+            defaultArg s.TrainingMasks defaults.TrainingMasks)
 
 /// Builder of `vi { ... }`.
 type ViBuilder() =
@@ -82,6 +96,15 @@ type McDropoutBuilder() =
     member _.LearningRate(s: McDropoutSettings, rate: float) = { s with LearningRate = rate }
     [<CustomOperation "seed">]
     member _.Seed(s: McDropoutSettings, seed: int64) = { s with Seed = seed }
+    /// `lengthScale 1.5`: the prior W ~ N(0, l^-2 I) as weight decay l^2 (1 - p) / (2N).
+    [<CustomOperation "lengthScale">]
+    member _.LengthScale(s: McDropoutSettings, l: float) = { s with LengthScale = Some l }
+    /// `alpha 0.5`: train with the alpha-divergence (Li & Gal 2017) instead of the plain dropout loss.
+    [<CustomOperation "alpha">]
+    member _.Alpha(s: McDropoutSettings, alpha: float) = { s with Alpha = Some alpha }
+    /// `trainingMasks 10`: K dropout masks per example in the alpha-divergence term.
+    [<CustomOperation "trainingMasks">]
+    member _.TrainingMasks(s: McDropoutSettings, k: int) = { s with TrainingMasks = Some k }
 
 /// `vi { ... }` declares variational-inference settings.
 let vi = ViBuilder()

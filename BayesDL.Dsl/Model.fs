@@ -104,9 +104,31 @@ module Model =
     let fitVariational (settings: ViSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
         fitWith (settings.ToOptions()) policy data d
 
-    /// Builds and trains a model declared with `variational (dropout p)` using the `mcDropout { ... }` settings
-    /// (its `samples` are for prediction: `fitted.Model.Predict(x, settings.Samples)`).
+    /// Builds and trains a model declared with `variational (dropout p)` (or with `mcDropoutLayer p` layers and no Bayesian
+    /// layer) using the `mcDropout { ... }` settings through the core's `BuiltModel.FitMCDropout`: the dropout loss or the
+    /// alpha-divergence, plus the length-scale prior when set. Its `samples` are for prediction:
+    /// `fitted.Model.Predict(x, settings.Samples)`. Setting mistakes come back as InvalidParameter before any training step.
     let fitMcDropout (settings: McDropoutSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
-        match d.Family.Kind with
-        | VariationalFamily.Family.Dropout -> fitWith (settings.ToOptions()) policy data d
-        | _ -> Error(UnsupportedFamily("model", sprintf "mcDropout settings need `variational (dropout p)`; the model declares %s." d.Family.Name))
+        let options = settings.ToOptions()
+        let checkedOptions () =
+            try
+                options.Validate()
+                Ok()
+            with :? System.ArgumentException as e -> Error(InvalidParameter("fit", e.Message))
+        // The dropout family, or MC-dropout layers (mcDropoutLayer p) in a network without Bayesian layers.
+        let dropoutModel =
+            match d.Family.Kind with
+            | VariationalFamily.Family.Dropout -> true
+            | VariationalFamily.Family.MeanField ->
+                let b = toBuilder d
+                b.IsStochastic && not (b.Layers |> Seq.exists (fun l -> l.IsBayesian))
+            | _ -> false
+        if dropoutModel then
+            validate d
+            |> Result.bind checkedOptions
+            |> Result.bind (fun () -> buildOn policy d)
+            |> Result.map (fun m -> { Model = m; Epochs = m.Core.FitMCDropout(data, options) |> Seq.map summary |> List.ofSeq })
+        else
+            Error(UnsupportedFamily("model",
+                sprintf "mcDropout settings need `variational (dropout p)`, or `mcDropoutLayer p` layers and no Bayesian layer; the model declares %s%s."
+                    d.Family.Name (if (toBuilder d).Layers |> Seq.exists (fun l -> l.IsBayesian) then " with Bayesian layers" else "")))

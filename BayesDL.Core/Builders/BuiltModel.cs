@@ -1,9 +1,11 @@
 using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Inference;
+using BayesDL.Layers;
 using BayesDL.Models;
 using BayesDL.Objectives;
 using BayesDL.Training;
+using BayesDL.Validation;
 using static TorchSharp.torch;
 
 namespace BayesDL.Builders;
@@ -47,6 +49,51 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
         var reports = trainer.Fit(Network, data, elbo);
         Network.eval();
         return reports;
+    }
+
+    /// <summary>
+    /// Trains an MC dropout model (<see cref="VariationalFamily.Dropout"/>, or MC-dropout layers and no Bayesian or
+    /// concrete-dropout layer) on <paramref name="data"/> (on the model's device and dtype) with <see cref="Trainer"/>,
+    /// minimising per minibatch ℓ_data + Σ_i λ_i (‖W_i‖² + ‖b_i‖²) as set out in <see cref="MCDropoutFitOptions"/>: the data
+    /// term is <see cref="AlphaDivergenceObjective"/> (α, K masks, the model's likelihood) when
+    /// <see cref="MCDropoutFitOptions.Alpha"/> is set, else the dropout loss −mean log p(y | x, ω) of <see cref="Fit"/>; the prior
+    /// term is <see cref="MCDropoutPrior.Regularizer"/> (λ_i = l² (1 − p_i) / (2N), N = training rows) when
+    /// <see cref="MCDropoutFitOptions.LengthScale"/> is set. With neither set this is exactly <see cref="Fit"/> with the same
+    /// epochs, batch size, learning rate and seed. Each <see cref="EpochReport"/> carries the mean loss, Elbo = −(sum over the
+    /// epoch of B·loss_b) and as KL the prior term times N, Σ_i l² (1 − p_i) ‖W_i‖² / 2: Gal &amp; Ghahramani's KL(q ‖ p) up to a
+    /// constant (0 without a prior). References: Gal &amp; Ghahramani, ICML 2016; Li &amp; Gal, ICML 2017.
+    /// </summary>
+    public IReadOnlyList<EpochReport> FitMCDropout(LabeledData data, MCDropoutFitOptions? options = null)
+    {
+        options ??= new MCDropoutFitOptions();
+        options.Validate();
+        const string component = nameof(BuiltModel) + "." + nameof(FitMCDropout);
+        int variational = Network.VariationalLayers.Count, dropoutLayers = Network.Body.modules().OfType<IMonteCarloLayer>().Count();
+        Check.Argument(variational == 0 && dropoutLayers > 0, component, nameof(Family),
+            $"{Family.Name} with {variational} variational (Bayesian or concrete-dropout) layer(s) and {dropoutLayers} MC-dropout layer(s)",
+            "the dropout family: VariationalFamily.Dropout(p), or MCDropout layers and no Bayesian or concrete-dropout layer",
+            "Declare WithVariational(VariationalFamily.Dropout(p)) (F#: variational (dropout p)), or fit this model with Fit (the ELBO).");
+        Check.Positive(data.Count, component, nameof(data));
+        long n = data.Count;
+        var elbo = new ElboObjective(Network, n);
+        var prior = options.LengthScale is double l ? new MCDropoutPrior(l, n) : null;
+        var alpha = options.Alpha is double a ? new AlphaDivergenceObjective(a, options.TrainingMasks, Network.Likelihood) : null;
+        var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, LearningRate: options.LearningRate, Seed: options.Seed));
+        Network.train();
+        var reports = trainer.Fit(Network, data, Evaluate, () => prior is null ? Network.KL() : prior.Regularizer(Network) * n);
+        Network.eval();
+        return reports;
+
+        ElboTerms Evaluate(Tensor x, Tensor y, BatchPosition position)
+        {
+            // Neither option: the ELBO with zero KL, step for step the plain fit.
+            if (alpha is null && prior is null) return elbo.Evaluate(x, y, position);
+            long b = x.shape[0];
+            Tensor dataLoss = alpha is null ? elbo.Loss(x, y, position) : alpha.Loss(Network, x, y);
+            Tensor? penalty = prior?.Regularizer(Network);
+            Tensor loss = penalty is null ? dataLoss : dataLoss + penalty;
+            return new ElboTerms(loss, -loss * b, -dataLoss * b, penalty is null ? zeros_like(loss) : penalty * n, (double)b / n);
+        }
     }
 
     /// <inheritdoc />

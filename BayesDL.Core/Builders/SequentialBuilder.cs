@@ -241,4 +241,17 @@ public sealed class SequentialBuilder
         var model = Build(policy);
         return new FitResult(model, model.Fit(data, options));
     }
+
+    /// <summary>
+    /// Builds the model and trains it as MC dropout (<see cref="BuiltModel.FitMCDropout"/>: the dropout loss or the
+    /// α-divergence, plus the length-scale prior, per <see cref="MCDropoutFitOptions"/>). Throws <see cref="ArgumentException"/>
+    /// for a declaration or setting mistake, or a model not of the dropout family, before any step.
+    /// </summary>
+    public FitResult FitMCDropout(LabeledData data, MCDropoutFitOptions? options = null, ComputePolicy? policy = null)
+    {
+        (options ??= new MCDropoutFitOptions()).Validate();
+        var model = Build(policy);
+        try { return new FitResult(model, model.FitMCDropout(data, options)); }
+        catch { model.Dispose(); throw; }
+    }
 }

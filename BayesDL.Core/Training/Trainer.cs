@@ -39,6 +39,17 @@ public sealed class Trainer
     {
         Check.Positive(data.Count, nameof(Trainer), nameof(data));
         var objective = new ElboObjective(model, data.Count, elbo);
+        return Fit(model, data, objective.Evaluate, model.KL, onStep, onEpoch);
+    }
+
+    /// <summary>
+    /// The training loop with a caller's per-minibatch objective <paramref name="evaluate"/>(inputs, targets, position)
+    /// (minimised: its <see cref="ElboTerms.Loss"/>) and the KL term <paramref name="kl"/> reported after each epoch.
+    /// </summary>
+    internal IReadOnlyList<EpochReport> Fit(BayesianNetwork model, LabeledData data, Func<Tensor, Tensor, BatchPosition, ElboTerms> evaluate,
+        Func<Tensor> kl, Action<StepReport>? onStep = null, Action<EpochReport>? onEpoch = null)
+    {
+        Check.Positive(data.Count, nameof(Trainer), nameof(data));
         var parameters = model.parameters();
         optim.Optimizer optimizer = Options.Optimizer switch
         {
@@ -66,7 +77,7 @@ public sealed class Trainer
                 using var scope = NewDisposeScope();
                 Tensor rows = order.narrow(0, b * batch, Math.Min(batch, n - b * batch));
                 optimizer.zero_grad();
-                var terms = objective.Evaluate(data.Inputs.index_select(0, rows), data.Targets.index_select(0, rows),
+                var terms = evaluate(data.Inputs.index_select(0, rows), data.Targets.index_select(0, rows),
                     new BatchPosition(step, b, batches));
                 double loss = terms.Loss.to(ScalarType.Float64).item<double>();
                 if (!double.IsFinite(loss))
@@ -82,9 +93,9 @@ public sealed class Trainer
                 lossSum += loss * rows.shape[0];
                 onStep?.Invoke(new StepReport(step, epoch, loss));
             }
-            double kl;
-            using (no_grad()) using (var klScope = NewDisposeScope()) kl = model.KL().to(ScalarType.Float64).item<double>();
-            var report = new EpochReport(epoch, elboSum, lossSum / n, kl, clock.Elapsed.TotalSeconds);
+            double klValue;
+            using (no_grad()) using (var klScope = NewDisposeScope()) klValue = kl().to(ScalarType.Float64).item<double>();
+            var report = new EpochReport(epoch, elboSum, lossSum / n, klValue, clock.Elapsed.TotalSeconds);
             history.Add(report);
             onEpoch?.Invoke(report);
         }

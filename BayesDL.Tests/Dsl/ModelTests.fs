@@ -217,3 +217,54 @@ let ``mcDropout settings refuse a model that is not declared with the dropout fa
     match model { network (linear 2L 2L); likelihood categorical } |> Model.fitMcDropout (mcDropout { samples 10 }) cpu64 data |> expectError with
     | UnsupportedFamily(_, message) -> Assert.Contains("dropout p", message)
     | other -> failwithf "expected UnsupportedFamily, got %A" other
+
+[<Fact>]
+let ``mcDropout settings map to the core's MC dropout options, and the DSL fit is the C# fit`` () =
+    // Unset options keep the core's defaults: plain dropout loss, no prior, K = 10 (used only with alpha).
+    Assert.Equal(MCDropoutFitOptions(), McDropoutSettings.Default.ToOptions())
+    let recipe = mcDropout { lengthScale 1.5; alpha 0.5; trainingMasks 10; epochs 2; batchSize 16; learningRate 0.01; seed 4L; samples 20 }
+    Assert.Equal({ McDropoutSettings.Default with
+                     LengthScale = Some 1.5; Alpha = Some 0.5; TrainingMasks = Some 10
+                     Epochs = 2; BatchSize = 16; LearningRate = 0.01; Seed = 4L; Samples = 20 }, recipe)
+    let options = recipe.ToOptions()
+    Assert.Equal(MCDropoutFitOptions(2, 16, 0.01, 4L, Nullable 1.5, Nullable 0.5, 10), options)
+    Assert.Equal(3, (mcDropout { alpha 0.5; trainingMasks 3 }).ToOptions().TrainingMasks)
+    engine ()
+    let x = torch.rand(40L, 3L, dtype = torch.ScalarType.Float64)
+    use data = new BayesDL.Data.LabeledData(x, torch.randint(2L, [| 40L |]))
+    let declared = model { network (linear 3L 8L >> relu >> linear 8L 2L); likelihood categorical; variational (dropout 0.25) }
+    // The same initial weights on both sides: seed the engine before each build.
+    NativeEngine.Seed 11L
+    let fromFSharp = declared |> Model.fitMcDropout recipe cpu64 data |> Result.defaultWith (fun e -> failwith e.Message)
+    use _ = fromFSharp.Model.Core
+    NativeEngine.Seed 11L
+    let fromCSharp =
+        ModelBuilder.Sequential().Linear(3L, 8L).Relu().Linear(8L, 2L)
+            .WithLikelihood(Likelihoods.Categorical()).WithVariational(VariationalFamily.Dropout(0.25))
+            .FitMCDropout(data, options, cpu64)
+    use _ = fromCSharp.Model
+    let weights (m: BuiltModel) = m.Network.parameters() |> Seq.map values |> Array.ofSeq
+    Assert.Equal<float[][]>(weights fromCSharp.Model, weights fromFSharp.Model.Core)
+    Assert.Equal<float list>(fromCSharp.Epochs |> Seq.map (fun e -> e.MeanLoss) |> List.ofSeq, fromFSharp.Epochs |> List.map (fun e -> e.MeanLoss))
+    // The prior is wired in: its KL (N times the weight-decay term) is reported.
+    Assert.True(fromFSharp.Epochs |> List.forall (fun e -> e.KL > 0.0), sprintf "%A" fromFSharp.Epochs)
+    match model { network (linear 3L 2L); likelihood categorical; variational (dropout 0.25) }
+          |> Model.fitMcDropout (mcDropout { alpha -1.0 }) cpu64 data |> expectError with
+    | InvalidParameter(_, message) -> Assert.Contains("parameter 'Alpha'", message)
+    | other -> failwithf "expected InvalidParameter, got %A" other
+
+[<Fact>]
+let ``mcDropout settings train mcDropoutLayer networks without Bayesian layers and refuse them beside Bayesian layers`` () =
+    engine ()
+    use data = new BayesDL.Data.LabeledData(torch.rand(16L, 3L, dtype = torch.ScalarType.Float64), torch.randint(2L, [| 16L |]))
+    let settings = mcDropout { lengthScale 1.0; alpha 0.5; trainingMasks 2; epochs 1; batchSize 8 }
+    let fitted =
+        model { network (linear 3L 8L >> relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
+        |> Model.fitMcDropout settings cpu64 data
+        |> Result.defaultWith (fun e -> failwith e.Message)
+    use _ = fitted.Model.Core
+    Assert.True(fitted.Epochs.Head.KL > 0.0, sprintf "%A" fitted.Epochs)
+    match model { network (bayesLinear 3L 8L >> relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
+          |> Model.fitMcDropout settings cpu64 data |> expectError with
+    | UnsupportedFamily(_, message) -> Assert.Contains("MeanField with Bayesian layers", message)
+    | other -> failwithf "expected UnsupportedFamily, got %A" other

@@ -12,9 +12,8 @@ namespace BayesDL.Bench.Workloads;
 
 /// <summary>
 /// MC dropout (Gal &amp; Ghahramani 2016) on the repository's MNIST subset (8,000 / 2,000): the MLP 784-400-400-10
-/// made MC-dropout capable in one line by <see cref="MCDropoutConverter"/> (dropout 0.5 before each hidden weight
-/// layer, none on the pixels) and trained 10 epochs (Adam 1e-3, batch 128, seed 1) with the length-scale prior and the
-/// α-divergence objective (see <see cref="ClassifierTraining.TrainMcDropout"/> for the recipe and the measurements
+/// with MC dropout 0.5 before each hidden weight layer (none on the pixels), trained 10 epochs (Adam 1e-3, batch 128,
+/// seed 1) in one call, <c>FitMCDropout</c>, with the length-scale prior and the α-divergence objective (see <see cref="ClassifierTraining.TrainMcDropout"/> for the recipe and the measurements
 /// behind it). Test accuracy, NLL and ECE of the T = 100 MC predictive and of the same network with dropout off; time
 /// of the T = 100 predictive over the 2,000 test images vectorized (the first Linear + ReLU, deterministic, computed
 /// once per image; the rest on the hidden activations replicated T times, in chunks sized by the predictor's memory
