@@ -2,7 +2,7 @@ namespace BayesDL.Dsl
 
 open BayesDL.Builders
 
-/// A mistake in a model declaration, found before any training. Each case carries the layer it concerns
+/// A mistake in a model declaration, found before any training, or a saved model that cannot be loaded. Each case carries the layer it concerns
 /// (its description, e.g. "Linear(784 -> 400)", or "model") and a message naming the shapes and a fix.
 type BayesError =
     | ShapeMismatch of layer: string * message: string
@@ -11,6 +11,9 @@ type BayesError =
     | UnsupportedFamily of layer: string * message: string
     | InvalidParameter of layer: string * message: string
     | Incomplete of message: string
+    /// A saved model that cannot be read: a missing or unreadable file, not a BayesDL model file, or a format
+    /// version this BayesDL does not read (the message names the file and the reason).
+    | ModelFileError of path: string * message: string
     /// Several independent mistakes at once.
     | Several of BayesError list
 
@@ -18,7 +21,7 @@ type BayesError =
     member this.Message =
         match this with
         | ShapeMismatch(_, m) | LikelihoodMismatch(_, m) | UnregisteredKL(_, m)
-        | UnsupportedFamily(_, m) | InvalidParameter(_, m) | Incomplete m -> m
+        | UnsupportedFamily(_, m) | InvalidParameter(_, m) | Incomplete m | ModelFileError(_, m) -> m
         | Several errors -> errors |> List.map (fun e -> e.Message) |> String.concat "\n"
 
     override this.ToString() = this.Message

@@ -37,6 +37,29 @@ type EpochSummary = { Epoch: int; Elbo: float; MeanLoss: float; KL: float; Secon
 /// A fitted model and its training history.
 type FittedModel = { Model: BuiltNetwork; Epochs: EpochSummary list }
 
+/// A model read back with `Model.load`: the core network (layers, likelihood and trained posterior) and what its first
+/// weight layer takes in. A model file stores the network, not the `model { ... }` declaration or the training history,
+/// so this is not a FittedModel; it predicts like one (`loaded.Predict(x, samples)`, the same weight draws for the same
+/// seed) and is an IStochasticPredictor for the evaluation code. Dispose it when done.
+type LoadedModel =
+    { Network: BayesDL.Models.BayesianNetwork
+      /// Input features (or channels, for a convolutional first layer); None when the body has no weight layer.
+      Input: BayesDL.Models.NetworkInput option
+      /// The file it was read from.
+      Path: string }
+
+    /// One stochastic pass f(x) (raw outputs: logits, means).
+    member this.Forward(x: torch.Tensor) = this.Network.forward x
+
+    /// The predictive distribution from `samples` stochastic passes, in evaluation mode without gradient.
+    member this.Predict(x: torch.Tensor, samples: int) = this.Network.Predict(x, samples)
+
+    interface BayesDL.Inference.IStochasticPredictor with
+        member this.Predict(x, samples) = this.Network.Predict(x, samples)
+
+    interface System.IDisposable with
+        member this.Dispose() = this.Network.Dispose()
+
 /// Builder of `model { network ...; likelihood ...; prior ...; variational ... }`.
 type ModelBuilderCE() =
     member _.Yield(()) = ModelDecl.Empty
@@ -64,7 +87,6 @@ let bayes = model
 
 /// Validation and construction, all through the core's SequentialBuilder.
 module Model =
-    /// The core declaration this model maps to (the same object a C# user builds fluently).
     /// The core declaration this model maps to (the same object a C# user builds fluently).
     let toBuilder (d: ModelDecl) : SequentialBuilder =
         let layers = defaultArg d.Network id
@@ -132,3 +154,35 @@ module Model =
             Error(UnsupportedFamily("model",
                 sprintf "mcDropout settings need `variational (dropout p)`, or `mcDropoutLayer p` layers and no Bayesian layer; the model declares %s%s."
                     d.Family.Name (if (toBuilder d).Layers |> Seq.exists (fun l -> l.IsBayesian) then " with Bayesian layers" else "")))
+
+    /// The failures a model file can have that are the file's fault, not a bug: missing or unreadable, not a model file,
+    /// an unsupported version or a layer this BayesDL does not know, a description or state dict that does not parse.
+    let private fileFailure (path: string) (e: exn) =
+        match e with
+        | :? System.IO.IOException | :? System.UnauthorizedAccessException | :? System.IO.InvalidDataException
+        | :? System.Text.Json.JsonException | :? System.FormatException | :? System.ArgumentException ->
+            Some(ModelFileError(path, e.Message))
+        | _ -> None
+
+    /// Saves the fitted network (layers, likelihood, trained posterior) to `path` through the core's ModelFile
+    /// (written atomically: a temporary file renamed over the target). The declaration and the epochs are not stored.
+    /// An unwritable path or an unsupported layer comes back as ModelFileError.
+    let save (path: string) (fitted: FittedModel) : Result<unit, BayesError> =
+        try
+            BayesDL.Models.ModelFile.Save(fitted.Model.Core.Network, path)
+            Ok()
+        with e ->
+            match fileFailure path e with
+            | Some error -> Error error
+            | None -> reraise ()
+
+    /// Loads a model written by `Model.save` (or the core's ModelFile.Save) under `policy`. A missing file, a file that is
+    /// not a BayesDL model, or an unsupported format version comes back as ModelFileError naming the file.
+    let load (path: string) (policy: ComputePolicy) : Result<LoadedModel, BayesError> =
+        try
+            let network = BayesDL.Models.ModelFile.Load(path, policy)
+            Ok { Network = network; Input = Option.ofObj (BayesDL.Models.NetworkInput.Of network); Path = path }
+        with e ->
+            match fileFailure path e with
+            | Some error -> Error error
+            | None -> reraise ()

@@ -4,6 +4,7 @@ using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Metrics;
+using BayesDL.Models;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
@@ -30,6 +31,15 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
 
         [CommandOption("--epochs")] [Description("Epochs of the MNIST classifier (0 skips part 2).")] [DefaultValue(3)]
         public int Epochs { get; init; } = 3;
+
+        [CommandOption("--save <FILE>")]
+        [Description("Saves the trained MNIST classifier of part 2 to FILE, for `bayesdl evaluate FILE --images ... --labels ...`.")]
+        public string? Save { get; init; }
+
+        public override ValidationResult Validate() =>
+            Save is not null && Epochs <= 0
+                ? ValidationResult.Error($"--save {Save} needs the classifier of part 2, but --epochs {Epochs} skips it; use --epochs 1 or more.")
+                : ValidationResult.Success();
     }
 
     const double NoiseStd = 0.5, PriorStd = 1.0;
@@ -76,6 +86,12 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
         using var model = fit.Model;
         foreach (var epoch in fit.Epochs)
             AnsiConsole.MarkupLine($"  epoch {epoch.Epoch}: ELBO {epoch.Elbo:F0} nats over the training set (KL(q||p) {epoch.KL:F0}), loss per example {epoch.MeanLoss:F4}, {epoch.Seconds:F1} s");
+        if (settings.Save is not null)
+        {
+            ModelFile.Save(model.Network, settings.Save);
+            AnsiConsole.MarkupLine($"  saved to {Markup.Escape(settings.Save)}; score it with [bold]bayesdl evaluate {Markup.Escape(settings.Save)} " +
+                                   $"--images data/{Mnist.SubsetFile("test", "images-idx3")} --labels data/{Mnist.SubsetFile("test", "labels-idx1")}[/]");
+        }
 
         using var scope = NewDisposeScope();
         Tensor turned = ImageRotation.Rotate(test.Inputs, 90);

@@ -1,0 +1,108 @@
+using BayesDL.Data;
+using BayesDL.Engine;
+using BayesDL.Models;
+using static TorchSharp.torch;
+
+namespace BayesDL.Cli.Evaluation;
+
+/// <summary>A user input the command cannot use; the message names the option, its value and what was expected.</summary>
+internal sealed class InputException(string message) : Exception(message);
+
+/// <summary>
+/// Labelled images for <c>bayesdl evaluate</c>, read with the core's loaders and shaped for a network: IDX files (plain or
+/// gzipped, <see cref="Mnist.Load"/>: pixels / 255) or CSV (<see cref="CsvTable"/>: values as written, one row per image;
+/// labels in their own one-column file, or in the last column of the images file when no labels file is given).
+/// </summary>
+internal static class EvaluationData
+{
+    /// <summary>Loads the data and checks it against what <paramref name="input"/> (the model's first weight layer) takes.</summary>
+    public static LabeledData Load(string images, string? labels, bool csvHeader, NetworkInput input, ComputePolicy policy)
+    {
+        bool csv = IsCsv(images);
+        if (!csv && labels is null)
+            throw new InputException($"--labels is missing: the IDX images {images} need an IDX labels file (--labels FILE).");
+        LabeledData data = csv ? LoadCsv(images, labels, csvHeader, policy) : LoadIdx(images, labels!, policy);
+        try
+        {
+            return Shape(data, images, input);
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
+    }
+
+    static bool IsCsv(string path) => path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
+
+    static LabeledData LoadIdx(string images, string labels, ComputePolicy policy)
+    {
+        try
+        {
+            return Mnist.Load(images, labels, policy);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InputException($"--images {images} / --labels {labels}: {e.Message}");
+        }
+    }
+
+    static LabeledData LoadCsv(string images, string? labels, bool header, ComputePolicy policy)
+    {
+        try
+        {
+            if (labels is null)
+            {
+                // One file: the last column holds the class.
+                using var table = CsvTable.Load(images, hasHeader: header, policy: policy);
+                return new LabeledData(table.Inputs.clone(), Classes(table.Targets.squeeze(1), $"--images {images} (last column)"));
+            }
+            using var x = CsvTable.Load(images, targetColumns: [], hasHeader: header, policy: policy);
+            using var y = CsvTable.Load(labels, targetColumns: [0], hasHeader: header, policy: policy);
+            if (y.Inputs.shape[1] != 0)
+                throw new InputException($"--labels {labels}: {y.Inputs.shape[1] + 1} columns; expected one column of class indices.");
+            if (x.Count != y.Count)
+                throw new InputException($"--images {images} holds {x.Count} rows but --labels {labels} holds {y.Count}; they must match.");
+            return new LabeledData(x.Inputs.clone(), Classes(y.Targets.squeeze(1), $"--labels {labels}"));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InputException($"--images {images}{(labels is null ? "" : $" / --labels {labels}")}: {e.Message}");
+        }
+    }
+
+    /// <summary>Whole, non-negative class indices as int64.</summary>
+    static Tensor Classes(Tensor values, string source)
+    {
+        using var scope = NewDisposeScope();
+        Tensor whole = values.round();
+        Tensor bad = values.ne(whole).logical_or(values.lt(0));
+        if (bad.any().item<bool>())
+            throw new InputException($"{source}: label {values[bad.nonzero()[0][0]].to(ScalarType.Float64).item<double>()} " +
+                                     "is not a class index; expected whole numbers 0, 1, ..., C - 1.");
+        return whole.to(ScalarType.Int64).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Flat rows for a dense first layer; [N, 1, rows, cols] for a convolution over single-channel IDX images.</summary>
+    static LabeledData Shape(LabeledData data, string images, NetworkInput input)
+    {
+        long features = data.Inputs.shape[1];
+        if (!input.IsConvolutional)
+        {
+            if (features != input.Size)
+                throw new InputException($"--images {images}: each image has {features} values but the model's first layer takes " +
+                                         $"{input.Size} inputs; give images of {input.Size} values (the data the model was trained on).");
+            return data;
+        }
+        if (IsCsv(images))
+            throw new InputException($"--images {images}: the model starts with a convolution, which needs the image height and width; " +
+                                     "give the images as an IDX file (its header holds them).");
+        if (input.Size != 1)
+            throw new InputException($"--images {images}: single-channel images, but the model's first convolution takes {input.Size} channels.");
+        int[] dims;
+        using (var reader = IdxReader.Open(images, expectedRank: 3)) dims = reader.Dimensions;
+        var shaped = new LabeledData(data.Inputs.reshape(data.Count, 1, dims[1], dims[2]).clone(), data.Targets.clone());
+        data.Dispose();
+        return shaped;
+    }
+}

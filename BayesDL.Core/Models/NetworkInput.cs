@@ -1,0 +1,33 @@
+using BayesDL.Layers;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace BayesDL.Models;
+
+/// <summary>
+/// What a network's first weight layer takes in, read from the layers themselves (a saved model records layers, not
+/// the data shape): <see cref="Size"/> input features of a dense layer (BayesLinear, MultivariateBayesLinear, Linear,
+/// or one wrapped in concrete dropout), or input channels of a convolution (BayesConv2d, Conv2d), whose input is
+/// [N, Size, H, W] for any H and W large enough. Activations, dropout and Flatten before it change no feature count.
+/// </summary>
+/// <param name="Size">Input features (dense) or input channels (convolutional).</param>
+/// <param name="IsConvolutional">True when the first weight layer is a convolution.</param>
+public sealed record NetworkInput(long Size, bool IsConvolutional)
+{
+    /// <summary>The input of <paramref name="network"/>'s first weight layer, or null when its body holds no weight layer.</summary>
+    public static NetworkInput? Of(BayesianNetwork network) =>
+        network.Body.children().Select(Describe).FirstOrDefault(d => d is not null);
+
+    static NetworkInput? Describe(nn.Module m) => m switch
+    {
+        BayesLinear l => new(l.InFeatures, false),
+        MultivariateBayesLinear l => new(l.InFeatures, false),
+        Linear l => new(l.in_features, false),
+        BayesConv2d c => new(c.InChannels, true),
+        Conv2d c => new(c.in_channels, true),
+        VariationalConcreteDropout v => Describe(v.Dropout.Layer),
+        ConcreteDropout c => Describe(c.Layer),
+        _ => null,
+    };
+}

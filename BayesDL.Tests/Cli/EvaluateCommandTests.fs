@@ -1,0 +1,108 @@
+/// `bayesdl evaluate`, run in-process: a tiny saved model scored on tiny IDX files reports the metrics the core computes
+/// directly, and unusable input exits non-zero with a message naming the option and its value.
+module BayesDL.Tests.Cli.EvaluateCommandTests
+
+open System
+open System.IO
+open System.IO.Compression
+open System.Text.Json
+open Xunit
+open BayesDL.Builders
+open BayesDL.Cli
+open BayesDL.Data
+open BayesDL.Engine
+open BayesDL.Metrics
+open BayesDL.Models
+open BayesDL.Tests.TestSupport
+open Spectre.Console
+open TorchSharp
+
+/// Runs `bayesdl args` in this process: exit code and everything printed (no colours, wide enough not to wrap).
+let private run (args: string list) =
+    use writer = new StringWriter()
+    let console =
+        AnsiConsole.Create(AnsiConsoleSettings(Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors,
+                                               Out = AnsiConsoleOutput writer, Interactive = InteractionSupport.No))
+    console.Profile.Width <- 400
+    let code = BayesDLApp.Run(Array.ofList args, console)
+    code, writer.ToString()
+
+/// An IDX file: magic 00 00 08 rank, big-endian int32 sizes, then the bytes; gzipped when asked.
+let private writeIdx (path: string) (dims: int list) (bytes: byte[]) (gzip: bool) =
+    use file = File.Create path
+    use stream: Stream = if gzip then new GZipStream(file, CompressionLevel.Fastest) else file
+    stream.Write([| 0uy; 0uy; 8uy; byte dims.Length |], 0, 4)
+    for d in dims do
+        stream.Write([| byte (d >>> 24); byte (d >>> 16); byte (d >>> 8); byte d |], 0, 4)
+    stream.Write(bytes, 0, bytes.Length)
+
+/// 40 random 4x4 images (gzipped) and labels in 0..2 (plain), and a 16-8-3 Bayes-by-Backprop classifier saved untrained
+/// (its random posterior predicts well above or below chance by luck alone, which is all the comparison needs).
+let private fixture (dir: TempDir) =
+    let rng = Random 5
+    let images, labels = dir.File "images-idx3-ubyte.gz", dir.File "labels-idx1-ubyte"
+    writeIdx images [ 40; 4; 4 ] (Array.init (40 * 16) (fun _ -> byte (rng.Next 256))) true
+    writeIdx labels [ 40 ] (Array.init 40 (fun _ -> byte (rng.Next 3))) false
+    NativeEngine.Seed 2L
+    use built =
+        ModelBuilder.Sequential().BayesLinear(16L, 8L).Relu().BayesLinear(8L, 3L)
+            .WithLikelihood(Likelihoods.Categorical()).Build(ComputePolicy.Default)
+    let modelPath = dir.File "tiny.bnn"
+    ModelFile.Save(built.Network, modelPath)
+    modelPath, images, labels
+
+[<Fact>]
+let ``evaluate reports the accuracy and scores the core computes for the same seed`` () =
+    engine ()
+    use dir = new TempDir()
+    let modelPath, images, labels = fixture dir
+    let code, output = run [ "evaluate"; modelPath; "--images"; images; "--labels"; labels; "--samples"; "30"; "--seed"; "5"; "--json" ]
+    Assert.True((code = 0), output)
+    use json = JsonDocument.Parse(output.Trim())
+    let reported (name: string) = json.RootElement.GetProperty(name).GetDouble()
+    // The same computation done directly: same loaders, same model file, same seed, T = 30.
+    use data = Mnist.Load(images, labels, ComputePolicy.Default)
+    use network = ModelFile.Load(modelPath, ComputePolicy.Default)
+    NativeEngine.Seed 5L
+    use predictive = network.Predict(data.Inputs, 30)
+    use mean = predictive.Mean()
+    Assert.Equal(ClassificationMetrics.Accuracy(mean, data.Targets), reported "accuracy")
+    Assert.Equal(ClassificationMetrics.NegativeLogLikelihood(mean, data.Targets), reported "nll")
+    Assert.Equal(ClassificationMetrics.BrierScore(mean, data.Targets), reported "brier")
+    Assert.Equal(ReliabilityDiagram.Compute(mean, data.Targets, 15).ExpectedCalibrationError, reported "ece")
+    Assert.Equal(40.0, reported "count")
+    Assert.Equal(30.0, reported "samples")
+    // The table shows the same accuracy, to 6 decimals.
+    let tableCode, table = run [ "evaluate"; modelPath; "--images"; images; "--labels"; labels; "--samples"; "30"; "--seed"; "5" ]
+    Assert.Equal(0, tableCode)
+    Assert.Contains((reported "accuracy").ToString("F6", Globalization.CultureInfo.InvariantCulture), table)
+    Assert.Contains("mean mutual information", table)
+
+/// Runs evaluate with `args` after the model and asserts a non-zero exit whose output holds every `expected` fragment.
+let private expectFailure (modelPath: string) (args: string list) (expected: string list) =
+    let code, output = run ("evaluate" :: modelPath :: args)
+    Assert.True(code <> 0, sprintf "expected a non-zero exit for %A, got 0:\n%s" args output)
+    for fragment in expected do
+        Assert.Contains(fragment, output)
+
+[<Fact>]
+let ``evaluate refuses bad input with a message naming the option and its value`` () =
+    engine ()
+    use dir = new TempDir()
+    let modelPath, images, labels = fixture dir
+    expectFailure modelPath [ "--images"; images; "--labels"; labels; "--samples"; "0" ] [ "--samples 0" ]
+    let missing = dir.File "missing-images.gz"
+    expectFailure modelPath [ "--images"; missing; "--labels"; labels ] [ "--images " + missing; "not found" ]
+    expectFailure (dir.File "nope.bnn") [ "--images"; images; "--labels"; labels ] [ "MODEL"; "nope.bnn" ]
+    // Images of 5x5 = 25 pixels for a model whose first layer takes 16 inputs.
+    let wide = dir.File "wide-idx3-ubyte"
+    writeIdx wide [ 40; 5; 5 ] (Array.zeroCreate (40 * 25)) false
+    expectFailure modelPath [ "--images"; wide; "--labels"; labels ] [ "--images " + wide; "25"; "16" ]
+    // A file that is not a model.
+    let garbage = dir.File "garbage.bnn"
+    File.WriteAllText(garbage, "not a model at all")
+    expectFailure garbage [ "--images"; images; "--labels"; labels ] [ "MODEL " + garbage; "not a BayesDL model file" ]
+    // Labels the 3-class model cannot predict.
+    let badLabels = dir.File "bad-labels-idx1-ubyte"
+    writeIdx badLabels [ 40 ] (Array.create 40 7uy) false
+    expectFailure modelPath [ "--images"; images; "--labels"; badLabels ] [ "--labels " + badLabels; "label 7"; "3 classes" ]
