@@ -29,7 +29,7 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         public string Model { get; init; } = "";
 
         [CommandOption("--images <FILE>")]
-        [Description("Images: IDX (gzipped or not; pixels scaled to [0, 1]) or CSV (one image per row, values as written).")]
+        [Description("Images: IDX (gzipped or not; pixels scaled to [[0, 1]]) or CSV (one image per row, values as written).")]
         public string? Images { get; init; }
 
         [CommandOption("--labels <FILE>")]

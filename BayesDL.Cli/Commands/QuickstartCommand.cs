@@ -18,6 +18,7 @@ namespace BayesDL.Cli.Commands;
 /// Part 2, "I am not sure": a Bayes-by-Backprop classifier 784-200-10 on the bundled MNIST subset; its
 /// accuracy and calibration on the test digits, and its predictive entropy and mutual information on the
 /// same digits upright and turned by 90 degrees, where the network should know that it does not know.
+/// With <c>--save FILE</c> the trained classifier is written with <see cref="ModelFile"/> for <c>bayesdl evaluate FILE</c>.
 /// </summary>
 public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
 {

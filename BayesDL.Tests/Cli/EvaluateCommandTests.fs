@@ -106,3 +106,36 @@ let ``evaluate refuses bad input with a message naming the option and its value`
     let badLabels = dir.File "bad-labels-idx1-ubyte"
     writeIdx badLabels [ 40 ] (Array.create 40 7uy) false
     expectFailure modelPath [ "--images"; images; "--labels"; badLabels ] [ "--labels " + badLabels; "label 7"; "3 classes" ]
+
+[<Fact>]
+let ``evaluate reads CSV images with labels in their own file or in the last column, and scores them like the core`` () =
+    engine ()
+    use dir = new TempDir()
+    let modelPath, _, _ = fixture dir
+    let rng = Random 9
+    let rows = Array.init 30 (fun _ -> Array.init 16 (fun _ -> rng.NextDouble()), rng.Next 3)
+    let number (v: float) = v.ToString("R", Globalization.CultureInfo.InvariantCulture)
+    let header = String.Join(",", Array.init 16 (sprintf "p%d"))
+    let images, labels, both = dir.File "images.csv", dir.File "labels.csv", dir.File "both.csv"
+    File.WriteAllLines(images, Array.append [| header |] (rows |> Array.map (fun (x, _) -> String.Join(",", Array.map number x))))
+    File.WriteAllLines(labels, Array.append [| "label" |] (rows |> Array.map (fun (_, y) -> string y)))
+    File.WriteAllLines(both, Array.append [| header + ",label" |] (rows |> Array.map (fun (x, y) -> String.Join(",", Array.map number x) + "," + string y)))
+    let accuracy (args: string list) =
+        let code, output = run ([ "evaluate"; modelPath ] @ args @ [ "--samples"; "20"; "--seed"; "3"; "--json" ])
+        Assert.True((code = 0), output)
+        use json = JsonDocument.Parse(output.Trim())
+        json.RootElement.GetProperty("accuracy").GetDouble()
+    let separate = accuracy [ "--images"; images; "--labels"; labels ]
+    Assert.Equal(separate, accuracy [ "--images"; both ])
+    // Directly: the same CSV loaded by the core, the same seed and T.
+    use table = CsvTable.Load(both, policy = ComputePolicy.Default)
+    use network = ModelFile.Load(modelPath, ComputePolicy.Default)
+    NativeEngine.Seed 3L
+    use predictive = network.Predict(table.Inputs, 20)
+    use mean = predictive.Mean()
+    use targets = table.Targets.squeeze(1L).to_type(torch.ScalarType.Int64)
+    Assert.Equal(ClassificationMetrics.Accuracy(mean, targets), separate)
+    // A label that is not a class index is named with its file.
+    let fractional = dir.File "fractional.csv"
+    File.WriteAllLines(fractional, Array.append [| "label" |] (rows |> Array.mapi (fun i (_, y) -> if i = 4 then "1.5" else string y)))
+    expectFailure modelPath [ "--images"; images; "--labels"; fractional ] [ "--labels " + fractional; "label 1.5" ]
