@@ -139,3 +139,30 @@ let ``evaluate reads CSV images with labels in their own file or in the last col
     let fractional = dir.File "fractional.csv"
     File.WriteAllLines(fractional, Array.append [| "label" |] (rows |> Array.mapi (fun i (_, y) -> if i = 4 then "1.5" else string y)))
     expectFailure modelPath [ "--images"; images; "--labels"; fractional ] [ "--labels " + fractional; "label 1.5" ]
+
+[<Fact>]
+let ``evaluate gives a convolutional model its IDX images as [N, 1, rows, cols] and refuses a regression model`` () =
+    engine ()
+    use dir = new TempDir()
+    let _, images, labels = fixture dir
+    NativeEngine.Seed 4L
+    use conv =
+        ModelBuilder.Sequential().Input(1L, 4L, 4L).BayesConv2d(1L, 2L, 3L).Relu().Flatten().BayesLinear(8L, 3L)
+            .WithLikelihood(Likelihoods.Categorical()).Build(ComputePolicy.Default)
+    let convPath = dir.File "conv.bnn"
+    ModelFile.Save(conv.Network, convPath)
+    let code, output = run [ "evaluate"; convPath; "--images"; images; "--labels"; labels; "--samples"; "10"; "--seed"; "8"; "--json" ]
+    Assert.True((code = 0), output)
+    use json = JsonDocument.Parse(output.Trim())
+    use data = Mnist.Load(images, labels, ComputePolicy.Default)
+    use network = ModelFile.Load(convPath, ComputePolicy.Default)
+    NativeEngine.Seed 8L
+    use predictive = network.Predict(data.Inputs.reshape(40L, 1L, 4L, 4L), 10)
+    use mean = predictive.Mean()
+    Assert.Equal(ClassificationMetrics.Accuracy(mean, data.Targets), json.RootElement.GetProperty("accuracy").GetDouble())
+    // A Gaussian-likelihood model has no classes to score.
+    use regression =
+        ModelBuilder.Sequential().BayesLinear(16L, 1L).WithLikelihood(Likelihoods.Gaussian 0.1).Build(ComputePolicy.Default)
+    let regressionPath = dir.File "regression.bnn"
+    ModelFile.Save(regression.Network, regressionPath)
+    expectFailure regressionPath [ "--images"; images; "--labels"; labels ] [ "MODEL " + regressionPath; "regression" ]
