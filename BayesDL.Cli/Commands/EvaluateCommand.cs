@@ -82,6 +82,7 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         using var network = LoadModel(settings.Model, policy);
         var input = NetworkInput.Of(network) ?? throw new InputException($"MODEL {settings.Model}: the network has no weight layer to score.");
         using var data = EvaluationData.Load(settings.Images!, settings.Labels, !settings.NoHeader, input, policy);
+        if (data.Count == 0) throw new InputException($"--images {settings.Images}: no images to score.");
         NativeEngine.Seed(settings.Seed);
         using var scope = NewDisposeScope();
         using var predictive = network.Predict(data.Inputs, settings.Samples);

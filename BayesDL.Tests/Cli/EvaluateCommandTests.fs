@@ -98,6 +98,11 @@ let ``evaluate refuses bad input with a message naming the option and its value`
     let wide = dir.File "wide-idx3-ubyte"
     writeIdx wide [ 40; 5; 5 ] (Array.zeroCreate (40 * 25)) false
     expectFailure modelPath [ "--images"; wide; "--labels"; labels ] [ "--images " + wide; "25"; "16" ]
+    // Files with no images at all.
+    let noImages, noLabels = dir.File "empty-images-idx3-ubyte", dir.File "empty-labels-idx1-ubyte"
+    writeIdx noImages [ 0; 4; 4 ] [||] false
+    writeIdx noLabels [ 0 ] [||] false
+    expectFailure modelPath [ "--images"; noImages; "--labels"; noLabels ] [ "--images " + noImages; "no images" ]
     // A file that is not a model.
     let garbage = dir.File "garbage.bnn"
     File.WriteAllText(garbage, "not a model at all")
