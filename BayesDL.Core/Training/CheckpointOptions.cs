@@ -1,0 +1,22 @@
+namespace BayesDL.Training;
+
+/// <summary>
+/// Checkpointing of a <see cref="Trainer"/> run (set <see cref="TrainerOptions.Checkpoint"/>). After every
+/// <see cref="EveryEpochs"/>-th epoch and after the last one, the trainer writes to <see cref="Path"/> atomically
+/// (temporary file in the same folder, renamed over the target) everything the run needs to continue: parameters and
+/// buffers, optimizer state (Adam's moments m, v and step count t; SGD's momentum buffers), the completed epochs with
+/// their reports, and the engine's random-number-generator state. Contract: with <see cref="Resume"/> set, a run killed
+/// after epoch k and restarted with the same model architecture, data, options and seed ends bitwise identical to the
+/// uninterrupted run (parameters, optimizer state and epoch reports apart from their wall time), because epoch k + 1
+/// starts from the same θ_k, optimizer state and generator state, and the row shuffle of epoch e is seeded by
+/// (seed, e) alone. (On CUDA, whose generator state TorchSharp does not expose, the CUDA generator is reseeded from
+/// (seed, epoch) at each epoch start instead, which keeps the same contract.) File format: see <see cref="TrainingCheckpoint"/>.
+/// </summary>
+/// <param name="Path">The checkpoint file (its folder must exist).</param>
+/// <param name="EveryEpochs">Write after every this many epochs (and after the last epoch).</param>
+/// <param name="Resume">
+/// True: when <see cref="Path"/> exists, load it before training and continue from the epoch after the last completed one
+/// (a checkpoint that does not match the model or the options is refused with an error naming the difference).
+/// False: start afresh and overwrite the file.
+/// </param>
+public sealed record CheckpointOptions(string Path, int EveryEpochs = 1, bool Resume = true);
