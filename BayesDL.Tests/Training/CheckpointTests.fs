@@ -161,3 +161,13 @@ let ``resuming into another architecture or with other options names what differ
     // Resume = false starts afresh and overwrites the file.
     use again = classifier 16L 2L
     Assert.Equal(2, Trainer(adam 2 0.02 (CheckpointOptions(path, Resume = false))).Fit(again, data).Count)
+
+[<Fact>]
+let ``a VAE fit, whose loop writes no checkpoints, refuses the Checkpoint setting instead of ignoring it`` () =
+    setup ()
+    let vae = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(4L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 4L), 2L)
+    use rows = torch.rand(8L, 4L)
+    let options = VariationalFitOptions(Epochs = 1, Checkpoint = CheckpointOptions("vae.ckpt"))
+    let e = Assert.Throws<ArgumentException>(fun () -> vae.Fit(rows, options, ComputePolicy.Cpu) |> ignore)
+    Assert.Contains("'Checkpoint' (vae.ckpt)", e.Message)
+    Assert.False(File.Exists "vae.ckpt")
