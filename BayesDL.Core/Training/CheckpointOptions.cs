@@ -10,7 +10,12 @@ namespace BayesDL.Training;
 /// uninterrupted run (parameters, optimizer state and epoch reports apart from their wall time), because epoch k + 1
 /// starts from the same θ_k, optimizer state and generator state, and the row shuffle of epoch e is seeded by
 /// (seed, e) alone. (On CUDA, whose generator state TorchSharp does not expose, the CUDA generator is reseeded from
-/// (seed, epoch) at each epoch start instead, which keeps the same contract.) File format: see <see cref="TrainingCheckpoint"/>.
+/// (seed, epoch) at each epoch start instead, which keeps the same contract.)
+/// <para>File format (a <see cref="BinaryWriter"/> stream): the string "BAYESDL-CHECKPOINT"; a JSON header (format version,
+/// completed epochs and optimizer steps, training rows, the settings that must match on resume: optimizer, batch size,
+/// learning rate, seed, shuffle and the objective's settings; name, shape and dtype of every state-dict entry; the epoch
+/// reports); the model's state dict as TorchSharp's <c>Module.save</c> writes it (as in a <see cref="Models.ModelFile"/>);
+/// the optimizer state as TorchSharp's <c>save_state_dict</c> writes it; the CPU generator state (length, bytes).</para>
 /// </summary>
 /// <param name="Path">The checkpoint file (its folder must exist).</param>
 /// <param name="EveryEpochs">Write after every this many epochs (and after the last epoch).</param>

@@ -82,8 +82,8 @@ public sealed class Trainer
         if (checkpoint is { Resume: true } && File.Exists(checkpoint.Path))
         {
             var restored = TrainingCheckpoint.Load(checkpoint.Path, Describe(), model, optimizer);
-            // A checkpoint past the requested epochs: report only the requested ones (the model holds the later state).
-            history.AddRange(restored.Reports.Take(Options.Epochs));
+            // A checkpoint at or past the requested epochs trains no further: its reports describe the loaded state.
+            history.AddRange(restored.Reports);
             step = restored.Steps;
         }
         for (int epoch = history.Count + 1; epoch <= Options.Epochs; epoch++)

@@ -79,9 +79,19 @@ internal static class TrainingCheckpoint
         if (differences.Count > 0)
             throw new InvalidDataException($"{path}: the checkpoint does not match this run: {string.Join("; ", differences)}. " +
                 "Resume with the architecture, data and options the checkpoint was written with, or delete the file (or set Resume = false) to start afresh.");
-        model.load(reader);
-        ((OptimizerHelper)optimizer).load_state_dict(reader);
-        byte[] state = reader.ReadBytes(reader.ReadInt32());
+        byte[] state;
+        try
+        {
+            model.load(reader);
+            ((OptimizerHelper)optimizer).load_state_dict(reader);
+            state = reader.ReadBytes(reader.ReadInt32());
+        }
+        catch (EndOfStreamException)
+        {
+            // Writes are atomic, so only a file changed by something else ends early.
+            throw new InvalidDataException($"{path}: the checkpoint ends early (after {stream.Position} bytes); it was not written by a complete " +
+                "checkpoint write. Delete it (or set Resume = false) to start afresh.");
+        }
         using var rng = torch.tensor(state, dtype: ScalarType.Byte);
         torch.set_rng_state(rng);
         return new Restored(saved.CompletedEpochs, saved.Steps, saved.Reports);

@@ -53,26 +53,29 @@ let private settings (epochs: int) (kind: OptimizerKind) (learningRate: float) (
     TrainerOptions(Epochs = epochs, BatchSize = 16, Optimizer = kind, LearningRate = learningRate, Seed = 3L, Checkpoint = checkpoint)
 
 [<Theory>]
-[<InlineData(0)>] // Adam: its moments m, v and step count t must be restored
-[<InlineData(2)>] // SGD with Nesterov momentum: its momentum buffers must be restored
-let ``a killed Bayes-by-Backprop run resumed into a fresh model and trainer equals the uninterrupted run bitwise`` (optimizer: int) =
+[<InlineData(0, 1, 2)>] // Adam: its moments m, v and step count t must be restored
+[<InlineData(2, 1, 2)>] // SGD with Nesterov momentum: its momentum buffers must be restored
+[<InlineData(0, 2, 3)>] // checkpoints every 2 epochs, killed after epoch 3: epoch 3 is trained again from epoch 2's checkpoint
+let ``a killed Bayes-by-Backprop run resumed into a fresh model and trainer equals the uninterrupted run bitwise``
+        (optimizer: int, everyEpochs: int, killedAfter: int) =
     setup ()
     use dir = new TempDir()
     use data = blobs 64
     let kind = enum<OptimizerKind> optimizer
     use straight = classifier 8L 1L
     let expected = Trainer(settings 4 kind 0.02 null).Fit(straight, data)
-    let checkpointed = settings 4 kind 0.02 (CheckpointOptions(dir.File "run.ckpt"))
-    // The first run dies after its second epoch (after that epoch's checkpoint was written).
+    let checkpointed = settings 4 kind 0.02 (CheckpointOptions(dir.File "run.ckpt", EveryEpochs = everyEpochs))
+    // The first run dies after epoch killedAfter (after that epoch's checkpoint, if one was due, was written).
     use first = classifier 8L 1L
     Assert.Throws<Killed>(fun () ->
-        Trainer(checkpointed).Fit(first, data, onEpoch = fun e -> if e.Epoch = 2 then raise (Killed 2)) |> ignore) |> ignore
+        Trainer(checkpointed).Fit(first, data, onEpoch = fun e -> if e.Epoch = killedAfter then raise (Killed e.Epoch)) |> ignore) |> ignore
     // The restart: another initialisation (so nothing of the model survives unless loaded) and a moved generator.
     scrambleEngine ()
     use resumed = classifier 8L 99L
     let epochsRun = ResizeArray()
     let reports = Trainer(checkpointed).Fit(resumed, data, onEpoch = fun e -> epochsRun.Add e.Epoch)
-    Assert.Equal<int list>([ 3; 4 ], List.ofSeq epochsRun)
+    let lastCheckpoint = killedAfter - killedAfter % everyEpochs
+    Assert.Equal<int list>([ lastCheckpoint + 1 .. 4 ], List.ofSeq epochsRun)
     Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
     Assert.Equal<(string * float[]) list>(state straight, state resumed)
 
@@ -102,6 +105,37 @@ let ``an MC dropout fit from the builder resumes from its checkpoint exactly, an
     let reports = resumed.FitMCDropout(data, settings.ToOptions())
     Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
     Assert.Equal<(string * float[]) list>(state straight.Network, state resumed.Network)
+
+[<Fact>]
+let ``a variational fit with KL warm-up and several weight samples resumes exactly: the warm-up continues from the restored step`` () =
+    setup ()
+    use dir = new TempDir()
+    use data = blobs 48
+    let declaration () =
+        NativeEngine.Seed 5L
+        ModelBuilder.Sequential().BayesLinear(2L, 12L).Relu().BayesLinear(12L, 2L)
+            .WithLikelihood(Likelihoods.Categorical()).WithVariational(VariationalFamily.MeanField).Build(ComputePolicy.Cpu)
+    // The KL weight rises over 3 epochs, so epochs 3 and 4 differ unless the step count is restored.
+    let fit epochs (checkpoint: CheckpointOptions) =
+        VariationalFitOptions(Epochs = epochs, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 3,
+                              Checkpoint = checkpoint)
+    use straight = declaration ()
+    let expected = straight.Fit(data, fit 4 null)
+    let path = dir.File "vi.ckpt"
+    use first = declaration ()
+    first.Fit(data, fit 2 (CheckpointOptions(path))) |> ignore
+    scrambleEngine ()
+    use resumed = declaration ()
+    let reports = resumed.Fit(data, fit 4 (CheckpointOptions(path)))
+    Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
+    Assert.Equal<(string * float[]) list>(state straight.Network, state resumed.Network)
+    // Another warm-up is another objective: refused, naming it.
+    use other = declaration ()
+    let e = Assert.Throws<InvalidDataException>(fun () ->
+        other.Fit(data, VariationalFitOptions(Epochs = 4, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 1,
+                                              Checkpoint = CheckpointOptions(path))) |> ignore)
+    Assert.Contains("the objective is", e.Message)
+    Assert.Contains("KlWarmupEpochs = 1", e.Message)
 
 exception private DiskFull
 
