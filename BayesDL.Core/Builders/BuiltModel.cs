@@ -49,7 +49,8 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
         Network.train();
         var objective = new ElboObjective(Network, data.Count, elbo);
         // The description a checkpoint must match: every setting but the epoch count and the checkpoint itself.
-        var reports = trainer.Fit(Network, data, objective.Evaluate, Network.KL, objective: (options with { Epochs = 0, Checkpoint = null }).ToString());
+        var reports = trainer.Fit(Network, data, objective.Evaluate, Network.KL,
+            objective: TrainingCheckpoint.DescribeSettings(options with { Epochs = 0, Checkpoint = null }));
         Network.eval();
         return reports;
     }
@@ -85,7 +86,7 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
             Checkpoint: options.Checkpoint));
         Network.train();
         var reports = trainer.Fit(Network, data, Evaluate, () => prior is null ? Network.KL() : prior.Regularizer(Network) * n,
-            objective: (options with { Epochs = 0, Checkpoint = null }).ToString());
+            objective: TrainingCheckpoint.DescribeSettings(options with { Epochs = 0, Checkpoint = null }));
         Network.eval();
         return reports;
 

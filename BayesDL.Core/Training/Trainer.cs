@@ -50,7 +50,7 @@ public sealed class Trainer
     {
         Check.Positive(data.Count, nameof(Trainer), nameof(data));
         var objective = new ElboObjective(model, data.Count, elbo);
-        return Fit(model, data, objective.Evaluate, model.KL, onStep, onEpoch, (elbo ?? new ElboOptions()).ToString());
+        return Fit(model, data, objective.Evaluate, model.KL, onStep, onEpoch, TrainingCheckpoint.DescribeSettings(elbo ?? new ElboOptions()));
     }
 
     /// <summary>

@@ -36,6 +36,9 @@ internal static class TrainingCheckpoint
     internal sealed record Header(int Version, int CompletedEpochs, long Steps, long Rows, OptimizerKind Optimizer, int BatchSize,
         double LearningRate, long Seed, bool Shuffle, string Objective, List<TensorEntry> Tensors, List<EpochReport> Reports);
 
+    /// <summary>An objective's settings as the header records them (JSON: the same text under every culture).</summary>
+    internal static string DescribeSettings(object settings) => JsonSerializer.Serialize(settings, settings.GetType(), Json);
+
     /// <summary>What a resumed run continues from.</summary>
     internal sealed record Restored(int CompletedEpochs, long Steps, List<EpochReport> Reports);
 

@@ -135,7 +135,7 @@ let ``a variational fit with KL warm-up and several weight samples resumes exact
         other.Fit(data, VariationalFitOptions(Epochs = 4, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 1,
                                               Checkpoint = CheckpointOptions(path))) |> ignore)
     Assert.Contains("the objective is", e.Message)
-    Assert.Contains("KlWarmupEpochs = 1", e.Message)
+    Assert.Contains("\"KlWarmupEpochs\":1", e.Message)
 
 exception private DiskFull
 
