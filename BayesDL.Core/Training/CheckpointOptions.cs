@@ -9,7 +9,7 @@ namespace BayesDL.Training;
 /// after epoch k and restarted with the same model architecture, data, options and seed ends bitwise identical to the
 /// uninterrupted run (parameters, optimizer state and epoch reports apart from their wall time), because epoch k + 1
 /// starts from the same θ_k, optimizer state and generator state, and the row shuffle of epoch e is seeded by
-/// (seed, e) alone. (On CUDA, whose generator state TorchSharp does not expose, the CUDA generator is reseeded from
+/// (seed, e) alone. The data are checked by row count only: resuming on other rows of the same count is not detected. (On CUDA, whose generator state TorchSharp does not expose, the CUDA generator is reseeded from
 /// (seed, epoch) at each epoch start instead, which keeps the same contract.)
 /// <para>File format (a <see cref="BinaryWriter"/> stream): the string "BAYESDL-CHECKPOINT"; a JSON header (format version,
 /// completed epochs and optimizer steps, training rows, the settings that must match on resume: optimizer, batch size,

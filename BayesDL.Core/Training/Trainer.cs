@@ -43,7 +43,9 @@ public sealed class Trainer
     /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="data"/> (already on the model's device and dtype) and
     /// returns one report per epoch. <paramref name="onStep"/> and <paramref name="onEpoch"/> are called after each
-    /// step and epoch (for metrics, logging, memory probes).
+    /// step and epoch (for metrics, logging, memory probes). When resuming from a checkpoint
+    /// (<see cref="TrainerOptions.Checkpoint"/>) the model, optimizer and generator continue from the saved state, the
+    /// returned reports start with the saved ones, and the callbacks see only the epochs trained now.
     /// </summary>
     public IReadOnlyList<EpochReport> Fit(BayesianNetwork model, LabeledData data, ElboOptions? elbo = null,
         Action<StepReport>? onStep = null, Action<EpochReport>? onEpoch = null)
