@@ -16,6 +16,12 @@ let analyticKL = AnalyticKL
 /// KL by Monte Carlo where no closed form exists.
 let monteCarloKL = MonteCarloKL
 
+/// The core's checkpoint options for `checkpoint "path"` (every epoch, resume when the file exists); null for None.
+let internal checkpointOptions (path: string option) =
+    match path with
+    | Some p -> BayesDL.Training.CheckpointOptions(p)
+    | None -> null
+
 /// Variational-inference settings.
 type ViSettings =
     { Kl: KlTerm
@@ -26,14 +32,17 @@ type ViSettings =
       Epochs: int
       BatchSize: int
       LearningRate: float
-      Seed: int64 }
+      Seed: int64
+      /// Checkpoint file: written atomically after every epoch, resumed from when it exists (None: no checkpoint).
+      Checkpoint: string option }
 
     static member Default =
-        { Kl = AnalyticKL; Samples = 1; KlWarmupEpochs = 0; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L }
+        { Kl = AnalyticKL; Samples = 1; KlWarmupEpochs = 0; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L; Checkpoint = None }
 
     /// The core's fit options these settings stand for.
     member s.ToOptions() =
-        BayesDL.Builders.VariationalFitOptions(s.Epochs, s.BatchSize, s.LearningRate, s.Seed, s.Samples, s.KlWarmupEpochs, (s.Kl = AnalyticKL))
+        BayesDL.Builders.VariationalFitOptions(s.Epochs, s.BatchSize, s.LearningRate, s.Seed, s.Samples, s.KlWarmupEpochs, (s.Kl = AnalyticKL),
+                                               checkpointOptions s.Checkpoint)
 
 /// MC-dropout settings: training (the dropout loss, or the alpha-divergence of Li & Gal 2017 with `alpha`, plus the
 /// length-scale prior of Gal & Ghahramani 2016 with `lengthScale`), then T = `samples` stochastic passes at prediction.
@@ -50,18 +59,20 @@ type McDropoutSettings =
       /// alpha > 0 of the alpha-divergence data term; None: the plain dropout loss.
       Alpha: float option
       /// K, dropout masks per example in the alpha-divergence term; None: the core's default (10).
-      TrainingMasks: int option }
+      TrainingMasks: int option
+      /// Checkpoint file: written atomically after every epoch, resumed from when it exists (None: no checkpoint).
+      Checkpoint: string option }
 
     static member Default =
         { Samples = 100; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L
-          LengthScale = None; Alpha = None; TrainingMasks = None }
+          LengthScale = None; Alpha = None; TrainingMasks = None; Checkpoint = None }
 
     /// The core's options for training the dropout network.
     member s.ToOptions() =
         let defaults = BayesDL.Builders.MCDropoutFitOptions()
         BayesDL.Builders.MCDropoutFitOptions(
             s.Epochs, s.BatchSize, s.LearningRate, s.Seed, Option.toNullable s.LengthScale, Option.toNullable s.Alpha,
-            defaultArg s.TrainingMasks defaults.TrainingMasks)
+            defaultArg s.TrainingMasks defaults.TrainingMasks, checkpointOptions s.Checkpoint)
 
 /// Builder of `vi { ... }`.
 type ViBuilder() =
@@ -81,6 +92,9 @@ type ViBuilder() =
     member _.LearningRate(s: ViSettings, rate: float) = { s with LearningRate = rate }
     [<CustomOperation "seed">]
     member _.Seed(s: ViSettings, seed: int64) = { s with Seed = seed }
+    /// `checkpoint "run.ckpt"`: checkpoint the fit after every epoch; a rerun resumes exactly where it stopped.
+    [<CustomOperation "checkpoint">]
+    member _.Checkpoint(s: ViSettings, path: string) = { s with Checkpoint = Some path }
 
 /// Builder of `mcDropout { ... }`.
 type McDropoutBuilder() =
@@ -105,6 +119,9 @@ type McDropoutBuilder() =
     /// `trainingMasks 10`: K dropout masks per example in the alpha-divergence term.
     [<CustomOperation "trainingMasks">]
     member _.TrainingMasks(s: McDropoutSettings, k: int) = { s with TrainingMasks = Some k }
+    /// `checkpoint "run.ckpt"`: checkpoint the fit after every epoch; a rerun resumes exactly where it stopped.
+    [<CustomOperation "checkpoint">]
+    member _.Checkpoint(s: McDropoutSettings, path: string) = { s with Checkpoint = Some path }
 
 /// `vi { ... }` declares variational-inference settings.
 let vi = ViBuilder()

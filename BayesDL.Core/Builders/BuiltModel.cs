@@ -44,9 +44,13 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
         long rows = data.Inputs.shape[0];
         long warmupSteps = options.KlWarmupEpochs * ((rows + options.BatchSize - 1) / options.BatchSize);
         var elbo = new ElboOptions(warmupSteps > 0 ? KlSchedule.LinearWarmup(warmupSteps) : null, options.WeightSamples);
-        var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, LearningRate: options.LearningRate, Seed: options.Seed));
+        var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, LearningRate: options.LearningRate, Seed: options.Seed,
+            Checkpoint: options.Checkpoint));
         Network.train();
-        var reports = trainer.Fit(Network, data, elbo);
+        var objective = new ElboObjective(Network, data.Count, elbo);
+        // The description a checkpoint must match: every setting but the epoch count and the checkpoint itself.
+        var reports = trainer.Fit(Network, data, objective.Evaluate, Network.KL,
+            objective: TrainingCheckpoint.DescribeSettings(options with { Epochs = 0, Checkpoint = null }));
         Network.eval();
         return reports;
     }
@@ -78,9 +82,11 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
         var elbo = new ElboObjective(Network, n);
         var prior = options.LengthScale is double l ? new MCDropoutPrior(l, n) : null;
         var alpha = options.Alpha is double a ? new AlphaDivergenceObjective(a, options.TrainingMasks, Network.Likelihood) : null;
-        var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, LearningRate: options.LearningRate, Seed: options.Seed));
+        var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, LearningRate: options.LearningRate, Seed: options.Seed,
+            Checkpoint: options.Checkpoint));
         Network.train();
-        var reports = trainer.Fit(Network, data, Evaluate, () => prior is null ? Network.KL() : prior.Regularizer(Network) * n);
+        var reports = trainer.Fit(Network, data, Evaluate, () => prior is null ? Network.KL() : prior.Regularizer(Network) * n,
+            objective: TrainingCheckpoint.DescribeSettings(options with { Epochs = 0, Checkpoint = null }));
         Network.eval();
         return reports;
 

@@ -1,3 +1,4 @@
+using BayesDL.Training;
 using BayesDL.Validation;
 
 namespace BayesDL.Builders;
@@ -23,8 +24,10 @@ namespace BayesDL.Builders;
 /// <param name="LengthScale">Prior length-scale l &gt; 0 (prior W ~ N(0, l⁻² I)); inputs in [0, 1] suggest l of order 1. Null: no prior term.</param>
 /// <param name="Alpha">α &gt; 0 of the α-divergence data term (0.5 in Li &amp; Gal 2017). Null: the plain dropout loss (the α → 0 limit).</param>
 /// <param name="TrainingMasks">K, dropout masks per example in the α-divergence term (one batched pass over K replicas); the plain loss uses one.</param>
+/// <param name="Checkpoint">Checkpoint the fit atomically and resume a killed fit exactly (<see cref="CheckpointOptions"/>); null: none.</param>
 public sealed record MCDropoutFitOptions(int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 0,
-                                         double? LengthScale = null, double? Alpha = null, int TrainingMasks = 10)
+                                         double? LengthScale = null, double? Alpha = null, int TrainingMasks = 10,
+                                         CheckpointOptions? Checkpoint = null)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting, its value and a fix.</summary>
     public void Validate()
@@ -41,5 +44,11 @@ public sealed record MCDropoutFitOptions(int Epochs = 10, int BatchSize = 128, d
             "Use 0.5 (Li & Gal 2017); for α → 0 leave Alpha null.");
         Check.Argument(TrainingMasks >= 1, component, nameof(TrainingMasks), TrainingMasks.ToString(), "a positive integer (masks per example)",
             "Use 10 (Li & Gal 2017).");
+        if (Checkpoint is not null)
+        {
+            Check.Argument(!string.IsNullOrWhiteSpace(Checkpoint.Path), component, "Checkpoint.Path", $"\"{Checkpoint.Path}\"", "a file path",
+                "Give the checkpoint a file name, e.g. new CheckpointOptions(\"run.ckpt\").");
+            Check.Positive(Checkpoint.EveryEpochs, component, "Checkpoint.EveryEpochs");
+        }
     }
 }

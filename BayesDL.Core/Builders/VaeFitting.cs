@@ -24,6 +24,7 @@ public static class VaeFitting
     public static IReadOnlyList<BuildError> ValidateFit(Vae model, Tensor data, VariationalFitOptions options)
     {
         var errors = new List<BuildError>(options.Invalid());
+        errors.AddRange(CheckpointUnsupported(options));
         if (!options.AnalyticKL) return errors;
         using var scope = NewDisposeScope();
         Tensor probe = zeros(1, dtype: data.dtype, device: data.device);
@@ -56,7 +57,7 @@ public static class VaeFitting
     public static IReadOnlyList<double> Fit(Autoencoder model, Tensor data, VariationalFitOptions? options = null)
     {
         var o = options ?? new VariationalFitOptions();
-        var errors = o.Invalid();
+        var errors = o.Invalid().Concat(CheckpointUnsupported(o)).ToList();
         if (errors.Count > 0) throw VaeBuilder.Mistakes("fit settings", errors);
         return Train(model, data.shape[0], o, (idx, _) => model.ReconstructionLoss(data[idx]).mean());
     }
@@ -111,6 +112,15 @@ public static class VaeFitting
         var errors = ValidateFit(model, data, options);
         if (errors.Count > 0) throw VaeBuilder.Mistakes("fit settings", errors);
         return options;
+    }
+
+    // The VAE loop (VaeTraining) writes no checkpoints: refuse the setting rather than ignore it.
+    static IEnumerable<BuildError> CheckpointUnsupported(VariationalFitOptions o)
+    {
+        if (o.Checkpoint is not null)
+            yield return new(BuildErrorKind.InvalidParameter, -1, "fit",
+                $"{nameof(VariationalFitOptions)}: 'Checkpoint' ({o.Checkpoint.Path}) is supported by the network fits (BuiltModel.Fit, FitMCDropout, Trainer), " +
+                "not yet by VAE, conditional-VAE, M2 or autoencoder fits. Leave Checkpoint unset here.");
     }
 
     static VaeElboOptions Elbo(VariationalFitOptions o, long rows) =>

@@ -1,3 +1,5 @@
+using BayesDL.Training;
+
 namespace BayesDL.Builders;
 
 /// <summary>
@@ -14,8 +16,10 @@ namespace BayesDL.Builders;
 /// True: every (posterior, prior) pair must have a closed-form KL in the registry, checked before training.
 /// False: a Monte Carlo KL is accepted where no closed form exists (the layers' KL sample count applies).
 /// </param>
+/// <param name="Checkpoint">Checkpoint the fit atomically and resume a killed fit exactly (<see cref="CheckpointOptions"/>); null: none.</param>
 public sealed record VariationalFitOptions(int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 0,
-                                           int WeightSamples = 1, int KlWarmupEpochs = 0, bool AnalyticKL = true)
+                                           int WeightSamples = 1, int KlWarmupEpochs = 0, bool AnalyticKL = true,
+                                           CheckpointOptions? Checkpoint = null)
 {
     /// <summary>Out-of-range settings, each as an InvalidParameter error.</summary>
     public IReadOnlyList<BuildError> Invalid()
@@ -30,6 +34,11 @@ public sealed record VariationalFitOptions(int Epochs = 10, int BatchSize = 128,
         Need(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "> 0 and finite");
         Need(WeightSamples >= 1, nameof(WeightSamples), WeightSamples, ">= 1");
         Need(KlWarmupEpochs >= 0, nameof(KlWarmupEpochs), KlWarmupEpochs, ">= 0");
+        if (Checkpoint is not null)
+        {
+            Need(!string.IsNullOrWhiteSpace(Checkpoint.Path), "Checkpoint.Path", $"\"{Checkpoint.Path}\"", "a file path");
+            Need(Checkpoint.EveryEpochs >= 1, "Checkpoint.EveryEpochs", Checkpoint.EveryEpochs, ">= 1");
+        }
         return errors;
     }
 }

@@ -57,25 +57,12 @@ public static class ModelFile
     {
         var layers = model.Body.named_children().Select(c => Describe(c.name, c.module)).ToList();
         var record = new NetworkRecord(Version, layers, model.Likelihood.Describe());
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, writer =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            using (var writer = new BinaryWriter(stream))
-            {
-                writer.Write(Magic);
-                writer.Write(JsonSerializer.Serialize(record, Json));
-                model.save(writer);
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            writer.Write(Magic);
+            writer.Write(JsonSerializer.Serialize(record, Json));
+            model.save(writer);
+        });
     }
 
     /// <summary>Reads a model written by <see cref="Save"/> (format version 1 or 2), placed by <paramref name="policy"/> (default policy if null).</summary>

@@ -13,7 +13,9 @@ namespace BayesDL.Training;
 /// Minibatch training of a <see cref="BayesianNetwork"/> by maximising the ELBO (<see cref="ElboObjective"/>, KL
 /// scaled by the training-set size). Each epoch shuffles rows with a generator seeded from
 /// <see cref="TrainerOptions.Seed"/> and the epoch, each step runs inside its own dispose scope (native memory stays
-/// flat), and a NaN or infinite loss stops training with an error naming the step and the last finite loss.
+/// flat), and a NaN or infinite loss stops training with an error naming the step and the last finite loss. With
+/// <see cref="TrainerOptions.Checkpoint"/> set, the run is checkpointed atomically every few epochs and a restarted run
+/// resumes from the checkpoint, ending bitwise identical to an uninterrupted one (see <see cref="CheckpointOptions"/>).
 /// </summary>
 public sealed class Trainer
 {
@@ -24,30 +26,42 @@ public sealed class Trainer
         Check.Positive(Options.Epochs, nameof(Trainer), nameof(TrainerOptions.Epochs));
         Check.Positive(Options.BatchSize, nameof(Trainer), nameof(TrainerOptions.BatchSize));
         Check.Positive(Options.LearningRate, nameof(Trainer), nameof(TrainerOptions.LearningRate));
+        if (Options.Checkpoint is { } checkpoint)
+        {
+            Check.Argument(!string.IsNullOrWhiteSpace(checkpoint.Path), nameof(Trainer), "Checkpoint.Path", $"\"{checkpoint.Path}\"",
+                "a file path", "Give the checkpoint a file name, e.g. new CheckpointOptions(\"run.ckpt\").");
+            Check.Positive(checkpoint.EveryEpochs, nameof(Trainer), "Checkpoint.EveryEpochs");
+        }
     }
 
     /// <summary>The settings.</summary>
     public TrainerOptions Options { get; }
 
+    /// <summary>Tests only: runs in the middle of each checkpoint write (after the model state), e.g. to make a write fail.</summary>
+    internal Action<BinaryWriter>? CheckpointWriteHook { get; set; }
+
     /// <summary>
     /// Trains <paramref name="model"/> on <paramref name="data"/> (already on the model's device and dtype) and
     /// returns one report per epoch. <paramref name="onStep"/> and <paramref name="onEpoch"/> are called after each
-    /// step and epoch (for metrics, logging, memory probes).
+    /// step and epoch (for metrics, logging, memory probes). When resuming from a checkpoint
+    /// (<see cref="TrainerOptions.Checkpoint"/>) the model, optimizer and generator continue from the saved state, the
+    /// returned reports start with the saved ones, and the callbacks see only the epochs trained now.
     /// </summary>
     public IReadOnlyList<EpochReport> Fit(BayesianNetwork model, LabeledData data, ElboOptions? elbo = null,
         Action<StepReport>? onStep = null, Action<EpochReport>? onEpoch = null)
     {
         Check.Positive(data.Count, nameof(Trainer), nameof(data));
         var objective = new ElboObjective(model, data.Count, elbo);
-        return Fit(model, data, objective.Evaluate, model.KL, onStep, onEpoch);
+        return Fit(model, data, objective.Evaluate, model.KL, onStep, onEpoch, TrainingCheckpoint.DescribeSettings(elbo ?? new ElboOptions()));
     }
 
     /// <summary>
     /// The training loop with a caller's per-minibatch objective <paramref name="evaluate"/>(inputs, targets, position)
     /// (minimised: its <see cref="ElboTerms.Loss"/>) and the KL term <paramref name="kl"/> reported after each epoch.
+    /// <paramref name="objective"/> describes the objective's settings; a checkpoint resumes only under the same description.
     /// </summary>
     internal IReadOnlyList<EpochReport> Fit(BayesianNetwork model, LabeledData data, Func<Tensor, Tensor, BatchPosition, ElboTerms> evaluate,
-        Func<Tensor> kl, Action<StepReport>? onStep = null, Action<EpochReport>? onEpoch = null)
+        Func<Tensor> kl, Action<StepReport>? onStep = null, Action<EpochReport>? onEpoch = null, string objective = "")
     {
         Check.Positive(data.Count, nameof(Trainer), nameof(data));
         var parameters = model.parameters();
@@ -64,9 +78,21 @@ public sealed class Trainer
         long step = 0;
         double lastFinite = double.NaN;
         var history = new List<EpochReport>();
-        for (int epoch = 1; epoch <= Options.Epochs; epoch++)
+        var checkpoint = Options.Checkpoint;
+        TrainingCheckpoint.Header Describe() =>
+            TrainingCheckpoint.Describe(model, Options, n, objective, history.Count, step, history);
+        if (checkpoint is { Resume: true } && File.Exists(checkpoint.Path))
+        {
+            var restored = TrainingCheckpoint.Load(checkpoint.Path, Describe(), model, optimizer);
+            // A checkpoint at or past the requested epochs trains no further: its reports describe the loaded state.
+            history.AddRange(restored.Reports);
+            step = restored.Steps;
+        }
+        for (int epoch = history.Count + 1; epoch <= Options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
+            // TorchSharp exposes no CUDA generator state to checkpoint: reseed it per epoch so resumed runs draw alike.
+            if (cuda.is_available()) cuda.manual_seed_all(Options.Seed * 1_000_003 + epoch);
             double elboSum = 0, lossSum = 0;
             using var shuffler = new Generator((ulong)(Options.Seed * 1_000_003 + epoch), CPU);
             using var order = Options.Shuffle
@@ -97,6 +123,8 @@ public sealed class Trainer
             using (no_grad()) using (var klScope = NewDisposeScope()) klValue = kl().to(ScalarType.Float64).item<double>();
             var report = new EpochReport(epoch, elboSum, lossSum / n, klValue, clock.Elapsed.TotalSeconds);
             history.Add(report);
+            if (checkpoint is not null && (epoch % checkpoint.EveryEpochs == 0 || epoch == Options.Epochs))
+                TrainingCheckpoint.Write(checkpoint.Path, Describe(), model, optimizer, CheckpointWriteHook);
             onEpoch?.Invoke(report);
         }
         return history;

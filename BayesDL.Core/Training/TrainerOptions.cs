@@ -7,10 +7,12 @@ namespace BayesDL.Training;
 /// <param name="LearningRate">Its step size.</param>
 /// <param name="Seed">Seeds the weight noise and the shuffling: the same seed gives the same run.</param>
 /// <param name="Shuffle">Reshuffle rows every epoch.</param>
+/// <param name="Checkpoint">Write (and resume from) a training checkpoint; null: none.</param>
 public sealed record TrainerOptions(
     int Epochs = 10,
     int BatchSize = 128,
     OptimizerKind Optimizer = OptimizerKind.Adam,
     double LearningRate = 1e-3,
     long Seed = 0,
-    bool Shuffle = true);
+    bool Shuffle = true,
+    CheckpointOptions? Checkpoint = null);

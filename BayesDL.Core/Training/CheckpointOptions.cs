@@ -1,0 +1,27 @@
+namespace BayesDL.Training;
+
+/// <summary>
+/// Checkpointing of a <see cref="Trainer"/> run (set <see cref="TrainerOptions.Checkpoint"/>). After every
+/// <see cref="EveryEpochs"/>-th epoch and after the last one, the trainer writes to <see cref="Path"/> atomically
+/// (temporary file in the same folder, renamed over the target) everything the run needs to continue: parameters and
+/// buffers, optimizer state (Adam's moments m, v and step count t; SGD's momentum buffers), the completed epochs with
+/// their reports, and the engine's random-number-generator state. Contract: with <see cref="Resume"/> set, a run killed
+/// after epoch k and restarted with the same model architecture, data, options and seed ends bitwise identical to the
+/// uninterrupted run (parameters, optimizer state and epoch reports apart from their wall time), because epoch k + 1
+/// starts from the same θ_k, optimizer state and generator state, and the row shuffle of epoch e is seeded by
+/// (seed, e) alone. The data are checked by row count only: resuming on other rows of the same count is not detected. (On CUDA, whose generator state TorchSharp does not expose, the CUDA generator is reseeded from
+/// (seed, epoch) at each epoch start instead, which keeps the same contract.)
+/// <para>File format (a <see cref="BinaryWriter"/> stream): the string "BAYESDL-CHECKPOINT"; a JSON header (format version,
+/// completed epochs and optimizer steps, training rows, the settings that must match on resume: optimizer, batch size,
+/// learning rate, seed, shuffle and the objective's settings; name, shape and dtype of every state-dict entry; the epoch
+/// reports); the model's state dict as TorchSharp's <c>Module.save</c> writes it (as in a <see cref="Models.ModelFile"/>);
+/// the optimizer state as TorchSharp's <c>save_state_dict</c> writes it; the CPU generator state (length, bytes).</para>
+/// </summary>
+/// <param name="Path">The checkpoint file (its folder must exist).</param>
+/// <param name="EveryEpochs">Write after every this many epochs (and after the last epoch).</param>
+/// <param name="Resume">
+/// True: when <see cref="Path"/> exists, load it before training and continue from the epoch after the last completed one
+/// (a checkpoint that does not match the model or the options is refused with an error naming the difference).
+/// False: start afresh and overwrite the file.
+/// </param>
+public sealed record CheckpointOptions(string Path, int EveryEpochs = 1, bool Resume = true);

@@ -1,0 +1,207 @@
+/// Training checkpoints (TrainerOptions.Checkpoint, CheckpointOptions): a run interrupted after epoch k and resumed into a
+/// fresh model and trainer ends bitwise equal to the uninterrupted run; a failed write leaves the previous checkpoint
+/// intact; a checkpoint of another architecture or other options is refused naming the difference, loading nothing.
+module BayesDL.Tests.Training.CheckpointTests
+
+open System
+open System.IO
+open Xunit
+open TorchSharp
+open BayesDL.Builders
+open BayesDL.Data
+open BayesDL.Dsl
+open BayesDL.Engine
+open BayesDL.Layers
+open BayesDL.Models
+open BayesDL.Objectives
+open BayesDL.Training
+open BayesDL.Tests.TestSupport
+
+let private setup () =
+    engine ()
+    // One thread: the same operations give the same bits, run after run.
+    torch.set_num_threads 1
+
+/// A Bayes-by-Backprop classifier (weight noise on every forward pass) with the given hidden width and init seed.
+let private classifier (hidden: int64) (seed: int64) =
+    NativeEngine.Seed seed
+    BayesianNetwork.Create(Likelihood.Categorical(), BayesNN.BayesLinear(2L, hidden), torch.nn.ReLU(), BayesNN.BayesLinear(hidden, 2L))
+
+let private blobs n =
+    NativeEngine.Seed 8L
+    let y = torch.randint(2L, [| int64 n |], dtype = torch.ScalarType.Int64)
+    let x = torch.randn(int64 n, 2L) * 0.5 + (y.to_type(torch.ScalarType.Float32) * 3.0 - 1.5).unsqueeze(1)
+    new LabeledData(x, y)
+
+/// Every state-dict entry (parameters and buffers) by name, as float64 values (exact for float32).
+let private state (m: torch.nn.Module) =
+    m.state_dict() |> Seq.map (fun kv -> kv.Key, values kv.Value) |> List.ofSeq
+
+/// The reports without their wall time, which differs between runs.
+let private rows (reports: seq<EpochReport>) =
+    reports |> Seq.map (fun r -> r.Epoch, r.Elbo, r.MeanLoss, r.KL) |> List.ofSeq
+
+/// Moves the global generator away from where the interrupted run left it, as a new process would.
+let private scrambleEngine () =
+    NativeEngine.Seed 12345L
+    torch.randn(17L).Dispose()
+
+exception private Killed of int
+
+/// The tests' trainer settings (F# has no copy-and-update for C# records).
+let private settings (epochs: int) (kind: OptimizerKind) (learningRate: float) (checkpoint: CheckpointOptions) =
+    TrainerOptions(Epochs = epochs, BatchSize = 16, Optimizer = kind, LearningRate = learningRate, Seed = 3L, Checkpoint = checkpoint)
+
+[<Theory>]
+[<InlineData(0, 1, 2)>] // Adam: its moments m, v and step count t must be restored
+[<InlineData(2, 1, 2)>] // SGD with Nesterov momentum: its momentum buffers must be restored
+[<InlineData(0, 2, 3)>] // checkpoints every 2 epochs, killed after epoch 3: epoch 3 is trained again from epoch 2's checkpoint
+let ``a killed Bayes-by-Backprop run resumed into a fresh model and trainer equals the uninterrupted run bitwise``
+        (optimizer: int, everyEpochs: int, killedAfter: int) =
+    setup ()
+    use dir = new TempDir()
+    use data = blobs 64
+    let kind = enum<OptimizerKind> optimizer
+    use straight = classifier 8L 1L
+    let expected = Trainer(settings 4 kind 0.02 null).Fit(straight, data)
+    let checkpointed = settings 4 kind 0.02 (CheckpointOptions(dir.File "run.ckpt", EveryEpochs = everyEpochs))
+    // The first run dies after epoch killedAfter (after that epoch's checkpoint, if one was due, was written).
+    use first = classifier 8L 1L
+    Assert.Throws<Killed>(fun () ->
+        Trainer(checkpointed).Fit(first, data, onEpoch = fun e -> if e.Epoch = killedAfter then raise (Killed e.Epoch)) |> ignore) |> ignore
+    // The restart: another initialisation (so nothing of the model survives unless loaded) and a moved generator.
+    scrambleEngine ()
+    use resumed = classifier 8L 99L
+    let epochsRun = ResizeArray()
+    let reports = Trainer(checkpointed).Fit(resumed, data, onEpoch = fun e -> epochsRun.Add e.Epoch)
+    let lastCheckpoint = killedAfter - killedAfter % everyEpochs
+    Assert.Equal<int list>([ lastCheckpoint + 1 .. 4 ], List.ofSeq epochsRun)
+    Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
+    Assert.Equal<(string * float[]) list>(state straight, state resumed)
+
+[<Fact>]
+let ``an MC dropout fit from the builder resumes from its checkpoint exactly, and the DSL maps checkpoint to it`` () =
+    setup ()
+    use dir = new TempDir()
+    use data = blobs 48
+    let declaration () =
+        NativeEngine.Seed 5L
+        ModelBuilder.Sequential().Linear(2L, 12L).Relu().Linear(12L, 2L)
+            .WithLikelihood(Likelihoods.Categorical()).WithVariational(VariationalFamily.Dropout(0.3)).Build(ComputePolicy.Cpu)
+    let fit epochs checkpoint =
+        MCDropoutFitOptions(Epochs = epochs, BatchSize = 16, LearningRate = 0.01, Seed = 4L, LengthScale = 1.5,
+                            Checkpoint = (match checkpoint with Some p -> CheckpointOptions(p) | None -> null))
+    use straight = declaration ()
+    let expected = straight.FitMCDropout(data, fit 4 None)
+    let path = dir.File "dropout.ckpt"
+    use first = declaration ()
+    first.FitMCDropout(data, fit 2 (Some path)) |> ignore
+    scrambleEngine ()
+    use resumed = declaration ()
+    // The DSL's `checkpoint` is the same option.
+    let settings = mcDropout { epochs 4; batchSize 16; learningRate 0.01; seed 4L; lengthScale 1.5; checkpoint path }
+    Assert.Equal(fit 4 (Some path), settings.ToOptions())
+    Assert.Equal(CheckpointOptions(path), (vi { checkpoint path }).ToOptions().Checkpoint)
+    let reports = resumed.FitMCDropout(data, settings.ToOptions())
+    Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
+    Assert.Equal<(string * float[]) list>(state straight.Network, state resumed.Network)
+
+[<Fact>]
+let ``a variational fit with KL warm-up and several weight samples resumes exactly: the warm-up continues from the restored step`` () =
+    setup ()
+    use dir = new TempDir()
+    use data = blobs 48
+    let declaration () =
+        NativeEngine.Seed 5L
+        ModelBuilder.Sequential().BayesLinear(2L, 12L).Relu().BayesLinear(12L, 2L)
+            .WithLikelihood(Likelihoods.Categorical()).WithVariational(VariationalFamily.MeanField).Build(ComputePolicy.Cpu)
+    // The KL weight rises over 3 epochs, so epochs 3 and 4 differ unless the step count is restored.
+    let fit epochs (checkpoint: CheckpointOptions) =
+        VariationalFitOptions(Epochs = epochs, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 3,
+                              Checkpoint = checkpoint)
+    use straight = declaration ()
+    let expected = straight.Fit(data, fit 4 null)
+    let path = dir.File "vi.ckpt"
+    use first = declaration ()
+    first.Fit(data, fit 2 (CheckpointOptions(path))) |> ignore
+    scrambleEngine ()
+    use resumed = declaration ()
+    let reports = resumed.Fit(data, fit 4 (CheckpointOptions(path)))
+    Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
+    Assert.Equal<(string * float[]) list>(state straight.Network, state resumed.Network)
+    // Another warm-up is another objective: refused, naming it.
+    use other = declaration ()
+    let e = Assert.Throws<InvalidDataException>(fun () ->
+        other.Fit(data, VariationalFitOptions(Epochs = 4, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 1,
+                                              Checkpoint = CheckpointOptions(path))) |> ignore)
+    Assert.Contains("the objective is", e.Message)
+    Assert.Contains("\"KlWarmupEpochs\":1", e.Message)
+
+exception private DiskFull
+
+[<Fact>]
+let ``a checkpoint write that fails midway leaves the previous checkpoint intact and loadable and no temporary file`` () =
+    setup ()
+    use dir = new TempDir()
+    use data = blobs 32
+    let path = dir.File "run.ckpt"
+    let options = settings 3 OptimizerKind.Adam 0.02 (CheckpointOptions(path))
+    let mutable afterFirst = [||]
+    let mutable firstReport = None
+    let trainer = Trainer(options)
+    let mutable writes = 0
+    // The second write dies after the model state, before the optimizer state.
+    trainer.CheckpointWriteHook <- Action<BinaryWriter>(fun _ -> writes <- writes + 1; if writes = 2 then raise DiskFull)
+    use model = classifier 8L 1L
+    Assert.Throws<DiskFull>(fun () ->
+        trainer.Fit(model, data, onEpoch = fun e ->
+            if e.Epoch = 1 then
+                afterFirst <- File.ReadAllBytes path
+                firstReport <- Some e) |> ignore) |> ignore
+    Assert.Equal(2, writes)
+    Assert.Equal<byte[]>(afterFirst, File.ReadAllBytes path)
+    Assert.Equal<string list>([ path ], Directory.GetFiles dir.Path |> List.ofArray)
+    // Loadable: a fresh trainer continues after epoch 1, reporting epoch 1 from the file.
+    use fresh = classifier 8L 99L
+    let reports = Trainer(options).Fit(fresh, data)
+    Assert.Equal<(int * float * float * float) list>(rows [ firstReport.Value ], rows (Seq.truncate 1 reports))
+    Assert.Equal(3, reports.Count)
+
+[<Fact>]
+let ``resuming into another architecture or with other options names what differs and loads nothing`` () =
+    setup ()
+    use dir = new TempDir()
+    use data = blobs 32
+    let path = dir.File "run.ckpt"
+    let adam epochs learningRate checkpoint = settings epochs OptimizerKind.Adam learningRate checkpoint
+    use small = classifier 8L 1L
+    Trainer(adam 1 0.02 (CheckpointOptions(path))).Fit(small, data) |> ignore
+    use wide = classifier 16L 2L
+    let before = state wide
+    let e = Assert.Throws<InvalidDataException>(fun () -> Trainer(adam 2 0.02 (CheckpointOptions(path))).Fit(wide, data) |> ignore)
+    // The first entry whose shape differs, named with both shapes.
+    let name, savedShape, modelShape =
+        Seq.zip (small.state_dict()) (wide.state_dict())
+        |> Seq.map (fun (s, w) -> s.Key, s.Value.shape, w.Value.shape)
+        |> Seq.find (fun (_, s, w) -> s <> w)
+    let show (shape: int64[]) = "[" + String.Join(", ", shape) + "]"
+    Assert.Contains($"'{name}' has shape {show savedShape} in the checkpoint but {show modelShape} in the model", e.Message)
+    Assert.Equal<(string * float[]) list>(before, state wide)
+    // Same architecture, another learning rate.
+    use same = classifier 8L 2L
+    let e2 = Assert.Throws<InvalidDataException>(fun () ->
+        Trainer(adam 2 0.05 (CheckpointOptions(path))).Fit(same, data) |> ignore)
+    Assert.Contains("the learning rate is 0.02 in the checkpoint but 0.05 in this run", e2.Message)
+    // Resume = false starts afresh and overwrites the file.
+    use again = classifier 16L 2L
+    Assert.Equal(2, Trainer(adam 2 0.02 (CheckpointOptions(path, Resume = false))).Fit(again, data).Count)
+
+[<Fact>]
+let ``a VAE fit, whose loop writes no checkpoints, refuses the Checkpoint setting instead of ignoring it`` () =
+    setup ()
+    let vae = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(4L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 4L), 2L)
+    use rows = torch.rand(8L, 4L)
+    let options = VariationalFitOptions(Epochs = 1, Checkpoint = CheckpointOptions("vae.ckpt"))
+    let e = Assert.Throws<ArgumentException>(fun () -> vae.Fit(rows, options, ComputePolicy.Cpu) |> ignore)
+    Assert.Contains("'Checkpoint' (vae.ckpt)", e.Message)
+    Assert.False(File.Exists "vae.ckpt")
