@@ -9,6 +9,12 @@ open TorchSharp
 /// Loads the engine once; every test that touches tensors calls this first.
 let engine () = NativeEngine.EnsureLoaded()
 
+/// The engine with one intra-op thread: the same operations then give the same bits run after run, which tests
+/// comparing two trainings or two samplers bitwise rely on.
+let engineOneThread () =
+    engine ()
+    torch.set_num_threads 1
+
 /// A fresh temporary directory, deleted when disposed.
 type TempDir() =
     let path = Path.Combine(Path.GetTempPath(), "bayesdl-tests-" + Guid.NewGuid().ToString("N"))

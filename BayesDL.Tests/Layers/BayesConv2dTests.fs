@@ -8,8 +8,7 @@ open BayesDL.Layers
 open BayesDL.Tests.TestSupport
 
 let private setup () =
-    engine ()
-    torch.set_num_threads 1
+    engineOneThread ()
 
 let private conv estimator =
     NativeEngine.Seed 12L

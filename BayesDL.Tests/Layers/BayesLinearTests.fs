@@ -9,8 +9,7 @@ open BayesDL.Tests.TestSupport
 
 /// Tiny tensors: one intra-op thread avoids thread hand-off costs that dominate on a loaded 2-core machine.
 let private setup () =
-    engine ()
-    torch.set_num_threads 1
+    engineOneThread ()
 
 let private estimators = [| GradientEstimator.Reparameterization; GradientEstimator.LocalReparameterization; GradientEstimator.Flipout |]
 

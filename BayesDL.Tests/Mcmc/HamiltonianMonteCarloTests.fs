@@ -22,8 +22,7 @@ let private within5Mcse (what: string) (f: float[][]) (expected: float) =
 
 /// Tiny targets gain nothing from intra-op threads, and on a shared machine spinning OpenMP threads slow them 10x.
 let private setup () =
-    engine ()
-    torch.set_num_threads 1
+    engineOneThread ()
 
 let private product (a: float[][]) (ma: float) (b: float[][]) (mb: float) =
     Array.map2 (Array.map2 (fun x y -> (x - ma) * (y - mb))) a b

@@ -25,8 +25,7 @@ let ``the mcmc block declares the core's options field by field`` () =
 
 [<Fact>]
 let ``Hmc.sample gives the core sampler's draws as records, and bad settings as a BayesError`` () =
-    engine ()
-    torch.set_num_threads 1
+    engineOneThread ()
     let design, y = data ()
     let settings = mcmc { samples 60; warmup 40; chains 2; leapfrogSteps 4; seed 8L }
     match Hmc.sample settings (Hmc.linearRegression 0.5 1.0 design y) with

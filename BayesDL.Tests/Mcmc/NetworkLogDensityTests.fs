@@ -133,8 +133,7 @@ let ``autograd gradients of the network target match central finite differences 
 
 [<Fact>]
 let ``HMC on a 1-8-1 tanh network fits the data and its predictive variance grows away from the data`` () =
-    engine ()
-    torch.set_num_threads 1
+    engineOneThread ()
     let x, y = smallRegression ()
     use posterior = (tanhNet 8L 0.1).SampleHmc(x, y, HmcOptions(Samples = 150, Warmup = 150, Chains = 2, LeapfrogSteps = 12, Seed = 3L))
     Assert.Equal(0, posterior.Result.Divergences)
@@ -175,8 +174,7 @@ let ``bad data, layers, likelihoods and draws are clear errors naming the parame
 
 [<Fact>]
 let ``Hmc.network samples a model { } declaration and returns mistakes as a BayesError`` () =
-    engine ()
-    torch.set_num_threads 1
+    engineOneThread ()
     let x, y = smallRegression ()
     let declared = model { network (linear 1L 4L >> tanhAct >> linear 4L 1L); likelihood (gaussianWith 0.2) }
     let settings = mcmc { samples 20; warmup 20; chains 2; leapfrogSteps 5; seed 2L }

@@ -14,8 +14,7 @@ open BayesDL.Tests.TestSupport
 
 [<Fact>]
 let ``a trained model round-trips with posterior, prior, estimator and learned noise, predicting identically`` () =
-    engine ()
-    torch.set_num_threads 1
+    engineOneThread ()
     NativeEngine.Seed 2L
     let flip = BayesLayerOptions(Estimator = GradientEstimator.Flipout, Prior = PriorSpec.Laplace(0.0, 0.5), InitialRho = -4.0)
     let det = BayesLayerOptions(Estimator = GradientEstimator.Reparameterization, BayesianBias = false)
@@ -55,8 +54,7 @@ let ``a file that is not a model is refused`` () =
 
 [<Fact>]
 let ``batched prediction gives T independent draws per input`` () =
-    engine ()
-    torch.set_num_threads 1
+    engineOneThread ()
     NativeEngine.Seed 1L
     let o = BayesLayerOptions(Estimator = GradientEstimator.Reparameterization, InitialRho = 0.0)
     let model = BayesianNetwork.Create(Likelihood.Categorical(), BayesNN.BayesLinear(3L, 4L, o))

@@ -10,8 +10,7 @@ open BayesDL.Objectives
 open BayesDL.Tests.TestSupport
 
 let private setup () =
-    engine ()
-    torch.set_num_threads 1
+    engineOneThread ()
 
 /// A small float64 regression network with plain reparameterization: one weight draw per forward pass, which
 /// depends only on the generator state, so re-seeding before each pass fixes the noise across batch sizes.

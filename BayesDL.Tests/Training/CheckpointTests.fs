@@ -18,9 +18,7 @@ open BayesDL.Training
 open BayesDL.Tests.TestSupport
 
 let private setup () =
-    engine ()
-    // One thread: the same operations give the same bits, run after run.
-    torch.set_num_threads 1
+    engineOneThread ()
 
 /// A Bayes-by-Backprop classifier (weight noise on every forward pass) with the given hidden width and init seed.
 let private classifier (hidden: int64) (seed: int64) =

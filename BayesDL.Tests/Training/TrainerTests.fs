@@ -12,8 +12,7 @@ open BayesDL.Training
 open BayesDL.Tests.TestSupport
 
 let private setup () =
-    engine ()
-    torch.set_num_threads 1
+    engineOneThread ()
 
 let private classifier seed =
     NativeEngine.Seed seed
