@@ -44,11 +44,6 @@ public sealed record MCDropoutFitOptions(int Epochs = 10, int BatchSize = 128, d
             "Use 0.5 (Li & Gal 2017); for α → 0 leave Alpha null.");
         Check.Argument(TrainingMasks >= 1, component, nameof(TrainingMasks), TrainingMasks.ToString(), "a positive integer (masks per example)",
             "Use 10 (Li & Gal 2017).");
-        if (Checkpoint is not null)
-        {
-            Check.Argument(!string.IsNullOrWhiteSpace(Checkpoint.Path), component, "Checkpoint.Path", $"\"{Checkpoint.Path}\"", "a file path",
-                "Give the checkpoint a file name, e.g. new CheckpointOptions(\"run.ckpt\").");
-            Check.Positive(Checkpoint.EveryEpochs, component, "Checkpoint.EveryEpochs");
-        }
+        Checkpoint?.Validate(component);
     }
 }

@@ -9,8 +9,9 @@ namespace BayesDL.Training;
 /// after epoch k and restarted with the same model architecture, data, options and seed ends bitwise identical to the
 /// uninterrupted run (parameters, optimizer state and epoch reports apart from their wall time), because epoch k + 1
 /// starts from the same θ_k, optimizer state and generator state, and the row shuffle of epoch e is seeded by
-/// (seed, e) alone. The data are checked by row count only: resuming on other rows of the same count is not detected. (On CUDA, whose generator state TorchSharp does not expose, the CUDA generator is reseeded from
-/// (seed, epoch) at each epoch start instead, which keeps the same contract.)
+/// (seed, e) alone. The data are checked by row count only: resuming on other rows of the same count is not detected.
+/// (On CUDA, whose generator state TorchSharp does not expose, the CUDA generator is reseeded from (seed, epoch) at each
+/// epoch start instead, which keeps the same contract.)
 /// <para>File format (a <see cref="BinaryWriter"/> stream): the string "BAYESDL-CHECKPOINT"; a JSON header (format version,
 /// completed epochs and optimizer steps, training rows, the settings that must match on resume: optimizer, batch size,
 /// learning rate, seed, shuffle and the objective's settings; name, shape and dtype of every state-dict entry; the epoch
@@ -24,4 +25,13 @@ namespace BayesDL.Training;
 /// (a checkpoint that does not match the model or the options is refused with an error naming the difference).
 /// False: start afresh and overwrite the file.
 /// </param>
-public sealed record CheckpointOptions(string Path, int EveryEpochs = 1, bool Resume = true);
+public sealed record CheckpointOptions(string Path, int EveryEpochs = 1, bool Resume = true)
+{
+    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="component"/> when the path is blank or EveryEpochs &lt; 1.</summary>
+    internal void Validate(string component)
+    {
+        Validation.Check.Argument(!string.IsNullOrWhiteSpace(Path), component, "Checkpoint.Path", $"\"{Path}\"", "a file path",
+            "Give the checkpoint a file name, e.g. new CheckpointOptions(\"run.ckpt\").");
+        Validation.Check.Positive(EveryEpochs, component, "Checkpoint.EveryEpochs");
+    }
+}

@@ -26,12 +26,7 @@ public sealed class Trainer
         Check.Positive(Options.Epochs, nameof(Trainer), nameof(TrainerOptions.Epochs));
         Check.Positive(Options.BatchSize, nameof(Trainer), nameof(TrainerOptions.BatchSize));
         Check.Positive(Options.LearningRate, nameof(Trainer), nameof(TrainerOptions.LearningRate));
-        if (Options.Checkpoint is { } checkpoint)
-        {
-            Check.Argument(!string.IsNullOrWhiteSpace(checkpoint.Path), nameof(Trainer), "Checkpoint.Path", $"\"{checkpoint.Path}\"",
-                "a file path", "Give the checkpoint a file name, e.g. new CheckpointOptions(\"run.ckpt\").");
-            Check.Positive(checkpoint.EveryEpochs, nameof(Trainer), "Checkpoint.EveryEpochs");
-        }
+        Options.Checkpoint?.Validate(nameof(Trainer));
     }
 
     /// <summary>The settings.</summary>
