@@ -12,7 +12,7 @@ namespace BayesDL.Bench.Workloads;
 
 /// <summary>
 /// MC dropout (Gal &amp; Ghahramani 2016) on the repository's MNIST subset (8,000 / 2,000): the MLP 784-400-400-10 with
-/// MC dropout 0.5 before each hidden weight layer (none on the pixels), trained 10 epochs (Adam 1e-3, batch 128, seed 1
+/// MC dropout 0.5 before each hidden weight layer (none on the pixels), trained 10 epochs (Adam 1e-3, batch 32, seed 1
 /// or --seed N) in one call, <c>FitMCDropout</c>, with the length-scale prior and the α-divergence objective (see <see
 /// cref="ClassifierTraining.TrainMcDropout"/> for the recipe and the measurements behind it). Test accuracy, NLL and
 /// ECE of the T = 100 MC predictive and of the same network with dropout off; time of the T = 100 predictive over the
@@ -123,6 +123,7 @@ public sealed class McDropoutWorkload : IWorkload
             ["png_reliability"] = reliabilityPng,
             ["samples"] = samples,
             ["epochs"] = epochs,
+            ["batch_size"] = ClassifierTraining.BatchSize,
             ["seed"] = options.Seed,
             ["input_dropout"] = ClassifierTraining.McInputDropout,
             ["hidden_dropout"] = ClassifierTraining.McHiddenDropout,

@@ -15,7 +15,7 @@ namespace BayesDL.Bench.Workloads;
 
 /// <summary>
 /// Dataset shift on rotated MNIST (Ovadia et al. 2019) for five methods trained on the repository's 8,000
-/// training digits (MLP 784-400-400-10, Adam 1e-3, batch 128, 10 epochs): a deterministic softmax network (plain
+/// training digits (MLP 784-400-400-10, Adam 1e-3, batch 32, 10 epochs): a deterministic softmax network (plain
 /// NLL, seed 1); MC dropout as in the mcdropout workload (0.5 before each hidden weight layer, length-scale prior,
 /// α-divergence objective: <see cref="ClassifierTraining.TrainMcDropout"/>); concrete dropout before all three weight
 /// layers (initial p 0.1, learned; paper regularizer with N = 8,000 and length-scale 1e-2); Bayes by Backprop (local
@@ -72,7 +72,7 @@ public sealed class ShiftWorkload : IWorkload
         var bayesLayer = new BayesLayerOptions(GradientEstimator.LocalReparameterization, PriorSpec.Normal(0, 1), InitialRho: -5);
         var bbb = BayesianNetwork.Create(Likelihood.Categorical(),
             BayesNN.BayesLinear(784, 400, bayesLayer), nn.ReLU(), BayesNN.BayesLinear(400, 400, bayesLayer), nn.ReLU(), BayesNN.BayesLinear(400, 10, bayesLayer));
-        new Trainer(new TrainerOptions(Epochs: epochs, BatchSize: 128, LearningRate: 1e-3, Seed: 1))
+        new Trainer(new TrainerOptions(Epochs: epochs, BatchSize: ClassifierTraining.BatchSize, LearningRate: 1e-3, Seed: 1))
             .Fit(bbb, data, onEpoch: e => options.Progress($"bbb epoch {e.Epoch}/{epochs}: loss {e.MeanLoss:F4} ({e.Seconds:F1} s)"));
         bbb.eval();
         ProcessMemory.ReleaseFreedNativeMemory();
