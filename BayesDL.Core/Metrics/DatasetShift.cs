@@ -39,14 +39,10 @@ public static class DatasetShift
             // Angle 0 uses the test images themselves (their predictive entropies also serve the OOD AUROC).
             Tensor rotated = angles[i] == 0 ? test.Inputs : ImageRotation.Rotate(test.Inputs, angles[i], height, width);
             using var predictive = predictor.Predict(rotated, samples);
-            Tensor probabilities = predictive.Mean();
-            acc[i] = ClassificationMetrics.Accuracy(probabilities, test.Targets);
-            nll[i] = ClassificationMetrics.NegativeLogLikelihood(probabilities, test.Targets);
-            brier[i] = ClassificationMetrics.BrierScore(probabilities, test.Targets);
-            ece[i] = ReliabilityDiagram.Compute(probabilities, test.Targets, bins).ExpectedCalibrationError;
-            Tensor h = predictive.PredictiveEntropy();
-            entropy[i] = h.mean().to(ScalarType.Float64).item<double>();
-            if (angles[i] == 0 && cleanEntropy is null) cleanEntropy = h.MoveToOuterDisposeScope();
+            var scores = PredictiveScores.Compute(predictive, test.Targets, bins);
+            (acc[i], nll[i], brier[i], ece[i], entropy[i]) = (scores.Accuracy, scores.NegativeLogLikelihood, scores.BrierScore,
+                scores.ExpectedCalibrationError, scores.MeanPredictiveEntropy);
+            if (angles[i] == 0 && cleanEntropy is null) cleanEntropy = predictive.PredictiveEntropy().MoveToOuterDisposeScope();
             progress?.Invoke($"{method}: {angles[i],5:F0} deg  acc {acc[i]:F4}  nll {nll[i]:F4}  ece {ece[i]:F4}  entropy {entropy[i]:F4}");
         }
         double auroc;

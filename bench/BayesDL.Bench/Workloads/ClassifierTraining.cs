@@ -129,10 +129,8 @@ internal static class ClassifierTraining
     /// <summary>Accuracy, NLL, Brier and ECE (15 bins) of a predictive mean.</summary>
     public static (double Accuracy, double Nll, double Brier, double Ece) Score(PredictiveSamples predictive, Tensor targets)
     {
-        using var scope = NewDisposeScope();
-        Tensor p = predictive.Mean();
-        return (ClassificationMetrics.Accuracy(p, targets), ClassificationMetrics.NegativeLogLikelihood(p, targets),
-            ClassificationMetrics.BrierScore(p, targets), ReliabilityDiagram.Compute(p, targets, 15).ExpectedCalibrationError);
+        var s = PredictiveScores.Compute(predictive, targets, bins: 15);
+        return (s.Accuracy, s.NegativeLogLikelihood, s.BrierScore, s.ExpectedCalibrationError);
     }
 
     /// <summary>Pure-noise images, every pixel U[0, 1], from a seeded generator.</summary>
