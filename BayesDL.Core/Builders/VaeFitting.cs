@@ -17,6 +17,7 @@ namespace BayesDL.Builders;
 /// <item>M2 (Kingma et al. 2014): <see cref="SemiSupervisedVae.Loss"/> on one labelled and one unlabelled minibatch per step,
 /// an epoch being one pass over the unlabelled rows while labelled minibatches cycle through seeded permutations.</item>
 /// </list>
+/// <see cref="VariationalFitOptions.Checkpoint"/> checkpoints every one of these fits and resumes it exactly (<see cref="VaeTraining"/>).
 /// </summary>
 public static class VaeFitting
 {
@@ -24,7 +25,6 @@ public static class VaeFitting
     public static IReadOnlyList<BuildError> ValidateFit(Vae model, Tensor data, VariationalFitOptions options)
     {
         var errors = new List<BuildError>(options.Invalid());
-        errors.AddRange(CheckpointUnsupported(options));
         if (!options.AnalyticKL) return errors;
         using var scope = NewDisposeScope();
         Tensor probe = zeros(1, dtype: data.dtype, device: data.device);
@@ -57,7 +57,7 @@ public static class VaeFitting
     public static IReadOnlyList<double> Fit(Autoencoder model, Tensor data, VariationalFitOptions? options = null)
     {
         var o = options ?? new VariationalFitOptions();
-        var errors = o.Invalid().Concat(CheckpointUnsupported(o)).ToList();
+        var errors = o.Invalid().ToList();
         if (errors.Count > 0) throw VaeBuilder.Mistakes("fit settings", errors);
         return Train(model, data.shape[0], o, (idx, _) => model.ReconstructionLoss(data[idx]).mean());
     }
@@ -85,21 +85,22 @@ public static class VaeFitting
         var errors = ValidateFit(model, unlabelled, o);
         if (errors.Count > 0) throw VaeBuilder.Mistakes("M2 fit settings", errors);
         Tensor x = labelled.Inputs, y = labelled.Targets;
-        long labelledRows = labelled.Count, batch = Math.Min(o.BatchSize, labelledRows), cursor = labelledRows;
+        long labelledRows = labelled.Count, batch = Math.Min(o.BatchSize, labelledRows), batchesPerOrder = labelledRows / batch, drawn = 0;
         using var generator = new Generator((ulong)(o.Seed + 1));
         Tensor order = empty(0, dtype: ScalarType.Int64);
         try
         {
             return Train(model, unlabelled.shape[0], o, (idx, step) =>
             {
-                if (cursor + batch > labelledRows)
+                // Step s takes labelled minibatch s mod k of permutation s div k (k whole minibatches per permutation); deriving the
+                // position from the step, not from a running cursor, lets a run resumed at step s draw the permutations it skipped.
+                while (drawn <= step / batchesPerOrder)
                 {
                     order.Dispose();
                     order = randperm(labelledRows, generator: generator).to(x.device).DetachFromDisposeScope();
-                    cursor = 0;
+                    drawn++;
                 }
-                Tensor rows = order.narrow(0, cursor, batch);
-                cursor += batch;
+                Tensor rows = order.narrow(0, step % batchesPerOrder * batch, batch);
                 return model.Loss(x[rows], y[rows], unlabelled[idx]);
             });
         }
@@ -114,22 +115,13 @@ public static class VaeFitting
         return options;
     }
 
-    // The VAE loop (VaeTraining) writes no checkpoints: refuse the setting rather than ignore it.
-    static IEnumerable<BuildError> CheckpointUnsupported(VariationalFitOptions o)
-    {
-        if (o.Checkpoint is not null)
-            yield return new(BuildErrorKind.InvalidParameter, -1, "fit",
-                $"{nameof(VariationalFitOptions)}: 'Checkpoint' ({o.Checkpoint.Path}) is supported by the network fits (BuiltModel.Fit, FitMCDropout, Trainer), " +
-                "not yet by VAE, conditional-VAE, M2 or autoencoder fits. Leave Checkpoint unset here.");
-    }
-
     static VaeElboOptions Elbo(VariationalFitOptions o, long rows) =>
         new(WarmupSteps: o.KlWarmupEpochs * ((rows + o.BatchSize - 1) / o.BatchSize));
 
     static IReadOnlyList<double> Train(TorchSharp.torch.nn.Module model, long rows, VariationalFitOptions o, Func<Tensor, long, Tensor> loss)
     {
         model.train();
-        try { return VaeTraining.Fit(model.parameters(), rows, loss, new VaeTrainingOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed)); }
+        try { return VaeTraining.Fit(model.parameters(), rows, loss, new VaeTrainingOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed, o.Checkpoint)); }
         finally { model.eval(); }
     }
 }

@@ -8,7 +8,10 @@ namespace BayesDL.Models;
 /// The small training loop shared by the VAE family (VAE, autoencoder, CVAE, M2): each epoch draws a seeded
 /// permutation of the row indices, and each step hands a batch of indices to the caller's loss, runs
 /// backward and an Adam step, all inside a dispose scope so native memory stays flat. A loss that turns NaN
-/// or infinite stops training with an <see cref="InvalidOperationException"/> naming the epoch and step.
+/// or infinite stops training with an <see cref="InvalidOperationException"/> naming the epoch and step. With
+/// <see cref="VaeTrainingOptions.Checkpoint"/> set, the loop writes a checkpoint atomically after every few epochs and after the
+/// last (<see cref="VaeCheckpoint"/>: parameters, Adam state, step count, epoch losses, the engine's generator and the shuffling
+/// generator), and a rerun with Resume continues from the next epoch, ending bitwise equal to an uninterrupted run on CPU.
 /// </summary>
 public static class VaeTraining
 {
@@ -29,8 +32,19 @@ public static class VaeTraining
         using var optimizer = optim.Adam(parameterList, options.LearningRate);
         var epochLosses = new List<double>();
         long step = 0;
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        var checkpoint = options.Checkpoint;
+        if (checkpoint is { Resume: true } && File.Exists(checkpoint.Path))
         {
+            var restored = VaeCheckpoint.Load(checkpoint.Path, VaeCheckpoint.Describe(parameterList, options, rows, step, epochLosses),
+                parameterList, optimizer, generator);
+            // A checkpoint at or past the requested epochs trains no further: its losses describe the loaded state.
+            epochLosses.AddRange(restored.EpochLosses);
+            step = restored.Steps;
+        }
+        for (int epoch = epochLosses.Count + 1; epoch <= options.Epochs; epoch++)
+        {
+            // TorchSharp exposes no CUDA generator state to checkpoint: with a checkpoint, reseed it per epoch so resumed runs draw alike.
+            if (checkpoint is not null && cuda.is_available()) cuda.manual_seed_all(options.Seed * 1_000_003 + epoch);
             using var permutation = randperm(rows, generator: generator);
             double sum = 0;
             long count = 0;
@@ -50,6 +64,8 @@ public static class VaeTraining
                 count += batch.shape[0];
             }
             epochLosses.Add(sum / count);
+            if (checkpoint is not null && (epoch % checkpoint.EveryEpochs == 0 || epoch == options.Epochs))
+                VaeCheckpoint.Write(checkpoint.Path, VaeCheckpoint.Describe(parameterList, options, rows, step, epochLosses), parameterList, optimizer, generator);
             progress?.Invoke(epoch, sum / count);
         }
         return epochLosses;

@@ -1,3 +1,4 @@
+using BayesDL.Training;
 using BayesDL.Validation;
 
 namespace BayesDL.Models;
@@ -9,7 +10,9 @@ namespace BayesDL.Models;
 /// <param name="Seed">Seeds the shuffling generator and the engine's generator (reparameterisation noise) when training starts.
 /// The weights are drawn when the model is built, before training: call <c>NativeEngine.Seed</c> before building it too
 /// (libtorch seeds its generator nondeterministically), and the whole run repeats exactly on one machine.</param>
-public sealed record VaeTrainingOptions(int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 0)
+/// <param name="Checkpoint">Checkpoint the loop atomically and resume a killed run exactly (<see cref="CheckpointOptions"/>); null: none.</param>
+public sealed record VaeTrainingOptions(int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 0,
+    CheckpointOptions? Checkpoint = null)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the bad option.</summary>
     public void Validate()
@@ -17,5 +20,6 @@ public sealed record VaeTrainingOptions(int Epochs = 10, int BatchSize = 128, do
         Check.Positive(Epochs, nameof(VaeTrainingOptions), nameof(Epochs));
         Check.Positive(BatchSize, nameof(VaeTrainingOptions), nameof(BatchSize));
         Check.Positive(LearningRate, nameof(VaeTrainingOptions), nameof(LearningRate));
+        Checkpoint?.Validate(nameof(VaeTrainingOptions));
     }
 }

@@ -1,7 +1,8 @@
 namespace BayesDL.Training;
 
 /// <summary>
-/// Checkpointing of a <see cref="Trainer"/> run (set <see cref="TrainerOptions.Checkpoint"/>). After every
+/// Checkpointing of a <see cref="Trainer"/> run (set <see cref="TrainerOptions.Checkpoint"/>), or of the VAE family's loop
+/// (<see cref="Models.VaeTrainingOptions.Checkpoint"/>, with the same contract; its file is described at Models.VaeCheckpoint). After every
 /// <see cref="EveryEpochs"/>-th epoch and after the last one, the trainer writes to <see cref="Path"/> atomically
 /// (temporary file in the same folder, renamed over the target) everything the run needs to continue: parameters and
 /// buffers, optimizer state (Adam's moments m, v and step count t; SGD's momentum buffers), the completed epochs with

@@ -1,6 +1,7 @@
 /// Training checkpoints (TrainerOptions.Checkpoint, CheckpointOptions): a run interrupted after epoch k and resumed into a
 /// fresh model and trainer ends bitwise equal to the uninterrupted run; a failed write leaves the previous checkpoint
 /// intact; a checkpoint of another architecture or other options is refused naming the difference, loading nothing.
+/// The same for the VAE family's loop (VaeTrainingOptions.Checkpoint) and the builder's VAE fits.
 module BayesDL.Tests.Training.CheckpointTests
 
 open System
@@ -194,12 +195,92 @@ let ``resuming into another architecture or with other options names what differ
     use again = classifier 16L 2L
     Assert.Equal(2, Trainer(adam 2 0.02 (CheckpointOptions(path, Resume = false))).Fit(again, data).Count)
 
+/// A tiny VAE (6 Bernoulli features, one hidden layer of 8) with the given latent size, its weights drawn from seed.
+let private tinyVae (latent: int64) (seed: int64) =
+    NativeEngine.Seed seed
+    ComputePolicy.Cpu.Apply(new Vae(VaeNetworks.MlpEncoder(6L, 8L), 8L, VaeNetworks.MlpDecoder(latent, [| 8L |], 6L), BernoulliDecoder(), 6L, latent))
+
+let private parameterValues (m: torch.nn.Module) = m.parameters() |> Seq.map values |> List.ofSeq
+
+/// 40 rows in [0, 1]: 5 steps per epoch at batch 8, so the shuffle, the KL warm-up (over 8 steps) and Adam all matter.
+let private tinyRows () =
+    NativeEngine.Seed 21L
+    torch.rand(40L, 6L)
+
+let private vaeLoss (vae: Vae) (x: torch.Tensor) =
+    let elbo = VaeElboOptions(WarmupSteps = 8L)
+    fun (idx: torch.Tensor) (step: int64) -> vae.Elbo(x.index(idx), elbo, step).Loss
+
 [<Fact>]
-let ``a VAE fit, whose loop writes no checkpoints, refuses the Checkpoint setting instead of ignoring it`` () =
+let ``a killed VaeTraining run resumed into a fresh VAE equals the uninterrupted run bitwise: parameters, Adam state, shuffle and engine generators, step`` () =
     setup ()
-    let vae = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(4L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 4L), 2L)
-    use rows = torch.rand(8L, 4L)
-    let options = VariationalFitOptions(Epochs = 1, Checkpoint = CheckpointOptions("vae.ckpt"))
-    let e = Assert.Throws<ArgumentException>(fun () -> vae.Fit(rows, options, ComputePolicy.Cpu) |> ignore)
-    Assert.Contains("'Checkpoint' (vae.ckpt)", e.Message)
-    Assert.False(File.Exists "vae.ckpt")
+    use dir = new TempDir()
+    use x = tinyRows ()
+    let options (checkpoint: CheckpointOptions) = VaeTrainingOptions(4, 8, 0.01, 3L, checkpoint)
+    let straight = tinyVae 2L 1L
+    let expected = VaeTraining.Fit(straight.parameters(), 40L, vaeLoss straight x, options null)
+    let path = dir.File "vae.ckpt"
+    // The first run dies after epoch 2, after that epoch's checkpoint was written.
+    let first = tinyVae 2L 1L
+    Assert.Throws<Killed>(fun () ->
+        VaeTraining.Fit(first.parameters(), 40L, vaeLoss first x, options (CheckpointOptions(path)),
+                        fun epoch _ -> if epoch = 2 then raise (Killed epoch)) |> ignore) |> ignore
+    scrambleEngine ()
+    let resumed = tinyVae 2L 99L
+    let epochsRun = ResizeArray()
+    let losses = VaeTraining.Fit(resumed.parameters(), 40L, vaeLoss resumed x, options (CheckpointOptions(path)), fun epoch _ -> epochsRun.Add epoch)
+    Assert.Equal<int list>([ 3; 4 ], List.ofSeq epochsRun)
+    Assert.Equal<float list>(List.ofSeq expected, List.ofSeq losses)
+    Assert.Equal<float[] list>(parameterValues straight, parameterValues resumed)
+
+[<Fact>]
+let ``a VaeTraining checkpoint of another latent size or learning rate is refused naming the parameter and both shapes, loading nothing`` () =
+    setup ()
+    use dir = new TempDir()
+    use x = tinyRows ()
+    let path = dir.File "vae.ckpt"
+    let small = tinyVae 2L 1L
+    VaeTraining.Fit(small.parameters(), 40L, vaeLoss small x, VaeTrainingOptions(1, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore
+    let wide = tinyVae 3L 2L
+    let before = parameterValues wide
+    let e = Assert.Throws<InvalidDataException>(fun () ->
+        VaeTraining.Fit(wide.parameters(), 40L, vaeLoss wide x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore)
+    let index, savedShape, modelShape =
+        Seq.zip (small.parameters()) (wide.parameters())
+        |> Seq.mapi (fun i (s, w) -> i, s.shape, w.shape)
+        |> Seq.find (fun (_, s, w) -> s <> w)
+    let show (shape: int64[]) = "[" + String.Join(", ", shape) + "]"
+    Assert.Contains($"'parameter {index}' has shape {show savedShape} in the checkpoint but {show modelShape} in the model", e.Message)
+    Assert.Equal<float[] list>(before, parameterValues wide)
+    let same = tinyVae 2L 2L
+    let e2 = Assert.Throws<InvalidDataException>(fun () ->
+        VaeTraining.Fit(same.parameters(), 40L, vaeLoss same x, VaeTrainingOptions(2, 8, 0.02, 3L, CheckpointOptions(path))) |> ignore)
+    Assert.Contains("the learning rate is 0.01 in the checkpoint but 0.02 in this run", e2.Message)
+    // A Trainer checkpoint is another format: refused as such.
+    let trainerPath = dir.File "bnn.ckpt"
+    use data = blobs 16
+    use bnn = classifier 4L 1L
+    Trainer(settings 1 OptimizerKind.Adam 0.02 (CheckpointOptions(trainerPath))).Fit(bnn, data) |> ignore
+    let e3 = Assert.Throws<InvalidDataException>(fun () ->
+        VaeTraining.Fit(same.parameters(), 40L, vaeLoss same x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(trainerPath))) |> ignore)
+    Assert.Contains("is not a BayesDL VAE-family training checkpoint", e3.Message)
+
+[<Fact>]
+let ``a builder VAE fit with KL warm-up and several z draws resumes from its checkpoint exactly`` () =
+    setup ()
+    use dir = new TempDir()
+    use x = tinyRows ()
+    let declaration = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
+    let fit epochs (checkpoint: CheckpointOptions) =
+        VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 3,
+                              Checkpoint = checkpoint)
+    NativeEngine.Seed 5L
+    let expected = declaration.Fit(x, fit 4 null, ComputePolicy.Cpu)
+    let path = dir.File "vae.ckpt"
+    NativeEngine.Seed 5L
+    declaration.Fit(x, fit 2 (CheckpointOptions(path)), ComputePolicy.Cpu) |> ignore
+    // The resumed fit builds its model from other initial weights: only the checkpoint can make it equal.
+    NativeEngine.Seed 77L
+    let resumed = declaration.Fit(x, fit 4 (CheckpointOptions(path)), ComputePolicy.Cpu)
+    Assert.Equal<float list>(List.ofSeq expected.EpochLosses, List.ofSeq resumed.EpochLosses)
+    Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
