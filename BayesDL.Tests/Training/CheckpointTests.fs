@@ -284,3 +284,26 @@ let ``a builder VAE fit with KL warm-up and several z draws resumes from its che
     let resumed = declaration.Fit(x, fit 4 (CheckpointOptions(path)), ComputePolicy.Cpu)
     Assert.Equal<float list>(List.ofSeq expected.EpochLosses, List.ofSeq resumed.EpochLosses)
     Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
+
+[<Fact>]
+let ``an M2 fit resumes exactly: its labelled minibatches continue from the restored step`` () =
+    setup ()
+    use dir = new TempDir()
+    NativeEngine.Seed 21L
+    use data = new LabeledData(torch.rand(24L, 6L), torch.randint(3L, [| 24L |], dtype = torch.ScalarType.Int64))
+    use unlabelled = torch.rand(40L, 6L)
+    let declaration =
+        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(), ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L)
+            .Conditional(3).SemiSupervised(ModelBuilder.Sequential().Linear(6L, 8L).Relu().Linear(8L, 3L), alpha = 10.0)
+    // 5 unlabelled steps per epoch, 3 labelled minibatches per permutation: epoch 3 starts at step 10, mid-permutation (the 4th, minibatch 2).
+    let fit epochs (checkpoint: CheckpointOptions) =
+        VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 2L, Checkpoint = checkpoint)
+    NativeEngine.Seed 32L
+    let expected = declaration.Fit(data, unlabelled, fit 4 null, ComputePolicy.Cpu)
+    let path = dir.File "m2.ckpt"
+    NativeEngine.Seed 32L
+    declaration.Fit(data, unlabelled, fit 2 (CheckpointOptions(path)), ComputePolicy.Cpu) |> ignore
+    NativeEngine.Seed 77L
+    let resumed = declaration.Fit(data, unlabelled, fit 4 (CheckpointOptions(path)), ComputePolicy.Cpu)
+    Assert.Equal<float list>(List.ofSeq expected.EpochLosses, List.ofSeq resumed.EpochLosses)
+    Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
