@@ -121,7 +121,9 @@ public static class VaeFitting
     static IReadOnlyList<double> Train(TorchSharp.torch.nn.Module model, long rows, VariationalFitOptions o, Func<Tensor, long, Tensor> loss)
     {
         model.train();
-        try { return VaeTraining.Fit(model.parameters(), rows, loss, new VaeTrainingOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed, o.Checkpoint)); }
+        // A checkpoint resumes only the same kind of fit with the same objective settings.
+        string objective = Training.TrainingCheckpoint.DescribeSettings(new { Fit = model.GetType().Name, o.WeightSamples, o.KlWarmupEpochs, o.AnalyticKL });
+        try { return VaeTraining.Run(model.parameters(), rows, loss, new VaeTrainingOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed, o.Checkpoint), null, objective); }
         finally { model.eval(); }
     }
 }

@@ -10,7 +10,7 @@ namespace BayesDL.Models;
 /// <list type="number">
 /// <item>the magic string "BAYESDL-VAE-CHECKPOINT" (a Trainer checkpoint is refused as such);</item>
 /// <item>a JSON header (<see cref="Header"/>): format version, completed epochs and optimizer steps (the KL warm-up
-/// depends on the step), training rows, batch size, learning rate and seed, shape and dtype of every parameter by
+/// depends on the step), training rows, batch size, learning rate and seed, the builder fit's objective settings, shape and dtype of every parameter by
 /// position ("parameter i": the loop sees a parameter list, not a module), and the epoch mean losses so far;</item>
 /// <item>every parameter as TorchSharp's <c>Tensor.Save</c> writes it, in order;</item>
 /// <item>the Adam state (<c>save_state_dict</c>: per parameter t, m, v) and the engine's CPU generator state (the
@@ -23,14 +23,14 @@ internal static class VaeCheckpoint
     const string Magic = "BAYESDL-VAE-CHECKPOINT";
 
     internal sealed record Header(int Version, int CompletedEpochs, long Steps, long Rows, int BatchSize, double LearningRate, long Seed,
-        List<TrainingCheckpoint.TensorEntry> Tensors, List<double> EpochLosses);
+        string Objective, List<TrainingCheckpoint.TensorEntry> Tensors, List<double> EpochLosses);
 
     /// <summary>What a resumed run continues from.</summary>
     internal sealed record Restored(long Steps, List<double> EpochLosses);
 
-    internal static Header Describe(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, VaeTrainingOptions options, long rows, long steps,
+    internal static Header Describe(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, VaeTrainingOptions options, long rows, string objective, long steps,
         IReadOnlyList<double> epochLosses) =>
-        new(TrainingCheckpoint.Version, epochLosses.Count, steps, rows, options.BatchSize, options.LearningRate, options.Seed,
+        new(TrainingCheckpoint.Version, epochLosses.Count, steps, rows, options.BatchSize, options.LearningRate, options.Seed, objective,
             parameters.Select((p, i) => new TrainingCheckpoint.TensorEntry($"parameter {i}", p.shape, p.dtype.ToString())).ToList(), epochLosses.ToList());
 
     internal static void Write(string path, Header header, IReadOnlyList<TorchSharp.Modules.Parameter> parameters, optim.Optimizer optimizer,
@@ -60,6 +60,7 @@ internal static class VaeCheckpoint
         TrainingCheckpoint.Same(found, "the learning rate", saved.LearningRate, expected.LearningRate);
         TrainingCheckpoint.Same(found, "the seed", saved.Seed, expected.Seed);
         TrainingCheckpoint.Same(found, "the number of training rows", saved.Rows, expected.Rows);
+        TrainingCheckpoint.Same(found, "the objective", saved.Objective, expected.Objective);
         found.AddRange(TrainingCheckpoint.TensorDifferences(saved.Tensors, expected.Tensors));
         TrainingCheckpoint.ThrowIfDifferent(path, found);
         TrainingCheckpoint.ReadBody(reader, path, () =>

@@ -20,7 +20,12 @@ public static class VaeTraining
     /// of each epoch. <paramref name="progress"/> receives (epoch, mean loss) after every epoch.
     /// </summary>
     public static IReadOnlyList<double> Fit(IEnumerable<TorchSharp.Modules.Parameter> parameters, long rows, Func<Tensor, long, Tensor> loss,
-        VaeTrainingOptions? options = null, Action<int, double>? progress = null)
+        VaeTrainingOptions? options = null, Action<int, double>? progress = null) =>
+        Run(parameters, rows, loss, options, progress, objective: "");
+
+    /// <summary>As the public Fit; <paramref name="objective"/> describes the loss's settings, and a checkpoint resumes only under the same description.</summary>
+    internal static IReadOnlyList<double> Run(IEnumerable<TorchSharp.Modules.Parameter> parameters, long rows, Func<Tensor, long, Tensor> loss,
+        VaeTrainingOptions? options, Action<int, double>? progress, string objective)
     {
         options ??= new VaeTrainingOptions();
         options.Validate();
@@ -35,7 +40,7 @@ public static class VaeTraining
         var checkpoint = options.Checkpoint;
         if (checkpoint is { Resume: true } && File.Exists(checkpoint.Path))
         {
-            var restored = VaeCheckpoint.Load(checkpoint.Path, VaeCheckpoint.Describe(parameterList, options, rows, step, epochLosses),
+            var restored = VaeCheckpoint.Load(checkpoint.Path, VaeCheckpoint.Describe(parameterList, options, rows, objective, step, epochLosses),
                 parameterList, optimizer, generator);
             // A checkpoint at or past the requested epochs trains no further: its losses describe the loaded state.
             epochLosses.AddRange(restored.EpochLosses);
@@ -65,7 +70,7 @@ public static class VaeTraining
             }
             epochLosses.Add(sum / count);
             if (checkpoint is not null && (epoch % checkpoint.EveryEpochs == 0 || epoch == options.Epochs))
-                VaeCheckpoint.Write(checkpoint.Path, VaeCheckpoint.Describe(parameterList, options, rows, step, epochLosses), parameterList, optimizer, generator);
+                VaeCheckpoint.Write(checkpoint.Path, VaeCheckpoint.Describe(parameterList, options, rows, objective, step, epochLosses), parameterList, optimizer, generator);
             progress?.Invoke(epoch, sum / count);
         }
         return epochLosses;

@@ -266,7 +266,7 @@ let ``a VaeTraining checkpoint of another latent size or learning rate is refuse
     Assert.Contains("is not a BayesDL VAE-family training checkpoint", e3.Message)
 
 [<Fact>]
-let ``a builder VAE fit with KL warm-up and several z draws resumes from its checkpoint exactly`` () =
+let ``a builder VAE fit with KL warm-up and several z draws resumes from its checkpoint exactly, and refuses another warm-up`` () =
     setup ()
     use dir = new TempDir()
     use x = tinyRows ()
@@ -284,6 +284,12 @@ let ``a builder VAE fit with KL warm-up and several z draws resumes from its che
     let resumed = declaration.Fit(x, fit 4 (CheckpointOptions(path)), ComputePolicy.Cpu)
     Assert.Equal<float list>(List.ofSeq expected.EpochLosses, List.ofSeq resumed.EpochLosses)
     Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
+    // Another warm-up is another objective: refused, naming it.
+    let e = Assert.Throws<InvalidDataException>(fun () ->
+        declaration.Fit(x, VariationalFitOptions(Epochs = 4, BatchSize = 8, LearningRate = 0.01, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 1,
+                                                 Checkpoint = CheckpointOptions(path)), ComputePolicy.Cpu) |> ignore)
+    Assert.Contains("the objective is", e.Message)
+    Assert.Contains("\"KlWarmupEpochs\":1", e.Message)
 
 [<Fact>]
 let ``an M2 fit resumes exactly: its labelled minibatches continue from the restored step`` () =
