@@ -21,16 +21,20 @@ let private labelled () =
 let private settings = vi { epochs 3; batchSize 8; learningRate 0.01; seed 2L }
 let private options = settings.ToOptions()
 
+/// The same 6-8-2 VAE from C# and from F#, for the tests that fit both and compare.
+let private tinyVaeBuilder () = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
+let private tinyVaeDecl () = vae { encoder (linear 6L 8L >> relu); decoder (linear 2L 8L >> relu >> linear 8L 6L); latent 2 }
+
 [<Fact>]
 let ``the C# VaeBuilder Fit equals building and fitting the F# vae block`` () =
     engine ()
     use data = labelled ()
     NativeEngine.Seed 30L
     let csharp =
-        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
+        (tinyVaeBuilder ())
             .Fit(data.Inputs, options, cpu64)
     NativeEngine.Seed 30L
-    let built = vae { encoder (linear 6L 8L >> relu); decoder (linear 2L 8L >> relu >> linear 8L 6L); latent 2 } |> VaeDsl.Vae.buildOn cpu64 |> orFail
+    let built = tinyVaeDecl () |> VaeDsl.Vae.buildOn cpu64 |> orFail
     let fsharp = VaeDsl.Vae.fit settings data.Inputs built |> orFail
     Assert.Equal<float list>(List.ofSeq csharp.EpochLosses, fsharp.EpochLosses)
     Assert.Equal(3, fsharp.EpochLosses.Length)
@@ -129,10 +133,10 @@ let ``the autoencoder from a vae block and from the C# VaeBuilder fit identicall
     use data = labelled ()
     NativeEngine.Seed 33L
     let csharp =
-        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
+        (tinyVaeBuilder ())
             .FitAutoencoder(data.Inputs, options, cpu64)
     NativeEngine.Seed 33L
-    let built = vae { encoder (linear 6L 8L >> relu); decoder (linear 2L 8L >> relu >> linear 8L 6L); latent 2 } |> VaeDsl.Vae.buildAutoencoderOn cpu64 |> orFail
+    let built = tinyVaeDecl () |> VaeDsl.Vae.buildAutoencoderOn cpu64 |> orFail
     let fsharp = VaeDsl.Vae.fitAutoencoder settings data.Inputs built |> orFail
     Assert.Equal<float list>(List.ofSeq csharp.EpochLosses, fsharp.EpochLosses)
     Assert.Equal<float[]>(values (csharp.Model.Reconstruct data.Inputs), values (built.Reconstruct data.Inputs))
