@@ -1,10 +1,12 @@
 // Loaded by every BayesDL F# script: references the built library (run `dotnet build BayesDL.sln` first).
 // BayesDL.Dsl's output folder carries all dependencies, including the native engine patched for older
 // Linux systems; touching BayesDL before TorchSharp lets BayesDL.Core preload that patched library.
+// BayesDL.Plotting's output folder carries the plotting stack (ScottPlot, SkiaSharp and its native libraries).
 #r "../BayesDL.Dsl/bin/Debug/net10.0/TorchSharp.dll"
 #r "../BayesDL.Dsl/bin/Debug/net10.0/BayesDL.Core.dll"
 #r "../BayesDL.Dsl/bin/Debug/net10.0/BayesDL.Dsl.dll"
-#r "../BayesDL.Dsl/bin/Debug/net10.0/ScottPlot.dll"
+#r "../BayesDL.Plotting/bin/Debug/net10.0/ScottPlot.dll"
+#r "../BayesDL.Plotting/bin/Debug/net10.0/BayesDL.Plotting.dll"
 
 BayesDL.Engine.NativeEngine.EnsureLoaded()
 
@@ -19,8 +21,8 @@ let artifact (fileName: string) =
 
 // ScottPlot draws with SkiaSharp, whose native libraries sit under runtimes/<rid>/native in the build output;
 // dotnet fsi does not read that layout from a deps.json, so point SkiaSharp's and HarfBuzzSharp's imports there.
-#r "../BayesDL.Dsl/bin/Debug/net10.0/SkiaSharp.dll"
-#r "../BayesDL.Dsl/bin/Debug/net10.0/HarfBuzzSharp.dll"
+#r "../BayesDL.Plotting/bin/Debug/net10.0/SkiaSharp.dll"
+#r "../BayesDL.Plotting/bin/Debug/net10.0/HarfBuzzSharp.dll"
 open System.Runtime.InteropServices
 do
     let os, ext =
@@ -28,7 +30,7 @@ do
         elif RuntimeInformation.IsOSPlatform OSPlatform.OSX then "osx", ".dylib"
         else "linux", ".so"
     let arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()
-    let native = System.IO.Path.Combine(__SOURCE_DIRECTORY__, "..", "BayesDL.Dsl", "bin", "Debug", "net10.0", "runtimes", os + "-" + arch, "native")
+    let native = System.IO.Path.Combine(__SOURCE_DIRECTORY__, "..", "BayesDL.Plotting", "bin", "Debug", "net10.0", "runtimes", os + "-" + arch, "native")
     let resolve (name: string) (_: System.Reflection.Assembly) (_: System.Nullable<DllImportSearchPath>) =
         let file = System.IO.Path.Combine(native, (if name.StartsWith "lib" || os = "win" then name else "lib" + name) + ext)
         if System.IO.File.Exists file then NativeLibrary.Load file else System.IntPtr.Zero

@@ -86,5 +86,6 @@ public static class CsxRunner
 
     static bool NamespaceExists(string ns) =>
         ns.StartsWith("System", StringComparison.Ordinal) || ns == "TorchSharp" ||
-        typeof(NativeEngine).Assembly.GetTypes().Any(t => t.Namespace == ns);
+        new[] { typeof(NativeEngine).Assembly, typeof(BayesDL.Plotting.ImageGrid).Assembly }
+            .Any(a => a.GetTypes().Any(t => t.Namespace == ns));
 }
