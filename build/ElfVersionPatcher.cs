@@ -5,9 +5,11 @@
 // ship libstdc++ up to GLIBCXX_3.4.30, so the dynamic loader refuses the library. A weak version
 // requirement lets the loader accept the library when that version is missing; nothing else changes.
 //
-// This one file is compiled twice: by MSBuild's RoslynCodeTaskFactory (build/LibTorchSharpPatch.targets,
-// which gets the task class at the bottom) and by BayesDL.Tests (which defines BAYESDL_PATCHER_ONLY and
-// tests the patcher on copies). It depends on nothing but the base class library.
+// This one file is compiled twice: by MSBuild's RoslynCodeTaskFactory (build/LibTorchSharpPatch.targets, in this
+// repository and, as buildTransitive targets, in every project that consumes the BayesDL.Core package; it gets the
+// task class at the bottom) and into BayesDL.Core itself (which defines BAYESDL_PATCHER_ONLY: NativeEngine patches a
+// copy at run time where there is no build output, as in dotnet fsi; BayesDL.Tests tests that copy of the patcher
+// on copies of the library). It depends on nothing but the base class library.
 #nullable disable
 using System;
 using System.Collections.Generic;
@@ -17,7 +19,7 @@ using System.Text;
 namespace BayesDL.Build
 {
     /// <summary>One Vernaux entry of an ELF <c>.gnu.version_r</c> section.</summary>
-    public sealed class ElfVersionRequirement
+    internal sealed class ElfVersionRequirement
     {
         public ElfVersionRequirement(string file, string version, ushort flags, long flagsOffset)
         {
@@ -34,9 +36,9 @@ namespace BayesDL.Build
         public bool IsWeak => (Flags & ElfVersionPatcher.VerFlagWeak) != 0;
     }
 
-    public enum ElfPatchOutcome { Patched, AlreadyWeak, NotRequired }
+    internal enum ElfPatchOutcome { Patched, AlreadyWeak, NotRequired }
 
-    public static class ElfVersionPatcher
+    internal static class ElfVersionPatcher
     {
         public const ushort VerFlagWeak = 0x2;
         const uint ShtGnuVerneed = 0x6ffffffe;

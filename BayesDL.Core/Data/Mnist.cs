@@ -47,17 +47,21 @@ public static class Mnist
     }
 
     /// <summary>
-    /// The repository's <c>data/</c> folder: <c>BAYESDL_DATA</c> if set, else the first <c>data/</c> holding
-    /// the subset found walking up from the current directory and from this assembly's folder.
+    /// The folder holding the bundled subset: <c>BAYESDL_DATA</c> if set, else the first <c>data/</c> holding the
+    /// subset found walking up from the current directory (a clone of the repository), from the application's folder
+    /// (the BayesDL.Core package copies the subset to <c>data/</c> in its consumers' output) and from this assembly's
+    /// folder (in <c>dotnet fsi</c> that is the package itself, whose copy sits under <c>contentFiles/any/any/data/</c>).
     /// </summary>
     public static string FindDataDirectory()
     {
         string? env = Environment.GetEnvironmentVariable("BAYESDL_DATA");
         if (!string.IsNullOrEmpty(env)) return env;
         string marker = SubsetFile("train", "labels-idx1");
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (DirectoryInfo? d = new(start); d != null; d = d.Parent)
-                if (File.Exists(Path.Combine(d.FullName, "data", marker))) return Path.Combine(d.FullName, "data");
+        string? assemblyFolder = Path.GetDirectoryName(typeof(Mnist).Assembly.Location);
+        foreach (string? start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory, assemblyFolder })
+            for (DirectoryInfo? d = string.IsNullOrEmpty(start) ? null : new(start); d != null; d = d.Parent)
+                foreach (string candidate in new[] { Path.Combine(d.FullName, "data"), Path.Combine(d.FullName, "contentFiles", "any", "any", "data") })
+                    if (File.Exists(Path.Combine(candidate, marker))) return candidate;
         throw new DirectoryNotFoundException($"BayesDL: could not find data/{marker} above {Directory.GetCurrentDirectory()}; set BAYESDL_DATA to the folder that holds it.");
     }
 }

@@ -5,10 +5,10 @@ using TorchSharp;
 namespace BayesDL.Engine;
 
 /// <summary>
-/// Loads TorchSharp's native backend. In an application the runtime finds the (build-patched)
-/// <c>libLibTorchSharp.so</c> through the app's deps.json. In <c>dotnet fsi</c> TorchSharp would look
-/// next to TorchSharp.dll and then copy the unpatched library out of the NuGet cache, which fails on
-/// systems with an old libstdc++; loading the patched copy that sits beside this assembly first avoids that.
+/// Loads TorchSharp's native backend. On Linux systems whose libstdc++ is older than TorchSharp's native library
+/// asks for, the library must be a patched copy (see <see cref="PatchedNativeLibrary"/>): the build patches the one in
+/// an application's output, and where there is no output (<c>dotnet fsi</c>) a patched copy is made at load time.
+/// Either is loaded when BayesDL.Core is first touched, before TorchSharp looks for the library itself.
 /// </summary>
 public static class NativeEngine
 {
@@ -21,11 +21,9 @@ public static class NativeEngine
     internal static void PreloadPatchedNativeLibrary()
     {
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) return;
-        string? here = Path.GetDirectoryName(typeof(NativeEngine).Assembly.Location);
-        if (string.IsNullOrEmpty(here)) return;
-        string rid = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64";
-        foreach (string candidate in new[] { Path.Combine(here, "runtimes", rid, "native", "libLibTorchSharp.so"), Path.Combine(here, "libLibTorchSharp.so") })
-            if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out _)) return;
+        try { PatchedNativeLibrary.Preload(); }
+        // A failure here (an unreadable or read-only folder) leaves the lookup to TorchSharp; EnsureLoaded reports what it finds.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException) { }
     }
 
     /// <summary>
@@ -47,8 +45,9 @@ public static class NativeEngine
             {
                 throw new InvalidOperationException(
                     "BayesDL: TorchSharp's native backend could not be loaded. On Linux with a libstdc++ older than " +
-                    "GLIBCXX_3.4.32 (Debian 12, Ubuntu 22.04) the build patches libLibTorchSharp.so in its output folder; " +
-                    "make sure you run the built output (dotnet build / dotnet run) and that BayesDLPatchNative is not false. " +
+                    "GLIBCXX_3.4.32 (Debian 12, Ubuntu 22.04) the build patches libLibTorchSharp.so in its output folder, and " +
+                    "without an output folder (dotnet fsi) BayesDL loads a patched copy from its local application data folder; " +
+                    "make sure the TorchSharp-cpu package (or a CUDA one) is referenced and the folder is writable. " +
                     "Loader said: " + (e.InnerException?.Message ?? e.Message), e);
             }
         }
