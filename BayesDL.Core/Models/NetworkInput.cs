@@ -16,8 +16,22 @@ namespace BayesDL.Models;
 public sealed record NetworkInput(long Size, bool IsConvolutional)
 {
     /// <summary>The input of <paramref name="network"/>'s first weight layer, or null when its body holds no weight layer.</summary>
-    public static NetworkInput? Of(BayesianNetwork network) =>
-        network.Body.children().Select(Describe).FirstOrDefault(d => d is not null);
+    public static NetworkInput? Of(BayesianNetwork network) => Find(network.Body)?.Input;
+
+    /// <summary>
+    /// The first weight layer's input, the layer itself, and whether a Flatten comes before it (then a dense layer takes
+    /// the elements per example, not the last dimension); null when the body holds no weight layer.
+    /// </summary>
+    internal static (NetworkInput Input, nn.Module Layer, bool Flattened)? Find(Sequential body)
+    {
+        bool flattened = false;
+        foreach (var m in body.children())
+        {
+            if (Describe(m) is { } input) return (input, m, flattened);
+            flattened |= m is Flatten;
+        }
+        return null;
+    }
 
     static NetworkInput? Describe(nn.Module m) => m switch
     {
