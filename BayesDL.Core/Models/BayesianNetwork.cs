@@ -100,12 +100,13 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
     /// Checks <paramref name="input"/> (named <paramref name="parameter"/> in the message) before the engine sees it: the dtype
     /// and device of the first weight layer's parameters, a batch dimension, and what that layer takes: for a dense layer
     /// the last dimension (or, after a Flatten, the elements per example) equals its input features; for a convolution
-    /// the input is [N, C, H, W] with C its input channels.
+    /// the input is [N, C, H, W] with C its input channels. The shape is checked only when every module before that layer
+    /// is one known to keep the feature count (activations, dropout, Flatten).
     /// </summary>
     internal void CheckInput(Tensor input, string parameter)
     {
         if (NetworkInput.Find(body) is not { } firstLayer) return;
-        var (first, layer, flattened) = firstLayer;
+        var (first, layer, flattened, known) = firstLayer;
         const string component = nameof(BayesianNetwork);
         if (layer.parameters().FirstOrDefault() is { } weights)
         {
@@ -116,6 +117,7 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
             Check.Argument(input.device_type == weights.device_type && input.device_index == weights.device_index, component, parameter, $"device {input.device}",
                 $"{weights.device}, the device of the network's parameters", $"Move the inputs with {parameter}.to(\"{weights.device}\").");
         }
+        if (!known) return; // a module of the user's own before the first weight layer may change the shape
         string found = "shape " + Distributions.Distribution.ShapeText(input.shape);
         string what = layer.GetType().Name;
         if (first.IsConvolutional)

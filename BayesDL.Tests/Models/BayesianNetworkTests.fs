@@ -68,6 +68,14 @@ let ``inputs whose features do not match the first layer are refused naming both
     Assert.Equal<int64[]>([| 2L; 4L; 3L |], good.Samples.shape)
     use big = torch.rand(4L, 1L, 5L, 5L, dtype = torch.ScalarType.Float64)
     refused "inputs" [ "shape (4, 1, 5, 5)"; "16 elements per example"; "after Flatten" ] (fun () -> flattened.Predict(big, 2) |> ignore)
+    // A module of the user's own before the first weight layer may change the shape: no feature check then
+    // (here pooling halves 32 values to the 16 the BayesLinear takes).
+    use pooled =
+        BayesianNetwork.Create(BayesDL.Objectives.Likelihood.Categorical(), torch.nn.MaxPool1d(2L), torch.nn.Flatten(),
+                               BayesDL.Layers.BayesNN.BayesLinear(16L, 3L))
+    use x = torch.rand(4L, 1L, 32L)
+    use p = pooled.Predict(x, 2)
+    Assert.Equal<int64[]>([| 2L; 4L; 3L |], p.Samples.shape)
 
 /// T stochastic predictions of `network` for `x` as flat float64 values.
 let private predictValues (network: BayesianNetwork) (x: torch.Tensor) (samples: int) =
