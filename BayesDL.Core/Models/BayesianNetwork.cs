@@ -112,8 +112,9 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
         {
             Check.Argument(input.dtype == weights.dtype, component, parameter, $"dtype {input.dtype}",
                 $"{weights.dtype}, the dtype of the network's parameters",
-                $"Convert the inputs ({parameter}.to({weights.dtype}); F#: .to_type), or build or load the model under a ComputePolicy " +
-                $"of dtype {input.dtype}, e.g. ComputePolicy.Default.{(input.dtype == ScalarType.Float64 ? "Float64()" : "Float32()")}.");
+                $"Convert the inputs ({parameter}.to({weights.dtype}); F#: .to_type)" + (input.dtype is ScalarType.Float32 or ScalarType.Float64
+                    ? $", or build or load the model under a ComputePolicy of dtype {input.dtype}, e.g. ComputePolicy.Default.{input.dtype}()."
+                    : "."));
             Check.Argument(input.device_type == weights.device_type && input.device_index == weights.device_index, component, parameter, $"device {input.device}",
                 $"{weights.device}, the device of the network's parameters", $"Move the inputs with {parameter}.to(\"{weights.device}\").");
         }
