@@ -4,24 +4,35 @@ using Spectre.Console.Cli;
 
 namespace BayesDL.Cli;
 
-/// <summary>The <c>bayesdl</c> command line: its commands, runnable in-process (tests pass their own console).</summary>
+/// <summary>
+/// The <c>bayesdl</c> command line: its commands, runnable in-process (tests pass their own console). Parsing is strict (an
+/// unknown or misspelt option is an error naming it and the nearest valid one) and every command exits with the codes of
+/// <see cref="ExitCodes"/>: 0 success, 1 failure at run time, 2 usage error or bad input (see <see cref="ErrorReport"/>).
+/// </summary>
 public static class BayesDLApp
 {
     /// <summary>Runs <c>bayesdl args</c> and returns the exit code; output goes to <paramref name="console"/> (default: the terminal).</summary>
-    public static int Run(string[] args, IAnsiConsole? console = null) => Create(console).Run(args);
+    public static int Run(string[] args, IAnsiConsole? console = null) => Create(console, args).Run(args);
 
-    /// <summary>The configured application.</summary>
-    public static CommandApp Create(IAnsiConsole? console = null)
+    /// <summary>The configured application; <paramref name="args"/> (the command line it will run) lets errors name the option at fault.</summary>
+    public static CommandApp Create(IAnsiConsole? console = null, IReadOnlyList<string>? args = null)
     {
         var app = new CommandApp();
+        var catalog = new OptionCatalog();
         app.Configure(config =>
         {
             config.SetApplicationName("bayesdl");
             if (console is not null) config.ConfigureConsole(console);
+            config.UseStrictParsing();
+            config.SetInterceptor(new StrictArguments("script"));
+            config.SetExceptionHandler((e, _) => ErrorReport.Handle(e, args ?? [], console ?? AnsiConsole.Console, catalog));
+            catalog.Add<QuickstartCommand>("quickstart");
             config.AddCommand<QuickstartCommand>("quickstart")
                 .WithDescription("Bayes' rule in action: variational inference for a Bayesian linear regression, next to the exact posterior.");
+            catalog.Add<ScriptCommand>("script");
             config.AddCommand<ScriptCommand>("script")
                 .WithDescription("Runs a C# script (.csx) with BayesDL.Core and TorchSharp referenced, e.g. scripts/bayes-rule.csx.");
+            catalog.Add<EvaluateCommand>("evaluate");
             config.AddCommand<EvaluateCommand>("evaluate")
                 .WithDescription("Scores a saved model on labelled images (IDX or CSV): accuracy, NLL, Brier, ECE, entropy, mutual information.")
                 .WithExample("evaluate", "model.bnn", "--images", "data/mnist-subset-test-images-idx3-ubyte.gz",

@@ -2,10 +2,12 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using BayesDL.Cli.Evaluation;
+using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Metrics;
 using BayesDL.Models;
+using BayesDL.Validation;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
@@ -17,11 +19,19 @@ namespace BayesDL.Cli.Commands;
 /// <see cref="ModelFile"/> (for example by <c>bayesdl quickstart --save</c> or the F# DSL's <c>Model.save</c>) and scores its
 /// T-sample predictive on labelled images with <see cref="PredictiveScores"/>: accuracy, NLL, Brier score, ECE (15 bins),
 /// mean predictive entropy and mean mutual information. Unusable input (missing file, not a model file, images of the
-/// wrong size, a bad option value) exits non-zero with a message naming the option and its value.
+/// wrong size, a bad option value, a <c>--samples</c> whose predictive would not fit in memory) exits 2 with a message naming
+/// the option and its value (<see cref="ExitCodes"/>).
 /// </summary>
 public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCommand.Settings>
 {
     const int CalibrationBins = 15;
+
+    /// <summary>
+    /// An upper bound on the arrays of T x N x K values alive at once while scoring (the draws' outputs and their
+    /// concatenation, the probabilities, and the temporaries of the entropies and scores), from the peak memory of evaluate
+    /// runs at growing T.
+    /// </summary>
+    const int PredictiveCopies = 12;
 
     public sealed class Settings : CommandSettings
     {
@@ -59,20 +69,13 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         }
     }
 
+    /// <summary>Scores the model; bad input throws <see cref="InputException"/>, which the app reports with exit code 2.</summary>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        try
-        {
-            var scores = Evaluate(settings);
-            if (settings.Json) console.Profile.Out.Writer.WriteLine(ToJson(settings, scores));
-            else Print(settings, scores);
-            return 0;
-        }
-        catch (InputException e)
-        {
-            console.MarkupLine($"[red]Error:[/] {Markup.Escape(e.Message)}");
-            return 1;
-        }
+        var scores = Evaluate(settings);
+        if (settings.Json) console.Profile.Out.Writer.WriteLine(ToJson(settings, scores));
+        else Print(settings, scores);
+        return ExitCodes.Success;
     }
 
     /// <summary>Loads the model and the data under the default policy and scores the predictive.</summary>
@@ -83,6 +86,7 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         var input = NetworkInput.Of(network) ?? throw new InputException($"MODEL {settings.Model}: the network has no weight layer to score.");
         using var data = EvaluationData.Load(settings.Images!, settings.Labels, !settings.NoHeader, input, policy);
         if (data.Count == 0) throw new InputException($"--images {settings.Images}: no images to score.");
+        RequireMemory(network, data, settings.Samples);
         NativeEngine.Seed(settings.Seed);
         using var scope = NewDisposeScope();
         using var predictive = network.Predict(data.Inputs, settings.Samples);
@@ -96,11 +100,30 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         return PredictiveScores.Compute(predictive, data.Targets, CalibrationBins);
     }
 
+    /// <summary>
+    /// Refuses a <c>--samples</c> T whose predictive, T x N x K values (N images, K classes, one forward pass on one image
+    /// tells K) in <see cref="PredictiveCopies"/> arrays at once, would not fit in the memory available.
+    /// </summary>
+    static void RequireMemory(BayesianNetwork network, LabeledData data, int samples)
+    {
+        long classes;
+        using (no_grad())
+        using (var probe = network.forward(data.Inputs.narrow(0, 0, 1)))
+            classes = probe.shape[^1];
+        long bytes = data.Inputs.ElementSize;
+        MemoryBudget.Require("--samples", samples, (double)data.Count * classes * bytes * PredictiveCopies,
+            $"the predictive for {data.Count} images x {classes} classes (T x N x K x {bytes} bytes, {PredictiveCopies} arrays at once)");
+    }
+
     static BayesianNetwork LoadModel(string path, ComputePolicy policy)
     {
         try
         {
             return ModelFile.Load(path, policy);
+        }
+        catch (FileFormatException e)
+        {
+            throw new InputException($"MODEL {e.Message}");
         }
         catch (Exception e) when (e is IOException or InvalidDataException or JsonException or FormatException or ArgumentException)
         {

@@ -24,29 +24,41 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
-        [CommandOption("--points")] [Description("Number of generated points.")] [DefaultValue(50)]
+        [CommandOption("--points <N>")] [Description("Number of generated points.")] [DefaultValue(50)]
         public int Points { get; init; } = 50;
 
-        [CommandOption("--seed")] [Description("Random seed.")] [DefaultValue(2026L)]
+        [CommandOption("--seed <N>")] [Description("Random seed.")] [DefaultValue(2026L)]
         public long Seed { get; init; } = 2026;
 
-        [CommandOption("--epochs")] [Description("Epochs of the MNIST classifier (0 skips part 2).")] [DefaultValue(3)]
+        [CommandOption("--epochs <N>")] [Description("Epochs of the MNIST classifier (0 skips part 2).")] [DefaultValue(3)]
         public int Epochs { get; init; } = 3;
 
         [CommandOption("--save <FILE>")]
         [Description("Saves the trained MNIST classifier of part 2 to FILE, for `bayesdl evaluate FILE --images ... --labels ...`.")]
         public string? Save { get; init; }
 
-        public override ValidationResult Validate() =>
-            Save is not null && Epochs <= 0
+        public override ValidationResult Validate()
+        {
+            if (Points < 1) return ValidationResult.Error($"--points {Points}: expected a positive number of generated points (e.g. --points 50).");
+            if (Epochs < 0) return ValidationResult.Error($"--epochs {Epochs}: expected 0 (skip part 2) or a positive number of epochs (e.g. --epochs 3).");
+            return Save is not null && Epochs <= 0
                 ? ValidationResult.Error($"--save {Save} needs the classifier of part 2, but --epochs {Epochs} skips it; use --epochs 1 or more.")
                 : ValidationResult.Success();
+        }
     }
 
     const double NoiseStd = 0.5, PriorStd = 1.0;
 
+    /// <summary>
+    /// Float64 values per generated point alive at once in part 1: x, the design matrix [1, x], the noise, y, and the ELBO's
+    /// residuals, projections and their gradients (a generous count).
+    /// </summary>
+    const int ValuesPerPoint = 20;
+
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
+        MemoryBudget.Require("--points", settings.Points, ValuesPerPoint * sizeof(double),
+            $"part 1 with {settings.Points} points (about {ValuesPerPoint} float64 values of 8 bytes per point)");
         var policy = ComputePolicy.Default.Float64();
         NativeEngine.Seed(settings.Seed);
         using var scope = NewDisposeScope();
@@ -69,7 +81,7 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"log evidence log p(y) = {logEvidence:F6}; ELBO of q = {vi.Elbo:F6} (ELBO <= log p(y), equal when q is the exact posterior)");
         if (settings.Epochs > 0) BayesianClassifier(settings);
-        return 0;
+        return ExitCodes.Success;
     }
 
     static void BayesianClassifier(Settings settings)

@@ -5,8 +5,9 @@ using Spectre.Console.Cli;
 namespace BayesDL.Cli.Commands;
 
 /// <summary>
-/// Runs a C# script: <c>bayesdl script scripts/bayes-rule.csx [args...]</c>. Compile errors are listed
-/// with file, line and column; any failure exits non-zero.
+/// Runs a C# script: <c>bayesdl script scripts/bayes-rule.csx [args...] [-- more args]</c>. Compile errors are listed
+/// with file, line and column. Exit codes (<see cref="ExitCodes"/>): 2 for a missing script or compile errors, 1 when the
+/// script fails at run time. Arguments after <c>--</c> (which may start with dashes) go to the script after the others.
 /// </summary>
 public sealed class ScriptCommand : AsyncCommand<ScriptCommand.Settings>
 {
@@ -26,7 +27,7 @@ public sealed class ScriptCommand : AsyncCommand<ScriptCommand.Settings>
     {
         bool quick = settings.Quick || Environment.GetEnvironmentVariable("BAYESDL_QUICK") == "1";
         if (quick) Environment.SetEnvironmentVariable("BAYESDL_QUICK", "1");
-        var outcome = await CsxRunner.RunAsync(settings.Path, settings.Args, quick);
+        var outcome = await CsxRunner.RunAsync(settings.Path, [.. settings.Args, .. context.Remaining.Raw], quick);
         if (outcome.ExitCode != 0) Console.Error.WriteLine(outcome.Error);
         return outcome.ExitCode;
     }

@@ -1,12 +1,10 @@
 using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Models;
+using BayesDL.Validation;
 using static TorchSharp.torch;
 
 namespace BayesDL.Cli.Evaluation;
-
-/// <summary>A user input the command cannot use; the message names the option, its value and what was expected.</summary>
-internal sealed class InputException(string message) : Exception(message);
 
 /// <summary>
 /// Labelled images for <c>bayesdl evaluate</c>, read with the core's loaders and shaped for a network: IDX files (plain or
@@ -41,9 +39,9 @@ internal static class EvaluationData
         {
             return Mnist.Load(images, labels, policy);
         }
-        catch (InvalidDataException e)
+        catch (FileFormatException e)
         {
-            throw new InputException($"--images {images} / --labels {labels}: {e.Message}");
+            throw Named(e, images, labels);
         }
     }
 
@@ -65,11 +63,15 @@ internal static class EvaluationData
                 throw new InputException($"--images {images} holds {x.Count} rows but --labels {labels} holds {y.Count}; they must match.");
             return new LabeledData(x.Inputs.clone(), Classes(y.Targets.squeeze(1), $"--labels {labels}"));
         }
-        catch (InvalidDataException e)
+        catch (FileFormatException e)
         {
-            throw new InputException($"--images {images}{(labels is null ? "" : $" / --labels {labels}")}: {e.Message}");
+            throw Named(e, images, labels);
         }
     }
+
+    /// <summary>A file error from the core's readers, prefixed with the option that named the file (its message starts with the path).</summary>
+    static InputException Named(FileFormatException e, string images, string? labels) =>
+        new($"{(labels is not null && e.Path == labels ? "--labels" : "--images")} {e.Message}");
 
     /// <summary>Whole, non-negative class indices as int64.</summary>
     static Tensor Classes(Tensor values, string source)

@@ -7,7 +7,7 @@ using Microsoft.CodeAnalysis.Scripting;
 
 namespace BayesDL.Cli.Scripting;
 
-/// <summary>The outcome of running one script: exit code and, on failure, a readable report.</summary>
+/// <summary>The outcome of running one script: exit code (<see cref="ExitCodes"/>: 2 missing script or compile errors, 1 run-time failure) and, on failure, a readable report.</summary>
 public sealed record ScriptOutcome(int ExitCode, string Error);
 
 /// <summary>
@@ -31,7 +31,7 @@ public static class CsxRunner
     {
         string full = Path.GetFullPath(path);
         if (!File.Exists(full))
-            return new ScriptOutcome(2, $"script: file '{full}' not found (expected a .csx file, e.g. scripts/bayes-rule.csx).");
+            return new ScriptOutcome(ExitCodes.Usage, $"script: file '{full}' not found (expected a .csx file, e.g. scripts/bayes-rule.csx).");
         string folder = Path.GetDirectoryName(full)!;
         var globals = new ScriptGlobals(full, args, quick);
         string code = await File.ReadAllTextAsync(full);
@@ -46,7 +46,7 @@ public static class CsxRunner
             .WithMetadataResolver(ScriptMetadataResolver.Default.WithBaseDirectory(folder));
         var script = CSharpScript.Create(code, options, typeof(ScriptGlobals));
         var errors = script.Compile().Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-        if (errors.Count > 0) return new ScriptOutcome(1, CompileReport(full, errors));
+        if (errors.Count > 0) return new ScriptOutcome(ExitCodes.Usage, CompileReport(full, errors));
         NativeEngine.EnsureLoaded();
         try
         {
@@ -55,7 +55,7 @@ public static class CsxRunner
         }
         catch (Exception e)
         {
-            return new ScriptOutcome(1, $"{full}: the script failed at run time:{Environment.NewLine}{e}");
+            return new ScriptOutcome(ExitCodes.Failure, $"{full}: the script failed at run time:{Environment.NewLine}{e}");
         }
     }
 

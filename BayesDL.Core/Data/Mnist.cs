@@ -1,4 +1,5 @@
 using BayesDL.Engine;
+using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,8 +17,9 @@ public static class Mnist
 
     /// <summary>
     /// Loads images as float pixels in [0, 1] (grey level / 255), shape [N, rows x cols], and labels as
-    /// int64, shape [N]. Throws <see cref="InvalidDataException"/> for a wrong magic number, a truncated
-    /// file, or image and label counts that differ.
+    /// int64, shape [N]. Throws <see cref="FileFormatException"/> (naming the file) for anything <see cref="IdxReader"/>
+    /// refuses (a wrong magic number, a truncated or corrupt file, sizes the file cannot hold) and for image and label
+    /// counts that differ.
     /// </summary>
     public static LabeledData Load(string imagesPath, string labelsPath, ComputePolicy? policy = null)
     {
@@ -25,8 +27,13 @@ public static class Mnist
         using var images = IdxReader.Open(imagesPath, expectedRank: 3);
         using var labels = IdxReader.Open(labelsPath, expectedRank: 1);
         if (images.Count != labels.Count)
-            throw new InvalidDataException($"{imagesPath} holds {images.Count} images but {labelsPath} holds {labels.Count} labels; they must match.");
-        var pixels = new byte[checked(images.Count * images.RecordLength)];
+            throw new FileFormatException(labelsPath, $"{images.Count} labels, one per image of {imagesPath} ({images.Count} images)",
+                $"{labels.Count} labels");
+        long pixelBytes = (long)images.Count * images.RecordLength;
+        if (pixelBytes > Array.MaxLength)
+            throw new FileFormatException(imagesPath, $"at most {Array.MaxLength} bytes of pixels, the most one array holds (stream larger files with IdxReader)",
+                $"{images.Count} images of {images.RecordLength} bytes ({pixelBytes} bytes)");
+        var pixels = new byte[pixelBytes];
         var classes = new byte[labels.Count];
         images.ReadRecords(pixels, images.Count);
         labels.ReadRecords(classes, labels.Count);

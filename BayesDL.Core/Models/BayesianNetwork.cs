@@ -13,6 +13,15 @@ namespace BayesDL.Models;
 /// forward gives one stochastic output; <see cref="Predict"/> gives T predictions by running the inputs repeated
 /// T times in one batch with every variational layer drawing T independent weight sets (batched matmul), in
 /// chunks of at most <see cref="PredictRowBudget"/> rows. Save and load with <see cref="ModelFile"/>.
+/// Inputs are checked before the engine sees them (<see cref="forward"/>, <see cref="ForwardDraws"/>, <see cref="Predict"/>):
+/// the dtype and device of the network's parameters, and the features (or channels) its first weight layer takes.
+/// <para>Thread safety: one network may serve <see cref="Predict"/>, <see cref="ForwardDraws"/> and <see cref="forward"/> from
+/// several threads at once (a model behind a web endpoint). A forward pass sets per-pass state on the layers (the number of
+/// weight draws, evaluation mode), so these calls are serialised by a lock on the network: concurrent calls are safe and
+/// give valid predictions, but run one at a time. The random draws come from TorchSharp's process-wide generator, so each
+/// call takes a contiguous run of its stream: after <c>NativeEngine.Seed(s)</c>, k concurrent predictions equal the k
+/// predictions made one after another from the same seed, in the order the calls took the lock. Training the network
+/// while predicting from it on another thread is not supported.</para>
 /// </summary>
 public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPredictor
 {
@@ -48,6 +57,9 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
 
     long _predictRowBudget = 16384;
 
+    /// <summary>Serialises forward passes: they set WeightDraws and the training mode on the shared layers.</summary>
+    readonly object _forwardGate = new();
+
     /// <summary>Every layer with a variational posterior, in order.</summary>
     public IReadOnlyList<IVariationalLayer> VariationalLayers =>
         body.children().OfType<IVariationalLayer>().ToList();
@@ -66,8 +78,12 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
         return total.MoveToOuterDisposeScope();
     }
 
-    /// <summary>One stochastic forward pass: raw outputs (logits, means, ...).</summary>
-    public override Tensor forward(Tensor input) => body.forward(input);
+    /// <summary>One stochastic forward pass: raw outputs (logits, means, ...). The input is checked first (see the class remarks).</summary>
+    public override Tensor forward(Tensor input)
+    {
+        CheckInput(input, nameof(input));
+        lock (_forwardGate) return body.forward(input);
+    }
 
     /// <summary>
     /// Raw outputs of <paramref name="draws"/> independent weight draws, shape [draws, N, ...], in one forward
@@ -76,6 +92,57 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
     public Tensor ForwardDraws(Tensor input, int draws)
     {
         Check.Positive(draws, nameof(BayesianNetwork), nameof(draws));
+        CheckInput(input, nameof(input));
+        lock (_forwardGate) return Draws(input, draws);
+    }
+
+    /// <summary>
+    /// Checks <paramref name="input"/> (named <paramref name="parameter"/> in the message) before the engine sees it: the dtype
+    /// and device of the first weight layer's parameters, a batch dimension, and what that layer takes: for a dense layer
+    /// the last dimension (or, after a Flatten, the elements per example) equals its input features; for a convolution
+    /// the input is [N, C, H, W] with C its input channels. The shape is checked only when every module before that layer
+    /// is one known to keep the feature count (activations, dropout, Flatten).
+    /// </summary>
+    internal void CheckInput(Tensor input, string parameter)
+    {
+        if (NetworkInput.Find(body) is not { } firstLayer) return;
+        var (first, layer, flattened, known) = firstLayer;
+        const string component = nameof(BayesianNetwork);
+        if (layer.parameters().FirstOrDefault() is { } weights)
+        {
+            Check.Argument(input.dtype == weights.dtype, component, parameter, $"dtype {input.dtype}",
+                $"{weights.dtype}, the dtype of the network's parameters",
+                $"Convert the inputs ({parameter}.to({weights.dtype}); F#: .to_type)" + (input.dtype is ScalarType.Float32 or ScalarType.Float64
+                    ? $", or build or load the model under a ComputePolicy of dtype {input.dtype}, e.g. ComputePolicy.Default.{input.dtype}()."
+                    : "."));
+            Check.Argument(input.device_type == weights.device_type && input.device_index == weights.device_index, component, parameter, $"device {input.device}",
+                $"{weights.device}, the device of the network's parameters", $"Move the inputs with {parameter}.to(\"{weights.device}\").");
+        }
+        if (!known) return; // a module of the user's own before the first weight layer may change the shape
+        string found = "shape " + Distributions.Distribution.ShapeText(input.shape);
+        string what = layer.GetType().Name;
+        if (first.IsConvolutional)
+        {
+            Check.Argument(input.dim() == 4 && input.shape[1] == first.Size, component, parameter, found,
+                $"[N, {first.Size}, H, W] (images of {first.Size} channels for the first layer, {what})",
+                input.dim() == 2
+                    ? $"Reshape flat rows to images, e.g. {parameter}.reshape(N, {first.Size}, H, W)."
+                    : "Give the images the model was trained on, as a batch [N, C, H, W].");
+            return;
+        }
+        long features = flattened && input.dim() >= 2 ? input.shape.Skip(1).Aggregate(1L, (a, b) => a * b) : input.shape[^1];
+        Check.Argument(input.dim() >= 2 && features == first.Size, component, parameter, found,
+            flattened
+                ? $"[N, ...] with {first.Size} elements per example (the input features of the first layer, {what}, after Flatten)"
+                : $"[N, {first.Size}] ({first.Size} input features of the first layer, {what})",
+            input.dim() < 2
+                ? $"Add the batch dimension: {parameter}.unsqueeze(0) for one example."
+                : $"Give rows of {first.Size} features, like the data the model was trained on.");
+    }
+
+    /// <summary>The body of <see cref="ForwardDraws"/>, without the checks; the caller holds the forward lock.</summary>
+    Tensor Draws(Tensor input, int draws)
+    {
         using var scope = NewDisposeScope();
         long n = input.shape[0];
         long[] repeatedShape = new[] { draws * n }.Concat(input.shape.Skip(1)).ToArray();
@@ -94,28 +161,36 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The inputs are checked first (dtype, device and features against the first weight layer). Safe to call from several
+    /// threads at once: calls are serialised by the network's forward lock (see the class remarks).
+    /// </remarks>
     public PredictiveSamples Predict(Tensor inputs, int samples)
     {
         Check.Positive(samples, nameof(BayesianNetwork), nameof(samples));
+        CheckInput(inputs, nameof(inputs));
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        bool wasTraining = training;
-        eval();
-        try
+        lock (_forwardGate)
         {
-            int perChunk = (int)Math.Clamp(PredictRowBudget / Math.Max(1, inputs.shape[0]), 1, samples);
-            var chunks = new List<Tensor>();
-            for (int done = 0; done < samples; done += perChunk)
-                chunks.Add(ForwardDraws(inputs, Math.Min(perChunk, samples - done)));
-            Tensor outputs = chunks.Count == 1 ? chunks[0] : cat(chunks, 0);
-            var result = likelihood.Predictive(outputs);
-            result.Samples.MoveToOuterDisposeScope();
-            result.Variances?.MoveToOuterDisposeScope();
-            return result;
-        }
-        finally
-        {
-            train(wasTraining);
+            bool wasTraining = training;
+            eval();
+            try
+            {
+                int perChunk = (int)Math.Clamp(PredictRowBudget / Math.Max(1, inputs.shape[0]), 1, samples);
+                var chunks = new List<Tensor>();
+                for (int done = 0; done < samples; done += perChunk)
+                    chunks.Add(Draws(inputs, Math.Min(perChunk, samples - done)));
+                Tensor outputs = chunks.Count == 1 ? chunks[0] : cat(chunks, 0);
+                var result = likelihood.Predictive(outputs);
+                result.Samples.MoveToOuterDisposeScope();
+                result.Variances?.MoveToOuterDisposeScope();
+                return result;
+            }
+            finally
+            {
+                train(wasTraining);
+            }
         }
     }
 

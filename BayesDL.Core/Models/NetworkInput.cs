@@ -16,8 +16,25 @@ namespace BayesDL.Models;
 public sealed record NetworkInput(long Size, bool IsConvolutional)
 {
     /// <summary>The input of <paramref name="network"/>'s first weight layer, or null when its body holds no weight layer.</summary>
-    public static NetworkInput? Of(BayesianNetwork network) =>
-        network.Body.children().Select(Describe).FirstOrDefault(d => d is not null);
+    public static NetworkInput? Of(BayesianNetwork network) => Find(network.Body)?.Input;
+
+    /// <summary>
+    /// The first weight layer's input, the layer itself, whether a Flatten comes before it (then a dense layer takes the
+    /// elements per example, not the last dimension), and whether every module before it is known to keep the feature
+    /// count (activations, dropout, Flatten); when one is not (a user's own module), what the network takes is unknown.
+    /// Null when the body holds no weight layer.
+    /// </summary>
+    internal static (NetworkInput Input, nn.Module Layer, bool Flattened, bool Known)? Find(Sequential body)
+    {
+        bool flattened = false, known = true;
+        foreach (var m in body.children())
+        {
+            if (Describe(m) is { } input) return (input, m, flattened, known);
+            flattened |= m is Flatten;
+            known &= m is Flatten or MonteCarloDropoutLayer or Dropout or ReLU or Tanh or Sigmoid or Softplus or ELU or GELU or Softmax;
+        }
+        return null;
+    }
 
     static NetworkInput? Describe(nn.Module m) => m switch
     {

@@ -51,3 +51,34 @@ let ``likelihood inputs are validated`` () =
     let e3 = Assert.Throws<ArgumentException>(fun () -> Likelihood.Gaussian(GaussianNoise.Heteroscedastic).LogLikelihood(torch.zeros(3L, 3L), torch.zeros(3L, 1L)) |> ignore)
     Assert.Contains("even", e3.Message)
     Assert.Throws<ArgumentException>(fun () -> Likelihood.Gaussian(GaussianNoise.Fixed, -1.0) |> ignore) |> ignore
+
+[<Fact>]
+let ``class labels outside the categorical likelihood's classes or of the wrong dtype are refused in BayesDL's words`` () =
+    engine ()
+    use logits = torch.zeros(4L, 3L, dtype = torch.ScalarType.Float64)
+    let categorical = Likelihood.Categorical()
+    // libtorch's cross_entropy would say "Target 7 is out of bounds." (or read out of range for negative labels).
+    for label, index in [ 7L, 2; -1L, 1; 3L, 3 ] do
+        use target = torch.tensor(Array.init 4 (fun i -> if i = index then label else 0L))
+        let e = Assert.Throws<ArgumentException>(fun () -> categorical.LogLikelihood(logits, target) |> ignore)
+        Assert.StartsWith("CategoricalLikelihood: parameter 'target' must be a class index in [0, 2]", e.Message)
+        Assert.Contains(sprintf "found %d at index [%d]" label index, e.Message)
+        Assert.Contains("3 class logits", e.Message)
+    use floats = torch.tensor([| 0.0; 1.0; 2.0; 1.0 |])
+    let e = Assert.Throws<ArgumentException>(fun () -> categorical.LogLikelihood(logits, floats) |> ignore)
+    Assert.Contains("dtype Float64", e.Message)
+    Assert.Contains("to(ScalarType.Int64)", e.Message)
+    // Valid labels still score.
+    use ok = torch.tensor([| 0L; 1L; 2L; 1L |])
+    Assert.Equal(4.0 * -Math.Log 3.0, scalar (categorical.LogLikelihood(logits, ok).sum()), 12)
+
+[<Fact>]
+let ``fitting a classifier on labels beyond its classes stops with the likelihood's message, not the engine's`` () =
+    engine ()
+    use built =
+        BayesDL.Builders.ModelBuilder.Sequential().BayesLinear(4L, 3L)
+            .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical()).Build(cpu64)
+    use data = new BayesDL.Data.LabeledData(torch.rand(6L, 4L, dtype = torch.ScalarType.Float64), torch.tensor([| 0L; 1L; 2L; 9L; 1L; 0L |]))
+    let e = Assert.Throws<ArgumentException>(fun () -> built.Fit(data, BayesDL.Builders.VariationalFitOptions(Epochs = 1, Seed = 1L)) |> ignore)
+    Assert.Contains("CategoricalLikelihood: parameter 'target'", e.Message)
+    Assert.Contains("found 9", e.Message)
