@@ -9,6 +9,7 @@ using BayesDL.Models;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Cli.Commands;
 

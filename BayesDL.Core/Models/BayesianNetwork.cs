@@ -5,6 +5,7 @@ using BayesDL.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Models;
 
@@ -14,7 +15,7 @@ namespace BayesDL.Models;
 /// T times in one batch with every variational layer drawing T independent weight sets (batched matmul), in
 /// chunks of at most <see cref="PredictRowBudget"/> rows. Save and load with <see cref="ModelFile"/>.
 /// </summary>
-public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPredictor
+public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPredictor, IVariationalModel
 {
 #pragma warning disable IDE1006 // registered under the field names
     readonly Sequential body;
