@@ -7,6 +7,7 @@ module BayesDL.Dsl.ConditionalVaeDsl
 open BayesDL.Builders
 open BayesDL.Engine
 open BayesDL.Models
+open BayesDL.Predictive
 open TorchSharp
 
 /// What a `cvae { ... }` block declares: a VAE whose encoder reads [x, one-hot y] and decoder [z, one-hot y].
@@ -37,7 +38,7 @@ type CvaeBuilderCE() =
     [<CustomOperation "prior">]
     member _.Prior(d: CvaeDecl, prior: Prior) = { d with Vae = { d.Vae with Prior = prior } }
     [<CustomOperation "likelihood">]
-    member _.Likelihood(d: CvaeDecl, likelihood: BayesDL.Objectives.LikelihoodSpec) = { d with Vae = { d.Vae with Likelihood = likelihood } }
+    member _.Likelihood(d: CvaeDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Vae = { d.Vae with Likelihood = likelihood } }
     [<CustomOperation "classes">]
     member _.Classes(d: CvaeDecl, classes: int) = { d with Classes = classes }
 
@@ -55,7 +56,7 @@ type M2BuilderCE() =
     [<CustomOperation "prior">]
     member _.Prior(d: M2Decl, prior: Prior) = { d with Cvae = cvae.Prior(d.Cvae, prior) }
     [<CustomOperation "likelihood">]
-    member _.Likelihood(d: M2Decl, likelihood: BayesDL.Objectives.LikelihoodSpec) = { d with Cvae = cvae.Likelihood(d.Cvae, likelihood) }
+    member _.Likelihood(d: M2Decl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Cvae = cvae.Likelihood(d.Cvae, likelihood) }
     [<CustomOperation "classes">]
     member _.Classes(d: M2Decl, classes: int) = { d with Cvae = cvae.Classes(d.Cvae, classes) }
     /// q(y | x): reads a data row, ends in one logit per class.

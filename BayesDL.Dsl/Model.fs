@@ -6,12 +6,13 @@ module BayesDL.Dsl.Model
 
 open BayesDL.Builders
 open BayesDL.Engine
+open BayesDL.Predictive
 open TorchSharp
 
 /// What a `model { ... }` block declares.
 type ModelDecl =
     { Network: Layer option
-      Likelihood: BayesDL.Objectives.LikelihoodSpec option
+      Likelihood: BayesDL.Predictive.LikelihoodSpec option
       Prior: Prior
       Family: VariationalFamily }
 
@@ -54,7 +55,7 @@ type LoadedModel =
     /// The predictive distribution from `samples` stochastic passes, in evaluation mode without gradient.
     member this.Predict(x: torch.Tensor, samples: int) = this.Network.Predict(x, samples)
 
-    interface BayesDL.Inference.IStochasticPredictor with
+    interface BayesDL.Predictive.IStochasticPredictor with
         member this.Predict(x, samples) = this.Network.Predict(x, samples)
 
     interface System.IDisposable with
@@ -72,7 +73,7 @@ type ModelBuilderCE() =
     member _.Layers(d: ModelDecl, layers: Layer list) = { d with Network = Some(chain layers) }
     /// The likelihood p(y | f(x)).
     [<CustomOperation "likelihood">]
-    member _.Likelihood(d: ModelDecl, likelihood: BayesDL.Objectives.LikelihoodSpec) = { d with Likelihood = Some likelihood }
+    member _.Likelihood(d: ModelDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Likelihood = Some likelihood }
     /// The prior over the weights of the Bayesian layers.
     [<CustomOperation "prior">]
     member _.Prior(d: ModelDecl, prior: Prior) = { d with Prior = prior }

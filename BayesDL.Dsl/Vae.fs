@@ -7,6 +7,7 @@ open BayesDL.Builders
 open BayesDL.Engine
 open BayesDL.Models
 open BayesDL.Objectives
+open BayesDL.Predictive
 open TorchSharp
 
 /// What a `vae { ... }` block declares.
@@ -15,7 +16,7 @@ type VaeDecl =
       Decoder: Layer option
       Latent: int64
       Prior: Prior
-      Likelihood: BayesDL.Objectives.LikelihoodSpec }
+      Likelihood: BayesDL.Predictive.LikelihoodSpec }
 
     /// Latent dimension 2, prior N(0, I), Bernoulli pixels, no networks yet.
     static member Empty = { Encoder = None; Decoder = None; Latent = 2L; Prior = Normal(0., 1.); Likelihood = Likelihoods.Bernoulli() }
@@ -36,7 +37,7 @@ type VaeBuilderCE() =
     [<CustomOperation "prior">]
     member _.Prior(d: VaeDecl, prior: Prior) = { d with Prior = prior }
     [<CustomOperation "likelihood">]
-    member _.Likelihood(d: VaeDecl, likelihood: BayesDL.Objectives.LikelihoodSpec) = { d with Likelihood = likelihood }
+    member _.Likelihood(d: VaeDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Likelihood = likelihood }
 
 /// `vae { ... }` declares a variational autoencoder.
 let vae = VaeBuilderCE()

@@ -16,7 +16,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Text;
 
-namespace BayesDL.Build
+namespace BayesDL.NativePatch
 {
     /// <summary>One Vernaux entry of an ELF <c>.gnu.version_r</c> section.</summary>
     internal sealed class ElfVersionRequirement
@@ -173,7 +173,7 @@ namespace BayesDL.Build
 }
 
 #if !BAYESDL_PATCHER_ONLY
-namespace BayesDL.Build
+namespace BayesDL.NativePatch
 {
     /// <summary>
     /// MSBuild task: when the system libstdc++ lacks <see cref="Version"/>, marks that requirement weak in

@@ -9,6 +9,9 @@
 #r "../BayesDL.Plotting/bin/Debug/net10.0/BayesDL.Plotting.dll"
 
 BayesDL.Engine.NativeEngine.EnsureLoaded()
+// Tensors and predictive results print their values in fsi, not just their shape.
+fsi.AddPrinter BayesDL.Dsl.Printing.tensor
+fsi.AddPrinter BayesDL.Dsl.Printing.predictive
 
 /// True when BAYESDL_QUICK=1: scripts cut epochs and samples so the test suite can run them all.
 let quick = System.Environment.GetEnvironmentVariable "BAYESDL_QUICK" = "1"

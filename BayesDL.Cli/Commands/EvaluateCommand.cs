@@ -11,6 +11,7 @@ using BayesDL.Validation;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Cli.Commands;
 

@@ -7,6 +7,7 @@ using BayesDL.Objectives;
 using BayesDL.Training;
 using BayesDL.Validation;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Builders;
 

@@ -1,4 +1,5 @@
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 
 namespace BayesDL.Builders;
 

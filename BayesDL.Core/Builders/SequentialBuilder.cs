@@ -8,6 +8,7 @@ using BayesDL.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Builders;
 
@@ -226,7 +227,7 @@ public sealed class SequentialBuilder
                 "For a plain deterministic network use BuildNetwork()."));
         if (errors.Count > 0) throw Mistakes("model declaration", errors);
         var p = policy ?? ComputePolicy.Default;
-        var network = BayesianNetwork.Create(BuildNetwork(p), p.Apply(Objectives.Likelihood.FromSpec(_likelihood!)));
+        var network = BayesianNetwork.Create(BuildNetwork(p), p.Apply(Predictive.Likelihood.FromSpec(_likelihood!)));
         return new BuiltModel(network, ResolvedInput().ToArray(), OutputShape()!.ToArray(), _family, p);
     }
 

@@ -2,6 +2,7 @@ using BayesDL.Distributions;
 using BayesDL.Engine;
 using BayesDL.Models;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Builders;
 
@@ -41,11 +42,11 @@ public sealed class VaeBuilder
     /// sigma -&gt; N(x; mean, sigma^2); a learned Gaussian or Heteroscedastic -&gt; per-pixel mean and log-scale;
     /// Categorical -&gt; 16 grey levels per pixel.
     /// </summary>
-    public VaeBuilder WithLikelihood(Objectives.LikelihoodSpec likelihood) => WithLikelihood(likelihood switch
+    public VaeBuilder WithLikelihood(Predictive.LikelihoodSpec likelihood) => WithLikelihood(likelihood switch
     {
-        { Kind: nameof(Objectives.BernoulliLikelihood) } => new BernoulliDecoder(),
-        { Kind: nameof(Objectives.GaussianLikelihood), Noise: nameof(Objectives.GaussianNoise.Fixed) } => new GaussianDecoder(likelihood.Sigma),
-        { Kind: nameof(Objectives.CategoricalLikelihood) } => new CategoricalDecoder(),
+        { Kind: nameof(Predictive.BernoulliLikelihood) } => new BernoulliDecoder(),
+        { Kind: nameof(Predictive.GaussianLikelihood), Noise: nameof(Predictive.GaussianNoise.Fixed) } => new GaussianDecoder(likelihood.Sigma),
+        { Kind: nameof(Predictive.CategoricalLikelihood) } => new CategoricalDecoder(),
         _ => (DecoderLikelihood)new GaussianDecoder(),
     });
 

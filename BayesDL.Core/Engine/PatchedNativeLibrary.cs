@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using BayesDL.Build;
+using BayesDL.NativePatch;
 using TorchSharp;
 
 namespace BayesDL.Engine;

@@ -2,6 +2,7 @@ using BayesDL.Objectives;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Inference;
 

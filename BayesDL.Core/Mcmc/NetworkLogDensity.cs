@@ -5,6 +5,7 @@ using BayesDL.Inference;
 using BayesDL.Objectives;
 using TorchSharp;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Mcmc;
 

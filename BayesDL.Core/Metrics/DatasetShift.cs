@@ -3,6 +3,7 @@ using BayesDL.Inference;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Metrics;
 

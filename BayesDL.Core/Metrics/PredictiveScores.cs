@@ -1,6 +1,7 @@
 using BayesDL.Inference;
 using BayesDL.Validation;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Metrics;
 

@@ -2,6 +2,7 @@ using BayesDL.Distributions;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Models;
 

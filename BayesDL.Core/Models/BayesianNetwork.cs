@@ -5,6 +5,7 @@ using BayesDL.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Models;
 
@@ -23,7 +24,7 @@ namespace BayesDL.Models;
 /// predictions made one after another from the same seed, in the order the calls took the lock. Training the network
 /// while predicting from it on another thread is not supported.</para>
 /// </summary>
-public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPredictor
+public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPredictor, IVariationalModel
 {
 #pragma warning disable IDE1006 // registered under the field names
     readonly Sequential body;

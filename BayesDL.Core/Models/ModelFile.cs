@@ -7,6 +7,7 @@ using BayesDL.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Models;
 

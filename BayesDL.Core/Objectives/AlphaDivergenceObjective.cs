@@ -1,6 +1,7 @@
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Objectives;
 

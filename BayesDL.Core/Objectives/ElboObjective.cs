@@ -1,6 +1,6 @@
-using BayesDL.Models;
 using BayesDL.Validation;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Objectives;
 
@@ -13,7 +13,7 @@ namespace BayesDL.Objectives;
 public sealed class ElboObjective
 {
     /// <summary>Binds the objective to a model and the training-set size N.</summary>
-    public ElboObjective(BayesianNetwork model, long datasetSize, ElboOptions? options = null)
+    public ElboObjective(IVariationalModel model, long datasetSize, ElboOptions? options = null)
     {
         Check.Positive(datasetSize, nameof(ElboObjective), nameof(datasetSize));
         Options = options ?? new ElboOptions();
@@ -23,7 +23,7 @@ public sealed class ElboObjective
     }
 
     /// <summary>The model whose ELBO this is.</summary>
-    public BayesianNetwork Model { get; }
+    public IVariationalModel Model { get; }
 
     /// <summary>N, the training-set size that scales the KL.</summary>
     public long DatasetSize { get; }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using BayesDL.Data;
 using BayesDL.Engine;
-using BayesDL.Models;
 using BayesDL.Objectives;
 using BayesDL.Validation;
 using TorchSharp;
@@ -10,7 +9,8 @@ using static TorchSharp.torch;
 namespace BayesDL.Training;
 
 /// <summary>
-/// Minibatch training of a <see cref="BayesianNetwork"/> by maximising the ELBO (<see cref="ElboObjective"/>, KL
+/// Minibatch training of a model with a posterior over its weights (<see cref="IVariationalModel"/>, e.g. the builders'
+/// <c>BayesianNetwork</c>) by maximising the ELBO (<see cref="ElboObjective"/>, KL
 /// scaled by the training-set size). Each epoch shuffles rows with a generator seeded from
 /// <see cref="TrainerOptions.Seed"/> and the epoch, each step runs inside its own dispose scope (native memory stays
 /// flat), and a NaN or infinite loss stops training with an error naming the step and the last finite loss. With
@@ -42,8 +42,8 @@ public sealed class Trainer
     /// (<see cref="TrainerOptions.Checkpoint"/>) the model, optimizer and generator continue from the saved state, the
     /// returned reports start with the saved ones, and the callbacks see only the epochs trained now.
     /// </summary>
-    public IReadOnlyList<EpochReport> Fit(BayesianNetwork model, LabeledData data, ElboOptions? elbo = null,
-        Action<StepReport>? onStep = null, Action<EpochReport>? onEpoch = null)
+    public IReadOnlyList<EpochReport> Fit<TModel>(TModel model, LabeledData data, ElboOptions? elbo = null,
+        Action<StepReport>? onStep = null, Action<EpochReport>? onEpoch = null) where TModel : nn.Module, IVariationalModel
     {
         Check.Positive(data.Count, nameof(Trainer), nameof(data));
         var objective = new ElboObjective(model, data.Count, elbo);
@@ -55,7 +55,7 @@ public sealed class Trainer
     /// (minimised: its <see cref="ElboTerms.Loss"/>) and the KL term <paramref name="kl"/> reported after each epoch.
     /// <paramref name="objective"/> describes the objective's settings; a checkpoint resumes only under the same description.
     /// </summary>
-    internal IReadOnlyList<EpochReport> Fit(BayesianNetwork model, LabeledData data, Func<Tensor, Tensor, BatchPosition, ElboTerms> evaluate,
+    internal IReadOnlyList<EpochReport> Fit(nn.Module model, LabeledData data, Func<Tensor, Tensor, BatchPosition, ElboTerms> evaluate,
         Func<Tensor> kl, Action<StepReport>? onStep = null, Action<EpochReport>? onEpoch = null, string objective = "")
     {
         Check.Positive(data.Count, nameof(Trainer), nameof(data));

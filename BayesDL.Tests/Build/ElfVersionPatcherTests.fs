@@ -4,7 +4,7 @@ open System
 open System.IO
 open System.Runtime.InteropServices
 open Xunit
-open BayesDL.Build
+open BayesDL.NativePatch
 open BayesDL.Tests.TestSupport
 
 let private version = "GLIBCXX_3.4.32"

@@ -7,6 +7,7 @@ open BayesDL.Engine
 open BayesDL.Inference
 open BayesDL.Objectives
 open BayesDL.Tests.TestSupport
+open BayesDL.Predictive
 
 type Module = torch.nn.Module<torch.Tensor, torch.Tensor>
 

@@ -8,6 +8,7 @@ open BayesDL.Inference
 open BayesDL.Layers
 open BayesDL.Objectives
 open BayesDL.Tests.TestSupport
+open BayesDL.Predictive
 
 type Module = torch.nn.Module<torch.Tensor, torch.Tensor>
 

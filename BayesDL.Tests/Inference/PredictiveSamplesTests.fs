@@ -9,6 +9,7 @@ open TorchSharp
 open BayesDL.Engine
 open BayesDL.Inference
 open BayesDL.Tests.TestSupport
+open BayesDL.Predictive
 
 let private h (p: float[]) = -(p |> Array.sumBy (fun v -> if v = 0.0 then 0.0 else v * Math.Log v))
 

@@ -73,7 +73,7 @@ let ``classification predictions are each draw's softmax of the hand-computed lo
     let network = NetworkLogDensity.From(builder, x, torch.tensor [| 0L; 1L; 2L; 1L |])
     let draws = torch.randn(5L, int64 network.Dimension, dtype = torch.ScalarType.Float64)
     use predictive = network.Predict(draws, x)
-    Assert.Equal(BayesDL.Inference.PredictiveKind.Classification, predictive.Kind)
+    Assert.Equal(BayesDL.Predictive.PredictiveKind.Classification, predictive.Kind)
     let p = values predictive.Samples
     let sigmoid v = 1.0 / (1.0 + exp -v)
     for t in 0 .. 4 do

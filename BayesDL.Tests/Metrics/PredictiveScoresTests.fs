@@ -6,6 +6,7 @@ open Xunit
 open BayesDL.Inference
 open BayesDL.Metrics
 open BayesDL.Tests.TestSupport
+open BayesDL.Predictive
 open TorchSharp
 
 [<Fact>]

@@ -14,6 +14,7 @@ open BayesDL.Layers
 open BayesDL.Models
 open BayesDL.Objectives
 open BayesDL.Tests.TestSupport
+open BayesDL.Predictive
 
 let private orFail r = r |> Result.defaultWith (fun (e: BayesError) -> failwith e.Message)
 

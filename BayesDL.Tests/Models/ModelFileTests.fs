@@ -11,6 +11,7 @@ open BayesDL.Models
 open BayesDL.Objectives
 open BayesDL.Training
 open BayesDL.Tests.TestSupport
+open BayesDL.Predictive
 
 [<Fact>]
 let ``a trained model round-trips with posterior, prior, estimator and learned noise, predicting identically`` () =

@@ -8,6 +8,7 @@ open BayesDL.Layers
 open BayesDL.Models
 open BayesDL.Objectives
 open BayesDL.Tests.TestSupport
+open BayesDL.Predictive
 
 let private setup () =
     engineOneThread ()

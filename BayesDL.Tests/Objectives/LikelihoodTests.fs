@@ -6,6 +6,7 @@ open TorchSharp
 open MathNet.Numerics.Distributions
 open BayesDL.Objectives
 open BayesDL.Tests.TestSupport
+open BayesDL.Predictive
 
 [<Fact>]
 let ``Gaussian log-likelihoods match MathNet for fixed, learned and predicted noise`` () =

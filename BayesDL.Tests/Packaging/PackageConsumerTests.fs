@@ -54,12 +54,12 @@ let private run (workDir: string) (env: (string * string) list) (timeout: TimeSp
 /// there the packages must patch, elsewhere they must leave the library alone.
 let private needsPatch =
     OperatingSystem.IsLinux()
-    && (match BayesDL.Build.ElfVersionPatcher.FindSystemLibStdCxx() with
+    && (match BayesDL.NativePatch.ElfVersionPatcher.FindSystemLibStdCxx() with
         | null -> false
-        | libstdcxx -> not (BayesDL.Build.ElfVersionPatcher.DefinesVersion(libstdcxx, "GLIBCXX_3.4.32")))
+        | libstdcxx -> not (BayesDL.NativePatch.ElfVersionPatcher.DefinesVersion(libstdcxx, "GLIBCXX_3.4.32")))
 
 let private weakRequirement (library: string) =
-    BayesDL.Build.ElfVersionPatcher.ReadRequirements(File.ReadAllBytes library)
+    BayesDL.NativePatch.ElfVersionPatcher.ReadRequirements(File.ReadAllBytes library)
     |> Seq.filter (fun r -> r.Version = "GLIBCXX_3.4.32")
     |> Seq.forall (fun r -> r.IsWeak)
 

@@ -17,6 +17,7 @@ open BayesDL.Models
 open BayesDL.Objectives
 open BayesDL.Training
 open BayesDL.Tests.TestSupport
+open BayesDL.Predictive
 
 let private setup () =
     engineOneThread ()

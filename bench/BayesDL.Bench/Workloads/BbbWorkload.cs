@@ -9,6 +9,7 @@ using BayesDL.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

@@ -8,6 +8,7 @@ using BayesDL.Metrics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

@@ -7,6 +7,7 @@ using BayesDL.Metrics;
 using BayesDL.Plotting;
 using TorchSharp;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

@@ -10,6 +10,7 @@ using BayesDL.Training;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

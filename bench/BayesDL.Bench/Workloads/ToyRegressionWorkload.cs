@@ -5,6 +5,7 @@ using BayesDL.Models;
 using BayesDL.Objectives;
 using BayesDL.Training;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

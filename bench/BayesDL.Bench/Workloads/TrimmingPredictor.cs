@@ -1,5 +1,6 @@
 using BayesDL.Inference;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

@@ -1,6 +1,7 @@
 using BayesDL.Builders;
 using BayesDL.Models;
 using static TorchSharp.torch;
+using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

@@ -2,7 +2,7 @@ using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace BayesDL.Inference;
+namespace BayesDL.Predictive;
 
 /// <summary>
 /// T stochastic predictions for N inputs and the uncertainty they imply (shared by every inference

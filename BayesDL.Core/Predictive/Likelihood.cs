@@ -1,9 +1,8 @@
-using BayesDL.Inference;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace BayesDL.Objectives;
+namespace BayesDL.Predictive;
 
 /// <summary>
 /// The observation model p(y | f(x; w)) that reads a network's raw output f. It scores targets (the data term of

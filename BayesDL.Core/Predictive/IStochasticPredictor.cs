@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace BayesDL.Inference;
+namespace BayesDL.Predictive;
 
 /// <summary>
 /// Anything that turns inputs into T stochastic predictions: Bayesian-layer networks (one weight draw

@@ -1,8 +1,7 @@
-using BayesDL.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace BayesDL.Objectives;
+namespace BayesDL.Predictive;
 
 /// <summary>
 /// y in {0..C-1} with p = softmax(f): log p(y | f) = f_y - logsumexp(f). Outputs [N, C] logits, targets [N] int64.

@@ -1,4 +1,4 @@
-namespace BayesDL.Objectives;
+namespace BayesDL.Predictive;
 
 /// <summary>A likelihood's kind and fixed settings, as stored in a saved model (learned parameters go with the weights).</summary>
 /// <param name="Kind">The likelihood type's name.</param>

@@ -1,4 +1,4 @@
-namespace BayesDL.Objectives;
+namespace BayesDL.Predictive;
 
 /// <summary>How a Gaussian likelihood's noise sigma is obtained.</summary>
 public enum GaussianNoise

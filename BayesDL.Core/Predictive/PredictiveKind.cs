@@ -1,4 +1,4 @@
-namespace BayesDL.Inference;
+namespace BayesDL.Predictive;
 
 /// <summary>What a <see cref="PredictiveSamples"/> holds.</summary>
 public enum PredictiveKind

@@ -1,10 +1,9 @@
-using BayesDL.Inference;
 using BayesDL.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace BayesDL.Objectives;
+namespace BayesDL.Predictive;
 
 /// <summary>
 /// y ~ N(mean, sigma^2), log p = -(y - mean)^2 / (2 sigma^2) - log sigma - log(2 pi)/2, summed over the D target

@@ -1,8 +1,7 @@
-using BayesDL.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace BayesDL.Objectives;
+namespace BayesDL.Predictive;
 
 /// <summary>
 /// y in {0, 1} with p = sigmoid(f): log p(y | f) = y log sigmoid(f) + (1 - y) log sigmoid(-f), computed from the
