@@ -50,6 +50,7 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
         Network.train();
         var objective = new ElboObjective(Network, data.Count, elbo);
         // The description a checkpoint must match: every setting but the epoch count and the checkpoint itself.
+        Network.CheckInput(data.Inputs, "data.Inputs");
         var reports = trainer.Fit(Network, data, objective.Evaluate, Network.KL,
             objective: TrainingCheckpoint.DescribeSettings(options with { Epochs = 0, Checkpoint = null }));
         Network.eval();
@@ -86,6 +87,7 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
         var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, LearningRate: options.LearningRate, Seed: options.Seed,
             Checkpoint: options.Checkpoint));
         Network.train();
+        Network.CheckInput(data.Inputs, "data.Inputs");
         var reports = trainer.Fit(Network, data, Evaluate, () => prior is null ? Network.KL() : prior.Regularizer(Network) * n,
             objective: TrainingCheckpoint.DescribeSettings(options with { Epochs = 0, Checkpoint = null }));
         Network.eval();

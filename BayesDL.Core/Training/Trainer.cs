@@ -59,7 +59,6 @@ public sealed class Trainer
         Func<Tensor> kl, Action<StepReport>? onStep = null, Action<EpochReport>? onEpoch = null, string objective = "")
     {
         Check.Positive(data.Count, nameof(Trainer), nameof(data));
-        model.CheckInput(data.Inputs, "data.Inputs");
         var parameters = model.parameters();
         optim.Optimizer optimizer = Options.Optimizer switch
         {

@@ -10,6 +10,7 @@ open BayesDL.Builders
 open BayesDL.Data
 open BayesDL.Engine
 open BayesDL.Models
+open BayesDL.Predictive
 open BayesDL.Tests.TestSupport
 
 /// A 16-8-3 Bayes-by-Backprop classifier under `policy`.
@@ -71,7 +72,7 @@ let ``inputs whose features do not match the first layer are refused naming both
     // A module of the user's own before the first weight layer may change the shape: no feature check then
     // (here pooling halves 32 values to the 16 the BayesLinear takes).
     use pooled =
-        BayesianNetwork.Create(BayesDL.Objectives.Likelihood.Categorical(), torch.nn.MaxPool1d(2L), torch.nn.Flatten(),
+        BayesianNetwork.Create(Likelihood.Categorical(), torch.nn.MaxPool1d(2L), torch.nn.Flatten(),
                                BayesDL.Layers.BayesNN.BayesLinear(16L, 3L))
     use x = torch.rand(4L, 1L, 32L)
     use p = pooled.Predict(x, 2)
