@@ -1,8 +1,8 @@
 /// The fenced code blocks of README.md and docs/*.md, and how their F# and C# examples run.
 /// A page's F# blocks run top to bottom as one script with `dotnet fsi`, its C# blocks as one script through the CLI's
-/// `bayesdl script`, both in quick mode (BAYESDL_QUICK=1) from a fresh temporary working directory. Each block is
-/// preceded by a line directive naming the page and the block's first line, so compile errors and stack traces point
-/// into the Markdown file; nothing else is added to the code a reader sees.
+/// `bayesdl script`, both in quick mode (BAYESDL_QUICK=1) with one engine thread, from a fresh temporary working
+/// directory. Each block is preceded by a line directive naming the page and the block's first line, so compile errors
+/// and stack traces point into the Markdown file; nothing else is added to the code a reader sees.
 module BayesDL.Tests.Docs.DocExamples
 
 open System
@@ -89,14 +89,17 @@ let private timeout = TimeSpan.FromMinutes 5.0
 /// The outcome of one page's examples in one language.
 type RunOutcome = { ExitCode: int; Output: string; Seconds: float }
 
-/// Runs `dotnet args` in `workDir` with BAYESDL_QUICK=1 and the repository's data folder as BAYESDL_DATA (a script
-/// in the repository root finds data/ by walking up from the working directory; a temporary one cannot).
+/// Runs `dotnet args` in `workDir` with BAYESDL_QUICK=1, the repository's data folder as BAYESDL_DATA (a script in the
+/// repository root finds data/ by walking up from the working directory; a temporary one cannot) and one engine thread
+/// (OMP_NUM_THREADS=1: the examples' tensors are small, and on a shared CI machine a second OpenMP thread spinning at
+/// barriers made a page's examples take four times the CPU time).
 let private runDotnet (workDir: string) (args: string list) =
     let info = ProcessStartInfo(dotnetHost, WorkingDirectory = workDir, RedirectStandardOutput = true,
                                 RedirectStandardError = true, UseShellExecute = false)
     args |> List.iter info.ArgumentList.Add
     info.Environment["BAYESDL_QUICK"] <- "1"
     info.Environment["BAYESDL_DATA"] <- Path.Combine(repoRoot, "data")
+    info.Environment["OMP_NUM_THREADS"] <- "1"
     let watch = Stopwatch.StartNew()
     use p = Process.Start info
     // Read both streams concurrently: a full pipe would otherwise block the child.
