@@ -71,25 +71,37 @@ let ``the README starts with its title, stays short and keeps the commands CI an
     for command in [ "dotnet run --project BayesDL.Cli -- quickstart"; "dotnet test BayesDL.sln" ] do
         Assert.True(Array.contains command lines, sprintf "README.md no longer has the line `%s`" command)
 
-/// Markdown links `[text](target)` whose target is a relative path (no scheme, no pure #anchor).
-let private relativeLinks (text: string) =
+/// Markdown links `[text](target)` whose target is in the repository (no scheme): (file part, anchor part), either may
+/// be empty (`#anchor` points into the same page).
+let private localLinks (text: string) =
     [ for m in Regex.Matches(text, @"\]\(([^)\s]+)\)") do
         let target = m.Groups[1].Value
-        if not (target.Contains "://" || target.StartsWith "#" || target.StartsWith "mailto:") then
-            yield target.Split('#')[0] ]
+        if not (target.Contains "://" || target.StartsWith "mailto:") then
+            match target.Split('#', 2) with
+            | [| file; anchor |] -> yield file, anchor
+            | parts -> yield parts[0], "" ]
+
+/// GitHub's anchors of a Markdown page's headings: lower case, punctuation other than `-` and `_` dropped, spaces as `-`.
+let private anchors (page: string) =
+    set [ for line in File.ReadLines page do
+            let m = Regex.Match(line, @"^#{1,6}\s+(.*?)\s*$")
+            if m.Success then
+                yield Regex.Replace(m.Groups[1].Value.ToLowerInvariant(), @"[^\p{L}\p{N}\s_-]", "").Replace(' ', '-') ]
 
 [<Fact>]
-let ``the README links every docs page and every relative link resolves`` () =
+let ``the README links every docs page and every link into the repository resolves`` () =
     let readme = File.ReadAllText(Path.Combine(repoRoot, "README.md"))
     let unlisted =
         pages () |> List.tail |> List.map relative |> List.filter (fun p -> not (readme.Contains(sprintf "](%s)" p)))
     Assert.True(List.isEmpty unlisted, sprintf "README.md's map of docs/ misses %A" unlisted)
     let broken =
         [ for page in pages () do
-            for target in relativeLinks (File.ReadAllText page) do
-                let full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName page, target))
+            for file, anchor in localLinks (File.ReadAllText page) do
+                let full = if file = "" then page else Path.GetFullPath(Path.Combine(Path.GetDirectoryName page, file))
                 if not (File.Exists full || Directory.Exists full) then
-                    yield sprintf "%s -> %s" (relative page) target ]
+                    yield sprintf "%s -> %s (no such file)" (relative page) file
+                elif anchor <> "" && full.EndsWith ".md" && not ((anchors full).Contains anchor) then
+                    yield sprintf "%s -> %s#%s (no such heading)" (relative page) file anchor ]
     Assert.True(List.isEmpty broken, sprintf "links to nothing:\n%s" (String.concat "\n" broken))
 
 /// BayesDL.Core's namespace graph: an edge A -> B for every `using BayesDL.B;` in a file of folder A (folders are
