@@ -6,6 +6,7 @@ using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Metrics;
 using BayesDL.Models;
+using BayesDL.Validation;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
@@ -102,7 +103,7 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         {
             return ModelFile.Load(path, policy);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or JsonException or FormatException or ArgumentException)
+        catch (FileFormatException e)
         {
             throw new InputException($"MODEL {path}: {e.Message}");
         }

@@ -49,7 +49,7 @@ let ``a file that is not a model is refused`` () =
     engine ()
     use dir = new TempDir()
     File.WriteAllText(dir.File "x.bnn", "hello")
-    let e = Assert.Throws<InvalidDataException>(fun () -> ModelFile.Load(dir.File "x.bnn") |> ignore)
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> ModelFile.Load(dir.File "x.bnn") |> ignore)
     Assert.Contains("not a BayesDL model file", e.Message)
 
 [<Fact>]

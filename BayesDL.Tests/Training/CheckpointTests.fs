@@ -130,7 +130,7 @@ let ``a variational fit with KL warm-up and several weight samples resumes exact
     Assert.Equal<(string * float[]) list>(state straight.Network, state resumed.Network)
     // Another warm-up is another objective: refused, naming it.
     use other = declaration ()
-    let e = Assert.Throws<InvalidDataException>(fun () ->
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         other.Fit(data, VariationalFitOptions(Epochs = 4, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 1,
                                               Checkpoint = CheckpointOptions(path))) |> ignore)
     Assert.Contains("the objective is", e.Message)
@@ -177,7 +177,7 @@ let ``resuming into another architecture or with other options names what differ
     Trainer(adam 1 0.02 (CheckpointOptions(path))).Fit(small, data) |> ignore
     use wide = classifier 16L 2L
     let before = state wide
-    let e = Assert.Throws<InvalidDataException>(fun () -> Trainer(adam 2 0.02 (CheckpointOptions(path))).Fit(wide, data) |> ignore)
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> Trainer(adam 2 0.02 (CheckpointOptions(path))).Fit(wide, data) |> ignore)
     // The first entry whose shape differs, named with both shapes.
     let name, savedShape, modelShape =
         Seq.zip (small.state_dict()) (wide.state_dict())
@@ -188,7 +188,7 @@ let ``resuming into another architecture or with other options names what differ
     Assert.Equal<(string * float[]) list>(before, state wide)
     // Same architecture, another learning rate.
     use same = classifier 8L 2L
-    let e2 = Assert.Throws<InvalidDataException>(fun () ->
+    let e2 = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         Trainer(adam 2 0.05 (CheckpointOptions(path))).Fit(same, data) |> ignore)
     Assert.Contains("the learning rate is 0.02 in the checkpoint but 0.05 in this run", e2.Message)
     // Resume = false starts afresh and overwrites the file.
@@ -243,7 +243,7 @@ let ``a VaeTraining checkpoint of another latent size or learning rate is refuse
     VaeTraining.Fit(small.parameters(), 40L, vaeLoss small x, VaeTrainingOptions(1, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore
     let wide = tinyVae 3L 2L
     let before = parameterValues wide
-    let e = Assert.Throws<InvalidDataException>(fun () ->
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         VaeTraining.Fit(wide.parameters(), 40L, vaeLoss wide x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore)
     let index, savedShape, modelShape =
         Seq.zip (small.parameters()) (wide.parameters())
@@ -253,7 +253,7 @@ let ``a VaeTraining checkpoint of another latent size or learning rate is refuse
     Assert.Contains($"'parameter {index}' has shape {show savedShape} in the checkpoint but {show modelShape} in the model", e.Message)
     Assert.Equal<float[] list>(before, parameterValues wide)
     let same = tinyVae 2L 2L
-    let e2 = Assert.Throws<InvalidDataException>(fun () ->
+    let e2 = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         VaeTraining.Fit(same.parameters(), 40L, vaeLoss same x, VaeTrainingOptions(2, 8, 0.02, 3L, CheckpointOptions(path))) |> ignore)
     Assert.Contains("the learning rate is 0.01 in the checkpoint but 0.02 in this run", e2.Message)
     // A Trainer checkpoint is another format: refused as such.
@@ -261,9 +261,11 @@ let ``a VaeTraining checkpoint of another latent size or learning rate is refuse
     use data = blobs 16
     use bnn = classifier 4L 1L
     Trainer(settings 1 OptimizerKind.Adam 0.02 (CheckpointOptions(trainerPath))).Fit(bnn, data) |> ignore
-    let e3 = Assert.Throws<InvalidDataException>(fun () ->
+    let e3 = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         VaeTraining.Fit(same.parameters(), 40L, vaeLoss same x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(trainerPath))) |> ignore)
-    Assert.Contains("is not a BayesDL VAE-family training checkpoint", e3.Message)
+    Assert.Contains("expected a checkpoint of kind VaeFamily", e3.Message)
+    Assert.Contains("found kind Trainer", e3.Message)
+    Assert.Equal(trainerPath, e3.Path)
 
 [<Fact>]
 let ``a builder VAE fit with KL warm-up and several z draws resumes from its checkpoint exactly, and refuses another warm-up`` () =
@@ -285,7 +287,7 @@ let ``a builder VAE fit with KL warm-up and several z draws resumes from its che
     Assert.Equal<float list>(List.ofSeq expected.EpochLosses, List.ofSeq resumed.EpochLosses)
     Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
     // Another warm-up is another objective: refused, naming it.
-    let e = Assert.Throws<InvalidDataException>(fun () ->
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         declaration.Fit(x, VariationalFitOptions(Epochs = 4, BatchSize = 8, LearningRate = 0.01, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 1,
                                                  Checkpoint = CheckpointOptions(path)), ComputePolicy.Cpu) |> ignore)
     Assert.Contains("the objective is", e.Message)
