@@ -315,3 +315,105 @@ let ``an M2 fit resumes exactly: its labelled minibatches continue from the rest
     let resumed = declaration.Fit(data, unlabelled, fit 4 (CheckpointOptions(path)), ComputePolicy.Cpu)
     Assert.Equal<float list>(List.ofSeq expected.EpochLosses, List.ofSeq resumed.EpochLosses)
     Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
+
+// Corrupt and old checkpoints of both kinds: one FileFormatException naming the file, never a native abort (issue 12).
+
+/// A Trainer checkpoint after one epoch (its path), and a function resuming from it into a fresh model.
+let private trainerCheckpoint (dir: TempDir) =
+    let path = dir.File "run.ckpt"
+    let options = settings 2 OptimizerKind.Adam 0.02 (CheckpointOptions(path))
+    use data = blobs 32
+    use model = classifier 8L 1L
+    Trainer(settings 1 OptimizerKind.Adam 0.02 (CheckpointOptions(path))).Fit(model, data) |> ignore
+    let resume () =
+        use data = blobs 32
+        use fresh = classifier 8L 99L
+        Trainer(options).Fit(fresh, data) |> ignore
+    path, resume
+
+/// A VaeTraining checkpoint after one epoch, and a function resuming from it.
+let private vaeCheckpoint (dir: TempDir) =
+    let path = dir.File "vae.ckpt"
+    use x = tinyRows ()
+    let vae = tinyVae 2L 1L
+    VaeTraining.Fit(vae.parameters(), 40L, vaeLoss vae x, VaeTrainingOptions(1, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore
+    let resume () =
+        use x = tinyRows ()
+        let fresh = tinyVae 2L 99L
+        VaeTraining.Fit(fresh.parameters(), 40L, vaeLoss fresh x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore
+    path, resume
+
+let private refusedCheckpoint (path: string) (resume: unit -> unit) =
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(resume)
+    Assert.Equal(path, e.Path)
+    e
+
+[<Theory>]
+[<InlineData("trainer")>]
+[<InlineData("vae")>]
+let ``a checkpoint cut short by its last byte, or anywhere, is a FileFormatException naming the file, not a native abort`` (kind: string) =
+    setup ()
+    use dir = new TempDir()
+    let path, resume = if kind = "trainer" then trainerCheckpoint dir else vaeCheckpoint dir
+    let bytes = File.ReadAllBytes path
+    // The last byte (the end of the generator state, which the engine would abort on), then cuts all through the file.
+    File.WriteAllBytes(path, bytes[.. bytes.Length - 2])
+    Assert.Contains("truncated", (refusedCheckpoint path resume).Found)
+    for length in [ 0; 10; 30; 100; bytes.Length / 3; bytes.Length / 2; bytes.Length - 100 ] do
+        File.WriteAllBytes(path, bytes[.. length - 1])
+        refusedCheckpoint path resume |> ignore
+
+[<Theory>]
+[<InlineData("trainer")>]
+[<InlineData("vae")>]
+let ``a checkpoint with bytes overwritten is refused by its checksum instead of resuming from corrupt state`` (kind: string) =
+    setup ()
+    use dir = new TempDir()
+    let path, resume = if kind = "trainer" then trainerCheckpoint dir else vaeCheckpoint dir
+    let bytes = File.ReadAllBytes path
+    for offset in [ bytes.Length / 2; bytes.Length - 40 ] do
+        let changed = Array.copy bytes
+        changed[offset] <- changed[offset] ^^^ 0x04uy
+        File.WriteAllBytes(path, changed)
+        let e = refusedCheckpoint path resume
+        Assert.Contains("SHA-256", e.Expected)
+        Assert.Contains("corrupt", e.Found)
+
+[<Fact>]
+let ``a checkpoint holding NaN weights is refused naming the file and the tensor`` () =
+    setup ()
+    use dir = new TempDir()
+    let path = dir.File "nan.ckpt"
+    // Written through the format's own writer (a valid checksum) with one weight NaN.
+    use fresh = classifier 8L 2L
+    use optimizer = torch.optim.Adam(fresh.parameters(), 0.02)
+    let state = TrainingCheckpoint.State(fresh.state_dict() |> Seq.map (fun kv -> struct (kv.Key, kv.Value)) |> List.ofSeq |> ResizeArray, optimizer)
+    do
+        use _ = torch.no_grad ()
+        let rho = fresh.state_dict()["body.0.weight_rho"]
+        rho.view(-1L).narrow(0L, 3L, 1L).fill_(nan) |> ignore
+    let header = TrainingCheckpoint.Describe(CheckpointKind.Trainer, state, 1, 2L, [], reports = [ EpochReport(1, 0.0, 0.0, 0.0, 0.0) ])
+    TrainingCheckpoint.Write(path, header, state)
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> TrainingCheckpoint.Load(path, header, state) |> ignore)
+    Assert.Equal(path, e.Path)
+    Assert.Contains("finite values in 'body.0.weight_rho'", e.Expected)
+    Assert.Contains("NaN at flat index 3", e.Found)
+
+[<Fact>]
+let ``a checkpoint of format version 1 is refused naming its version and the version this BayesDL reads`` () =
+    setup ()
+    use dir = new TempDir()
+    for magic in [ "BAYESDL-CHECKPOINT"; "BAYESDL-VAE-CHECKPOINT" ] do
+        let path = dir.File "old.ckpt"
+        do
+            use writer = new BinaryWriter(File.Create path)
+            writer.Write magic
+            writer.Write """{"Version":1,"CompletedEpochs":1,"Steps":2}"""
+            writer.Write(Array.zeroCreate<byte> 64)
+        let resume () =
+            use data = blobs 32
+            use fresh = classifier 8L 99L
+            Trainer(settings 2 OptimizerKind.Adam 0.02 (CheckpointOptions(path))).Fit(fresh, data) |> ignore
+        let e = refusedCheckpoint path resume
+        Assert.Contains("format version 1", e.Found)
+        Assert.Contains("reads version 2", e.Found)
