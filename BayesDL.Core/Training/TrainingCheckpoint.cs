@@ -176,7 +176,8 @@ internal static class TrainingCheckpoint
             using var stream = new MemoryStream(optimizer);
             using var reader = new BinaryReader(stream);
             ((OptimizerHelper)state.Optimizer).load_state_dict(reader);
-            if (stream.Position != stream.Length) throw new InvalidDataException($"{stream.Length - stream.Position} bytes left over");
+            if (stream.Position != stream.Length)
+                throw new FileFormatException(path, "the optimizer state as this run's optimizer writes it", $"{stream.Length - stream.Position} bytes left over");
         }
         catch (Exception e) when (e is not FileFormatException and not OutOfMemoryException)
         {

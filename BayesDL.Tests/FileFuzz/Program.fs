@@ -29,7 +29,8 @@ module KillRun =
 type private Verdict =
     | Refused
     | Accepted
-    | Failed of string
+    /// A kind (silent-success, wrong-exception, wrong-path, false-rejection, wrong-content, slow) and what happened.
+    | Failed of kind: string * what: string
 
 let private fuzz (reader: Reader) (cases: int) (seed: uint64) (folder: string) (maxMs: float) =
     let original = reader.Create(Path.Combine(folder, "seed-" + reader.Name))
@@ -53,26 +54,29 @@ let private fuzz (reader: Reader) (cases: int) (seed: uint64) (folder: string) (
             | None ->
                 try
                     reader.Read path |> ignore
-                    Failed "the corrupt file was read without an error (silent success)"
+                    Failed("silent-success", "the corrupt file was read without an error")
                 with
                 | :? FileFormatException as e when e.Path = path -> Refused
-                | :? FileFormatException as e -> Failed(sprintf "FileFormatException naming %s instead of the file: %s" e.Path e.Message)
-                | e -> Failed(sprintf "%s instead of FileFormatException: %s" (e.GetType().Name) e.Message)
+                | :? FileFormatException as e -> Failed("wrong-path", sprintf "FileFormatException naming %s instead of the file: %s" e.Path e.Message)
+                | e -> Failed("wrong-exception", sprintf "%s instead of FileFormatException: %s" (e.GetType().Name) e.Message)
             | Some expected ->
                 try
                     let found = reader.Read path
-                    if found = expected then Accepted else Failed "the valid mutated file was read with other content"
-                with e -> Failed(sprintf "the mutated file is valid but was refused: %s: %s" (e.GetType().Name) e.Message)
+                    if found = expected then Accepted else Failed("wrong-content", "the valid mutated file was read with other content")
+                with e -> Failed("false-rejection", sprintf "the mutated file is valid but was refused: %s: %s" (e.GetType().Name) e.Message)
         let ms = clock.Elapsed.TotalMilliseconds
         maxSeen <- max maxSeen ms
-        let verdict = if ms > maxMs then Failed(sprintf "took %.0f ms (bound %.0f ms)" ms maxMs) else verdict
+        let verdict = if ms > maxMs then Failed("slow", sprintf "took %.0f ms (bound %.0f ms)" ms maxMs) else verdict
         match verdict with
         | Refused -> refused <- refused + 1
         | Accepted -> accepted <- accepted + 1
-        | Failed why -> failures.Add(sprintf "failure reader=%s case=%d (%O): %s" reader.Name i m (why.ReplaceLineEndings " "))
-    printfn "summary reader=%s cases=%d refused=%d accepted=%d failures=%d max_ms=%.1f total_s=%.2f"
-        reader.Name cases refused accepted failures.Count maxSeen total.Elapsed.TotalSeconds
-    for f in Seq.truncate 20 failures do printfn "%s" f
+        | Failed(kind, why) -> failures.Add(kind, sprintf "failure reader=%s case=%d kind=%s (%O): %s" reader.Name i kind m (why.ReplaceLineEndings " "))
+    let kinds = failures |> Seq.countBy fst |> Seq.map (fun (k, n) -> sprintf "%s:%d" k n) |> String.concat ","
+    printfn "summary reader=%s cases=%d refused=%d accepted=%d failures=%d max_ms=%.1f total_s=%.2f kinds=%s"
+        reader.Name cases refused accepted failures.Count maxSeen total.Elapsed.TotalSeconds (if kinds = "" then "none" else kinds)
+    // The first three failures of each kind.
+    for _, group in failures |> Seq.groupBy fst do
+        for _, line in Seq.truncate 3 group do printfn "%s" line
 
 [<EntryPoint>]
 let main argv =

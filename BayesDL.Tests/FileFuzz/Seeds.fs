@@ -159,6 +159,21 @@ let idx =
         idxPrint reader.Dimensions (data.ToArray())
       Oracle = idxOracle }
 
+/// The IDX file gzipped, as the MNIST downloads are: mutations hit the compressed stream and its gzip header.
+let idxGzip =
+    { idx with
+        Name = "idx-gzip"
+        Create = fun path ->
+            let plain = idx.Create path
+            use compressed = new MemoryStream()
+            do
+                use gz = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen = true)
+                gz.Write(plain, 0, plain.Length)
+            File.WriteAllBytes(path, compressed.ToArray())
+            compressed.ToArray()
+        // The gzip header (magic, method, flags, time, extra flags, OS).
+        Header = fun _ -> 0, 10 }
+
 /// What a CSV table holds: its shapes and values (fingerprint).
 let private csvPrint (x: float[]) (y: float[]) (rows: int) (width: int) =
     let show (v: float[]) = String.Join(";", v |> Array.map (fun d -> d.ToString("R", CultureInfo.InvariantCulture)))
@@ -167,7 +182,7 @@ let private csvPrint (x: float[]) (y: float[]) (rows: int) (width: int) =
 /// The documented CSV contract: lines as File.ReadLines reads them (encoding from a byte-order mark, else UTF-8);
 /// the first line is the header; blank lines are skipped; every data row has as many comma-separated cells as the
 /// first; every cell is an invariant-culture number that is finite (NaN, infinities and overflow are errors); at least
-/// one data row. The last column is the target.
+/// one data row and at least two columns (the last is the target, every other one an input, so a single column leaves no input).
 let private csvOracle (bytes: byte[]) : string option =
     use reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks = true)
     let lines = Seq.unfold (fun () -> match reader.ReadLine() with null -> None | l -> Some(l, ())) () |> Array.ofSeq
@@ -179,7 +194,7 @@ let private csvOracle (bytes: byte[]) : string option =
             match Double.TryParse(cell.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture) with
             | true, v when Double.IsFinite v -> Some v
             | _ -> None
-        if data |> Array.exists (fun r -> r.Length <> width) then None
+        if width < 2 || data |> Array.exists (fun r -> r.Length <> width) then None
         else
             let cells = data |> Array.map (Array.map parse)
             if cells |> Array.exists (Array.exists Option.isNone) then None
@@ -206,4 +221,4 @@ let csv =
         csvPrint (v table.Inputs) (v table.Targets) (int table.Count) (int table.Inputs.shape[1] + 1)
       Oracle = csvOracle }
 
-let all = [ model; trainerCheckpoint; vaeCheckpoint; idx; csv ]
+let all = [ model; trainerCheckpoint; vaeCheckpoint; idx; idxGzip; csv ]
