@@ -19,8 +19,9 @@ internal static class NamedTensors
         Leb128(writer, tensors.Count);
         foreach (var (name, value) in tensors)
         {
+            using var scope = NewDisposeScope();
             writer.Write(name);
-            using var cpu = value.detach().cpu().contiguous();
+            var cpu = value.detach().cpu().contiguous();
             Leb128(writer, (long)cpu.dtype);
             Leb128(writer, cpu.shape.Length);
             foreach (long size in cpu.shape) Leb128(writer, size);

@@ -17,9 +17,10 @@ open BayesDL.FileFuzz.Seeds
 module KillRun =
     let model () =
         NativeEngine.Seed 1L
+        // About 1M weights: each checkpoint (weights, Adam's two moments) is about 12 MB, so a write takes a while.
         BayesDL.Models.BayesianNetwork.Create(BayesDL.Objectives.Likelihood.Categorical(), BayesDL.Layers.BayesNN.BayesLinear(2L, 1000L),
-                                              torch.nn.ReLU(), BayesDL.Layers.BayesNN.BayesLinear(1000L, 2L), torch.nn.Linear(2L, 1000L),
-                                              torch.nn.Linear(1000L, 2L))
+                                              torch.nn.ReLU(), BayesDL.Layers.BayesNN.BayesLinear(1000L, 500L), torch.nn.ReLU(),
+                                              BayesDL.Layers.BayesNN.BayesLinear(500L, 2L))
     let data () =
         NativeEngine.Seed 8L
         new BayesDL.Data.LabeledData(torch.randn(8L, 2L), torch.randint(2L, [| 8L |], dtype = torch.ScalarType.Int64))
