@@ -156,15 +156,6 @@ module Model =
                 sprintf "mcDropout settings need `variational (dropout p)`, or `mcDropoutLayer p` layers and no Bayesian layer; the model declares %s%s."
                     d.Family.Name (if (toBuilder d).Layers |> Seq.exists (fun l -> l.IsBayesian) then " with Bayesian layers" else "")))
 
-    /// The failures a model file can have that are the file's fault, not a bug: missing or unreadable, not a model file,
-    /// an unsupported version or a layer this BayesDL does not know, a description or state dict that does not parse.
-    let private fileFailure (path: string) (e: exn) =
-        match e with
-        | :? System.IO.IOException | :? System.UnauthorizedAccessException | :? System.IO.InvalidDataException
-        | :? System.Text.Json.JsonException | :? System.FormatException | :? System.ArgumentException ->
-            Some(ModelFileError(path, e.Message))
-        | _ -> None
-
     /// Saves the fitted network (layers, likelihood, trained posterior) to `path` through the core's ModelFile
     /// (written atomically: a temporary file renamed over the target). The declaration and the epochs are not stored.
     /// An unwritable path or an unsupported layer comes back as ModelFileError.
@@ -172,18 +163,17 @@ module Model =
         try
             BayesDL.Models.ModelFile.Save(fitted.Model.Core.Network, path)
             Ok()
-        with e ->
-            match fileFailure path e with
-            | Some error -> Error error
-            | None -> reraise ()
+        with
+        // The core's one file error (an unwritable path), or its Check error for an unsupported layer (naming the layer and the supported list).
+        | :? BayesDL.Validation.FileFormatException as e -> Error(ModelFileError(path, e.Message))
+        | :? System.ArgumentException as e -> Error(ModelFileError(path, e.Message))
 
-    /// Loads a model written by `Model.save` (or the core's ModelFile.Save) under `policy`. A missing file, a file that is
-    /// not a BayesDL model, or an unsupported format version comes back as ModelFileError naming the file.
+    /// Loads a model written by `Model.save` (or the core's ModelFile.Save) under `policy`. Every file the core refuses (its
+    /// FileFormatException: missing, not a BayesDL model, truncated or corrupt, an unsupported format version, weights of another
+    /// architecture, NaN weights) comes back as ModelFileError naming the file.
     let load (path: string) (policy: ComputePolicy) : Result<LoadedModel, BayesError> =
         try
             let network = BayesDL.Models.ModelFile.Load(path, policy)
             Ok { Network = network; Input = Option.ofObj (BayesDL.Models.NetworkInput.Of network); Path = path }
-        with e ->
-            match fileFailure path e with
-            | Some error -> Error error
-            | None -> reraise ()
+        // The core's one file error: missing, truncated, corrupt, of a newer version, weights of another architecture or not finite.
+        with :? BayesDL.Validation.FileFormatException as e -> Error(ModelFileError(path, e.Message))

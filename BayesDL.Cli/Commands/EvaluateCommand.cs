@@ -126,10 +126,6 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         {
             throw new InputException($"MODEL {e.Message}");
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or JsonException or FormatException or ArgumentException)
-        {
-            throw new InputException($"MODEL {path}: {e.Message}");
-        }
     }
 
     void Print(Settings settings, PredictiveScores s)

@@ -1,3 +1,4 @@
+using BayesDL.Training;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -10,8 +11,8 @@ namespace BayesDL.Models;
 /// backward and an Adam step, all inside a dispose scope so native memory stays flat. A loss that turns NaN
 /// or infinite stops training with an <see cref="InvalidOperationException"/> naming the epoch and step. With
 /// <see cref="VaeTrainingOptions.Checkpoint"/> set, the loop writes a checkpoint atomically after every few epochs and after the
-/// last (<see cref="VaeCheckpoint"/>: parameters, Adam state, step count, epoch losses, the engine's generator and the shuffling
-/// generator), and a rerun with Resume continues from the next epoch, ending bitwise equal to an uninterrupted run on CPU.
+/// last (<see cref="TrainingCheckpoint"/> of kind <see cref="CheckpointKind.VaeFamily"/>: parameters, Adam state, step count, epoch
+/// losses, the engine's generator and the shuffling generator), and a rerun with Resume continues from the next epoch, ending bitwise equal to an uninterrupted run on CPU.
 /// </summary>
 public static class VaeTraining
 {
@@ -38,12 +39,20 @@ public static class VaeTraining
         var epochLosses = new List<double>();
         long step = 0;
         var checkpoint = options.Checkpoint;
+        var saved = new TrainingCheckpoint.State(parameterList.Select((p, i) => ($"parameter {i}", (Tensor)p)).ToList(), optimizer, generator);
+        TrainingCheckpoint.Setting[] settings =
+        [
+            TrainingCheckpoint.Same("the batch size", options.BatchSize), TrainingCheckpoint.Same("the learning rate", options.LearningRate),
+            TrainingCheckpoint.Same("the seed", options.Seed), TrainingCheckpoint.Same("the number of training rows", rows),
+            TrainingCheckpoint.Same("the objective", objective),
+        ];
+        TrainingCheckpoint.Header Describe() =>
+            TrainingCheckpoint.Describe(CheckpointKind.VaeFamily, saved, epochLosses.Count, step, settings, epochLosses: epochLosses);
         if (checkpoint is { Resume: true } && File.Exists(checkpoint.Path))
         {
-            var restored = VaeCheckpoint.Load(checkpoint.Path, VaeCheckpoint.Describe(parameterList, options, rows, objective, step, epochLosses),
-                parameterList, optimizer, generator);
+            var restored = TrainingCheckpoint.Load(checkpoint.Path, Describe(), saved);
             // A checkpoint at or past the requested epochs trains no further: its losses describe the loaded state.
-            epochLosses.AddRange(restored.EpochLosses);
+            epochLosses.AddRange(restored.EpochLosses!);
             step = restored.Steps;
         }
         for (int epoch = epochLosses.Count + 1; epoch <= options.Epochs; epoch++)
@@ -70,7 +79,7 @@ public static class VaeTraining
             }
             epochLosses.Add(sum / count);
             if (checkpoint is not null && (epoch % checkpoint.EveryEpochs == 0 || epoch == options.Epochs))
-                VaeCheckpoint.Write(checkpoint.Path, VaeCheckpoint.Describe(parameterList, options, rows, objective, step, epochLosses), parameterList, optimizer, generator);
+                TrainingCheckpoint.Write(checkpoint.Path, Describe(), saved);
             progress?.Invoke(epoch, sum / count);
         }
         return epochLosses;

@@ -2,7 +2,7 @@ namespace BayesDL.Training;
 
 /// <summary>
 /// Checkpointing of a <see cref="Trainer"/> run (set <see cref="TrainerOptions.Checkpoint"/>), or of the VAE family's loop
-/// (<see cref="Models.VaeTrainingOptions.Checkpoint"/>, with the same contract; its file is described at Models.VaeCheckpoint). After every
+/// (<see cref="Models.VaeTrainingOptions.Checkpoint"/>, with the same contract and the same file format). After every
 /// <see cref="EveryEpochs"/>-th epoch and after the last one, the trainer writes to <see cref="Path"/> atomically
 /// (temporary file in the same folder, renamed over the target) everything the run needs to continue: parameters and
 /// buffers, optimizer state (Adam's moments m, v and step count t; SGD's momentum buffers), the completed epochs with
@@ -13,11 +13,8 @@ namespace BayesDL.Training;
 /// (seed, e) alone. The data are checked by row count only: resuming on other rows of the same count is not detected.
 /// (On CUDA, whose generator state TorchSharp does not expose, the CUDA generator is reseeded from (seed, epoch) at each
 /// epoch start instead, which keeps the same contract.)
-/// <para>File format (a <see cref="BinaryWriter"/> stream): the string "BAYESDL-CHECKPOINT"; a JSON header (format version,
-/// completed epochs and optimizer steps, training rows, the settings that must match on resume: optimizer, batch size,
-/// learning rate, seed, shuffle and the objective's settings; name, shape and dtype of every state-dict entry; the epoch
-/// reports); the model's state dict as TorchSharp's <c>Module.save</c> writes it (as in a <see cref="Models.ModelFile"/>);
-/// the optimizer state as TorchSharp's <c>save_state_dict</c> writes it; the CPU generator state (length, bytes).</para>
+/// <para>File format: <see cref="TrainingCheckpoint"/> (versioned, with the loop's kind, checksummed: a truncated or changed
+/// file is refused with a <see cref="Validation.FileFormatException"/> naming the file, and so is a checkpoint of another run).</para>
 /// </summary>
 /// <param name="Path">The checkpoint file (its folder must exist).</param>
 /// <param name="EveryEpochs">Write after every this many epochs (and after the last epoch).</param>

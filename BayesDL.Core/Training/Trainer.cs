@@ -74,13 +74,21 @@ public sealed class Trainer
         double lastFinite = double.NaN;
         var history = new List<EpochReport>();
         var checkpoint = Options.Checkpoint;
+        var saved = new TrainingCheckpoint.State(model.state_dict().Select(e => (e.Key, e.Value)).ToList(), optimizer);
+        TrainingCheckpoint.Setting[] settings =
+        [
+            TrainingCheckpoint.Same("the optimizer", Options.Optimizer), TrainingCheckpoint.Same("the batch size", Options.BatchSize),
+            TrainingCheckpoint.Same("the learning rate", Options.LearningRate), TrainingCheckpoint.Same("the seed", Options.Seed),
+            TrainingCheckpoint.Same("Shuffle", Options.Shuffle), TrainingCheckpoint.Same("the number of training rows", n),
+            TrainingCheckpoint.Same("the objective", objective),
+        ];
         TrainingCheckpoint.Header Describe() =>
-            TrainingCheckpoint.Describe(model, Options, n, objective, history.Count, step, history);
+            TrainingCheckpoint.Describe(CheckpointKind.Trainer, saved, history.Count, step, settings, reports: history);
         if (checkpoint is { Resume: true } && File.Exists(checkpoint.Path))
         {
-            var restored = TrainingCheckpoint.Load(checkpoint.Path, Describe(), model, optimizer);
+            var restored = TrainingCheckpoint.Load(checkpoint.Path, Describe(), saved);
             // A checkpoint at or past the requested epochs trains no further: its reports describe the loaded state.
-            history.AddRange(restored.Reports);
+            history.AddRange(restored.Reports!);
             step = restored.Steps;
         }
         for (int epoch = history.Count + 1; epoch <= Options.Epochs; epoch++)
@@ -119,7 +127,7 @@ public sealed class Trainer
             var report = new EpochReport(epoch, elboSum, lossSum / n, klValue, clock.Elapsed.TotalSeconds);
             history.Add(report);
             if (checkpoint is not null && (epoch % checkpoint.EveryEpochs == 0 || epoch == Options.Epochs))
-                TrainingCheckpoint.Write(checkpoint.Path, Describe(), model, optimizer, CheckpointWriteHook);
+                TrainingCheckpoint.Write(checkpoint.Path, Describe(), saved, CheckpointWriteHook);
             onEpoch?.Invoke(report);
         }
         return history;

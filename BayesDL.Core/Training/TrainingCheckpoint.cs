@@ -1,30 +1,50 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using BayesDL.Models;
+using BayesDL.IO;
+using BayesDL.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace BayesDL.Training;
 
+/// <summary>The training loop a checkpoint belongs to (its <see cref="TrainingCheckpoint.Header.Kind"/>).</summary>
+internal enum CheckpointKind
+{
+    /// <summary><see cref="Trainer"/>: the model's state dict; a generator seeded per epoch shuffles the rows.</summary>
+    Trainer,
+
+    /// <summary>The VAE family's loop (Models.VaeTraining): the parameters by position, and the one shuffling generator of the run.</summary>
+    VaeFamily,
+}
+
 /// <summary>
-/// The checkpoint file of <see cref="Trainer"/> (<see cref="CheckpointOptions"/>), written with <see cref="BinaryWriter"/>:
+/// The one checkpoint format of BayesDL's training loops (<see cref="CheckpointOptions"/>), format version 2, in the
+/// checksummed frame of <see cref="SealedFile"/> (magic "BAYESDL-CHECKPOINT", written atomically). The body:
 /// <list type="number">
-/// <item>the magic string "BAYESDL-CHECKPOINT";</item>
-/// <item>a JSON header (<see cref="Header"/>): format version, completed epochs and optimizer steps, training rows, the
-/// options that must match on resume (optimizer, batch size, learning rate, seed, shuffle, the objective's settings), the
-/// name, shape and dtype of every state-dict entry, and the epoch reports so far;</item>
-/// <item>the model's state dict (parameters and buffers) as TorchSharp's <c>Module.save</c> writes it (the body of a
-/// <see cref="ModelFile"/>);</item>
-/// <item>the optimizer state as TorchSharp's <c>save_state_dict</c> writes it (Adam: per parameter t, m, v);</item>
-/// <item>the CPU generator state (<c>torch.get_rng_state</c>): a length and the bytes.</item>
+/// <item>a JSON header (<see cref="Header"/>): format version, <see cref="CheckpointKind"/>, completed epochs and optimizer
+/// steps, the settings that must match on resume (name and value: optimizer, batch size, learning rate, seed, training
+/// rows, the objective's settings, ...), the name, shape and dtype of every saved tensor, and the kind's epoch
+/// history (<see cref="EpochReport"/>s for the Trainer, mean losses for the VAE family);</item>
+/// <item>the tensors (<see cref="NamedTensors"/>: the state dict for the Trainer, "parameter i" for the VAE family);</item>
+/// <item>the optimizer state as TorchSharp's <c>save_state_dict</c> writes it (Adam: per parameter t, m, v; SGD: momentum
+/// buffers), as a length (int64) and the bytes;</item>
+/// <item>the generator states: a count (int32), then per generator its name ("engine": the engine's CPU generator;
+/// "shuffler": the VAE family's shuffling generator), a length (int32) and the bytes.</item>
 /// </list>
-/// The whole file is written by <see cref="AtomicFile"/> (temporary file + rename).
+/// <see cref="Load"/> verifies the checksum, then checks the kind, the settings and every tensor's name, shape, dtype
+/// and finiteness, and every generator state's length, before it changes anything; every problem is a
+/// <see cref="FileFormatException"/> naming the file. Checkpoints of format version 1 (written by earlier BayesDL
+/// versions, without checksum) are refused naming both versions.
 /// </summary>
 internal static class TrainingCheckpoint
 {
     const string Magic = "BAYESDL-CHECKPOINT";
-    internal const int Version = 1;
+    // Version 1 of the VAE family's loop wrote its own magic; it is recognised only to be refused by version.
+    const string VersionOneVaeMagic = "BAYESDL-VAE-CHECKPOINT";
+    internal const int Version = 2;
+    const string What = "BayesDL training checkpoint";
     static readonly JsonSerializerOptions Json = new()
     {
         Converters = { new JsonStringEnumConverter() },
@@ -33,153 +53,174 @@ internal static class TrainingCheckpoint
 
     internal sealed record TensorEntry(string Name, long[] Shape, string DType);
 
-    internal sealed record Header(int Version, int CompletedEpochs, long Steps, long Rows, OptimizerKind Optimizer, int BatchSize,
-        double LearningRate, long Seed, bool Shuffle, string Objective, List<TensorEntry> Tensors, List<EpochReport> Reports);
+    /// <summary>A setting that must be the same when the run resumes, by its name in messages ("the learning rate").</summary>
+    internal sealed record Setting(string Name, string Value);
+
+    /// <summary>The checkpoint's JSON header; <paramref name="Reports"/> (Trainer) or <paramref name="EpochLosses"/> (VAE family) holds one entry per completed epoch.</summary>
+    internal sealed record Header(int Version, CheckpointKind Kind, int CompletedEpochs, long Steps, List<Setting> Settings, List<TensorEntry> Tensors,
+        List<EpochReport>? Reports = null, List<double>? EpochLosses = null);
+
+    /// <summary>What a checkpoint saves and restores: named tensors, the optimizer, and the shuffling generator when the loop keeps one across epochs.</summary>
+    internal sealed record State(IReadOnlyList<(string Name, Tensor Value)> Tensors, optim.Optimizer Optimizer, Generator? Shuffler = null);
 
     /// <summary>An objective's settings as the header records them (JSON: the same text under every culture).</summary>
     internal static string DescribeSettings(object settings) => JsonSerializer.Serialize(settings, settings.GetType(), Json);
 
-    /// <summary>What a resumed run continues from.</summary>
-    internal sealed record Restored(int CompletedEpochs, long Steps, List<EpochReport> Reports);
+    /// <summary>A setting's value as the header records it (invariant culture; doubles round-trip).</summary>
+    internal static Setting Same(string name, object value) =>
+        new(name, value is double d ? d.ToString("R", CultureInfo.InvariantCulture) : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "");
 
-    internal static Header Describe(nn.Module model, TrainerOptions options, long rows, string objective, int completedEpochs, long steps,
-        IEnumerable<EpochReport> reports) =>
-        new(Version, completedEpochs, steps, rows, options.Optimizer, options.BatchSize, options.LearningRate, options.Seed, options.Shuffle,
-            objective, model.state_dict().Select(e => new TensorEntry(e.Key, e.Value.shape, e.Value.dtype.ToString())).ToList(), reports.ToList());
+    /// <summary>The header of a run at this point.</summary>
+    internal static Header Describe(CheckpointKind kind, State state, int completedEpochs, long steps, IEnumerable<Setting> settings,
+        IEnumerable<EpochReport>? reports = null, IEnumerable<double>? epochLosses = null) =>
+        new(Version, kind, completedEpochs, steps, settings.ToList(),
+            state.Tensors.Select(t => new TensorEntry(t.Name, t.Value.shape, t.Value.dtype.ToString())).ToList(), reports?.ToList(), epochLosses?.ToList());
 
-    /// <summary>Writes the checkpoint atomically; <paramref name="midway"/> (tests) runs after the model state, before the optimizer state.</summary>
-    internal static void Write(string path, Header header, nn.Module model, optim.Optimizer optimizer, Action<BinaryWriter>? midway = null) =>
-        AtomicFile.Write(path, writer =>
+    /// <summary>Writes the checkpoint atomically; <paramref name="midway"/> (tests) runs after the tensors, before the optimizer state.</summary>
+    internal static void Write(string path, Header header, State state, Action<BinaryWriter>? midway = null) =>
+        SealedFile.Write(path, Magic, Version, writer =>
         {
-            writer.Write(Magic);
             writer.Write(JsonSerializer.Serialize(header, Json));
-            model.save(writer);
+            NamedTensors.Write(writer, state.Tensors);
             midway?.Invoke(writer);
-            WriteOptimizerAndGenerator(writer, optimizer);
+            using (var optimizer = new MemoryStream())
+            {
+                using (var w = new BinaryWriter(optimizer, System.Text.Encoding.UTF8, leaveOpen: true)) ((OptimizerHelper)state.Optimizer).save_state_dict(w);
+                writer.Write(optimizer.Length);
+                writer.Write(optimizer.GetBuffer(), 0, (int)optimizer.Length);
+            }
+            var generators = Generators(state);
+            writer.Write(generators.Count);
+            foreach (var (name, bytes) in generators)
+            {
+                writer.Write(name);
+                writer.Write(bytes.Length);
+                writer.Write(bytes);
+            }
         });
 
     /// <summary>
-    /// Loads <paramref name="path"/> into <paramref name="model"/>, <paramref name="optimizer"/> and the generator after checking
-    /// that it was written for the same state-dict layout and options as <paramref name="expected"/>; nothing is loaded when
-    /// anything differs (InvalidDataException naming each difference).
+    /// Loads <paramref name="path"/> into the state's tensors, optimizer and generators after checking that it is a checkpoint of
+    /// <paramref name="expected"/>'s kind written for the same settings and tensors; returns the saved header. Nothing is loaded
+    /// when anything differs or is corrupt (<see cref="FileFormatException"/> naming the file and each difference).
     /// </summary>
-    internal static Restored Load(string path, Header expected, nn.Module model, optim.Optimizer optimizer)
+    internal static Header Load(string path, Header expected, State state)
     {
-        using var stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream);
-        var saved = ReadHeader<Header>(reader, path, Magic, "training checkpoint", h => h.Version);
+        var opened = SealedFile.Open(path, What, [Magic, VersionOneVaeMagic], firstSealed: Version, current: Version, out string magic);
+        var reader = opened.Reader;
+        if (opened.Legacy || magic != Magic)
+            throw reader.Error($"a training checkpoint of format version {Version}",
+                $"format version {opened.Version} (written by an earlier BayesDL; this BayesDL reads version {Version}). Delete the file (or set Resume = false) to start afresh");
+        var saved = reader.Json<Header>("the checkpoint header", Json);
+        CheckHeader(reader, saved, opened.Version, expected.Kind);
         var differences = Differences(saved, expected);
-        ThrowIfDifferent(path, differences);
-        ReadBody(reader, path, () =>
+        if (differences.Count > 0)
+            throw reader.Error("a checkpoint of this run (the same architecture, data and options)", string.Join("; ", differences) +
+                ". Resume with the architecture, data and options the checkpoint was written with, or delete the file (or set Resume = false) to start afresh");
+        var tensors = NamedTensors.Read(reader, state.Tensors.Select(t => (t.Name, t.Value)).ToList(), sameDType: true, "the checkpoint's model state");
+        try
         {
-            model.load(reader);
-            return ReadOptimizerAndGenerator(reader, optimizer);
-        });
-        return new Restored(saved.CompletedEpochs, saved.Steps, saved.Reports);
-    }
-
-    // The pieces below are shared with the VAE family's loop (Models.VaeCheckpoint), whose file has its own magic and header.
-
-    /// <summary>Writes the optimizer state (TorchSharp's <c>save_state_dict</c>) and the CPU generator state (length, bytes).</summary>
-    internal static void WriteOptimizerAndGenerator(BinaryWriter writer, optim.Optimizer optimizer)
-    {
-        ((OptimizerHelper)optimizer).save_state_dict(writer);
-        using var rng = torch.get_rng_state();
-        WriteBytes(writer, rng);
-    }
-
-    /// <summary>Reads what <see cref="WriteOptimizerAndGenerator"/> wrote into <paramref name="optimizer"/>; returns the generator state, to be set by <see cref="RestoreGenerator"/>.</summary>
-    internal static byte[] ReadOptimizerAndGenerator(BinaryReader reader, optim.Optimizer optimizer)
-    {
-        ((OptimizerHelper)optimizer).load_state_dict(reader);
-        return reader.ReadBytes(reader.ReadInt32());
-    }
-
-    /// <summary>A byte tensor (a generator state) as a length and its bytes.</summary>
-    internal static void WriteBytes(BinaryWriter writer, Tensor bytes)
-    {
-        byte[] state = bytes.data<byte>().ToArray();
-        writer.Write(state.Length);
-        writer.Write(state);
-    }
-
-    /// <summary>Sets the engine's CPU generator to a state read by <see cref="ReadOptimizerAndGenerator"/>.</summary>
-    internal static void RestoreGenerator(byte[] state)
-    {
-        using var rng = torch.tensor(state, dtype: ScalarType.Byte);
-        torch.set_rng_state(rng);
-    }
-
-    /// <summary>A header as the file stores it (JSON: the same text under every culture).</summary>
-    internal static string Serialize<T>(T header) => JsonSerializer.Serialize(header, Json);
-
-    /// <summary>Checks the magic string, reads the JSON header and checks its format version (InvalidDataException otherwise).</summary>
-    internal static T ReadHeader<T>(BinaryReader reader, string path, string magic, string kind, Func<T, int> version) where T : class
-    {
-        string found;
-        try { found = reader.ReadString(); } catch (EndOfStreamException) { found = ""; }
-        if (found != magic) throw new InvalidDataException($"{path} is not a BayesDL {kind} (it does not start with \"{magic}\").");
-        var saved = JsonSerializer.Deserialize<T>(reader.ReadString(), Json)
-            ?? throw new InvalidDataException($"{path}: the checkpoint header is empty.");
-        if (version(saved) != Version)
-            throw new InvalidDataException($"{path}: checkpoint format version {version(saved)}; this BayesDL reads version {Version}.");
+            byte[] optimizer = reader.ByteArray(reader.Int64("the length of the optimizer state"), "the optimizer state");
+            var current = Generators(state);
+            int count = reader.Int32("the number of generator states");
+            if (count != current.Count)
+                throw reader.Error($"{current.Count} generator states ({string.Join(", ", current.Select(g => g.Name))})", $"{count}");
+            var generators = new List<byte[]>();
+            foreach (var (name, bytes) in current)
+            {
+                string found = reader.String("the name of a generator state", 64);
+                if (found != name) throw reader.Error($"the state of the generator \"{name}\"", $"\"{found}\"");
+                int length = reader.Int32($"the length of the \"{name}\" generator state");
+                // The engine aborts the process on a state of the wrong size: check it here.
+                if (length != bytes.Length)
+                    throw reader.Error($"a \"{name}\" generator state of {bytes.Length} bytes (this engine's)", $"{length} bytes");
+                generators.Add(reader.ByteArray(length, $"the \"{name}\" generator state"));
+            }
+            reader.End("the generator states");
+            Restore(path, state, tensors, optimizer, generators);
+        }
+        finally
+        {
+            foreach (var t in tensors) t.Dispose();
+        }
         return saved;
     }
 
-    /// <summary>Refuses the file when <paramref name="differences"/> is not empty, naming each difference.</summary>
-    internal static void ThrowIfDifferent(string path, List<string> differences)
+    static void CheckHeader(FileReader reader, Header saved, int version, CheckpointKind kind)
     {
-        if (differences.Count > 0)
-            throw new InvalidDataException($"{path}: the checkpoint does not match this run: {string.Join("; ", differences)}. " +
-                "Resume with the architecture, data and options the checkpoint was written with, or delete the file (or set Resume = false) to start afresh.");
+        if (saved.Version != version)
+            throw reader.Error($"format version {version} in the header, as in the preamble", $"version {saved.Version}");
+        if (!Enum.IsDefined(saved.Kind) || saved.Kind != kind)
+            throw reader.Error($"a checkpoint of kind {kind} ({Loop(kind)})", $"kind {saved.Kind} ({Loop(saved.Kind)})");
+        if (saved.Settings is null || saved.Tensors is null || saved.Tensors.Any(t => t?.Name is null || t.Shape is null || t.DType is null))
+            throw reader.Error("a header listing the settings and tensors", "a header without them");
+        int history = kind == CheckpointKind.Trainer ? saved.Reports?.Count ?? -1 : saved.EpochLosses?.Count ?? -1;
+        if (saved.CompletedEpochs < 0 || saved.Steps < 0 || history != saved.CompletedEpochs)
+            throw reader.Error("a header with one history entry per completed epoch and a non-negative step count",
+                $"{saved.CompletedEpochs} completed epochs, {saved.Steps} steps and {history} history entries");
     }
 
-    /// <summary>Reads the body after the header through <paramref name="read"/> (which returns the generator state), then restores the generator.</summary>
-    internal static void ReadBody(BinaryReader reader, string path, Func<byte[]> read)
+    static string Loop(CheckpointKind kind) => kind switch
     {
-        byte[] state;
-        try { state = read(); }
-        catch (EndOfStreamException)
+        CheckpointKind.Trainer => "written by Trainer and the builders' Bayes-by-Backprop and dropout fits",
+        CheckpointKind.VaeFamily => "written by VaeTraining and the VAE family's fits",
+        _ => "unknown",
+    };
+
+    static void Restore(string path, State state, Tensor[] tensors, byte[] optimizer, List<byte[]> generators)
+    {
+        using (no_grad())
+            for (int i = 0; i < tensors.Length; i++) state.Tensors[i].Value.copy_(tensors[i]);
+        try
         {
-            // Writes are atomic, so only a file changed by something else ends early.
-            throw new InvalidDataException($"{path}: the checkpoint ends early (after {reader.BaseStream.Position} bytes); it was not written by a complete " +
-                "checkpoint write. Delete it (or set Resume = false) to start afresh.");
+            using var stream = new MemoryStream(optimizer);
+            using var reader = new BinaryReader(stream);
+            ((OptimizerHelper)state.Optimizer).load_state_dict(reader);
+            if (stream.Position != stream.Length)
+                throw new FileFormatException(path, "the optimizer state as this run's optimizer writes it", $"{stream.Length - stream.Position} bytes left over");
         }
-        RestoreGenerator(state);
+        catch (Exception e) when (e is not FileFormatException and not OutOfMemoryException)
+        {
+            throw new FileFormatException(path, "the optimizer state as this run's optimizer writes it", e.Message, e);
+        }
+        using (var engine = tensor(generators[0], dtype: ScalarType.Byte)) torch.set_rng_state(engine);
+        if (state.Shuffler is not null)
+            using (var shuffler = tensor(generators[1], dtype: ScalarType.Byte)) state.Shuffler.set_state(shuffler);
     }
 
-    /// <summary>Adds "{what} is {a} in the checkpoint but {b} in this run" to <paramref name="found"/> when the values differ.</summary>
-    internal static void Same<T>(List<string> found, string what, T inFile, T inRun)
+    static List<(string Name, byte[] Bytes)> Generators(State state)
     {
-        if (!EqualityComparer<T>.Default.Equals(inFile, inRun)) found.Add($"{what} is {inFile} in the checkpoint but {inRun} in this run");
+        var list = new List<(string, byte[])>();
+        using (var engine = torch.get_rng_state()) list.Add(("engine", engine.data<byte>().ToArray()));
+        if (state.Shuffler is not null)
+            using (var shuffler = state.Shuffler.get_state()) list.Add(("shuffler", shuffler.data<byte>().ToArray()));
+        return list;
     }
 
     static List<string> Differences(Header saved, Header now)
     {
         var found = new List<string>();
-        Same(found, "the optimizer", saved.Optimizer, now.Optimizer);
-        Same(found, "the batch size", saved.BatchSize, now.BatchSize);
-        Same(found, "the learning rate", saved.LearningRate, now.LearningRate);
-        Same(found, "the seed", saved.Seed, now.Seed);
-        Same(found, "Shuffle", saved.Shuffle, now.Shuffle);
-        Same(found, "the number of training rows", saved.Rows, now.Rows);
-        Same(found, "the objective", saved.Objective, now.Objective);
+        var mine = saved.Settings.Where(s => s?.Name is not null).GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First().Value);
+        foreach (var s in now.Settings)
+        {
+            if (!mine.Remove(s.Name, out string? value)) found.Add($"{s.Name} is not in the checkpoint but {s.Value} in this run");
+            else if (value != s.Value) found.Add($"{s.Name} is {value} in the checkpoint but {s.Value} in this run");
+        }
+        foreach (var (name, value) in mine) found.Add($"{name} is {value} in the checkpoint but not a setting of this run");
         found.AddRange(TensorDifferences(saved.Tensors, now.Tensors));
         return found;
     }
 
     /// <summary>Entries missing on either side, and entries of the same name whose shape or dtype differs.</summary>
-    internal static IEnumerable<string> TensorDifferences(List<TensorEntry> saved, List<TensorEntry> now)
+    static IEnumerable<string> TensorDifferences(List<TensorEntry> saved, List<TensorEntry> now)
     {
         var mine = now.ToDictionary(t => t.Name);
         foreach (var t in saved)
         {
-            if (!mine.Remove(t.Name, out var m)) yield return $"the checkpoint has '{t.Name}' of shape {Shape(t.Shape)} which the model lacks";
-            else if (!t.Shape.SequenceEqual(m.Shape)) yield return $"'{t.Name}' has shape {Shape(t.Shape)} in the checkpoint but {Shape(m.Shape)} in the model";
+            if (!mine.Remove(t.Name, out var m)) yield return $"the checkpoint has '{t.Name}' of shape {NamedTensors.Shape(t.Shape)} which the model lacks";
+            else if (!t.Shape.SequenceEqual(m.Shape)) yield return $"'{t.Name}' has shape {NamedTensors.Shape(t.Shape)} in the checkpoint but {NamedTensors.Shape(m.Shape)} in the model";
             else if (t.DType != m.DType) yield return $"'{t.Name}' has dtype {t.DType} in the checkpoint but {m.DType} in the model";
         }
-        foreach (var m in mine.Values) yield return $"the model has '{m.Name}' of shape {Shape(m.Shape)} which the checkpoint lacks";
+        foreach (var m in mine.Values) yield return $"the model has '{m.Name}' of shape {NamedTensors.Shape(m.Shape)} which the checkpoint lacks";
     }
-
-    static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
 }

@@ -260,6 +260,6 @@ let ``a file of an unknown format version is refused naming the version`` () =
     do
         use writer = new BinaryWriter(File.Create path, Encoding.UTF8)
         writer.Write "BAYESDL-BNN"
-        writer.Write """{"Version":3,"Layers":[],"Likelihood":{"Kind":"CategoricalLikelihood"}}"""
-    let e = Assert.Throws<InvalidDataException>(fun () -> ModelFile.Load path |> ignore)
-    for part in [ "version 3"; "versions 1 to 2"; "newer BayesDL" ] do Assert.Contains(part, e.Message)
+        writer.Write """{"Version":4,"Layers":[],"Likelihood":{"Kind":"CategoricalLikelihood"}}"""
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> ModelFile.Load path |> ignore)
+    for part in [ "format version 4"; "format version 3 or older"; "newer BayesDL" ] do Assert.Contains(part, e.Message)

@@ -131,7 +131,7 @@ let ``a variational fit with KL warm-up and several weight samples resumes exact
     Assert.Equal<(string * float[]) list>(state straight.Network, state resumed.Network)
     // Another warm-up is another objective: refused, naming it.
     use other = declaration ()
-    let e = Assert.Throws<InvalidDataException>(fun () ->
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         other.Fit(data, VariationalFitOptions(Epochs = 4, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 1,
                                               Checkpoint = CheckpointOptions(path))) |> ignore)
     Assert.Contains("the objective is", e.Message)
@@ -178,7 +178,7 @@ let ``resuming into another architecture or with other options names what differ
     Trainer(adam 1 0.02 (CheckpointOptions(path))).Fit(small, data) |> ignore
     use wide = classifier 16L 2L
     let before = state wide
-    let e = Assert.Throws<InvalidDataException>(fun () -> Trainer(adam 2 0.02 (CheckpointOptions(path))).Fit(wide, data) |> ignore)
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> Trainer(adam 2 0.02 (CheckpointOptions(path))).Fit(wide, data) |> ignore)
     // The first entry whose shape differs, named with both shapes.
     let name, savedShape, modelShape =
         Seq.zip (small.state_dict()) (wide.state_dict())
@@ -189,7 +189,7 @@ let ``resuming into another architecture or with other options names what differ
     Assert.Equal<(string * float[]) list>(before, state wide)
     // Same architecture, another learning rate.
     use same = classifier 8L 2L
-    let e2 = Assert.Throws<InvalidDataException>(fun () ->
+    let e2 = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         Trainer(adam 2 0.05 (CheckpointOptions(path))).Fit(same, data) |> ignore)
     Assert.Contains("the learning rate is 0.02 in the checkpoint but 0.05 in this run", e2.Message)
     // Resume = false starts afresh and overwrites the file.
@@ -244,7 +244,7 @@ let ``a VaeTraining checkpoint of another latent size or learning rate is refuse
     VaeTraining.Fit(small.parameters(), 40L, vaeLoss small x, VaeTrainingOptions(1, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore
     let wide = tinyVae 3L 2L
     let before = parameterValues wide
-    let e = Assert.Throws<InvalidDataException>(fun () ->
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         VaeTraining.Fit(wide.parameters(), 40L, vaeLoss wide x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore)
     let index, savedShape, modelShape =
         Seq.zip (small.parameters()) (wide.parameters())
@@ -254,7 +254,7 @@ let ``a VaeTraining checkpoint of another latent size or learning rate is refuse
     Assert.Contains($"'parameter {index}' has shape {show savedShape} in the checkpoint but {show modelShape} in the model", e.Message)
     Assert.Equal<float[] list>(before, parameterValues wide)
     let same = tinyVae 2L 2L
-    let e2 = Assert.Throws<InvalidDataException>(fun () ->
+    let e2 = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         VaeTraining.Fit(same.parameters(), 40L, vaeLoss same x, VaeTrainingOptions(2, 8, 0.02, 3L, CheckpointOptions(path))) |> ignore)
     Assert.Contains("the learning rate is 0.01 in the checkpoint but 0.02 in this run", e2.Message)
     // A Trainer checkpoint is another format: refused as such.
@@ -262,9 +262,11 @@ let ``a VaeTraining checkpoint of another latent size or learning rate is refuse
     use data = blobs 16
     use bnn = classifier 4L 1L
     Trainer(settings 1 OptimizerKind.Adam 0.02 (CheckpointOptions(trainerPath))).Fit(bnn, data) |> ignore
-    let e3 = Assert.Throws<InvalidDataException>(fun () ->
+    let e3 = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         VaeTraining.Fit(same.parameters(), 40L, vaeLoss same x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(trainerPath))) |> ignore)
-    Assert.Contains("is not a BayesDL VAE-family training checkpoint", e3.Message)
+    Assert.Contains("expected a checkpoint of kind VaeFamily", e3.Message)
+    Assert.Contains("found kind Trainer", e3.Message)
+    Assert.Equal(trainerPath, e3.Path)
 
 [<Fact>]
 let ``a builder VAE fit with KL warm-up and several z draws resumes from its checkpoint exactly, and refuses another warm-up`` () =
@@ -286,7 +288,7 @@ let ``a builder VAE fit with KL warm-up and several z draws resumes from its che
     Assert.Equal<float list>(List.ofSeq expected.EpochLosses, List.ofSeq resumed.EpochLosses)
     Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
     // Another warm-up is another objective: refused, naming it.
-    let e = Assert.Throws<InvalidDataException>(fun () ->
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         declaration.Fit(x, VariationalFitOptions(Epochs = 4, BatchSize = 8, LearningRate = 0.01, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 1,
                                                  Checkpoint = CheckpointOptions(path)), ComputePolicy.Cpu) |> ignore)
     Assert.Contains("the objective is", e.Message)
@@ -314,3 +316,105 @@ let ``an M2 fit resumes exactly: its labelled minibatches continue from the rest
     let resumed = declaration.Fit(data, unlabelled, fit 4 (CheckpointOptions(path)), ComputePolicy.Cpu)
     Assert.Equal<float list>(List.ofSeq expected.EpochLosses, List.ofSeq resumed.EpochLosses)
     Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
+
+// Corrupt and old checkpoints of both kinds: one FileFormatException naming the file, never a native abort (issue 12).
+
+/// A Trainer checkpoint after one epoch (its path), and a function resuming from it into a fresh model.
+let private trainerCheckpoint (dir: TempDir) =
+    let path = dir.File "run.ckpt"
+    let options = settings 2 OptimizerKind.Adam 0.02 (CheckpointOptions(path))
+    use data = blobs 32
+    use model = classifier 8L 1L
+    Trainer(settings 1 OptimizerKind.Adam 0.02 (CheckpointOptions(path))).Fit(model, data) |> ignore
+    let resume () =
+        use data = blobs 32
+        use fresh = classifier 8L 99L
+        Trainer(options).Fit(fresh, data) |> ignore
+    path, resume
+
+/// A VaeTraining checkpoint after one epoch, and a function resuming from it.
+let private vaeCheckpoint (dir: TempDir) =
+    let path = dir.File "vae.ckpt"
+    use x = tinyRows ()
+    let vae = tinyVae 2L 1L
+    VaeTraining.Fit(vae.parameters(), 40L, vaeLoss vae x, VaeTrainingOptions(1, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore
+    let resume () =
+        use x = tinyRows ()
+        let fresh = tinyVae 2L 99L
+        VaeTraining.Fit(fresh.parameters(), 40L, vaeLoss fresh x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore
+    path, resume
+
+let private refusedCheckpoint (path: string) (resume: unit -> unit) =
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(resume)
+    Assert.Equal(path, e.Path)
+    e
+
+[<Theory>]
+[<InlineData("trainer")>]
+[<InlineData("vae")>]
+let ``a checkpoint cut short by its last byte, or anywhere, is a FileFormatException naming the file, not a native abort`` (kind: string) =
+    setup ()
+    use dir = new TempDir()
+    let path, resume = if kind = "trainer" then trainerCheckpoint dir else vaeCheckpoint dir
+    let bytes = File.ReadAllBytes path
+    // The last byte (the end of the generator state, which the engine would abort on), then cuts all through the file.
+    File.WriteAllBytes(path, bytes[.. bytes.Length - 2])
+    Assert.Contains("truncated", (refusedCheckpoint path resume).Found)
+    for length in [ 0; 10; 30; 100; bytes.Length / 3; bytes.Length / 2; bytes.Length - 100 ] do
+        File.WriteAllBytes(path, bytes[.. length - 1])
+        refusedCheckpoint path resume |> ignore
+
+[<Theory>]
+[<InlineData("trainer")>]
+[<InlineData("vae")>]
+let ``a checkpoint with bytes overwritten is refused by its checksum instead of resuming from corrupt state`` (kind: string) =
+    setup ()
+    use dir = new TempDir()
+    let path, resume = if kind = "trainer" then trainerCheckpoint dir else vaeCheckpoint dir
+    let bytes = File.ReadAllBytes path
+    for offset in [ bytes.Length / 2; bytes.Length - 40 ] do
+        let changed = Array.copy bytes
+        changed[offset] <- changed[offset] ^^^ 0x04uy
+        File.WriteAllBytes(path, changed)
+        let e = refusedCheckpoint path resume
+        Assert.Contains("SHA-256", e.Expected)
+        Assert.Contains("corrupt", e.Found)
+
+[<Fact>]
+let ``a checkpoint holding NaN weights is refused naming the file and the tensor`` () =
+    setup ()
+    use dir = new TempDir()
+    let path = dir.File "nan.ckpt"
+    // Written through the format's own writer (a valid checksum) with one weight NaN.
+    use fresh = classifier 8L 2L
+    use optimizer = torch.optim.Adam(fresh.parameters(), 0.02)
+    let state = TrainingCheckpoint.State(fresh.state_dict() |> Seq.map (fun kv -> struct (kv.Key, kv.Value)) |> List.ofSeq |> ResizeArray, optimizer)
+    do
+        use _ = torch.no_grad ()
+        let rho = fresh.state_dict()["body.0.weight_rho"]
+        rho.view(-1L).narrow(0L, 3L, 1L).fill_(nan) |> ignore
+    let header = TrainingCheckpoint.Describe(CheckpointKind.Trainer, state, 1, 2L, [], reports = [ EpochReport(1, 0.0, 0.0, 0.0, 0.0) ])
+    TrainingCheckpoint.Write(path, header, state)
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> TrainingCheckpoint.Load(path, header, state) |> ignore)
+    Assert.Equal(path, e.Path)
+    Assert.Contains("finite values in 'body.0.weight_rho'", e.Expected)
+    Assert.Contains("NaN at flat index 3", e.Found)
+
+[<Fact>]
+let ``a checkpoint of format version 1 is refused naming its version and the version this BayesDL reads`` () =
+    setup ()
+    use dir = new TempDir()
+    for magic in [ "BAYESDL-CHECKPOINT"; "BAYESDL-VAE-CHECKPOINT" ] do
+        let path = dir.File "old.ckpt"
+        do
+            use writer = new BinaryWriter(File.Create path)
+            writer.Write magic
+            writer.Write """{"Version":1,"CompletedEpochs":1,"Steps":2}"""
+            writer.Write(Array.zeroCreate<byte> 64)
+        let resume () =
+            use data = blobs 32
+            use fresh = classifier 8L 99L
+            Trainer(settings 2 OptimizerKind.Adam 0.02 (CheckpointOptions(path))).Fit(fresh, data) |> ignore
+        let e = refusedCheckpoint path resume
+        Assert.Contains("format version 1", e.Found)
+        Assert.Contains("reads version 2", e.Found)

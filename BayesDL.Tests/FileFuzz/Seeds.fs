@@ -1,0 +1,224 @@
+/// The readers under fuzz: for each, a valid file, the region its header occupies, how to read a file, and the oracle
+/// that says whether a mutated file is still valid (and what reading it must give).
+module BayesDL.FileFuzz.Seeds
+
+open System
+open System.Buffers.Binary
+open System.Globalization
+open System.IO
+open System.IO.Compression
+open System.Text
+open TorchSharp
+open BayesDL.Data
+open BayesDL.Engine
+open BayesDL.Layers
+open BayesDL.Models
+open BayesDL.Objectives
+open BayesDL.Training
+
+type Reader =
+    { Name: string
+      /// Writes the valid file at the path and returns its bytes.
+      Create: string -> byte[]
+      /// [start, end) of the header within the valid file.
+      Header: byte[] -> int * int
+      /// The bytes a header edit writes.
+      HeaderValues: byte[]
+      /// Reads the file at the path (throwing on a bad file) and returns a fingerprint of what it read.
+      Read: string -> string
+      /// Some fingerprint when the bytes are a valid file (reading must succeed and give it), None when invalid.
+      Oracle: byte[] -> string option }
+
+let private jsonChars = Encoding.ASCII.GetBytes "0123456789{}[]\":,.-eE aZ"
+
+/// [start, end) of the JSON header in a file of BayesDL's checksummed frame: magic, preamble, length, SHA-256, header.
+let private frameHeader (bytes: byte[]) =
+    use reader = new BinaryReader(new MemoryStream(bytes))
+    reader.ReadString() |> ignore
+    reader.ReadString() |> ignore
+    reader.ReadInt64() |> ignore
+    reader.ReadBytes 32 |> ignore
+    let start = int reader.BaseStream.Position
+    reader.ReadString() |> ignore
+    start, int reader.BaseStream.Position
+
+/// A checksummed file: valid only unchanged (every mutation changes the bytes, so every mutated file must be refused).
+let private sealedOracle (original: byte[] ref) (bytes: byte[]) =
+    if bytes.AsSpan().SequenceEqual(ReadOnlySpan original.Value) then Some "unchanged" else None
+
+let private classifier (seed: int64) =
+    NativeEngine.Seed seed
+    BayesianNetwork.Create(Likelihood.Categorical(), BayesNN.BayesLinear(2L, 4L), torch.nn.ReLU(), BayesNN.BayesLinear(4L, 2L))
+
+let private blobs () =
+    NativeEngine.Seed 8L
+    new LabeledData(torch.randn(16L, 2L), torch.randint(2L, [| 16L |], dtype = torch.ScalarType.Int64))
+
+let private trainerOptions (path: string) =
+    TrainerOptions(Epochs = 1, BatchSize = 8, Seed = 3L, Checkpoint = CheckpointOptions(path))
+
+let private vaeRun (path: string) =
+    NativeEngine.Seed 4L
+    use p = new TorchSharp.Modules.Parameter(torch.randn(3L))
+    NativeEngine.Seed 6L
+    use rows = torch.randn(12L, 3L)
+    let loss (idx: torch.Tensor) (_: int64) = (let d = rows.index_select(0L, idx) - p in (d * d).mean())
+    VaeTraining.Fit([ p ], 12L, loss, VaeTrainingOptions(1, 4, 0.01, 3L, CheckpointOptions(path))) |> ignore
+
+let model =
+    let original = ref [||]
+    { Name = "model"
+      Create = fun path ->
+        use m = classifier 1L
+        ModelFile.Save(m, path)
+        original.Value <- File.ReadAllBytes path
+        original.Value
+      Header = frameHeader
+      HeaderValues = jsonChars
+      Read = fun path ->
+        use m = ModelFile.Load(path, ComputePolicy.Cpu)
+        "unchanged"
+      Oracle = sealedOracle original }
+
+let trainerCheckpoint =
+    let original = ref [||]
+    { Name = "trainer-checkpoint"
+      Create = fun path ->
+        use m = classifier 1L
+        use data = blobs ()
+        Trainer(trainerOptions path).Fit(m, data) |> ignore
+        original.Value <- File.ReadAllBytes path
+        original.Value
+      Header = frameHeader
+      HeaderValues = jsonChars
+      // Resuming a run of one epoch from a checkpoint after epoch 1 loads it and trains no further.
+      Read = fun path ->
+        use m = classifier 99L
+        use data = blobs ()
+        Trainer(trainerOptions path).Fit(m, data) |> ignore
+        "unchanged"
+      Oracle = sealedOracle original }
+
+let vaeCheckpoint =
+    let original = ref [||]
+    { Name = "vae-checkpoint"
+      Create = fun path ->
+        vaeRun path
+        original.Value <- File.ReadAllBytes path
+        original.Value
+      Header = frameHeader
+      HeaderValues = jsonChars
+      Read = fun path ->
+        vaeRun path
+        "unchanged"
+      Oracle = sealedOracle original }
+
+/// What an IDX file holds: its sizes and data (fingerprint).
+let private idxPrint (dims: int[]) (data: byte[]) =
+    sprintf "%s|%s" (String.Join("x", dims)) (Convert.ToHexString(Security.Cryptography.SHA256.HashData data))
+
+/// The IDX format (LeCun et al.): 00 00 08 rank, rank big-endian int32 sizes >= 0, then exactly their product of bytes
+/// (a file with more or fewer bytes than its header promises is corrupt); gzip when it starts with 1f 8b.
+let rec private idxOracle (bytes: byte[]) : string option =
+    if bytes.Length >= 2 && bytes[0] = 0x1fuy && bytes[1] = 0x8buy then
+        try
+            use gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress)
+            use out = new MemoryStream()
+            gz.CopyTo out
+            idxOracle (out.ToArray())
+        with _ -> None
+    elif bytes.Length < 4 || bytes[0] <> 0uy || bytes[1] <> 0uy || bytes[2] <> 8uy || bytes[3] = 0uy then None
+    else
+        let rank = int bytes[3]
+        if bytes.Length < 4 + 4 * rank then None
+        else
+            let dims = Array.init rank (fun d -> BinaryPrimitives.ReadInt32BigEndian(ReadOnlySpan(bytes, 4 + 4 * d, 4)))
+            if dims |> Array.exists (fun d -> d < 0) then None
+            else
+                let total = dims |> Array.fold (fun acc d -> acc * bigint d) 1I
+                if total <> bigint (bytes.Length - 4 - 4 * rank) then None
+                else Some(idxPrint dims bytes[4 + 4 * rank ..])
+
+let idx =
+    { Name = "idx"
+      Create = fun path ->
+        let rng = Random 5
+        let dims = [| 12; 3; 4 |]
+        let data = Array.init (12 * 3 * 4) (fun _ -> byte (rng.Next 256))
+        let header = Array.concat [ [| 0uy; 0uy; 8uy; 3uy |]; dims |> Array.collect (fun d -> let b = Array.zeroCreate 4 in BinaryPrimitives.WriteInt32BigEndian(Span b, d); b) ]
+        let bytes = Array.append header data
+        File.WriteAllBytes(path, bytes)
+        bytes
+      Header = fun _ -> 0, 16
+      HeaderValues = Array.init 256 byte
+      Read = fun path ->
+        use reader = IdxReader.Open path
+        // Record by record: a header promising absurd counts must fail in the reader, not in this harness's allocation.
+        use data = new MemoryStream()
+        for record in reader.Records() do data.Write(record, 0, record.Length)
+        idxPrint reader.Dimensions (data.ToArray())
+      Oracle = idxOracle }
+
+/// The IDX file gzipped, as the MNIST downloads are: mutations hit the compressed stream and its gzip header.
+let idxGzip =
+    { idx with
+        Name = "idx-gzip"
+        Create = fun path ->
+            let plain = idx.Create path
+            use compressed = new MemoryStream()
+            do
+                use gz = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen = true)
+                gz.Write(plain, 0, plain.Length)
+            File.WriteAllBytes(path, compressed.ToArray())
+            compressed.ToArray()
+        // The gzip header (magic, method, flags, time, extra flags, OS).
+        Header = fun _ -> 0, 10 }
+
+/// What a CSV table holds: its shapes and values (fingerprint).
+let private csvPrint (x: float[]) (y: float[]) (rows: int) (width: int) =
+    let show (v: float[]) = String.Join(";", v |> Array.map (fun d -> d.ToString("R", CultureInfo.InvariantCulture)))
+    sprintf "%dx%d|%s|%s" rows width (show x) (show y)
+
+/// The documented CSV contract: lines as File.ReadLines reads them (encoding from a byte-order mark, else UTF-8);
+/// the first line is the header; blank lines are skipped; every data row has as many comma-separated cells as the
+/// first; every cell is an invariant-culture number that is finite (NaN, infinities and overflow are errors); at least
+/// one data row and at least two columns (the last is the target, every other one an input, so a single column leaves no input).
+let private csvOracle (bytes: byte[]) : string option =
+    use reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks = true)
+    let lines = Seq.unfold (fun () -> match reader.ReadLine() with null -> None | l -> Some(l, ())) () |> Array.ofSeq
+    let data = lines |> Array.skip (min 1 lines.Length) |> Array.filter (String.IsNullOrWhiteSpace >> not) |> Array.map (fun l -> l.Split ',')
+    if data.Length = 0 then None
+    else
+        let width = data[0].Length
+        let parse (cell: string) =
+            match Double.TryParse(cell.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture) with
+            | true, v when Double.IsFinite v -> Some v
+            | _ -> None
+        if width < 2 || data |> Array.exists (fun r -> r.Length <> width) then None
+        else
+            let cells = data |> Array.map (Array.map parse)
+            if cells |> Array.exists (Array.exists Option.isNone) then None
+            else
+                let values = cells |> Array.map (Array.map Option.get)
+                Some(csvPrint (values |> Array.collect (fun r -> r[.. width - 2])) (values |> Array.map (fun r -> r[width - 1])) data.Length width)
+
+let csv =
+    { Name = "csv"
+      Create = fun path ->
+        let rng = Random 7
+        let row () = String.Join(",", Array.init 4 (fun _ -> (Math.Round(rng.NextDouble() * 200.0 - 100.0, 3)).ToString("R", CultureInfo.InvariantCulture)))
+        let text = "x1,x2,x3,y\n" + String.Join("\n", Array.init 15 (fun _ -> row ())) + "\n"
+        File.WriteAllText(path, text)
+        File.ReadAllBytes path
+      // The header line and the first data row (which fixes the width).
+      Header = fun bytes ->
+        let first = Array.IndexOf(bytes, 10uy)
+        0, Array.IndexOf(bytes, 10uy, first + 1)
+      HeaderValues = Encoding.ASCII.GetBytes "0123456789,.-+eE \n"
+      Read = fun path ->
+        use table = CsvTable.Load(path, policy = ComputePolicy.Cpu.Float64())
+        let v (t: torch.Tensor) = t.contiguous().data<float>().ToArray()
+        csvPrint (v table.Inputs) (v table.Targets) (int table.Count) (int table.Inputs.shape[1] + 1)
+      Oracle = csvOracle }
+
+let all = [ model; trainerCheckpoint; vaeCheckpoint; idx; idxGzip; csv ]
