@@ -18,7 +18,7 @@ module KillRun =
     let model () =
         NativeEngine.Seed 1L
         // About 1M weights: each checkpoint (weights, Adam's two moments) is about 12 MB, so a write takes a while.
-        BayesDL.Models.BayesianNetwork.Create(BayesDL.Objectives.Likelihood.Categorical(), BayesDL.Layers.BayesNN.BayesLinear(2L, 1000L),
+        BayesDL.Models.BayesianNetwork.Create(BayesDL.Predictive.Likelihood.Categorical(), BayesDL.Layers.BayesNN.BayesLinear(2L, 1000L),
                                               torch.nn.ReLU(), BayesDL.Layers.BayesNN.BayesLinear(1000L, 500L), torch.nn.ReLU(),
                                               BayesDL.Layers.BayesNN.BayesLinear(500L, 2L))
     let data () =

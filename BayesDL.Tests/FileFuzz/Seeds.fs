@@ -13,6 +13,7 @@ open BayesDL.Data
 open BayesDL.Engine
 open BayesDL.Layers
 open BayesDL.Models
+open BayesDL.Predictive
 open BayesDL.Objectives
 open BayesDL.Training
 
