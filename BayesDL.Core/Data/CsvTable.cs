@@ -54,6 +54,9 @@ public static class CsvTable
         foreach (int t in targets)
             Check.Argument(t >= 0 && t < width, nameof(CsvTable), nameof(targetColumns), t.ToString(), $"a column index in [0, {width - 1}]");
         int[] inputs = Enumerable.Range(0, width).Where(c => !targets.Contains(c)).ToArray();
+        if (inputs.Length == 0)
+            throw new FileFormatException(path, $"at least one input column besides the target column(s) {string.Join(", ", targets)}",
+                $"{width} column(s) in the first data row (line {widthLine})");
 
         double[] x = rows.SelectMany(r => inputs.Select(c => r[c])).ToArray();
         double[] y = rows.SelectMany(r => targets.Select(c => r[c])).ToArray();

@@ -118,15 +118,27 @@ let vaeCheckpoint =
 let private idxPrint (dims: int[]) (data: byte[]) =
     sprintf "%s|%s" (String.Join("x", dims)) (Convert.ToHexString(Security.Cryptography.SHA256.HashData data))
 
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), as gzip's trailer records it.
+let private crc32 (data: byte[]) =
+    let mutable crc = 0xFFFFFFFFu
+    for b in data do
+        crc <- crc ^^^ uint32 b
+        for _ in 1 .. 8 do crc <- if crc &&& 1u <> 0u then (crc >>> 1) ^^^ 0xEDB88320u else crc >>> 1
+    ~~~crc
+
 /// The IDX format (LeCun et al.): 00 00 08 rank, rank big-endian int32 sizes >= 0, then exactly their product of bytes
 /// (a file with more or fewer bytes than its header promises is corrupt); gzip when it starts with 1f 8b.
 let rec private idxOracle (bytes: byte[]) : string option =
     if bytes.Length >= 2 && bytes[0] = 0x1fuy && bytes[1] = 0x8buy then
+        // One gzip member (RFC 1952): the deflate data decode, and the file ends with the trailer recording the
+        // CRC-32 and the length (mod 2^32) of what they decode to. A cut or changed trailer, or bytes after it, is corrupt.
         try
             use gz = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress)
             use out = new MemoryStream()
             gz.CopyTo out
-            idxOracle (out.ToArray())
+            let data = out.ToArray()
+            let trailer (offset: int) = BinaryPrimitives.ReadUInt32LittleEndian(ReadOnlySpan(bytes, bytes.Length - 8 + offset, 4))
+            if bytes.Length >= 18 && trailer 0 = crc32 data && trailer 4 = uint32 data.LongLength then idxOracle data else None
         with _ -> None
     elif bytes.Length < 4 || bytes[0] <> 0uy || bytes[1] <> 0uy || bytes[2] <> 8uy || bytes[3] = 0uy then None
     else
