@@ -91,7 +91,7 @@ module Cvae =
         let options = settings.ToOptions()
         VaeFitting.ValidateFit(model.Model, data.Inputs, options)
         |> BayesError.ofReport
-        |> Result.map (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq })
+        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
 
 /// Validation, construction and training of M2 through the core's SemiSupervisedVaeBuilder and VaeFitting.
 module M2 =
@@ -114,4 +114,4 @@ module M2 =
         let options = settings.ToOptions()
         VaeFitting.ValidateFit(model, unlabelled, options)
         |> BayesError.ofReport
-        |> Result.map (fun () -> { EpochLosses = VaeFitting.Fit(model, labelled, unlabelled, options) |> List.ofSeq })
+        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, labelled, unlabelled, options) |> List.ofSeq }))

@@ -71,6 +71,7 @@ module Ensemble =
     /// Builds the members under `policy` and trains each on `data` by maximum likelihood.
     let fit (settings: EnsembleSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) : Result<FittedEnsemble, BayesError> =
         validate settings d
-        |> Result.map (fun () ->
-            let r = (Model.toBuilder d).FitEnsemble(data, settings.ToOptions(), policy)
-            { Ensemble = r.Ensemble; MemberLosses = r.MemberLosses |> Seq.map List.ofSeq |> List.ofSeq })
+        |> Result.bind (fun () ->
+            BayesError.ofTraining (fun () ->
+                let r = (Model.toBuilder d).FitEnsemble(data, settings.ToOptions(), policy)
+                { Ensemble = r.Ensemble; MemberLosses = r.MemberLosses |> Seq.map List.ofSeq |> List.ofSeq }))

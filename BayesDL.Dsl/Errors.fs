@@ -14,6 +14,11 @@ type BayesError =
     /// A saved model that cannot be read: a missing or unreadable file, not a BayesDL model file, or a format
     /// version this BayesDL does not read (the message names the file and the reason).
     | ModelFileError of path: string * message: string
+    /// Training stopped because the loss became NaN or infinite (the message names the step, the epoch and the fixes).
+    | TrainingDiverged of message: string
+    /// A checkpoint that cannot be resumed: truncated or corrupt, of another format version, or written for another
+    /// architecture or other settings (the message names the file and what differs).
+    | CheckpointError of path: string * message: string
     /// Several independent mistakes at once.
     | Several of BayesError list
 
@@ -21,7 +26,8 @@ type BayesError =
     member this.Message =
         match this with
         | ShapeMismatch(_, m) | LikelihoodMismatch(_, m) | UnregisteredKL(_, m)
-        | UnsupportedFamily(_, m) | InvalidParameter(_, m) | Incomplete m | ModelFileError(_, m) -> m
+        | UnsupportedFamily(_, m) | InvalidParameter(_, m) | Incomplete m | ModelFileError(_, m)
+        | TrainingDiverged m | CheckpointError(_, m) -> m
         | Several errors -> errors |> List.map (fun e -> e.Message) |> String.concat "\n"
 
     override this.ToString() = this.Message
@@ -37,6 +43,13 @@ module BayesError =
         | BuildErrorKind.UnsupportedFamily -> UnsupportedFamily(e.Layer, e.Message)
         | BuildErrorKind.InvalidParameter -> InvalidParameter(e.Layer, e.Message)
         | _ -> Incomplete e.Message
+
+    /// Runs a fit, returning its expected failures as errors instead of exceptions: a loss that became NaN or infinite
+    /// (TrainingDiverged) and a checkpoint that cannot be resumed (CheckpointError, naming the file).
+    let ofTraining (fit: unit -> 'T) : Result<'T, BayesError> =
+        try Ok(fit ()) with
+        | :? BayesDL.Training.TrainingDivergedException as e -> Error(TrainingDiverged e.Message)
+        | :? BayesDL.Validation.FileFormatException as e -> Error(CheckpointError(e.Path, e.Message))
 
     /// Ok () when the core found nothing, else the mistake (or Several).
     let ofReport (errors: BuildError seq) : Result<unit, BayesError> =

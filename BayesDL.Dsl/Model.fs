@@ -120,7 +120,7 @@ module Model =
         validate d
         |> Result.bind (fun () -> (toBuilder d).ValidateFit options |> BayesError.ofReport)
         |> Result.bind (fun () -> buildOn policy d)
-        |> Result.map (fun m -> { Model = m; Epochs = m.Core.Fit(data, options) |> Seq.map summary |> List.ofSeq })
+        |> Result.bind (fun m -> BayesError.ofTraining (fun () -> { Model = m; Epochs = m.Core.Fit(data, options) |> Seq.map summary |> List.ofSeq }))
 
     /// Builds the model under `policy` and fits it by variational inference (the core's Trainer and ElboObjective)
     /// with the `vi { ... }` settings; declaration and fitting mistakes come back before any training step.
@@ -150,7 +150,7 @@ module Model =
             validate d
             |> Result.bind checkedOptions
             |> Result.bind (fun () -> buildOn policy d)
-            |> Result.map (fun m -> { Model = m; Epochs = m.Core.FitMCDropout(data, options) |> Seq.map summary |> List.ofSeq })
+            |> Result.bind (fun m -> BayesError.ofTraining (fun () -> { Model = m; Epochs = m.Core.FitMCDropout(data, options) |> Seq.map summary |> List.ofSeq }))
         else
             Error(UnsupportedFamily("model",
                 sprintf "mcDropout settings need `variational (dropout p)`, or `mcDropoutLayer p` layers and no Bayesian layer; the model declares %s%s."

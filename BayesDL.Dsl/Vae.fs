@@ -73,7 +73,7 @@ module Vae =
         let options = settings.ToOptions()
         VaeFitting.ValidateFit(model, data, options)
         |> BayesError.ofReport
-        |> Result.map (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq })
+        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
 
     /// Validates, then creates the deterministic autoencoder with the same networks under `policy` (the prior is unused).
     let buildAutoencoderOn (policy: ComputePolicy) (d: VaeDecl) : Result<Autoencoder, BayesError> =
@@ -84,4 +84,4 @@ module Vae =
         let options = settings.ToOptions()
         options.Invalid()
         |> BayesError.ofReport
-        |> Result.map (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq })
+        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))

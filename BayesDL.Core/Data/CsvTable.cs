@@ -54,8 +54,10 @@ public static class CsvTable
         foreach (int t in targets)
             Check.Argument(t >= 0 && t < width, nameof(CsvTable), nameof(targetColumns), t.ToString(), $"a column index in [0, {width - 1}]");
         int[] inputs = Enumerable.Range(0, width).Where(c => !targets.Contains(c)).ToArray();
-        if (inputs.Length == 0)
-            throw new FileFormatException(path, $"at least one input column besides the target column(s) {string.Join(", ", targets)}",
+        // By default the last column is the target and the others the inputs, so a table needs two columns; a caller that
+        // names the target columns itself may take them all (a labels file).
+        if (inputs.Length == 0 && targetColumns is null)
+            throw new FileFormatException(path, "at least two columns: inputs, then the target in the last column",
                 $"{width} column(s) in the first data row (line {widthLine})");
 
         double[] x = rows.SelectMany(r => inputs.Select(c => r[c])).ToArray();

@@ -70,8 +70,9 @@ public static class VaeTraining
                 Tensor value = loss(batch, step);
                 double v = value.ToDouble();   // the one read-back per step (it also detects NaN)
                 if (!double.IsFinite(v))
-                    throw new InvalidOperationException($"{nameof(VaeTraining)}: the loss became {v} at epoch {epoch}, step {step}. " +
-                        "Lower the learning rate, check the data for NaN or out-of-support values, or bound the decoder's log-scale.");
+                    throw new TrainingDivergedException($"{nameof(VaeTraining)}: the loss became {v} at epoch {epoch}, step {step}. " +
+                        "Lower the learning rate, check the data for NaN or out-of-support values, or bound the decoder's log-scale.",
+                        step + 1, epoch, v);
                 value.backward();
                 optimizer.step();
                 sum += v * batch.shape[0];

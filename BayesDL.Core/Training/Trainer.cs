@@ -110,10 +110,11 @@ public sealed class Trainer
                     new BatchPosition(step, b, batches));
                 double loss = terms.Loss.to(ScalarType.Float64).item<double>();
                 if (!double.IsFinite(loss))
-                    throw new InvalidOperationException(
+                    throw new TrainingDivergedException(
                         $"{nameof(Trainer)}: the loss became {loss} at step {step + 1} (epoch {epoch}, minibatch {b + 1} of {batches}); " +
                         $"the last finite loss was {(double.IsNaN(lastFinite) ? "none (first step)" : lastFinite.ToString("G6"))}. " +
-                        "Lower the learning rate, check the inputs for NaN/Inf, or start from a smaller posterior std (InitialRho).");
+                        "Lower the learning rate, check the inputs for NaN/Inf, or start from a smaller posterior std (InitialRho).",
+                        step + 1, epoch, loss);
                 terms.Loss.backward();
                 optimizer.step();
                 lastFinite = loss;

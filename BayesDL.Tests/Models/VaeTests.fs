@@ -130,7 +130,7 @@ let ``a loss that turns NaN stops training with the epoch and step named`` () =
     engine ()
     let vae = smallVae 2L
     let x = data.Value.Inputs.narrow(0L, 0L, 300L)
-    let e = Assert.Throws<InvalidOperationException>(fun () ->
+    let e = Assert.Throws<BayesDL.Training.TrainingDivergedException>(fun () ->
         VaeTraining.Fit(vae.parameters(), 300L, (fun idx step -> if step = 2L then vae.Elbo(x.index(idx)).Loss * Double.NaN else vae.Elbo(x.index(idx)).Loss),
             VaeTrainingOptions(2, 100)) |> ignore)
     Assert.Contains("NaN", e.Message); Assert.Contains("epoch 1, step 2", e.Message)

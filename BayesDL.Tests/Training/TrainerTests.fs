@@ -50,12 +50,14 @@ let ``a NaN loss stops training naming the step and the last finite loss`` () =
     x[25L, 0L] <- torch.tensor(nan, dtype = torch.ScalarType.Float32)
     use data = new LabeledData(x, clean.Targets.clone())
     let steps = ResizeArray<float>()
-    let e = Assert.Throws<InvalidOperationException>(fun () ->
+    let e = Assert.Throws<TrainingDivergedException>(fun () ->
         Trainer(TrainerOptions(Epochs = 2, BatchSize = 10, Shuffle = false)).Fit(classifier 1L, data, onStep = fun s -> steps.Add s.Loss) |> ignore)
     // Row 25 is in the third minibatch of the first epoch.
     Assert.Contains("at step 3 (epoch 1, minibatch 3 of 4)", e.Message)
     Assert.Equal(2, steps.Count)
     Assert.Contains(sprintf "last finite loss was %s" (steps[1].ToString("G6")), e.Message)
+    Assert.Equal((3L, 1), (e.Step, e.Epoch))
+    Assert.True(Double.IsNaN e.Loss)
 
 [<Fact>]
 let ``bad trainer settings are refused`` () =
