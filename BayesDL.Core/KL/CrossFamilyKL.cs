@@ -103,7 +103,7 @@ internal static class CrossFamilyKL
     /// <summary>+inf: p has mass where q has none.</summary>
     internal static Tensor Infinite(Distribution p, Distribution q)
     {
-        long[] shape = broadcast_shapes(p.BatchShape, q.BatchShape).ToArray();
+        long[] shape = Distribution.BroadcastShapes(p.BatchShape, q.BatchShape)!;
         return full(shape, double.PositiveInfinity, dtype: p.Dtype, device: p.Device);
     }
 

@@ -44,7 +44,7 @@ internal static class PositiveKL
     internal static Tensor BetaBeta(Beta p, Beta q)
     {
         using var scope = NewDisposeScope();
-        long[] shape = broadcast_shapes(p.Alpha.shape, p.BetaParameter.shape, q.Alpha.shape, q.BetaParameter.shape).ToArray();
+        long[] shape = Distribution.BroadcastShapes(p.Alpha.shape, p.BetaParameter.shape, q.Alpha.shape, q.BetaParameter.shape)!;
         Tensor a = stack(new[] { p.Alpha.expand(shape), p.BetaParameter.expand(shape) }, -1);
         Tensor b = stack(new[] { q.Alpha.expand(shape), q.BetaParameter.expand(shape) }, -1);
         return KLNumerics.DirichletKL(a, b).MoveToOuterDisposeScope();
@@ -58,7 +58,7 @@ internal static class PositiveKL
     {
         using var scope = NewDisposeScope();
         Tensor a = p.Concentration, b = q.Concentration;
-        long[] shape = broadcast_shapes(a.shape, b.shape).ToArray();
+        long[] shape = Distribution.BroadcastShapes(a.shape, b.shape)!;
         return KLNumerics.DirichletKL(a.expand(shape), b.expand(shape)).MoveToOuterDisposeScope();
     }
 
