@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace BayesDL.KL;
@@ -127,11 +128,26 @@ internal static class KLNumerics
     }
 
     /// <summary>
+    /// True when every ratio is at least 1e-3 away from 1: then r - 1 - log r and (r^2 - 1)/2 - log r are at least
+    /// ~5e-7 and their textbook forms lose at most 2 eps / 5e-7 &lt; 1e-9 relative, so the few-operation form serves
+    /// (the hot path of Bayes by Backprop and VAE KLs, where posterior and prior scales differ). One read-back decides.
+    /// </summary>
+    static bool AllFarFromOne(Tensor r)
+    {
+        if (r.numel() == 0) return true;
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        return (r - 1).abs().min().to(ScalarType.Float64).item<double>() >= SeriesBound;
+    }
+
+    /// <summary>
     /// (r - 1) - log r &gt;= 0 for r = num / den, from delta = (num - den) / den (the subtraction exact when num/den is
     /// in [1/2, 2]): phi(delta). KL(Exp(a) || Exp(b)) is this with r = b / a.
     /// </summary>
     internal static Tensor RatioGap(Tensor num, Tensor den)
     {
+        Tensor r = num / den;
+        if (AllFarFromOne(r)) return r - 1 - r.log();
         Tensor delta = (num - den) / den;
         return Log1pGap(delta, Log1p(delta, num / den));
     }
@@ -142,6 +158,8 @@ internal static class KLNumerics
     /// </summary>
     internal static Tensor ScaleGap(Tensor s1, Tensor s2)
     {
+        Tensor r = s1 / s2;
+        if (AllFarFromOne(r)) return 0.5 * (r.square() - 1) - r.log();
         Tensor delta = (s1 - s2) / s2;
         return 0.5 * Log1pGap(delta * (2 + delta), 2 * Log1p(delta, s1 / s2));
     }
@@ -167,7 +185,11 @@ internal static class KLNumerics
         Tensor m = minimum(a1, a2);
         Tensor total = Zero(h);
         Tensor shift = Zero(m);
-        for (int j = 0; j < Shift; j++)
+        // Shifts are needed only up to the smallest argument's: one read-back saves the work where all are large.
+        double smallest;
+        using (no_grad()) smallest = m.numel() == 0 ? Shift : m.min().to(ScalarType.Float64).item<double>();
+        int shifts = (int)Math.Clamp(Math.Ceiling(Shift - smallest), 0, Shift);
+        for (int j = 0; j < shifts; j++)
         {
             Tensor active = (m + j).lt(Shift);
             Tensor den = a1 + j;
@@ -177,10 +199,14 @@ internal static class KLNumerics
             shift = shift + active.to_type(m.dtype);
         }
         Tensor x1 = a1 + shift, x2 = a2 + shift;
-        Tensor u0 = h / a1, us = h / x1;
-        Tensor l0 = Log1p(u0, a2 / a1), ls = Log1p(us, x2 / x1);
-        // Zero (both products identical) where no shift was needed.
-        Tensor bracket = x1 * EntropyGap(us, ls) - a1 * EntropyGap(u0, l0);
+        Tensor us = h / x1;
+        Tensor ls = Log1p(us, x2 / x1);
+        if (shifts > 0)
+        {
+            // Zero (both products identical) where no shift was needed.
+            Tensor u0 = h / a1;
+            total = total + x1 * EntropyGap(us, ls) - a1 * EntropyGap(u0, Log1p(u0, a2 / a1));
+        }
         Tensor stirling = 0.5 * Log1pGap(us, ls);
         Tensor near = us.abs().le(0.5);
         Tensor un = where(near, us, Zero(us));
@@ -192,7 +218,7 @@ internal static class KLNumerics
             Tensor direct = ratio.pow(-power) - 1 + power * where(near, Zero(us), us);
             stirling = stirling + StirlingTerms[k] * x1.pow(-power) * where(near, polynomial, direct);
         }
-        return total + bracket + stirling;
+        return total + stirling;
     }
 
     /// <summary>
