@@ -232,3 +232,24 @@ let ``over batch shapes (), (4,) and (2,3) LogProb, Entropy, Mean and Variance h
             check "Entropy" (scalar (di.Entropy())) hs[i]
             Array.iteri (fun j e -> check "Mean" e means[i * eventSize + j]) (values di.Mean)
             Array.iteri (fun j e -> check "Variance" e vars[i * eventSize + j]) (values di.Variance)
+
+/// The univariate families at the ends of the valid ranges (FsCheck wrapper types, ValidParameters), over a random one
+/// of the batch shapes (), (4,), (2,3): draws are in the support and their log-densities, the entropies and the means are
+/// finite, with the shapes sampleShape ++ batch and batch.
+[<FsCheck.Xunit.Property(MaxTest = 60, Replay = "(1203,29)", Arbitrary = [| typeof<ValidParameters.ValidParameters> |])>]
+let ``at the extremes of the valid parameter ranges draws, log-densities, entropies and means are finite, with the batch shape``
+        (ValidParameters.Location m, ValidParameters.PositiveScale s, ValidParameters.Concentration a,
+         ValidParameters.Concentration b, ValidParameters.Probability p, ValidParameters.BatchShape batch) =
+    engine ()
+    NativeEngine.Seed 13L
+    use scope = torch.NewDisposeScope()
+    let e (x: float) = cpu64.Scalar(x).expand(batch).contiguous()
+    let families : Distribution list =
+        [ Dist.Normal(e m, e s); Dist.Laplace(e m, e s); Dist.Gamma(e a, e s); Dist.Beta(e a, e b); Dist.Exponential(e s)
+          Dist.HalfNormal(e s); Dist.HalfCauchy(e s); Dist.StudentT(e a, e m, e s); Dist.Bernoulli(e p) ]
+    let finite (t: torch.Tensor) = t.isfinite().all().item<bool>()
+    families |> List.forall (fun d ->
+        let v = d.Sample(3L)
+        let lp, h = d.LogProb v, d.Entropy()
+        d.BatchShape = batch && lp.shape = Array.append [| 3L |] batch && h.shape = batch
+        && finite lp && finite h && (d :? StudentT || d :? HalfCauchy || finite d.Mean))
