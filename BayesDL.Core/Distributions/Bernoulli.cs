@@ -75,6 +75,7 @@ public sealed class Bernoulli : Distribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) CheckBinary(value, nameof(Bernoulli));
         using var scope = NewDisposeScope();
         // where() rather than x log p + (1 - x) log(1 - p): 0 * (-inf) would be NaN at p in {0, 1}.

@@ -58,6 +58,7 @@ public sealed class Beta : Distribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate)
             Check.Satisfies(value, v => v.gt(0).logical_and(v.lt(1)), nameof(Beta), "value", "in the open interval (0, 1) (the support)");
         using var scope = NewDisposeScope();

@@ -76,12 +76,13 @@ public sealed class Categorical : Distribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate)
             Check.Satisfies(value, v => v.ge(0).logical_and(v.lt(Categories)).logical_and(v.eq(v.floor())),
                 nameof(Categorical), "value", $"an integer class index in [0, {Categories - 1}]");
         using var scope = NewDisposeScope();
         Tensor index = value.to(ScalarType.Int64);
-        long[] shape = broadcast_shapes(index.shape, BatchShape).ToArray();
+        long[] shape = BroadcastShapes(index.shape, BatchShape)!;
         Tensor lp = LogProbs.expand(shape.Append(Categories).ToArray());
         Tensor picked = lp.gather(-1, index.expand(shape).unsqueeze(-1)).squeeze(-1);
         return picked.MoveToOuterDisposeScope();

@@ -51,6 +51,7 @@ public sealed class Dirichlet : Distribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate)
         {
             Check.Satisfies(value, v => v.gt(0).logical_and(v.le(1)), nameof(Dirichlet), "value", "in (0, 1] (the simplex)");

@@ -80,19 +80,52 @@ public abstract class Distribution
     protected long[] ExtendedShape(long[] sampleShape) => sampleShape.Concat(BatchShape).Concat(EventShape).ToArray();
 
     /// <summary>The broadcast shape of parameter tensors, or an error naming them when they do not broadcast.</summary>
-    protected static long[] BroadcastShape(string distribution, params (string Name, Tensor Value)[] parameters)
+    protected static long[] BroadcastShape(string distribution, params (string Name, Tensor Value)[] parameters) =>
+        BroadcastShapes(parameters.Select(p => p.Value.shape).ToArray())
+        ?? throw Check.Error(distribution, string.Join(", ", parameters.Select(p => p.Name)),
+            string.Join(" and ", parameters.Select(p => $"{p.Name} shape {ShapeText(p.Value.shape)}")),
+            "of shapes that broadcast together", "Make the trailing dimensions equal or 1.");
+
+    /// <summary>
+    /// The broadcast of <paramref name="shapes"/> (NumPy rules: aligned on the right, each dimension equal or 1), or null
+    /// when they do not broadcast. Used instead of TorchSharp's <c>broadcast_shapes</c>, which (0.107.0) aligns shapes of
+    /// different lengths on the left: it rejects (2, 4) with (4) and accepts (3) with (3, 2).
+    /// </summary>
+    internal static long[]? BroadcastShapes(params long[][] shapes)
     {
-        try
-        {
-            return broadcast_shapes(parameters.Select(p => p.Value.shape).ToArray()).ToArray();
-        }
-        catch (Exception)
-        {
-            // TorchSharp reports a mismatch as its own ArgumentException without the parameter names: rethrow with them.
-            throw Check.Error(distribution, string.Join(", ", parameters.Select(p => p.Name)),
-                string.Join(" and ", parameters.Select(p => $"{p.Name} shape {ShapeText(p.Value.shape)}")),
-                "of shapes that broadcast together", "Make the trailing dimensions equal or 1.");
-        }
+        var result = Enumerable.Repeat(1L, shapes.Max(s => s.Length)).ToArray();
+        foreach (long[] shape in shapes)
+            for (int i = 1; i <= shape.Length; i++)
+            {
+                long d = shape[^i];
+                if (d == 1 || d == result[^i]) continue;
+                if (result[^i] != 1) return null;
+                result[^i] = d;
+            }
+        return result;
+    }
+
+    /// <summary>
+    /// Checks that a <see cref="LogProb"/> argument has shape <c>sampleShape ++ S ++ EventShape</c> with S broadcasting
+    /// against <see cref="BatchShape"/>: its last <c>EventShape.Length</c> dimensions must equal the event shape exactly
+    /// (as in torch.distributions, an event is never broadcast), and the dimensions before them must broadcast against
+    /// the batch shape. Otherwise an <see cref="ArgumentException"/> names the distribution, both shapes and the fix,
+    /// before the engine sees the tensors. Only shapes are compared (no tensor work), so it runs even without validation.
+    /// </summary>
+    protected void CheckValueShape(Tensor value)
+    {
+        long[] shape = value.shape;
+        int e = EventShape.Length;
+        bool eventOk = shape.Length >= e && shape[(shape.Length - e)..].SequenceEqual(EventShape);
+        bool batchOk = eventOk && BroadcastShapes(shape[..(shape.Length - e)], BatchShape) is not null;
+        if (batchOk) return;
+        string expected = e == 0
+            ? $"of a shape that broadcasts against the batch shape {ShapeText(BatchShape)} (sampleShape ++ {ShapeText(BatchShape)})"
+            : $"of shape sampleShape ++ batch ++ event, ending in the event shape {ShapeText(EventShape)} with the dimensions before it broadcasting against the batch shape {ShapeText(BatchShape)}";
+        string fix = eventOk || e == 0
+            ? "Make its trailing dimensions equal to the batch dimensions or 1 (e.g. unsqueeze a sample dimension in front), or draw it with Sample(n)."
+            : $"Give it the event shape {ShapeText(EventShape)} as its last dimension{(e == 1 ? "" : "s")} (one point per row), e.g. reshape it or draw it with Sample(n).";
+        throw Check.Error(Name, "value", $"shape {ShapeText(shape)} for batch shape {ShapeText(BatchShape)} and event shape {ShapeText(EventShape)}", expected, fix);
     }
 
     /// <summary>"(2, 3)" for messages.</summary>

@@ -42,6 +42,7 @@ public sealed class Exponential : Distribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) Check.NonNegative(value, nameof(Exponential), "value");
         using var scope = NewDisposeScope();
         return (Rate.log() - Rate * value).MoveToOuterDisposeScope();

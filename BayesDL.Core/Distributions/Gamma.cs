@@ -53,6 +53,7 @@ public sealed class Gamma : Distribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) Check.Positive(value, nameof(Gamma), "value");
         using var scope = NewDisposeScope();
         Tensor lp = xlogy(Concentration, Rate) + xlogy(Concentration - 1, value) - Rate * value - Concentration.lgamma();

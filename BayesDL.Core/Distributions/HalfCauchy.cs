@@ -26,6 +26,7 @@ public sealed class HalfCauchy : ScaleDistribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) Check.NonNegative(value, nameof(HalfCauchy), "value");
         using var scope = NewDisposeScope();
         return (LogTwoOverPi - Scale.log() - (value / Scale).square().log1p()).MoveToOuterDisposeScope();

@@ -25,6 +25,7 @@ public sealed class HalfNormal : ScaleDistribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) Check.NonNegative(value, nameof(HalfNormal), "value");
         using var scope = NewDisposeScope();
         return (LogHalfSqrtPiOver2 - 0.5 * (value / Scale).square() - Scale.log()).MoveToOuterDisposeScope();

@@ -58,7 +58,11 @@ public sealed class Independent : Distribution
     public override Tensor RSample(params long[] sampleShape) => Base.RSample(sampleShape);
 
     /// <inheritdoc/>
-    public override Tensor LogProb(Tensor value) => SumReinterpreted(Base.LogProb(value));
+    public override Tensor LogProb(Tensor value)
+    {
+        CheckValueShape(value);
+        return SumReinterpreted(Base.LogProb(value));
+    }
 
     /// <inheritdoc/>
     public override Tensor Entropy() => SumReinterpreted(Base.Entropy());
@@ -84,7 +88,7 @@ public sealed class Independent : Distribution
         {
             using var scope = NewDisposeScope();
             long[] lead = perElement.dim() > Base.BatchShape.Length ? perElement.shape[..^Base.BatchShape.Length] : Array.Empty<long>();
-            return perElement.expand(broadcast_shapes(perElement.shape, lead.Concat(Base.BatchShape).ToArray()))
+            return perElement.expand(BroadcastShapes(perElement.shape, lead.Concat(Base.BatchShape).ToArray())!)
                 .sum(_reducedDims).MoveToOuterDisposeScope();
         }
         return perElement.sum(_reducedDims);

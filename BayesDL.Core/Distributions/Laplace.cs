@@ -29,6 +29,7 @@ public sealed class Laplace : LocationScaleDistribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) Check.Finite(value, nameof(Laplace), "value");
         using var scope = NewDisposeScope();
         return (-(2 * Scale).log() - (value - Loc).abs() / Scale).MoveToOuterDisposeScope();

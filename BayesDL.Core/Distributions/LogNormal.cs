@@ -56,6 +56,7 @@ public sealed class LogNormal : Distribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) Check.Positive(value, nameof(LogNormal), "value");
         using var scope = NewDisposeScope();
         Tensor y = value.log();

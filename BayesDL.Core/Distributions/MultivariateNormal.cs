@@ -18,7 +18,7 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
     static readonly double Log2Pi = Math.Log(2 * Math.PI);
 
     internal MultivariateNormal(Tensor loc, Tensor scaleTril, bool validate)
-        : base(Shapes(loc, scaleTril).Batch, Shapes(loc, scaleTril).Event, validate)
+        : base(Shapes(loc, scaleTril, "scaleTril").Batch, Shapes(loc, scaleTril, "scaleTril").Event, validate)
     {
         if (validate)
         {
@@ -32,19 +32,28 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
         ScaleTril = scaleTril;
     }
 
-    static (long[] Batch, long[] Event) Shapes(Tensor loc, Tensor l)
+    /// <summary>
+    /// The batch and event shapes of (loc, matrix), where the matrix (<paramref name="parameter"/>: the covariance or its
+    /// scale_tril) must be square k x k with k = loc's last dimension: checked here, before any factorisation, so that a
+    /// wrongly sized matrix is an error naming both shapes and never a libtorch message.
+    /// </summary>
+    internal static (long[] Batch, long[] Event) Shapes(Tensor loc, Tensor l, string parameter)
     {
-        Check.Argument(loc.dim() >= 1, nameof(MultivariateNormal), "loc", $"shape {ShapeText(loc.shape)}", "at least one dimension (the event dimension k)");
+        Check.Argument(loc.dim() >= 1, nameof(MultivariateNormal), "loc", $"shape {ShapeText(loc.shape)}", "at least one dimension (the event dimension k)",
+            "Pass the mean as a vector [k] (or [..., k] for a batch).");
         long k = loc.shape[^1];
-        Check.Argument(l.dim() >= 2 && l.shape[^1] == k && l.shape[^2] == k, nameof(MultivariateNormal), "scale/covariance",
-            $"shape {ShapeText(l.shape)}", $"[..., {k}, {k}] (square, matching loc's last dimension {k})");
-        long[] batch;
-        try { batch = broadcast_shapes(loc.shape[..^1], l.shape[..^2]).ToArray(); }
-        catch (Exception)
-        {
-            throw Check.Error(nameof(MultivariateNormal), "loc, scale", $"batch shapes {ShapeText(loc.shape[..^1])} and {ShapeText(l.shape[..^2])}",
+        if (l.dim() < 2 || l.shape[^1] != l.shape[^2])
+            throw Check.Error(nameof(MultivariateNormal), parameter, $"shape {ShapeText(l.shape)}",
+                $"a square matrix [..., {k}, {k}] (k = {k}, loc's last dimension)",
+                l.dim() < 2 ? $"Pass a {k} x {k} matrix; for independent variances use torch.diag_embed(variances)." :
+                $"It is {l.shape[^2]} x {l.shape[^1]}: pass a {k} x {k} matrix.");
+        if (l.shape[^1] != k)
+            throw Check.Error(nameof(MultivariateNormal), parameter, $"shape {ShapeText(l.shape)} for loc shape {ShapeText(loc.shape)}",
+                $"[..., {k}, {k}] (square, matching loc's last dimension {k})",
+                $"Make the {parameter} {k} x {k}, or the mean of length {l.shape[^1]}.");
+        long[] batch = BroadcastShapes(loc.shape[..^1], l.shape[..^2])
+            ?? throw Check.Error(nameof(MultivariateNormal), "loc, " + parameter, $"batch shapes {ShapeText(loc.shape[..^1])} and {ShapeText(l.shape[..^2])}",
                 "batch shapes that broadcast together", "Make the trailing batch dimensions equal or 1.");
-        }
         return (batch, new[] { k });
     }
 
@@ -98,6 +107,7 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) Check.Finite(value, nameof(MultivariateNormal), "value");
         using var scope = NewDisposeScope();
         long k = EventShape[0];
@@ -146,8 +156,11 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
 public static partial class Dist
 {
     /// <summary>N(loc, covariance) over the last dimension; the covariance must be symmetric positive-definite.</summary>
-    public static MultivariateNormal MultivariateNormal(Tensor loc, Tensor covariance, bool validate = true) =>
-        new(loc, Distributions.MultivariateNormal.Cholesky(covariance, validate), validate);
+    public static MultivariateNormal MultivariateNormal(Tensor loc, Tensor covariance, bool validate = true)
+    {
+        Distributions.MultivariateNormal.Shapes(loc, covariance, "covariance");
+        return new(loc, Distributions.MultivariateNormal.Cholesky(covariance, validate), validate);
+    }
 
     /// <summary>N(loc, L L^T) from a lower-triangular <paramref name="scaleTril"/> with positive diagonal.</summary>
     public static MultivariateNormal MultivariateNormalTril(Tensor loc, Tensor scaleTril, bool validate = true) =>

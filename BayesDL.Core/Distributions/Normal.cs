@@ -24,6 +24,7 @@ public sealed class Normal : LocationScaleDistribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) Check.Finite(value, nameof(Normal), "value");
         using var scope = NewDisposeScope();
         Tensor z = (value - Loc) / Scale;

@@ -70,6 +70,7 @@ public sealed class RelaxedBernoulli : Distribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate)
             Check.Satisfies(value, v => v.gt(0).logical_and(v.lt(1)), nameof(RelaxedBernoulli), "value", "in the open interval (0, 1)");
         using var scope = NewDisposeScope();

@@ -64,6 +64,7 @@ public sealed class ScaleMixtureNormal : Distribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) Check.Finite(value, nameof(ScaleMixtureNormal), "value");
         using var scope = NewDisposeScope();
         return LogDensity(value).MoveToOuterDisposeScope();

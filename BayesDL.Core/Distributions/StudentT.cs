@@ -38,6 +38,7 @@ public sealed class StudentT : LocationScaleDistribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate) Check.Finite(value, nameof(StudentT), "value");
         using var scope = NewDisposeScope();
         // log1p(z^2 / nu), rewritten for |z| > sqrt(nu) as 2 log(a) + log1p(1/a^2), a = |z|/sqrt(nu), so that the

@@ -52,10 +52,11 @@ public sealed class Uniform : Distribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValueShape(value);
         if (Validate)
             Check.Satisfies(value, v => v.ge(Low).logical_and(v.le(High)), nameof(Uniform), "value", "in [low, high] (the support)");
         using var scope = NewDisposeScope();
-        return (-(High - Low).log()).expand(broadcast_shapes(value.shape, BatchShape)).MoveToOuterDisposeScope();
+        return (-(High - Low).log()).expand(BroadcastShapes(value.shape, BatchShape)!).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

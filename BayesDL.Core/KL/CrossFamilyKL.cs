@@ -14,6 +14,9 @@ namespace BayesDL.KL;
 /// (The historical torch formula assumed m = mu; this one holds for any locations.)</item>
 /// </list>
 /// Where p puts mass outside q's support the KL is +inf (e.g. Normal versus Gamma), as in torch.
+/// These forms subtract p's entropy from a cross-entropy; at extreme parameters (a Gamma or Beta with concentration near
+/// 1e6 against a Normal of nearly its moments) the difference can fall below the round-off of its terms, so each result is
+/// clamped at 0: a KL is provably non-negative, and the clamp removes only round-off of the wrong sign.
 /// </summary>
 internal static class CrossFamilyKL
 {
@@ -25,21 +28,21 @@ internal static class CrossFamilyKL
     {
         using var scope = NewDisposeScope();
         Tensor kl = -p.Entropy() + HalfLog2Pi + q.Scale.log() + (p.Variance + (p.Mean - q.Loc).square()) / (2 * q.Scale.square());
-        return kl.MoveToOuterDisposeScope();
+        return kl.clamp_min(0).MoveToOuterDisposeScope();
     }
 
     /// <summary>KL(p || Exp(l)) for p on the non-negative half-line.</summary>
     internal static Tensor ToExponential(Distribution p, Exponential q)
     {
         using var scope = NewDisposeScope();
-        return (-p.Entropy() - q.Rate.log() + q.Rate * p.Mean).MoveToOuterDisposeScope();
+        return (-p.Entropy() - q.Rate.log() + q.Rate * p.Mean).clamp_min(0).MoveToOuterDisposeScope();
     }
 
     /// <summary>KL(p || Gamma(a, b)) given E_p[log x].</summary>
     static Tensor ToGamma(Distribution p, Gamma q, Tensor expectedLog)
     {
         Tensor a = q.Concentration, b = q.Rate;
-        return -p.Entropy() - a * b.log() + a.lgamma() - (a - 1) * expectedLog + b * p.Mean;
+        return (-p.Entropy() - a * b.log() + a.lgamma() - (a - 1) * expectedLog + b * p.Mean).clamp_min(0);
     }
 
     internal static Tensor NormalLaplace(Normal p, Laplace q)
@@ -48,7 +51,7 @@ internal static class CrossFamilyKL
         Tensor d = p.Loc - q.Loc;
         Tensor meanAbs = p.Scale * Math.Sqrt(2 / Math.PI) * (-0.5 * (d / p.Scale).square()).exp() + d * (d / (p.Scale * Math.Sqrt(2))).erf();
         Tensor kl = -p.Entropy() + (2 * q.Scale).log() + meanAbs / q.Scale;
-        return kl.MoveToOuterDisposeScope();
+        return kl.clamp_min(0).MoveToOuterDisposeScope();
     }
 
     internal static Tensor BetaGamma(Beta p, Gamma q)
@@ -67,7 +70,7 @@ internal static class CrossFamilyKL
     internal static Tensor BetaUniform(Beta p, Uniform q)
     {
         using var scope = NewDisposeScope();
-        Tensor kl = -p.Entropy() + (q.High - q.Low).log();
+        Tensor kl = (-p.Entropy() + (q.High - q.Low).log()).clamp_min(0);
         return InfWhere(q.Low.gt(0).logical_or(q.High.lt(1)), kl).MoveToOuterDisposeScope();
     }
 
@@ -83,7 +86,7 @@ internal static class CrossFamilyKL
         Tensor low = p.Low.clamp(0, 1), high = p.High.clamp(0, 1);
         Tensor eLog = UniformExpectedLog(p, low, high);
         Tensor eLog1m = UniformExpectedLog(p, 1 - high, 1 - low);
-        Tensor kl = -p.Entropy() - (q.Alpha - 1) * eLog - (q.BetaParameter - 1) * eLog1m + q.LogBetaFunction();
+        Tensor kl = (-p.Entropy() - (q.Alpha - 1) * eLog - (q.BetaParameter - 1) * eLog1m + q.LogBetaFunction()).clamp_min(0);
         return InfWhere(inside.logical_not(), kl).MoveToOuterDisposeScope();
     }
 
@@ -103,7 +106,7 @@ internal static class CrossFamilyKL
     /// <summary>+inf: p has mass where q has none.</summary>
     internal static Tensor Infinite(Distribution p, Distribution q)
     {
-        long[] shape = broadcast_shapes(p.BatchShape, q.BatchShape).ToArray();
+        long[] shape = Distribution.BroadcastShapes(p.BatchShape, q.BatchShape)!;
         return full(shape, double.PositiveInfinity, dtype: p.Dtype, device: p.Device);
     }
 

@@ -10,6 +10,30 @@ namespace BayesDL.KL;
 /// </summary>
 internal static class GaussianKL
 {
+    /// <summary>
+    /// Two full-covariance normals, without the cancellation of tr - k against the log-determinants: with
+    /// M = L_q^-1 L_p (lower triangular, diagonal d_i = (L_p)_ii / (L_q)_ii),
+    /// tr(Sigma_q^-1 Sigma_p) - k - log det(Sigma_q^-1 Sigma_p) = sum_i (d_i^2 - 1 - 2 log d_i) + sum_{i&gt;j} M_ij^2,
+    /// a sum of non-negative terms: the diagonal ones by <see cref="KLNumerics.ScaleGap"/> (from (L_p)_ii - (L_q)_ii),
+    /// the off-diagonal ones from E = L_q^-1 (L_p - L_q) = M - I, which is small, with small error, when p is close to q.
+    /// </summary>
+    internal static Tensor FullFull(MultivariateNormal p, MultivariateNormal q)
+    {
+        using var scope = NewDisposeScope();
+        Tensor lp = p.ScaleTril, lq = q.ScaleTril;
+        Tensor e = linalg.solve_triangular(lq, lp - lq, upper: false);
+        Tensor diagonal = 2 * KLNumerics.ScaleGap(lp.diagonal(0, -2, -1), lq.diagonal(0, -2, -1)).sum(-1);
+        Tensor offDiagonal = e.tril(-1).square().sum(new long[] { -2, -1 });
+        Tensor kl = 0.5 * (diagonal + offDiagonal + q.Mahalanobis(q.Loc - p.Loc));
+        return kl.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Any pair involving a low-rank-plus-diagonal normal, by the formula above with Woodbury and determinant-lemma terms
+    /// (O(k r^2), no k x k matrix). Its terms are not individually non-negative, so round-off near p = q can leave a
+    /// negative result of the size of float64 round-off on the log-determinants; since KL between normals is provably
+    /// non-negative, the result is clamped at 0 (which only removes that round-off).
+    /// </summary>
     internal static Tensor Gaussian(Distribution pd, Distribution qd)
     {
         var p = (IGaussianCovariance)pd;
@@ -19,6 +43,6 @@ internal static class GaussianKL
         Tensor trace = q.TraceInverseDense(p.DenseFactor);
         if (p.DiagonalPart is { } d) trace = trace + q.TraceInverseDiagonal(d);
         Tensor kl = 0.5 * (trace + q.Mahalanobis(q.Loc - p.Loc) - k + q.LogDetCovariance() - p.LogDetCovariance());
-        return kl.MoveToOuterDisposeScope();
+        return kl.clamp_min(0).MoveToOuterDisposeScope();
     }
 }

@@ -18,7 +18,7 @@ internal static class StandardPairs
         KLDivergence.Register<Independent, Independent>(IndependentIndependent);
         KLDivergence.Register<Bernoulli, Bernoulli>(DiscreteKL.BernoulliBernoulli);
         KLDivergence.Register<Categorical, Categorical>(DiscreteKL.CategoricalCategorical);
-        KLDivergence.Register<MultivariateNormal, MultivariateNormal>(GaussianKL.Gaussian);
+        KLDivergence.Register<MultivariateNormal, MultivariateNormal>(GaussianKL.FullFull);
         KLDivergence.Register<LowRankMultivariateNormal, LowRankMultivariateNormal>(GaussianKL.Gaussian);
         KLDivergence.Register<MultivariateNormal, LowRankMultivariateNormal>(GaussianKL.Gaussian);
         KLDivergence.Register<LowRankMultivariateNormal, MultivariateNormal>(GaussianKL.Gaussian);

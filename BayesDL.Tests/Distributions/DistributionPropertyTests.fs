@@ -188,3 +188,68 @@ let ``extreme valid parameters give finite samples, log-densities, entropies and
         let momentsExist = name <> "HalfCauchy" && not (name = "StudentT" && x[0] <= 2.0)
         if momentsExist then
             Assert.True(finite d.Mean && finite d.Variance, sprintf "%s %A: mean %A variance %A" name x (values d.Mean) (values d.Variance))
+
+/// The batch shapes every family and every KL pair is run over, as in torch.distributions' tests.
+let batchShapes : int64[] list = [ [||]; [| 4L |]; [| 2L; 3L |] ]
+
+/// Agreement of a batched computation with the same computation on one element: the same float64 operations, up to
+/// the order of reductions (matrix products) and the quadrature grids of ScaleMixtureNormal and RelaxedBernoulli, which
+/// span the batch's parameter range (their error is below 1e-12 relative): 1e-10 relative.
+let private sameAs (expected: float) (actual: float) =
+    (Double.IsNaN expected && Double.IsNaN actual) || (Double.IsInfinity expected && expected = actual) || abs (actual - expected) <= 1e-10 * (1.0 + abs expected)
+
+[<Theory>]
+[<MemberData(nameof familyNames)>]
+let ``over batch shapes (), (4,) and (2,3) LogProb, Entropy, Mean and Variance have the batch shape and equal the element-by-element results`` (name: string) =
+    engine ()
+    NativeEngine.Seed 12L
+    let f = family name
+    for batch in batchShapes do
+        use scope = torch.NewDisposeScope()
+        let n = Array.fold (*) 1L batch |> int
+        let xs = draw f.Moderate (110 + batch.Length) n
+        let d = makeBatch f cpu64 batch xs
+        Assert.Equal<int64[]>(batch, d.BatchShape)
+        let ev = d.EventShape
+        let v = d.Sample(2L)
+        Assert.Equal<int64[]>(Array.concat [ [| 2L |]; batch; ev ], v.shape)
+        let lp, h = d.LogProb v, d.Entropy()
+        Assert.Equal<int64[]>(Array.append [| 2L |] batch, lp.shape)
+        Assert.Equal<int64[]>(batch, h.shape)
+        Assert.Equal<int64[]>(Array.append batch ev, d.Mean.shape)
+        Assert.Equal<int64[]>(Array.append batch ev, d.Variance.shape)
+        // Element i of the batch, built on its own from its own parameters, on its own slice of the same draws.
+        let flatV = v.reshape(Array.append [| 2L; int64 n |] ev)
+        let eventSize = Array.fold (*) 1L ev |> int
+        let lps, hs, means, vars = values (lp.reshape(2L, int64 n)), values h, values d.Mean, values d.Variance
+        for i in 0 .. n - 1 do
+            let di = make f cpu64 xs[i]
+            let lpi = values (di.LogProb(flatV.select(1L, int64 i)))
+            let check what (expected: float) (actual: float) =
+                Assert.True(sameAs expected actual, sprintf "%s batch %A element %d %s: alone %.15g, batched %.15g" name batch i what expected actual)
+            check "LogProb[0]" lpi[0] lps[i]
+            check "LogProb[1]" lpi[1] lps[n + i]
+            check "Entropy" (scalar (di.Entropy())) hs[i]
+            Array.iteri (fun j e -> check "Mean" e means[i * eventSize + j]) (values di.Mean)
+            Array.iteri (fun j e -> check "Variance" e vars[i * eventSize + j]) (values di.Variance)
+
+/// The univariate families at the ends of the valid ranges (FsCheck wrapper types, ValidParameters), over a random one
+/// of the batch shapes (), (4,), (2,3): draws are in the support and their log-densities, the entropies and the means are
+/// finite, with the shapes sampleShape ++ batch and batch.
+[<FsCheck.Xunit.Property(MaxTest = 60, Replay = "(1203,29)", Arbitrary = [| typeof<ValidParameters.ValidParameters> |])>]
+let ``at the extremes of the valid parameter ranges draws, log-densities, entropies and means are finite, with the batch shape``
+        (ValidParameters.Location m, ValidParameters.PositiveScale s, ValidParameters.Concentration a,
+         ValidParameters.Concentration b, ValidParameters.Probability p, ValidParameters.BatchShape batch) =
+    engine ()
+    NativeEngine.Seed 13L
+    use scope = torch.NewDisposeScope()
+    let e (x: float) = cpu64.Scalar(x).expand(batch).contiguous()
+    let families : Distribution list =
+        [ Dist.Normal(e m, e s); Dist.Laplace(e m, e s); Dist.Gamma(e a, e s); Dist.Beta(e a, e b); Dist.Exponential(e s)
+          Dist.HalfNormal(e s); Dist.HalfCauchy(e s); Dist.StudentT(e a, e m, e s); Dist.Bernoulli(e p) ]
+    let finite (t: torch.Tensor) = t.isfinite().all().item<bool>()
+    families |> List.forall (fun d ->
+        let v = d.Sample(3L)
+        let lp, h = d.LogProb v, d.Entropy()
+        d.BatchShape = batch && lp.shape = Array.append [| 3L |] batch && h.shape = batch
+        && finite lp && finite h && (d :? StudentT || d :? HalfCauchy || finite d.Mean))

@@ -7,7 +7,9 @@ open Xunit
 open TorchSharp
 open BayesDL.Distributions
 open BayesDL.KL
+open BayesDL.Engine
 open BayesDL.Tests.TestSupport
+open BayesDL.Tests.Distributions
 
 let private sc (x: float) = cpu64.Scalar x
 let private v (xs: float list) = cpu64.Tensor(Array.ofList xs, int64 xs.Length)
@@ -104,3 +106,61 @@ let ``values outside the support are rejected by LogProb`` () =
     rejects (fun () -> box (Dist.Exponential(1.0, cpu64).LogProb(sc -0.1))) [ "Exponential"; "'value'"; "-0.1" ]
     rejects (fun () -> box (Dist.Dirichlet(v [ 1.0; 1.0 ]).LogProb(v [ 0.5; 0.6 ]))) [ "Dirichlet"; "1 within" ]
     rejects (fun () -> box (Dist.Normal(0.0, 1.0, cpu64).LogProb(sc nan))) [ "Normal"; "'value'"; "NaN" ]
+
+[<Fact>]
+let ``a covariance, scale_tril or low-rank factor of the wrong shape is rejected in BayesDL's words, naming both shapes`` () =
+    let nonSquare = m [ [ 1.0; 0.0; 0.0 ]; [ 0.0; 1.0; 0.0 ] ]
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], nonSquare))) [ "MultivariateNormal"; "'covariance'"; "(2, 3)"; "square"; "2 x 3" ]
+    // validate: false skips value checks, never shape checks: the engine would otherwise fail inside the Cholesky.
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], nonSquare, validate = false))) [ "MultivariateNormal"; "'covariance'"; "(2, 3)" ]
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], v [ 1.0; 1.0 ]))) [ "MultivariateNormal"; "'covariance'"; "shape (2)"; "diag_embed" ]
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0; 0.0; 0.0 ]; [ 0.0; 1.0; 0.0 ]; [ 0.0; 0.0; 1.0 ] ])))
+        [ "MultivariateNormal"; "'covariance'"; "shape (3, 3) for loc shape (2)"; "[..., 2, 2]" ]
+    rejects (fun () -> box (Dist.MultivariateNormalTril(v [ 0.0; 0.0 ], nonSquare))) [ "MultivariateNormal"; "'scaleTril'"; "(2, 3)"; "square" ]
+    rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0; 0.0 ], m [ [ 1.0; 0.0; 1.0 ]; [ 0.0; 1.0; 0.0 ] ], v [ 1.0; 1.0; 1.0 ])))
+        [ "LowRankMultivariateNormal"; "'covFactor'"; "(2, 3) for loc shape (3)"; "transposed" ]
+    rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0 ]; [ 0.0 ] ], v [ 1.0; 1.0; 1.0 ])))
+        [ "LowRankMultivariateNormal"; "'covDiag'"; "(3) for loc shape (2)"; "[..., 2]" ]
+
+let familyNames () : seq<obj[]> = Families.families |> Seq.map (fun f -> [| box f.Name |])
+
+let private shapeText (s: int64 seq) = "(" + String.Join(", ", s) + ")"
+
+[<Theory>]
+[<MemberData(nameof familyNames)>]
+let ``LogProb of a value whose shape does not fit the batch and event shapes names both shapes and the fix`` (name: string) =
+    engine ()
+    NativeEngine.Seed 8L
+    use scope = torch.NewDisposeScope()
+    let f = Families.family name
+    let d = Families.makeBatch f cpu64 [| 3L |] (Families.draw f.Moderate 5 3)
+    // Draws of the distribution (so in the support) with the batch dimension cut from 3 to 2: [1, 2] ++ event.
+    let value = d.Sample(1L).narrow(1L, 0L, 2L)
+    let e = Assert.Throws<ArgumentException>(fun () -> d.LogProb value |> ignore)
+    for fragment in [ d.Name; "'value'"; "shape " + shapeText value.shape; "batch shape (3)"; "event shape " + shapeText d.EventShape; "Sample(n)" ] do
+        Assert.Contains(fragment, e.Message)
+    if d.EventShape.Length > 0 then
+        // An event of the wrong size: [1, 3] ++ (k - 1) for event (k).
+        let cut = d.Sample(1L).narrow(-1L, 0L, d.EventShape[0] - 1L)
+        let e = Assert.Throws<ArgumentException>(fun () -> d.LogProb cut |> ignore)
+        for fragment in [ d.Name; "'value'"; "shape " + shapeText cut.shape; "event shape " + shapeText d.EventShape ] do
+            Assert.Contains(fragment, e.Message)
+    // A value that does broadcast is accepted: draws [5, 3] ++ event with a dimension of 1 inserted, [5, 1, 3] ++ event,
+    // have the log-density shape [5, 1, 3].
+    let broadcasting = d.Sample(5L).unsqueeze(1L)
+    Assert.Equal<int64[]>([| 5L; 1L; 3L |], (d.LogProb broadcasting).shape)
+
+[<Fact>]
+let ``parameters and values of different ranks broadcast aligned on the right, as in NumPy`` () =
+    engine ()
+    use scope = torch.NewDisposeScope()
+    let loc = cpu64.Tensor([| 0.0; 1.0; 2.0; 3.0; 4.0; 5.0 |], 2L, 3L)
+    Assert.Equal<int64[]>([| 2L; 3L |], Dist.Normal(loc, v [ 1.0; 2.0; 3.0 ]).BatchShape)
+    Assert.Equal<int64[]>([| 2L; 3L |], Dist.Gamma(v [ 1.0; 2.0; 3.0 ], loc + 1.0).BatchShape)
+    // (3) against (3, 2) does not broadcast (the trailing 3 and 2 differ), whatever the leading dimension.
+    rejects (fun () -> box (Dist.Normal(v [ 0.0; 1.0; 2.0 ], cpu64.Tensor(Array.create 6 1.0, 3L, 2L)))) [ "Normal"; "loc shape (3)"; "scale shape (3, 2)" ]
+    // Values with more dimensions than the batch: [5, 1] against batch (3) is [5, 3].
+    let u = Dist.Uniform(v [ 0.0; 0.0; 0.0 ], v [ 1.0; 2.0; 3.0 ])
+    Assert.Equal<int64[]>([| 5L; 3L |], (u.LogProb(cpu64.Tensor(Array.create 5 0.5, 5L, 1L))).shape)
+    let c = Dist.Categorical(cpu64.Tensor([| 0.2; 0.8; 0.5; 0.5; 0.9; 0.1 |], 3L, 2L))
+    Assert.Equal<int64[]>([| 5L; 3L |], (c.LogProb(torch.zeros([| 5L; 1L |], dtype = torch.ScalarType.Int64))).shape)

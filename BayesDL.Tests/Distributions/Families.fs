@@ -15,7 +15,8 @@ type MN = MathNet.Numerics.Distributions.Normal
 /// One family: parameters are a flat float[] in the family's own layout.
 type Family =
     { Name: string
-      /// Builds the distribution (scalar batch) from a 1-D parameter tensor, so that gradients flow to its entries.
+      /// Builds the distribution from a parameter tensor [P] (batch shape ()) or [..., P] (batch shape [...]),
+      /// so that gradients flow to its entries.
       Build: torch.Tensor -> Distribution
       /// Parameters where densities are smooth enough for quadrature and moments are finite.
       Moderate: Gen<float[]>
@@ -30,8 +31,12 @@ let private uniform lo hi = Gen.choose (0, 1_000_000) |> Gen.map (fun i -> lo + 
 let private logUniform lo hi = uniform (log lo) (log hi) |> Gen.map exp
 let private gens (gs: Gen<float> list) = gs |> Gen.sequenceToList |> Gen.map Array.ofList
 
-let private at (t: torch.Tensor) (i: int) = t.select(0L, int64 i)
-let private part (t: torch.Tensor) (start: int) (length: int) = t.narrow(0L, int64 start, int64 length)
+// Parameters along the last dimension, so that the same Build serves one parameter vector [P] (batch shape ())
+// and a batch of them [..., P] (batch shape [...]).
+let private at (t: torch.Tensor) (i: int) = t.select(-1L, int64 i)
+let private part (t: torch.Tensor) (start: int) (length: int) = t.narrow(-1L, int64 start, int64 length)
+/// The last dimension of a parameter slice as a matrix [..., rows, cols].
+let private matrix (v: torch.Tensor) (rows: int64) (cols: int64) = v.reshape(Array.append v.shape[.. int (v.dim()) - 2] [| rows; cols |])
 
 /// logsumexp of two log-terms, for the scale-mixture reference.
 let private logAdd (a: float) (b: float) =
@@ -95,13 +100,13 @@ let families : Family list =
       { Name = "MultivariateNormal"
         // Covariance A A^T + 0.1 I from a 3x3 factor A: symmetric positive-definite by construction.
         Build = (fun t ->
-            let a = part t 3 9 |> fun v -> v.reshape(3L, 3L)
-            Dist.MultivariateNormal(part t 0 3, a.matmul(a.T) + 0.1 * torch.eye(3L, dtype = t.dtype)))
+            let a = matrix (part t 3 9) 3L 3L
+            Dist.MultivariateNormal(part t 0 3, a.matmul(a.mT) + 0.1 * torch.eye(3L, dtype = t.dtype)))
         Moderate = gens [ for i in 0..11 -> if i < 3 then uniform -1.0 1.0 else uniform -1.0 1.0 ]
         Extreme = gens [ for i in 0..11 -> if i < 3 then uniform -1e3 1e3 else uniform -30.0 30.0 ]
         Reference = None; Support = "multivariate" }
       { Name = "LowRankMultivariateNormal"
-        Build = (fun t -> Dist.LowRankMultivariateNormal(part t 0 3, (part t 3 6).reshape(3L, 2L), part t 9 3))
+        Build = (fun t -> Dist.LowRankMultivariateNormal(part t 0 3, matrix (part t 3 6) 3L 2L, part t 9 3))
         Moderate = gens [ for i in 0..11 -> if i < 9 then uniform -1.0 1.0 else logUniform 0.3 2.0 ]
         Extreme = gens [ for i in 0..11 -> if i < 3 then uniform -1e3 1e3 elif i < 9 then uniform -30.0 30.0 else logUniform 1e-4 1e4 ]
         Reference = None; Support = "multivariate" }
@@ -128,6 +133,11 @@ let parameters (policy: ComputePolicy) (x: float[]) = policy.Tensor(x, int64 x.L
 
 /// Builds a family's distribution from a parameter vector under a policy.
 let make (f: Family) (policy: ComputePolicy) (x: float[]) = f.Build(parameters policy x)
+
+/// Builds a family's distribution of batch shape <paramref name="batch"/> from prod(batch) parameter vectors (row-major).
+let makeBatch (f: Family) (policy: ComputePolicy) (batch: int64[]) (xs: float[] list) =
+    let width = xs.Head.Length
+    f.Build(policy.Tensor(Array.concat xs, int64 (xs.Length * width)).reshape(Array.append batch [| int64 width |]))
 
 /// Draws n parameter vectors from a generator with a fixed seed (reproducible property runs).
 let draw (gen: Gen<float[]>) (seed: int) (n: int) : float[] list =

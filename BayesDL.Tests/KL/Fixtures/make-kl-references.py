@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""High-precision references for BayesDL's closed-form KL divergences (BayesDL.Tests/KL/KLReferenceTests.fs).
+
+Writes kl-references.csv next to this script: one row per case, columns
+    pair, p, q, kl
+where p and q are the distributions' float64 parameters (space-separated, repr: they round-trip exactly) in the layout
+documented per pair below, and kl is KL(p || q) evaluated from the textbook formula in mpmath with 80 significant
+digits on exactly those float64 values (the formulas cancel up to ~35 digits at the extremes, so 80 leave >= 40), then
+rounded to float64. The F# tests need no Python; rerun this script only to change the cases:
+
+    python3 make-kl-references.py      (mpmath >= 1.0; Debian: apt-get install python3-mpmath)
+
+Cases: extreme but valid parameters (concentrations log-uniform in [1e-3, 1e6], scales and rates in [1e-6, 1e6],
+locations in [-1e3, 1e3]) and nearly equal pairs (q's parameters p's times 1 + eps, eps in +-{1e-8, 1e-6, 1e-4},
+each parameter or all of them), from a fixed seed.
+"""
+import csv
+import os
+import random
+
+import mpmath as mp
+
+mp.mp.dps = 80
+rng = random.Random(20261203)
+
+
+def logu(lo, hi):
+    return float(mp.e ** mp.mpf(rng.uniform(float(mp.log(lo)), float(mp.log(hi)))))
+
+
+def unif(lo, hi):
+    return rng.uniform(lo, hi)
+
+
+def perturb(params, positive_idx, all_params):
+    """q = p with one (or every) parameter times 1 + eps; the result differs from p as a float64."""
+    eps = rng.choice([1e-8, 1e-6, 1e-4]) * rng.choice([-1.0, 1.0])
+    q = list(params)
+    idx = range(len(params)) if all_params else [rng.choice(positive_idx)]
+    for i in idx:
+        v = params[i] * (1.0 + eps) if params[i] != 0 else eps
+        q[i] = v if v != params[i] else params[i] + abs(params[i]) * 1e-15
+    return q
+
+
+M = mp.mpf
+
+
+def kl_normal(p, q):
+    m1, s1, m2, s2 = M(p[0]), M(p[1]), M(q[0]), M(q[1])
+    return mp.log(s2 / s1) + (s1 ** 2 + (m1 - m2) ** 2) / (2 * s2 ** 2) - M(1) / 2
+
+
+def kl_laplace(p, q):
+    m1, b1, m2, b2 = M(p[0]), M(p[1]), M(q[0]), M(q[1])
+    d = abs(m1 - m2)
+    return mp.log(b2 / b1) + d / b2 + (b1 / b2) * mp.exp(-d / b1) - 1
+
+
+def kl_exponential(p, q):
+    a, b = M(p[0]), M(q[0])
+    return mp.log(a / b) + b / a - 1
+
+
+def kl_halfnormal(p, q):
+    return kl_normal([0.0, p[0]], [0.0, q[0]])
+
+
+def kl_gamma(p, q):
+    a1, b1, a2, b2 = M(p[0]), M(p[1]), M(q[0]), M(q[1])
+    return (a2 * mp.log(b1 / b2) + mp.loggamma(a2) - mp.loggamma(a1) + (a1 - a2) * mp.digamma(a1)
+            + (b2 - b1) * a1 / b1)
+
+
+def lbeta(a, b):
+    return mp.loggamma(a) + mp.loggamma(b) - mp.loggamma(a + b)
+
+
+def kl_beta(p, q):
+    a1, b1, a2, b2 = M(p[0]), M(p[1]), M(q[0]), M(q[1])
+    return (lbeta(a2, b2) - lbeta(a1, b1) + (a1 - a2) * mp.digamma(a1) + (b1 - b2) * mp.digamma(b1)
+            + (a2 - a1 + b2 - b1) * mp.digamma(a1 + b1))
+
+
+def kl_dirichlet(p, q):
+    a = [M(v) for v in p]
+    b = [M(v) for v in q]
+    a0, b0 = sum(a), sum(b)
+    return (mp.loggamma(a0) - mp.loggamma(b0) - sum(mp.loggamma(v) for v in a) + sum(mp.loggamma(v) for v in b)
+            + sum((x - y) * (mp.digamma(x) - mp.digamma(a0)) for x, y in zip(a, b)))
+
+
+def kl_uniform(p, q):
+    # p = (low, high), q = (low, high), q containing p.
+    return mp.log((M(q[1]) - M(q[0])) / (M(p[1]) - M(p[0])))
+
+
+def kl_bernoulli(p, q):
+    a, b = M(p[0]), M(q[0])
+    return a * mp.log(a / b) + (1 - a) * mp.log((1 - a) / (1 - b))
+
+
+def kl_categorical(p, q):
+    # Unnormalised probabilities, normalised exactly here (Categorical normalises them in float64: a relative change
+    # of ~1e-16 per probability, far below the tolerance).
+    a = [M(v) for v in p]
+    b = [M(v) for v in q]
+    sa, sb = sum(a), sum(b)
+    return sum((x / sa) * mp.log((x / sa) / (y / sb)) for x, y in zip(a, b))
+
+
+def kl_mvn(p, q, k=3):
+    # p = loc (k) ++ scale_tril (k x k, row-major, lower triangular)
+    def unpack(v):
+        loc = mp.matrix([M(x) for x in v[:k]])
+        l = mp.matrix(k, k)
+        for i in range(k):
+            for j in range(k):
+                l[i, j] = M(v[k + i * k + j])
+        return loc, l
+    mu1, l1 = unpack(p)
+    mu2, l2 = unpack(q)
+    s1, s2 = l1 * l1.T, l2 * l2.T
+    s2inv = mp.inverse(s2)
+    diff = mu2 - mu1
+    trace = sum((s2inv * s1)[i, i] for i in range(k))
+    maha = (diff.T * s2inv * diff)[0, 0]
+    logdet = 2 * sum(mp.log(l2[i, i]) - mp.log(l1[i, i]) for i in range(k))
+    return (trace + maha - k + logdet) / 2
+
+
+def tril(k, lo_diag, hi_diag):
+    v = []
+    for i in range(k):
+        for j in range(k):
+            v.append(logu(lo_diag, hi_diag) if i == j else (unif(-1.0, 1.0) if j < i else 0.0))
+    return v
+
+
+CONC, SCALE, LOC = (1e-3, 1e6), (1e-6, 1e6), (-1e3, 1e3)
+
+# pair: (KL, generator of p's parameters, indices that may be perturbed, generator of q from p for random cases)
+PAIRS = {
+    "Normal-Normal": (kl_normal, lambda: [unif(*LOC), logu(*SCALE)], [0, 1]),
+    "Laplace-Laplace": (kl_laplace, lambda: [unif(*LOC), logu(*SCALE)], [0, 1]),
+    "Exponential-Exponential": (kl_exponential, lambda: [logu(*SCALE)], [0]),
+    "HalfNormal-HalfNormal": (kl_halfnormal, lambda: [logu(*SCALE)], [0]),
+    "Gamma-Gamma": (kl_gamma, lambda: [logu(*CONC), logu(*SCALE)], [0, 1]),
+    "Beta-Beta": (kl_beta, lambda: [logu(*CONC), logu(*CONC)], [0, 1]),
+    "Dirichlet-Dirichlet": (kl_dirichlet, lambda: [logu(*CONC), logu(*CONC), logu(*CONC)], [0, 1, 2]),
+    "Bernoulli-Bernoulli": (kl_bernoulli, lambda: [logu(1e-6, 0.5) if rng.random() < 0.5 else 1 - logu(1e-6, 0.5)], []),
+    "Categorical-Categorical": (kl_categorical, lambda: [logu(1e-6, 1.0) for _ in range(4)], []),
+    "MultivariateNormal-MultivariateNormal": (kl_mvn, lambda: [unif(-10, 10) for _ in range(3)] + tril(3, 0.1, 10.0),
+                                              [0, 1, 2, 3, 6, 7, 9, 10, 11]),
+}
+
+
+def uniform_case(near):
+    low, width = unif(*LOC), logu(*SCALE)
+    p = [low, low + width]
+    if near:
+        e1, e2 = width * rng.choice([1e-8, 1e-6, 0.0]), width * rng.choice([1e-8, 1e-6, 1e-4])
+    else:
+        e1, e2 = logu(1e-6, 1e6), logu(1e-6, 1e6)
+    return p, [p[0] - e1, p[1] + e2]
+
+
+def main():
+    rows = []
+    for name, (kl, gen, movable) in PAIRS.items():
+        for _ in range(24):
+            p, q = gen(), gen()
+            rows.append((name, p, q, kl(p, q)))
+        for i in range(16 if movable else 0):
+            p = gen()
+            q = perturb(p, movable, all_params=(i % 2 == 1 and name != "MultivariateNormal-MultivariateNormal"))
+            rows.append((name, p, q, kl(p, q)))
+    for i in range(40):
+        p, q = uniform_case(near=i >= 24)
+        rows.append(("Uniform-Uniform", p, q, kl_uniform(p, q)))
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kl-references.csv")
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["pair", "p", "q", "kl"])
+        for name, p, q, value in rows:
+            assert value > 0, (name, p, q, value)
+            w.writerow([name, " ".join(repr(float(v)) for v in p), " ".join(repr(float(v)) for v in q),
+                        repr(float(mp.nstr(value, 25)))])
+    print(f"{len(rows)} cases written to {path}")
+
+
+if __name__ == "__main__":
+    main()
