@@ -2,6 +2,7 @@
 module BayesDL.Tests.TestSupport
 
 open System
+open System.Diagnostics
 open System.IO
 open BayesDL.Engine
 open TorchSharp
@@ -42,3 +43,35 @@ let values (t: torch.Tensor) : float[] =
 
 /// A float64 scalar from a one-element tensor.
 let scalar (t: torch.Tensor) : float = t.detach().cpu().to_type(torch.ScalarType.Float64).item<float>()
+
+/// The dotnet host running these tests (DOTNET_HOST_PATH, else this process when it is dotnet, else `dotnet` on PATH).
+let dotnetHost =
+    match Environment.GetEnvironmentVariable "DOTNET_HOST_PATH" with
+    | p when not (String.IsNullOrEmpty p) && File.Exists p -> p
+    | _ ->
+        let self = Process.GetCurrentProcess().MainModule.FileName
+        if Path.GetFileNameWithoutExtension self = "dotnet" then self else "dotnet"
+
+/// What a child process did: its exit code (-1 when it ran past its time and was killed), stdout and stderr, seconds.
+type ProcessOutcome = { ExitCode: int; Output: string; Seconds: float }
+
+/// Runs `file args` in `workDir` with extra environment variables, reading stdout and stderr concurrently (a full pipe
+/// would otherwise block the child) and killing it, with its children, after `timeout`. The test host's own MSBuild
+/// variables are removed, so a child that builds a project builds it as a user's shell would.
+let runProcess (workDir: string) (env: (string * string) list) (timeout: TimeSpan) (file: string) (args: string list) =
+    let info = ProcessStartInfo(file, WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true,
+                                UseShellExecute = false)
+    args |> List.iter info.ArgumentList.Add
+    for k, v in env do info.Environment[k] <- v
+    for k in [ "MSBuildExtensionsPath"; "MSBuildSDKsPath"; "MSBUILD_EXE_PATH" ] do info.Environment.Remove k |> ignore
+    let watch = Stopwatch.StartNew()
+    use p = Process.Start info
+    let out = p.StandardOutput.ReadToEndAsync()
+    let err = p.StandardError.ReadToEndAsync()
+    let finished = p.WaitForExit timeout
+    if not finished then p.Kill true
+    p.WaitForExit()
+    let streams = sprintf "stdout:\n%s\nstderr:\n%s" out.Result err.Result
+    { ExitCode = (if finished then p.ExitCode else -1)
+      Output = (if finished then streams else sprintf "timed out after %O\n%s" timeout streams)
+      Seconds = watch.Elapsed.TotalSeconds }

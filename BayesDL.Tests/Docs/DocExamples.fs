@@ -71,14 +71,6 @@ let script (language: Language) (blocks: CodeBlock list) =
         yield! b.Lines ]
     |> String.concat "\n"
 
-/// The dotnet host running these tests (falls back to `dotnet` on PATH).
-let private dotnetHost =
-    match Environment.GetEnvironmentVariable "DOTNET_HOST_PATH" with
-    | p when not (String.IsNullOrEmpty p) && File.Exists p -> p
-    | _ ->
-        let self = Process.GetCurrentProcess().MainModule.FileName
-        if Path.GetFileNameWithoutExtension self = "dotnet" then self else "dotnet"
-
 /// The built CLI (C# examples run through its `script` command) and DSL (scripts/references.fsx loads its output).
 let cliDll = Path.Combine(repoRoot, "BayesDL.Cli", "bin", "Debug", "net10.0", "bayesdl.dll")
 let dslDll = Path.Combine(repoRoot, "BayesDL.Dsl", "bin", "Debug", "net10.0", "BayesDL.Dsl.dll")
@@ -87,33 +79,15 @@ let dslDll = Path.Combine(repoRoot, "BayesDL.Dsl", "bin", "Debug", "net10.0", "B
 let private timeout = TimeSpan.FromMinutes 5.0
 
 /// The outcome of one page's examples in one language.
-type RunOutcome = { ExitCode: int; Output: string; Seconds: float }
+type RunOutcome = ProcessOutcome
 
 /// Runs `dotnet args` in `workDir` with BAYESDL_QUICK=1, the repository's data folder as BAYESDL_DATA (a script in the
 /// repository root finds data/ by walking up from the working directory; a temporary one cannot) and one engine thread
 /// (OMP_NUM_THREADS=1: the examples' tensors are small, and on a shared CI machine a second OpenMP thread spinning at
 /// barriers made a page's examples take four times the CPU time).
 let private runDotnet (workDir: string) (args: string list) =
-    let info = ProcessStartInfo(dotnetHost, WorkingDirectory = workDir, RedirectStandardOutput = true,
-                                RedirectStandardError = true, UseShellExecute = false)
-    args |> List.iter info.ArgumentList.Add
-    info.Environment["BAYESDL_QUICK"] <- "1"
-    info.Environment["BAYESDL_DATA"] <- Path.Combine(repoRoot, "data")
-    info.Environment["OMP_NUM_THREADS"] <- "1"
-    let watch = Stopwatch.StartNew()
-    use p = Process.Start info
-    // Read both streams concurrently: a full pipe would otherwise block the child.
-    let out = p.StandardOutput.ReadToEndAsync()
-    let err = p.StandardError.ReadToEndAsync()
-    if not (p.WaitForExit timeout) then
-        p.Kill true
-        p.WaitForExit()
-        { ExitCode = -1; Seconds = watch.Elapsed.TotalSeconds
-          Output = sprintf "timed out after %O\nstdout:\n%s\nstderr:\n%s" timeout out.Result err.Result }
-    else
-        p.WaitForExit()
-        { ExitCode = p.ExitCode; Seconds = watch.Elapsed.TotalSeconds
-          Output = sprintf "stdout:\n%s\nstderr:\n%s" out.Result err.Result }
+    let env = [ "BAYESDL_QUICK", "1"; "BAYESDL_DATA", Path.Combine(repoRoot, "data"); "OMP_NUM_THREADS", "1" ]
+    runProcess workDir env timeout dotnetHost args
 
 /// Writes `blocks` (all from one page, in `language`) as one script in a fresh temporary folder and runs it there:
 /// F# with `dotnet fsi`, resolving `#load "scripts/references.fsx"` against the repository root as a script saved there

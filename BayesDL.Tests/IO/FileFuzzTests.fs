@@ -13,10 +13,6 @@ open BayesDL.Tests.TestSupport
 
 let private childDll = Path.Combine(AppContext.BaseDirectory, "BayesDL.FileFuzz.dll")
 
-let private dotnetHost =
-    let self = Process.GetCurrentProcess().MainModule.FileName
-    if Path.GetFileNameWithoutExtension self = "dotnet" then self else "dotnet"
-
 let private start (args: string list) =
     let info = ProcessStartInfo(dotnetHost, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
     info.ArgumentList.Add childDll

@@ -18,11 +18,6 @@ open BayesDL.Tests.TestSupport
 /// A version no earlier run used, so no stale copy in a packages folder can stand in for this build's packages.
 let private version = sprintf "0.1.0-consumertest.%s" (DateTime.UtcNow.ToString "yyyyMMddHHmmssfff")
 
-let private dotnetHost =
-    match Environment.GetEnvironmentVariable "DOTNET_HOST_PATH" with
-    | p when not (String.IsNullOrEmpty p) && File.Exists p -> p
-    | _ -> "dotnet"
-
 /// The global packages folder the machine's restores use: the fallback folder of the consumer's own packages folder,
 /// so TorchSharp and libtorch are read from it rather than extracted again.
 let private machinePackages =
@@ -32,23 +27,8 @@ let private machinePackages =
 
 /// Runs a program in a folder with extra environment variables: exit code, combined output and seconds taken.
 let private run (workDir: string) (env: (string * string) list) (timeout: TimeSpan) (file: string) (args: string list) =
-    let info = ProcessStartInfo(file, WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true,
-                                UseShellExecute = false)
-    args |> List.iter info.ArgumentList.Add
-    for k, v in env do info.Environment[k] <- v
-    // The test host's own MSBuild variables would leak into the child builds.
-    for k in [ "MSBuildExtensionsPath"; "MSBuildSDKsPath"; "MSBUILD_EXE_PATH" ] do info.Environment.Remove k |> ignore
-    let watch = Stopwatch.StartNew()
-    use p = Process.Start info
-    let out = p.StandardOutput.ReadToEndAsync()
-    let err = p.StandardError.ReadToEndAsync()
-    if not (p.WaitForExit timeout) then
-        p.Kill true
-        p.WaitForExit()
-        -1, sprintf "timed out after %O\n%s\n%s" timeout out.Result err.Result, watch.Elapsed.TotalSeconds
-    else
-        p.WaitForExit()
-        p.ExitCode, out.Result + "\n" + err.Result, watch.Elapsed.TotalSeconds
+    let outcome = runProcess workDir env timeout file args
+    outcome.ExitCode, outcome.Output, outcome.Seconds
 
 /// True on Linux systems whose libstdc++ lacks the version TorchSharp's library asks for (Debian 12, Ubuntu 22.04):
 /// there the packages must patch, elsewhere they must leave the library alone.

@@ -23,14 +23,6 @@ let allScripts () : seq<obj[]> =
     |> Seq.sort
     |> Seq.map (fun f -> [| box f |])
 
-/// The dotnet host running these tests (falls back to `dotnet` on PATH).
-let private dotnetHost =
-    match Environment.GetEnvironmentVariable "DOTNET_HOST_PATH" with
-    | p when not (String.IsNullOrEmpty p) && File.Exists p -> p
-    | _ ->
-        let self = Process.GetCurrentProcess().MainModule.FileName
-        if Path.GetFileNameWithoutExtension self = "dotnet" then self else "dotnet"
-
 let private cliDll = Path.Combine(repoRoot, "BayesDL.Cli", "bin", "Debug", "net10.0", "bayesdl.dll")
 let private dslDll = Path.Combine(repoRoot, "BayesDL.Dsl", "bin", "Debug", "net10.0", "BayesDL.Dsl.dll")
 
@@ -39,21 +31,8 @@ let private timeout = TimeSpan.FromMinutes 3.0
 
 /// Runs `dotnet args` in the repository root with BAYESDL_QUICK=1: exit code and combined output.
 let private run (args: string list) =
-    let info = ProcessStartInfo(dotnetHost, WorkingDirectory = repoRoot, RedirectStandardOutput = true,
-                                RedirectStandardError = true, UseShellExecute = false)
-    args |> List.iter info.ArgumentList.Add
-    info.Environment["BAYESDL_QUICK"] <- "1"
-    use p = Process.Start info
-    // Read both streams concurrently: a full pipe would otherwise block the child.
-    let out = p.StandardOutput.ReadToEndAsync()
-    let err = p.StandardError.ReadToEndAsync()
-    if not (p.WaitForExit timeout) then
-        p.Kill true
-        p.WaitForExit()
-        -1, sprintf "timed out after %O\nstdout:\n%s\nstderr:\n%s" timeout out.Result err.Result
-    else
-        p.WaitForExit()
-        p.ExitCode, sprintf "stdout:\n%s\nstderr:\n%s" out.Result err.Result
+    let outcome = runProcess repoRoot [ "BAYESDL_QUICK", "1" ] timeout dotnetHost args
+    outcome.ExitCode, outcome.Output
 
 [<Theory>]
 [<MemberData(nameof allScripts)>]
