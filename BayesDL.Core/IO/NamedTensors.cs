@@ -82,18 +82,24 @@ internal static class NamedTensors
         using var scope = NewDisposeScope();
         var tensor = empty(shape, dtype);
         if (bytes > 0) tensor.bytes = data;
-        if (IsFloat(dtype) && tensor.numel() > 0)
-        {
-            var bad = tensor.isfinite().logical_not().flatten();
-            if (bad.any().item<bool>())
-            {
-                var at = bad.nonzero();
-                long first = at[0, 0].item<long>();
-                double v = tensor.flatten()[first].to_type(ScalarType.Float64).item<double>();
-                throw reader.Error($"finite values in '{name}' of {what}", $"{v} at flat index {first} ({at.shape[0]} non-finite values)");
-            }
-        }
+        if (NonFinite(tensor) is string found) throw reader.Error($"finite values in '{name}' of {what}", found);
         return tensor.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// For a floating-point tensor holding NaN or an infinity, the first such value and its flat index with the count
+    /// ("NaN at flat index 3 (1 non-finite values)"); otherwise (finite, empty, or not floating point) null.
+    /// </summary>
+    internal static string? NonFinite(Tensor tensor)
+    {
+        if (!IsFloat(tensor.dtype) || tensor.numel() == 0) return null;
+        using var scope = NewDisposeScope();
+        var bad = tensor.isfinite().logical_not().flatten();
+        if (!bad.any().item<bool>()) return null;
+        var at = bad.nonzero();
+        long first = at[0, 0].item<long>();
+        double v = tensor.flatten()[first].to_type(ScalarType.Float64).item<double>();
+        return $"{v} at flat index {first} ({at.shape[0]} non-finite values)";
     }
 
     static bool IsFloat(ScalarType t) => t is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;

@@ -34,7 +34,8 @@ internal enum CheckpointKind
 /// "shuffler": the VAE family's shuffling generator), a length (int32) and the bytes.</item>
 /// </list>
 /// <see cref="Load"/> verifies the checksum, then checks the kind, the settings and every tensor's name, shape, dtype
-/// and finiteness, and every generator state's length, before it changes anything; every problem is a
+/// and finiteness, the optimizer state (complete for this run's optimizer, every moment and momentum buffer finite) and
+/// every generator state's length, before it changes anything; every problem is a
 /// <see cref="FileFormatException"/> naming the file. Checkpoints of format version 1 (written by earlier BayesDL
 /// versions, without checksum) are refused naming both versions.
 /// </summary>
@@ -137,7 +138,8 @@ internal static class TrainingCheckpoint
                 generators.Add(reader.ByteArray(length, $"the \"{name}\" generator state"));
             }
             reader.End("the generator states");
-            Restore(path, state, tensors, optimizer, generators);
+            CheckOptimizerState(path, state, optimizer);
+            Restore(state, tensors, optimizer, generators);
         }
         finally
         {
@@ -167,22 +169,67 @@ internal static class TrainingCheckpoint
         _ => "unknown",
     };
 
-    static void Restore(string path, State state, Tensor[] tensors, byte[] optimizer, List<byte[]> generators)
+    /// <summary>
+    /// Loads the saved optimizer state into a scratch optimizer of the run's type over zero copies of its parameters
+    /// (the same parameter groups), and checks that it is this optimizer's state with no bytes left over and that every
+    /// state tensor (Adam's moments, SGD's momentum buffers) is finite: a bad state is a <see cref="FileFormatException"/>
+    /// naming the file, the state tensor and its parameter before <see cref="Restore"/> changes the run.
+    /// </summary>
+    static void CheckOptimizerState(string path, State state, byte[] bytes)
     {
-        using (no_grad())
-            for (int i = 0; i < tensors.Length; i++) state.Tensors[i].Value.copy_(tensors[i]);
+        const string Expected = "the optimizer state as this run's optimizer writes it";
+        var live = (OptimizerHelper)state.Optimizer;
+        var names = new Dictionary<IntPtr, string>();
+        foreach (var (name, value) in state.Tensors) names.TryAdd(value.Handle, name);
+        using var scope = NewDisposeScope();
+        var groups = live.ParamGroups.Cast<ParamGroup>().Select(g => g.Parameters.ToList()).ToList();
+        var copies = groups.Select(g => g.Select(p => new Parameter(zeros_like(p), requires_grad: false)).ToList()).ToList();
+        using optim.Optimizer scratch = live switch
+        {
+            Adam => optim.Adam(copies.Select(g => new Adam.ParamGroup(g))),
+            SGD => optim.SGD(copies.Select(g => new SGD.ParamGroup(g)), 0.1),
+            _ => throw new InvalidOperationException($"TrainingCheckpoint: no state check for the optimizer {live.GetType().Name}; add it to CheckOptimizerState."),
+        };
         try
         {
-            using var stream = new MemoryStream(optimizer);
+            using var stream = new MemoryStream(bytes);
             using var reader = new BinaryReader(stream);
-            ((OptimizerHelper)state.Optimizer).load_state_dict(reader);
+            ((OptimizerHelper)scratch).load_state_dict(reader);
             if (stream.Position != stream.Length)
-                throw new FileFormatException(path, "the optimizer state as this run's optimizer writes it", $"{stream.Length - stream.Position} bytes left over");
+                throw new FileFormatException(path, Expected, $"{stream.Length - stream.Position} bytes left over");
         }
         catch (Exception e) when (e is not FileFormatException and not OutOfMemoryException)
         {
-            throw new FileFormatException(path, "the optimizer state as this run's optimizer writes it", e.Message, e);
+            throw new FileFormatException(path, Expected, e.Message, e);
         }
+        var parameters = groups.SelectMany(g => g).ToList();
+        var saved = ((OptimizerHelper)scratch).state_dict().State;
+        for (int i = 0; i < saved.Count; i++)
+        {
+            string parameter = names.TryGetValue(parameters[i].Handle, out string? name) ? $"'{name}'" : $"parameter {i}";
+            foreach (var (what, value) in StateTensors(saved[i]))
+                if (value is not null && NamedTensors.NonFinite(value) is string found)
+                    throw new FileFormatException(path, $"finite values in {what} of {parameter} in the checkpoint's optimizer state", found);
+        }
+    }
+
+    /// <summary>The tensors of one parameter's optimizer state, by name in messages (null where the state holds none yet).</summary>
+    static (string What, Tensor? Value)[] StateTensors(OptimizerState s) => s switch
+    {
+        Adam.State a => [("the Adam first moment (exp_avg)", a.exp_avg), ("the Adam second moment (exp_avg_sq)", a.exp_avg_sq),
+            ("the Adam maximum second moment (max_exp_avg_sq)", a.max_exp_avg_sq)],
+        SGD.State g => [("the SGD momentum buffer (momentum_buffer)", g.momentum_buffer)],
+        _ => throw new InvalidOperationException($"TrainingCheckpoint: no state check for {s.GetType().FullName}; add it to StateTensors."),
+    };
+
+    /// <summary>Applies a checked checkpoint: the tensors, the optimizer state (checked by <see cref="CheckOptimizerState"/>), the generators.</summary>
+    static void Restore(State state, Tensor[] tensors, byte[] optimizer, List<byte[]> generators)
+    {
+        using (no_grad())
+            for (int i = 0; i < tensors.Length; i++) state.Tensors[i].Value.copy_(tensors[i]);
+        using (var stream = new MemoryStream(optimizer))
+        using (var reader = new BinaryReader(stream))
+            ((OptimizerHelper)state.Optimizer).load_state_dict(reader);
         using (var engine = tensor(generators[0], dtype: ScalarType.Byte)) torch.set_rng_state(engine);
         if (state.Shuffler is not null)
             using (var shuffler = tensor(generators[1], dtype: ScalarType.Byte)) state.Shuffler.set_state(shuffler);

@@ -380,25 +380,85 @@ let ``a checkpoint with bytes overwritten is refused by its checksum instead of 
         Assert.Contains("SHA-256", e.Expected)
         Assert.Contains("corrupt", e.Found)
 
+/// The optimizer the Trainer makes for a kind (Adam, or SGD with Nesterov momentum).
+let private optimizerFor (kind: OptimizerKind) (m: torch.nn.Module) : torch.optim.Optimizer =
+    if kind = OptimizerKind.Adam then torch.optim.Adam(m.parameters(), 0.02)
+    else torch.optim.SGD(m.parameters(), 0.02, momentum = 0.9, nesterov = true)
+
+/// An optimizer's state as it saves it (its moments, momentum buffers and step counts, byte for byte).
+let private optimizerBytes (optimizer: torch.optim.Optimizer) =
+    use stream = new MemoryStream()
+    do
+        use writer = new BinaryWriter(stream, Text.Encoding.UTF8, true)
+        (optimizer :?> Modules.OptimizerHelper).save_state_dict writer
+    stream.ToArray()
+
+/// Writes a Trainer checkpoint through the format's own writer (a valid checksum) after <c>spoil</c> changed the model or
+/// its optimizer (of <c>kind</c>), then loads it into a fresh model and optimizer: the load's FileFormatException, after
+/// checking that it named the file and that the fresh model's state and optimizer state are unchanged (nothing loaded).
+let private refusedSpoiledCheckpoint (kind: OptimizerKind) (spoil: torch.nn.Module -> torch.optim.Optimizer -> unit) =
+    use dir = new TempDir()
+    let path = dir.File "spoiled.ckpt"
+    let checkpointState (m: torch.nn.Module) =
+        TrainingCheckpoint.State(m.state_dict() |> Seq.map (fun kv -> struct (kv.Key, kv.Value)) |> List.ofSeq |> ResizeArray, optimizerFor kind m)
+    use written = classifier 8L 2L
+    let saved = checkpointState written
+    do
+        use _ = torch.no_grad ()
+        spoil written saved.Optimizer
+    let header = TrainingCheckpoint.Describe(CheckpointKind.Trainer, saved, 1, 2L, [], reports = [ EpochReport(1, 0.0, 0.0, 0.0, 0.0) ])
+    TrainingCheckpoint.Write(path, header, saved)
+    use fresh = classifier 8L 99L
+    let target = checkpointState fresh
+    let modelBefore, optimizerBefore = state fresh, optimizerBytes target.Optimizer
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> TrainingCheckpoint.Load(path, header, target) |> ignore)
+    Assert.Equal(path, e.Path)
+    Assert.Equal<(string * float[]) list>(modelBefore, state fresh)
+    Assert.Equal<byte[]>(optimizerBefore, optimizerBytes target.Optimizer)
+    e
+
+/// The position of a named parameter among the model's parameters (the optimizer keeps its state in that order).
+let private parameterIndex (m: torch.nn.Module) (name: string) =
+    m.named_parameters() |> Seq.findIndex (fun struct (n, _) -> n = name)
+
 [<Fact>]
 let ``a checkpoint holding NaN weights is refused naming the file and the tensor`` () =
     setup ()
-    use dir = new TempDir()
-    let path = dir.File "nan.ckpt"
-    // Written through the format's own writer (a valid checksum) with one weight NaN.
-    use fresh = classifier 8L 2L
-    use optimizer = torch.optim.Adam(fresh.parameters(), 0.02)
-    let state = TrainingCheckpoint.State(fresh.state_dict() |> Seq.map (fun kv -> struct (kv.Key, kv.Value)) |> List.ofSeq |> ResizeArray, optimizer)
-    do
-        use _ = torch.no_grad ()
-        let rho = fresh.state_dict()["body.0.weight_rho"]
-        rho.view(-1L).narrow(0L, 3L, 1L).fill_(nan) |> ignore
-    let header = TrainingCheckpoint.Describe(CheckpointKind.Trainer, state, 1, 2L, [], reports = [ EpochReport(1, 0.0, 0.0, 0.0, 0.0) ])
-    TrainingCheckpoint.Write(path, header, state)
-    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> TrainingCheckpoint.Load(path, header, state) |> ignore)
-    Assert.Equal(path, e.Path)
+    let e =
+        refusedSpoiledCheckpoint OptimizerKind.Adam (fun m _ ->
+            let rho = m.state_dict()["body.0.weight_rho"]
+            rho.view(-1L).narrow(0L, 3L, 1L).fill_(nan) |> ignore)
     Assert.Contains("finite values in 'body.0.weight_rho'", e.Expected)
     Assert.Contains("NaN at flat index 3", e.Found)
+
+[<Theory>]
+[<InlineData("exp_avg", "NaN")>] // Adam's first moment
+[<InlineData("exp_avg_sq", "Infinity")>] // Adam's second moment
+[<InlineData("momentum_buffer", "-Infinity")>] // SGD's Nesterov momentum buffer
+let ``a checkpoint whose optimizer state holds NaN or an infinity is refused naming the file, the state tensor and its parameter, loading nothing``
+        (moment: string, value: string) =
+    setup ()
+    let bad = Double.Parse(value, Globalization.CultureInfo.InvariantCulture)
+    let kind = if moment = "momentum_buffer" then OptimizerKind.SgdMomentum else OptimizerKind.Adam
+    let spoil (m: torch.nn.Module) (optimizer: torch.optim.Optimizer) =
+        let i = parameterIndex m "body.0.weight_mu"
+        let states = (optimizer :?> Modules.OptimizerHelper).state_dict().State
+        let entry = states[i]
+        let t =
+            match entry with
+            | :? Modules.Adam.State as a -> if moment = "exp_avg" then a.exp_avg else a.exp_avg_sq
+            | :? Modules.SGD.State as g ->
+                // SGD makes its buffers at its first step: give every parameter a finite one, this one with a bad value.
+                for s, p in Seq.zip states (m.parameters()) do
+                    (s :?> Modules.SGD.State).momentum_buffer <- torch.full_like(p, 0.25)
+                g.momentum_buffer
+            | other -> failwithf "unexpected optimizer state %s" (other.GetType().Name)
+        t.view(-1L).narrow(0L, 5L, 1L).fill_(bad) |> ignore
+    let e = refusedSpoiledCheckpoint kind spoil
+    Assert.Contains($"({moment}) of 'body.0.weight_mu'", e.Expected)
+    Assert.Contains("finite values", e.Expected)
+    Assert.Contains("optimizer state", e.Expected)
+    Assert.StartsWith($"{bad} at flat index 5", e.Found)
 
 [<Fact>]
 let ``a checkpoint of format version 1 is refused naming its version and the version this BayesDL reads`` () =
