@@ -8,14 +8,21 @@ namespace BayesDL.Cli;
 /// The <c>bayesdl</c> command line: its commands, runnable in-process (tests pass their own console). Parsing is strict (an
 /// unknown or misspelt option is an error naming it and the nearest valid one) and every command exits with the codes of
 /// <see cref="ExitCodes"/>: 0 success, 1 failure at run time, 2 usage error or bad input (see <see cref="ErrorReport"/>).
+/// Results go to standard output and error messages to standard error, so a script can capture the one without the other.
 /// </summary>
 public static class BayesDLApp
 {
-    /// <summary>Runs <c>bayesdl args</c> and returns the exit code; output goes to <paramref name="console"/> (default: the terminal).</summary>
-    public static int Run(string[] args, IAnsiConsole? console = null) => Create(console, args).Run(args);
+    /// <summary>
+    /// Runs <c>bayesdl args</c> and returns the exit code; results go to <paramref name="console"/> (default: standard output),
+    /// usage and run-time error messages to <paramref name="errors"/> (default: standard error).
+    /// </summary>
+    public static int Run(string[] args, IAnsiConsole? console = null, IAnsiConsole? errors = null) => Create(console, args, errors).Run(args);
 
-    /// <summary>The configured application; <paramref name="args"/> (the command line it will run) lets errors name the option at fault.</summary>
-    public static CommandApp Create(IAnsiConsole? console = null, IReadOnlyList<string>? args = null)
+    /// <summary>
+    /// The configured application; <paramref name="args"/> (the command line it will run) lets errors name the option at fault.
+    /// Results go to <paramref name="console"/> (default: standard output), error messages to <paramref name="errors"/> (default: standard error).
+    /// </summary>
+    public static CommandApp Create(IAnsiConsole? console = null, IReadOnlyList<string>? args = null, IAnsiConsole? errors = null)
     {
         var app = new CommandApp();
         var catalog = new OptionCatalog();
@@ -24,8 +31,8 @@ public static class BayesDLApp
             config.SetApplicationName("bayesdl");
             if (console is not null) config.ConfigureConsole(console);
             config.UseStrictParsing();
-            config.SetInterceptor(new StrictArguments("script"));
-            config.SetExceptionHandler((e, _) => ErrorReport.Handle(e, args ?? [], console ?? AnsiConsole.Console, catalog));
+            config.SetInterceptor(new StrictArguments(catalog, "script"));
+            config.SetExceptionHandler((e, _) => ErrorReport.Handle(e, args ?? [], errors ?? StandardError(), catalog));
             catalog.Add<QuickstartCommand>("quickstart");
             config.AddCommand<QuickstartCommand>("quickstart")
                 .WithDescription("Bayes' rule in action: variational inference for a Bayesian linear regression, next to the exact posterior.");
@@ -40,4 +47,7 @@ public static class BayesDLApp
         });
         return app;
     }
+
+    /// <summary>A console writing to the process's standard error, with the terminal's capabilities detected for it.</summary>
+    static IAnsiConsole StandardError() => AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 }

@@ -11,15 +11,25 @@ open BayesDL.Models
 open BayesDL.Tests.TestSupport
 open Spectre.Console
 
-/// Runs `bayesdl args` in this process: exit code and everything printed (no colours, wide enough not to wrap).
-let run (args: string list) =
-    use writer = new StringWriter()
+/// A console printing plain text to <c>writer</c> (no colours, wide enough not to wrap).
+let private plainConsole (writer: TextWriter) =
     let console =
         AnsiConsole.Create(AnsiConsoleSettings(Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors,
                                                Out = AnsiConsoleOutput writer, Interactive = InteractionSupport.No))
     console.Profile.Width <- 400
-    let code = BayesDLApp.Run(Array.ofList args, console)
-    code, writer.ToString()
+    console
+
+/// Runs `bayesdl args` in this process: exit code, what it printed as results (standard output) and as errors (standard error).
+let runStreams (args: string list) =
+    use out = new StringWriter()
+    use err = new StringWriter()
+    let code = BayesDLApp.Run(Array.ofList args, plainConsole out, plainConsole err)
+    code, out.ToString(), err.ToString()
+
+/// Runs `bayesdl args` in this process: exit code and everything printed (results, then errors).
+let run (args: string list) =
+    let code, out, err = runStreams args
+    code, out + err
 
 /// An IDX file: magic 00 00 08 rank, big-endian int32 sizes, then the bytes; gzipped when asked.
 let writeIdx (path: string) (dims: int list) (bytes: byte[]) (gzip: bool) =

@@ -106,3 +106,57 @@ let ``success exits 0, a script that fails at run time exits 1, and one that doe
     Assert.Equal(ExitCodes.Usage, code)
     let code, _ = run [ "script"; throws ]
     Assert.Equal(ExitCodes.Success, code)
+
+[<Fact>]
+let ``an option given twice is an error naming it and both uses, in every command, not the last value silently`` () =
+    engine ()
+    use dir = new TempDir()
+    let model, images, labels = fixture dir
+    let evaluate = [ "evaluate"; model; "--images"; images; "--labels"; labels ]
+    // Before, `--samples 3 --samples 4` ran with 4 samples and exited 0.
+    usageError (evaluate @ [ "--samples"; "3"; "--samples"; "4" ]) [ "--samples is given 2 times (--samples 3, --samples 4): give it once" ]
+    usageError (evaluate @ [ "--seed=1"; "--samples"; "5"; "--seed"; "2" ]) [ "--seed is given 2 times (--seed=1, --seed 2)" ]
+    usageError (evaluate @ [ "--json"; "--json" ]) [ "--json is given 2 times"; "bayesdl evaluate --help" ]
+    usageError [ "evaluate"; model; "--images"; images; "--images"; labels ] [ "--images is given 2 times" ]
+    usageError [ "quickstart"; "--epochs"; "0"; "--epochs"; "1" ] [ "--epochs is given 2 times (--epochs 0, --epochs 1)"; "bayesdl quickstart" ]
+    let script = dir.File "args.csx"
+    File.WriteAllText(script, "if (Args.Count != 1 || Args[0] != \"--quick\") throw new InvalidOperationException(\"args \" + string.Join(\" \", Args));\n")
+    usageError [ "script"; script; "--quick"; "--quick" ] [ "--quick is given 2 times"; "bayesdl script" ]
+    // After `--` the arguments are the script's: its own `--quick` does not count as a second.
+    let code, output = run [ "script"; script; "--quick"; "--"; "--quick" ]
+    Assert.True((code = ExitCodes.Success), output)
+
+[<Fact>]
+let ``error messages go to standard error and results to standard output`` () =
+    engine ()
+    use dir = new TempDir()
+    let model, images, labels = fixture dir
+    let evaluate = [ "evaluate"; model; "--images"; images; "--labels"; labels ]
+    // Before, every message went to standard output, where a script reading the results would take it for one.
+    for args, fragment in
+        [ evaluate @ [ "--sampels"; "5" ], "unknown option '--sampels'"
+          evaluate @ [ "--samples"; "abc" ], "--samples abc"
+          evaluate @ [ "--samples"; "0" ], "--samples 0"
+          [ "evaluate"; dir.File "none.bnn"; "--images"; images ], "not found"
+          [ "evaluat"; model ], "Did you mean 'evaluate'?" ] do
+        let code, out, err = runStreams args
+        Assert.True((code = ExitCodes.Usage), sprintf "%A: exit %d\nout: %s\nerr: %s" args code out err)
+        Assert.Contains(fragment, err)
+        Assert.Equal("", out)
+    let code, out, err = runStreams (evaluate @ [ "--samples"; "5"; "--json" ])
+    Assert.True((code = ExitCodes.Success), err)
+    Assert.Equal("", err)
+    Assert.StartsWith("{", out.Trim())
+
+[<Fact>]
+let ``the bayesdl process prints its errors on standard error, nothing on standard output`` () =
+    let cli = Path.Combine(repoRoot, "BayesDL.Cli", "bin", "Debug", "net10.0", "bayesdl.dll")
+    Assert.True(File.Exists cli, sprintf "%s is missing: run `dotnet build BayesDL.sln` first" cli)
+    use dir = new TempDir()
+    let outcome = runProcess dir.Path [] (TimeSpan.FromMinutes 2.0) dotnetHost [ cli; "quickstart"; "--pionts"; "3" ]
+    Assert.True((outcome.ExitCode = ExitCodes.Usage), outcome.Output)
+    // runProcess reports "stdout:\n...\nstderr:\n...".
+    let split = outcome.Output.IndexOf "\nstderr:\n"
+    let out, err = outcome.Output.Substring(0, split), outcome.Output.Substring split
+    Assert.Equal("stdout:\n", out)
+    Assert.Contains("unknown option '--pionts'", err)
