@@ -168,8 +168,8 @@ def uniform_case(near):
 
 # Cross-family pairs (BayesDL.Core/KL/CrossFamilyKL.cs): p's and q's parameters in their own families' layouts
 # (Normal, Laplace: loc scale; Gamma: concentration rate; Beta: alpha beta; Exponential: rate; Uniform: low high).
-# Each is -H[p] - E_p[log q] with the textbook entropies below. Beta-Gamma and Uniform-Gamma are not listed: their
-# cross-entropy against a Gamma q of large concentration still cancels lgamma(a) in CrossFamilyKL (not yet rewritten).
+# Each is -H[p] - E_p[log q] with the textbook entropies below. Beta-Gamma is not listed: its cross-entropy
+# against a Gamma q of large concentration still cancels lgamma(a) in CrossFamilyKL (not yet rewritten).
 
 
 def h_gamma(a, b):
@@ -327,6 +327,10 @@ CROSS = {
                           lambda p: [1 + near_nonzero(), p[0] * (1 + near())]),
     "Beta-Uniform": (_conc_pair, _unit_uniform, None),
     "Uniform-Beta": (_inside_unit, lambda: [big_conc(), big_conc()], None),
+    # Relative widths (h - l)/(h + l) >= 2e-3, so the moment-matched Gamma's concentration 3 (h + l)^2 / (h - l)^2 stays
+    # within the 1e6 of the issue's range (at 3e14 the rounding of b (l + h)/2 alone costs ~3e-9 relative).
+    "Uniform-Gamma": (lambda: (lambda lo: [lo, lo * (1 + logu(4e-3, 1e3))])(logu(*SCALE)),
+                      lambda: [big_conc(), logu(*SCALE)], _gamma_near("Uniform")),
 }
 
 
