@@ -14,20 +14,68 @@ namespace BayesDL.KL;
 /// (The historical torch formula assumed m = mu; this one holds for any locations.)</item>
 /// </list>
 /// Where p puts mass outside q's support the KL is +inf (e.g. Normal versus Gamma), as in torch.
-/// These forms subtract p's entropy from a cross-entropy; at extreme parameters (a Gamma or Beta with concentration near
-/// 1e6 against a Normal of nearly its moments) the difference can fall below the round-off of its terms, so each result is
-/// clamped at 0: a KL is provably non-negative, and the clamp removes only round-off of the wrong sign.
+/// The textbook entropies of Gamma and Beta cancel terms of size a log a (1.3e7 at concentration 1e6) down to a result of
+/// size log a, so for those p the entropy is taken in the stable form H[p] = H[N(E_p x, Var_p)] - D_p, D_p = KL(p || its
+/// moment-matched Normal) &gt;= 0 from <see cref="KLNumerics.GammaNonGaussianity"/> / <see cref="KLNumerics.BetaNonGaussianity"/>
+/// (no lgamma or digamma of a large argument is formed). Against a Normal q this gives a sum of non-negative terms,
+/// KL(p || N(m, s^2)) = [(s_p / s)^2 - 1]/2 - log(s_p / s) + (E_p x - m)^2 / (2 s^2) + D_p, s_p^2 = Var_p,
+/// which keeps full relative precision when q nearly matches p's moments (where the KL is D_p, of order 1/a, or 1/n^2 for a
+/// symmetric Beta of total concentration n). The other forms still subtract p's entropy from a cross-entropy whose size is
+/// of the same order as the result or whose q-side terms (lgamma of a Gamma or Beta q) are not rewritten, so each of those
+/// results is clamped at 0: a KL is provably non-negative, and the clamp removes only round-off of the wrong sign.
 /// </summary>
 internal static class CrossFamilyKL
 {
-    const double EulerGamma = 0.57721566490153286060;
     static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
+
+    /// <summary>
+    /// H[p] for the cross forms: Gamma and Beta as H[N(E_p x, Var_p)] - D_p (see the class remarks), where
+    /// H[N(m, v)] = log(2 pi e v)/2; other families' own entropy (no large cancelling terms there).
+    /// </summary>
+    static Tensor Entropy(Distribution p) => p switch
+    {
+        Gamma g => GaussianEntropy(g.Variance) - KLNumerics.GammaNonGaussianity(g.Concentration.expand(g.BatchShape)),
+        Beta b => GaussianEntropy(b.Variance) - BetaNonGaussianity(b),
+        _ => p.Entropy(),
+    };
+
+    static Tensor GaussianEntropy(Tensor variance) => 0.5 * (variance.log() + Math.Log(2 * Math.PI * Math.E));
+
+    static Tensor BetaNonGaussianity(Beta p) =>
+        KLNumerics.BetaNonGaussianity(p.Alpha.expand(p.BatchShape), p.BetaParameter.expand(p.BatchShape));
+
+    /// <summary>
+    /// KL(p || N(m, s^2)) for p = Gamma or Beta, as the Gaussian KL from p's moment-matched Normal plus p's non-Gaussianity:
+    /// [(s_p / s)^2 - 1]/2 - log(s_p / s) + (E_p x - m)^2 / (2 s^2) + D_p, every term non-negative (no clamp needed).
+    /// </summary>
+    static Tensor MomentMatchedToNormal(Distribution p, Normal q, Tensor nonGaussianity)
+    {
+        Tensor gaussian = KLNumerics.ScaleGap(p.Variance.sqrt(), q.Scale) + (p.Mean - q.Loc).square() / (2 * q.Scale.square());
+        return gaussian + nonGaussianity;
+    }
+
+    /// <summary>KL(Gamma(a, b) || N(m, s^2)) = Gaussian KL of N(a/b, a/b^2) from q + KL(Gamma || N(a/b, a/b^2)) (see the class remarks).</summary>
+    internal static Tensor GammaNormal(Gamma p, Normal q)
+    {
+        using var scope = NewDisposeScope();
+        return MomentMatchedToNormal(p, q, KLNumerics.GammaNonGaussianity(p.Concentration.expand(p.BatchShape))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>KL(Beta(a, b) || N(m, s^2)) = Gaussian KL of Beta's moment-matched Normal from q + its non-Gaussianity (see the class remarks).</summary>
+    internal static Tensor BetaNormal(Beta p, Normal q)
+    {
+        using var scope = NewDisposeScope();
+        return MomentMatchedToNormal(p, q, BetaNonGaussianity(p)).MoveToOuterDisposeScope();
+    }
 
     /// <summary>KL(p || N(m, s^2)) for any p with finite variance.</summary>
     internal static Tensor ToNormal(Distribution p, Normal q)
     {
         using var scope = NewDisposeScope();
-        Tensor kl = -p.Entropy() + HalfLog2Pi + q.Scale.log() + (p.Variance + (p.Mean - q.Loc).square()) / (2 * q.Scale.square());
+        // For a Uniform p, E_p x - m as (l - m) + (h - l)/2: both parts exact when m is near l (Sterbenz), where the
+        // rounded midpoint would carry an error of the size of the ulp of l into a narrow interval's KL.
+        Tensor offset = p is Uniform u ? (u.Low - q.Loc) + 0.5 * (u.High - u.Low) : p.Mean - q.Loc;
+        Tensor kl = -p.Entropy() + HalfLog2Pi + q.Scale.log() + (p.Variance + offset.square()) / (2 * q.Scale.square());
         return kl.clamp_min(0).MoveToOuterDisposeScope();
     }
 
@@ -35,14 +83,14 @@ internal static class CrossFamilyKL
     internal static Tensor ToExponential(Distribution p, Exponential q)
     {
         using var scope = NewDisposeScope();
-        return (-p.Entropy() - q.Rate.log() + q.Rate * p.Mean).clamp_min(0).MoveToOuterDisposeScope();
+        return (-Entropy(p) - q.Rate.log() + q.Rate * p.Mean).clamp_min(0).MoveToOuterDisposeScope();
     }
 
     /// <summary>KL(p || Gamma(a, b)) given E_p[log x].</summary>
     static Tensor ToGamma(Distribution p, Gamma q, Tensor expectedLog)
     {
         Tensor a = q.Concentration, b = q.Rate;
-        return (-p.Entropy() - a * b.log() + a.lgamma() - (a - 1) * expectedLog + b * p.Mean).clamp_min(0);
+        return (-Entropy(p) - a * b.log() + a.lgamma() - (a - 1) * expectedLog + b * p.Mean).clamp_min(0);
     }
 
     internal static Tensor NormalLaplace(Normal p, Laplace q)
@@ -61,33 +109,54 @@ internal static class CrossFamilyKL
         return ToGamma(p, q, eLog).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// KL(Exp(l) || Gamma(a, b)) = KL(Gamma(1, l) || Gamma(a, b)): Exp(l) is Gamma(1, l), so the stabilised same-family
+    /// form (<see cref="PositiveKL.GammaGamma"/>, a sum of non-negative gaps) applies and stays exact as (a, b) nears (1, l).
+    /// </summary>
     internal static Tensor ExponentialGamma(Exponential p, Gamma q)
     {
         using var scope = NewDisposeScope();
-        return ToGamma(p, q, -EulerGamma - p.Rate.log()).MoveToOuterDisposeScope();
+        var asGamma = new Gamma(ones_like(p.Rate), p.Rate, validate: false);
+        return PositiveKL.GammaGamma(asGamma, q).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// KL(Beta(a, b) || U[l, h]) = -H[Beta(a, b)] + log(h - l) = KL(Beta(a, b) || Beta(1, 1)) + log1p((h - 1) - l) for
+    /// l &lt;= 0, 1 &lt;= h (the Beta(1, 1) density is 1 on [0, 1]): both terms non-negative, the first the stabilised
+    /// same-family form, the second from the two non-negative overhangs; +inf where [0, 1] is not inside [l, h].
+    /// </summary>
     internal static Tensor BetaUniform(Beta p, Uniform q)
     {
         using var scope = NewDisposeScope();
-        Tensor kl = (-p.Entropy() + (q.High - q.Low).log()).clamp_min(0);
-        return InfWhere(q.Low.gt(0).logical_or(q.High.lt(1)), kl).MoveToOuterDisposeScope();
+        Tensor outside = q.Low.gt(0).logical_or(q.High.lt(1));
+        Tensor overhang = where(outside, zeros_like(q.Low), (q.High - 1) - q.Low);
+        var flat = new Beta(ones_like(p.Alpha), ones_like(p.BetaParameter), validate: false);
+        Tensor kl = PositiveKL.BetaBeta(p, flat) + overhang.log1p();
+        return InfWhere(outside, kl).MoveToOuterDisposeScope();
     }
 
-    /// <summary>E[log x] for x ~ U[a, b], a &gt;= 0: (b log b - a log a)/(b - a) - 1.</summary>
-    static Tensor UniformExpectedLog(Uniform p, Tensor low, Tensor high) =>
-        (xlogy(high, high) - xlogy(low, low)) / (p.High - p.Low) - 1;
+    /// <summary>E[log x] + 1 for x ~ U[a, b], a &gt;= 0: (b log b - a log a)/(b - a) (without the -1, so values near 0 keep their digits).</summary>
+    static Tensor UniformExpectedLogPlusOne(Uniform p, Tensor low, Tensor high) =>
+        (xlogy(high, high) - xlogy(low, low)) / (p.High - p.Low);
 
+    /// <summary>
+    /// KL(U[l, h] || Beta(a, b)) for 0 &lt;= l &lt; h &lt;= 1, relative to the flat Beta(1, 1) that U[0, 1] is:
+    /// -log(h - l) + KL(Beta(1, 1) || Beta(a, b)) - (a - 1)(E log x + 1) - (b - 1)(E log(1 - x) + 1),
+    /// since KL(Beta(1, 1) || Beta(a, b)) = (a - 1) + (b - 1) + log B(a, b) is the cross-entropy at l = 0, h = 1.
+    /// The first two terms are non-negative (the second the stabilised same-family form) and the last two vanish with the
+    /// gaps l and 1 - h, so the result keeps its digits as p and q near U[0, 1] = Beta(1, 1). +inf where [l, h] leaves [0, 1].
+    /// </summary>
     internal static Tensor UniformBeta(Uniform p, Beta q)
     {
         using var scope = NewDisposeScope();
         Tensor inside = p.Low.ge(0).logical_and(p.High.le(1));
         // Clamp into [0, 1] only to keep the masked-out branch finite; those entries are +inf.
         Tensor low = p.Low.clamp(0, 1), high = p.High.clamp(0, 1);
-        Tensor eLog = UniformExpectedLog(p, low, high);
-        Tensor eLog1m = UniformExpectedLog(p, 1 - high, 1 - low);
-        Tensor kl = (-p.Entropy() - (q.Alpha - 1) * eLog - (q.BetaParameter - 1) * eLog1m + q.LogBetaFunction()).clamp_min(0);
-        return InfWhere(inside.logical_not(), kl).MoveToOuterDisposeScope();
+        Tensor eLog = UniformExpectedLogPlusOne(p, low, high);
+        Tensor eLog1m = UniformExpectedLogPlusOne(p, 1 - high, 1 - low);
+        var flat = new Beta(ones_like(q.Alpha), ones_like(q.BetaParameter), validate: false);
+        Tensor kl = -(high - low).log() + PositiveKL.BetaBeta(flat, q) - (q.Alpha - 1) * eLog - (q.BetaParameter - 1) * eLog1m;
+        return InfWhere(inside.logical_not(), kl.clamp_min(0)).MoveToOuterDisposeScope();
     }
 
     internal static Tensor UniformExponential(Uniform p, Exponential q)
@@ -96,11 +165,26 @@ internal static class CrossFamilyKL
         return InfWhere(p.Low.lt(0), ToExponential(p, q)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// KL(U[l, h] || Gamma(a, b)) for l &gt;= 0 without lgamma(a): with m = (l + h)/2, c = (h - l)/(h + l), r = b m / a and
+    /// t = a Var_p / m^2 = a c^2 / 3, writing lgamma(a) through the Binet remainder mu(a) and E[log x] = log m - c^2/6 - e(c)
+    /// (e from <see cref="KLNumerics.UniformLogGap"/>) gives
+    /// KL = a phi(r - 1) + phi(t - 1)/2 + log(pi e / 6)/2 + mu(a) - c^2/6 + (a - 1) e(c), phi(x) = x - log(1 + x),
+    /// whose terms stay of the size of the result (at least 0.17: no Gamma matches a uniform) even for a near 1e14, where the
+    /// textbook a log b - lgamma a + (a - 1) E[log x] - b E[x] cancels terms of size 1e15. +inf where l &lt; 0.
+    /// </summary>
     internal static Tensor UniformGamma(Uniform p, Gamma q)
     {
         using var scope = NewDisposeScope();
-        Tensor low = p.Low.clamp_min(0), high = p.High.clamp_min(0);
-        return InfWhere(p.Low.lt(0), ToGamma(p, q, UniformExpectedLog(p, low, high))).MoveToOuterDisposeScope();
+        Tensor negative = p.Low.lt(0);
+        Tensor low = where(negative, zeros_like(p.Low), p.Low), high = where(negative, ones_like(p.High), p.High);
+        Tensor m = 0.5 * (low + high), c = (high - low) / (high + low);
+        Tensor a = q.Concentration, b = q.Rate;
+        Tensor r = b * m / a, x = (b * m - a) / a;
+        Tensor t = a * c.square() / 3;
+        Tensor kl = a * KLNumerics.Log1pGap(x, KLNumerics.Log1p(x, r)) + 0.5 * KLNumerics.Log1pGap(t - 1, t.log())
+            + 0.5 * Math.Log(Math.PI * Math.E / 6) + KLNumerics.Binet(a) - c.square() / 6 + (a - 1) * KLNumerics.UniformLogGap(c);
+        return InfWhere(negative, kl).MoveToOuterDisposeScope();
     }
 
     /// <summary>+inf: p has mass where q has none.</summary>

@@ -33,9 +33,9 @@ internal static class StandardPairs
         // Cross families with a finite closed form.
         KLDivergence.Register<Normal, Laplace>(CrossFamilyKL.NormalLaplace);
         KLDivergence.Register<Laplace, Normal>(CrossFamilyKL.ToNormal);
-        KLDivergence.Register<Beta, Normal>(CrossFamilyKL.ToNormal);
+        KLDivergence.Register<Beta, Normal>(CrossFamilyKL.BetaNormal);
         KLDivergence.Register<Exponential, Normal>(CrossFamilyKL.ToNormal);
-        KLDivergence.Register<Gamma, Normal>(CrossFamilyKL.ToNormal);
+        KLDivergence.Register<Gamma, Normal>(CrossFamilyKL.GammaNormal);
         KLDivergence.Register<Uniform, Normal>(CrossFamilyKL.ToNormal);
         KLDivergence.Register<Beta, Exponential>(CrossFamilyKL.ToExponential);
         KLDivergence.Register<Gamma, Exponential>(CrossFamilyKL.ToExponential);
