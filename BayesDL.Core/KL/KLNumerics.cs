@@ -128,16 +128,19 @@ internal static class KLNumerics
     }
 
     /// <summary>
-    /// True when every ratio is at least 1e-3 away from 1: then r - 1 - log r and (r^2 - 1)/2 - log r are at least
-    /// ~5e-7 and their textbook forms lose at most 2 eps / 5e-7 &lt; 1e-9 relative, so the few-operation form serves
-    /// (the hot path of Bayes by Backprop and VAE KLs, where posterior and prior scales differ). One read-back decides.
+    /// <paramref name="textbook"/> (a few-operation form in r = num / den) where r is at least 1e-3 away from 1 (there
+    /// r - 1 - log r and (r^2 - 1)/2 - log r are at least ~5e-7 and the textbook forms lose at most 2 eps / 5e-7 &lt; 1e-9
+    /// relative), and <paramref name="stable"/>(num, den) on the other elements only (masked_select, masked_scatter): the
+    /// series is paid for the near-one elements, not for all. One read-back tells whether there are any; in Bayes by
+    /// Backprop, where posterior and prior scales differ, there are none and the textbook form is all that runs.
     /// </summary>
-    static bool AllFarFromOne(Tensor r)
+    static Tensor NearOneCorrected(Tensor r, Tensor textbook, Tensor num, Tensor den, Func<Tensor, Tensor, Tensor> stable)
     {
-        if (r.numel() == 0) return true;
-        using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        return (r - 1).abs().min().to(ScalarType.Float64).item<double>() >= SeriesBound;
+        Tensor near;
+        using (no_grad()) near = (r - 1).abs().lt(SeriesBound);
+        if (r.numel() == 0 || !near.any().item<bool>()) return textbook;
+        Tensor n = num.expand_as(r).masked_select(near), d = den.expand_as(r).masked_select(near);
+        return textbook.masked_scatter(near, stable(n, d));
     }
 
     /// <summary>
@@ -147,9 +150,11 @@ internal static class KLNumerics
     internal static Tensor RatioGap(Tensor num, Tensor den)
     {
         Tensor r = num / den;
-        if (AllFarFromOne(r)) return r - 1 - r.log();
-        Tensor delta = (num - den) / den;
-        return Log1pGap(delta, Log1p(delta, num / den));
+        return NearOneCorrected(r, r - 1 - r.log(), num, den, (n, d) =>
+        {
+            Tensor delta = (n - d) / d;
+            return Log1pGap(delta, Log1p(delta, n / d));
+        });
     }
 
     /// <summary>
@@ -159,9 +164,11 @@ internal static class KLNumerics
     internal static Tensor ScaleGap(Tensor s1, Tensor s2)
     {
         Tensor r = s1 / s2;
-        if (AllFarFromOne(r)) return 0.5 * (r.square() - 1) - r.log();
-        Tensor delta = (s1 - s2) / s2;
-        return 0.5 * Log1pGap(delta * (2 + delta), 2 * Log1p(delta, s1 / s2));
+        return NearOneCorrected(r, 0.5 * (r.square() - 1) - r.log(), s1, s2, (n, d) =>
+        {
+            Tensor delta = (n - d) / d;
+            return 0.5 * Log1pGap(delta * (2 + delta), 2 * Log1p(delta, n / d));
+        });
     }
 
     /// <summary>

@@ -40,6 +40,21 @@ let ``the analytic KL of two normals is the textbook formula`` () =
     List.iteri (fun i e -> Assert.Equal(e, actual[i], 12)) expected
 
 [<Fact>]
+let ``the gradient of the normal KL is exact both where scales are near each other and where they are not`` () =
+    // Elements with s1/s2 within 1e-3 of 1 take the series (evaluated on those elements only and scattered back);
+    // the others the textbook form. d KL / d s1 = -1/s1 + s1/s2^2 and d KL / d m1 = (m1 - m2)/s2^2 in both.
+    engine ()
+    use scope = torch.NewDisposeScope()
+    let s1Values = [ 1.0; 1.0 + 1e-9; 0.9995; 0.05; 3.0; 1.0 - 2e-4 ]
+    let s1 = (t s1Values).requires_grad_()
+    let m1 = (t [ 0.1; -0.2; 0.0; 0.3; 1.0; 0.0 ]).requires_grad_()
+    let kl = KLDivergence.Analytic(Dist.Normal(m1, s1), Dist.Normal(t [ 0.0; 0.0; 0.0; 0.0; 0.0; 0.0 ], t [ 1.0; 1.0; 1.0; 1.0; 1.0; 1.0 ]))
+    kl.sum().backward()
+    let gs, gm = values s1.grad, values m1.grad
+    s1Values |> List.iteri (fun i s -> Assert.Equal(-1.0 / s + s, gs[i], 12))
+    values m1 |> Array.iteri (fun i m -> Assert.Equal(m, gm[i], 12))
+
+[<Fact>]
 let ``an unregistered pair is an error naming the pair and listing the registered pairs`` () =
     engine ()
     use scope = torch.NewDisposeScope()
