@@ -17,6 +17,7 @@ open BayesDL.Models
 open BayesDL.Predictive
 open BayesDL.Objectives
 open BayesDL.Training
+open BayesDL.Validation
 
 type Reader =
     { Name: string
@@ -29,7 +30,13 @@ type Reader =
       /// Reads the file at the path (throwing on a bad file) and returns a fingerprint of what it read.
       Read: string -> string
       /// Some fingerprint when the bytes are a valid file (reading must succeed and give it), None when invalid.
-      Oracle: byte[] -> string option }
+      Oracle: byte[] -> string option
+      /// Whether a refusal names the fuzzed file (at the path given): the exception's Path, for every reader but the
+      /// manifest, whose checksum mismatch names the data file that no longer matches and the manifest as the record.
+      Names: FileFormatException -> string -> bool }
+
+/// The exception's Path is the file.
+let private namesFile (e: FileFormatException) (path: string) = e.Path = path
 
 let private jsonChars = Encoding.ASCII.GetBytes "0123456789{}[]\":,.-eE aZ"
 
@@ -80,7 +87,8 @@ let model =
       Read = fun path ->
         use m = ModelFile.Load(path, ComputePolicy.Cpu)
         "unchanged"
-      Oracle = sealedOracle original }
+      Oracle = sealedOracle original
+      Names = namesFile }
 
 let trainerCheckpoint =
     let original = ref [||]
@@ -99,7 +107,8 @@ let trainerCheckpoint =
         use data = blobs ()
         Trainer(trainerOptions path).Fit(m, data) |> ignore
         "unchanged"
-      Oracle = sealedOracle original }
+      Oracle = sealedOracle original
+      Names = namesFile }
 
 let vaeCheckpoint =
     let original = ref [||]
@@ -113,7 +122,8 @@ let vaeCheckpoint =
       Read = fun path ->
         vaeRun path
         "unchanged"
-      Oracle = sealedOracle original }
+      Oracle = sealedOracle original
+      Names = namesFile }
 
 /// What an IDX file holds: its sizes and data (fingerprint).
 let private idxPrint (dims: int[]) (data: byte[]) =
@@ -171,7 +181,8 @@ let idx =
         use data = new MemoryStream()
         for record in reader.Records() do data.Write(record, 0, record.Length)
         idxPrint reader.Dimensions (data.ToArray())
-      Oracle = idxOracle }
+      Oracle = idxOracle
+      Names = namesFile }
 
 /// The IDX file gzipped, as the MNIST downloads are: mutations hit the compressed stream and its gzip header.
 let idxGzip =
@@ -233,7 +244,8 @@ let csv =
         use table = CsvTable.Load(path, policy = ComputePolicy.Cpu.Float64())
         let v (t: torch.Tensor) = t.contiguous().data<float>().ToArray()
         csvPrint (v table.Inputs) (v table.Targets) (int table.Count) (int table.Inputs.shape[1] + 1)
-      Oracle = csvOracle }
+      Oracle = csvOracle
+      Names = namesFile }
 
 // ---- The regression data layout (RegressionSplits, RegressionDataset): splits file, CSV under a manifest, manifest ----
 
@@ -332,7 +344,8 @@ let splits =
       Header = fun bytes -> 0, Array.IndexOf(bytes, byte '[') + 1
       HeaderValues = jsonChars
       Read = readSplits
-      Oracle = splitsOracle layoutRows }
+      Oracle = splitsOracle layoutRows
+      Names = namesFile }
 
 /// The layout's CSV: header x1,x2,x3,y and 24 rows of numbers.
 let private layoutCsv () =
@@ -370,8 +383,10 @@ let uciCsv =
         0, Array.IndexOf(bytes, 10uy, first + 1)
       HeaderValues = Encoding.ASCII.GetBytes "0123456789,.-+eE \nxy"
       Read = fun path ->
-        datasetPrint (RegressionDataset.Load(path, beside path "uci-csv.splits.json", manifestPath = beside path "uci-csv.MANIFEST.json"))
-      Oracle = sealedOracle original }
+        RegressionDataset.Load(path, beside path "uci-csv.splits.json", manifestPath = beside path "uci-csv.MANIFEST.json") |> ignore
+        "unchanged"
+      Oracle = sealedOracle original
+      Names = namesFile }
 
 /// The manifest contract (RegressionDataset's documentation) for data set "m" of the fuzz layout: strict UTF-8 JSON; an
 /// object (distinct names) with a "datasets" object (distinct names) holding an object "m" (distinct names) in which
@@ -421,6 +436,8 @@ let uciManifest =
       Header = fun bytes -> 0, bytes.Length
       HeaderValues = jsonChars
       Read = fun path -> datasetPrint (load path)
-      Oracle = fun bytes -> let csv, splitsFile, expected = files.Value in manifestOracle csv splitsFile expected bytes }
+      Oracle = fun bytes -> let csv, splitsFile, expected = files.Value in manifestOracle csv splitsFile expected bytes
+      // A checksum the manifest records that no longer matches names the data file and, as the record, the manifest.
+      Names = fun e path -> e.Path = path || e.Expected.Contains path }
 
 let all = [ model; trainerCheckpoint; vaeCheckpoint; idx; idxGzip; csv; splits; uciCsv; uciManifest ]
