@@ -368,8 +368,11 @@ let ``nearly equal Bernoulli and Categorical pairs have the KL of the second-ord
     // Categorical over three classes with logits [log p; log w; 0], the first moved by d; and from unnormalised
     // probabilities [p; w; 1] with the first scaled by 1 + e (a logit shift of log(1 + e)).
     let p0 = p / (p + w + 1.0)
+    let moved = log p + d
+    let dc = moved - log p // the shift the float64 logits carry (exact: Sterbenz)
     let categoricalLogits =
-        near (p0 * (1.0 - p0) * d * d / 2.0) d (kl (Dist.CategoricalLogits(vec [| log p; log w; 0.0 |])) (Dist.CategoricalLogits(vec [| log p + d; log w; 0.0 |])))
+        dc = 0.0
+        || near (p0 * (1.0 - p0) * dc * dc / 2.0) dc (kl (Dist.CategoricalLogits(vec [| log p; log w; 0.0 |])) (Dist.CategoricalLogits(vec [| moved; log w; 0.0 |])))
     let scaled = p * (1.0 + eps)
     // log(1 + e) by its series (|e| <= 1e-4: the omitted e^4/4 is below 1e-16 relative); Math.Log(1 + e) would round 1 + e.
     let e = (scaled - p) / p
