@@ -366,19 +366,22 @@ let ``nearly equal Bernoulli and Categorical pairs have the KL of the second-ord
     let d = z2 - z
     let logits = near (p * (1.0 - p) * d * d / 2.0) d (kl (Dist.BernoulliLogits(sc z)) (Dist.BernoulliLogits(sc z2)))
     // Categorical over three classes with logits [log p; log w; 0], the first moved by d; and from unnormalised
-    // probabilities [p; w; 1] with the first scaled by 1 + e (a logit shift of log(1 + e)).
+    // probabilities proportional to [p; w; 1] with the first scaled by 1 + e (a logit shift of log(1 + e)).
     let p0 = p / (p + w + 1.0)
     let moved = log p + d
     let dc = moved - log p // the shift the float64 logits carry (exact: Sterbenz)
     let categoricalLogits =
         dc = 0.0
         || near (p0 * (1.0 - p0) * dc * dc / 2.0) dc (kl (Dist.CategoricalLogits(vec [| log p; log w; 0.0 |])) (Dist.CategoricalLogits(vec [| moved; log w; 0.0 |])))
-    let scaled = p * (1.0 + eps)
+    // Weights halved (the same distribution) so that the scaled one stays a valid probability <= 1.
+    let a0 = p / 2.0
+    let scaled = a0 * (1.0 + eps)
     // log(1 + e) by its series (|e| <= 1e-4: the omitted e^4/4 is below 1e-16 relative); Math.Log(1 + e) would round 1 + e.
-    let e = (scaled - p) / p
+    let e = (scaled - a0) / a0
     let shift = e - e * e / 2.0 + e * e * e / 3.0
     let categorical =
-        scaled = p || near (p0 * (1.0 - p0) * shift * shift / 2.0) shift (kl (Dist.Categorical(vec [| p; w; 1.0 |])) (Dist.Categorical(vec [| scaled; w; 1.0 |])))
+        scaled = a0
+        || near (p0 * (1.0 - p0) * shift * shift / 2.0) shift (kl (Dist.Categorical(vec [| a0; w / 2.0; 0.5 |])) (Dist.Categorical(vec [| scaled; w / 2.0; 0.5 |])))
     bernoulli && logits && categoricalLogits && categorical
 
 /// Cross-family KLs against a Normal with p's own mean and variance, the hardest case (for large concentrations p is
