@@ -26,15 +26,43 @@ public static class CsvTable
                                    ComputePolicy? policy = null, bool allowMissing = false)
     {
         policy ??= ComputePolicy.Default;
+        CsvRows table = ReadRows(path, Lines(path), hasHeader, separator, allowMissing);
+        List<double[]> rows = table.Rows;
+        int width = table.Width;
+
+        int[] targets = targetColumns ?? new[] { width - 1 };
+        foreach (int t in targets)
+            Check.Argument(t >= 0 && t < width, nameof(CsvTable), nameof(targetColumns), t.ToString(), $"a column index in [0, {width - 1}]");
+        int[] inputs = Enumerable.Range(0, width).Where(c => !targets.Contains(c)).ToArray();
+        // By default the last column is the target and the others the inputs, so a table needs two columns; a caller that
+        // names the target columns itself may take them all (a labels file).
+        if (inputs.Length == 0 && targetColumns is null)
+            throw new FileFormatException(path, "at least two columns: inputs, then the target in the last column",
+                $"{width} column(s) in the first data row (line {table.WidthLine})");
+
+        double[] x = rows.SelectMany(r => inputs.Select(c => r[c])).ToArray();
+        double[] y = rows.SelectMany(r => targets.Select(c => r[c])).ToArray();
+        NativeEngine.EnsureLoaded();
+        return new LabeledData(policy.Tensor(x, rows.Count, inputs.Length), policy.Tensor(y, rows.Count, targets.Length));
+    }
+
+    /// <summary>
+    /// The strict parse shared by <see cref="Load"/> and <see cref="RegressionDataset"/>: the header line (when there is
+    /// one), the data rows as numbers and their width. Blank lines are skipped; every data row has the width of the first;
+    /// every cell is a finite number (or, with <paramref name="allowMissing"/>, a missing value read as NaN).
+    /// </summary>
+    internal static CsvRows ReadRows(string path, IEnumerable<string> lines, bool hasHeader, char separator, bool allowMissing)
+    {
         string expectedCell = allowMissing
             ? "a finite number or a missing value (an empty cell or NaN) in every cell"
             : "a finite number in every cell (missing values are refused unless allowMissing is set)";
         var rows = new List<double[]>();
+        string? header = null;
         int width = -1, widthLine = 0, lineNo = 0;
-        foreach (string line in Lines(path))
+        foreach (string line in lines)
         {
             lineNo++;
-            if (lineNo == 1 && hasHeader) continue;
+            if (lineNo == 1 && hasHeader) { header = line; continue; }
             if (string.IsNullOrWhiteSpace(line)) continue;
             string[] cells = line.Split(separator);
             if (width < 0) { width = cells.Length; widthLine = lineNo; }
@@ -49,21 +77,7 @@ public static class CsvTable
         }
         if (rows.Count == 0)
             throw new FileFormatException(path, "at least one data row", lineNo == 0 ? "an empty file" : $"{lineNo} line(s) and no data row");
-
-        int[] targets = targetColumns ?? new[] { width - 1 };
-        foreach (int t in targets)
-            Check.Argument(t >= 0 && t < width, nameof(CsvTable), nameof(targetColumns), t.ToString(), $"a column index in [0, {width - 1}]");
-        int[] inputs = Enumerable.Range(0, width).Where(c => !targets.Contains(c)).ToArray();
-        // By default the last column is the target and the others the inputs, so a table needs two columns; a caller that
-        // names the target columns itself may take them all (a labels file).
-        if (inputs.Length == 0 && targetColumns is null)
-            throw new FileFormatException(path, "at least two columns: inputs, then the target in the last column",
-                $"{width} column(s) in the first data row (line {widthLine})");
-
-        double[] x = rows.SelectMany(r => inputs.Select(c => r[c])).ToArray();
-        double[] y = rows.SelectMany(r => targets.Select(c => r[c])).ToArray();
-        NativeEngine.EnsureLoaded();
-        return new LabeledData(policy.Tensor(x, rows.Count, inputs.Length), policy.Tensor(y, rows.Count, targets.Length));
+        return new CsvRows(header, rows, width, widthLine);
     }
 
     /// <summary>The lines of the file; a missing file is a <see cref="FileFormatException"/> naming it.</summary>
@@ -102,3 +116,6 @@ public static class CsvTable
             : $"\"{cell}\" (beyond the range of a double, about ±1.8e308, so it would be read as {(v > 0 ? "+" : "-")}infinity)";
     }
 }
+
+/// <summary>A parsed CSV table: the header line (null without one), the data rows, their width and the line that fixed it.</summary>
+internal sealed record CsvRows(string? Header, List<double[]> Rows, int Width, int WidthLine);

@@ -35,7 +35,18 @@ public sealed class Categorical : Distribution
             Probs = LogProbs.exp();
         }
         Categories = Probs.shape[^1];
+        Parameters = (probs ?? logits)!;
+        IsLogitParameterised = probs is null;
     }
+
+    /// <summary>
+    /// The parameters as given: unnormalised probabilities, or logits when <see cref="IsLogitParameterised"/>. The KL of
+    /// nearly equal distributions is formed from their differences, which normalising first would round away.
+    /// </summary>
+    internal Tensor Parameters { get; }
+
+    /// <summary>True when built from logits.</summary>
+    internal bool IsLogitParameterised { get; }
 
     static long[] Shape(Tensor? probs, Tensor? logits)
     {

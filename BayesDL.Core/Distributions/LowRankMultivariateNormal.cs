@@ -116,6 +116,13 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
     /// <inheritdoc/>
     public override Tensor Variance => (CovFactor.square().sum(-1) + CovDiag).expand(ExtendedShape(Array.Empty<long>()));
 
+    /// <summary>The capacitance factor L_C (C = I_r + W^T D^-1 W = L_C L_C^T), shape <c>... ++ [r, r]</c>.</summary>
+    internal Tensor CapacitanceTril => _capacitanceTril;
+
+    /// <summary>tr(E^T Sigma^-1 F) = sum(E F / D) - sum((A E)(A F)) (Woodbury, A = L_C^-1 W^T D^-1) for E, F of shape [.., k, m].</summary>
+    internal Tensor TraceInverseProduct(Tensor e, Tensor f) =>
+        (e * f / CovDiag.unsqueeze(-1)).sum(new long[] { -2, -1 }) - (_whitenedFactor.matmul(e) * _whitenedFactor.matmul(f)).sum(new long[] { -2, -1 });
+
     Tensor IGaussianCovariance.LogDetCovariance() => LogDet();
 
     Tensor IGaussianCovariance.Mahalanobis(Tensor x) => Mahalanobis(x);

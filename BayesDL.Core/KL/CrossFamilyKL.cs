@@ -86,13 +86,6 @@ internal static class CrossFamilyKL
         return (-Entropy(p) - q.Rate.log() + q.Rate * p.Mean).clamp_min(0).MoveToOuterDisposeScope();
     }
 
-    /// <summary>KL(p || Gamma(a, b)) given E_p[log x].</summary>
-    static Tensor ToGamma(Distribution p, Gamma q, Tensor expectedLog)
-    {
-        Tensor a = q.Concentration, b = q.Rate;
-        return (-Entropy(p) - a * b.log() + a.lgamma() - (a - 1) * expectedLog + b * p.Mean).clamp_min(0);
-    }
-
     internal static Tensor NormalLaplace(Normal p, Laplace q)
     {
         using var scope = NewDisposeScope();
@@ -102,11 +95,27 @@ internal static class CrossFamilyKL
         return kl.clamp_min(0).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// KL(Beta(a, b) || Gamma(c, r)) without lgamma of a large argument, through the Gamma that a Beta with large b
+    /// resembles, G = Gamma(a, n), n = a + b (Beta(a, b) -&gt; Gamma(a, n) as b -&gt; inf): since log q is linear in
+    /// (log x, x), KL(p || q) = KL(p || G) + KL(G || q) + (a - c)(E_p log x - E_G log x), where
+    /// E_p log x - E_G log x = log n - digamma(n) = 1/(2n) - mu'(n) and, with mu the Binet remainder of lgamma,
+    /// KL(p || G) = phi(-a/n)/2 + a/(2 n b) + mu(n) - mu(b) - (b - 1)(mu'(n) - mu'(b)), phi(x) = x - log(1 + x).
+    /// KL(G || q) is the stabilised same-family form (<see cref="PositiveKL.GammaGamma"/>). Every term stays of the size of
+    /// the result where the textbook -H[p] - a log r + lgamma(c) - ... cancels terms of size c log c (1e7 at c = 1e6), and
+    /// where p is nearly a Gamma (a &lt;&lt; b), where the KL falls to a/(2 n b). Clamped at 0 against the round-off of the
+    /// signed last term.
+    /// </summary>
     internal static Tensor BetaGamma(Beta p, Gamma q)
     {
         using var scope = NewDisposeScope();
-        Tensor eLog = p.Alpha.digamma() - (p.Alpha + p.BetaParameter).digamma();
-        return ToGamma(p, q, eLog).MoveToOuterDisposeScope();
+        Tensor a = p.Alpha, b = p.BetaParameter, n = a + b;
+        Tensor x = -a / n;
+        Tensor toGamma = 0.5 * KLNumerics.Log1pGap(x, KLNumerics.Log1p(x, b / n)) + a / (2 * n * b)
+            + KLNumerics.Binet(n) - KLNumerics.Binet(b) - (b - 1) * (KLNumerics.BinetDerivative(n) - KLNumerics.BinetDerivative(b));
+        Tensor gammaToQ = PositiveKL.GammaGamma(new Gamma(a, n, validate: false), q);
+        Tensor logGap = 0.5 / n - KLNumerics.BinetDerivative(n);
+        return (toGamma + gammaToQ + (a - q.Concentration) * logGap).clamp_min(0).MoveToOuterDisposeScope();
     }
 
     /// <summary>

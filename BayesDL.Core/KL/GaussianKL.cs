@@ -29,6 +29,32 @@ internal static class GaussianKL
     }
 
     /// <summary>
+    /// Two low-rank-plus-diagonal normals, with the trace and the log-determinants taken from the differences of the
+    /// parameters so that KL(p || p) is exactly 0 (the Woodbury trace tr(Sigma_q^-1 Sigma_p) of the general form is k only up
+    /// to round-off of order k eps cond(Sigma), about 1e-10 at cond 1e5): with W_p, W_q padded with zero columns to one rank,
+    /// tr(Sigma_q^-1 Sigma_p) - k = tr(Sigma_q^-1 (Sigma_p - Sigma_q)) = tr(E^T Sigma_q^-1 F) + tr(Sigma_q^-1 diag(D_p - D_q)),
+    /// E = W_p - W_q, F = W_p + W_q (W_p W_p^T - W_q W_q^T = (E F^T + F E^T)/2), and
+    /// log det Sigma_q - log det Sigma_p = 2 sum_i log1p((L_q - L_p)_ii / (L_p)_ii) + sum_i log1p((D_q - D_p)_i / (D_p)_i)
+    /// (the determinant lemma's factors). Every term vanishes with the differences; near p = q the first-order parts of the
+    /// trace and the log-determinant still cancel, so the result is clamped at 0 as in <see cref="Gaussian"/>.
+    /// </summary>
+    internal static Tensor LowRankLowRank(LowRankMultivariateNormal p, LowRankMultivariateNormal q)
+    {
+        using var scope = NewDisposeScope();
+        long rp = p.CovFactor.shape[^1], rq = q.CovFactor.shape[^1], r = Math.Max(rp, rq);
+        Tensor wp = rp == r ? p.CovFactor : nn.functional.pad(p.CovFactor, new long[] { 0, r - rp });
+        Tensor wq = rq == r ? q.CovFactor : nn.functional.pad(q.CovFactor, new long[] { 0, r - rq });
+        Tensor trace = q.TraceInverseProduct(wp - wq, wp + wq) + ((IGaussianCovariance)q).TraceInverseDiagonal(p.CovDiag - q.CovDiag);
+        Tensor lp = p.CapacitanceTril.diagonal(0, -2, -1), lq = q.CapacitanceTril.diagonal(0, -2, -1);
+        Tensor logDet = rp == rq
+            ? 2 * ((lq - lp) / lp).log1p().sum(-1)
+            : 2 * (lq.log().sum(-1) - lp.log().sum(-1));
+        logDet = logDet + ((q.CovDiag - p.CovDiag) / p.CovDiag).log1p().sum(-1);
+        Tensor kl = 0.5 * (trace + ((IGaussianCovariance)q).Mahalanobis(q.Loc - p.Loc) + logDet);
+        return kl.clamp_min(0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Any pair involving a low-rank-plus-diagonal normal, by the formula above with Woodbury and determinant-lemma terms
     /// (O(k r^2), no k x k matrix). Its terms are not individually non-negative, so round-off near p = q can leave a
     /// negative result of the size of float64 round-off on the log-determinants; since KL between normals is provably

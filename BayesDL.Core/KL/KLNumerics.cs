@@ -110,20 +110,22 @@ internal static class KLNumerics
         return where(small, series, d.expm1() - d);
     }
 
+    /// <summary>|x| below which <see cref="WeightedRatioGap"/> uses the series (truncation below 4e-14 relative there).</summary>
+    const double RatioSeriesBound = 1e-2;
+
     /// <summary>
-    /// p log(p/q) - p + q = q chi(p/q - 1) &gt;= 0 for weights p, q &gt;= 0 given L = log(p/q) (from log-probabilities):
-    /// the series in x = expm1(L) for |L| &lt; 1e-3, the direct form (no overflow: p L, never p/q) above; q where p = 0
-    /// (0 log 0 = 0) and +inf where q = 0 &lt; p. Summed over outcomes it is the KL of two discrete distributions,
-    /// a sum of non-negative terms, exactly 0 when p = q.
+    /// p log(p/q) - p + q = q chi(x) &gt;= 0 for weights p, q &gt;= 0 given x = p/q - 1 and L = log(1 + x), both formed by the
+    /// caller from parameter differences (so a ratio 1e-8 from 1 keeps its digits): the series of chi in x for |x| &lt; 1e-2,
+    /// the direct form p L - p + q above (which then loses at most 2 eps / 5e-5 &lt; 1e-11 relative); q where p = 0
+    /// (0 log 0 = 0) and +inf where q = 0 &lt; p (L = +inf). Summed over outcomes it is a discrete KL.
     /// </summary>
-    internal static Tensor WeightedEntropyGap(Tensor p, Tensor q, Tensor logRatio)
+    internal static Tensor WeightedRatioGap(Tensor p, Tensor q, Tensor x, Tensor logRatio)
     {
         Tensor zeroP = p.eq(0);
-        Tensor l = where(zeroP, Zero(logRatio), logRatio);
-        Tensor small = l.abs().lt(SeriesBound);
-        Tensor ls = where(small, l, Zero(l));
-        Tensor lDirect = where(small, Zero(l), l);
-        Tensor term = where(small, q * EntropyGapSeries(ls.expm1()), p * lDirect - p + q);
+        Tensor small = x.abs().lt(RatioSeriesBound).logical_and(zeroP.logical_not());
+        Tensor xs = where(small, x, Zero(x));
+        Tensor l = where(small.logical_or(zeroP), Zero(logRatio), logRatio);
+        Tensor term = where(small, q * EntropyGapSeries(xs), p * l - p + q);
         return where(zeroP, q.expand_as(term), term);
     }
 
@@ -233,7 +235,7 @@ internal static class KLNumerics
     /// For x &gt;= 12 its Stirling series mu'(x) = sum_k c_k (1 - 2k) x^(-2k) (no lgamma or digamma of size log x to cancel);
     /// below, the direct form, whose terms are of the size of mu' itself times at most 12.
     /// </summary>
-    static Tensor BinetDerivative(Tensor x)
+    internal static Tensor BinetDerivative(Tensor x)
     {
         Tensor large = x.ge(Shift);
         Tensor xs = where(large, x, full_like(x, Shift)), xd = where(large, ones_like(x), x);

@@ -19,7 +19,7 @@ internal static class StandardPairs
         KLDivergence.Register<Bernoulli, Bernoulli>(DiscreteKL.BernoulliBernoulli);
         KLDivergence.Register<Categorical, Categorical>(DiscreteKL.CategoricalCategorical);
         KLDivergence.Register<MultivariateNormal, MultivariateNormal>(GaussianKL.FullFull);
-        KLDivergence.Register<LowRankMultivariateNormal, LowRankMultivariateNormal>(GaussianKL.Gaussian);
+        KLDivergence.Register<LowRankMultivariateNormal, LowRankMultivariateNormal>(GaussianKL.LowRankLowRank);
         KLDivergence.Register<MultivariateNormal, LowRankMultivariateNormal>(GaussianKL.Gaussian);
         KLDivergence.Register<LowRankMultivariateNormal, MultivariateNormal>(GaussianKL.Gaussian);
         KLDivergence.Register<LogNormal, LogNormal>(PositiveKL.LogNormalLogNormal);

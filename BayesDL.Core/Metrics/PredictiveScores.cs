@@ -11,6 +11,7 @@ namespace BayesDL.Metrics;
 /// (<see cref="ClassificationMetrics"/>), expected calibration error over equal-width bins (<see cref="ReliabilityDiagram"/>,
 /// Guo et al. 2017), and the mean over inputs of the predictive entropy H[p̄] and of the mutual information
 /// I = H[p̄] - (1/T) sum_t H[p_t] (<see cref="PredictiveSamples"/>; Houlsby et al. 2011), all in nats.
+/// Regression predictives are scored by <see cref="RegressionScores"/>.
 /// </summary>
 /// <param name="Accuracy">Fraction of inputs whose most probable class under p̄ is the label.</param>
 /// <param name="NegativeLogLikelihood">Mean -log p̄ of the label (nats).</param>
@@ -29,7 +30,7 @@ public sealed record PredictiveScores(double Accuracy, double NegativeLogLikelih
     {
         Check.Argument(predictive.Kind == PredictiveKind.Classification, nameof(PredictiveScores), nameof(predictive),
             $"a {predictive.Kind} predictive", "a classification predictive (class probabilities [T, N, C])",
-            "Score regression predictions with the likelihood's log density instead.");
+            "Score a regression predictive with RegressionScores.Compute (RMSE and the mixture test log-likelihood).");
         using var scope = NewDisposeScope();
         Tensor probabilities = predictive.Mean();
         return new PredictiveScores(

@@ -57,7 +57,7 @@ let private fuzz (reader: Reader) (cases: int) (seed: uint64) (folder: string) (
                     reader.Read path |> ignore
                     Failed("silent-success", "the corrupt file was read without an error")
                 with
-                | :? FileFormatException as e when e.Path = path -> Refused
+                | :? FileFormatException as e when reader.Names e path -> Refused
                 | :? FileFormatException as e -> Failed("wrong-path", sprintf "FileFormatException naming %s instead of the file: %s" e.Path e.Message)
                 | e -> Failed("wrong-exception", sprintf "%s instead of FileFormatException: %s" (e.GetType().Name) e.Message)
             | Some expected ->

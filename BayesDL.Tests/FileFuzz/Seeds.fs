@@ -8,6 +8,7 @@ open System.Globalization
 open System.IO
 open System.IO.Compression
 open System.Text
+open System.Text.Json
 open TorchSharp
 open BayesDL.Data
 open BayesDL.Engine
@@ -16,6 +17,7 @@ open BayesDL.Models
 open BayesDL.Predictive
 open BayesDL.Objectives
 open BayesDL.Training
+open BayesDL.Validation
 
 type Reader =
     { Name: string
@@ -28,7 +30,13 @@ type Reader =
       /// Reads the file at the path (throwing on a bad file) and returns a fingerprint of what it read.
       Read: string -> string
       /// Some fingerprint when the bytes are a valid file (reading must succeed and give it), None when invalid.
-      Oracle: byte[] -> string option }
+      Oracle: byte[] -> string option
+      /// Whether a refusal names the fuzzed file (at the path given): the exception's Path, for every reader but the
+      /// manifest, whose checksum mismatch names the data file that no longer matches and the manifest as the record.
+      Names: FileFormatException -> string -> bool }
+
+/// The exception's Path is the file.
+let private namesFile (e: FileFormatException) (path: string) = e.Path = path
 
 let private jsonChars = Encoding.ASCII.GetBytes "0123456789{}[]\":,.-eE aZ"
 
@@ -79,7 +87,8 @@ let model =
       Read = fun path ->
         use m = ModelFile.Load(path, ComputePolicy.Cpu)
         "unchanged"
-      Oracle = sealedOracle original }
+      Oracle = sealedOracle original
+      Names = namesFile }
 
 let trainerCheckpoint =
     let original = ref [||]
@@ -98,7 +107,8 @@ let trainerCheckpoint =
         use data = blobs ()
         Trainer(trainerOptions path).Fit(m, data) |> ignore
         "unchanged"
-      Oracle = sealedOracle original }
+      Oracle = sealedOracle original
+      Names = namesFile }
 
 let vaeCheckpoint =
     let original = ref [||]
@@ -112,7 +122,8 @@ let vaeCheckpoint =
       Read = fun path ->
         vaeRun path
         "unchanged"
-      Oracle = sealedOracle original }
+      Oracle = sealedOracle original
+      Names = namesFile }
 
 /// What an IDX file holds: its sizes and data (fingerprint).
 let private idxPrint (dims: int[]) (data: byte[]) =
@@ -170,7 +181,8 @@ let idx =
         use data = new MemoryStream()
         for record in reader.Records() do data.Write(record, 0, record.Length)
         idxPrint reader.Dimensions (data.ToArray())
-      Oracle = idxOracle }
+      Oracle = idxOracle
+      Names = namesFile }
 
 /// The IDX file gzipped, as the MNIST downloads are: mutations hit the compressed stream and its gzip header.
 let idxGzip =
@@ -232,6 +244,200 @@ let csv =
         use table = CsvTable.Load(path, policy = ComputePolicy.Cpu.Float64())
         let v (t: torch.Tensor) = t.contiguous().data<float>().ToArray()
         csvPrint (v table.Inputs) (v table.Targets) (int table.Count) (int table.Inputs.shape[1] + 1)
-      Oracle = csvOracle }
+      Oracle = csvOracle
+      Names = namesFile }
 
-let all = [ model; trainerCheckpoint; vaeCheckpoint; idx; idxGzip; csv ]
+// ---- The regression data layout (RegressionSplits, RegressionDataset): splits file, CSV under a manifest, manifest ----
+
+/// The table the splits and layout seeds describe: 24 rows, inputs x1..x3, target y.
+let private layoutRows = 24
+
+/// What a splits object holds (fingerprint): dataset, rows, then each split's test and training rows.
+let private splitsPrint (dataset: string option) (rows: int) (splits: (int[] * int[]) list) =
+    let show (xs: int[]) = String.Join(" ", xs)
+    sprintf "%s|%d|%s" (defaultArg dataset "-") rows (splits |> List.map (fun (t, r) -> show t + "/" + show r) |> String.concat ";")
+
+let private strictUtf8 = UTF8Encoding(false, true)
+
+/// Strict UTF-8 JSON as the readers take it (None when the bytes are not UTF-8 or not JSON).
+let private json (bytes: byte[]) =
+    try
+        strictUtf8.GetCharCount bytes |> ignore
+        Some(JsonDocument.Parse(ReadOnlyMemory bytes))
+    with
+    | :? DecoderFallbackException
+    | :? JsonException -> None
+
+/// An object's properties when it is an object whose names are distinct and (when given) all allowed.
+let private properties (allowed: string list option) (e: JsonElement) =
+    if e.ValueKind <> JsonValueKind.Object then None
+    else
+        let ps = [ for p in e.EnumerateObject() -> p.Name, p.Value ]
+        let names = List.map fst ps
+        if List.length (List.distinct names) <> List.length names then None
+        elif allowed |> Option.exists (fun a -> names |> List.exists (fun n -> not (List.contains n a))) then None
+        else Some(Map.ofList ps)
+
+/// A JSON integer that fits an int32 (the readers' TryGetInt32).
+let private int32Of (e: JsonElement) =
+    match e.ValueKind with
+    | JsonValueKind.Number -> (match e.TryGetInt32() with | true, v -> Some v | _ -> None)
+    | _ -> None
+
+/// The splits file contract (RegressionSplits' documentation): strict UTF-8 JSON; an object with only "dataset" (a string,
+/// optional), "rows" (= the table's rows) and "splits" (a non-empty list); each split an object with only "test" (required)
+/// and "train" (optional), each a non-empty list of distinct int32 indices in [0, rows), no index in both; without "train"
+/// the complement of "test", which must not be empty.
+let private splitsOracle (rows: int) (bytes: byte[]) : string option =
+    match json bytes with
+    | None -> None
+    | Some doc ->
+        use doc = doc
+        let indices (e: JsonElement) =
+            if e.ValueKind <> JsonValueKind.Array || e.GetArrayLength() = 0 then None
+            else
+                let xs = [ for x in e.EnumerateArray() -> int32Of x |> Option.filter (fun v -> v >= 0 && v < rows) ]
+                if xs |> List.exists Option.isNone then None
+                else
+                    let xs = List.map Option.get xs |> Array.ofList
+                    if Array.length (Array.distinct xs) <> xs.Length then None else Some xs
+        let split (e: JsonElement) =
+            match properties (Some [ "test"; "train" ]) e with
+            | None -> None
+            | Some m ->
+                match m.TryFind "test" |> Option.bind indices with
+                | None -> None
+                | Some test ->
+                    match m.TryFind "train" with
+                    | Some t ->
+                        indices t |> Option.filter (fun train -> Set.isEmpty (Set.intersect (set train) (set test))) |> Option.map (fun train -> test, train)
+                    | None ->
+                        let train = [| 0 .. rows - 1 |] |> Array.filter (fun i -> not (Array.contains i test))
+                        if train.Length = 0 then None else Some(test, train)
+        match properties (Some [ "dataset"; "rows"; "splits" ]) doc.RootElement with
+        | None -> None
+        | Some m ->
+            let dataset = m.TryFind "dataset"
+            if dataset |> Option.exists (fun d -> d.ValueKind <> JsonValueKind.String) then None
+            elif m.TryFind "rows" |> Option.bind int32Of <> Some rows then None
+            else
+                match m.TryFind "splits" with
+                | Some s when s.ValueKind = JsonValueKind.Array && s.GetArrayLength() > 0 ->
+                    let parsed = [ for e in s.EnumerateArray() -> split e ]
+                    if parsed |> List.exists Option.isNone then None
+                    else Some(splitsPrint (dataset |> Option.map (fun d -> d.GetString())) rows (List.map Option.get parsed))
+                | _ -> None
+
+let private splitsText =
+    """{"dataset":"fuzz","rows":24,"splits":[{"test":[3,17,8]},{"test":[0,23,11],"train":[1,2,4,5,6,7,9,10]},{"test":[5,6,7,12]}]}"""
+
+let private readSplits (path: string) =
+    let s = RegressionSplits.Load(path, layoutRows)
+    splitsPrint (Option.ofObj s.Dataset) s.Rows [ for i in 0 .. s.Count - 1 -> s.Test i, s.Train i ]
+
+let splits =
+    { Name = "splits"
+      Create = fun path ->
+        File.WriteAllText(path, splitsText)
+        File.ReadAllBytes path
+      // The object's start through "splits":[ (the name and the row count a header edit should hit).
+      Header = fun bytes -> 0, Array.IndexOf(bytes, byte '[') + 1
+      HeaderValues = jsonChars
+      Read = readSplits
+      Oracle = splitsOracle layoutRows
+      Names = namesFile }
+
+/// The layout's CSV: header x1,x2,x3,y and 24 rows of numbers.
+let private layoutCsv () =
+    let rng = Random 11
+    let row () = String.Join(",", Array.init 4 (fun _ -> Math.Round(rng.NextDouble() * 50.0 - 10.0, 2).ToString("R", CultureInfo.InvariantCulture)))
+    "x1,x2,x3,y\n" + String.Join("\n", Array.init layoutRows (fun _ -> row ())) + "\n"
+
+let private sha (bytes: byte[]) = Convert.ToHexString(Security.Cryptography.SHA256.HashData bytes).ToLowerInvariant()
+
+/// A manifest recording the CSV's SHA-256 and the counts for the data set `name`, with the descriptive fields of data/uci's.
+let private manifestText (name: string) (csv: byte[]) =
+    sprintf """{"source":"fuzz","datasets":{"%s":{"title":"Fuzz","citation":"none","target":"y","rows":%d,"features":3,"splits":3,"csv_sha256":"%s"},"other":{"rows":1}}}"""
+        name layoutRows (sha csv)
+
+/// What a loaded data set holds (fingerprint): name, sizes, columns, targets and the splits.
+let private datasetPrint (d: RegressionDataset) =
+    let targets = String.Join(";", [| for i in 0 .. d.Count - 1 -> d.Target(i).ToString("R", CultureInfo.InvariantCulture) |])
+    sprintf "%d|%d|%s|%s|%s|%d" d.Count d.Features (String.Join(",", d.FeatureNames)) d.TargetName targets d.Splits.Count
+
+/// The layout with its CSV under fuzz: the manifest records the CSV's SHA-256, so every mutated CSV must be refused
+/// (naming the CSV), never read as other data.
+let uciCsv =
+    let original = ref [||]
+    let beside (path: string) (file: string) = Path.Combine(Path.GetDirectoryName path, file)
+    { Name = "uci-csv"
+      Create = fun path ->
+        File.WriteAllText(path, layoutCsv ())
+        original.Value <- File.ReadAllBytes path
+        // The cases are written to case-uci-csv: the data set's name in the manifest.
+        File.WriteAllText(beside path "uci-csv.MANIFEST.json", manifestText "case-uci-csv" original.Value)
+        File.WriteAllText(beside path "uci-csv.splits.json", splitsText)
+        original.Value
+      Header = fun bytes ->
+        let first = Array.IndexOf(bytes, 10uy)
+        0, Array.IndexOf(bytes, 10uy, first + 1)
+      HeaderValues = Encoding.ASCII.GetBytes "0123456789,.-+eE \nxy"
+      Read = fun path ->
+        RegressionDataset.Load(path, beside path "uci-csv.splits.json", manifestPath = beside path "uci-csv.MANIFEST.json") |> ignore
+        "unchanged"
+      Oracle = sealedOracle original
+      Names = namesFile }
+
+/// The manifest contract (RegressionDataset's documentation) for data set "m" of the fuzz layout: strict UTF-8 JSON; an
+/// object (distinct names) with a "datasets" object (distinct names) holding an object "m" (distinct names) in which
+/// "csv_sha256" and "splits_sha256", when present, are 64 hexadecimal digits equal (in any case) to the files' SHA-256, and
+/// "rows", "features", "splits", when present, are int32 values equal to 24, 3 and 3. Everything else is descriptive.
+let private manifestOracle (csv: byte[]) (splitsFile: byte[]) (expected: string) (bytes: byte[]) : string option =
+    match json bytes with
+    | None -> None
+    | Some doc ->
+        use doc = doc
+        let entry =
+            properties None doc.RootElement
+            |> Option.bind (fun m -> m.TryFind "datasets")
+            |> Option.bind (properties None)
+            |> Option.bind (fun m -> m.TryFind "m")
+            |> Option.bind (properties None)
+        match entry with
+        | None -> None
+        | Some m ->
+            let shaOk key (file: byte[]) =
+                match m.TryFind key with
+                | None -> true
+                | Some v -> v.ValueKind = JsonValueKind.String && String.Equals(v.GetString(), sha file, StringComparison.OrdinalIgnoreCase)
+            let countOk key (value: int) =
+                match m.TryFind key with
+                | None -> true
+                | Some v -> int32Of v = Some value
+            if shaOk "csv_sha256" csv && shaOk "splits_sha256" splitsFile && countOk "rows" layoutRows && countOk "features" 3 && countOk "splits" 3
+            then Some expected
+            else None
+
+/// The layout with its manifest under fuzz: a mutation that keeps the manifest valid and consistent with the files reads
+/// the same data; any other is refused, naming the manifest (or the file the manifest no longer matches).
+let uciManifest =
+    let files = ref ([||], [||], "")
+    let beside (path: string) (file: string) = Path.Combine(Path.GetDirectoryName path, file)
+    let load (path: string) = RegressionDataset.Load(beside path "m.csv", beside path "m.splits.json", manifestPath = path)
+    { Name = "uci-manifest"
+      Create = fun path ->
+        File.WriteAllText(beside path "m.csv", layoutCsv ())
+        File.WriteAllText(beside path "m.splits.json", splitsText)
+        let csv, splitsFile = File.ReadAllBytes(beside path "m.csv"), File.ReadAllBytes(beside path "m.splits.json")
+        let text = (manifestText "m" csv).Replace("\"csv_sha256\"", sprintf "\"splits_sha256\":\"%s\",\"csv_sha256\"" (sha splitsFile))
+        File.WriteAllText(path, text)
+        files.Value <- (csv, splitsFile, datasetPrint (load path))
+        File.ReadAllBytes path
+      Header = fun bytes -> 0, bytes.Length
+      HeaderValues = jsonChars
+      Read = fun path -> datasetPrint (load path)
+      Oracle = fun bytes -> let csv, splitsFile, expected = files.Value in manifestOracle csv splitsFile expected bytes
+      // A checksum the manifest records that no longer matches names the data file and, as the record, the manifest.
+      Names = fun e path -> e.Path = path || e.Expected.Contains path }
+
+let all = [ model; trainerCheckpoint; vaeCheckpoint; idx; idxGzip; csv; splits; uciCsv; uciManifest ]

@@ -1,4 +1,5 @@
-/// The readers under fuzz (model file, both checkpoint kinds, IDX, CSV) and a real kill during a checkpoint write, each
+/// The readers under fuzz (model file, both checkpoint kinds, IDX, CSV, the regression layout's splits file, its CSV under
+/// a manifest and the manifest) and a real kill during a checkpoint write, each
 /// run in a child process (BayesDL.FileFuzz) so that a native abort ends the child, is seen here by its exit code and
 /// reported with the case that caused it, instead of ending the test run.
 module BayesDL.Tests.IO.FileFuzzTests
@@ -30,6 +31,9 @@ let private caseBoundMs = 2000.0
 [<InlineData("idx")>]
 [<InlineData("idx-gzip")>]
 [<InlineData("csv")>]
+[<InlineData("splits")>]
+[<InlineData("uci-csv")>]
+[<InlineData("uci-manifest")>]
 let ``every truncation, bit flip, insertion and header edit of a file ends in FileFormatException or, when still valid, in its content`` (reader: string) =
     Assert.True(File.Exists childDll, sprintf "%s is missing: build BayesDL.Tests" childDll)
     use dir = new TempDir()
@@ -50,8 +54,9 @@ let ``every truncation, bit flip, insertion and header edit of a file ends in Fi
     Assert.Equal(cases, int summary.Groups[2].Value)
     Assert.True((int summary.Groups[5].Value = 0), sprintf "%s:\n%s" reader output)
     Assert.Equal(cases, int summary.Groups[3].Value + int summary.Groups[4].Value)
-    // Checksummed files are never valid after a mutation: every case must have been refused.
-    if reader = "model" || reader.EndsWith "checkpoint" then Assert.Equal(cases, int summary.Groups[3].Value)
+    // Checksummed files are never valid after a mutation (the layout's CSV is checksummed by its manifest): every case
+    // must have been refused.
+    if reader = "model" || reader.EndsWith "checkpoint" || reader = "uci-csv" then Assert.Equal(cases, int summary.Groups[3].Value)
 
 /// The temporary files of an atomic write in progress (see AtomicFile).
 let private temporaries (dir: string) = Directory.GetFiles(dir, ".run.ckpt.*.tmp")

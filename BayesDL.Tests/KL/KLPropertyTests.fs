@@ -65,14 +65,9 @@ let ``KL is non-negative, zero for p = p, finite or +inf, at extreme valid param
         Assert.True(not (Double.IsNaN d) && d >= 0.0, sprintf "case %d: KL(%A || %A) = %g" i xp xq d)
         if pName = qName then
             let self = kl p (make fp cpu64 xp)
-            // 0 up to 1e-15 for every pair but the low-rank normal: its Woodbury trace and determinant-lemma terms are not
-            // gaps, so round-off of order k eps cond(Sigma) remains (cond <= (||W||_F^2 + max D) / min D).
-            let bound =
-                if pName <> "LowRankMultivariateNormal" then 1e-15
-                else
-                    let w, d = xp[3..8], xp[9..11]
-                    4.0 * 3.0 * 2.2e-16 * (Array.sumBy (fun v -> v * v) w + Array.max d) / Array.min d
-            Assert.True(self >= 0.0 && self <= bound, sprintf "case %d: KL(p || p) = %g (bound %g) at %A" i self bound xp)
+            // 0 up to 1e-15 for every pair, the low-rank normal included (its trace and log-determinants are formed from
+            // the parameters' differences, which vanish; the Woodbury form left round-off of order k eps cond(Sigma)).
+            Assert.True(self >= 0.0 && self <= 1e-15, sprintf "case %d: KL(p || p) = %g at %A" i self xp)
 
 [<Theory>]
 [<MemberData(nameof pairNames)>]
@@ -206,6 +201,34 @@ let ``KL stays finite and accurate at extreme scales and near-singular covarianc
     let scaled = kl (Dist.MultivariateNormal(z, s)) (Dist.MultivariateNormal(z, s * 2.0))
     Assert.Equal(0.5 * 2.0 * (0.5 - 1.0 + log 2.0), scaled, 5)
 
+[<Fact>]
+let ``low-rank normals: KL(p || p) is exactly 0 at condition numbers near 1e8, and KL of other ranks equals the dense form`` () =
+    engine ()
+    use scope = torch.NewDisposeScope()
+    NativeEngine.Seed 12L
+    let k = 40L
+    // W entries of size 30 against D down to 1e-4: cond(Sigma) ~ 1e8, where the Woodbury trace left ~1e-9.
+    let w = torch.randn([| 3L; k; 4L |], dtype = torch.ScalarType.Float64) * 30.0
+    let d = torch.rand([| 3L; k |], dtype = torch.ScalarType.Float64) * 2.0 + 1e-4
+    let mu = torch.randn([| 3L; k |], dtype = torch.ScalarType.Float64)
+    let self = values (KLDivergence.Analytic(Dist.LowRankMultivariateNormal(mu, w, d), Dist.LowRankMultivariateNormal(mu.clone(), w.clone(), d.clone())))
+    Assert.All(self, fun v -> Assert.Equal(0.0, v))
+    // Against the full-covariance pair (a sum of non-negative gaps) for ranks 4 and 2 and moderate conditioning.
+    let wp = torch.randn([| k; 4L |], dtype = torch.ScalarType.Float64)
+    let wq = torch.randn([| k; 2L |], dtype = torch.ScalarType.Float64)
+    let dp = torch.rand([| k |], dtype = torch.ScalarType.Float64) + 0.5
+    let dq = torch.rand([| k |], dtype = torch.ScalarType.Float64) + 0.5
+    let mq = torch.randn([| k |], dtype = torch.ScalarType.Float64) * 0.1
+    let lowRank = kl (Dist.LowRankMultivariateNormal(mu[0], wp, dp)) (Dist.LowRankMultivariateNormal(mq, wq, dq))
+    let dense (m: torch.Tensor) (f: torch.Tensor) (g: torch.Tensor) = Dist.MultivariateNormal(m, f.matmul(f.T) + g.diag())
+    let full = kl (dense mu[0] wp dp) (dense mq wq dq)
+    Assert.True(abs (lowRank - full) <= 1e-10 * full, sprintf "low-rank %.15g, dense %.15g" lowRank full)
+    // Nearly equal (D 1e-8 relative apart): >= 0 and at most the diagonal bound sum_i (1e-8)^2 / 4 = 1e-15 (times a margin),
+    // where the general form's round-off (~1e-9 here) would dominate.
+    let dNear = dp * (1.0 + 1e-8)
+    let near = kl (Dist.LowRankMultivariateNormal(mu[0], wp, dp)) (Dist.LowRankMultivariateNormal(mu[0], wp, dNear))
+    Assert.True(near >= 0.0 && near <= 2e-15, sprintf "nearly equal: %g" near)
+
 [<Theory>]
 [<MemberData(nameof pairNames)>]
 let ``over batch shapes (), (4,) and (2,3) KL has the broadcast batch shape and equals the element-by-element KLs`` (pName: string, qName: string) =
@@ -323,6 +346,43 @@ let ``nearly equal pairs have the KL of the second-order expansion, to relative 
     && near (e * e / 2.0) (kl (Dist.Laplace(sc m, sc s)) (Dist.Laplace(sc m, sc s2)))
     // N(m, s) || N(m + s e, s): z^2 / 2 with z = e (the shift relative to the scale).
     && (let m2 = m + s * eps in let z = (m - m2) / s in m2 = m || near (z * z / 2.0) (kl (Dist.Normal(sc m, sc s)) (Dist.Normal(sc m2, sc s))))
+
+/// Nearly equal discrete pairs against the second-order expansion KL = sum_i delta_i^2 / (2 p_i) (1 + O(delta / p)), from
+/// probabilities and from logits (KL(softmax(z) || softmax(z + d e_j)) = p_j (1 - p_j) d^2 / 2 (1 + O(d))): the textbook
+/// log p - log q carries an absolute error of about eps |log p|, all of a log-ratio of 1e-10 at p = 1e-6.
+[<Property(MaxTest = 200, Replay = "(1203,29)", Arbitrary = [| typeof<ValidParameters> |])>]
+let ``nearly equal Bernoulli and Categorical pairs have the KL of the second-order expansion, from probabilities and logits``
+        (Probability p, Probability w, NearlyEqual eps) =
+    engine ()
+    use scope = torch.NewDisposeScope()
+    let near (expected: float) (e: float) (actual: float) = actual > 0.0 && abs (actual / expected - 1.0) <= 3.0 * abs e + 1e-12
+    // Bernoulli(p) || Bernoulli(q), the smaller of p and 1 - p perturbed; delta = q - p exact (Sterbenz).
+    let q = if p < 0.5 then p * (1.0 + eps) else 1.0 - (1.0 - p) * (1.0 + eps)
+    let delta = q - p
+    let bernoulli = delta = 0.0 || near (delta * delta / (2.0 * p * (1.0 - p))) (delta / min p (1.0 - p)) (kl (Dist.Bernoulli(sc p)) (Dist.Bernoulli(sc q)))
+    // From logits z and z + d: p (1 - p) d^2 / 2.
+    let z = log p - log (1.0 - p)
+    let z2 = z + eps * max 1.0 (abs z)
+    let d = z2 - z
+    let logits = near (p * (1.0 - p) * d * d / 2.0) d (kl (Dist.BernoulliLogits(sc z)) (Dist.BernoulliLogits(sc z2)))
+    // Categorical over three classes with logits [log p; log w; 0], the first moved by d; and from unnormalised
+    // probabilities proportional to [p; w; 1] with the first scaled by 1 + e (a logit shift of log(1 + e)).
+    let p0 = p / (p + w + 1.0)
+    let moved = log p + d
+    let dc = moved - log p // the shift the float64 logits carry (exact: Sterbenz)
+    let categoricalLogits =
+        dc = 0.0
+        || near (p0 * (1.0 - p0) * dc * dc / 2.0) dc (kl (Dist.CategoricalLogits(vec [| log p; log w; 0.0 |])) (Dist.CategoricalLogits(vec [| moved; log w; 0.0 |])))
+    // Weights halved (the same distribution) so that the scaled one stays a valid probability <= 1.
+    let a0 = p / 2.0
+    let scaled = a0 * (1.0 + eps)
+    // log(1 + e) by its series (|e| <= 1e-4: the omitted e^4/4 is below 1e-16 relative); Math.Log(1 + e) would round 1 + e.
+    let e = (scaled - a0) / a0
+    let shift = e - e * e / 2.0 + e * e * e / 3.0
+    let categorical =
+        scaled = a0
+        || near (p0 * (1.0 - p0) * shift * shift / 2.0) shift (kl (Dist.Categorical(vec [| a0; w / 2.0; 0.5 |])) (Dist.Categorical(vec [| scaled; w / 2.0; 0.5 |])))
+    bernoulli && logits && categoricalLogits && categorical
 
 /// Cross-family KLs against a Normal with p's own mean and variance, the hardest case (for large concentrations p is
 /// nearly normal and the KL, of order 1/concentration, falls towards the round-off of the entropy it subtracts):

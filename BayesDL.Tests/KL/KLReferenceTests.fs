@@ -1,6 +1,6 @@
 /// Every closed-form KL (same-family and cross-family pairs) against 80-digit references (mpmath) at extreme but valid
 /// parameters (concentrations 1e-3..1e6, scales and rates 1e-6..1e6) and for nearly equal pairs (parameters 1e-8..1e-4
-/// apart; for cross pairs, q nearly matching p's moments): relative error at most 1e-9 and never negative. The references are computed once by Fixtures/make-kl-references.py into
+/// apart, Bernoulli and Categorical from probabilities and from logits; for cross pairs, q nearly matching p's moments): relative error at most 1e-9 and never negative. The references are computed once by Fixtures/make-kl-references.py into
 /// Fixtures/kl-references.csv; this test reads the file and needs no Python.
 module BayesDL.Tests.KL.KLReferenceTests
 
@@ -45,7 +45,9 @@ let private build (family: string) (rows: float[][]) : Distribution =
     | "Beta" -> Dist.Beta(col 0, col 1)
     | "Dirichlet" -> Dist.Dirichlet(block rows 0 3)
     | "Bernoulli" -> Dist.Bernoulli(col 0)
+    | "BernoulliLogits" -> Dist.BernoulliLogits(col 0)
     | "Categorical" -> Dist.Categorical(block rows 0 4)
+    | "CategoricalLogits" -> Dist.CategoricalLogits(block rows 0 4)
     | "Uniform" -> Dist.Uniform(col 0, col 1)
     | "MultivariateNormal" -> Dist.MultivariateNormalTril(block rows 0 3, (block rows 3 9).reshape(int64 rows.Length, 3L, 3L))
     | other -> failwithf "no builder for %s" other

@@ -12,7 +12,9 @@ rounded to float64. The F# tests need no Python; rerun this script only to chang
 
 Cases: extreme but valid parameters (concentrations log-uniform in [1e-3, 1e6], scales and rates in [1e-6, 1e6],
 locations in [-1e3, 1e3]) and nearly equal pairs (q's parameters p's times 1 + eps, eps in +-{1e-8, 1e-6, 1e-4},
-each parameter or all of them), from a fixed seed.
+each parameter or all of them), from a fixed seed; then (extra_rows, a second seed) nearly equal Bernoulli and
+Categorical pairs from probabilities and from logits (pairs BernoulliLogits-..., CategoricalLogits-...: parameters are
+logits) and Beta-Gamma.
 """
 import csv
 import math
@@ -168,8 +170,7 @@ def uniform_case(near):
 
 # Cross-family pairs (BayesDL.Core/KL/CrossFamilyKL.cs): p's and q's parameters in their own families' layouts
 # (Normal, Laplace: loc scale; Gamma: concentration rate; Beta: alpha beta; Exponential: rate; Uniform: low high).
-# Each is -H[p] - E_p[log q] with the textbook entropies below. Beta-Gamma is not listed: its cross-entropy
-# against a Gamma q of large concentration still cancels lgamma(a) in CrossFamilyKL (not yet rewritten).
+# Each is -H[p] - E_p[log q] with the textbook entropies below. Beta-Gamma's rows are in extra_rows (appended last).
 
 
 def h_gamma(a, b):
@@ -354,6 +355,72 @@ def cross_rows():
     return rows
 
 
+def sigmoid(z):
+    return 1 / (1 + mp.exp(-M(z)))
+
+
+def kl_bernoulli_logits(p, q):
+    a, b = sigmoid(p[0]), sigmoid(q[0])
+    return a * mp.log(a / b) + (1 - a) * mp.log((1 - a) / (1 - b))
+
+
+def kl_categorical_logits(p, q):
+    za, zb = [M(v) for v in p], [M(v) for v in q]
+    la = mp.log(sum(mp.exp(v) for v in za))
+    lb = mp.log(sum(mp.exp(v) for v in zb))
+    return sum(mp.exp(x - la) * ((x - la) - (y - lb)) for x, y in zip(za, zb))
+
+
+def near_factor(magnitude):
+    """1 + e with e uniform in +-magnitude, at least magnitude/10 away from 0."""
+    return 1.0 + magnitude * rng.uniform(0.1, 1.0) * rng.choice([-1.0, 1.0])
+
+
+def beta_for_gamma():
+    """Beta parameters: large concentrations, or a << b (where Beta(a, b) is nearly Gamma(a, a + b))."""
+    if rng.random() < 0.4:
+        return [logu(1e-3, 1.0), logu(1e3, 1e6)]
+    return [big_conc(), big_conc()]
+
+
+def extra_rows():
+    """Rows added after the first fixture (their own seed, so the rows above are unchanged): nearly equal discrete pairs
+    (probabilities and logits 1e-8..1e-4 relative apart) and Beta-Gamma (random and nearly moment-matched q)."""
+    global rng
+    rng = random.Random(20261204)
+    rows = []
+    for _ in range(24):
+        # Bernoulli from probabilities: p or 1 - p perturbed relatively (the smaller side keeps the digits).
+        p = logu(1e-6, 0.5) if rng.random() < 0.5 else 1 - logu(1e-6, 0.5)
+        f = near_factor(rng.choice([1e-8, 1e-6, 1e-4]))
+        q = p * f if p < 0.5 else 1 - (1 - p) * f
+        rows.append(("Bernoulli-Bernoulli", [p], [q], kl_bernoulli([p], [q])))
+    for i in range(40):
+        z = unif(-14.0, 14.0)
+        w = unif(-14.0, 14.0) if i < 12 else z * near_factor(rng.choice([1e-8, 1e-6, 1e-4]))
+        rows.append(("BernoulliLogits-BernoulliLogits", [z], [w], kl_bernoulli_logits([z], [w])))
+    for _ in range(24):
+        a = [logu(1e-6, 1.0) for _ in range(4)]
+        magnitude = rng.choice([1e-8, 1e-6, 1e-4])
+        b = [v * near_factor(magnitude) for v in a]
+        rows.append(("Categorical-Categorical", a, b, kl_categorical(a, b)))
+    for i in range(40):
+        z = [unif(-10.0, 10.0) for _ in range(4)]
+        if i < 12:
+            w = [unif(-10.0, 10.0) for _ in range(4)]
+        else:
+            magnitude = rng.choice([1e-8, 1e-6, 1e-4])
+            w = [v * near_factor(magnitude) for v in z]
+        rows.append(("CategoricalLogits-CategoricalLogits", z, w, kl_categorical_logits(z, w)))
+    kl = kl_cross("Beta", "Gamma")
+    near_q = _gamma_near("Beta")
+    for i in range(40):
+        p = beta_for_gamma()
+        q = [big_conc(), logu(*SCALE)] if i < 20 else near_q(p)
+        rows.append(("Beta-Gamma", p, q, kl(p, q)))
+    return rows
+
+
 def main():
     rows = []
     for name, (kl, gen, movable) in PAIRS.items():
@@ -368,6 +435,7 @@ def main():
         p, q = uniform_case(near=i >= 24)
         rows.append(("Uniform-Uniform", p, q, kl_uniform(p, q)))
     rows.extend(cross_rows())
+    rows.extend(extra_rows())
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kl-references.csv")
     with open(path, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
