@@ -126,8 +126,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             if (options.Method == "ensemble") return TrainEnsemble(options, widths, data, classification, settings, what);
             var fit = Prepare(options, widths, data, classification, checkpoint, policy);
             using (fit.Model)
-            using (var interruption = new Interruption(() => console.MarkupLine(
-                       "[yellow]Ctrl+C: finishing this epoch and writing the checkpoint (press Ctrl+C again to stop at once, losing this epoch).[/]")).Listen())
+            using (var interruption = new Interruption(() => Console.Error.WriteLine(
+                       "Ctrl+C: finishing this epoch and writing the checkpoint (press Ctrl+C again to stop at once, losing this epoch).")).Listen())
             {
                 int done = 0;
                 progress.Run(what, 1, report =>
@@ -142,17 +142,19 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                     }
                     for (int epoch = first; epoch <= options.Epochs && !interruption.Requested; epoch++)
                     {
+                        // Wall time of the whole step, checkpoint included: what rows per second and the ETA should reflect.
+                        var clock = System.Diagnostics.Stopwatch.StartNew();
                         var line = fit.FitTo(epoch, epoch > 1 || settings.Resume)!;
                         done = epoch;
-                        report(line);
+                        report(line with { Seconds = clock.Elapsed.TotalSeconds });
                     }
                 });
                 if (interruption.Requested && done < options.Epochs)
                 {
                     string rerun = string.Join(" ", context.Arguments.Select(Quote));
                     if (!settings.Resume) rerun += " --resume";
-                    console.MarkupLine(Markup.Escape($"Interrupted after epoch {done} of {options.Epochs}; the checkpoint is {checkpoint}. ") +
-                                       $"Continue with: [bold]{Markup.Escape("bayesdl " + rerun)}[/]");
+                    Console.Error.WriteLine($"Interrupted after epoch {done} of {options.Epochs}; the checkpoint is {checkpoint}. " +
+                                            $"Continue with: bayesdl {rerun}");
                     return Interruption.ExitCode;
                 }
                 fit.Save(settings.Output);
@@ -213,8 +215,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             return new EpochFit((epoch, resume) =>
             {
                 var losses = VaeFitting.Fit(vae, data.Inputs, fitOptions with { Epochs = epoch, Checkpoint = Checkpoint(resume) });
-                return losses.Count == 0 ? null : new EpochLine(losses.Count, losses[^1], null, 0);
-            }, path => SaveWeights(vae, path), vae);
+                return losses.Count == 0 ? null : new EpochLine(losses.Count, losses[^1], null, Seconds: 0);
+            }, path => WeightFile.Save(vae, path), vae);
         }
         var likelihood = classification ? Likelihoods.Categorical() : Likelihoods.Heteroscedastic();
         var declared = o.Method == "mcdropout"
@@ -232,26 +234,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             var reports = o.Method == "mcdropout"
                 ? model.FitMCDropout(data, dropout with { Epochs = epoch, Checkpoint = Checkpoint(resume) })
                 : model.Fit(data, variational with { Epochs = epoch, Checkpoint = Checkpoint(resume) });
-            return reports.Count == 0 ? null : reports[^1] is var r ? new EpochLine(r.Epoch, r.MeanLoss, o.Method == "vi" ? r.KL : null, r.Seconds) : null;
+            return reports.Count == 0 ? null : reports[^1] is var r ? new EpochLine(r.Epoch, r.MeanLoss, o.Method == "vi" ? r.KL : null, Seconds: 0) : null;
         }, path => ModelFile.Save(model.Network, path), model);
-    }
-
-    /// <summary>
-    /// The weights of a module in TorchSharp's format (<c>Module.save</c>), written to a temporary file in the same folder and
-    /// renamed over <paramref name="path"/>, so an interrupted write never leaves half a model.
-    /// </summary>
-    internal static void SaveWeights(nn.Module module, string path)
-    {
-        string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            module.save(temporary);
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
     }
 
     /// <summary>A deep ensemble: <see cref="EnsembleBuilding.FitEnsemble"/> trains all members at once (no per-epoch hook, no checkpoint yet).</summary>
@@ -271,8 +255,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 for (int m = 0; m < result.MemberLosses.Count; m++)
                     console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"member {m + 1}/{o.Members}: loss per epoch {string.Join(", ", result.MemberLosses[m].Select(l => l.ToString("F4", CultureInfo.InvariantCulture)))}"));
-            using var members = nn.ModuleList([.. result.Ensemble.Members]);
-            SaveWeights(members, settings.Output!);
+            WeightFile.Save(WeightFile.Members(result.Ensemble), settings.Output!);
             console.MarkupLine(Markup.Escape($"saved {settings.Output} ({what}, {o.Members} members, {o.Epochs} epochs on {data.Count} rows)."));
             return ExitCodes.Success;
         }

@@ -30,11 +30,33 @@ internal static class WeightFile
         var declared = NetworkDeclaration.Deterministic(options.Widths(), options.ActivationKind())
             .WithLikelihood(options.Task == "regression" ? Likelihoods.Heteroscedastic() : Likelihoods.Categorical());
         var ensemble = declared.BuildEnsemble(options.Members, options.Seed, policy);
-        var members = nn.ModuleList([.. ensemble.Members]);
+        var members = Members(ensemble);
         Load(members, path, options);
         foreach (var member in ensemble.Members) member.eval();
         return ensemble;
     }
+
+    /// <summary>
+    /// The weights of a module in TorchSharp's format (<c>Module.save</c>), written to a temporary file in the same folder and
+    /// renamed over <paramref name="path"/>, so an interrupted write never leaves half a model.
+    /// </summary>
+    public static void Save(nn.Module module, string path)
+    {
+        string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            module.save(temporary);
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    /// <summary>The members of <paramref name="ensemble"/> as one module ("0", "1", ...), whose weights are saved and loaded together.</summary>
+    public static nn.Module Members(DeepEnsemble ensemble) =>
+        nn.Sequential(ensemble.Members.Select((m, i) => (i.ToString(System.Globalization.CultureInfo.InvariantCulture), m)).ToArray());
 
     static T Load<T>(T module, string path, TrainOptions options) where T : nn.Module
     {
