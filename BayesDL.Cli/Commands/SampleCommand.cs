@@ -94,8 +94,8 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
             ImageGrid.Save(images, columns, settings.Output!, (int)side, (int)side, title);
         }
         else WriteIdx(settings.Output!, images, square ? [side, side] : [features]);
-        console.MarkupLine(Markup.Escape($"wrote {images.shape[0]} images to {settings.Output}" +
-                                         (settings.Traverse ? $" ({rows} latent dimensions x {settings.Count} values)." : ".")));
+        console.Profile.Out.Writer.WriteLine($"wrote {images.shape[0]} images to {settings.Output}" +
+                                             (settings.Traverse ? $" ({rows} latent dimensions x {settings.Count} values)." : "."));
         return ExitCodes.Success;
     }
 

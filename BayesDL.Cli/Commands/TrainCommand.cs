@@ -138,7 +138,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                         // Restores the checkpoint; a checkpoint at or past epoch 1 trains no further and reports its last epoch.
                         done = fit.FitTo(1, true)?.Epoch ?? 0;
                         first = done + 1;
-                        if (!settings.Quiet) console.WriteLine($"resumed from {checkpoint} after epoch {done}");
+                        if (!settings.Quiet) console.Profile.Out.Writer.WriteLine($"resumed from {checkpoint} after epoch {done}");
                     }
                     for (int epoch = first; epoch <= options.Epochs && !interruption.Requested; epoch++)
                     {
@@ -160,7 +160,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 fit.Save(settings.Output);
             }
             if (settings.Checkpoint is null) File.Delete(checkpoint);
-            console.MarkupLine(Markup.Escape($"saved {settings.Output} ({what}, {options.Epochs} epochs on {data.Count} rows)."));
+            console.Profile.Out.Writer.WriteLine($"saved {settings.Output} ({what}, {options.Epochs} epochs on {data.Count} rows).");
             return ExitCodes.Success;
         }
     }
@@ -253,10 +253,10 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         {
             if (!settings.Quiet)
                 for (int m = 0; m < result.MemberLosses.Count; m++)
-                    console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    console.Profile.Out.Writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"member {m + 1}/{o.Members}: loss per epoch {string.Join(", ", result.MemberLosses[m].Select(l => l.ToString("F4", CultureInfo.InvariantCulture)))}"));
             WeightFile.Save(WeightFile.Members(result.Ensemble), settings.Output!);
-            console.MarkupLine(Markup.Escape($"saved {settings.Output} ({what}, {o.Members} members, {o.Epochs} epochs on {data.Count} rows)."));
+            console.Profile.Out.Writer.WriteLine($"saved {settings.Output} ({what}, {o.Members} members, {o.Epochs} epochs on {data.Count} rows).");
             return ExitCodes.Success;
         }
         finally

@@ -52,7 +52,8 @@ internal sealed class EpochProgress
 
     void Print(EpochLine line)
     {
-        if (!_quiet) _console.WriteLine(Describe(line));
+        // Straight to the output, unwrapped: one line per epoch for logs and scripts.
+        if (!_quiet) _console.Profile.Out.Writer.WriteLine(Describe(line));
     }
 
     string Describe(EpochLine line) => string.Create(CultureInfo.InvariantCulture,
