@@ -178,3 +178,24 @@ let ``Ctrl+C finishes the epoch, keeps the checkpoint and exits 130; --resume en
     let whole = runProcess dir.Path [] (TimeSpan.FromMinutes 4.0) dotnetHost (cliDll :: args straight)
     Assert.True((whole.ExitCode = 0), whole.Output)
     sameWeights interrupted straight
+
+[<Fact>]
+let ``train's epoch-at-a-time fit through the checkpoint equals the library's uninterrupted fit bitwise`` () =
+    engine ()
+    use dir = new TempDir()
+    let images, labels = idxData dir 64 6
+    let output = dir.File "cli.bnn"
+    let code, text =
+        run [ "train"; "--method"; "vi"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "3"; "--batch-size"; "16"
+              "--lr"; "0.01"; "--seed"; "5"; "--output"; output; "--quiet" ]
+    Assert.True((code = ExitCodes.Success), text)
+    // The same declaration fitted for 3 epochs in one call (no checkpoint): a fresh optimizer or generator per epoch would differ.
+    use data = BayesDL.Data.Mnist.Load(images, labels, ComputePolicy.Default)
+    NativeEngine.Seed 5L
+    use built =
+        BayesDL.Builders.ModelBuilder.Sequential().BayesLinear(16L, 8L).Relu().BayesLinear(8L, 3L)
+            .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical()).Build(ComputePolicy.Default)
+    built.Fit(data, BayesDL.Builders.VariationalFitOptions(Epochs = 3, BatchSize = 16, LearningRate = 0.01, Seed = 5L)) |> ignore
+    let library = dir.File "library.bnn"
+    ModelFile.Save(built.Network, library)
+    sameWeights output library
