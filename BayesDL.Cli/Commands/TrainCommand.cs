@@ -137,6 +137,9 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                     {
                         // Restores the checkpoint; a checkpoint at or past epoch 1 trains no further and reports its last epoch.
                         done = fit.FitTo(1, true)?.Epoch ?? 0;
+                        if (done > options.Epochs)
+                            throw new InputException($"--resume: the checkpoint {checkpoint} holds {done} epochs, more than --epochs {options.Epochs}; " +
+                                                     $"resume with --epochs {done} or more, or train afresh without --resume.");
                         first = done + 1;
                         if (!settings.Quiet) console.Profile.Out.Writer.WriteLine($"resumed from {checkpoint} after epoch {done}");
                     }
