@@ -44,6 +44,19 @@ public static class BayesDLApp
                 .WithDescription("Scores a saved model on labelled images (IDX or CSV): accuracy, NLL, Brier, ECE, entropy, mutual information.")
                 .WithExample("evaluate", "model.bnn", "--images", "data/mnist-subset-test-images-idx3-ubyte.gz",
                              "--labels", "data/mnist-subset-test-labels-idx1-ubyte.gz", "--samples", "100");
+            catalog.Add<PredictCommand>("predict");
+            config.AddCommand<PredictCommand>("predict")
+                .WithDescription("Per-row predictions of a saved model with their uncertainty: probabilities or mean, predictive entropy, aleatoric and epistemic parts (CSV or JSON).")
+                .WithExample("predict", "mnist-vi.bnn", "--input", "data/mnist-subset-test-images-idx3-ubyte.gz", "--format", "csv", "--samples", "100");
+            catalog.Add<SampleCommand>("sample");
+            config.AddCommand<SampleCommand>("sample")
+                .WithDescription("New images from a VAE trained by `bayesdl train --method vae` (PNG grid or IDX), or a latent traversal.")
+                .WithExample("sample", "vae.pt", "--network", "784-400-20", "--count", "64", "--output", "samples.png");
+            catalog.Add<TrainCommand>("train");
+            config.AddCommand<TrainCommand>("train")
+                .WithDescription("Trains a model (vi, mcdropout, ensemble, vae) on an IDX pair or a CSV table and saves it; Ctrl+C keeps a resumable checkpoint.")
+                .WithExample("train", "--method", "vi", "--network", "784-400-400-10", "--images", "data/mnist-subset-train-images-idx3-ubyte.gz",
+                             "--labels", "data/mnist-subset-train-labels-idx1-ubyte.gz", "--epochs", "3", "--output", "mnist-vi.bnn");
         });
         return app;
     }

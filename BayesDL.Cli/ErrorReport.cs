@@ -102,6 +102,7 @@ internal static partial class ErrorReport
     [GeneratedRegex(@"^Unknown option '(.+)'\.$")]
     private static partial Regex UnknownOption();
 
-    [GeneratedRegex(@"^Failed to convert '(.*)' to \w+\.$")]
+    // The type as Spectre names it: Int32, or Nullable`1 for an optional value.
+    [GeneratedRegex(@"^Failed to convert '(.*)' to [\w`]+\.$")]
     private static partial Regex ConversionFailed();
 }

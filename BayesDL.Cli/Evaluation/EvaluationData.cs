@@ -31,6 +31,50 @@ internal static class EvaluationData
         }
     }
 
+    /// <summary>
+    /// Unlabelled inputs for <c>bayesdl predict</c> (named by <paramref name="option"/> in messages): IDX images (pixels / 255) or
+    /// CSV rows (every column an input), shaped and checked against <paramref name="input"/> as <see cref="Load"/> does.
+    /// </summary>
+    public static Tensor LoadInputs(string path, string option, bool csvHeader, NetworkInput input, ComputePolicy policy)
+    {
+        LabeledData data;
+        try
+        {
+            if (IsCsv(path))
+            {
+                using var table = CsvTable.Load(path, targetColumns: [], hasHeader: csvHeader, policy: policy);
+                data = new LabeledData(table.Inputs.clone(), zeros(table.Count, dtype: ScalarType.Int64));
+            }
+            else
+            {
+                using var reader = IdxReader.Open(path, expectedRank: 3);
+                var pixels = new byte[checked((long)reader.Count * reader.RecordLength)];
+                reader.ReadRecords(pixels, reader.Count);
+                using var scope = NewDisposeScope();
+                Tensor x = tensor(pixels, [reader.Count, reader.RecordLength]).to(policy.Dtype).div_(255.0).to(policy.Device);
+                data = new LabeledData(x.MoveToOuterDisposeScope(), zeros(reader.Count, dtype: ScalarType.Int64).MoveToOuterDisposeScope());
+            }
+        }
+        catch (FileFormatException e)
+        {
+            throw new InputException($"{option} {e.Message}");
+        }
+        catch (OverflowException)
+        {
+            throw new InputException($"{option} {path}: more pixels than one array holds; split the file.");
+        }
+        try
+        {
+            // Shape returns the same rows, or new ones when it reshapes them for a convolution (then data is disposed already).
+            using var shaped = Shape(data, path, input, option);
+            return shaped.Inputs.clone();
+        }
+        finally
+        {
+            data.Dispose();
+        }
+    }
+
     static bool IsCsv(string path) => path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
 
     static LabeledData LoadIdx(string images, string labels, ComputePolicy policy)
@@ -86,21 +130,21 @@ internal static class EvaluationData
     }
 
     /// <summary>Flat rows for a dense first layer; [N, 1, rows, cols] for a convolution over single-channel IDX images.</summary>
-    static LabeledData Shape(LabeledData data, string images, NetworkInput input)
+    static LabeledData Shape(LabeledData data, string images, NetworkInput input, string option = "--images")
     {
         long features = data.Inputs.shape[1];
         if (!input.IsConvolutional)
         {
             if (features != input.Size)
-                throw new InputException($"--images {images}: each image has {features} values but the model's first layer takes " +
+                throw new InputException($"{option} {images}: each image has {features} values but the model's first layer takes " +
                                          $"{input.Size} inputs; give images of {input.Size} values (the data the model was trained on).");
             return data;
         }
         if (IsCsv(images))
-            throw new InputException($"--images {images}: the model starts with a convolution, which needs the image height and width; " +
+            throw new InputException($"{option} {images}: the model starts with a convolution, which needs the image height and width; " +
                                      "give the images as an IDX file (its header holds them).");
         if (input.Size != 1)
-            throw new InputException($"--images {images}: single-channel images, but the model's first convolution takes {input.Size} channels.");
+            throw new InputException($"{option} {images}: single-channel images, but the model's first convolution takes {input.Size} channels.");
         int[] dims;
         using (var reader = IdxReader.Open(images, expectedRank: 3)) dims = reader.Dimensions;
         var shaped = new LabeledData(data.Inputs.reshape(data.Count, 1, dims[1], dims[2]).clone(), data.Targets.clone());

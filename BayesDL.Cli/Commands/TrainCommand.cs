@@ -1,0 +1,270 @@
+using System.ComponentModel;
+using System.Globalization;
+using BayesDL.Builders;
+using BayesDL.Cli.Training;
+using BayesDL.Data;
+using BayesDL.Engine;
+using BayesDL.Models;
+using BayesDL.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using static TorchSharp.torch;
+
+namespace BayesDL.Cli.Commands;
+
+/// <summary>
+/// <c>bayesdl train --method vi|mcdropout|ensemble|vae --network 784-400-400-10 (--images F --labels F | --csv F --target COL --task T)
+/// --output MODEL</c>: declares the network with the builders, fits it with the method's library fit and saves it (a
+/// <see cref="ModelFile"/> for vi and mcdropout; TorchSharp's <c>Module.save</c> of the weights for vae, read back with the same
+/// network options). vi, mcdropout and vae fit one epoch at a time through the core's checkpoint (<see cref="CheckpointOptions"/>,
+/// written atomically after every epoch to <c>--checkpoint</c>, default MODEL.ckpt): the first Ctrl+C finishes the epoch under
+/// way, keeps the checkpoint and exits 130, and <c>--resume</c> continues from it, ending bitwise identical to an uninterrupted run.
+/// </summary>
+public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--method <METHOD>")] [Description("vi (Bayes by Backprop), mcdropout, ensemble or vae. Default vi.")]
+        public string? Method { get; init; }
+
+        [CommandOption("--images <FILE>")] [Description("Training images, IDX (gzipped or not), with --labels.")]
+        public string? Images { get; init; }
+
+        [CommandOption("--labels <FILE>")] [Description("Training labels, IDX, one class per image.")]
+        public string? Labels { get; init; }
+
+        [CommandOption("--csv <FILE>")] [Description("Training data as a CSV table (header row unless --no-header), with --target and --task.")]
+        public string? Csv { get; init; }
+
+        [CommandOption("--target <COLUMN>")] [Description("The CSV's target column: its header name or 0-based index; the other columns are inputs.")]
+        public string? Target { get; init; }
+
+        [CommandOption("--task <TASK>")] [Description("classification (class indices 0..C-1) or regression (numbers) for CSV data.")]
+        public string? Task { get; init; }
+
+        [CommandOption("--no-header")] [Description("The CSV has no header row.")]
+        public bool NoHeader { get; init; }
+
+        [CommandOption("--network <SPEC>")]
+        [Description("Layer widths, input first: 784-400-400-10. Regression: 2 outputs (mean and scale). vae: the encoder's widths ending in the latent size, 784-400-20.")]
+        public string? Network { get; init; }
+
+        [CommandOption("--activation <NAME>")] [Description("relu, tanh, sigmoid, softplus, elu or gelu between layers. Default relu.")]
+        public string? Activation { get; init; }
+
+        [CommandOption("--dropout <P>")] [Description("MC dropout rate before every weight layer (mcdropout only). Default 0.1.")]
+        public double? Dropout { get; init; }
+
+        [CommandOption("--members <M>")] [Description("Ensemble members (ensemble only). Default 5.")]
+        public int? Members { get; init; }
+
+        [CommandOption("--config <FILE>")] [Description("A JSON file of these training options; options given here override it.")]
+        public string? Config { get; init; }
+
+        [CommandOption("--epochs <N>")] [Description("Passes over the data. Default 10.")]
+        public int? Epochs { get; init; }
+
+        [CommandOption("--batch-size <N>")] [Description("Rows per minibatch. Default 128.")]
+        public int? BatchSize { get; init; }
+
+        [CommandOption("--lr <RATE>")] [Description("Adam's learning rate. Default 0.001.")]
+        public double? LearningRate { get; init; }
+
+        [CommandOption("--seed <N>")] [Description("Random seed (initial weights, shuffling, noise). Default 2026.")]
+        public long? Seed { get; init; }
+
+        [CommandOption("--checkpoint <FILE>")] [Description("Checkpoint written after every epoch (default MODEL.ckpt, removed when training ends).")]
+        public string? Checkpoint { get; init; }
+
+        [CommandOption("--resume")] [Description("Continue from the checkpoint of an interrupted run (same data and options).")]
+        public bool Resume { get; init; }
+
+        [CommandOption("--output <MODEL>")] [Description("The trained model's file.")]
+        public string? Output { get; init; }
+
+        [CommandOption("--quiet")] [Description("No progress output.")]
+        public bool Quiet { get; init; }
+
+        /// <summary>The options in effect: the config file's, overridden by those given on the command line.</summary>
+        internal TrainOptions Options()
+        {
+            var o = Config is null ? new TrainOptions() : TrainOptions.FromFile(Config);
+            return o with
+            {
+                Method = Method ?? o.Method, Task = Task ?? o.Task, Network = Network ?? o.Network, Activation = Activation ?? o.Activation,
+                Dropout = Dropout ?? o.Dropout, Members = Members ?? o.Members, Epochs = Epochs ?? o.Epochs, BatchSize = BatchSize ?? o.BatchSize,
+                LearningRate = LearningRate ?? o.LearningRate, Seed = Seed ?? o.Seed,
+            };
+        }
+    }
+
+    /// <summary>What a fit run one epoch at a time through its checkpoint needs: fit up to epoch e (resuming or afresh), and save.</summary>
+    sealed record EpochFit(Func<int, bool, EpochLine?> FitTo, Action<string> Save, IDisposable Model);
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
+    {
+        var options = settings.Options();
+        options.Validate();
+        if (settings.Output is null) throw new InputException("--output is missing: name the file for the trained model, e.g. --output model.bnn.");
+        RequireFolder("--output", settings.Output);
+        string checkpoint = settings.Checkpoint ?? settings.Output + ".ckpt";
+        if (settings.Checkpoint is not null) RequireFolder("--checkpoint", checkpoint);
+        if (settings.Resume && options.Method == "ensemble")
+            throw new InputException("--resume: ensemble fits have no checkpoint in this BayesDL yet; train the ensemble afresh.");
+        if (settings.Resume && !File.Exists(checkpoint))
+            throw new InputException($"--resume: no checkpoint at {checkpoint}" + (settings.Checkpoint is null ? " (the default, --output + .ckpt)" : "") +
+                                     "; train without --resume to start afresh, or name the checkpoint with --checkpoint FILE.");
+        var policy = ComputePolicy.Default;
+        var (data, classification) = TrainingData.Load(settings.Images, settings.Labels, settings.Csv, settings.Target,
+            options.Method == "vae" ? "classification" : options.Task, !settings.NoHeader, policy);
+        using (data)
+        {
+            long[] widths = options.Widths();
+            CheckShapes(options, widths, data, classification);
+            var progress = new EpochProgress(console, settings.Quiet, data.Count, options.Epochs);
+            string what = $"{options.Method} {options.Network}";
+            if (options.Method == "ensemble") return TrainEnsemble(options, widths, data, classification, settings, what);
+            var fit = Prepare(options, widths, data, classification, checkpoint, policy);
+            using (fit.Model)
+            using (var interruption = new Interruption(() => Console.Error.WriteLine(
+                       "Ctrl+C: finishing this epoch and writing the checkpoint (press Ctrl+C again to stop at once, losing this epoch).")).Listen())
+            {
+                int done = 0;
+                progress.Run(what, 1, report =>
+                {
+                    int first = 1;
+                    if (settings.Resume)
+                    {
+                        // Restores the checkpoint; a checkpoint at or past epoch 1 trains no further and reports its last epoch.
+                        done = fit.FitTo(1, true)?.Epoch ?? 0;
+                        if (done > options.Epochs)
+                            throw new InputException($"--resume: the checkpoint {checkpoint} holds {done} epochs, more than --epochs {options.Epochs}; " +
+                                                     $"resume with --epochs {done} or more, or train afresh without --resume.");
+                        first = done + 1;
+                        if (!settings.Quiet) console.Profile.Out.Writer.WriteLine($"resumed from {checkpoint} after epoch {done}");
+                    }
+                    for (int epoch = first; epoch <= options.Epochs && !interruption.Requested; epoch++)
+                    {
+                        // Wall time of the whole step, checkpoint included: what rows per second and the ETA should reflect.
+                        var clock = System.Diagnostics.Stopwatch.StartNew();
+                        var line = fit.FitTo(epoch, epoch > 1 || settings.Resume)!;
+                        done = epoch;
+                        report(line with { Seconds = clock.Elapsed.TotalSeconds });
+                    }
+                });
+                if (interruption.Requested && done < options.Epochs)
+                {
+                    string rerun = string.Join(" ", context.Arguments.Select(Quote));
+                    if (!settings.Resume) rerun += " --resume";
+                    Console.Error.WriteLine($"Interrupted after epoch {done} of {options.Epochs}; the checkpoint is {checkpoint}. " +
+                                            $"Continue with: bayesdl {rerun}");
+                    return Interruption.ExitCode;
+                }
+                fit.Save(settings.Output);
+            }
+            if (settings.Checkpoint is null) File.Delete(checkpoint);
+            console.Profile.Out.Writer.WriteLine($"saved {settings.Output} ({what}, {options.Epochs} epochs on {data.Count} rows).");
+            return ExitCodes.Success;
+        }
+    }
+
+    static string Quote(string arg) => arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:+,@".Contains(c)) ? arg : $"'{arg.Replace("'", "'\\''")}'";
+
+    static void RequireFolder(string option, string path)
+    {
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null && !Directory.Exists(folder))
+            throw new InputException($"{option} {path}: the folder {folder} does not exist; create it first.");
+    }
+
+    /// <summary>The network's ends against the data: input width, classes or regression outputs, VAE data in [0, 1].</summary>
+    static void CheckShapes(TrainOptions options, long[] widths, LabeledData data, bool classification)
+    {
+        long features = data.Inputs.shape[1];
+        if (widths[0] != features)
+            throw new InputException($"--network {options.Network}: the input width {widths[0]} differs from the data's {features} input columns " +
+                                     $"(features per row); start the network with {features}.");
+        if (options.Method == "vae")
+        {
+            if (widths.Length < 3)
+                throw new InputException($"--network {options.Network}: a VAE needs the input, at least one hidden width and the latent size, e.g. {features}-400-20.");
+            double low = data.Inputs.min().to(ScalarType.Float64).item<double>(), high = data.Inputs.max().to(ScalarType.Float64).item<double>();
+            if (low < 0 || high > 1)
+                throw new InputException($"the VAE's Bernoulli decoder models values in [0, 1]; the data range over [{low}, {high}]. Scale them to [0, 1].");
+            return;
+        }
+        if (classification)
+        {
+            long classes = data.Targets.max().item<long>() + 1;
+            if (widths[^1] < classes)
+                throw new InputException($"--network {options.Network}: {widths[^1]} outputs, but the labels go up to {classes - 1}; " +
+                                         $"end the network with at least {classes} (one logit per class).");
+        }
+        else if (widths[^1] != 2)
+            throw new InputException($"--network {options.Network}: regression predicts a mean and a scale per target (a heteroscedastic Gaussian), " +
+                                     "so the last width must be 2, e.g. " + string.Join("-", widths[..^1]) + "-2.");
+    }
+
+    /// <summary>The fit of vi, mcdropout or vae, one epoch at a time: epoch e resumes from the checkpoint of epoch e - 1.</summary>
+    static EpochFit Prepare(TrainOptions o, long[] widths, LabeledData data, bool classification, string checkpoint, ComputePolicy policy)
+    {
+        var activation = o.ActivationKind();
+        CheckpointOptions Checkpoint(bool resume) => new(checkpoint, EveryEpochs: 1, Resume: resume);
+        if (o.Method == "vae")
+        {
+            NativeEngine.Seed(o.Seed);
+            var vae = NetworkDeclaration.Vae(widths, activation).Build(policy);
+            var fitOptions = new VariationalFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
+            return new EpochFit((epoch, resume) =>
+            {
+                var losses = VaeFitting.Fit(vae, data.Inputs, fitOptions with { Epochs = epoch, Checkpoint = Checkpoint(resume) });
+                return losses.Count == 0 ? null : new EpochLine(losses.Count, losses[^1], null, Seconds: 0);
+            }, path => WeightFile.Save(vae, path), vae);
+        }
+        var likelihood = classification ? Likelihoods.Categorical() : Likelihoods.Heteroscedastic();
+        var declared = o.Method == "mcdropout"
+            ? NetworkDeclaration.Deterministic(widths, activation).WithVariational(VariationalFamily.Dropout(o.DropoutRate))
+            : NetworkDeclaration.Variational(widths, activation);
+        declared = declared.WithLikelihood(likelihood);
+        var variational = new VariationalFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
+        var mistakes = declared.Validate().Concat(o.Method == "vi" ? declared.ValidateFit(variational) : []).ToList();
+        if (mistakes.Count > 0) throw new InputException($"--network {o.Network}: " + string.Join(" ", mistakes.Select(m => m.Message)));
+        NativeEngine.Seed(o.Seed);
+        var model = declared.Build(policy);
+        var dropout = new MCDropoutFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
+        return new EpochFit((epoch, resume) =>
+        {
+            var reports = o.Method == "mcdropout"
+                ? model.FitMCDropout(data, dropout with { Epochs = epoch, Checkpoint = Checkpoint(resume) })
+                : model.Fit(data, variational with { Epochs = epoch, Checkpoint = Checkpoint(resume) });
+            return reports.Count == 0 ? null : reports[^1] is var r ? new EpochLine(r.Epoch, r.MeanLoss, o.Method == "vi" ? r.KL : null, Seconds: 0) : null;
+        }, path => ModelFile.Save(model.Network, path), model);
+    }
+
+    /// <summary>A deep ensemble: <see cref="EnsembleBuilding.FitEnsemble"/> trains all members at once (no per-epoch hook, no checkpoint yet).</summary>
+    int TrainEnsemble(TrainOptions o, long[] widths, LabeledData data, bool classification, Settings settings, string what)
+    {
+        var declared = NetworkDeclaration.Deterministic(widths, o.ActivationKind())
+            .WithLikelihood(classification ? Likelihoods.Categorical() : Likelihoods.Heteroscedastic());
+        var fitOptions = new EnsembleFitOptions(o.Members, o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
+        var mistakes = declared.ValidateEnsemble(fitOptions);
+        if (mistakes.Count > 0) throw new InputException($"--network {o.Network}: " + string.Join(" ", mistakes.Select(m => m.Message)));
+        if (settings.Checkpoint is not null)
+            throw new InputException("--checkpoint: ensemble fits have no checkpoint in this BayesDL yet; leave it out.");
+        var result = declared.FitEnsemble(data, fitOptions, ComputePolicy.Default);
+        try
+        {
+            if (!settings.Quiet)
+                for (int m = 0; m < result.MemberLosses.Count; m++)
+                    console.Profile.Out.Writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"member {m + 1}/{o.Members}: loss per epoch {string.Join(", ", result.MemberLosses[m].Select(l => l.ToString("F4", CultureInfo.InvariantCulture)))}"));
+            WeightFile.Save(WeightFile.Members(result.Ensemble), settings.Output!);
+            console.Profile.Out.Writer.WriteLine($"saved {settings.Output} ({what}, {o.Members} members, {o.Epochs} epochs on {data.Count} rows).");
+            return ExitCodes.Success;
+        }
+        finally
+        {
+            foreach (var member in result.Ensemble.Members) member.Dispose();
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BayesDL.Builders;
+
+namespace BayesDL.Cli.Training;
+
+/// <summary>
+/// What <c>bayesdl train</c> fits, read from the command line or from a JSON config file (<c>--config FILE.json</c>) holding the
+/// same fields; an option given on the command line overrides the file's value. One record, validated once
+/// (<see cref="Validate"/>), so both sources give the same errors.
+/// <code>
+/// { "method": "vi", "task": "classification", "network": "784-400-400-10", "activation": "relu", "dropout": 0,
+///   "members": 5, "epochs": 10, "batchSize": 128, "learningRate": 0.001, "seed": 2026 }
+/// </code>
+/// </summary>
+/// <param name="Method">vi (Bayes by Backprop), mcdropout, ensemble or vae.</param>
+/// <param name="Task">classification or regression (CSV data; IDX data are classification).</param>
+/// <param name="Network">The layer widths, input first, e.g. 784-400-400-10; for vae the encoder's widths ending in the latent size (784-400-20), the decoder mirrors them.</param>
+/// <param name="Activation">The activation between weight layers.</param>
+/// <param name="Dropout">The dropout rate p of mcdropout (before every weight layer, kept on at prediction time).</param>
+/// <param name="Members">The ensemble's members M.</param>
+/// <param name="Epochs">Passes over the training data.</param>
+/// <param name="BatchSize">Rows per minibatch.</param>
+/// <param name="LearningRate">Adam's step size.</param>
+/// <param name="Seed">Seeds the initial weights, the shuffling and the weight noise: the same seed gives the same model.</param>
+internal sealed record TrainOptions(string Method = "vi", string? Task = null, string? Network = null, string Activation = "relu",
+    double? Dropout = null, int Members = 5, int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 2026)
+{
+    /// <summary>The methods this BayesDL trains.</summary>
+    public static readonly string[] Methods = ["vi", "mcdropout", "ensemble", "vae"];
+
+    /// <summary>Methods of the plan that do not exist yet, named in the error for them.</summary>
+    public static readonly string[] Planned = ["laplace", "swag", "sgmcmc"];
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    /// <summary>The options of a config file; an unknown field, a value of the wrong type or a file that is not JSON is an <see cref="InputException"/>.</summary>
+    public static TrainOptions FromFile(string path)
+    {
+        if (!File.Exists(path)) throw new InputException($"--config {path}: file not found.");
+        try
+        {
+            return JsonSerializer.Deserialize<TrainOptions>(File.ReadAllText(path), Json)
+                   ?? throw new InputException($"--config {path}: expected a JSON object of training options; found null.");
+        }
+        catch (JsonException e)
+        {
+            string where = e.Path is { Length: > 1 } p ? $" at {p}" : "";
+            string fields = "method, task, network, activation, dropout, members, epochs, batchSize, learningRate, seed";
+            throw new InputException($"--config {path}: expected a JSON object with the fields {fields}; {Reason(e)}{where} " +
+                                     $"(line {e.LineNumber + 1}).");
+        }
+    }
+
+    static string Reason(JsonException e) =>
+        e.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "found an unknown field"
+        : e.Message.Contains("could not be converted", StringComparison.Ordinal) ? "found a value of the wrong type"
+        : "found text that is not such JSON";
+
+    /// <summary>The widths of <see cref="Network"/>; an <see cref="InputException"/> names the option and what a spec looks like.</summary>
+    public long[] Widths()
+    {
+        if (string.IsNullOrWhiteSpace(Network))
+            throw new InputException("--network is missing: give the layer widths, input first, e.g. --network 784-400-400-10 (or \"network\" in --config).");
+        string[] parts = Network.Split('-');
+        var widths = new long[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!long.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1)
+                throw new InputException($"--network {Network}: '{parts[i]}' is not a positive whole number; expected widths joined by '-', " +
+                                         "input first, e.g. --network 784-400-400-10.");
+        if (widths.Length < 2)
+            throw new InputException($"--network {Network}: expected at least two widths (input and output), e.g. --network 784-400-400-10.");
+        return widths;
+    }
+
+    /// <summary>The activation as the builders name it; an <see cref="InputException"/> lists the valid ones.</summary>
+    public Activation ActivationKind()
+    {
+        string[] valid = ["relu", "tanh", "sigmoid", "softplus", "elu", "gelu"];
+        if (!valid.Contains(Activation, StringComparer.OrdinalIgnoreCase))
+            throw new InputException($"--activation {Activation}: expected one of {string.Join(", ", valid)}" +
+                                     (OptionCatalog.Nearest(Activation, valid) is { } near ? $"; did you mean '{near}'?" : "."));
+        return Enum.Parse<Activation>(Activation, ignoreCase: true);
+    }
+
+    /// <summary>The dropout rate in effect: <see cref="Dropout"/>, or 0.1 for mcdropout and 0 otherwise when not given.</summary>
+    public double DropoutRate => Dropout ?? (Method == "mcdropout" ? 0.1 : 0.0);
+
+    /// <summary>Refuses options out of range or that do not go together, naming the option, its value and a fix.</summary>
+    public void Validate()
+    {
+        if (Planned.Contains(Method))
+            throw new InputException($"--method {Method}: {Method} is planned but not in this BayesDL yet; use one of {string.Join(", ", Methods)}.");
+        if (!Methods.Contains(Method))
+            throw new InputException($"--method {Method}: expected one of {string.Join(", ", Methods)} (planned: {string.Join(", ", Planned)})" +
+                                     (OptionCatalog.Nearest(Method, Methods) is { } near ? $"; did you mean '{near}'?" : "."));
+        if (Task is not null and not ("classification" or "regression"))
+            throw new InputException($"--task {Task}: expected classification or regression.");
+        Widths();
+        ActivationKind();
+        if (Epochs < 1) throw new InputException($"--epochs {Epochs}: expected a positive number of epochs, e.g. --epochs 10.");
+        if (BatchSize < 1) throw new InputException($"--batch-size {BatchSize}: expected a positive number of rows, e.g. --batch-size 128.");
+        if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
+            throw new InputException($"--lr {LearningRate.ToString(CultureInfo.InvariantCulture)}: expected a finite step size > 0, e.g. --lr 0.001.");
+        if (Members < 1) throw new InputException($"--members {Members}: expected a positive number of ensemble members, e.g. --members 5.");
+        double p = DropoutRate;
+        if (Method == "mcdropout" && !(p > 0 && p < 1))
+            throw new InputException($"--dropout {p.ToString(CultureInfo.InvariantCulture)}: MC dropout needs a rate in (0, 1), e.g. --dropout 0.1.");
+        if (Method != "mcdropout" && p != 0)
+            throw new InputException($"--dropout {p.ToString(CultureInfo.InvariantCulture)}: a dropout rate applies to --method mcdropout only; " +
+                                     $"leave it out for {Method}.");
+    }
+}

@@ -1,0 +1,83 @@
+using BayesDL.Data;
+using BayesDL.Engine;
+using BayesDL.Validation;
+using static TorchSharp.torch;
+
+namespace BayesDL.Cli.Training;
+
+/// <summary>
+/// The training data of <c>bayesdl train</c>, read with the core's loaders: an IDX pair (<c>--images</c>, <c>--labels</c>;
+/// pixels / 255, integer classes) or a CSV table (<c>--csv</c>) whose column <c>--target</c> (a header name or a 0-based
+/// index) is the target and every other column an input: class indices for classification, numbers for regression
+/// (targets [N, 1]). Bad files are <see cref="InputException"/>s naming the option and the file.
+/// </summary>
+internal static class TrainingData
+{
+    /// <summary>The rows, and whether they are a classification task.</summary>
+    public static (LabeledData Data, bool Classification) Load(string? images, string? labels, string? csv, string? target, string? task,
+        bool header, ComputePolicy policy)
+    {
+        if (csv is not null && (images is not null || labels is not null))
+            throw new InputException($"--csv {csv} and --images/--labels both given: train on one data set, an IDX pair or a CSV table.");
+        if (csv is null)
+        {
+            if (images is null || labels is null)
+                throw new InputException("no training data: give an IDX pair (--images FILE --labels FILE) or a CSV table (--csv FILE --target COLUMN).");
+            if (target is not null) throw new InputException($"--target {target}: applies to --csv data; IDX labels are the targets.");
+            if (task == "regression") throw new InputException("--task regression: IDX labels are classes; give regression data as --csv FILE --target COLUMN.");
+            try
+            {
+                return (Mnist.Load(images, labels, policy), true);
+            }
+            catch (FileFormatException e)
+            {
+                throw new InputException($"{(e.Path == labels ? "--labels" : "--images")} {e.Message}");
+            }
+        }
+        if (target is null) throw new InputException($"--target is missing: name the CSV's target column, e.g. --target price (or its 0-based index).");
+        if (task is null) throw new InputException("--task is missing: CSV targets are classes (--task classification) or numbers (--task regression).");
+        int column = Column(csv, target, header);
+        LabeledData table;
+        try
+        {
+            table = CsvTable.Load(csv, [column], hasHeader: header, policy: policy);
+        }
+        catch (FileFormatException e)
+        {
+            throw new InputException($"--csv {e.Message}");
+        }
+        if (task == "regression") return (table, false);
+        using (table)
+        {
+            using var scope = NewDisposeScope();
+            Tensor values = table.Targets.squeeze(1);
+            Tensor whole = values.round();
+            Tensor bad = values.ne(whole).logical_or(values.lt(0));
+            if (bad.any().item<bool>())
+                throw new InputException($"--target {target}: value {values[bad.nonzero()[0][0]].to(ScalarType.Float64).item<double>()} of {csv} is not a " +
+                                         "class index; classification targets are whole numbers 0, 1, ..., C - 1 (or use --task regression).");
+            return (new LabeledData(table.Inputs.clone().MoveToOuterDisposeScope(), whole.to(ScalarType.Int64).MoveToOuterDisposeScope()), true);
+        }
+    }
+
+    /// <summary>The 0-based index of <paramref name="target"/>: a header name (case-sensitive, then any case) or a number.</summary>
+    static int Column(string csv, string target, bool header)
+    {
+        string? first;
+        try { first = File.ReadLines(csv).FirstOrDefault(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new InputException($"--csv {csv}: {e.Message}"); }
+        if (first is null) throw new InputException($"--csv {csv}: the file is empty; expected a header row and data rows.");
+        string[] names = first.Split(',').Select(n => n.Trim().Trim('"')).ToArray();
+        if (header)
+        {
+            int exact = Array.IndexOf(names, target);
+            if (exact >= 0) return exact;
+            int loose = Array.FindIndex(names, n => string.Equals(n, target, StringComparison.OrdinalIgnoreCase));
+            if (loose >= 0) return loose;
+        }
+        if (int.TryParse(target, out int index) && index >= 0 && index < names.Length) return index;
+        throw new InputException($"--target {target}: no such column in {csv}; " + (header
+            ? $"its columns are {string.Join(", ", names)}" + (OptionCatalog.Nearest(target, names) is { } near ? $" (did you mean '{near}'?)" : "") + "."
+            : $"expected a 0-based column index below {names.Length}."));
+    }
+}

@@ -1,0 +1,201 @@
+/// `bayesdl train`: the options (flags or a JSON config, one record), the methods, the usage errors, and Ctrl+C: a real SIGINT to
+/// a training process keeps a checkpoint and exits 130, and `--resume` then ends bitwise identical to an uninterrupted run.
+module BayesDL.Tests.Cli.TrainCommandTests
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Runtime.InteropServices
+open System.Text
+open Xunit
+open TorchSharp
+open BayesDL.Cli
+open BayesDL.Engine
+open BayesDL.Models
+open BayesDL.Tests.TestSupport
+open BayesDL.Tests.Cli.CliSupport
+
+let private cliDll = Path.Combine(repoRoot, "BayesDL.Cli", "bin", "Debug", "net10.0", "bayesdl.dll")
+
+[<DllImport("libc", SetLastError = true)>]
+extern int kill(int pid, int signal)
+
+/// `n` random 4x4 images (gzipped) with labels in 0..2: (images, labels).
+let private idxData (dir: TempDir) (n: int) (seed: int) =
+    let rng = Random seed
+    let images, labels = dir.File(sprintf "train-%d-images-idx3-ubyte.gz" n), dir.File(sprintf "train-%d-labels-idx1-ubyte" n)
+    writeIdx images [ n; 4; 4 ] (Array.init (n * 16) (fun _ -> byte (rng.Next 256))) true
+    writeIdx labels [ n ] (Array.init n (fun _ -> byte (rng.Next 3))) false
+    images, labels
+
+/// y = 2 x1 - x2 + noise at `n` rows, header x1,x2,y.
+let private regressionCsv (dir: TempDir) (n: int) =
+    let rng = Random 11
+    let path = dir.File "regression.csv"
+    let lines =
+        [ for _ in 1..n ->
+            let a, b = rng.NextDouble() * 2.0 - 1.0, rng.NextDouble() * 2.0 - 1.0
+            String.Format(Globalization.CultureInfo.InvariantCulture, "{0:R},{1:R},{2:R}", a, b, 2.0 * a - b + 0.1 * (rng.NextDouble() - 0.5)) ]
+    File.WriteAllLines(path, "x1,x2,y" :: lines)
+    path
+
+/// Every named tensor of two saved models, compared bitwise.
+let private sameWeights (a: string) (b: string) =
+    use first = ModelFile.Load(a, ComputePolicy.Cpu)
+    use second = ModelFile.Load(b, ComputePolicy.Cpu)
+    let x, y = first.state_dict(), second.state_dict()
+    Assert.Equal<string seq>(x.Keys, y.Keys)
+    for KeyValue(name, t) in x do
+        Assert.True(t.equal(y[name]).all().item<bool>(), sprintf "'%s' differs between %s and %s" name a b)
+
+let private usageError (args: string list) (fragments: string list) =
+    let code, output = run args
+    Assert.True((code = ExitCodes.Usage), sprintf "expected exit code 2 for %A, got %d:\n%s" args code output)
+    for f in fragments do
+        Assert.Contains(f, output)
+
+[<Fact>]
+let ``train refuses unusable options naming the option, the value and a fix`` () =
+    engine ()
+    use dir = new TempDir()
+    let images, labels = idxData dir 32 1
+    let train = [ "train"; "--images"; images; "--labels"; labels; "--output"; dir.File "m.bnn" ]
+    // The planned methods are named as such; a typo gets the nearest method.
+    usageError (train @ [ "--method"; "laplace"; "--network"; "16-3" ]) [ "--method laplace: laplace is planned but not in this BayesDL yet"; "vi, mcdropout, ensemble, vae" ]
+    usageError (train @ [ "--method"; "swag"; "--network"; "16-3" ]) [ "swag is planned" ]
+    usageError (train @ [ "--method"; "mcdropuot"; "--network"; "16-3" ]) [ "did you mean 'mcdropout'?" ]
+    usageError (train @ [ "--network"; "16-x-3" ]) [ "--network 16-x-3: 'x' is not a positive whole number"; "784-400-400-10" ]
+    usageError (train @ [ "--network"; "15-8-3" ]) [ "input width 15 differs from the data's 16 input columns" ]
+    usageError (train @ [ "--network"; "16-8-2" ]) [ "2 outputs, but the labels go up to 2"; "at least 3" ]
+    usageError (train @ [ "--network"; "16-3"; "--activation"; "rleu" ]) [ "--activation rleu"; "did you mean 'relu'?" ]
+    usageError (train @ [ "--network"; "16-3"; "--dropout"; "0.2" ]) [ "--dropout 0.2: a dropout rate applies to --method mcdropout only" ]
+    usageError (train @ [ "--network"; "16-3"; "--epoch"; "2" ]) [ "unknown option '--epoch'"; "did you mean '--epochs'?" ]
+    usageError (train @ [ "--network"; "16-3"; "--epochs"; "two" ]) [ "--epochs two: expected a whole number" ]
+    usageError (train @ [ "--network"; "16-3"; "--resume" ]) [ "--resume: no checkpoint at"; "train without --resume" ]
+    usageError [ "train"; "--images"; images; "--labels"; labels; "--network"; "16-3" ] [ "--output is missing" ]
+    usageError [ "train"; "--csv"; images; "--network"; "16-3"; "--output"; dir.File "m.bnn" ] [ "--target is missing" ]
+    let csv = regressionCsv dir 20
+    usageError [ "train"; "--csv"; csv; "--target"; "z"; "--task"; "regression"; "--network"; "2-2"; "--output"; dir.File "m.bnn" ]
+        [ "--target z: no such column"; "x1, x2, y" ]
+    usageError [ "train"; "--csv"; csv; "--target"; "y"; "--task"; "regression"; "--network"; "2-1"; "--output"; dir.File "m.bnn" ]
+        [ "the last width must be 2, e.g. 2-2" ]
+    usageError [ "train"; "--csv"; csv; "--target"; "y"; "--task"; "classification"; "--network"; "2-3"; "--output"; dir.File "m.bnn" ]
+        [ "--target y: value"; "is not a class index" ]
+    let config = dir.File "bad.json"
+    File.WriteAllText(config, """{ "method": "vi", "netwrok": "16-3" }""")
+    usageError (train @ [ "--config"; config ]) [ "--config " + config; "unknown field"; "$.netwrok" ]
+
+[<Fact>]
+let ``a JSON config and the same options as flags train the same model, and flags override the config`` () =
+    engine ()
+    use dir = new TempDir()
+    let images, labels = idxData dir 48 2
+    let data = [ "--images"; images; "--labels"; labels; "--quiet" ]
+    let config = dir.File "train.json"
+    File.WriteAllText(config, """{ "method": "mcdropout", "network": "16-8-3", "activation": "tanh", "dropout": 0.2, "epochs": 2, "batchSize": 16, "learningRate": 0.01, "seed": 7 }""")
+    let fromFlags, fromConfig, overridden = dir.File "flags.bnn", dir.File "config.bnn", dir.File "seed8.bnn"
+    let flags = [ "--method"; "mcdropout"; "--network"; "16-8-3"; "--activation"; "tanh"; "--dropout"; "0.2"; "--epochs"; "2"; "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "7" ]
+    for args, output in [ flags, fromFlags; [ "--config"; config ], fromConfig; [ "--config"; config; "--seed"; "8" ], overridden ] do
+        let code, text = run ([ "train" ] @ data @ args @ [ "--output"; output ])
+        Assert.True((code = ExitCodes.Success), text)
+    sameWeights fromFlags fromConfig
+    // The default checkpoint (MODEL.ckpt) is removed when training ends.
+    Assert.False(File.Exists(fromFlags + ".ckpt"))
+    use a = ModelFile.Load(fromConfig, ComputePolicy.Cpu)
+    use b = ModelFile.Load(overridden, ComputePolicy.Cpu)
+    Assert.False((a.parameters() |> Seq.head).equal(b.parameters() |> Seq.head).all().item<bool>(), "--seed 8 on the command line did not override the config's seed 7")
+
+[<Fact>]
+let ``every method trains on the bundled kind of data and writes a model the other commands read`` () =
+    engine ()
+    use dir = new TempDir()
+    let images, labels = idxData dir 48 3
+    let csv = regressionCsv dir 40
+    let ok (args: string list) =
+        let code, text = run args
+        Assert.True((code = ExitCodes.Success), sprintf "%A:\n%s" args text)
+        text
+    // Plain progress lines when the output is not a terminal: one per epoch with loss and rows per second.
+    let text = ok [ "train"; "--method"; "vi"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "2"; "--batch-size"; "16"; "--output"; dir.File "vi.bnn" ]
+    Assert.Contains("epoch 1/2: loss ", text)
+    Assert.Contains("epoch 2/2: loss ", text)
+    Assert.Contains("rows/s", text)
+    ok [ "train"; "--method"; "mcdropout"; "--csv"; csv; "--target"; "y"; "--task"; "regression"; "--network"; "2-8-2"; "--epochs"; "1"; "--output"; dir.File "mc.bnn" ] |> ignore
+    ok [ "train"; "--method"; "ensemble"; "--members"; "2"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; dir.File "ens.pt" ] |> ignore
+    ok [ "train"; "--method"; "vae"; "--network"; "16-8-2"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; dir.File "vae.pt" ] |> ignore
+    for model in [ "vi.bnn"; "mc.bnn" ] do
+        Assert.True(File.Exists(dir.File model), model)
+    let code, output = run [ "evaluate"; dir.File "vi.bnn"; "--images"; images; "--labels"; labels; "--samples"; "5" ]
+    Assert.True((code = ExitCodes.Success), output)
+
+/// Starts `bayesdl args` as a child process with its standard output read line by line into `lines`.
+let private start (dir: string) (args: string list) (lines: Text.StringBuilder) (errors: Text.StringBuilder) =
+    let info = ProcessStartInfo(dotnetHost, WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    cliDll :: args |> List.iter info.ArgumentList.Add
+    let p = new Process(StartInfo = info)
+    p.OutputDataReceived.Add(fun e -> if not (isNull e.Data) then lock lines (fun () -> lines.AppendLine e.Data |> ignore))
+    p.ErrorDataReceived.Add(fun e -> if not (isNull e.Data) then lock errors (fun () -> errors.AppendLine e.Data |> ignore))
+    Assert.True(p.Start())
+    p.BeginOutputReadLine()
+    p.BeginErrorReadLine()
+    p
+
+[<Fact>]
+let ``Ctrl+C finishes the epoch, keeps the checkpoint and exits 130; --resume ends bitwise identical to an uninterrupted run`` () =
+    Assert.True(File.Exists cliDll, sprintf "%s is missing: run `dotnet build BayesDL.sln` first" cliDll)
+    use dir = new TempDir()
+    let images, labels = idxData dir 192 4
+    let epochs = 12
+    let args output =
+        [ "train"; "--method"; "vi"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; string epochs
+          "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "5"; "--output"; output ]
+    let interrupted, straight = dir.File "interrupted.bnn", dir.File "straight.bnn"
+    let lines, errors = StringBuilder(), StringBuilder()
+    use p = start dir.Path (args interrupted) lines errors
+    let seen () = lock lines (fun () -> lines.ToString())
+    let watch = Stopwatch.StartNew()
+    while not ((seen ()).Contains "epoch 2/") && not p.HasExited && watch.Elapsed < TimeSpan.FromMinutes 4.0 do
+        Threading.Thread.Sleep 20
+    Assert.False(p.HasExited, sprintf "the run ended before it was interrupted:\n%s\n%s" (seen ()) (errors.ToString()))
+    Assert.Equal(0, kill(p.Id, 2))
+    Assert.True(p.WaitForExit(TimeSpan.FromMinutes 4.0), "the interrupted run did not stop")
+    p.WaitForExit()
+    let stderr = lock errors (fun () -> errors.ToString())
+    Assert.True((p.ExitCode = 130), sprintf "exit code %d:\n%s\n%s" p.ExitCode (seen ()) stderr)
+    Assert.Contains("Ctrl+C: finishing this epoch", stderr)
+    Assert.Contains("Interrupted after epoch ", stderr)
+    Assert.Contains("--resume", stderr)
+    // It stopped between epochs: the checkpoint is there, the model is not written yet.
+    Assert.True(File.Exists(interrupted + ".ckpt"))
+    Assert.False(File.Exists interrupted)
+    let stoppedAfter = stderr.Substring(stderr.IndexOf "Interrupted after epoch " + "Interrupted after epoch ".Length).Split(' ')[0] |> int
+    Assert.InRange(stoppedAfter, 2, epochs - 1)
+    let resumed = runProcess dir.Path [] (TimeSpan.FromMinutes 4.0) dotnetHost (cliDll :: args interrupted @ [ "--resume" ])
+    Assert.True((resumed.ExitCode = 0), resumed.Output)
+    Assert.Contains(sprintf "resumed from %s after epoch %d" (interrupted + ".ckpt") stoppedAfter, resumed.Output)
+    Assert.Contains(sprintf "epoch %d/%d" (stoppedAfter + 1) epochs, resumed.Output)
+    Assert.DoesNotContain(sprintf "epoch %d/%d" stoppedAfter epochs, resumed.Output)
+    let whole = runProcess dir.Path [] (TimeSpan.FromMinutes 4.0) dotnetHost (cliDll :: args straight)
+    Assert.True((whole.ExitCode = 0), whole.Output)
+    sameWeights interrupted straight
+
+[<Fact>]
+let ``train's epoch-at-a-time fit through the checkpoint equals the library's uninterrupted fit bitwise`` () =
+    engine ()
+    use dir = new TempDir()
+    let images, labels = idxData dir 64 6
+    let output = dir.File "cli.bnn"
+    let code, text =
+        run [ "train"; "--method"; "vi"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "3"; "--batch-size"; "16"
+              "--lr"; "0.01"; "--seed"; "5"; "--output"; output; "--quiet" ]
+    Assert.True((code = ExitCodes.Success), text)
+    // The same declaration fitted for 3 epochs in one call (no checkpoint): a fresh optimizer or generator per epoch would differ.
+    use data = BayesDL.Data.Mnist.Load(images, labels, ComputePolicy.Default)
+    NativeEngine.Seed 5L
+    use built =
+        BayesDL.Builders.ModelBuilder.Sequential().BayesLinear(16L, 8L).Relu().BayesLinear(8L, 3L)
+            .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical()).Build(ComputePolicy.Default)
+    built.Fit(data, BayesDL.Builders.VariationalFitOptions(Epochs = 3, BatchSize = 16, LearningRate = 0.01, Seed = 5L)) |> ignore
+    let library = dir.File "library.bnn"
+    ModelFile.Save(built.Network, library)
+    sameWeights output library
