@@ -49,7 +49,10 @@ let ``every registered kind's functional form equals its module's forward for ra
     engineOneThread ()
     NativeEngine.Seed 11L
     let draws = 3
-    let mutable checkedKinds = 0
+    // Every kind is checked and every failure reported together.
+    let failures = Collections.Generic.List<string>()
+    let check ok (message: string) = if not ok then failures.Add message
+    let mutable functionalKinds = 0
     for kind in LayerKinds.All do
         let net, m, input = example kind
         use net = net
@@ -60,7 +63,7 @@ let ``every registered kind's functional form equals its module's forward for ra
             net.train()
             use a = net.forward x
             use b = net.forward x
-            Assert.False(a.allclose(b), sprintf "%s has no functional form, but it is deterministic given its weights" kind.Type)
+            check (not (a.allclose b)) (sprintf "%s has no functional form, but it is deterministic given its weights" kind.Type)
         | Some functional ->
             net.eval()
             let network = FunctionalNetwork.From(net, input, PriorSpec.Normal())
@@ -72,37 +75,53 @@ let ``every registered kind's functional form equals its module's forward for ra
                     yield net.forward(x).detach(), network.Pack net ] |> List.unzip
             use expected = torch.stack(outputs)
             use theta = torch.stack(thetas)
-            Assert.Equal(int64 network.Dimension, theta.shape[1])
-            Assert.Equal(functional.Parameters |> Seq.sumBy (fun p -> p.Count), int64 network.Dimension)
+            check (theta.shape[1] = int64 network.Dimension && functional.Parameters |> Seq.sumBy (fun p -> p.Count) = int64 network.Dimension)
+                (sprintf "%s: theta has %d entries, the network %d" kind.Type theta.shape[1] network.Dimension)
             use actual = network.Forward(theta, x)
-            Assert.Equal<int64[]>(expected.shape, actual.shape)
-            let error = scalar ((actual - expected).abs().max())
-            Assert.True(error < tolerance, sprintf "%s: functional form differs from the module by %g" kind.Type error)
-            // The draws differ, so a functional form that ignored theta (or read one draw for all) would fail above.
-            Assert.False(expected[0].allclose(expected[1]) && functional.Parameters.Count > 0, sprintf "%s: draws agree" kind.Type)
+            if actual.shape <> expected.shape then
+                check false (sprintf "%s: functional output %A, module output %A" kind.Type actual.shape expected.shape)
+            else
+                let error = scalar ((actual - expected).abs().max())
+                check (error < tolerance) (sprintf "%s: the functional form differs from the module by %g" kind.Type error)
+            // The draws' weights differ, so a functional form that ignored theta (or used one draw for all) would fail above.
+            check (functional.Parameters.Count = 0 || not (expected[0].allclose(expected[1]))) (sprintf "%s: the draws agree" kind.Type)
             for t in outputs @ thetas do t.Dispose()
-            checkedKinds <- checkedKinds + 1
+            functionalKinds <- functionalKinds + 1
+    Assert.True(failures.Count = 0, String.concat "\n" failures)
     // Dense, convolutional (deterministic and Bayesian), the activations and Flatten have functional forms.
-    Assert.True(checkedKinds >= 13, sprintf "only %d kinds have a functional form" checkedKinds)
+    Assert.True(functionalKinds >= 13, sprintf "only %d kinds have a functional form" functionalKinds)
 
 [<Fact>]
-let ``every registered kind round-trips through a model file bitwise, description and tensors`` () =
+let ``every registered kind round-trips through a model file bitwise: description, tensors and forward pass`` () =
     engineOneThread ()
     NativeEngine.Seed 12L
     use dir = new TempDir()
+    let failures = Collections.Generic.List<string>()
+    let check ok (message: string) = if not ok then failures.Add message
     for kind in LayerKinds.All do
-        let _, m, _ = example kind
+        let _, m, input = example kind
         // A model file holds a BayesianNetwork, which needs a stochastic layer: an MC dropout layer follows the kind's.
         use model = BayesianNetwork.Create(Likelihood.Categorical(), m, BayesNN.MCDropout(0.1))
         let first, second = dir.File(kind.Type + ".bnn"), dir.File(kind.Type + ".again.bnn")
         ModelFile.Save(model, first)
         use loaded = ModelFile.Load(first, cpu64)
-        Assert.Equal(m.GetType(), loaded.Body.children() |> Seq.head |> fun c -> c.GetType())
+        check (m.GetType() = (loaded.Body.children() |> Seq.head).GetType()) (sprintf "%s: loaded as another module" kind.Type)
         let original, restored = model.state_dict(), loaded.state_dict()
-        Assert.Equal<string seq>(original.Keys, restored.Keys)
+        check (Seq.toList original.Keys = Seq.toList restored.Keys) (sprintf "%s: other tensors after loading" kind.Type)
         for KeyValue(key, value) in original do
-            Assert.Equal<int64[]>(value.shape, restored[key].shape)
-            Assert.True(value.eq(restored[key]).all().item<bool>(), sprintf "%s: tensor %s differs after loading" kind.Type key)
+            if restored.ContainsKey key then
+                check (value.shape = restored[key].shape && value.eq(restored[key]).all().item<bool>()) (sprintf "%s: tensor %s differs after loading" kind.Type key)
+        // The same random stream through both: a setting read back wrong (a rate, a slope, a dimension) changes the output.
+        use x = torch.randn([| yield 5L; yield! input |], dtype = torch.ScalarType.Float64)
+        let pass (network: BayesianNetwork) =
+            network.train()
+            NativeEngine.Seed 3L
+            use _ = torch.no_grad()
+            network.Body.forward(x)
+        use a = pass model
+        use b = pass loaded
+        check (a.shape = b.shape && a.eq(b).all().item<bool>()) (sprintf "%s: the loaded layer computes something else" kind.Type)
         // Written again, the loaded model is the same file: every field the kind writes is read back as it was.
         ModelFile.Save(loaded, second)
-        Assert.Equal<byte[]>(File.ReadAllBytes first, File.ReadAllBytes second)
+        check (File.ReadAllBytes first = File.ReadAllBytes second) (sprintf "%s: the file differs when written again" kind.Type)
+    Assert.True(failures.Count = 0, String.concat "\n" failures)
