@@ -27,13 +27,15 @@ public static class NetworkSampling
     {
         ArgumentNullException.ThrowIfNull(builder);
         var errors = builder.Validate();
-        Validation.Check.Argument(errors.Count == 0, Who, nameof(builder), string.Join(" ", errors.Select(e => e.Message)), "a valid declaration");
+        Validation.Check.Argument(errors.Count == 0, Who, nameof(builder), string.Join(" ", errors.Select(e => e.Message)),
+            "a valid declaration");
         Validation.Check.Argument(builder.HasLikelihood, Who, nameof(builder), "no likelihood", "a declaration with a likelihood",
             "Add WithLikelihood(Likelihoods.Gaussian(sigma)) or WithLikelihood(Likelihoods.Categorical()).");
         var meanField = builder.WithVariational(VariationalFamily.MeanField);
         // The modules are made only to read the layers' functional forms; theta replaces their weights.
         using var network = meanField.BuildNetwork(new ComputePolicy(x.device, x.is_floating_point() ? x.dtype : get_default_dtype()));
-        var functional = FunctionalNetwork.From(network, builder.ResolvedInput(), builder.Prior, builder.Layers.Select(l => l.Name).ToArray());
+        var functional = FunctionalNetwork.From(network, builder.ResolvedInput(), builder.Prior,
+            builder.Layers.Select(l => l.Name).ToArray());
         return NetworkLogDensity.From(functional, builder.Likelihood, x, y);
     }
 

@@ -32,12 +32,14 @@ internal sealed class BayesConv2dKind : LayerKind
     internal override FunctionalLayer? Functional(nn.Module module)
     {
         var c = (BayesConv2d)module;
-        return Conv2dKind.Convolution(c.WeightMu, c.BiasMu, c.Options.EffectivePrior, [c.Stride, c.Stride], [c.Padding, c.Padding], [c.Dilation, c.Dilation]);
+        return Conv2dKind.Convolution(c.WeightMu, c.BiasMu, c.Options.EffectivePrior, [c.Stride, c.Stride], [c.Padding, c.Padding],
+            [c.Dilation, c.Dilation]);
     }
 
     // rho = -60: sigma ~ 1e-26, so a forward pass is the means' up to rounding.
     internal override (nn.Module<Tensor, Tensor> Module, long[] Input) Example() =>
-        (BayesNN.BayesConv2d(2, 3, 3, stride: 1, padding: 1, options: new BayesLayerOptions(GradientEstimator.Reparameterization, InitialRho: -60)), [2, 4, 4]);
+        (BayesNN.BayesConv2d(2, 3, 3, stride: 1, padding: 1, options: new BayesLayerOptions(GradientEstimator.Reparameterization,
+            InitialRho: -60)), [2, 4, 4]);
 }
 
 /// <summary>A Bayesian 2-D convolution (square kernel) with a mean-field posterior over its kernels.</summary>

@@ -38,7 +38,8 @@ internal sealed class BayesLinearKind : LayerKind
 
     // rho = -60: sigma ~ 1e-26, so a forward pass is the means' up to rounding.
     internal override (nn.Module<Tensor, Tensor> Module, long[] Input) Example() =>
-        (BayesNN.BayesLinear(3, 4, new BayesLayerOptions(GradientEstimator.Reparameterization, PriorSpec.Laplace(0.0, 0.5), InitialRho: -60)), [3]);
+        (BayesNN.BayesLinear(3, 4, new BayesLayerOptions(GradientEstimator.Reparameterization, PriorSpec.Laplace(0.0, 0.5),
+            InitialRho: -60)), [3]);
 }
 
 /// <summary>

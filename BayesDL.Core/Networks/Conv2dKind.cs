@@ -18,7 +18,8 @@ internal sealed class Conv2dKind : LayerKind
     {
         var c = (Conv2d)module;
         return c.padding is not null && c.kernel_size.Distinct().Count() == 1 && c.groups == 1
-            ? new(Type, [c.in_channels, c.out_channels, c.kernel_size[0], c.stride![0], c.padding![0], c.dilation![0], c.bias is null ? 0L : 1L], null)
+            ? new(Type, [c.in_channels, c.out_channels, c.kernel_size[0], c.stride![0], c.padding![0], c.dilation![0],
+                c.bias is null ? 0L : 1L], null)
             : null;
     }
 
@@ -40,8 +41,11 @@ internal sealed class Conv2dKind : LayerKind
     internal override (nn.Module<Tensor, Tensor> Module, long[] Input) Example() =>
         (nn.Conv2d(2, 3, 3, stride: 2, padding: 1), [2, 5, 5]);
 
-    /// <summary>The functional form of a convolution with kernel W [out, in, kh, kw] and bias b [out] (or none), under <paramref name="prior"/>.</summary>
-    internal static FunctionalLayer Convolution(Tensor weight, Tensor? bias, Layers.PriorSpec? prior, long[] stride, long[] padding, long[] dilation) =>
+    /// <summary>
+    /// The functional form of a convolution with kernel W [out, in, kh, kw] and bias b [out] (or none), under <paramref name="prior"/>.
+    /// </summary>
+    internal static FunctionalLayer Convolution(Tensor weight, Tensor? bias, Layers.PriorSpec? prior, long[] stride, long[] padding,
+        long[] dilation) =>
         new(bias is null
                 ? [new("weight", weight.shape, weight, prior)]
                 : [new("weight", weight.shape, weight, prior), new("bias", bias.shape, bias, prior)],

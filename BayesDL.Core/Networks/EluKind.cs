@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace BayesDL.Networks;
 
-/// <summary>The layer kind ELU: x for x &gt; 0, alpha (exp(x) - 1) otherwise (declared with alpha 1, as <c>Elu</c>); a model file records Alpha.</summary>
+/// <summary>The layer kind ELU: x for x &gt; 0, alpha (exp(x) - 1) otherwise (declared with alpha 1, as <c>Elu</c>); a model file records
+/// Alpha.</summary>
 public sealed class EluKind : ElementwiseKind
 {
     EluKind() { }

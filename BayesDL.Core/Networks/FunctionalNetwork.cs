@@ -48,13 +48,16 @@ public sealed class FunctionalNetwork
     /// names the layers in errors; by default their names in the module. Throws <see cref="ArgumentException"/> naming the
     /// first layer of no registered kind or without a functional form (dropout: random given the weights).
     /// </summary>
-    public static FunctionalNetwork From(nn.Module network, IReadOnlyList<long> inputShape, PriorSpec defaultPrior, IReadOnlyList<string>? names = null)
+    public static FunctionalNetwork From(nn.Module network, IReadOnlyList<long> inputShape, PriorSpec defaultPrior,
+        IReadOnlyList<string>? names = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(defaultPrior);
         var children = network.named_children().ToList();
-        Check.Argument(children.Count > 0, Who, nameof(network), $"a module without layers ({network.GetType().Name})", "a container of layers, e.g. nn.Sequential");
-        Check.Argument(names is null || names.Count == children.Count, Who, nameof(names), $"{names?.Count} names", $"one per layer ({children.Count})");
+        Check.Argument(children.Count > 0, Who, nameof(network), $"a module without layers ({network.GetType().Name})",
+            "a container of layers, e.g. nn.Sequential");
+        Check.Argument(names is null || names.Count == children.Count, Who, nameof(names), $"{names?.Count} names",
+            $"one per layer ({children.Count})");
         var layers = new List<Layer>();
         long offset = 0;
         for (int i = 0; i < children.Count; i++)
@@ -63,10 +66,13 @@ public sealed class FunctionalNetwork
             var kind = LayerKinds.For(module);
             string layer = $"layer {i} '{names?[i] ?? name}'";
             if (kind is null)
-                throw Check.Error(Who, nameof(network), $"{layer} of type {module.GetType().Name}", "layers of registered kinds: " + LayerKinds.Supported,
+                throw Check.Error(Who, nameof(network), $"{layer} of type {module.GetType().Name}",
+                    "layers of registered kinds: " + LayerKinds.Supported,
                     "Replace the layer by one of a registered kind.");
-            var functional = kind.Functional(module) ?? throw Check.Error(Who, nameof(network), $"{layer} ({kind.Type}, random given the weights)",
-                "layers that are a function of their weights alone: dense and convolutional layers (deterministic or Bayesian), activations, Flatten",
+            var functional = kind.Functional(module) ?? throw Check.Error(Who, nameof(network),
+                $"{layer} ({kind.Type}, random given the weights)",
+                "layers that are a function of their weights alone: dense and convolutional layers (deterministic or Bayesian), " +
+                "activations, Flatten",
                 "Remove dropout layers: the network's weights are what is sampled or approximated here.");
             var slots = new List<Slot>();
             foreach (var p in functional.Parameters)
@@ -83,11 +89,13 @@ public sealed class FunctionalNetwork
         var (dtype, device) = first is null ? (get_default_dtype(), CPU) : (first.dtype, first.device);
         var probe = new FunctionalNetwork(layers.ToArray(), input, []);
         // One example through zero weights gives the output shape.
-        Tensor output = probe.Propagate(zeros(1, probe.Dimension, dtype: dtype, device: device), zeros([1, .. input], dtype: dtype, device: device));
+        Tensor output = probe.Propagate(zeros(1, probe.Dimension, dtype: dtype, device: device),
+            zeros([1, .. input], dtype: dtype, device: device));
         return new(probe._layers, input, output.shape[2..]);
     }
 
-    /// <summary>f_theta(x) for every draw: theta [S, D] (or [D]) and inputs [batch, ..InputShape] -&gt; [S, batch, ..OutputShape].</summary>
+    /// <summary>f_theta(x) for every draw: theta [S, D] (or [D]) and inputs [batch, ..InputShape] -&gt; [S, batch,
+    /// ..OutputShape].</summary>
     public Tensor Forward(Tensor theta, Tensor inputs)
     {
         if (theta.dim() == 1) theta = theta.unsqueeze(0);
@@ -111,7 +119,8 @@ public sealed class FunctionalNetwork
                 int j = i + 1;
                 while (j < layer.Slots.Length && layer.Slots[j].Prior.Equals(layer.Slots[i].Prior)) j++;
                 long count = layer.Slots[i..j].Sum(s => s.Count);
-                total = total + layer.Slots[i].Prior.Build(theta.device, theta.dtype).LogProb(theta.narrow(1, layer.Slots[i].Offset, count)).sum(1);
+                var prior = layer.Slots[i].Prior.Build(theta.device, theta.dtype);
+                total = total + prior.LogProb(theta.narrow(1, layer.Slots[i].Offset, count)).sum(1);
                 i = j;
             }
         return total;
@@ -124,13 +133,15 @@ public sealed class FunctionalNetwork
     public Tensor Pack(nn.Module network)
     {
         var children = network.named_children().ToList();
-        Check.Argument(children.Count == _layers.Length, Who, nameof(network), $"{children.Count} layers", $"the {_layers.Length} layers of this network");
+        Check.Argument(children.Count == _layers.Length, Who, nameof(network), $"{children.Count} layers",
+            $"the {_layers.Length} layers of this network");
         using var scope = NewDisposeScope();
         var parts = new List<Tensor>();
         for (int i = 0; i < children.Count; i++)
         {
             var parameters = LayerKinds.For(children[i].module)?.Functional(children[i].module)?.Parameters ?? [];
-            Check.Argument(parameters.Select(p => p.Shape).SequenceEqual(_layers[i].Slots.Select(s => s.Shape), ShapeComparer.Instance), Who, nameof(network),
+            Check.Argument(parameters.Select(p => p.Shape).SequenceEqual(_layers[i].Slots.Select(s => s.Shape), ShapeComparer.Instance),
+                Who, nameof(network),
                 $"layer {i} of type {children[i].module.GetType().Name}", "a layer with the weights of this network's layer " + i);
             parts.AddRange(parameters.Select(p => p.Value.detach().reshape(-1)));
         }

@@ -39,7 +39,8 @@ public abstract class LayerKind
     /// </summary>
     internal virtual FunctionalLayer? Functional(nn.Module module) => null;
 
-    /// <summary>A small instance (default device and dtype) and the per-example input shape it reads, for the registry's tests and docs.</summary>
+    /// <summary>A small instance (default device and dtype) and the per-example input shape it reads, for the registry's tests and
+    /// docs.</summary>
     internal abstract (nn.Module<Tensor, Tensor> Module, long[] Input) Example();
 
     /// <summary>A functional form without weights: <paramref name="forward"/> maps activations [draws, batch, ...] alone.</summary>

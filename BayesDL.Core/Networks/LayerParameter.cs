@@ -8,7 +8,8 @@ namespace BayesDL.Networks;
 /// </summary>
 /// <param name="Name">Its name, e.g. <c>weight</c>, <c>bias</c>.</param>
 /// <param name="Shape">Its shape for one draw, e.g. [out, in].</param>
-/// <param name="Value">The module's current value of it (a live view: the weight of a deterministic layer, the posterior mean of a Bayesian one).</param>
+/// <param name="Value">The module's current value of it (a live view: the weight of a deterministic layer, the posterior mean of a
+/// Bayesian one).</param>
 /// <param name="Prior">The prior the layer declares on it (Bayesian layers), null when the network's default applies.</param>
 public sealed record LayerParameter(string Name, long[] Shape, Tensor Value, PriorSpec? Prior)
 {

@@ -52,14 +52,17 @@ public abstract record LayerSpec
 /// posterior for dense Bayesian layers (null: mean field; 0: full rank; k: low rank k) and, under concrete dropout, the
 /// length-scale every deterministic weight layer's <see cref="VariationalConcreteDropout"/> wraps it with (null: none).
 /// </summary>
-internal sealed record BuildContext(ComputePolicy Policy, PriorSpec DefaultPrior, int? CorrelatedRank = null, double? ConcreteLengthScale = null)
+internal sealed record BuildContext(ComputePolicy Policy, PriorSpec DefaultPrior, int? CorrelatedRank = null,
+    double? ConcreteLengthScale = null)
 {
     /// <summary>
     /// A deterministic weight layer as the context wants it: under concrete dropout wrapped in a
     /// <see cref="VariationalConcreteDropout"/> with the context's length-scale, else as is.
     /// </summary>
     internal nn.Module<Tensor, Tensor> WeightLayer(nn.Module<Tensor, Tensor> layer) =>
-        ConcreteLengthScale is double l ? Policy.Apply(BayesNN.VariationalConcreteDropout(Policy.Apply(layer), lengthScale: l)) : Policy.Apply(layer);
+        ConcreteLengthScale is double l
+            ? Policy.Apply(BayesNN.VariationalConcreteDropout(Policy.Apply(layer), lengthScale: l))
+            : Policy.Apply(layer);
 }
 
 /// <summary>A shape inference step: the output shape, or what input the layer expected.</summary>

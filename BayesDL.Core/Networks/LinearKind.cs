@@ -35,14 +35,17 @@ internal sealed class LinearKind : LayerKind
 
     internal override (nn.Module<Tensor, Tensor> Module, long[] Input) Example() => (nn.Linear(3, 4), [3]);
 
-    /// <summary>The functional form of a dense layer with weight W [out, in] and bias b [out] (or none), under <paramref name="prior"/>.</summary>
+    /// <summary>
+    /// The functional form of a dense layer with weight W [out, in] and bias b [out] (or none), under <paramref name="prior"/>.
+    /// </summary>
     internal static FunctionalLayer Dense(Tensor weight, Tensor? bias, Layers.PriorSpec? prior) =>
         new(bias is null
                 ? [new("weight", weight.shape, weight, prior)]
                 : [new("weight", weight.shape, weight, prior), new("bias", bias.shape, bias, prior)],
             (h, p) => Forward(h, p[0], p.Count > 1 ? p[1] : null));
 
-    /// <summary>h [S, batch, ..., in], W [S, out, in], b [S, out] -&gt; h W^T + b [S, batch, ..., out], one batched product over the draws.</summary>
+    /// <summary>h [S, batch, ..., in], W [S, out, in], b [S, out] -&gt; h W^T + b [S, batch, ..., out], one batched product over the
+    /// draws.</summary>
     static Tensor Forward(Tensor h, Tensor w, Tensor? b)
     {
         Tensor rows = h.dim() == 3 ? h : h.reshape(h.shape[0], -1, h.shape[^1]);

@@ -38,7 +38,8 @@ internal sealed class MultivariateBayesLinearKind : LayerKind
         var l = (MultivariateBayesLinear)module;
         Tensor mu = l.get_parameter("mu") ?? throw new InvalidOperationException("MultivariateBayesLinear: no parameter mu");
         long w = l.InFeatures * l.OutFeatures;
-        return LinearKind.Dense(mu.narrow(0, 0, w).view(l.OutFeatures, l.InFeatures), mu.narrow(0, w, l.OutFeatures), l.Options.EffectivePrior);
+        return LinearKind.Dense(mu.narrow(0, 0, w).view(l.OutFeatures, l.InFeatures), mu.narrow(0, w, l.OutFeatures),
+            l.Options.EffectivePrior);
     }
 
     // rho = -60 and no initial factor: the covariance is ~1e-52 I, so a forward pass is the means' up to rounding.

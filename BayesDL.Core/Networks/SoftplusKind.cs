@@ -36,7 +36,8 @@ public sealed class SoftplusKind : ElementwiseKind
         return new(Type, [], null, Settings: new() { ["Beta"] = s.beta, ["Threshold"] = s.threshold });
     }
 
-    internal override nn.Module<Tensor, Tensor> Load(LayerReading reading) => nn.Softplus(reading.Setting("Beta"), reading.Setting("Threshold"));
+    internal override nn.Module<Tensor, Tensor> Load(LayerReading reading) => nn.Softplus(reading.Setting("Beta"),
+        reading.Setting("Threshold"));
 
     internal override (nn.Module<Tensor, Tensor> Module, long[] Input) Example() => (nn.Softplus(2.0, 1.5), [2, 3]);
 }

@@ -17,7 +17,8 @@ internal sealed class VariationalConcreteDropoutKind : LayerKind
     internal override LayerRecord? Save(nn.Module module, Func<nn.Module, LayerRecord> inner)
     {
         var v = (VariationalConcreteDropout)module;
-        return new(Type, [], null, Settings: new() { ["LengthScale"] = v.LengthScale }, Concrete: v.Dropout.Options, Inner: inner(v.Dropout.Layer));
+        return new(Type, [], null, Settings: new() { ["LengthScale"] = v.LengthScale }, Concrete: v.Dropout.Options,
+            Inner: inner(v.Dropout.Layer));
     }
 
     internal override nn.Module<Tensor, Tensor> Load(LayerReading reading) => BayesNN.VariationalConcreteDropout(reading.Inner(),
