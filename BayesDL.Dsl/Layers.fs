@@ -46,5 +46,7 @@ let tanhAct : Layer = activation Activation.Tanh
 let sigmoid : Layer = activation Activation.Sigmoid
 /// log(1 + exp(x)).
 let softplus : Layer = activation Activation.Softplus
+/// x sigmoid(x) (SiLU, swish).
+let silu : Layer = fun b -> b.Add BayesDL.Networks.SiluKind.Layer
 /// exp(x_i) / sum_j exp(x_j): probabilities, so no likelihood that reads logits may follow.
 let softmax : Layer = activation Activation.Softmax

@@ -4,6 +4,7 @@
 namespace BayesDL.Dsl
 
 open System
+open BayesDL.Builders
 open BayesDL.Mcmc
 
 /// Which Hamiltonian sampler runs.

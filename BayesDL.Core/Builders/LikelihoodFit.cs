@@ -1,3 +1,4 @@
+using BayesDL.Networks;
 using BayesDL.Objectives;
 using BayesDL.Predictive;
 
@@ -36,7 +37,7 @@ internal static class LikelihoodFit
         if (output.Count != 1)
             return $"{name} needs one feature vector per example, but {layer} outputs {shape}. Add a Flatten and a Linear layer before it.";
         long width = output[0];
-        if (!gaussian && last is ActivationSpec { Kind: Activation.Softmax or Activation.Sigmoid })
+        if (!gaussian && last.OutputsProbabilities)
             return $"{name} reads logits, but {layer} outputs probabilities {shape}. Remove the final {last.Name}.";
         if (spec.Kind == nameof(CategoricalLikelihood) && width < 2)
             return $"{name} needs one logit per class (>= 2), but {layer} outputs {shape}. Use Bernoulli for one logit, or widen the last layer to the number of classes.";

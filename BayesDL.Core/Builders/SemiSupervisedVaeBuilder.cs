@@ -41,7 +41,7 @@ public sealed class SemiSupervisedVaeBuilder
         if (!Shapes.Same(output, [_generative.Classes]))
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _classifier.Layers.Count - 1, _classifier.Layers[^1].Name,
                 $"classifier: q(y | x) must output {_generative.Classes} class logits, but its last layer '{_classifier.Layers[^1].Name}' outputs {Shapes.Format(output)}. Make its output width {_generative.Classes}."));
-        else if (_classifier.Layers[^1] is ActivationSpec { Kind: Activation.Softmax or Activation.Sigmoid })
+        else if (_classifier.Layers[^1].OutputsProbabilities)
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _classifier.Layers.Count - 1, _classifier.Layers[^1].Name,
                 $"classifier: q(y | x) is read as logits, but the last layer '{_classifier.Layers[^1].Name}' outputs probabilities. Remove it."));
         return errors;

@@ -3,6 +3,7 @@ using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Layers;
 using BayesDL.Models;
+using BayesDL.Networks;
 using BayesDL.Objectives;
 using BayesDL.Training;
 using TorchSharp;
@@ -91,8 +92,8 @@ public sealed class SequentialBuilder
     /// <summary>Flattens each example into a vector.</summary>
     public SequentialBuilder Flatten() => Add(new FlattenSpec());
 
-    /// <summary>An element-wise activation.</summary>
-    public SequentialBuilder Activation(Activation kind) => Add(new ActivationSpec(kind));
+    /// <summary>An element-wise activation (the registered element-wise kind of that name, see <see cref="LayerKinds"/>).</summary>
+    public SequentialBuilder Activation(Activation kind) => Add(LayerKinds.Elementwise(kind.ToString()));
 
     /// <summary>max(0, x).</summary>
     public SequentialBuilder Relu() => Activation(Builders.Activation.Relu);
@@ -197,7 +198,7 @@ public sealed class SequentialBuilder
 
     /// <summary>Whether the declaration has a weight posterior: a Bayesian layer, an MC-dropout layer or the dropout family.</summary>
     public bool IsStochastic =>
-        _family.Kind is VariationalFamily.Family.Dropout or VariationalFamily.Family.ConcreteDropout || _layers.Any(l => l.IsBayesian || l is McDropoutSpec);
+        _family.Kind is VariationalFamily.Family.Dropout or VariationalFamily.Family.ConcreteDropout || _layers.Any(l => l.IsBayesian || l.IsMonteCarlo);
 
     /// <summary>The layers alone as a TorchSharp Sequential (for use inside other models, e.g. a VAE's encoder).</summary>
     public Sequential BuildNetwork(ComputePolicy? policy = null)
@@ -205,7 +206,9 @@ public sealed class SequentialBuilder
         var errors = Validate();
         if (errors.Count > 0) throw Mistakes("network declaration", errors);
         NativeEngine.EnsureLoaded();
-        var context = new BuildContext(policy ?? ComputePolicy.Default, _prior, _family);
+        var context = new BuildContext(policy ?? ComputePolicy.Default, _prior, _family.CorrelatedRank,
+            // Concrete dropout's prior N(0, s0^2) is the length-scale l = 1 / s0.
+            _family.Kind == VariationalFamily.Family.ConcreteDropout ? 1.0 / _prior.Parameters[1] : null);
         var network = nn.Sequential(_layers.Select((l, i) => (i.ToString(), l.Create(context))).ToArray());
         return _family.Kind == VariationalFamily.Family.Dropout
             ? MCDropoutConverter.Convert(network, new MCDropoutConversion(_family.Rate))

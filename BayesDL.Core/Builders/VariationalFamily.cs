@@ -1,3 +1,5 @@
+using BayesDL.Networks;
+
 namespace BayesDL.Builders;
 
 /// <summary>
@@ -42,6 +44,9 @@ public sealed record VariationalFamily(VariationalFamily.Family Kind, int Rank =
     };
 
     /// <summary>A parameter-range mistake in the family itself, or null.</summary>
+    /// <summary>The rank of the correlated Gaussian over each dense Bayesian layer: k for low rank, 0 for full rank, null otherwise.</summary>
+    internal int? CorrelatedRank => Kind switch { Family.LowRank => Rank, Family.FullRank => 0, _ => null };
+
     internal string? Invalid() => Kind switch
     {
         Family.LowRank when Rank < 1 => $"{Name}: the rank k must be >= 1; found {Rank}.",

@@ -11,7 +11,7 @@ namespace BayesDL.Mcmc;
 /// </summary>
 public sealed class NetworkPosterior : IStochasticPredictor, IDisposable
 {
-    /// <summary>Pairs a target with an MCMC run on it (as <see cref="NetworkSampling"/> does).</summary>
+    /// <summary>Pairs a target with an MCMC run on it (as <c>SequentialBuilder.SampleHmc</c> does).</summary>
     public NetworkPosterior(NetworkLogDensity network, McmcResult result)
     {
         ArgumentNullException.ThrowIfNull(network);

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using BayesDL.Engine;
 using BayesDL.IO;
 using BayesDL.Layers;
+using BayesDL.Networks;
 using BayesDL.Objectives;
 using BayesDL.Validation;
 using TorchSharp;
@@ -25,9 +26,10 @@ namespace BayesDL.Models;
 /// layers 0, 1, ... and has no per-type settings) still load. Every problem with a file (missing, truncated, corrupt, of
 /// a newer version, a description that does not parse, weights of another architecture, NaN or infinite weights) is a
 /// <see cref="FileFormatException"/> naming the file, what was expected and what was found.
-/// Supported modules: BayesLinear, BayesConv2d, MultivariateBayesLinear, ConcreteDropout and VariationalConcreteDropout (around a
-/// Linear or square Conv2d), MCDropout, MCSpatialDropout, Dropout, Linear, Conv2d (square), ReLU, Tanh, Sigmoid, Softplus, ELU,
-/// GELU, Softmax, Flatten: every layer the builders and the F# DSL declare.
+/// Supported modules: every registered layer kind (<see cref="LayerKinds"/>; each writes and reads its own fields): BayesLinear,
+/// BayesConv2d, MultivariateBayesLinear, ConcreteDropout and VariationalConcreteDropout (around a Linear or square Conv2d),
+/// MCDropout, MCSpatialDropout, Dropout, Linear, Conv2d (square), the activations, Flatten: every layer the builders and the
+/// F# DSL declare.
 /// </summary>
 public static class ModelFile
 {
@@ -44,17 +46,7 @@ public static class ModelFile
     };
 
     // The module types a saved body may hold, as the error for any other names them.
-    const string SupportedModules =
-        "BayesLinear, BayesConv2d, MultivariateBayesLinear, ConcreteDropout and VariationalConcreteDropout (around a Linear or Conv2d), " +
-        "MCDropout, MCSpatialDropout, Dropout, Linear, Conv2d (square kernel, groups 1), ReLU, Tanh, Sigmoid, Softplus, ELU, GELU, Softmax and Flatten";
-
-    /// <summary>
-    /// One layer. Version 1 wrote Type, Sizes and Options only; later fields are null there. Settings holds a type's
-    /// scalar hyperparameters by name; Inner is the weight layer a concrete-dropout layer wraps.
-    /// </summary>
-    internal sealed record LayerRecord(string Type, long[] Sizes, BayesLayerOptions? Options, string? Name = null,
-        Dictionary<string, double>? Settings = null, MultivariateBayesOptions? Multivariate = null,
-        ConcreteDropoutOptions? Concrete = null, LayerRecord? Inner = null, bool? MonteCarlo = null);
+    static string SupportedModules => LayerKinds.Supported + " (ConcreteDropout and VariationalConcreteDropout around a Linear or Conv2d; Conv2d with a square kernel, groups 1)";
 
     internal sealed record NetworkRecord(int Version, List<LayerRecord> Layers, LikelihoodSpec Likelihood);
 
@@ -131,104 +123,21 @@ public static class ModelFile
     static LayerRecord Describe(string name, nn.Module m) =>
         Record(m, name) with { Name = name, MonteCarlo = (m as IMonteCarloLayer)?.MonteCarlo };
 
-    static LayerRecord Record(nn.Module m, string name) => m switch
-    {
-        BayesLinear l => new(nameof(BayesLinear), [l.InFeatures, l.OutFeatures], l.Options),
-        BayesConv2d c => new(nameof(BayesConv2d), [c.InChannels, c.OutChannels, c.KernelSize, c.Stride, c.Padding, c.Dilation], c.Options),
-        MultivariateBayesLinear l => new(nameof(MultivariateBayesLinear), [l.InFeatures, l.OutFeatures], null, Multivariate: l.Options),
-        // Rebuilt from its length-scale and initial p (its ConcreteDropoutOptions follow from them); the options are kept for readers.
-        VariationalConcreteDropout v => new(nameof(VariationalConcreteDropout), [], null, Settings: new() { ["LengthScale"] = v.LengthScale },
-            Concrete: v.Dropout.Options, Inner: Record(v.Dropout.Layer, name)),
-        ConcreteDropout c => new(nameof(ConcreteDropout), [], null, Concrete: c.Options, Inner: Record(c.Layer, name)),
-        MCDropout d => new(nameof(MCDropout), [], null, Settings: new() { ["P"] = d.P }),
-        MCSpatialDropout d => new(nameof(MCSpatialDropout), [], null, Settings: new() { ["P"] = d.P }),
-        Dropout d => new(nameof(Dropout), [], null, Settings: new() { ["P"] = d.p }),
-        Linear l => new(nameof(Linear), [l.in_features, l.out_features, l.bias is null ? 0L : 1L], null),
-        Conv2d c when c.padding is not null && c.kernel_size.Distinct().Count() == 1 && c.groups == 1 => new(nameof(Conv2d),
-            [c.in_channels, c.out_channels, c.kernel_size[0], c.stride![0], c.padding![0], c.dilation![0], c.bias is null ? 0L : 1L], null),
-        Softplus s => new(nameof(Softplus), [], null, Settings: new() { ["Beta"] = s.beta, ["Threshold"] = s.threshold }),
-        ELU e => new(nameof(ELU), [], null, Settings: new() { ["Alpha"] = e.alpha }),
-        GELU g => new(nameof(GELU), [], null, Settings: new() { ["Tanh"] = g.approximate == GELU.Approximate.tanh ? 1 : 0 }),
-        Softmax s => new(nameof(Softmax), [s.dim], null),
-        Flatten f => new(nameof(Flatten), [f.start_dim, f.end_dim], null),
-        ReLU or Tanh or Sigmoid => new(m.GetType().Name, [], null),
-        _ => throw Check.Error(nameof(ModelFile), "model", $"layer '{name}' of type {m.GetType().Name}", "made of " + SupportedModules,
-            "Replace the layer by a supported one, or save its parameters with TorchSharp's Module.save."),
-    };
-
-    // The weights a layer description implies (in x out, times the kernel area for convolutions; a multivariate layer also
-    // holds its covariance factor, d x rank or d x d at full rank), or -1 when its sizes are missing, negative or overflow.
-    static long Weights(LayerRecord r)
-    {
-        long[] s = r.Sizes;
-        switch (r.Type)
-        {
-            case nameof(BayesLinear) or nameof(Linear):
-                return Product(s, 2);
-            case nameof(BayesConv2d) or nameof(Conv2d):
-                return s.Length < 3 ? -1 : Product([s[0], s[1], s[2], s[2]], 4);
-            case nameof(MultivariateBayesLinear):
-                long d = Product(s, 2);
-                return d < 0 ? -1 : Product([d, r.Multivariate is { Rank: > 0 } m ? m.Rank : d], 2);
-            default:
-                return 0;
-        }
-    }
-
-    static long Product(long[] sizes, int n)
-    {
-        if (sizes.Length < n) return -1;
-        long p = 1;
-        for (int i = 0; i < n; i++)
-        {
-            if (sizes[i] < 0) return -1;
-            try { p = checked(p * sizes[i]); } catch (OverflowException) { return -1; }
-        }
-        return p;
-    }
+    static LayerRecord Record(nn.Module m, string name) =>
+        LayerKinds.For(m)?.Save(m, inner => Record(inner, name))
+        ?? throw Check.Error(nameof(ModelFile), "model", $"layer '{name}' of type {m.GetType().Name}", "made of " + SupportedModules,
+            "Replace the layer by a supported one, or save its parameters with TorchSharp's Module.save.");
 
     static nn.Module<Tensor, Tensor> Build(LayerRecord r, FileReader reader)
     {
         string name = r.Name ?? r.Type;
+        var kind = LayerKinds.Named(r.Type) ?? throw reader.Error($"a layer type this BayesDL knows ({SupportedModules})", $"the layer type \"{r.Type}\"");
         // A description whose layers need more weights than the file holds bytes is corrupt: refuse it before allocating them.
-        long weights = Weights(r);
+        long weights = kind.Weights(r);
         if (weights < 0 || weights > reader.Remaining)
             throw reader.Error($"sizes of the {r.Type} layer '{name}' whose weights fit in the file's {reader.Remaining} bytes of weights",
                 $"sizes [{string.Join(", ", r.Sizes)}]{(r.Multivariate is null ? "" : $" (rank {r.Multivariate.Rank})")}");
-        return Described(reader, $"the {r.Type} layer '{name}'", () => Make(r, reader));
-    }
-
-    static nn.Module<Tensor, Tensor> Make(LayerRecord r, FileReader reader)
-    {
-        long[] s = r.Sizes;
-        double Setting(string key) => r.Settings is not null && r.Settings.TryGetValue(key, out double v) ? v
-            : throw reader.Error($"the setting \"{key}\" of the {r.Type} layer '{r.Name}'", "no such setting");
-        T Required<T>(T? value, string what) where T : class => value
-            ?? throw reader.Error($"the {what} of the {r.Type} layer '{r.Name}'", "none");
-        nn.Module<Tensor, Tensor> layer = r.Type switch
-        {
-            nameof(BayesLinear) => BayesNN.BayesLinear(s[0], s[1], r.Options),
-            nameof(BayesConv2d) => BayesNN.BayesConv2d(s[0], s[1], s[2], s[3], s[4], s[5], r.Options),
-            nameof(MultivariateBayesLinear) => BayesNN.MultivariateBayesLinear(s[0], s[1], Required(r.Multivariate, "Multivariate options")),
-            nameof(VariationalConcreteDropout) => BayesNN.VariationalConcreteDropout(Build(Required(r.Inner, "wrapped layer"), reader),
-                Setting("LengthScale"), Required(r.Concrete, "Concrete options").InitialP),
-            nameof(ConcreteDropout) => BayesNN.ConcreteDropout(Build(Required(r.Inner, "wrapped layer"), reader), Required(r.Concrete, "Concrete options")),
-            nameof(MCDropout) => BayesNN.MCDropout(Setting("P"), r.Name ?? nameof(MCDropout)),
-            nameof(MCSpatialDropout) => BayesNN.MCSpatialDropout(Setting("P"), r.Name ?? nameof(MCSpatialDropout)),
-            nameof(Dropout) => nn.Dropout(Setting("P")),
-            nameof(Linear) => nn.Linear(s[0], s[1], hasBias: s[2] == 1),
-            nameof(Conv2d) => nn.Conv2d(s[0], s[1], s[2], stride: s[3], padding: s[4], dilation: s[5], bias: s[6] == 1),
-            nameof(Softplus) => nn.Softplus(Setting("Beta"), Setting("Threshold")),
-            nameof(ELU) => nn.ELU(Setting("Alpha")),
-            nameof(GELU) => nn.GELU(Setting("Tanh") == 1 ? GELU.Approximate.tanh : GELU.Approximate.none),
-            nameof(Softmax) => nn.Softmax(s[0]),
-            // Version 1 wrote Flatten without sizes: TorchSharp's defaults (1, -1).
-            nameof(Flatten) => s.Length == 2 ? nn.Flatten(s[0], s[1]) : nn.Flatten(),
-            nameof(ReLU) => nn.ReLU(),
-            nameof(Tanh) => nn.Tanh(),
-            nameof(Sigmoid) => nn.Sigmoid(),
-            _ => throw reader.Error($"a layer type this BayesDL knows ({SupportedModules})", $"the layer type \"{r.Type}\""),
-        };
+        var layer = Described(reader, $"the {r.Type} layer '{name}'", () => kind.Load(new LayerReading(r, reader, inner => Build(inner, reader))));
         if (r.MonteCarlo is bool monteCarlo && layer is IMonteCarloLayer mc) mc.MonteCarlo = monteCarlo;
         return layer;
     }

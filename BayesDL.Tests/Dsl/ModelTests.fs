@@ -7,6 +7,7 @@ open Xunit
 open BayesDL.Builders
 open BayesDL.Dsl
 open BayesDL.Engine
+open BayesDL.Networks
 open BayesDL.Tests.TestSupport
 open TorchSharp
 

@@ -32,7 +32,7 @@ let ``the network target is the hand-computed log prior plus Gaussian log likeli
     let builder = ModelBuilder.Sequential().Linear(2L, 3L).Tanh().Linear(3L, 2L).WithPrior(Priors.Normal(0.1, 0.7)).WithLikelihood(Likelihoods.Gaussian 0.4)
     let x = torch.randn(5L, 2L, dtype = torch.ScalarType.Float64)
     let y = torch.randn(5L, 2L, dtype = torch.ScalarType.Float64)
-    let network = NetworkLogDensity.From(builder, x, y)
+    let network = builder.LogDensity(x, y)
     Assert.Equal(2 * 3 + 3 + 3 * 2 + 2, network.Dimension)
     let theta = torch.randn(1L, 17L, dtype = torch.ScalarType.Float64)
     let t = values theta
@@ -52,7 +52,7 @@ let ``a Categorical network with a layer's own Laplace prior is the hand-compute
                     .WithPrior(Priors.Normal(0.0, 2.0)).WithLikelihood(Likelihoods.Categorical())
     let x = torch.randn(6L, 2L, dtype = torch.ScalarType.Float64)
     let labels = [| 0L; 2L; 1L; 1L; 0L; 2L |]
-    let network = NetworkLogDensity.From(builder, x, torch.tensor labels)
+    let network = builder.LogDensity(x, torch.tensor labels)
     let theta = torch.randn(1L, int64 network.Dimension, dtype = torch.ScalarType.Float64)
     let t = values theta
     let prior = (t[..8] |> Array.sumBy (fun v -> PdfNormal.PDFLn(0.0, 2.0, v))) + (t[9..] |> Array.sumBy (fun v -> PdfLaplace.PDFLn(0.0, 0.5, v)))
@@ -70,7 +70,7 @@ let ``classification predictions are each draw's softmax of the hand-computed lo
     NativeEngine.Seed 15L
     let builder = ModelBuilder.Sequential().Linear(2L, 4L).Sigmoid().Linear(4L, 3L).WithLikelihood(Likelihoods.Categorical())
     let x = torch.randn(4L, 2L, dtype = torch.ScalarType.Float64)
-    let network = NetworkLogDensity.From(builder, x, torch.tensor [| 0L; 1L; 2L; 1L |])
+    let network = builder.LogDensity(x, torch.tensor [| 0L; 1L; 2L; 1L |])
     let draws = torch.randn(5L, int64 network.Dimension, dtype = torch.ScalarType.Float64)
     use predictive = network.Predict(draws, x)
     Assert.Equal(BayesDL.Predictive.PredictiveKind.Classification, predictive.Kind)
@@ -88,7 +88,7 @@ let ``one linear layer without bias or activation is the Bayesian linear regress
     let x = torch.randn(15L, 3L, dtype = torch.ScalarType.Float64)
     let y = x.matmul(cpu64.Tensor([| 0.5; -1.0; 2.0 |], 3L)) + 0.2 * torch.randn(15L, dtype = torch.ScalarType.Float64)
     let builder = ModelBuilder.Sequential().Linear(3L, 1L, bias = false).WithPrior(Priors.Normal(0.0, 1.5)).WithLikelihood(Likelihoods.Gaussian 0.3)
-    let network = NetworkLogDensity.From(builder, x, y)
+    let network = builder.LogDensity(x, y)
     let linear = LogDensity.BayesianLinearRegression(x, y, 0.3, 1.5)
     let theta = torch.randn(4L, 3L, dtype = torch.ScalarType.Float64)
     let a, b = values (network.Target.Evaluate theta), values (linear.Evaluate theta)
@@ -107,7 +107,7 @@ let private tanhNet hidden noise =
 let ``evaluating all chains at once equals evaluating each chain alone, values and gradients`` () =
     engine ()
     let x, y = smallRegression ()
-    let network = NetworkLogDensity.From(tanhNet 8L 0.1, x, y)
+    let network = (tanhNet 8L 0.1).LogDensity(x, y)
     let theta = torch.randn(5L, int64 network.Dimension, dtype = torch.ScalarType.Float64)
     let struct (batched, gradient) = Leapfrog.ValueAndGradient(network.Target, theta)
     for c in 0L .. 4L do
@@ -119,7 +119,7 @@ let ``evaluating all chains at once equals evaluating each chain alone, values a
 let ``autograd gradients of the network target match central finite differences in float64`` () =
     engine ()
     let x, y = smallRegression ()
-    let network = NetworkLogDensity.From(tanhNet 3L 0.5, x, y)
+    let network = (tanhNet 3L 0.5).LogDensity(x, y)
     let d = network.Dimension
     let theta = 0.5 * torch.randn(1L, int64 d, dtype = torch.ScalarType.Float64)
     let struct (_, gradient) = Leapfrog.ValueAndGradient(network.Target, theta)
@@ -159,15 +159,15 @@ let ``bad data, layers, likelihoods and draws are clear errors naming the parame
     let x, y = smallRegression ()
     let net = tanhNet 4L 0.1
     let err (f: unit -> 'a) = (Assert.Throws<ArgumentException>(fun () -> f () |> ignore)).Message
-    Assert.Contains("parameter 'x' must be [N, 1]", err (fun () -> NetworkLogDensity.From(net, torch.zeros(20L, 2L, dtype = torch.ScalarType.Float64), y)))
-    Assert.Contains("parameter 'y' must be [20, 1] or [20]", err (fun () -> NetworkLogDensity.From(net, x, torch.zeros(19L, dtype = torch.ScalarType.Float64))))
+    Assert.Contains("parameter 'x' must be [N, 1]", err (fun () -> net.LogDensity(torch.zeros(20L, 2L, dtype = torch.ScalarType.Float64), y)))
+    Assert.Contains("parameter 'y' must be [20, 1] or [20]", err (fun () -> net.LogDensity(x, torch.zeros(19L, dtype = torch.ScalarType.Float64))))
     let classifier = ModelBuilder.Sequential().Linear(1L, 3L).WithLikelihood(Likelihoods.Categorical())
-    Assert.Contains("class index in [0, 2]; found 3 at index [1]", err (fun () -> NetworkLogDensity.From(classifier, x.narrow(0L, 0L, 3L), torch.tensor [| 0L; 3L; 1L |])))
+    Assert.Contains("class index in [0, 2]; found 3 at index [1]", err (fun () -> classifier.LogDensity(x.narrow(0L, 0L, 3L), torch.tensor [| 0L; 3L; 1L |])))
     let withDropout = ModelBuilder.Sequential().Linear(1L, 4L).Dropout(0.1).Linear(4L, 1L).WithLikelihood(Likelihoods.Gaussian 0.1)
-    Assert.Contains("layer 1 'Dropout(p = 0.1)'", err (fun () -> NetworkLogDensity.From(withDropout, x, y)))
+    Assert.Contains("layer 1 'Dropout(p = 0.1)'", err (fun () -> withDropout.LogDensity(x, y)))
     let learned = ModelBuilder.Sequential().Linear(1L, 1L).WithLikelihood(Likelihoods.GaussianLearned())
-    Assert.Contains("Gaussian with a fixed noise sigma or Categorical", err (fun () -> NetworkLogDensity.From(learned, x, y)))
-    let network = NetworkLogDensity.From(net, x, y)
+    Assert.Contains("Gaussian with a fixed noise sigma or Categorical", err (fun () -> learned.LogDensity(x, y)))
+    let network = net.LogDensity(x, y)
     Assert.Contains($"[chains, {network.Dimension}]", err (fun () -> network.Target.Evaluate(torch.zeros(2L, 3L, dtype = torch.ScalarType.Float64))))
     Assert.Contains($"parameter 'theta' must be [chains, {network.Dimension}]", err (fun () -> network.LogLikelihood(torch.zeros(4L, dtype = torch.ScalarType.Float64))))
     Assert.Contains("parameter 'inputs' must be [N, 1]", err (fun () -> network.Predict(torch.zeros(2L, int64 network.Dimension, dtype = torch.ScalarType.Float64), torch.zeros(3L, 2L))))

@@ -1,13 +1,15 @@
 using BayesDL.Engine;
+using BayesDL.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace BayesDL.Builders;
+namespace BayesDL.Networks;
 
 /// <summary>
 /// One layer of a declared network: what it expects, what it outputs, and how to make the TorchSharp
 /// module. Specs are immutable descriptions; nothing is allocated until the model is built, so shape
-/// mistakes are reported with both shapes before any tensor exists.
+/// mistakes are reported with both shapes before any tensor exists. Each spec belongs to one <see cref="LayerKind"/>,
+/// declared with it in one file (<see cref="LayerKinds"/>).
 /// </summary>
 public abstract record LayerSpec
 {
@@ -18,10 +20,16 @@ public abstract record LayerSpec
     public virtual IReadOnlyList<long> DeclaredInput => [];
 
     /// <summary>The prior declared on this layer itself (Bayesian layers), null when it uses the model's.</summary>
-    internal virtual Layers.PriorSpec? DeclaredPrior => null;
+    internal virtual PriorSpec? DeclaredPrior => null;
 
     /// <summary>Whether the layer's weights are random variables (a Bayesian layer).</summary>
     public virtual bool IsBayesian => false;
+
+    /// <summary>Whether the layer stays stochastic in evaluation mode (MC dropout), so the model has a weight posterior.</summary>
+    public virtual bool IsMonteCarlo => false;
+
+    /// <summary>Whether the layer outputs probabilities (softmax, sigmoid), so no likelihood that reads logits may follow it.</summary>
+    public virtual bool OutputsProbabilities => false;
 
     /// <summary>The number of weights (and biases) the layer holds.</summary>
     public virtual long WeightCount => 0;
@@ -39,16 +47,21 @@ public abstract record LayerSpec
     public override string ToString() => Name;
 }
 
-/// <summary>What layers are made under: the compute policy, the model's default weight prior and its variational family.</summary>
-internal sealed record BuildContext(ComputePolicy Policy, Layers.PriorSpec DefaultPrior, VariationalFamily? Family = null)
+/// <summary>
+/// What layers are made under: the compute policy, the model's default weight prior, the rank of a correlated Gaussian
+/// posterior for dense Bayesian layers (null: mean field; 0: full rank; k: low rank k) and, under concrete dropout, the
+/// length-scale every deterministic weight layer's <see cref="VariationalConcreteDropout"/> wraps it with (null: none).
+/// </summary>
+internal sealed record BuildContext(ComputePolicy Policy, PriorSpec DefaultPrior, int? CorrelatedRank = null,
+    double? ConcreteLengthScale = null)
 {
     /// <summary>
-    /// A deterministic weight layer as the family wants it: under concrete dropout wrapped in a
-    /// <see cref="Layers.VariationalConcreteDropout"/> with prior length-scale l = 1 / s0 for the prior N(0, s0^2), else as is.
+    /// A deterministic weight layer as the context wants it: under concrete dropout wrapped in a
+    /// <see cref="VariationalConcreteDropout"/> with the context's length-scale, else as is.
     /// </summary>
     internal nn.Module<Tensor, Tensor> WeightLayer(nn.Module<Tensor, Tensor> layer) =>
-        Family?.Kind == VariationalFamily.Family.ConcreteDropout
-            ? Policy.Apply(Layers.BayesNN.VariationalConcreteDropout(Policy.Apply(layer), lengthScale: 1.0 / DefaultPrior.Parameters[1]))
+        ConcreteLengthScale is double l
+            ? Policy.Apply(BayesNN.VariationalConcreteDropout(Policy.Apply(layer), lengthScale: l))
             : Policy.Apply(layer);
 }
 
