@@ -84,14 +84,14 @@ module Cvae =
 
     /// Validates, then creates the conditional VAE under `policy`.
     let buildOn (policy: ComputePolicy) (d: CvaeDecl) : Result<ConditionalVae, BayesError> =
-        validate d |> Result.map (fun () -> (toBuilder d).Build policy)
+        validate d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (toBuilder d).Build policy))
 
     /// Trains on labelled rows with the `vi { ... }` settings (as `Vae.fit`); mistakes come back before any step.
     let fit (settings: ViSettings) (data: BayesDL.Data.LabeledData) (model: ConditionalVae) : Result<VaeFit, BayesError> =
         let options = settings.ToOptions()
         VaeFitting.ValidateFit(model.Model, data.Inputs, options)
         |> BayesError.ofReport
-        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
+        |> Result.bind (fun () -> BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
 
 /// Validation, construction and training of M2 through the core's SemiSupervisedVaeBuilder and VaeFitting.
 module M2 =
@@ -107,11 +107,11 @@ module M2 =
 
     /// Validates, then creates M2 under `policy`.
     let buildOn (policy: ComputePolicy) (d: M2Decl) : Result<SemiSupervisedVae, BayesError> =
-        validate d |> Result.map (fun () -> (toBuilder d).Build policy)
+        validate d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (toBuilder d).Build policy))
 
     /// Trains on `labelled` rows with labels and `unlabelled` rows with the `vi { ... }` settings (one z draw, no warm-up).
     let fit (settings: ViSettings) (labelled: BayesDL.Data.LabeledData) (unlabelled: torch.Tensor) (model: SemiSupervisedVae) : Result<VaeFit, BayesError> =
         let options = settings.ToOptions()
         VaeFitting.ValidateFit(model, unlabelled, options)
         |> BayesError.ofReport
-        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, labelled, unlabelled, options) |> List.ofSeq }))
+        |> Result.bind (fun () -> BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, labelled, unlabelled, options) |> List.ofSeq }))

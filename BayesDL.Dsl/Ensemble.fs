@@ -66,12 +66,12 @@ module Ensemble =
 
     /// The untrained members under `policy` (member m created after seeding with Seed + m).
     let buildOn (settings: EnsembleSettings) (policy: ComputePolicy) (d: ModelDecl) : Result<DeepEnsemble, BayesError> =
-        validate settings d |> Result.map (fun () -> (Model.toBuilder d).BuildEnsemble(settings.Members, settings.Seed, policy))
+        validate settings d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (Model.toBuilder d).BuildEnsemble(settings.Members, settings.Seed, policy)))
 
     /// Builds the members under `policy` and trains each on `data` by maximum likelihood.
     let fit (settings: EnsembleSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) : Result<FittedEnsemble, BayesError> =
         validate settings d
         |> Result.bind (fun () ->
-            BayesError.ofTraining (fun () ->
+            BayesError.ofCore (fun () ->
                 let r = (Model.toBuilder d).FitEnsemble(data, settings.ToOptions(), policy)
                 { Ensemble = r.Ensemble; MemberLosses = r.MemberLosses |> Seq.map List.ofSeq |> List.ofSeq }))

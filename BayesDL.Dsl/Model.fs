@@ -106,9 +106,10 @@ module Model =
     /// Validates, then creates the network under `policy`.
     let buildOn (policy: ComputePolicy) (d: ModelDecl) : Result<BuiltNetwork, BayesError> =
         validate d
-        |> Result.map (fun () ->
-            let core = (toBuilder d).Build policy
-            { Core = core; InputShape = List.ofArray core.InputShape; OutputShape = List.ofArray core.OutputShape; Declaration = d })
+        |> Result.bind (fun () ->
+            BayesError.ofCore (fun () ->
+                let core = (toBuilder d).Build policy
+                { Core = core; InputShape = List.ofArray core.InputShape; OutputShape = List.ofArray core.OutputShape; Declaration = d }))
 
     /// Validates, then creates the network under the default policy.
     let build (d: ModelDecl) = buildOn (ComputePolicy.Default) d
@@ -120,7 +121,7 @@ module Model =
         validate d
         |> Result.bind (fun () -> (toBuilder d).ValidateFit options |> BayesError.ofReport)
         |> Result.bind (fun () -> buildOn policy d)
-        |> Result.bind (fun m -> BayesError.ofTraining (fun () -> { Model = m; Epochs = m.Core.Fit(data, options) |> Seq.map summary |> List.ofSeq }))
+        |> Result.bind (fun m -> BayesError.ofCore (fun () -> { Model = m; Epochs = m.Core.Fit(data, options) |> Seq.map summary |> List.ofSeq }))
 
     /// Builds the model under `policy` and fits it by variational inference (the core's Trainer and ElboObjective)
     /// with the `vi { ... }` settings; declaration and fitting mistakes come back before any training step.
@@ -133,40 +134,21 @@ module Model =
     /// `fitted.Model.Predict(x, settings.Samples)`. Setting mistakes come back as InvalidParameter before any training step.
     let fitMcDropout (settings: McDropoutSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
         let options = settings.ToOptions()
-        let checkedOptions () =
-            try
-                options.Validate()
-                Ok()
-            with :? System.ArgumentException as e -> Error(InvalidParameter("fit", e.Message))
-        // The dropout family, or MC-dropout layers (mcDropoutLayer p) in a network without Bayesian layers.
-        let dropoutModel =
-            match d.Family.Kind with
-            | VariationalFamily.Family.Dropout -> true
-            | VariationalFamily.Family.MeanField ->
-                let b = toBuilder d
-                b.IsStochastic && not (b.Layers |> Seq.exists (fun l -> l.IsBayesian))
-            | _ -> false
-        if dropoutModel then
-            validate d
-            |> Result.bind checkedOptions
-            |> Result.bind (fun () -> buildOn policy d)
-            |> Result.bind (fun m -> BayesError.ofTraining (fun () -> { Model = m; Epochs = m.Core.FitMCDropout(data, options) |> Seq.map summary |> List.ofSeq }))
-        else
-            Error(UnsupportedFamily("model",
-                sprintf "mcDropout settings need `variational (dropout p)`, or `mcDropoutLayer p` layers and no Bayesian layer; the model declares %s%s."
-                    d.Family.Name (if (toBuilder d).Layers |> Seq.exists (fun l -> l.IsBayesian) then " with Bayesian layers" else "")))
+        validate d
+        // The core decides what an MC dropout model is (SequentialBuilder.IsMCDropout) and checks the settings.
+        |> Result.bind (fun () -> (toBuilder d).ValidateMCDropoutFit options |> BayesError.ofReport)
+        |> Result.bind (fun () -> buildOn policy d)
+        |> Result.bind (fun m -> BayesError.ofCore (fun () -> { Model = m; Epochs = m.Core.FitMCDropout(data, options) |> Seq.map summary |> List.ofSeq }))
 
     /// Saves the fitted network (layers, likelihood, trained posterior) to `path` through the core's ModelFile
     /// (written atomically: a temporary file renamed over the target). The declaration and the epochs are not stored.
-    /// An unwritable path or an unsupported layer comes back as ModelFileError.
+    /// An unwritable path comes back as ModelFileError (every layer a `model { ... }` declares can be saved).
     let save (path: string) (fitted: FittedModel) : Result<unit, BayesError> =
         try
             BayesDL.Models.ModelFile.Save(fitted.Model.Core.Network, path)
             Ok()
-        with
-        // The core's one file error (an unwritable path), or its Check error for an unsupported layer (naming the layer and the supported list).
-        | :? BayesDL.Validation.FileFormatException as e -> Error(ModelFileError(path, e.Message))
-        | :? System.ArgumentException as e -> Error(ModelFileError(path, e.Message))
+        // The core's one file error: a missing folder, no write permission, a full disk.
+        with :? BayesDL.Validation.FileFormatException as e -> Error(ModelFileError(path, e.Message))
 
     /// Loads a model written by `Model.save` (or the core's ModelFile.Save) under `policy`. Every file the core refuses (its
     /// FileFormatException: missing, not a BayesDL model, truncated or corrupt, an unsupported format version, weights of another

@@ -60,7 +60,7 @@ module Vae =
 
     /// Validates, then creates the VAE under `policy`.
     let buildOn (policy: ComputePolicy) (d: VaeDecl) : Result<Vae, BayesError> =
-        validate d |> Result.map (fun () -> (toBuilder d).Build policy)
+        validate d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (toBuilder d).Build policy))
 
     /// Validates, then creates the VAE under the default policy.
     let build (d: VaeDecl) = buildOn ComputePolicy.Default d
@@ -73,15 +73,13 @@ module Vae =
         let options = settings.ToOptions()
         VaeFitting.ValidateFit(model, data, options)
         |> BayesError.ofReport
-        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
+        |> Result.bind (fun () -> BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
 
     /// Validates, then creates the deterministic autoencoder with the same networks under `policy` (the prior is unused).
     let buildAutoencoderOn (policy: ComputePolicy) (d: VaeDecl) : Result<Autoencoder, BayesError> =
-        validate d |> Result.map (fun () -> (toBuilder d).BuildAutoencoder policy)
+        validate d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (toBuilder d).BuildAutoencoder policy))
 
     /// Trains an autoencoder on the rows of `data` by minimising the reconstruction loss (epochs, batch size, learning rate, seed).
     let fitAutoencoder (settings: ViSettings) (data: torch.Tensor) (model: Autoencoder) : Result<VaeFit, BayesError> =
         let options = settings.ToOptions()
-        options.Invalid()
-        |> BayesError.ofReport
-        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
+        BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq })

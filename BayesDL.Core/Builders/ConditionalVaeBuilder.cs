@@ -31,7 +31,7 @@ public sealed class ConditionalVaeBuilder
     public ConditionalVae Build(ComputePolicy? policy = null)
     {
         var errors = Validate();
-        if (errors.Count > 0) throw VaeBuilder.Mistakes("conditional VAE declaration", errors);
+        BuildException.ThrowIfAny("conditional VAE declaration", errors);
         var p = policy ?? ComputePolicy.Default;
         var (encoder, features, decoder, data, prior) = _vae.Parts(p, Classes, "conditional VAE declaration");
         return p.Apply(new ConditionalVae(encoder, features, decoder, _vae.LikelihoodModel, data, _vae.LatentDimension, Classes, prior: prior));

@@ -51,7 +51,7 @@ public sealed class SemiSupervisedVaeBuilder
     public SemiSupervisedVae Build(ComputePolicy? policy = null)
     {
         var errors = Validate();
-        if (errors.Count > 0) throw VaeBuilder.Mistakes("M2 declaration", errors);
+        BuildException.ThrowIfAny("M2 declaration", errors);
         var p = policy ?? ComputePolicy.Default;
         var generative = _generative.Build(p);
         long data = generative.Model.DataFeatures;

@@ -95,10 +95,6 @@ public sealed class VaeBuilder
 
     SequentialBuilder DecoderFor(long condition) => _decoder.InputShape.Count == 0 ? _decoder.Input(_latent + condition) : _decoder;
 
-    internal static ArgumentException Mistakes(string what, IReadOnlyList<BuildError> errors) =>
-        new($"The {what} has " + errors.Count + " mistake(s):" + Environment.NewLine +
-            string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)));
-
     /// <summary>Creates the VAE under <paramref name="policy"/> (default <see cref="ComputePolicy.Default"/>); throws listing every mistake.</summary>
     public Vae Build(ComputePolicy? policy = null)
     {
@@ -121,7 +117,7 @@ public sealed class VaeBuilder
         Parts(ComputePolicy p, long condition, string what)
     {
         var errors = Validate(condition);
-        if (errors.Count > 0) throw Mistakes(what, errors);
+        BuildException.ThrowIfAny(what, errors);
         return (_encoder.BuildNetwork(p), _encoder.OutputShape()![0], DecoderFor(condition).BuildNetwork(p),
                 Shapes.Elements(_encoder.ResolvedInput()) - condition, _prior?.Invoke(_latent, p));
     }

@@ -30,8 +30,7 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
         Model = model;
         Likelihood = likelihood ?? Likelihood.Categorical();
         Options = options ?? new MonteCarloPredictionOptions();
-        Check.Positive(Options.MemoryBudgetMB, nameof(MonteCarloPredictor), nameof(Options.MemoryBudgetMB));
-        if (Options.MaxRowsPerPass is long rows) Check.Positive(rows, nameof(MonteCarloPredictor), nameof(Options.MaxRowsPerPass));
+        Options.Validate();
     }
 
     /// <summary>The stochastic network.</summary>

@@ -50,7 +50,7 @@ let ``an ensemble with a learned homoscedastic sigma is a LikelihoodMismatch, a 
     Assert.Equal(BuildErrorKind.UnsupportedFamily, e.Kind)
     Assert.Contains("layer 0 'BayesLinear(1 -> 8)' is Bayesian", e.Message)
     match model { network (linear 1L 2L); likelihood heteroscedastic } |> Ensemble.validate (ensemble { members 0 }) with
-    | Error(InvalidParameter(_, message)) -> Assert.Contains("'Members' must be >= 1; found 0", message)
+    | Error(InvalidParameter(_, message)) -> Assert.Contains("EnsembleFitOptions: parameter 'Members' must be a positive integer; found 0. Use a few members", message)
     | other -> failwithf "expected InvalidParameter, got %A" other
 
 [<Fact>]
