@@ -1,5 +1,6 @@
 using BayesDL.Objectives;
 using BayesDL.Predictive;
+using BayesDL.Validation;
 
 namespace BayesDL.Builders;
 
@@ -27,7 +28,7 @@ internal static class LikelihoodFit
     /// <summary>Why <paramref name="spec"/> cannot read an output of <paramref name="output"/> from <paramref name="last"/>, or null.</summary>
     public static string? Mismatch(LikelihoodSpec spec, IReadOnlyList<long> output, LayerSpec last)
     {
-        string name = Name(spec), shape = Shapes.Format(output), layer = $"the output layer '{last.Name}'";
+        string name = Name(spec), shape = Check.Shape(output), layer = $"the output layer '{last.Name}'";
         bool gaussian = spec.Kind == nameof(GaussianLikelihood);
         if (!gaussian && spec.Kind is not (nameof(BernoulliLikelihood) or nameof(CategoricalLikelihood)))
             return $"{name}: unknown likelihood kind; use the Likelihoods factories.";

@@ -9,6 +9,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using BayesDL.Predictive;
+using BayesDL.Validation;
 
 namespace BayesDL.Builders;
 
@@ -170,7 +171,7 @@ public sealed class SequentialBuilder
             var step = _layers[i].Infer(shape);
             if (step.Expected is not null)
             {
-                string source = i == 0 ? $"{inputName} is {Shapes.Format(shape)}" : $"layer {i - 1} '{_layers[i - 1].Name}' outputs {Shapes.Format(shape)}";
+                string source = i == 0 ? $"{inputName} is {Check.Shape(shape)}" : $"layer {i - 1} '{_layers[i - 1].Name}' outputs {Check.Shape(shape)}";
                 return new(BuildErrorKind.ShapeMismatch, i, _layers[i].Name,
                     $"Shape mismatch at layer {i} '{_layers[i].Name}': it expects input {step.Expected}, but {source}. Make the two sizes agree.");
             }

@@ -3,6 +3,7 @@ using BayesDL.Engine;
 using BayesDL.Models;
 using static TorchSharp.torch;
 using BayesDL.Predictive;
+using BayesDL.Validation;
 
 namespace BayesDL.Builders;
 
@@ -74,12 +75,12 @@ public sealed class VaeBuilder
         if (errors.Count > 0) return errors;
         if (!Shapes.Same(decoder.InputShape, [_latent + condition]))
             errors.Add(new(BuildErrorKind.ShapeMismatch, 0, _decoder.Layers[0].Name, condition == 0
-                ? $"decoder: it reads {Shapes.Format(decoder.InputShape)}, but the latent code z is [{_latent}]. Make the decoder's input width {_latent}."
-                : $"decoder: it reads {Shapes.Format(decoder.InputShape)}, but [z, one-hot y] is [{_latent + condition}] ({_latent} latent + {condition} classes). Make the decoder's input width {_latent + condition}."));
+                ? $"decoder: it reads {Check.Shape(decoder.InputShape)}, but the latent code z is [{_latent}]. Make the decoder's input width {_latent}."
+                : $"decoder: it reads {Check.Shape(decoder.InputShape)}, but [z, one-hot y] is [{_latent + condition}] ({_latent} latent + {condition} classes). Make the decoder's input width {_latent + condition}."));
         var h = _encoder.OutputShape()!;
         if (h.Count != 1)
             errors.Add(new(BuildErrorKind.ShapeMismatch, _encoder.Layers.Count - 1, _encoder.Layers[^1].Name,
-                $"encoder: the Gaussian head reads one feature vector, but the encoder's last layer '{_encoder.Layers[^1].Name}' outputs {Shapes.Format(h)}. End the encoder with Flatten."));
+                $"encoder: the Gaussian head reads one feature vector, but the encoder's last layer '{_encoder.Layers[^1].Name}' outputs {Check.Shape(h)}. End the encoder with Flatten."));
         long inputs = Shapes.Elements(_encoder.ResolvedInput()), data = inputs - condition, want = _likelihood.ParametersPerFeature * data;
         if (data < 1)
             return [.. errors, new(BuildErrorKind.ShapeMismatch, 0, _encoder.Layers[0].Name,
@@ -89,7 +90,7 @@ public sealed class VaeBuilder
         if (x.Count != 1 || x[0] != want)
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _decoder.Layers.Count - 1, _decoder.Layers[^1].Name,
                 $"decoder: {_likelihood.Name} needs {_likelihood.ParametersPerFeature} output(s) per data feature, [{want}] for {data} features{reads}, " +
-                $"but the decoder's last layer '{_decoder.Layers[^1].Name}' outputs {Shapes.Format(x)}."));
+                $"but the decoder's last layer '{_decoder.Layers[^1].Name}' outputs {Check.Shape(x)}."));
         return errors;
     }
 

@@ -57,7 +57,7 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
     {
         Check.Positive(samples, nameof(MonteCarloPredictor), nameof(samples));
         Check.Argument(inputs.dim() >= 1 && inputs.shape[0] > 0, nameof(MonteCarloPredictor), nameof(inputs),
-            "shape (" + string.Join(", ", inputs.shape) + ")", "a non-empty batch [N, ...]");
+            "shape " + Check.Shape(inputs.shape), "a non-empty batch [N, ...]");
         bool wasTraining = Model.training;
         Model.eval();
         try

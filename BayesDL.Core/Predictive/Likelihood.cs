@@ -46,7 +46,7 @@ public abstract class Likelihood : nn.Module
     protected void RequireRows(Tensor output, Tensor target)
     {
         Check.Argument(output.dim() >= 1 && target.dim() >= 1 && output.shape[0] == target.shape[0], GetType().Name, "target",
-            "shape " + Distributions.Distribution.ShapeText(target.shape),
-            $"one row per output row (output shape {Distributions.Distribution.ShapeText(output.shape)})");
+            "shape " + Check.Shape(target.shape),
+            $"one row per output row (output shape {Check.Shape(output.shape)})");
     }
 }
