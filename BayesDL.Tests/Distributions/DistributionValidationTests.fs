@@ -90,8 +90,8 @@ let ``a non-positive-definite covariance is rejected with the failing minor`` ()
 let ``incompatible batch shapes are rejected, naming the shapes`` () =
     rejects (fun () -> box (Dist.Normal(v [ 0.0; 1.0; 2.0 ], v [ 1.0; 1.0 ]))) [ "Normal"; "loc shape [3]"; "scale shape [2]"; "broadcast" ]
     rejects (fun () -> box (Dist.Gamma(v [ 1.0; 1.0; 2.0 ], v [ 1.0; 1.0 ]))) [ "Gamma"; "[3]"; "[2]" ]
-    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0; 0.0 ], m [ [ 1.0; 0.0 ]; [ 0.0; 1.0 ] ]))) [ "MultivariateNormal"; "(2, 2)"; "[..., 3, 3]" ]
-    rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0 ]; [ 0.0 ]; [ 1.0 ] ], v [ 1.0; 1.0 ]))) [ "LowRankMultivariateNormal"; "'covFactor'"; "(3, 1)" ]
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0; 0.0 ], m [ [ 1.0; 0.0 ]; [ 0.0; 1.0 ] ]))) [ "MultivariateNormal"; "[2, 2]"; "[..., 3, 3]" ]
+    rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0 ]; [ 0.0 ]; [ 1.0 ] ], v [ 1.0; 1.0 ]))) [ "LowRankMultivariateNormal"; "'covFactor'"; "[3, 1]" ]
     rejects (fun () -> box (KLDivergence.Analytic(Dist.Laplace(v [ 0.0; 1.0 ], v [ 1.0; 1.0 ]), Dist.Laplace(v [ 0.0; 1.0; 2.0 ], v [ 1.0; 1.0; 1.0 ])))) [ "KLDivergence"; "[3]"; "[2]" ]
     rejects (fun () -> box (KLDivergence.Analytic(Dist.Categorical(v [ 0.5; 0.5 ]), Dist.Categorical(v [ 0.2; 0.3; 0.5 ])))) [ "KLDivergence"; "3 categories"; "2" ]
     rejects (fun () -> box (Dist.Independent(Dist.Normal(v [ 0.0; 1.0 ], v [ 1.0; 1.0 ]), 2))) [ "Independent"; "'reinterpretedBatchDims'"; "2"; "[0, 1]" ]
@@ -116,7 +116,7 @@ let ``a covariance, scale_tril or low-rank factor of the wrong shape is rejected
     rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], v [ 1.0; 1.0 ]))) [ "MultivariateNormal"; "'covariance'"; "shape [2]"; "diag_embed" ]
     rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0; 0.0; 0.0 ]; [ 0.0; 1.0; 0.0 ]; [ 0.0; 0.0; 1.0 ] ])))
         [ "MultivariateNormal"; "'covariance'"; "shape [3, 3] for loc shape [2]"; "[..., 2, 2]" ]
-    rejects (fun () -> box (Dist.MultivariateNormalTril(v [ 0.0; 0.0 ], nonSquare))) [ "MultivariateNormal"; "'scaleTril'"; "(2, 3)"; "square" ]
+    rejects (fun () -> box (Dist.MultivariateNormalTril(v [ 0.0; 0.0 ], nonSquare))) [ "MultivariateNormal"; "'scaleTril'"; "[2, 3]"; "square" ]
     rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0; 0.0 ], m [ [ 1.0; 0.0; 1.0 ]; [ 0.0; 1.0; 0.0 ] ], v [ 1.0; 1.0; 1.0 ])))
         [ "LowRankMultivariateNormal"; "'covFactor'"; "[2, 3] for loc shape [3]"; "transposed" ]
     rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0 ]; [ 0.0 ] ], v [ 1.0; 1.0; 1.0 ])))
