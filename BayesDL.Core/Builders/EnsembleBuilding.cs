@@ -25,7 +25,7 @@ public static class EnsembleBuilding
         errors.AddRange(BuildError.OfSettings((options ?? new EnsembleFitOptions()).Validate, "ensemble"));
         if (!model.HasLikelihood)
             errors.Add(new(BuildErrorKind.Incomplete, -1, "model", "The ensemble's model declares no likelihood; add WithLikelihood(Likelihoods.Heteroscedastic()) or similar."));
-        else if (model.Likelihood is { Kind: nameof(GaussianLikelihood), Noise: nameof(GaussianNoise.Homoscedastic) })
+        else if (model.Likelihood is { Kind: LikelihoodKind.Gaussian, Noise: GaussianNoise.Homoscedastic })
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, model.Layers.Count - 1, model.Layers.Count == 0 ? "model" : model.Layers[^1].Name,
                 "ensemble: Gaussian(learned sigma) would learn one sigma per member, which the ensemble's mixture cannot combine. " +
                 "Use the heteroscedastic Gaussian (each member predicts its mean and variance, Lakshminarayanan et al. 2017) or a fixed sigma."));

@@ -45,9 +45,9 @@ public sealed class VaeBuilder
     /// </summary>
     public VaeBuilder WithLikelihood(Predictive.LikelihoodSpec likelihood) => WithLikelihood(likelihood switch
     {
-        { Kind: nameof(Predictive.BernoulliLikelihood) } => new BernoulliDecoder(),
-        { Kind: nameof(Predictive.GaussianLikelihood), Noise: nameof(Predictive.GaussianNoise.Fixed) } => new GaussianDecoder(likelihood.Sigma),
-        { Kind: nameof(Predictive.CategoricalLikelihood) } => new CategoricalDecoder(),
+        { Kind: Predictive.LikelihoodKind.Bernoulli } => new BernoulliDecoder(),
+        { Kind: Predictive.LikelihoodKind.Gaussian, Noise: Predictive.GaussianNoise.Fixed } => new GaussianDecoder(likelihood.Sigma),
+        { Kind: Predictive.LikelihoodKind.Categorical } => new CategoricalDecoder(),
         _ => (DecoderLikelihood)new GaussianDecoder(),
     });
 

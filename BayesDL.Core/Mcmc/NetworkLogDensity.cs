@@ -35,7 +35,7 @@ public sealed class NetworkLogDensity
         _x = x;
         _y = y;
         _likelihood = likelihood;
-        _gaussian = likelihood.Kind == nameof(GaussianLikelihood);
+        _gaussian = likelihood.Kind == LikelihoodKind.Gaussian;
         Policy = policy;
         Dimension = checked((int)layers.Sum(l => l.Count));
         InputWidth = layers[0].In;
@@ -72,8 +72,8 @@ public sealed class NetworkLogDensity
         Validation.Check.Argument(builder.HasLikelihood, Who, nameof(builder), "no likelihood", "a declaration with a likelihood",
             "Add WithLikelihood(Likelihoods.Gaussian(sigma)) or WithLikelihood(Likelihoods.Categorical()).");
         LikelihoodSpec likelihood = builder.Likelihood;
-        bool gaussian = likelihood.Kind == nameof(GaussianLikelihood);
-        Validation.Check.Argument((gaussian && likelihood.Noise == nameof(GaussianNoise.Fixed)) || likelihood.Kind == nameof(CategoricalLikelihood),
+        bool gaussian = likelihood.Kind == LikelihoodKind.Gaussian;
+        Validation.Check.Argument((gaussian && likelihood.Noise == GaussianNoise.Fixed) || likelihood.Kind == LikelihoodKind.Categorical,
             Who, "likelihood", LikelihoodFit.Name(likelihood), "Gaussian with a fixed noise sigma or Categorical",
             "MCMC here samples weights only: use Likelihoods.Gaussian(sigma) (not a learned sigma) or Likelihoods.Categorical().");
         var layers = NetworkLayer.From(builder);

@@ -34,5 +34,5 @@ public sealed class CategoricalLikelihood : Likelihood
     public override PredictiveSamples Predictive(Tensor outputs) => PredictiveSamples.FromLogits(outputs);
 
     /// <inheritdoc/>
-    public override LikelihoodSpec Describe() => new(nameof(CategoricalLikelihood));
+    public override LikelihoodSpec Describe() => new(LikelihoodKind.Categorical);
 }

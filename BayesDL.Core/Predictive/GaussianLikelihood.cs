@@ -82,5 +82,5 @@ public sealed class GaussianLikelihood : Likelihood
     }
 
     /// <inheritdoc/>
-    public override LikelihoodSpec Describe() => new(nameof(GaussianLikelihood), Noise.ToString(), InitialSigma);
+    public override LikelihoodSpec Describe() => new(LikelihoodKind.Gaussian, Noise, InitialSigma);
 }

@@ -35,11 +35,11 @@ public abstract class Likelihood : nn.Module
     /// <summary>Rebuilds a likelihood from its saved description.</summary>
     public static Likelihood FromSpec(LikelihoodSpec spec) => spec.Kind switch
     {
-        nameof(GaussianLikelihood) => new GaussianLikelihood(Enum.Parse<GaussianNoise>(spec.Noise), spec.Sigma),
-        nameof(BernoulliLikelihood) => new BernoulliLikelihood(),
-        nameof(CategoricalLikelihood) => new CategoricalLikelihood(),
-        _ => throw Check.Error(nameof(Likelihood), nameof(spec), $"kind \"{spec.Kind}\"",
-            "GaussianLikelihood, BernoulliLikelihood or CategoricalLikelihood"),
+        LikelihoodKind.Gaussian => new GaussianLikelihood(spec.Noise, spec.Sigma),
+        LikelihoodKind.Bernoulli => new BernoulliLikelihood(),
+        LikelihoodKind.Categorical => new CategoricalLikelihood(),
+        _ => throw Check.Error(nameof(Likelihood), nameof(spec), $"kind {spec.Kind}", "a LikelihoodKind value",
+            "Describe the likelihood with the Likelihoods factories."),
     };
 
     /// <summary>Checks that output and target have the same number of rows.</summary>
