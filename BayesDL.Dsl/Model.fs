@@ -13,11 +13,12 @@ open TorchSharp
 type ModelDecl =
     { Network: Layer option
       Likelihood: BayesDL.Predictive.LikelihoodSpec option
-      Prior: Prior
+      /// The weight prior; None: the core's default (N(0, 1)).
+      Prior: Prior option
       Family: VariationalFamily }
 
-    /// Nothing declared yet: the prior defaults to N(0, 1) and the family to mean field.
-    static member Empty = { Network = None; Likelihood = None; Prior = Normal(0., 1.); Family = VariationalFamily.MeanField }
+    /// Nothing declared yet: the core's default prior and family (N(0, 1), mean field).
+    static member Empty = { Network = None; Likelihood = None; Prior = None; Family = ModelBuilder.Sequential().Family }
 
 /// A built model: the core's network and shapes, and the declaration it came from.
 type BuiltNetwork =
@@ -76,7 +77,7 @@ type ModelBuilderCE() =
     member _.Likelihood(d: ModelDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Likelihood = Some likelihood }
     /// The prior over the weights of the Bayesian layers.
     [<CustomOperation "prior">]
-    member _.Prior(d: ModelDecl, prior: Prior) = { d with Prior = prior }
+    member _.Prior(d: ModelDecl, prior: Prior) = { d with Prior = Some prior }
     /// The variational family q.
     [<CustomOperation "variational">]
     member _.Variational(d: ModelDecl, family: VariationalFamily) = { d with Family = family }
@@ -91,7 +92,8 @@ module Model =
     /// The core declaration this model maps to (the same object a C# user builds fluently).
     let toBuilder (d: ModelDecl) : SequentialBuilder =
         let layers = defaultArg d.Network id
-        let b = (layers (ModelBuilder.Sequential())).WithVariational(d.Family).WithPrior(Prior.weightPrior d.Prior)
+        let declared = (layers (ModelBuilder.Sequential())).WithVariational(d.Family)
+        let b = match d.Prior with Some prior -> declared.WithPrior(Prior.weightPrior prior) | None -> declared
         match d.Likelihood with
         | Some l -> b.WithLikelihood l
         | None -> b
@@ -99,7 +101,7 @@ module Model =
     /// Every mistake in the declaration, as one BayesError.
     let validate (d: ModelDecl) : Result<unit, BayesError> =
         match d.Network, d.Likelihood with
-        | None, _ -> Error(Incomplete "The model declares no network; add `network (linear 784L 400L >> relu >> linear 400L 10L)`.")
+        | None, _ -> Error(Incomplete "The model declares no network; add `network (linear 784L 400L >> Activation.relu >> linear 400L 10L)`.")
         | _, None -> Error(Incomplete "The model declares no likelihood; add `likelihood categorical` (or gaussian, bernoulli, heteroscedastic).")
         | _ -> (toBuilder d).Validate() |> BayesError.ofReport
 

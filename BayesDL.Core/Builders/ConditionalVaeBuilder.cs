@@ -41,7 +41,7 @@ public sealed class ConditionalVaeBuilder
     /// M2 (Kingma et al. 2014) over this conditional VAE and a <paramref name="classifier"/> q(y | x) reading the data rows and
     /// ending in C logits; <paramref name="alpha"/> weighs the labelled classification term (46 as in Pyro's example).
     /// </summary>
-    public SemiSupervisedVaeBuilder SemiSupervised(SequentialBuilder classifier, double alpha = 46) => new(this, classifier, alpha);
+    public SemiSupervisedVaeBuilder SemiSupervised(SequentialBuilder classifier, double alpha = SemiSupervisedVaeBuilder.DefaultAlpha) => new(this, classifier, alpha);
 
     /// <summary>
     /// Builds the model and fits it to labelled rows (inputs [N, data features], labels [N] in [0, C)) with

@@ -23,6 +23,9 @@ public sealed class SemiSupervisedVaeBuilder
     /// <summary>The weight of the labelled classification term.</summary>
     public double Alpha { get; }
 
+    /// <summary>The default weight alpha of the labelled classification term: 46, as in Pyro's M2 example.</summary>
+    public const double DefaultAlpha = 46;
+
     /// <summary>Every mistake in the declaration (empty when it builds); classifier mistakes are prefixed "classifier:".</summary>
     public IReadOnlyList<BuildError> Validate()
     {

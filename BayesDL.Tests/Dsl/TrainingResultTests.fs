@@ -10,7 +10,7 @@ open TorchSharp
 
 let private classifier hidden =
     bayes {
-        network (bayesLinear 6L hidden >> relu >> bayesLinear hidden 3L)
+        network (bayesLinear 6L hidden >> Activation.relu >> bayesLinear hidden 3L)
         likelihood categorical
     }
 
@@ -48,7 +48,7 @@ let ``a checkpoint written for another architecture is a CheckpointError naming 
 
 let private dropoutModel family =
     model {
-        network (linear 6L 8L >> relu >> mcDropoutLayer 0.5 >> linear 8L 3L)
+        network (linear 6L 8L >> Activation.relu >> mcDropoutLayer 0.5 >> linear 8L 3L)
         likelihood categorical
         variational family
     }
@@ -62,9 +62,9 @@ let ``every fit typed Result returns an Error for NaN data instead of throwing``
         | other -> failwithf "%s: expected TrainingDiverged, got %A" name other
     use poisoned = data true
     diverged "fitMcDropout" (dropoutModel meanField |> Model.fitMcDropout (mcDropout { epochs 1; batchSize 16 }) cpu64 poisoned)
-    let deterministic = model { network (linear 6L 8L >> relu >> linear 8L 3L); likelihood categorical }
+    let deterministic = model { network (linear 6L 8L >> Activation.relu >> linear 8L 3L); likelihood categorical }
     diverged "Ensemble.fit" (deterministic |> Ensemble.fit (ensemble { members 2; epochs 1; batchSize 16 }) cpu64 poisoned)
-    let autoencoder = vae { encoder (linear 6L 4L >> relu); decoder (linear 2L 6L); latent 2; likelihood (gaussianWith 1.0) }
+    let autoencoder = vae { encoder (linear 6L 4L >> Activation.relu); decoder (linear 2L 6L); latent 2; likelihood (gaussianWith 1.0) }
     match Vae.buildOn cpu64 autoencoder with
     | Ok v ->
         use v = v
