@@ -1,6 +1,5 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Validation;
 
 namespace BayesDL.Engine;
 
@@ -32,7 +31,7 @@ public sealed record ComputePolicy(Device Device, ScalarType Dtype)
     public Tensor Tensor(double[] values, params long[] shape)
     {
         Validation.Check.Argument(values.Length == (shape.Length == 0 ? 1 : shape.Aggregate(1L, (a, b) => a * b)),
-            nameof(ComputePolicy), "values", $"{values.Length} values", $"as many values as the shape {Check.Shape(shape)} holds");
+            nameof(ComputePolicy), "values", $"{values.Length} values", $"as many values as the shape {Validation.Check.Shape(shape)} holds");
         using var t = torch.tensor(values, dtype: ScalarType.Float64);
         return t.reshape(shape).to(Dtype, Device);
     }

@@ -6,7 +6,6 @@ using BayesDL.Objectives;
 using TorchSharp;
 using static TorchSharp.torch;
 using BayesDL.Predictive;
-using BayesDL.Validation;
 
 namespace BayesDL.Mcmc;
 
@@ -78,7 +77,7 @@ public sealed class NetworkLogDensity
             "MCMC here samples weights only: use Likelihoods.Gaussian(sigma) (not a learned sigma) or Likelihoods.Categorical().");
         var layers = NetworkLayer.From(builder);
 
-        Validation.Check.Argument(x.dim() == 2 && x.shape[1] == layers[0].In && x.shape[0] > 0, Who, nameof(x), $"shape {Check.Shape(x.shape)}",
+        Validation.Check.Argument(x.dim() == 2 && x.shape[1] == layers[0].In && x.shape[0] > 0, Who, nameof(x), $"shape {Validation.Check.Shape(x.shape)}",
             $"[N, {layers[0].In}] with N >= 1 (one row of {layers[0].In} features per example)");
         Validation.Check.Argument(x.is_floating_point(), Who, nameof(x), x.dtype.ToString(), "a floating-point tensor", "Use float64 for HMC.");
         Validation.Check.Finite(x, Who, nameof(x));
@@ -87,13 +86,13 @@ public sealed class NetworkLogDensity
         if (gaussian)
         {
             bool ok = (y.dim() == 2 && y.shape[0] == n && y.shape[1] == outputs) || (y.dim() == 1 && y.shape[0] == n && outputs == 1);
-            Validation.Check.Argument(ok, Who, nameof(y), $"shape {Check.Shape(y.shape)}", $"[{n}, {outputs}]{(outputs == 1 ? $" or [{n}]" : "")} (one target row per row of x)");
+            Validation.Check.Argument(ok, Who, nameof(y), $"shape {Validation.Check.Shape(y.shape)}", $"[{n}, {outputs}]{(outputs == 1 ? $" or [{n}]" : "")} (one target row per row of x)");
             Validation.Check.Finite(y, Who, nameof(y));
             target = y.to(x.dtype, x.device).reshape(n, outputs);
         }
         else
         {
-            Validation.Check.Argument(y.dim() == 1 && y.shape[0] == n && !y.is_floating_point(), Who, nameof(y), $"shape {Check.Shape(y.shape)} {y.dtype}",
+            Validation.Check.Argument(y.dim() == 1 && y.shape[0] == n && !y.is_floating_point(), Who, nameof(y), $"shape {Validation.Check.Shape(y.shape)} {y.dtype}",
                 $"integer class indices [{n}] (one per row of x)");
             Validation.Check.Satisfies(y.to(ScalarType.Float64), v => v.ge(0).logical_and(v.lt(outputs)), Who, nameof(y), $"a class index in [0, {outputs - 1}]");
             target = y.to(ScalarType.Int64, x.device).reshape(1, n, 1);
@@ -107,7 +106,7 @@ public sealed class NetworkLogDensity
     {
         if (theta.dim() == 1) theta = theta.unsqueeze(0);
         CheckTheta(theta);
-        Validation.Check.Argument(inputs.dim() == 2 && inputs.shape[1] == InputWidth, Who, nameof(inputs), $"shape {Check.Shape(inputs.shape)}", $"[N, {InputWidth}]");
+        Validation.Check.Argument(inputs.dim() == 2 && inputs.shape[1] == InputWidth, Who, nameof(inputs), $"shape {Validation.Check.Shape(inputs.shape)}", $"[N, {InputWidth}]");
         return Propagate(theta, inputs.to(Policy.Dtype, Policy.Device));
     }
 
@@ -140,7 +139,7 @@ public sealed class NetworkLogDensity
     public PredictiveSamples Predict(Tensor draws, Tensor inputs)
     {
         Validation.Check.Argument((draws.dim() == 2 || draws.dim() == 3) && draws.shape[^1] == Dimension, Who, nameof(draws),
-            $"shape {Check.Shape(draws.shape)}", $"[T, {Dimension}] or [chains, draws, {Dimension}]");
+            $"shape {Validation.Check.Shape(draws.shape)}", $"[T, {Dimension}] or [chains, draws, {Dimension}]");
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Tensor f = Forward(draws.reshape(-1, Dimension).to(Policy.Dtype, Policy.Device), inputs);
@@ -155,7 +154,7 @@ public sealed class NetworkLogDensity
     Tensor Evaluate(Tensor theta) => LogPrior(theta) + LogLikelihood(theta);
 
     void CheckTheta(Tensor theta) =>
-        Validation.Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {Check.Shape(theta.shape)}",
+        Validation.Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {Validation.Check.Shape(theta.shape)}",
             $"[chains, {Dimension}] (one row of all {Dimension} weights per chain)");
 
     Tensor Propagate(Tensor theta, Tensor inputs)
