@@ -119,11 +119,19 @@ module Model =
     let private summary (e: BayesDL.Training.EpochReport) =
         { Epoch = e.Epoch; Elbo = e.Elbo; MeanLoss = e.MeanLoss; KL = e.KL; Seconds = e.Seconds }
 
+    /// Trains a built model; a fit that fails (an Error) disposes the model it built, so a failed Result holds no native memory.
+    let private train (fit: BuiltModel -> System.Collections.Generic.IReadOnlyList<BayesDL.Training.EpochReport>) (m: BuiltNetwork) =
+        match BayesError.ofCore (fun () -> fit m.Core |> Seq.map summary |> List.ofSeq) with
+        | Ok epochs -> Ok { Model = m; Epochs = epochs }
+        | Error e ->
+            m.Core.Dispose()
+            Error e
+
     let private fitWith (options: VariationalFitOptions) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
         validate d
         |> Result.bind (fun () -> (toBuilder d).ValidateFit options |> BayesError.ofReport)
         |> Result.bind (fun () -> buildOn policy d)
-        |> Result.bind (fun m -> BayesError.ofCore (fun () -> { Model = m; Epochs = m.Core.Fit(data, options) |> Seq.map summary |> List.ofSeq }))
+        |> Result.bind (train (fun core -> core.Fit(data, options)))
 
     /// Builds the model under `policy` and fits it by variational inference (the core's Trainer and ElboObjective)
     /// with the `vi { ... }` settings; declaration and fitting mistakes come back before any training step.
@@ -140,7 +148,7 @@ module Model =
         // The core decides what an MC dropout model is (SequentialBuilder.IsMCDropout) and checks the settings.
         |> Result.bind (fun () -> (toBuilder d).ValidateMCDropoutFit options |> BayesError.ofReport)
         |> Result.bind (fun () -> buildOn policy d)
-        |> Result.bind (fun m -> BayesError.ofCore (fun () -> { Model = m; Epochs = m.Core.FitMCDropout(data, options) |> Seq.map summary |> List.ofSeq }))
+        |> Result.bind (train (fun core -> core.FitMCDropout(data, options)))
 
     /// Saves the fitted network (layers, likelihood, trained posterior) to `path` through the core's ModelFile
     /// (written atomically: a temporary file renamed over the target). The declaration and the epochs are not stored.
