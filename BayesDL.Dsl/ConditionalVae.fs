@@ -23,7 +23,8 @@ type M2Decl =
       Classifier: Layer option
       Alpha: float }
 
-    static member Empty = { Cvae = CvaeDecl.Empty; Classifier = None; Alpha = 46.0 }
+    /// No classifier yet; alpha the core's default (SemiSupervisedVaeBuilder.DefaultAlpha).
+    static member Empty = { Cvae = CvaeDecl.Empty; Classifier = None; Alpha = SemiSupervisedVaeBuilder.DefaultAlpha }
 
 /// Builder of `cvae { ... }`.
 type CvaeBuilderCE() =
@@ -36,9 +37,9 @@ type CvaeBuilderCE() =
     [<CustomOperation "latent">]
     member _.Latent(d: CvaeDecl, dimension: int) = { d with Vae = { d.Vae with Latent = int64 dimension } }
     [<CustomOperation "prior">]
-    member _.Prior(d: CvaeDecl, prior: Prior) = { d with Vae = { d.Vae with Prior = prior } }
+    member _.Prior(d: CvaeDecl, prior: Prior) = { d with Vae = { d.Vae with Prior = Some prior } }
     [<CustomOperation "likelihood">]
-    member _.Likelihood(d: CvaeDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Vae = { d.Vae with Likelihood = likelihood } }
+    member _.Likelihood(d: CvaeDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Vae = { d.Vae with Likelihood = Some likelihood } }
     [<CustomOperation "classes">]
     member _.Classes(d: CvaeDecl, classes: int) = { d with Classes = classes }
 
@@ -78,20 +79,20 @@ module Cvae =
     /// Every mistake in the declaration, as one BayesError.
     let validate (d: CvaeDecl) : Result<unit, BayesError> =
         match d.Vae.Encoder, d.Vae.Decoder with
-        | None, _ -> Error(Incomplete "The conditional VAE declares no encoder; add `encoder (linear 794L 400L >> relu)` (it reads data features + classes).")
-        | _, None -> Error(Incomplete "The conditional VAE declares no decoder; add `decoder (linear 12L 400L >> relu >> linear 400L 784L)` (it reads latent + classes).")
+        | None, _ -> Error(Incomplete "The conditional VAE declares no encoder; add `encoder (linear 794L 400L >> Activation.relu)` (it reads data features + classes).")
+        | _, None -> Error(Incomplete "The conditional VAE declares no decoder; add `decoder (linear 12L 400L >> Activation.relu >> linear 400L 784L)` (it reads latent + classes).")
         | _ -> (toBuilder d).Validate() |> BayesError.ofReport
 
     /// Validates, then creates the conditional VAE under `policy`.
     let buildOn (policy: ComputePolicy) (d: CvaeDecl) : Result<ConditionalVae, BayesError> =
-        validate d |> Result.map (fun () -> (toBuilder d).Build policy)
+        validate d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (toBuilder d).Build policy))
 
     /// Trains on labelled rows with the `vi { ... }` settings (as `Vae.fit`); mistakes come back before any step.
     let fit (settings: ViSettings) (data: BayesDL.Data.LabeledData) (model: ConditionalVae) : Result<VaeFit, BayesError> =
         let options = settings.ToOptions()
         VaeFitting.ValidateFit(model.Model, data.Inputs, options)
         |> BayesError.ofReport
-        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
+        |> Result.bind (fun () -> BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
 
 /// Validation, construction and training of M2 through the core's SemiSupervisedVaeBuilder and VaeFitting.
 module M2 =
@@ -102,16 +103,16 @@ module M2 =
     /// Every mistake in the declaration, as one BayesError.
     let validate (d: M2Decl) : Result<unit, BayesError> =
         match d.Classifier with
-        | None -> Error(Incomplete "The M2 model declares no classifier; add `classifier (linear 784L 400L >> relu >> linear 400L 10L)`.")
+        | None -> Error(Incomplete "The M2 model declares no classifier; add `classifier (linear 784L 400L >> Activation.relu >> linear 400L 10L)`.")
         | Some _ -> Cvae.validate d.Cvae |> Result.bind (fun () -> (toBuilder d).Validate() |> BayesError.ofReport)
 
     /// Validates, then creates M2 under `policy`.
     let buildOn (policy: ComputePolicy) (d: M2Decl) : Result<SemiSupervisedVae, BayesError> =
-        validate d |> Result.map (fun () -> (toBuilder d).Build policy)
+        validate d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (toBuilder d).Build policy))
 
     /// Trains on `labelled` rows with labels and `unlabelled` rows with the `vi { ... }` settings (one z draw, no warm-up).
     let fit (settings: ViSettings) (labelled: BayesDL.Data.LabeledData) (unlabelled: torch.Tensor) (model: SemiSupervisedVae) : Result<VaeFit, BayesError> =
         let options = settings.ToOptions()
         VaeFitting.ValidateFit(model, unlabelled, options)
         |> BayesError.ofReport
-        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, labelled, unlabelled, options) |> List.ofSeq }))
+        |> Result.bind (fun () -> BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, labelled, unlabelled, options) |> List.ofSeq }))

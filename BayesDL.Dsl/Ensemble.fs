@@ -17,7 +17,11 @@ type EnsembleSettings =
       /// Adversarial training's epsilon (Lakshminarayanan et al. 2017, sec. 2.3); 0 = off.
       AdversarialEpsilon: float }
 
-    static member Default = { Members = 5; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L; AdversarialEpsilon = 0.0 }
+    /// The core's defaults (EnsembleFitOptions()).
+    static member Default =
+        let o = EnsembleFitOptions()
+        { Members = o.Members; Epochs = o.Epochs; BatchSize = o.BatchSize; LearningRate = o.LearningRate; Seed = o.Seed
+          AdversarialEpsilon = o.AdversarialEpsilon }
 
     /// The core's options these settings stand for.
     member s.ToOptions() = EnsembleFitOptions(s.Members, s.Epochs, s.BatchSize, s.LearningRate, s.Seed, s.AdversarialEpsilon)
@@ -56,7 +60,7 @@ type FittedEnsemble =
 module Ensemble =
     let private declared (d: ModelDecl) =
         match d.Network, d.Likelihood with
-        | None, _ -> Error(Incomplete "The ensemble's model declares no network; add `network (linear 1L 50L >> relu >> linear 50L 2L)`.")
+        | None, _ -> Error(Incomplete "The ensemble's model declares no network; add `network (linear 1L 50L >> Activation.relu >> linear 50L 2L)`.")
         | _, None -> Error(Incomplete "The ensemble's model declares no likelihood; add `likelihood heteroscedastic` (or categorical, bernoulli).")
         | _ -> Ok(Model.toBuilder d)
 
@@ -66,12 +70,12 @@ module Ensemble =
 
     /// The untrained members under `policy` (member m created after seeding with Seed + m).
     let buildOn (settings: EnsembleSettings) (policy: ComputePolicy) (d: ModelDecl) : Result<DeepEnsemble, BayesError> =
-        validate settings d |> Result.map (fun () -> (Model.toBuilder d).BuildEnsemble(settings.Members, settings.Seed, policy))
+        validate settings d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (Model.toBuilder d).BuildEnsemble(settings.Members, settings.Seed, policy)))
 
     /// Builds the members under `policy` and trains each on `data` by maximum likelihood.
     let fit (settings: EnsembleSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) : Result<FittedEnsemble, BayesError> =
         validate settings d
         |> Result.bind (fun () ->
-            BayesError.ofTraining (fun () ->
+            BayesError.ofCore (fun () ->
                 let r = (Model.toBuilder d).FitEnsemble(data, settings.ToOptions(), policy)
                 { Ensemble = r.Ensemble; MemberLosses = r.MemberLosses |> Seq.map List.ofSeq |> List.ofSeq }))

@@ -44,16 +44,23 @@ module BayesError =
         | BuildErrorKind.InvalidParameter -> InvalidParameter(e.Layer, e.Message)
         | _ -> Incomplete e.Message
 
-    /// Runs a fit, returning its expected failures as errors instead of exceptions: a loss that became NaN or infinite
-    /// (TrainingDiverged) and a checkpoint that cannot be resumed (CheckpointError, naming the file).
-    let ofTraining (fit: unit -> 'T) : Result<'T, BayesError> =
-        try Ok(fit ()) with
-        | :? BayesDL.Training.TrainingDivergedException as e -> Error(TrainingDiverged e.Message)
-        | :? BayesDL.Validation.FileFormatException as e -> Error(CheckpointError(e.Path, e.Message))
-
     /// Ok () when the core found nothing, else the mistake (or Several).
     let ofReport (errors: BuildError seq) : Result<unit, BayesError> =
         match errors |> Seq.map ofBuildError |> List.ofSeq with
         | [] -> Ok()
         | [ e ] -> Error e
         | many -> Error(Several many)
+
+    /// Runs a call into the core (a build or a fit), returning its expected failures as errors instead of exceptions: a loss that became NaN or infinite
+    /// (TrainingDiverged), a checkpoint that cannot be resumed (CheckpointError, naming the file), the core's BuildException
+    /// (its mistakes) and any other bad argument the core's checks refuse, such as data of the wrong shape (InvalidParameter,
+    /// with the core's message naming the parameter, the value and a fix).
+    let ofCore (call: unit -> 'T) : Result<'T, BayesError> =
+        try Ok(call ()) with
+        | :? BayesDL.Training.TrainingDivergedException as e -> Error(TrainingDiverged e.Message)
+        | :? BayesDL.Validation.FileFormatException as e -> Error(CheckpointError(e.Path, e.Message))
+        | :? BuildException as e ->
+            match ofReport e.Errors with
+            | Error error -> Error error
+            | Ok() -> Error(Incomplete e.Message)
+        | :? System.ArgumentException as e -> Error(InvalidParameter("fit", e.Message))

@@ -36,8 +36,11 @@ type ViSettings =
       /// Checkpoint file: written atomically after every epoch, resumed from when it exists (None: no checkpoint).
       Checkpoint: string option }
 
+    /// The core's defaults (VariationalFitOptions()), no checkpoint.
     static member Default =
-        { Kl = AnalyticKL; Samples = 1; KlWarmupEpochs = 0; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L; Checkpoint = None }
+        let o = BayesDL.Builders.VariationalFitOptions()
+        { Kl = (if o.AnalyticKL then AnalyticKL else MonteCarloKL); Samples = o.WeightSamples; KlWarmupEpochs = o.KlWarmupEpochs
+          Epochs = o.Epochs; BatchSize = o.BatchSize; LearningRate = o.LearningRate; Seed = o.Seed; Checkpoint = None }
 
     /// The core's fit options these settings stand for.
     member s.ToOptions() =
@@ -63,9 +66,11 @@ type McDropoutSettings =
       /// Checkpoint file: written atomically after every epoch, resumed from when it exists (None: no checkpoint).
       Checkpoint: string option }
 
+    /// The core's training defaults (MCDropoutFitOptions()), 100 stochastic passes at prediction, no checkpoint.
     static member Default =
-        { Samples = 100; Epochs = 10; BatchSize = 128; LearningRate = 1e-3; Seed = 0L
-          LengthScale = None; Alpha = None; TrainingMasks = None; Checkpoint = None }
+        let o = BayesDL.Builders.MCDropoutFitOptions()
+        { Samples = 100; Epochs = o.Epochs; BatchSize = o.BatchSize; LearningRate = o.LearningRate; Seed = o.Seed
+          LengthScale = Option.ofNullable o.LengthScale; Alpha = Option.ofNullable o.Alpha; TrainingMasks = None; Checkpoint = None }
 
     /// The core's options for training the dropout network.
     member s.ToOptions() =

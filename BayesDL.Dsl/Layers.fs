@@ -38,15 +38,20 @@ let mcDropoutLayer (p: float) : Layer = fun b -> b.MCDropout p
 /// An element-wise activation.
 let activation (kind: Activation) : Layer = fun b -> b.Activation kind
 
-/// max(0, x).
-let relu : Layer = activation Activation.Relu
-/// tanh(x) (named so as not to shadow F#'s tanh).
-let tanhAct : Layer = activation Activation.Tanh
-/// 1 / (1 + exp(-x)).
-let sigmoid : Layer = activation Activation.Sigmoid
-/// log(1 + exp(x)).
-let softplus : Layer = activation Activation.Softplus
-/// x sigmoid(x) (SiLU, swish).
-let silu : Layer = fun b -> b.Add BayesDL.Networks.SiluKind.Layer
-/// exp(x_i) / sum_j exp(x_j): probabilities, so no likelihood that reads logits may follow.
-let softmax : Layer = activation Activation.Softmax
+/// Element-wise activations as layers, qualified so that none shadows an F# function or a user's helper of the same
+/// name (F#'s `tanh`): `linear 4L 8L >> Activation.tanh >> linear 8L 1L`. `activation Activation.Tanh` is the same
+/// layer from the core's enum.
+[<RequireQualifiedAccess>]
+module Activation =
+    /// max(0, x).
+    let relu : Layer = activation BayesDL.Builders.Activation.Relu
+    /// tanh(x).
+    let tanh : Layer = activation BayesDL.Builders.Activation.Tanh
+    /// 1 / (1 + exp(-x)).
+    let sigmoid : Layer = activation BayesDL.Builders.Activation.Sigmoid
+    /// log(1 + exp(x)).
+    let softplus : Layer = activation BayesDL.Builders.Activation.Softplus
+    /// x sigmoid(x) (SiLU, swish).
+    let silu : Layer = fun b -> b.Add BayesDL.Networks.SiluKind.Layer
+    /// exp(x_i) / sum_j exp(x_j): probabilities, so no likelihood that reads logits may follow.
+    let softmax : Layer = activation BayesDL.Builders.Activation.Softmax

@@ -13,11 +13,12 @@ open TorchSharp
 type ModelDecl =
     { Network: Layer option
       Likelihood: BayesDL.Predictive.LikelihoodSpec option
-      Prior: Prior
+      /// The weight prior; None: the core's default (N(0, 1)).
+      Prior: Prior option
       Family: VariationalFamily }
 
-    /// Nothing declared yet: the prior defaults to N(0, 1) and the family to mean field.
-    static member Empty = { Network = None; Likelihood = None; Prior = Normal(0., 1.); Family = VariationalFamily.MeanField }
+    /// Nothing declared yet: the core's default prior and family (N(0, 1), mean field).
+    static member Empty = { Network = None; Likelihood = None; Prior = None; Family = ModelBuilder.Sequential().Family }
 
 /// A built model: the core's network and shapes, and the declaration it came from.
 type BuiltNetwork =
@@ -76,7 +77,7 @@ type ModelBuilderCE() =
     member _.Likelihood(d: ModelDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Likelihood = Some likelihood }
     /// The prior over the weights of the Bayesian layers.
     [<CustomOperation "prior">]
-    member _.Prior(d: ModelDecl, prior: Prior) = { d with Prior = prior }
+    member _.Prior(d: ModelDecl, prior: Prior) = { d with Prior = Some prior }
     /// The variational family q.
     [<CustomOperation "variational">]
     member _.Variational(d: ModelDecl, family: VariationalFamily) = { d with Family = family }
@@ -91,7 +92,8 @@ module Model =
     /// The core declaration this model maps to (the same object a C# user builds fluently).
     let toBuilder (d: ModelDecl) : SequentialBuilder =
         let layers = defaultArg d.Network id
-        let b = (layers (ModelBuilder.Sequential())).WithVariational(d.Family).WithPrior(Prior.weightPrior d.Prior)
+        let declared = (layers (ModelBuilder.Sequential())).WithVariational(d.Family)
+        let b = match d.Prior with Some prior -> declared.WithPrior(Prior.weightPrior prior) | None -> declared
         match d.Likelihood with
         | Some l -> b.WithLikelihood l
         | None -> b
@@ -99,16 +101,17 @@ module Model =
     /// Every mistake in the declaration, as one BayesError.
     let validate (d: ModelDecl) : Result<unit, BayesError> =
         match d.Network, d.Likelihood with
-        | None, _ -> Error(Incomplete "The model declares no network; add `network (linear 784L 400L >> relu >> linear 400L 10L)`.")
+        | None, _ -> Error(Incomplete "The model declares no network; add `network (linear 784L 400L >> Activation.relu >> linear 400L 10L)`.")
         | _, None -> Error(Incomplete "The model declares no likelihood; add `likelihood categorical` (or gaussian, bernoulli, heteroscedastic).")
         | _ -> (toBuilder d).Validate() |> BayesError.ofReport
 
     /// Validates, then creates the network under `policy`.
     let buildOn (policy: ComputePolicy) (d: ModelDecl) : Result<BuiltNetwork, BayesError> =
         validate d
-        |> Result.map (fun () ->
-            let core = (toBuilder d).Build policy
-            { Core = core; InputShape = List.ofArray core.InputShape; OutputShape = List.ofArray core.OutputShape; Declaration = d })
+        |> Result.bind (fun () ->
+            BayesError.ofCore (fun () ->
+                let core = (toBuilder d).Build policy
+                { Core = core; InputShape = List.ofArray core.InputShape; OutputShape = List.ofArray core.OutputShape; Declaration = d }))
 
     /// Validates, then creates the network under the default policy.
     let build (d: ModelDecl) = buildOn (ComputePolicy.Default) d
@@ -116,11 +119,19 @@ module Model =
     let private summary (e: BayesDL.Training.EpochReport) =
         { Epoch = e.Epoch; Elbo = e.Elbo; MeanLoss = e.MeanLoss; KL = e.KL; Seconds = e.Seconds }
 
+    /// Trains a built model; a fit that fails (an Error) disposes the model it built, so a failed Result holds no native memory.
+    let private train (fit: BuiltModel -> System.Collections.Generic.IReadOnlyList<BayesDL.Training.EpochReport>) (m: BuiltNetwork) =
+        match BayesError.ofCore (fun () -> fit m.Core |> Seq.map summary |> List.ofSeq) with
+        | Ok epochs -> Ok { Model = m; Epochs = epochs }
+        | Error e ->
+            m.Core.Dispose()
+            Error e
+
     let private fitWith (options: VariationalFitOptions) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
         validate d
         |> Result.bind (fun () -> (toBuilder d).ValidateFit options |> BayesError.ofReport)
         |> Result.bind (fun () -> buildOn policy d)
-        |> Result.bind (fun m -> BayesError.ofTraining (fun () -> { Model = m; Epochs = m.Core.Fit(data, options) |> Seq.map summary |> List.ofSeq }))
+        |> Result.bind (train (fun core -> core.Fit(data, options)))
 
     /// Builds the model under `policy` and fits it by variational inference (the core's Trainer and ElboObjective)
     /// with the `vi { ... }` settings; declaration and fitting mistakes come back before any training step.
@@ -133,40 +144,21 @@ module Model =
     /// `fitted.Model.Predict(x, settings.Samples)`. Setting mistakes come back as InvalidParameter before any training step.
     let fitMcDropout (settings: McDropoutSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
         let options = settings.ToOptions()
-        let checkedOptions () =
-            try
-                options.Validate()
-                Ok()
-            with :? System.ArgumentException as e -> Error(InvalidParameter("fit", e.Message))
-        // The dropout family, or MC-dropout layers (mcDropoutLayer p) in a network without Bayesian layers.
-        let dropoutModel =
-            match d.Family.Kind with
-            | VariationalFamily.Family.Dropout -> true
-            | VariationalFamily.Family.MeanField ->
-                let b = toBuilder d
-                b.IsStochastic && not (b.Layers |> Seq.exists (fun l -> l.IsBayesian))
-            | _ -> false
-        if dropoutModel then
-            validate d
-            |> Result.bind checkedOptions
-            |> Result.bind (fun () -> buildOn policy d)
-            |> Result.bind (fun m -> BayesError.ofTraining (fun () -> { Model = m; Epochs = m.Core.FitMCDropout(data, options) |> Seq.map summary |> List.ofSeq }))
-        else
-            Error(UnsupportedFamily("model",
-                sprintf "mcDropout settings need `variational (dropout p)`, or `mcDropoutLayer p` layers and no Bayesian layer; the model declares %s%s."
-                    d.Family.Name (if (toBuilder d).Layers |> Seq.exists (fun l -> l.IsBayesian) then " with Bayesian layers" else "")))
+        validate d
+        // The core decides what an MC dropout model is (SequentialBuilder.IsMCDropout) and checks the settings.
+        |> Result.bind (fun () -> (toBuilder d).ValidateMCDropoutFit options |> BayesError.ofReport)
+        |> Result.bind (fun () -> buildOn policy d)
+        |> Result.bind (train (fun core -> core.FitMCDropout(data, options)))
 
     /// Saves the fitted network (layers, likelihood, trained posterior) to `path` through the core's ModelFile
     /// (written atomically: a temporary file renamed over the target). The declaration and the epochs are not stored.
-    /// An unwritable path or an unsupported layer comes back as ModelFileError.
+    /// An unwritable path comes back as ModelFileError (every layer a `model { ... }` declares can be saved).
     let save (path: string) (fitted: FittedModel) : Result<unit, BayesError> =
         try
             BayesDL.Models.ModelFile.Save(fitted.Model.Core.Network, path)
             Ok()
-        with
-        // The core's one file error (an unwritable path), or its Check error for an unsupported layer (naming the layer and the supported list).
-        | :? BayesDL.Validation.FileFormatException as e -> Error(ModelFileError(path, e.Message))
-        | :? System.ArgumentException as e -> Error(ModelFileError(path, e.Message))
+        // The core's one file error: a missing folder, no write permission, a full disk.
+        with :? BayesDL.Validation.FileFormatException as e -> Error(ModelFileError(path, e.Message))
 
     /// Loads a model written by `Model.save` (or the core's ModelFile.Save) under `policy`. Every file the core refuses (its
     /// FileFormatException: missing, not a BayesDL model, truncated or corrupt, an unsupported format version, weights of another

@@ -15,11 +15,13 @@ type VaeDecl =
     { Encoder: Layer option
       Decoder: Layer option
       Latent: int64
-      Prior: Prior
-      Likelihood: BayesDL.Predictive.LikelihoodSpec }
+      /// The prior p(z); None: the core's default (N(0, I)).
+      Prior: Prior option
+      /// The observation model p(x | z); None: the core's default (Bernoulli pixels).
+      Likelihood: BayesDL.Predictive.LikelihoodSpec option }
 
-    /// Latent dimension 2, prior N(0, I), Bernoulli pixels, no networks yet.
-    static member Empty = { Encoder = None; Decoder = None; Latent = 2L; Prior = Normal(0., 1.); Likelihood = Likelihoods.Bernoulli() }
+    /// Latent dimension 2, the core's prior and likelihood, no networks yet.
+    static member Empty = { Encoder = None; Decoder = None; Latent = 2L; Prior = None; Likelihood = None }
 
 /// The outcome of `Vae.fit`: the mean training loss of every epoch (nats per example).
 type VaeFit = { EpochLosses: float list }
@@ -35,9 +37,9 @@ type VaeBuilderCE() =
     [<CustomOperation "latent">]
     member _.Latent(d: VaeDecl, dimension: int) = { d with Latent = int64 dimension }
     [<CustomOperation "prior">]
-    member _.Prior(d: VaeDecl, prior: Prior) = { d with Prior = prior }
+    member _.Prior(d: VaeDecl, prior: Prior) = { d with Prior = Some prior }
     [<CustomOperation "likelihood">]
-    member _.Likelihood(d: VaeDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Likelihood = likelihood }
+    member _.Likelihood(d: VaeDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Likelihood = Some likelihood }
 
 /// `vae { ... }` declares a variational autoencoder.
 let vae = VaeBuilderCE()
@@ -47,20 +49,22 @@ module Vae =
     /// The core declaration (what a C# user writes with ModelBuilder.Vae).
     let toBuilder (d: VaeDecl) : VaeBuilder =
         let net layers = (defaultArg layers id) (ModelBuilder.Sequential())
-        ModelBuilder.Vae(net d.Encoder, net d.Decoder, d.Latent)
-            .WithLikelihood(d.Likelihood)
-            .WithPrior(fun dim policy -> Prior.distribution d.Prior dim policy)
+        let b = ModelBuilder.Vae(net d.Encoder, net d.Decoder, d.Latent)
+        let b = match d.Likelihood with Some l -> b.WithLikelihood l | None -> b
+        match d.Prior with
+        | Some prior -> b.WithPrior(fun dim policy -> Prior.distribution prior dim policy)
+        | None -> b
 
     /// Every mistake in the declaration, as one BayesError.
     let validate (d: VaeDecl) : Result<unit, BayesError> =
         match d.Encoder, d.Decoder with
-        | None, _ -> Error(Incomplete "The VAE declares no encoder; add `encoder (linear 784L 400L >> relu)`.")
-        | _, None -> Error(Incomplete "The VAE declares no decoder; add `decoder (linear 20L 400L >> relu >> linear 400L 784L)`.")
+        | None, _ -> Error(Incomplete "The VAE declares no encoder; add `encoder (linear 784L 400L >> Activation.relu)`.")
+        | _, None -> Error(Incomplete "The VAE declares no decoder; add `decoder (linear 20L 400L >> Activation.relu >> linear 400L 784L)`.")
         | _ -> (toBuilder d).Validate() |> BayesError.ofReport
 
     /// Validates, then creates the VAE under `policy`.
     let buildOn (policy: ComputePolicy) (d: VaeDecl) : Result<Vae, BayesError> =
-        validate d |> Result.map (fun () -> (toBuilder d).Build policy)
+        validate d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (toBuilder d).Build policy))
 
     /// Validates, then creates the VAE under the default policy.
     let build (d: VaeDecl) = buildOn ComputePolicy.Default d
@@ -73,15 +77,13 @@ module Vae =
         let options = settings.ToOptions()
         VaeFitting.ValidateFit(model, data, options)
         |> BayesError.ofReport
-        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
+        |> Result.bind (fun () -> BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
 
     /// Validates, then creates the deterministic autoencoder with the same networks under `policy` (the prior is unused).
     let buildAutoencoderOn (policy: ComputePolicy) (d: VaeDecl) : Result<Autoencoder, BayesError> =
-        validate d |> Result.map (fun () -> (toBuilder d).BuildAutoencoder policy)
+        validate d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (toBuilder d).BuildAutoencoder policy))
 
     /// Trains an autoencoder on the rows of `data` by minimising the reconstruction loss (epochs, batch size, learning rate, seed).
     let fitAutoencoder (settings: ViSettings) (data: torch.Tensor) (model: Autoencoder) : Result<VaeFit, BayesError> =
         let options = settings.ToOptions()
-        options.Invalid()
-        |> BayesError.ofReport
-        |> Result.bind (fun () -> BayesError.ofTraining (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
+        BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq })

@@ -14,7 +14,7 @@ public static class ImageGrid
     public static string Save(Tensor images, int columns, string path, int height = 28, int width = 28, string? title = null, int pixelsPerCell = 3)
     {
         Check.Argument(images.dim() == 2 && images.shape[1] == (long)height * width, nameof(ImageGrid), "images",
-            $"shape {Distributions.Distribution.ShapeText(images.shape)}", $"shape [N, {height * width}] (rows of {height}x{width} images)");
+            $"shape {Check.Shape(images.shape)}", $"shape [N, {height * width}] (rows of {height}x{width} images)");
         Check.Positive(columns, nameof(ImageGrid), "columns");
         Check.Positive(pixelsPerCell, nameof(ImageGrid), "pixelsPerCell");
         Check.Argument(images.shape[0] > 0, nameof(ImageGrid), "images", "no images", "at least one image");

@@ -21,7 +21,7 @@ let data = new LabeledData(policy.Tensor(xs, 20L, 1L), policy.Tensor(ys |> Array
 
 let declaration =
     bayes {
-        network (bayesLinear 1L 64L >> relu >> bayesLinear 64L 1L)
+        network (bayesLinear 1L 64L >> Activation.relu >> bayesLinear 64L 1L)
         prior (Normal(0., 1.))
         likelihood (gaussianWith (3.0 / scale))
         variational meanField

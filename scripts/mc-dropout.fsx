@@ -27,7 +27,7 @@ let settings =
 
 let fitted =
     model {
-        network (linear 784L 256L >> relu >> linear 256L 10L)
+        network (linear 784L 256L >> Activation.relu >> linear 256L 10L)
         likelihood categorical
         variational (dropout 0.5)
     }

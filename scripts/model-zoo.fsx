@@ -20,7 +20,7 @@ NativeEngine.Seed 1L
 let xs = torch.rand(200L, 1L, dtype = torch.ScalarType.Float32) * 8.0f - 4.0f
 let toy = new LabeledData(xs, xs * xs * xs / 10.0f + 0.3f * torch.randn_like xs)
 let deep =
-    model { network (linear 1L 50L >> relu >> linear 50L 2L); likelihood heteroscedastic }
+    model { network (linear 1L 50L >> Activation.relu >> linear 50L 2L); likelihood heteroscedastic }
     |> Ensemble.fit (ensemble { members (if quick then 3 else 5); epochs (if quick then 20 else 200); batchSize 32; learningRate 0.01 }) policy toy
     |> orFail
 let probe = torch.tensor([| -2.0f; 0.0f; 2.0f; 6.0f |]).unsqueeze 1L
@@ -30,7 +30,7 @@ printfn "ensemble of %d: epistemic std at x = -2, 0, 2 (data) and 6 (none): %A" 
 // 2. Conditional VAE on MNIST: the encoder reads [x, one-hot y], the decoder [z, one-hot y].
 let train = Mnist.LoadSubset("train", policy = policy).Take(if quick then 1000L else 8000L)
 let test = Mnist.LoadSubset("test", policy = policy).Take(if quick then 300L else 2000L)
-let digits = cvae { encoder (linear 794L 400L >> relu); decoder (linear 12L 400L >> relu >> linear 400L 784L); latent 2; classes 10 } |> Cvae.buildOn policy |> orFail
+let digits = cvae { encoder (linear 794L 400L >> Activation.relu); decoder (linear 12L 400L >> Activation.relu >> linear 400L 784L); latent 2; classes 10 } |> Cvae.buildOn policy |> orFail
 let cvaeFit = Cvae.fit (vi { epochs (if quick then 1 else 10); seed 1L }) train digits |> orFail
 printfn "cvae: loss per epoch %A nats/image" cvaeFit.EpochLosses
 do
@@ -48,9 +48,9 @@ let pick (rows: int[]) (t: torch.Tensor) = t.index_select(0L, torch.tensor(Array
 let labelled = new LabeledData(pick labelledRows train.Inputs, pick labelledRows train.Targets)
 let semi =
     m2 {
-        encoder (linear 794L 400L >> relu)
-        decoder (linear 60L 400L >> relu >> linear 400L 784L)
-        classifier (linear 784L 400L >> relu >> linear 400L 10L)
+        encoder (linear 794L 400L >> Activation.relu)
+        decoder (linear 60L 400L >> Activation.relu >> linear 400L 784L)
+        classifier (linear 784L 400L >> Activation.relu >> linear 400L 10L)
         latent 50
         classes 10
     }

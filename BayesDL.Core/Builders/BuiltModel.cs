@@ -40,8 +40,7 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
     public IReadOnlyList<EpochReport> Fit(LabeledData data, VariationalFitOptions? options = null)
     {
         options ??= new VariationalFitOptions();
-        var errors = options.Invalid();
-        if (errors.Count > 0) throw new ArgumentException(string.Join(Environment.NewLine, errors.Select(e => e.Message)));
+        BuildException.ThrowIfAny("fit settings", BuildError.OfSettings(options.Validate, "fit"));
         long rows = data.Inputs.shape[0];
         long warmupSteps = options.KlWarmupEpochs * ((rows + options.BatchSize - 1) / options.BatchSize);
         var elbo = new ElboOptions(warmupSteps > 0 ? KlSchedule.LinearWarmup(warmupSteps) : null, options.WeightSamples);
@@ -72,13 +71,15 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
     public IReadOnlyList<EpochReport> FitMCDropout(LabeledData data, MCDropoutFitOptions? options = null)
     {
         options ??= new MCDropoutFitOptions();
-        options.Validate();
         const string component = nameof(BuiltModel) + "." + nameof(FitMCDropout);
         int variational = Network.VariationalLayers.Count, dropoutLayers = Network.Body.modules().OfType<IMonteCarloLayer>().Count();
-        Check.Argument(variational == 0 && dropoutLayers > 0, component, nameof(Family),
-            $"{Family.Name} with {variational} variational (Bayesian or concrete-dropout) layer(s) and {dropoutLayers} MC-dropout layer(s)",
-            "the dropout family: VariationalFamily.Dropout(p), or MCDropout layers and no Bayesian or concrete-dropout layer",
-            "Declare WithVariational(VariationalFamily.Dropout(p)) (F#: variational (dropout p)), or fit this model with Fit (the ELBO).");
+        var errors = BuildError.OfSettings(options.Validate, "fit").ToList();
+        if (variational > 0 || dropoutLayers == 0)
+            errors.Add(new(BuildErrorKind.UnsupportedFamily, -1, "model",
+                $"MC dropout training needs the dropout family, or MC-dropout layers and no Bayesian or concrete-dropout layer; the network, " +
+                $"declared {Family.Name}, has {variational} variational (Bayesian or concrete-dropout) layer(s) and {dropoutLayers} MC-dropout layer(s). " +
+                "Declare WithVariational(VariationalFamily.Dropout(p)) (F#: `variational (dropout p)`), or fit this model with Fit (the ELBO)."));
+        BuildException.ThrowIfAny("fit", errors);
         Check.Positive(data.Count, component, nameof(data));
         long n = data.Count;
         var elbo = new ElboObjective(Network, n);

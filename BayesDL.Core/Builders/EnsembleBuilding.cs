@@ -22,10 +22,10 @@ public static class EnsembleBuilding
     public static IReadOnlyList<BuildError> ValidateEnsemble(this SequentialBuilder model, EnsembleFitOptions? options = null)
     {
         var errors = new List<BuildError>(model.Validate());
-        errors.AddRange((options ?? new EnsembleFitOptions()).Invalid());
+        errors.AddRange(BuildError.OfSettings((options ?? new EnsembleFitOptions()).Validate, "ensemble"));
         if (!model.HasLikelihood)
             errors.Add(new(BuildErrorKind.Incomplete, -1, "model", "The ensemble's model declares no likelihood; add WithLikelihood(Likelihoods.Heteroscedastic()) or similar."));
-        else if (model.Likelihood is { Kind: nameof(GaussianLikelihood), Noise: nameof(GaussianNoise.Homoscedastic) })
+        else if (model.Likelihood is { Kind: LikelihoodKind.Gaussian, Noise: GaussianNoise.Homoscedastic })
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, model.Layers.Count - 1, model.Layers.Count == 0 ? "model" : model.Layers[^1].Name,
                 "ensemble: Gaussian(learned sigma) would learn one sigma per member, which the ensemble's mixture cannot combine. " +
                 "Use the heteroscedastic Gaussian (each member predicts its mean and variance, Lakshminarayanan et al. 2017) or a fixed sigma."));
@@ -47,7 +47,7 @@ public static class EnsembleBuilding
     public static DeepEnsemble BuildEnsemble(this SequentialBuilder model, int members = 5, long seed = 0, ComputePolicy? policy = null)
     {
         var errors = model.ValidateEnsemble(new EnsembleFitOptions(Members: members, Seed: seed));
-        if (errors.Count > 0) throw VaeBuilder.Mistakes("ensemble declaration", errors);
+        BuildException.ThrowIfAny("ensemble declaration", errors);
         var p = policy ?? ComputePolicy.Default;
         var networks = new List<nn.Module<Tensor, Tensor>>();
         for (int m = 0; m < members; m++)
@@ -67,7 +67,7 @@ public static class EnsembleBuilding
     {
         options ??= new EnsembleFitOptions();
         var errors = model.ValidateEnsemble(options);
-        if (errors.Count > 0) throw VaeBuilder.Mistakes("ensemble declaration", errors);
+        BuildException.ThrowIfAny("ensemble declaration", errors);
         var ensemble = model.BuildEnsemble(options.Members, options.Seed, policy);
         Tensor x = data.Inputs, y = data.Targets;
         var losses = new List<IReadOnlyList<double>>();

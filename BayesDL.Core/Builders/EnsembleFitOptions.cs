@@ -1,3 +1,5 @@
+using BayesDL.Validation;
+
 namespace BayesDL.Builders;
 
 /// <summary>
@@ -18,20 +20,15 @@ namespace BayesDL.Builders;
 public sealed record EnsembleFitOptions(int Members = 5, int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 0,
                                         double AdversarialEpsilon = 0.0)
 {
-    /// <summary>Out-of-range settings, each as an InvalidParameter error.</summary>
-    public IReadOnlyList<BuildError> Invalid()
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting, its value and a fix.</summary>
+    public void Validate()
     {
-        var errors = new List<BuildError>();
-        void Need(bool ok, string name, object value, string expected)
-        {
-            if (!ok) errors.Add(new(BuildErrorKind.InvalidParameter, -1, "ensemble", $"{nameof(EnsembleFitOptions)}: '{name}' must be {expected}; found {value}."));
-        }
-        Need(Members >= 1, nameof(Members), Members, ">= 1");
-        Need(Epochs >= 1, nameof(Epochs), Epochs, ">= 1");
-        Need(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
-        Need(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "> 0 and finite");
-        Need(AdversarialEpsilon >= 0 && double.IsFinite(AdversarialEpsilon), nameof(AdversarialEpsilon), AdversarialEpsilon,
-            ">= 0 and finite (0 turns adversarial training off; about 1% of the input range turns it on)");
-        return errors;
+        const string component = nameof(EnsembleFitOptions);
+        Check.Positive(Members, component, nameof(Members), "Use a few members; Lakshminarayanan et al. (2017) use 5.");
+        Check.Positive(Epochs, component, nameof(Epochs), "Pass at least one epoch (a pass over the training set) per member.");
+        Check.Positive(BatchSize, component, nameof(BatchSize), "Pass the rows per minibatch, e.g. 128.");
+        Check.Positive(LearningRate, component, nameof(LearningRate), "Adam's usual step size is 1e-3; lower it if the loss diverges.");
+        Check.NonNegative(AdversarialEpsilon, component, nameof(AdversarialEpsilon),
+            "Use 0 to train on the NLL alone, or about 1% of the input range (0.01 for pixels in [0, 1]) for adversarial training.");
     }
 }

@@ -33,9 +33,9 @@ public sealed record MCDropoutFitOptions(int Epochs = 10, int BatchSize = 128, d
     public void Validate()
     {
         const string component = nameof(MCDropoutFitOptions);
-        Check.Positive(Epochs, component, nameof(Epochs));
-        Check.Positive(BatchSize, component, nameof(BatchSize));
-        Check.Positive(LearningRate, component, nameof(LearningRate));
+        Check.Positive(Epochs, component, nameof(Epochs), "Pass at least one epoch (a pass over the training set).");
+        Check.Positive(BatchSize, component, nameof(BatchSize), "Pass the rows per minibatch, e.g. 128.");
+        Check.Positive(LearningRate, component, nameof(LearningRate), "Adam's usual step size is 1e-3; lower it if the loss diverges.");
         Check.Argument(LengthScale is null || (double.IsFinite(LengthScale.Value) && LengthScale.Value > 0), component, nameof(LengthScale),
             LengthScale?.ToString("R") ?? "null", "a finite length-scale l > 0, or null for no prior",
             "Inputs scaled to [0, 1] suggest l of order 1 (the benchmarks use 1.5).");

@@ -2,6 +2,7 @@ using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Models;
 using static TorchSharp.torch;
+using BayesDL.Validation;
 
 namespace BayesDL.Builders;
 
@@ -22,6 +23,9 @@ public sealed class SemiSupervisedVaeBuilder
     /// <summary>The weight of the labelled classification term.</summary>
     public double Alpha { get; }
 
+    /// <summary>The default weight alpha of the labelled classification term: 46, as in Pyro's M2 example.</summary>
+    public const double DefaultAlpha = 46;
+
     /// <summary>Every mistake in the declaration (empty when it builds); classifier mistakes are prefixed "classifier:".</summary>
     public IReadOnlyList<BuildError> Validate()
     {
@@ -36,11 +40,11 @@ public sealed class SemiSupervisedVaeBuilder
         if (own.Count > 0) return own;
         if (!Shapes.Same(classifier.ResolvedInput(), [data]))
             errors.Add(new(BuildErrorKind.ShapeMismatch, 0, _classifier.Layers[0].Name,
-                $"classifier: q(y | x) reads the data row x, [{data}] ({inputs} encoder inputs - {_generative.Classes} classes), but its first layer '{_classifier.Layers[0].Name}' reads {Shapes.Format(classifier.ResolvedInput())}. Make its input width {data}."));
+                $"classifier: q(y | x) reads the data row x, [{data}] ({inputs} encoder inputs - {_generative.Classes} classes), but its first layer '{_classifier.Layers[0].Name}' reads {Check.Shape(classifier.ResolvedInput())}. Make its input width {data}."));
         var output = classifier.OutputShape()!;
         if (!Shapes.Same(output, [_generative.Classes]))
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _classifier.Layers.Count - 1, _classifier.Layers[^1].Name,
-                $"classifier: q(y | x) must output {_generative.Classes} class logits, but its last layer '{_classifier.Layers[^1].Name}' outputs {Shapes.Format(output)}. Make its output width {_generative.Classes}."));
+                $"classifier: q(y | x) must output {_generative.Classes} class logits, but its last layer '{_classifier.Layers[^1].Name}' outputs {Check.Shape(output)}. Make its output width {_generative.Classes}."));
         else if (_classifier.Layers[^1].OutputsProbabilities)
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _classifier.Layers.Count - 1, _classifier.Layers[^1].Name,
                 $"classifier: q(y | x) is read as logits, but the last layer '{_classifier.Layers[^1].Name}' outputs probabilities. Remove it."));
@@ -51,7 +55,7 @@ public sealed class SemiSupervisedVaeBuilder
     public SemiSupervisedVae Build(ComputePolicy? policy = null)
     {
         var errors = Validate();
-        if (errors.Count > 0) throw VaeBuilder.Mistakes("M2 declaration", errors);
+        BuildException.ThrowIfAny("M2 declaration", errors);
         var p = policy ?? ComputePolicy.Default;
         var generative = _generative.Build(p);
         long data = generative.Model.DataFeatures;

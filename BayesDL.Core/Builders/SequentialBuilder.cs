@@ -10,6 +10,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using BayesDL.Predictive;
+using BayesDL.Validation;
 
 namespace BayesDL.Builders;
 
@@ -171,7 +172,7 @@ public sealed class SequentialBuilder
             var step = _layers[i].Infer(shape);
             if (step.Expected is not null)
             {
-                string source = i == 0 ? $"{inputName} is {Shapes.Format(shape)}" : $"layer {i - 1} '{_layers[i - 1].Name}' outputs {Shapes.Format(shape)}";
+                string source = i == 0 ? $"{inputName} is {Check.Shape(shape)}" : $"layer {i - 1} '{_layers[i - 1].Name}' outputs {Check.Shape(shape)}";
                 return new(BuildErrorKind.ShapeMismatch, i, _layers[i].Name,
                     $"Shape mismatch at layer {i} '{_layers[i].Name}': it expects input {step.Expected}, but {source}. Make the two sizes agree.");
             }
@@ -185,7 +186,7 @@ public sealed class SequentialBuilder
     /// </summary>
     public IReadOnlyList<BuildError> ValidateFit(VariationalFitOptions options)
     {
-        var errors = new List<BuildError>(options.Invalid());
+        var errors = new List<BuildError>(BuildError.OfSettings(options.Validate, "fit"));
         if (!options.AnalyticKL) return errors;
         for (int i = 0; i < _layers.Count; i++)
             if (_layers[i].IsBayesian)
@@ -193,8 +194,38 @@ public sealed class SequentialBuilder
         return errors;
     }
 
-    static ArgumentException Mistakes(string what, IReadOnlyList<BuildError> errors) =>
-        new($"The {what} has {errors.Count} mistake(s):" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)));
+    /// <summary>
+    /// Whether the declaration is an MC dropout model, the kind <see cref="FitMCDropout"/> trains: its only randomness is dropout
+    /// masks kept on at test time (the dropout family with a layer to drop before, or MC-dropout layers) and no layer has a
+    /// variational posterior (no Bayesian layer, and not concrete dropout, which wraps every weight layer in one). The built
+    /// network of such a declaration is what <see cref="BuiltModel.FitMCDropout"/> accepts: MC-dropout layers and no variational layer.
+    /// </summary>
+    public bool IsMCDropout
+    {
+        get
+        {
+            bool weights = _layers.Any(l => l.WeightCount > 0 && !l.IsBayesian);
+            bool variational = _layers.Any(l => l.IsBayesian) || (_family.Kind == VariationalFamily.Family.ConcreteDropout && weights);
+            bool masks = _layers.Any(l => l is McDropoutSpec)
+                         || (_family.Kind == VariationalFamily.Family.Dropout && (weights || _layers.Any(l => l is DropoutSpec)));
+            return masks && !variational;
+        }
+    }
+
+    /// <summary>
+    /// Mistakes that keep <see cref="FitMCDropout"/> from training this declaration: an out-of-range setting, or a model that is
+    /// not an MC dropout model (<see cref="IsMCDropout"/>, an <see cref="BuildErrorKind.UnsupportedFamily"/> error).
+    /// </summary>
+    public IReadOnlyList<BuildError> ValidateMCDropoutFit(MCDropoutFitOptions options)
+    {
+        var errors = new List<BuildError>(BuildError.OfSettings(options.Validate, "fit"));
+        if (!IsMCDropout)
+            errors.Add(new(BuildErrorKind.UnsupportedFamily, -1, "model",
+                $"MC dropout training needs the dropout family (F#: `variational (dropout p)`; C#: WithVariational(VariationalFamily.Dropout(p))), " +
+                $"or MC-dropout layers and no Bayesian layer; the model declares {_family.Name}" +
+                $"{(_layers.Any(l => l.IsBayesian) ? " with Bayesian layers" : "")}. Declare the dropout family, or fit this model variationally (the ELBO)."));
+        return errors;
+    }
 
     /// <summary>Whether the declaration has a weight posterior: a Bayesian layer, an MC-dropout layer or the dropout family.</summary>
     public bool IsStochastic =>
@@ -204,7 +235,7 @@ public sealed class SequentialBuilder
     public Sequential BuildNetwork(ComputePolicy? policy = null)
     {
         var errors = Validate();
-        if (errors.Count > 0) throw Mistakes("network declaration", errors);
+        BuildException.ThrowIfAny("network declaration", errors);
         NativeEngine.EnsureLoaded();
         var context = new BuildContext(policy ?? ComputePolicy.Default, _prior, _family.CorrelatedRank,
             // Concrete dropout's prior N(0, s0^2) is the length-scale l = 1 / s0.
@@ -228,7 +259,7 @@ public sealed class SequentialBuilder
             errors.Add(new(BuildErrorKind.Incomplete, -1, "model",
                 "The model has no weight posterior: declare Bayesian layers (BayesLinear, BayesConv2d), MC dropout, or the dropout family. " +
                 "For a plain deterministic network use BuildNetwork()."));
-        if (errors.Count > 0) throw Mistakes("model declaration", errors);
+        BuildException.ThrowIfAny("model declaration", errors);
         var p = policy ?? ComputePolicy.Default;
         var network = BayesianNetwork.Create(BuildNetwork(p), p.Apply(Predictive.Likelihood.FromSpec(_likelihood!)));
         return new BuiltModel(network, ResolvedInput().ToArray(), OutputShape()!.ToArray(), _family, p);
@@ -241,7 +272,7 @@ public sealed class SequentialBuilder
     {
         options ??= new VariationalFitOptions();
         var errors = ValidateFit(options);
-        if (errors.Count > 0) throw Mistakes("fit", errors);
+        BuildException.ThrowIfAny("fit", errors);
         var model = Build(policy);
         return new FitResult(model, model.Fit(data, options));
     }
@@ -253,7 +284,8 @@ public sealed class SequentialBuilder
     /// </summary>
     public FitResult FitMCDropout(LabeledData data, MCDropoutFitOptions? options = null, ComputePolicy? policy = null)
     {
-        (options ??= new MCDropoutFitOptions()).Validate();
+        options ??= new MCDropoutFitOptions();
+        BuildException.ThrowIfAny("fit", [.. Validate(), .. ValidateMCDropoutFit(options)]);
         var model = Build(policy);
         try { return new FitResult(model, model.FitMCDropout(data, options)); }
         catch { model.Dispose(); throw; }

@@ -3,6 +3,7 @@ using BayesDL.Engine;
 using BayesDL.Models;
 using static TorchSharp.torch;
 using BayesDL.Predictive;
+using BayesDL.Validation;
 
 namespace BayesDL.Builders;
 
@@ -44,9 +45,9 @@ public sealed class VaeBuilder
     /// </summary>
     public VaeBuilder WithLikelihood(Predictive.LikelihoodSpec likelihood) => WithLikelihood(likelihood switch
     {
-        { Kind: nameof(Predictive.BernoulliLikelihood) } => new BernoulliDecoder(),
-        { Kind: nameof(Predictive.GaussianLikelihood), Noise: nameof(Predictive.GaussianNoise.Fixed) } => new GaussianDecoder(likelihood.Sigma),
-        { Kind: nameof(Predictive.CategoricalLikelihood) } => new CategoricalDecoder(),
+        { Kind: Predictive.LikelihoodKind.Bernoulli } => new BernoulliDecoder(),
+        { Kind: Predictive.LikelihoodKind.Gaussian, Noise: Predictive.GaussianNoise.Fixed } => new GaussianDecoder(likelihood.Sigma),
+        { Kind: Predictive.LikelihoodKind.Categorical } => new CategoricalDecoder(),
         _ => (DecoderLikelihood)new GaussianDecoder(),
     });
 
@@ -74,12 +75,12 @@ public sealed class VaeBuilder
         if (errors.Count > 0) return errors;
         if (!Shapes.Same(decoder.InputShape, [_latent + condition]))
             errors.Add(new(BuildErrorKind.ShapeMismatch, 0, _decoder.Layers[0].Name, condition == 0
-                ? $"decoder: it reads {Shapes.Format(decoder.InputShape)}, but the latent code z is [{_latent}]. Make the decoder's input width {_latent}."
-                : $"decoder: it reads {Shapes.Format(decoder.InputShape)}, but [z, one-hot y] is [{_latent + condition}] ({_latent} latent + {condition} classes). Make the decoder's input width {_latent + condition}."));
+                ? $"decoder: it reads {Check.Shape(decoder.InputShape)}, but the latent code z is [{_latent}]. Make the decoder's input width {_latent}."
+                : $"decoder: it reads {Check.Shape(decoder.InputShape)}, but [z, one-hot y] is [{_latent + condition}] ({_latent} latent + {condition} classes). Make the decoder's input width {_latent + condition}."));
         var h = _encoder.OutputShape()!;
         if (h.Count != 1)
             errors.Add(new(BuildErrorKind.ShapeMismatch, _encoder.Layers.Count - 1, _encoder.Layers[^1].Name,
-                $"encoder: the Gaussian head reads one feature vector, but the encoder's last layer '{_encoder.Layers[^1].Name}' outputs {Shapes.Format(h)}. End the encoder with Flatten."));
+                $"encoder: the Gaussian head reads one feature vector, but the encoder's last layer '{_encoder.Layers[^1].Name}' outputs {Check.Shape(h)}. End the encoder with Flatten."));
         long inputs = Shapes.Elements(_encoder.ResolvedInput()), data = inputs - condition, want = _likelihood.ParametersPerFeature * data;
         if (data < 1)
             return [.. errors, new(BuildErrorKind.ShapeMismatch, 0, _encoder.Layers[0].Name,
@@ -89,15 +90,11 @@ public sealed class VaeBuilder
         if (x.Count != 1 || x[0] != want)
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _decoder.Layers.Count - 1, _decoder.Layers[^1].Name,
                 $"decoder: {_likelihood.Name} needs {_likelihood.ParametersPerFeature} output(s) per data feature, [{want}] for {data} features{reads}, " +
-                $"but the decoder's last layer '{_decoder.Layers[^1].Name}' outputs {Shapes.Format(x)}."));
+                $"but the decoder's last layer '{_decoder.Layers[^1].Name}' outputs {Check.Shape(x)}."));
         return errors;
     }
 
     SequentialBuilder DecoderFor(long condition) => _decoder.InputShape.Count == 0 ? _decoder.Input(_latent + condition) : _decoder;
-
-    internal static ArgumentException Mistakes(string what, IReadOnlyList<BuildError> errors) =>
-        new($"The {what} has " + errors.Count + " mistake(s):" + Environment.NewLine +
-            string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)));
 
     /// <summary>Creates the VAE under <paramref name="policy"/> (default <see cref="ComputePolicy.Default"/>); throws listing every mistake.</summary>
     public Vae Build(ComputePolicy? policy = null)
@@ -121,7 +118,7 @@ public sealed class VaeBuilder
         Parts(ComputePolicy p, long condition, string what)
     {
         var errors = Validate(condition);
-        if (errors.Count > 0) throw Mistakes(what, errors);
+        BuildException.ThrowIfAny(what, errors);
         return (_encoder.BuildNetwork(p), _encoder.OutputShape()![0], DecoderFor(condition).BuildNetwork(p),
                 Shapes.Elements(_encoder.ResolvedInput()) - condition, _prior?.Invoke(_latent, p));
     }

@@ -24,7 +24,7 @@ public static class VaeFitting
     /// <summary>Settings out of range, and with AnalyticKL an UnregisteredKL error when KL(Normal || p(z)) has no closed form.</summary>
     public static IReadOnlyList<BuildError> ValidateFit(Vae model, Tensor data, VariationalFitOptions options)
     {
-        var errors = new List<BuildError>(options.Invalid());
+        var errors = new List<BuildError>(BuildError.OfSettings(options.Validate, "fit"));
         if (!options.AnalyticKL) return errors;
         using var scope = NewDisposeScope();
         Tensor probe = zeros(1, dtype: data.dtype, device: data.device);
@@ -57,8 +57,7 @@ public static class VaeFitting
     public static IReadOnlyList<double> Fit(Autoencoder model, Tensor data, VariationalFitOptions? options = null)
     {
         var o = options ?? new VariationalFitOptions();
-        var errors = o.Invalid().ToList();
-        if (errors.Count > 0) throw VaeBuilder.Mistakes("fit settings", errors);
+        BuildException.ThrowIfAny("fit settings", BuildError.OfSettings(o.Validate, "fit"));
         return Train(model, data.shape[0], o, (idx, _) => model.ReconstructionLoss(data[idx]).mean());
     }
 
@@ -83,7 +82,7 @@ public static class VaeFitting
     {
         var o = options ?? new VariationalFitOptions();
         var errors = ValidateFit(model, unlabelled, o);
-        if (errors.Count > 0) throw VaeBuilder.Mistakes("M2 fit settings", errors);
+        BuildException.ThrowIfAny("M2 fit settings", errors);
         Tensor x = labelled.Inputs, y = labelled.Targets;
         long labelledRows = labelled.Count, batch = Math.Min(o.BatchSize, labelledRows), batchesPerOrder = labelledRows / batch, drawn = 0;
         using var generator = new Generator((ulong)(o.Seed + 1));
@@ -111,7 +110,7 @@ public static class VaeFitting
     {
         options ??= new VariationalFitOptions();
         var errors = ValidateFit(model, data, options);
-        if (errors.Count > 0) throw VaeBuilder.Mistakes("fit settings", errors);
+        BuildException.ThrowIfAny("fit settings", errors);
         return options;
     }
 

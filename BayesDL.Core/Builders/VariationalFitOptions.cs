@@ -1,4 +1,5 @@
 using BayesDL.Training;
+using BayesDL.Validation;
 
 namespace BayesDL.Builders;
 
@@ -21,24 +22,16 @@ public sealed record VariationalFitOptions(int Epochs = 10, int BatchSize = 128,
                                            int WeightSamples = 1, int KlWarmupEpochs = 0, bool AnalyticKL = true,
                                            CheckpointOptions? Checkpoint = null)
 {
-    /// <summary>Out-of-range settings, each as an InvalidParameter error.</summary>
-    public IReadOnlyList<BuildError> Invalid()
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting, its value and a fix.</summary>
+    public void Validate()
     {
-        var errors = new List<BuildError>();
-        void Need(bool ok, string name, object value, string expected)
-        {
-            if (!ok) errors.Add(new(BuildErrorKind.InvalidParameter, -1, "fit", $"{nameof(VariationalFitOptions)}: '{name}' must be {expected}; found {value}."));
-        }
-        Need(Epochs >= 1, nameof(Epochs), Epochs, ">= 1");
-        Need(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
-        Need(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "> 0 and finite");
-        Need(WeightSamples >= 1, nameof(WeightSamples), WeightSamples, ">= 1");
-        Need(KlWarmupEpochs >= 0, nameof(KlWarmupEpochs), KlWarmupEpochs, ">= 0");
-        if (Checkpoint is not null)
-        {
-            Need(!string.IsNullOrWhiteSpace(Checkpoint.Path), "Checkpoint.Path", $"\"{Checkpoint.Path}\"", "a file path");
-            Need(Checkpoint.EveryEpochs >= 1, "Checkpoint.EveryEpochs", Checkpoint.EveryEpochs, ">= 1");
-        }
-        return errors;
+        const string component = nameof(VariationalFitOptions);
+        Check.Positive(Epochs, component, nameof(Epochs), "Pass at least one epoch (a pass over the training set).");
+        Check.Positive(BatchSize, component, nameof(BatchSize), "Pass the rows per minibatch, e.g. 128.");
+        Check.Positive(LearningRate, component, nameof(LearningRate), "Adam's usual step size is 1e-3; lower it if the loss diverges.");
+        Check.Positive(WeightSamples, component, nameof(WeightSamples), "Use 1 weight draw per step, or a few for a lower-variance gradient.");
+        Check.Argument(KlWarmupEpochs >= 0, component, nameof(KlWarmupEpochs), KlWarmupEpochs.ToString(), ">= 0 (epochs of KL warm-up)",
+            "Use 0 for the full KL from the start, or a few epochs of warm-up.");
+        Checkpoint?.Validate(component);
     }
 }

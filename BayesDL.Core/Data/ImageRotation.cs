@@ -25,7 +25,7 @@ public static class ImageRotation
         Check.Argument(images.is_floating_point(), nameof(ImageRotation), nameof(images), images.dtype.ToString(), "a floating-point tensor");
         bool flat = images.dim() == 2;
         Check.Argument(flat ? images.shape[1] == height * width : images.dim() == 4, nameof(ImageRotation), nameof(images),
-            "shape (" + string.Join(", ", images.shape) + ")", $"[N, {height * width}] (flat {height}x{width} images) or [N, C, H, W]",
+            "shape " + Check.Shape(images.shape), $"[N, {height * width}] (flat {height}x{width} images) or [N, C, H, W]",
             "Pass height and width for flat images of another size.");
         using var scope = NewDisposeScope();
         Tensor x = flat ? images.reshape(images.shape[0], 1, height, width) : images;

@@ -54,7 +54,7 @@ public sealed class Categorical : Distribution
             probs is null ? "neither" : "both", "exactly one of probs and logits");
         Tensor t = (probs ?? logits)!;
         Check.Argument(t.dim() >= 1 && t.shape[^1] >= 1, nameof(Categorical), probs is null ? "logits" : "probs",
-            $"shape {ShapeText(t.shape)}", "at least one dimension, the last holding K >= 1 categories");
+            $"shape {Check.Shape(t.shape)}", "at least one dimension, the last holding K >= 1 categories");
         return t.shape[..^1];
     }
 

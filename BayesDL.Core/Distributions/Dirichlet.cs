@@ -23,7 +23,7 @@ public sealed class Dirichlet : Distribution
 
     static long[] Shape(Tensor c)
     {
-        Check.Argument(c.dim() >= 1 && c.shape[^1] >= 2, nameof(Dirichlet), "concentration", $"shape {ShapeText(c.shape)}",
+        Check.Argument(c.dim() >= 1 && c.shape[^1] >= 2, nameof(Dirichlet), "concentration", $"shape {Check.Shape(c.shape)}",
             "at least one dimension, the last holding K >= 2 concentrations");
         return c.shape;
     }

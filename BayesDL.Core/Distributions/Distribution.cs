@@ -83,7 +83,7 @@ public abstract class Distribution
     protected static long[] BroadcastShape(string distribution, params (string Name, Tensor Value)[] parameters) =>
         BroadcastShapes(parameters.Select(p => p.Value.shape).ToArray())
         ?? throw Check.Error(distribution, string.Join(", ", parameters.Select(p => p.Name)),
-            string.Join(" and ", parameters.Select(p => $"{p.Name} shape {ShapeText(p.Value.shape)}")),
+            string.Join(" and ", parameters.Select(p => $"{p.Name} shape {Check.Shape(p.Value.shape)}")),
             "of shapes that broadcast together", "Make the trailing dimensions equal or 1.");
 
     /// <summary>
@@ -120,17 +120,15 @@ public abstract class Distribution
         bool batchOk = eventOk && BroadcastShapes(shape[..(shape.Length - e)], BatchShape) is not null;
         if (batchOk) return;
         string expected = e == 0
-            ? $"of a shape that broadcasts against the batch shape {ShapeText(BatchShape)} (sampleShape ++ {ShapeText(BatchShape)})"
-            : $"of shape sampleShape ++ batch ++ event, ending in the event shape {ShapeText(EventShape)} with the dimensions before it broadcasting against the batch shape {ShapeText(BatchShape)}";
+            ? $"of a shape that broadcasts against the batch shape {Check.Shape(BatchShape)} (sampleShape ++ {Check.Shape(BatchShape)})"
+            : $"of shape sampleShape ++ batch ++ event, ending in the event shape {Check.Shape(EventShape)} with the dimensions before it broadcasting against the batch shape {Check.Shape(BatchShape)}";
         string fix = eventOk || e == 0
             ? "Make its trailing dimensions equal to the batch dimensions or 1 (e.g. unsqueeze a sample dimension in front), or draw it with Sample(n)."
-            : $"Give it the event shape {ShapeText(EventShape)} as its last dimension{(e == 1 ? "" : "s")} (one point per row), e.g. reshape it or draw it with Sample(n).";
-        throw Check.Error(Name, "value", $"shape {ShapeText(shape)} for batch shape {ShapeText(BatchShape)} and event shape {ShapeText(EventShape)}", expected, fix);
+            : $"Give it the event shape {Check.Shape(EventShape)} as its last dimension{(e == 1 ? "" : "s")} (one point per row), e.g. reshape it or draw it with Sample(n).";
+        throw Check.Error(Name, "value", $"shape {Check.Shape(shape)} for batch shape {Check.Shape(BatchShape)} and event shape {Check.Shape(EventShape)}", expected, fix);
     }
 
-    /// <summary>"(2, 3)" for messages.</summary>
-    protected internal static string ShapeText(long[] shape) => "(" + string.Join(", ", shape) + ")";
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Name}(batch {ShapeText(BatchShape)}, event {ShapeText(EventShape)})";
+    public override string ToString() => $"{Name}(batch {Check.Shape(BatchShape)}, event {Check.Shape(EventShape)})";
 }

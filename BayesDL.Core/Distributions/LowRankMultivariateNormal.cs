@@ -38,19 +38,19 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
     static long[] Shapes(Tensor loc, Tensor w, Tensor d)
     {
         const string name = nameof(LowRankMultivariateNormal);
-        Check.Argument(loc.dim() >= 1, name, "loc", $"shape {ShapeText(loc.shape)}", "at least one dimension (the event dimension k)",
+        Check.Argument(loc.dim() >= 1, name, "loc", $"shape {Check.Shape(loc.shape)}", "at least one dimension (the event dimension k)",
             "Pass the mean as a vector [k] (or [..., k] for a batch).");
         long k = loc.shape[^1];
-        Check.Argument(w.dim() >= 2 && w.shape[^2] == k, name, "covFactor", $"shape {ShapeText(w.shape)} for loc shape {ShapeText(loc.shape)}",
+        Check.Argument(w.dim() >= 2 && w.shape[^2] == k, name, "covFactor", $"shape {Check.Shape(w.shape)} for loc shape {Check.Shape(loc.shape)}",
             $"[..., {k}, r] (k = {k} rows, one per dimension of loc; r >= 1 columns)",
             w.dim() >= 2 && w.shape[^1] == k ? "It looks transposed: pass W as k x r (e.g. W.mT)." : $"Give the factor {k} rows.");
-        Check.Argument(w.shape[^1] >= 1, name, "covFactor", $"shape {ShapeText(w.shape)}", "at least one column (rank r >= 1)",
+        Check.Argument(w.shape[^1] >= 1, name, "covFactor", $"shape {Check.Shape(w.shape)}", "at least one column (rank r >= 1)",
             "Use MultivariateNormal or Independent(Normal) for a purely diagonal covariance.");
-        Check.Argument(d.dim() >= 1 && d.shape[^1] == k, name, "covDiag", $"shape {ShapeText(d.shape)} for loc shape {ShapeText(loc.shape)}", $"[..., {k}]",
+        Check.Argument(d.dim() >= 1 && d.shape[^1] == k, name, "covDiag", $"shape {Check.Shape(d.shape)} for loc shape {Check.Shape(loc.shape)}", $"[..., {k}]",
             $"Pass one positive variance per dimension: a vector of length {k}.");
         return BroadcastShapes(loc.shape[..^1], w.shape[..^2], d.shape[..^1])
             ?? throw Check.Error(name, "loc, covFactor, covDiag",
-                $"batch shapes {ShapeText(loc.shape[..^1])}, {ShapeText(w.shape[..^2])} and {ShapeText(d.shape[..^1])}",
+                $"batch shapes {Check.Shape(loc.shape[..^1])}, {Check.Shape(w.shape[..^2])} and {Check.Shape(d.shape[..^1])}",
                 "batch shapes that broadcast together", "Make the trailing batch dimensions equal or 1.");
     }
 

@@ -31,7 +31,7 @@ public sealed record ComputePolicy(Device Device, ScalarType Dtype)
     public Tensor Tensor(double[] values, params long[] shape)
     {
         Validation.Check.Argument(values.Length == (shape.Length == 0 ? 1 : shape.Aggregate(1L, (a, b) => a * b)),
-            nameof(ComputePolicy), "values", $"{values.Length} values", $"as many values as the shape {Shape(shape)} holds");
+            nameof(ComputePolicy), "values", $"{values.Length} values", $"as many values as the shape {Validation.Check.Shape(shape)} holds");
         using var t = torch.tensor(values, dtype: ScalarType.Float64);
         return t.reshape(shape).to(Dtype, Device);
     }
@@ -50,8 +50,6 @@ public sealed record ComputePolicy(Device Device, ScalarType Dtype)
         module.to(Dtype);
         return module;
     }
-
-    internal static string Shape(long[] shape) => "(" + string.Join(", ", shape) + ")";
 
     /// <inheritdoc/>
     public override string ToString() => $"{Device.type.ToString().ToLowerInvariant()}/{Dtype.ToString().ToLowerInvariant()}";

@@ -72,11 +72,11 @@ internal static class NamedTensors
         if (!compatible) throw reader.Error($"'{name}' of dtype {target.dtype} in {what}", $"dtype {dtype}");
         long rank = reader.Leb128($"the rank of '{name}'");
         if (rank != target.shape.Length)
-            throw reader.Error($"'{name}' of shape {Shape(target.shape)} in {what} (rank {target.shape.Length})", $"rank {rank}");
+            throw reader.Error($"'{name}' of shape {Check.Shape(target.shape)} in {what} (rank {target.shape.Length})", $"rank {rank}");
         var shape = new long[rank];
         for (int d = 0; d < rank; d++) shape[d] = reader.Leb128($"size {d} of '{name}'");
         if (!shape.SequenceEqual(target.shape))
-            throw reader.Error($"'{name}' of shape {Shape(target.shape)} in {what}", $"shape {Shape(shape)}: the weights belong to another architecture");
+            throw reader.Error($"'{name}' of shape {Check.Shape(target.shape)} in {what}", $"shape {Check.Shape(shape)}: the weights belong to another architecture");
         long bytes = target.numel() * size;
         byte[] data = reader.ByteArray(bytes, $"the {target.numel()} values of '{name}'");
         using var scope = NewDisposeScope();
@@ -126,7 +126,4 @@ internal static class NamedTensors
 
     static string Names(IReadOnlyList<(string Name, Tensor Target)> targets) =>
         targets.Count <= 6 ? string.Join(", ", targets.Select(t => $"'{t.Name}'")) : string.Join(", ", targets.Take(6).Select(t => $"'{t.Name}'")) + ", ...";
-
-    /// <summary>A shape as "[2, 3]".</summary>
-    internal static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
 }

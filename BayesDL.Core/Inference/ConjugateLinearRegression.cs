@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using BayesDL.Validation;
 
 namespace BayesDL.Inference;
 
@@ -40,8 +41,8 @@ public static class ConjugateLinearRegression
     internal static void CheckArguments(Tensor x, Tensor y, double noiseStd, double priorStd)
     {
         const string who = nameof(ConjugateLinearRegression);
-        Validation.Check.Argument(x.dim() == 2, who, "x", $"shape ({string.Join(", ", x.shape)})", "a matrix [N, D]");
-        Validation.Check.Argument(y.dim() == 1 && y.shape[0] == x.shape[0], who, "y", $"shape ({string.Join(", ", y.shape)})", $"a vector [N] with N = {x.shape[0]} rows of x");
+        Validation.Check.Argument(x.dim() == 2, who, "x", $"shape {Check.Shape(x.shape)}", "a matrix [N, D]");
+        Validation.Check.Argument(y.dim() == 1 && y.shape[0] == x.shape[0], who, "y", $"shape {Check.Shape(y.shape)}", $"a vector [N] with N = {x.shape[0]} rows of x");
         Validation.Check.Positive(noiseStd, who, nameof(noiseStd));
         Validation.Check.Positive(priorStd, who, nameof(priorStd));
     }

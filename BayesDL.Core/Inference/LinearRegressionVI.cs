@@ -17,7 +17,16 @@ public static class LinearRegressionVI
     /// <summary>Options for <see cref="Fit"/>.</summary>
     /// <param name="MaxIterations">L-BFGS iterations.</param>
     /// <param name="Tolerance">Stop when the gradient's largest entry falls below this.</param>
-    public sealed record Options(int MaxIterations = 500, double Tolerance = 1e-12);
+    public sealed record Options(int MaxIterations = 500, double Tolerance = 1e-12)
+    {
+        /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting, its value and a fix.</summary>
+        public void Validate()
+        {
+            const string component = nameof(LinearRegressionVI) + "." + nameof(Options);
+            Validation.Check.Positive(MaxIterations, component, nameof(MaxIterations), "Allow L-BFGS a few hundred iterations (500 is the default).");
+            Validation.Check.NonNegative(Tolerance, component, nameof(Tolerance), "Use a small gradient tolerance such as 1e-12, or 0 to run every iteration.");
+        }
+    }
 
     /// <summary>Result: the fitted q and its ELBO.</summary>
     public sealed record Result(GaussianPosterior Q, double Elbo, int Iterations);
@@ -27,6 +36,7 @@ public static class LinearRegressionVI
     {
         ConjugateLinearRegression.CheckArguments(x, y, noiseStd, priorStd);
         options ??= new Options();
+        options.Validate();
         long d = x.shape[1];
         using var mean = new Parameter(zeros(d, dtype: x.dtype, device: x.device));
         using var rawScale = new Parameter(zeros(d, d, dtype: x.dtype, device: x.device));

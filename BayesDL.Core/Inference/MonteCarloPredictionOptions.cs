@@ -14,4 +14,14 @@ namespace BayesDL.Inference;
 /// </param>
 /// <param name="MaxRowsPerPass">Explicit cap on replicated rows per pass (overrides the memory estimate when set).</param>
 public sealed record MonteCarloPredictionOptions(
-    bool Vectorized = true, double MemoryBudgetMB = 8, long? MaxRowsPerPass = null);
+    bool Vectorized = true, double MemoryBudgetMB = 8, long? MaxRowsPerPass = null)
+{
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting, its value and a fix.</summary>
+    public void Validate()
+    {
+        const string component = nameof(MonteCarloPredictionOptions);
+        Validation.Check.Positive(MemoryBudgetMB, component, nameof(MemoryBudgetMB), "Use a few megabytes on a CPU (8 is the default); raise it on a GPU.");
+        if (MaxRowsPerPass is long rows)
+            Validation.Check.Positive(rows, component, nameof(MaxRowsPerPass), "Cap the replicated rows per pass at a positive count, or leave it null to follow the memory budget.");
+    }
+}

@@ -30,8 +30,7 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
         Model = model;
         Likelihood = likelihood ?? Likelihood.Categorical();
         Options = options ?? new MonteCarloPredictionOptions();
-        Check.Positive(Options.MemoryBudgetMB, nameof(MonteCarloPredictor), nameof(Options.MemoryBudgetMB));
-        if (Options.MaxRowsPerPass is long rows) Check.Positive(rows, nameof(MonteCarloPredictor), nameof(Options.MaxRowsPerPass));
+        Options.Validate();
     }
 
     /// <summary>The stochastic network.</summary>
@@ -58,7 +57,7 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
     {
         Check.Positive(samples, nameof(MonteCarloPredictor), nameof(samples));
         Check.Argument(inputs.dim() >= 1 && inputs.shape[0] > 0, nameof(MonteCarloPredictor), nameof(inputs),
-            "shape (" + string.Join(", ", inputs.shape) + ")", "a non-empty batch [N, ...]");
+            "shape " + Check.Shape(inputs.shape), "a non-empty batch [N, ...]");
         bool wasTraining = Model.training;
         Model.eval();
         try

@@ -118,14 +118,14 @@ public static class KLDivergence
     static void CheckShapes(Distribution p, Distribution q)
     {
         if (!p.EventShape.SequenceEqual(q.EventShape))
-            throw Check.Error(nameof(KLDivergence), "q", $"event shape {Distribution.ShapeText(q.EventShape)} for p's {Distribution.ShapeText(p.EventShape)}",
+            throw Check.Error(nameof(KLDivergence), "q", $"event shape {Check.Shape(q.EventShape)} for p's {Check.Shape(p.EventShape)}",
                 "the same event shape as p", "Reshape or wrap one side in Independent so both describe the same random variable.");
         long[] a = p.BatchShape, b = q.BatchShape;
         for (int i = 1; i <= Math.Min(a.Length, b.Length); i++)
         {
             long x = a[^i], y = b[^i];
             if (x != y && x != 1 && y != 1)
-                throw Check.Error(nameof(KLDivergence), "q", $"batch shape {Distribution.ShapeText(b)} for p's {Distribution.ShapeText(a)}",
+                throw Check.Error(nameof(KLDivergence), "q", $"batch shape {Check.Shape(b)} for p's {Check.Shape(a)}",
                     "a batch shape that broadcasts with p's", "Make the trailing dimensions equal or 1.");
         }
     }

@@ -78,7 +78,7 @@ public sealed class BayesConv2d : VariationalLayer
     public override Tensor forward(Tensor input)
     {
         Check.Argument(input.dim() == 4 && input.shape[1] == InChannels, nameof(BayesConv2d), "input",
-            "shape " + Distributions.Distribution.ShapeText(input.shape), $"[batch, {InChannels}, height, width]");
+            "shape " + Check.Shape(input.shape), $"[batch, {InChannels}, height, width]");
         using var scope = NewDisposeScope();
         long group = GroupSize(input);
         Tensor output;

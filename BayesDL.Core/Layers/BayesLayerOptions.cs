@@ -20,11 +20,14 @@ public sealed record BayesLayerOptions(
     /// <summary>The prior in use: <see cref="Prior"/> or N(0, 1).</summary>
     public PriorSpec EffectivePrior => Prior ?? PriorSpec.Normal();
 
-    internal void Validate(string component)
+    internal void Validate(string layer)
     {
+        string component = $"{nameof(BayesLayerOptions)} of {layer}";
         Validation.Check.Argument(double.IsFinite(InitialRho) && InitialRho < 20, component, nameof(InitialRho), InitialRho.ToString("R"),
-            "finite and < 20 (sigma = softplus(rho); rho around -5 gives sigma ≈ 0.007)");
-        Validation.Check.Argument(KLSamples >= 2, component, nameof(KLSamples), KLSamples.ToString(), ">= 2 (a Monte Carlo KL needs two draws)");
-        Validation.Check.Argument(Enum.IsDefined(Estimator), component, nameof(Estimator), Estimator.ToString(), "a GradientEstimator value");
+            "finite and < 20 (sigma = softplus(rho); rho around -5 gives sigma ≈ 0.007)", "Use -5 (the default) to start near a deterministic net.");
+        Validation.Check.Argument(KLSamples >= 2, component, nameof(KLSamples), KLSamples.ToString(), ">= 2 (a Monte Carlo KL needs two draws)",
+            "Use 2 or more draws (more lower the KL estimate's variance).");
+        Validation.Check.Argument(Enum.IsDefined(Estimator), component, nameof(Estimator), Estimator.ToString(), "a GradientEstimator value",
+            "Use GradientEstimator.LocalReparameterization for dense layers or GradientEstimator.Flipout for convolutions.");
     }
 }

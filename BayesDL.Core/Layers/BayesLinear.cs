@@ -58,7 +58,7 @@ public sealed class BayesLinear : VariationalLayer
     public override Tensor forward(Tensor input)
     {
         Check.Argument(input.dim() == 2 && input.shape[1] == InFeatures, nameof(BayesLinear), "input",
-            "shape " + Distributions.Distribution.ShapeText(input.shape), $"[batch, {InFeatures}]");
+            "shape " + Check.Shape(input.shape), $"[batch, {InFeatures}]");
         using var scope = NewDisposeScope();
         long group = GroupSize(input);
         int s = WeightDraws;

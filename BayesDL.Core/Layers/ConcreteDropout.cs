@@ -92,7 +92,7 @@ public sealed class ConcreteDropout : nn.Module<Tensor, Tensor>, IMonteCarloLaye
     public override Tensor forward(Tensor input)
     {
         Check.Argument(input.dim() >= 2 && input.shape[1] == InputFeatures, nameof(ConcreteDropout), nameof(input),
-            "shape (" + string.Join(", ", input.shape) + ")", $"[N, {InputFeatures}{(Spatial ? ", ..." : "")}]");
+            "shape " + Check.Shape(input.shape), $"[N, {InputFeatures}{(Spatial ? ", ..." : "")}]");
         using var scope = NewDisposeScope();
         long[] maskShape = MaskShape(input);
         Tensor dropped;

@@ -22,18 +22,20 @@ public sealed record ConcreteDropoutOptions(
     /// </summary>
     public static ConcreteDropoutOptions ForDataset(long trainingExamples, double lengthScale = 1e-2, double temperature = 0.1, double initialP = 0.1)
     {
-        Check.Positive(trainingExamples, nameof(ConcreteDropoutOptions), nameof(trainingExamples));
-        Check.Positive(lengthScale, nameof(ConcreteDropoutOptions), nameof(lengthScale));
+        Check.Positive(trainingExamples, nameof(ConcreteDropoutOptions), nameof(trainingExamples), "Pass the number of training rows N.");
+        Check.Positive(lengthScale, nameof(ConcreteDropoutOptions), nameof(lengthScale), "Use a prior length-scale of order 1e-2 (the default).");
         return new(lengthScale * lengthScale / (2.0 * trainingExamples), 1.0 / trainingExamples, temperature, initialP);
     }
 
-    internal void Validate()
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting, its value and a fix.</summary>
+    public void Validate()
     {
-        Check.Argument(double.IsFinite(WeightRegularizer) && WeightRegularizer >= 0, nameof(ConcreteDropout), nameof(WeightRegularizer),
+        const string component = nameof(ConcreteDropoutOptions);
+        Check.Argument(double.IsFinite(WeightRegularizer) && WeightRegularizer >= 0, component, nameof(WeightRegularizer),
             WeightRegularizer.ToString("R"), ">= 0", "Use ConcreteDropoutOptions.ForDataset(N).");
-        Check.Argument(double.IsFinite(DropoutRegularizer) && DropoutRegularizer >= 0, nameof(ConcreteDropout), nameof(DropoutRegularizer),
+        Check.Argument(double.IsFinite(DropoutRegularizer) && DropoutRegularizer >= 0, component, nameof(DropoutRegularizer),
             DropoutRegularizer.ToString("R"), ">= 0", "Use ConcreteDropoutOptions.ForDataset(N).");
-        Check.Positive(Temperature, nameof(ConcreteDropout), nameof(Temperature));
-        Check.Argument(InitialP > 0 && InitialP < 1, nameof(ConcreteDropout), nameof(InitialP), InitialP.ToString("R"), "in (0, 1)");
+        Check.Positive(Temperature, component, nameof(Temperature), "Use 0.1 (Gal, Hron & Kendall 2017).");
+        Check.Argument(InitialP > 0 && InitialP < 1, component, nameof(InitialP), InitialP.ToString("R"), "in (0, 1)", "Start from a small rate such as 0.1.");
     }
 }

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using BayesDL.Validation;
 
 namespace BayesDL.Layers;
 
@@ -56,7 +57,7 @@ internal static class DropoutMask
         if (source is null) return Draw(shape, keep, like);
         Tensor mask = source(shape);
         Validation.Check.Argument(mask.shape.SequenceEqual(shape), component, "MaskSource",
-            "a mask of shape (" + string.Join(", ", mask.shape) + ")", "a mask of shape (" + string.Join(", ", shape) + ")");
+            "a mask of shape " + Check.Shape(mask.shape), "a mask of shape " + Check.Shape(shape));
         return mask.to(like.dtype, like.device);
     }
 }

@@ -23,7 +23,7 @@ public sealed class MCSpatialDropout : MonteCarloDropoutLayer
     /// <summary>One mask entry per example and channel: [N, C, 1, ..., 1].</summary>
     private protected override long[] MaskShape(Tensor input)
     {
-        Check.Argument(input.dim() >= 3, nameof(MCSpatialDropout), "input", "shape (" + string.Join(", ", input.shape) + ")",
+        Check.Argument(input.dim() >= 3, nameof(MCSpatialDropout), "input", "shape " + Check.Shape(input.shape),
             "a feature map [N, C, spatial...] of rank >= 3", "Use MCDropout for [N, features] inputs.");
         var shape = new long[input.dim()];
         shape[0] = input.shape[0]; shape[1] = input.shape[1];

@@ -110,7 +110,7 @@ public sealed class MultivariateBayesLinear : nn.Module<Tensor, Tensor>, IVariat
     public override Tensor forward(Tensor input)
     {
         Check.Argument(input.dim() == 2 && input.shape[1] == InFeatures, nameof(MultivariateBayesLinear), "input",
-            "shape " + Distribution.ShapeText(input.shape), $"[batch, {InFeatures}]");
+            "shape " + Check.Shape(input.shape), $"[batch, {InFeatures}]");
         long batch = input.shape[0];
         int s = WeightDraws;
         Check.Argument(batch % s == 0, nameof(MultivariateBayesLinear), "input", $"a batch of {batch} rows",

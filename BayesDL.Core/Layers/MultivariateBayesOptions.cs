@@ -24,14 +24,20 @@ public sealed record MultivariateBayesOptions(int Rank = 0, PriorSpec? Prior = n
     /// <summary>The prior in use: <see cref="Prior"/> or N(0, 1).</summary>
     public PriorSpec EffectivePrior => Prior ?? PriorSpec.Normal();
 
-    internal void Validate(string component, long parameters)
+    internal void Validate(string layer, long parameters)
     {
-        Check.Argument(Rank >= 0, component, nameof(Rank), Rank.ToString(), ">= 0 (0: full covariance, k >= 1: low rank k plus diagonal)");
+        string component = $"{nameof(MultivariateBayesOptions)} of {layer}";
+        Check.Argument(Rank >= 0, component, nameof(Rank), Rank.ToString(), ">= 0 (0: full covariance, k >= 1: low rank k plus diagonal)",
+            "Use 0 for a full covariance or a small rank such as 5.");
         Check.Argument(Rank > 0 || parameters <= MaxFullRankParameters, component, "parameters", $"{parameters} parameters (a {parameters} x {parameters} Cholesky factor)",
             $"at most {MaxFullRankParameters} for a full-rank posterior", "Use a low-rank posterior (Rank >= 1) for a layer this large.");
-        Check.Argument(Rank <= parameters, component, nameof(Rank), Rank.ToString(), $"at most the parameter count {parameters}");
-        Check.Argument(double.IsFinite(InitialRho) && InitialRho < 20, component, nameof(InitialRho), InitialRho.ToString("R"), "finite and < 20");
-        Check.Argument(double.IsFinite(InitialFactorStd) && InitialFactorStd >= 0, component, nameof(InitialFactorStd), InitialFactorStd.ToString("R"), ">= 0 and finite");
-        Check.Argument(KLSamples >= 2, component, nameof(KLSamples), KLSamples.ToString(), ">= 2 (a Monte Carlo KL needs two draws)");
+        Check.Argument(Rank <= parameters, component, nameof(Rank), Rank.ToString(), $"at most the parameter count {parameters}",
+            "Use a rank well below the layer's parameter count, or 0 for a full covariance.");
+        Check.Argument(double.IsFinite(InitialRho) && InitialRho < 20, component, nameof(InitialRho), InitialRho.ToString("R"), "finite and < 20",
+            "Use -5 (the default) to start near a deterministic net.");
+        Check.Argument(double.IsFinite(InitialFactorStd) && InitialFactorStd >= 0, component, nameof(InitialFactorStd), InitialFactorStd.ToString("R"), ">= 0 and finite",
+            "Use a small positive value such as 1e-3 so the factor gets a gradient.");
+        Check.Argument(KLSamples >= 2, component, nameof(KLSamples), KLSamples.ToString(), ">= 2 (a Monte Carlo KL needs two draws)",
+            "Use 2 or more draws (more lower the KL estimate's variance).");
     }
 }

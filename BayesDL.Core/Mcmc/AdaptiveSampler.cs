@@ -104,7 +104,7 @@ internal static class AdaptiveSampler
         if (initial is null)
             return (rand(c, d, dtype: policy.Dtype, device: policy.Device) * 2 - 1) * options.InitRadius;
         bool shared = initial.dim() == 1 && initial.shape[0] == d, perChain = initial.dim() == 2 && initial.shape[0] == c && initial.shape[1] == d;
-        Validation.Check.Argument(shared || perChain, who, "initialPosition", $"shape {ComputePolicy.Shape(initial.shape)}",
+        Validation.Check.Argument(shared || perChain, who, "initialPosition", $"shape {Validation.Check.Shape(initial.shape)}",
             $"[{d}] (one start for all chains) or [{c}, {d}] (one per chain)");
         using Tensor moved = policy.Apply(initial).detach();
         return shared ? moved.unsqueeze(0).expand(c, d).clone() : moved.clone();

@@ -31,16 +31,18 @@ public sealed record HmcOptions(int Samples = 1000, int Warmup = 500, int Chains
     public void Validate()
     {
         const string who = nameof(HmcOptions);
-        Validation.Check.Positive(Samples, who, nameof(Samples));
-        Validation.Check.Argument(Warmup >= 0, who, nameof(Warmup), Warmup.ToString(), ">= 0");
-        Validation.Check.Positive(Chains, who, nameof(Chains));
-        Validation.Check.Positive(StepSize, who, nameof(StepSize));
-        Validation.Check.Positive(LeapfrogSteps, who, nameof(LeapfrogSteps));
+        Validation.Check.Positive(Samples, who, nameof(Samples), "Keep enough draws per chain for the ESS you need, e.g. 1000.");
+        Validation.Check.Argument(Warmup >= 0, who, nameof(Warmup), Warmup.ToString(), ">= 0",
+            "Use about as many warm-up iterations as draws (e.g. 500); adaptation needs them.");
+        Validation.Check.Positive(Chains, who, nameof(Chains), "Run at least one chain; four make R-hat meaningful.");
+        Validation.Check.Positive(StepSize, who, nameof(StepSize), "Start from 0.1; warm-up adapts it.");
+        Validation.Check.Positive(LeapfrogSteps, who, nameof(LeapfrogSteps), "Use about 10 leapfrog steps per proposal.");
         Validation.Check.Argument(TargetAcceptance > 0 && TargetAcceptance < 1, who, nameof(TargetAcceptance), TargetAcceptance.ToString("R"),
             "in (0, 1)", "Stan's default 0.8 suits most targets; raise it (0.9-0.99) for difficult geometry.");
-        Validation.Check.Argument(StepSizeJitter >= 0 && StepSizeJitter < 1, who, nameof(StepSizeJitter), StepSizeJitter.ToString("R"), "in [0, 1)");
-        Validation.Check.Positive(InitRadius, who, nameof(InitRadius));
-        Validation.Check.Positive(MaxEnergyError, who, nameof(MaxEnergyError));
+        Validation.Check.Argument(StepSizeJitter >= 0 && StepSizeJitter < 1, who, nameof(StepSizeJitter), StepSizeJitter.ToString("R"), "in [0, 1)",
+            "Use 0 (no jitter) or a small fraction such as 0.1.");
+        Validation.Check.Positive(InitRadius, who, nameof(InitRadius), "Stan starts chains in [-2, 2]^D.");
+        Validation.Check.Positive(MaxEnergyError, who, nameof(MaxEnergyError), "Stan counts an energy error above 1000 as divergent.");
         Validation.Check.Argument(MaxTreeDepth >= 1 && MaxTreeDepth <= 30, who, nameof(MaxTreeDepth), MaxTreeDepth.ToString(), "in [1, 30]",
             "Stan's default 10 allows 1023 leapfrog steps per iteration.");
     }

@@ -37,10 +37,10 @@ public sealed class LogDensity
     public Tensor Evaluate(Tensor positions)
     {
         Validation.Check.Argument(positions.dim() == 2 && positions.shape[1] == Dimension, $"{nameof(LogDensity)} '{Name}'", nameof(positions),
-            $"shape {ComputePolicy.Shape(positions.shape)}", $"[chains, {Dimension}]");
+            $"shape {Validation.Check.Shape(positions.shape)}", $"[chains, {Dimension}]");
         Tensor result = _batched(positions);
         Validation.Check.Argument(result.dim() == 1 && result.shape[0] == positions.shape[0], $"{nameof(LogDensity)} '{Name}'", "result",
-            $"shape {ComputePolicy.Shape(result.shape)}", $"one log density per chain, shape ({positions.shape[0]})",
+            $"shape {Validation.Check.Shape(result.shape)}", $"one log density per chain, shape ({positions.shape[0]})",
             "A target built with FromFunction must return a scalar; one built with FromBatchedFunction a vector [C].");
         return result;
     }
@@ -53,7 +53,7 @@ public sealed class LogDensity
             for (long c = 0; c < rows.Length; c++)
             {
                 Tensor v = logDensity(theta[c]);
-                Validation.Check.Argument(v.numel() == 1, $"{nameof(LogDensity)} '{name}'", "result", $"shape {ComputePolicy.Shape(v.shape)}", "a scalar log density");
+                Validation.Check.Argument(v.numel() == 1, $"{nameof(LogDensity)} '{name}'", "result", $"shape {Validation.Check.Shape(v.shape)}", "a scalar log density");
                 rows[c] = v.reshape(1);
             }
             return cat(rows);
@@ -88,8 +88,8 @@ public sealed class LogDensity
     public static LogDensity BayesianLogisticRegression(Tensor x, Tensor y, double priorStd)
     {
         const string who = nameof(BayesianLogisticRegression);
-        Validation.Check.Argument(x.dim() == 2, who, "x", $"shape {ComputePolicy.Shape(x.shape)}", "a matrix [N, D]");
-        Validation.Check.Argument(y.dim() == 1 && y.shape[0] == x.shape[0], who, "y", $"shape {ComputePolicy.Shape(y.shape)}", $"a vector [N] with N = {x.shape[0]} rows of x");
+        Validation.Check.Argument(x.dim() == 2, who, "x", $"shape {Validation.Check.Shape(x.shape)}", "a matrix [N, D]");
+        Validation.Check.Argument(y.dim() == 1 && y.shape[0] == x.shape[0], who, "y", $"shape {Validation.Check.Shape(y.shape)}", $"a vector [N] with N = {x.shape[0]} rows of x");
         Validation.Check.Satisfies(y, v => v.eq(0).logical_or(v.eq(1)), who, "y", "0 or 1", "Encode the two classes as 0 and 1.");
         Validation.Check.Positive(priorStd, who, nameof(priorStd));
         long d = x.shape[1];

@@ -31,7 +31,7 @@ public sealed class NetworkLogDensity
         _x = x;
         _y = y;
         _likelihood = likelihood;
-        _gaussian = likelihood.Kind == nameof(GaussianLikelihood);
+        _gaussian = likelihood.Kind == LikelihoodKind.Gaussian;
         Policy = policy;
         Dimension = network.Dimension;
         InputWidth = network.InputShape.Aggregate(1L, (a, b) => a * b);
@@ -65,15 +65,15 @@ public sealed class NetworkLogDensity
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(likelihood);
-        bool gaussian = likelihood.Kind == nameof(GaussianLikelihood);
-        Validation.Check.Argument((gaussian && likelihood.Noise == nameof(GaussianNoise.Fixed)) || likelihood.Kind == nameof(CategoricalLikelihood),
-            Who, "likelihood", gaussian ? $"Gaussian with {likelihood.Noise} noise" : likelihood.Kind, "Gaussian with a fixed noise sigma or Categorical",
+        bool gaussian = likelihood.Kind == LikelihoodKind.Gaussian;
+        Validation.Check.Argument((gaussian && likelihood.Noise == GaussianNoise.Fixed) || likelihood.Kind == LikelihoodKind.Categorical,
+            Who, "likelihood", likelihood.DisplayName, "Gaussian with a fixed noise sigma or Categorical",
             "MCMC here samples weights only: use Likelihoods.Gaussian(sigma) (not a learned sigma) or Likelihoods.Categorical().");
-        Validation.Check.Argument(network.OutputShape.Count == 1, Who, nameof(network), $"output shape {ComputePolicy.Shape([.. network.OutputShape])} per example",
+        Validation.Check.Argument(network.OutputShape.Count == 1, Who, nameof(network), $"output shape {Validation.Check.Shape([.. network.OutputShape])} per example",
             "one output vector per example", "End the network with a dense layer (after a Flatten).");
         string input = string.Join(", ", network.InputShape);
         Validation.Check.Argument(x.dim() == network.InputShape.Count + 1 && x.shape[1..].SequenceEqual(network.InputShape) && x.shape[0] > 0, Who, nameof(x),
-            $"shape {ComputePolicy.Shape(x.shape)}", $"[N, {input}] with N >= 1 (one example of shape [{input}] per row)");
+            $"shape {Validation.Check.Shape(x.shape)}", $"[N, {input}] with N >= 1 (one example of shape [{input}] per row)");
         Validation.Check.Argument(x.is_floating_point(), Who, nameof(x), x.dtype.ToString(), "a floating-point tensor", "Use float64 for HMC.");
         Validation.Check.Finite(x, Who, nameof(x));
         long n = x.shape[0], outputs = network.OutputShape[0];
@@ -81,13 +81,13 @@ public sealed class NetworkLogDensity
         if (gaussian)
         {
             bool ok = (y.dim() == 2 && y.shape[0] == n && y.shape[1] == outputs) || (y.dim() == 1 && y.shape[0] == n && outputs == 1);
-            Validation.Check.Argument(ok, Who, nameof(y), $"shape {ComputePolicy.Shape(y.shape)}", $"[{n}, {outputs}]{(outputs == 1 ? $" or [{n}]" : "")} (one target row per row of x)");
+            Validation.Check.Argument(ok, Who, nameof(y), $"shape {Validation.Check.Shape(y.shape)}", $"[{n}, {outputs}]{(outputs == 1 ? $" or [{n}]" : "")} (one target row per row of x)");
             Validation.Check.Finite(y, Who, nameof(y));
             target = y.to(x.dtype, x.device).reshape(n, outputs);
         }
         else
         {
-            Validation.Check.Argument(y.dim() == 1 && y.shape[0] == n && !y.is_floating_point(), Who, nameof(y), $"shape {ComputePolicy.Shape(y.shape)} {y.dtype}",
+            Validation.Check.Argument(y.dim() == 1 && y.shape[0] == n && !y.is_floating_point(), Who, nameof(y), $"shape {Validation.Check.Shape(y.shape)} {y.dtype}",
                 $"integer class indices [{n}] (one per row of x)");
             Validation.Check.Satisfies(y.to(ScalarType.Float64), v => v.ge(0).logical_and(v.lt(outputs)), Who, nameof(y), $"a class index in [0, {outputs - 1}]");
             target = y.to(ScalarType.Int64, x.device).reshape(1, n, 1);
@@ -105,7 +105,7 @@ public sealed class NetworkLogDensity
         if (theta.dim() == 1) theta = theta.unsqueeze(0);
         CheckTheta(theta);
         Validation.Check.Argument(inputs.dim() == _network.InputShape.Count + 1 && inputs.shape[1..].SequenceEqual(_network.InputShape), Who, nameof(inputs),
-            $"shape {ComputePolicy.Shape(inputs.shape)}", $"[N, {string.Join(", ", _network.InputShape)}]");
+            $"shape {Validation.Check.Shape(inputs.shape)}", $"[N, {string.Join(", ", _network.InputShape)}]");
         return _network.Forward(theta, inputs.to(Policy.Dtype, Policy.Device));
     }
 
@@ -135,7 +135,7 @@ public sealed class NetworkLogDensity
     public PredictiveSamples Predict(Tensor draws, Tensor inputs)
     {
         Validation.Check.Argument((draws.dim() == 2 || draws.dim() == 3) && draws.shape[^1] == Dimension, Who, nameof(draws),
-            $"shape {ComputePolicy.Shape(draws.shape)}", $"[T, {Dimension}] or [chains, draws, {Dimension}]");
+            $"shape {Validation.Check.Shape(draws.shape)}", $"[T, {Dimension}] or [chains, draws, {Dimension}]");
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Tensor f = Forward(draws.reshape(-1, Dimension).to(Policy.Dtype, Policy.Device), inputs);
@@ -150,6 +150,6 @@ public sealed class NetworkLogDensity
     Tensor Evaluate(Tensor theta) => LogPrior(theta) + LogLikelihood(theta);
 
     void CheckTheta(Tensor theta) =>
-        Validation.Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {ComputePolicy.Shape(theta.shape)}",
+        Validation.Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {Validation.Check.Shape(theta.shape)}",
             $"[chains, {Dimension}] (one row of all {Dimension} weights per chain)");
 }

@@ -42,7 +42,7 @@ public static class Auroc
 
     static double[] ToArray(Tensor t, string parameter)
     {
-        Check.Argument(t.dim() == 1, nameof(Auroc), parameter, "shape (" + string.Join(", ", t.shape) + ")", "a 1-D tensor of scores");
+        Check.Argument(t.dim() == 1, nameof(Auroc), parameter, "shape " + Check.Shape(t.shape), "a 1-D tensor of scores");
         using var c = t.detach().cpu().to(ScalarType.Float64);
         return c.data<double>().ToArray();
     }

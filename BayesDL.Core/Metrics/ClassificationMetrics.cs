@@ -44,10 +44,10 @@ public static class ClassificationMetrics
     internal static void Validate(Tensor probabilities, Tensor targets, string metric)
     {
         string component = $"{nameof(ClassificationMetrics)}.{metric}";
-        Check.Argument(probabilities.dim() == 2, component, "probabilities", "shape " + Shape(probabilities.shape),
+        Check.Argument(probabilities.dim() == 2, component, "probabilities", "shape " + Check.Shape(probabilities.shape),
             "a tensor of shape [N, C]", "For T samples [T, N, C], pass their mean over T (PredictiveSamples.Mean()).");
         Check.Argument(targets.dim() == 1 && targets.shape[0] == probabilities.shape[0], component, "targets",
-            "shape " + Shape(targets.shape), $"shape [{probabilities.shape[0]}] (one label per row of probabilities)");
+            "shape " + Check.Shape(targets.shape), $"shape [{probabilities.shape[0]}] (one label per row of probabilities)");
         Check.Argument(targets.dtype == ScalarType.Int64, component, "targets", $"dtype {targets.dtype}", "int64 class indices");
         Check.Argument(probabilities.shape[0] > 0, component, "probabilities", "0 rows", "at least one row");
         Check.InRange(probabilities, 0.0, 1.0, component, "probabilities");
@@ -56,6 +56,4 @@ public static class ClassificationMetrics
         Check.Argument(lo >= 0 && hi < probabilities.shape[1], component, "targets", $"label {(lo < 0 ? lo : hi)}",
             $"in [0, {probabilities.shape[1] - 1}] (C = {probabilities.shape[1]} classes)");
     }
-
-    internal static string Shape(long[] s) => "(" + string.Join(", ", s) + ")";
 }

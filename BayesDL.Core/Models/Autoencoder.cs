@@ -47,14 +47,14 @@ public sealed class Autoencoder : nn.Module<Tensor, Tensor>
     /// <summary>The code z(x), shape [B, D].</summary>
     public Tensor Encode(Tensor x)
     {
-        Check.Argument(x.dim() == 2 && x.shape[1] == DataFeatures, GetName(), "x", $"shape {Distribution.ShapeText(x.shape)}", $"shape [B, {DataFeatures}]");
+        Check.Argument(x.dim() == 2 && x.shape[1] == DataFeatures, GetName(), "x", $"shape {Check.Shape(x.shape)}", $"shape [B, {DataFeatures}]");
         return code.forward(encoder.forward(x));
     }
 
     /// <summary>E[x | z] for codes of shape [B, D].</summary>
     public Tensor DecodeMean(Tensor z)
     {
-        Check.Argument(z.dim() == 2 && z.shape[1] == LatentDim, GetName(), "z", $"shape {Distribution.ShapeText(z.shape)}", $"shape [B, {LatentDim}]");
+        Check.Argument(z.dim() == 2 && z.shape[1] == LatentDim, GetName(), "z", $"shape {Check.Shape(z.shape)}", $"shape [B, {LatentDim}]");
         return Likelihood.Mean(decoder.forward(z));
     }
 

@@ -120,7 +120,7 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
                 $"{weights.device}, the device of the network's parameters", $"Move the inputs with {parameter}.to(\"{weights.device}\").");
         }
         if (!known) return; // a module of the user's own before the first weight layer may change the shape
-        string found = "shape " + Distributions.Distribution.ShapeText(input.shape);
+        string found = "shape " + Check.Shape(input.shape);
         string what = layer.GetType().Name;
         if (first.IsConvolutional)
         {

@@ -53,7 +53,7 @@ public sealed class ConditionalVae : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>One-hot rows [B, C] in the dtype and device of <paramref name="like"/>; labels must lie in [0, C).</summary>
     internal Tensor OneHot(Tensor labels, Tensor like)
     {
-        Check.Argument(labels.dim() == 1, GetName(), "labels", $"shape {Distributions.Distribution.ShapeText(labels.shape)}", "shape [B] of class indices");
+        Check.Argument(labels.dim() == 1, GetName(), "labels", $"shape {Check.Shape(labels.shape)}", "shape [B] of class indices");
         Check.InRange(labels, 0, Classes - 1, GetName(), "labels");
         return nn.functional.one_hot(labels.to(ScalarType.Int64), Classes).to(like.dtype, like.device);
     }

@@ -84,7 +84,7 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
     /// <summary>The decoder's raw output for latents z of shape [..., D] (and a condition [B, C] broadcast over leading sample dims).</summary>
     public Tensor Decode(Tensor z, Tensor? condition = null)
     {
-        Check.Argument(z.dim() >= 2 && z.shape[^1] == LatentDim, GetName(), "z", $"shape {Distribution.ShapeText(z.shape)}", $"shape [..., {LatentDim}]");
+        Check.Argument(z.dim() >= 2 && z.shape[^1] == LatentDim, GetName(), "z", $"shape {Check.Shape(z.shape)}", $"shape [..., {LatentDim}]");
         using var scope = NewDisposeScope();
         Tensor input = z;
         if (ConditionFeatures > 0)
@@ -171,12 +171,12 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
 
     void CheckInputs(Tensor x, Tensor? condition)
     {
-        Check.Argument(x.dim() == 2 && x.shape[1] == DataFeatures, GetName(), "x", $"shape {Distribution.ShapeText(x.shape)}",
+        Check.Argument(x.dim() == 2 && x.shape[1] == DataFeatures, GetName(), "x", $"shape {Check.Shape(x.shape)}",
             $"shape [B, {DataFeatures}]", "Flatten images to rows, e.g. x.reshape(-1, 784).");
         if (ConditionFeatures == 0)
             Check.Argument(condition is null, GetName(), "condition", "a tensor", "null (this VAE is unconditional; build it with conditionFeatures > 0)");
         else
             Check.Argument(condition is not null && condition.dim() == 2 && condition.shape[0] == x.shape[0] && condition.shape[1] == ConditionFeatures,
-                GetName(), "condition", condition is null ? "null" : $"shape {Distribution.ShapeText(condition.shape)}", $"shape [{x.shape[0]}, {ConditionFeatures}]");
+                GetName(), "condition", condition is null ? "null" : $"shape {Check.Shape(condition.shape)}", $"shape [{x.shape[0]}, {ConditionFeatures}]");
     }
 }

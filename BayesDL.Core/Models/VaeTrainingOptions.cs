@@ -17,9 +17,9 @@ public sealed record VaeTrainingOptions(int Epochs = 10, int BatchSize = 128, do
     /// <summary>Throws an <see cref="ArgumentException"/> naming the bad option.</summary>
     public void Validate()
     {
-        Check.Positive(Epochs, nameof(VaeTrainingOptions), nameof(Epochs));
-        Check.Positive(BatchSize, nameof(VaeTrainingOptions), nameof(BatchSize));
-        Check.Positive(LearningRate, nameof(VaeTrainingOptions), nameof(LearningRate));
+        Check.Positive(Epochs, nameof(VaeTrainingOptions), nameof(Epochs), "Pass at least one epoch (a pass over the data).");
+        Check.Positive(BatchSize, nameof(VaeTrainingOptions), nameof(BatchSize), "Pass the rows per minibatch, e.g. 128.");
+        Check.Positive(LearningRate, nameof(VaeTrainingOptions), nameof(LearningRate), "Adam's usual step size is 1e-3; lower it if the loss diverges.");
         Checkpoint?.Validate(nameof(VaeTrainingOptions));
     }
 }

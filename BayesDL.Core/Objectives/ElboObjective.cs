@@ -17,7 +17,7 @@ public sealed class ElboObjective
     {
         Check.Positive(datasetSize, nameof(ElboObjective), nameof(datasetSize));
         Options = options ?? new ElboOptions();
-        Check.Positive(Options.WeightSamples, nameof(ElboObjective), nameof(ElboOptions.WeightSamples));
+        Options.Validate();
         Model = model;
         DatasetSize = datasetSize;
     }

@@ -15,7 +15,7 @@ public static class IwaeBound
     public static Tensor FromLogWeights(Tensor logWeights)
     {
         Check.Argument(logWeights.dim() >= 1 && logWeights.shape[0] >= 1, nameof(IwaeBound), "logWeights",
-            $"shape {Distributions.Distribution.ShapeText(logWeights.shape)}", "shape [k, ...] with k >= 1");
+            $"shape {Check.Shape(logWeights.shape)}", "shape [k, ...] with k >= 1");
         using var scope = NewDisposeScope();
         return (logWeights.logsumexp(0) - Math.Log(logWeights.shape[0])).MoveToOuterDisposeScope();
     }

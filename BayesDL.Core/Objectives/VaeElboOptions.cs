@@ -33,9 +33,11 @@ public sealed record VaeElboOptions(double Beta = 1.0, long WarmupSteps = 0, dou
     public void Validate()
     {
         Check.Argument(double.IsFinite(Beta) && Beta >= 0, nameof(VaeElboOptions), nameof(Beta), Beta.ToString("R"), ">= 0 and finite", "Use 1 for the ELBO, > 1 for a beta-VAE.");
-        Check.Argument(WarmupSteps >= 0, nameof(VaeElboOptions), nameof(WarmupSteps), WarmupSteps.ToString(), ">= 0");
+        Check.Argument(WarmupSteps >= 0, nameof(VaeElboOptions), nameof(WarmupSteps), WarmupSteps.ToString(), ">= 0",
+            "Use 0 for no warm-up, or the steps over which the KL weight rises to Beta.");
         Check.Argument(double.IsFinite(FreeBitsPerDimension) && FreeBitsPerDimension >= 0, nameof(VaeElboOptions),
-            nameof(FreeBitsPerDimension), FreeBitsPerDimension.ToString("R"), ">= 0 nats and finite");
-        Check.Argument(MonteCarloKlSamples >= 2, nameof(VaeElboOptions), nameof(MonteCarloKlSamples), MonteCarloKlSamples.ToString(), ">= 2");
+            nameof(FreeBitsPerDimension), FreeBitsPerDimension.ToString("R"), ">= 0 nats and finite", "Use 0 (off) or a fraction of a nat such as 0.25.");
+        Check.Argument(MonteCarloKlSamples >= 2, nameof(VaeElboOptions), nameof(MonteCarloKlSamples), MonteCarloKlSamples.ToString(), ">= 2",
+            "Use 2 or more draws (the estimator needs two for its standard error).");
     }
 }

@@ -32,5 +32,5 @@ public sealed class BernoulliLikelihood : Likelihood
     }
 
     /// <inheritdoc/>
-    public override LikelihoodSpec Describe() => new(nameof(BernoulliLikelihood));
+    public override LikelihoodSpec Describe() => new(LikelihoodKind.Bernoulli);
 }

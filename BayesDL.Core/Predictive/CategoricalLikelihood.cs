@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using BayesDL.Validation;
 
 namespace BayesDL.Predictive;
 
@@ -16,7 +17,7 @@ public sealed class CategoricalLikelihood : Likelihood
     {
         RequireRows(output, target);
         Validation.Check.Argument(target.dtype == ScalarType.Int64 && target.dim() == 1, nameof(CategoricalLikelihood), "target",
-            $"dtype {target.dtype}, shape {Distributions.Distribution.ShapeText(target.shape)}", "int64 class indices of shape [N]",
+            $"dtype {target.dtype}, shape {Check.Shape(target.shape)}", "int64 class indices of shape [N]",
             target.is_floating_point()
                 ? "Class labels are whole numbers 0..C-1: convert them with targets.to(ScalarType.Int64) (F#: .to_type), or use a " +
                   "Gaussian likelihood for real-valued targets."
@@ -33,5 +34,5 @@ public sealed class CategoricalLikelihood : Likelihood
     public override PredictiveSamples Predictive(Tensor outputs) => PredictiveSamples.FromLogits(outputs);
 
     /// <inheritdoc/>
-    public override LikelihoodSpec Describe() => new(nameof(CategoricalLikelihood));
+    public override LikelihoodSpec Describe() => new(LikelihoodKind.Categorical);
 }

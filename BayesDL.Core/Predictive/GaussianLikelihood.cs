@@ -64,7 +64,7 @@ public sealed class GaussianLikelihood : Likelihood
         using var scope = NewDisposeScope();
         var (mean, sigma) = Split(output);
         Check.Argument(mean.shape.SequenceEqual(target.shape), nameof(GaussianLikelihood), "target",
-            "shape " + Distributions.Distribution.ShapeText(target.shape), $"the mean's shape {Distributions.Distribution.ShapeText(mean.shape)}",
+            "shape " + Check.Shape(target.shape), $"the mean's shape {Check.Shape(mean.shape)}",
             "Regression targets are [N, D]; use target.unsqueeze(1) for one output.");
         Tensor z = (target - mean) / sigma;
         Tensor logp = -0.5 * z.square() - sigma.log() - HalfLog2Pi;
@@ -82,5 +82,5 @@ public sealed class GaussianLikelihood : Likelihood
     }
 
     /// <inheritdoc/>
-    public override LikelihoodSpec Describe() => new(nameof(GaussianLikelihood), Noise.ToString(), InitialSigma);
+    public override LikelihoodSpec Describe() => new(LikelihoodKind.Gaussian, Noise, InitialSigma);
 }

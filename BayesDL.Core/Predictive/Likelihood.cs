@@ -35,18 +35,18 @@ public abstract class Likelihood : nn.Module
     /// <summary>Rebuilds a likelihood from its saved description.</summary>
     public static Likelihood FromSpec(LikelihoodSpec spec) => spec.Kind switch
     {
-        nameof(GaussianLikelihood) => new GaussianLikelihood(Enum.Parse<GaussianNoise>(spec.Noise), spec.Sigma),
-        nameof(BernoulliLikelihood) => new BernoulliLikelihood(),
-        nameof(CategoricalLikelihood) => new CategoricalLikelihood(),
-        _ => throw Check.Error(nameof(Likelihood), nameof(spec), $"kind \"{spec.Kind}\"",
-            "GaussianLikelihood, BernoulliLikelihood or CategoricalLikelihood"),
+        LikelihoodKind.Gaussian => new GaussianLikelihood(spec.Noise, spec.Sigma),
+        LikelihoodKind.Bernoulli => new BernoulliLikelihood(),
+        LikelihoodKind.Categorical => new CategoricalLikelihood(),
+        _ => throw Check.Error(nameof(Likelihood), nameof(spec), $"kind {spec.Kind}", "a LikelihoodKind value",
+            "Describe the likelihood with the Likelihoods factories."),
     };
 
     /// <summary>Checks that output and target have the same number of rows.</summary>
     protected void RequireRows(Tensor output, Tensor target)
     {
         Check.Argument(output.dim() >= 1 && target.dim() >= 1 && output.shape[0] == target.shape[0], GetType().Name, "target",
-            "shape " + Distributions.Distribution.ShapeText(target.shape),
-            $"one row per output row (output shape {Distributions.Distribution.ShapeText(output.shape)})");
+            "shape " + Check.Shape(target.shape),
+            $"one row per output row (output shape {Check.Shape(output.shape)})");
     }
 }

@@ -72,7 +72,7 @@ public sealed class PredictiveSamples : IDisposable
         if (variances is not null)
         {
             Check.Argument(variances.shape.SequenceEqual(means.shape), nameof(PredictiveSamples), "variances",
-                "shape " + Shape(variances.shape), $"the shape of means {Shape(means.shape)}");
+                "shape " + Check.Shape(variances.shape), $"the shape of means {Check.Shape(means.shape)}");
             Check.InRange(variances, 0.0, double.MaxValue, nameof(PredictiveSamples), "variances");
         }
         return new(PredictiveKind.Regression, means, variances);
@@ -154,8 +154,6 @@ public sealed class PredictiveSamples : IDisposable
     }
 
     static void RequireRank3(Tensor t, string parameter, string expected) =>
-        Check.Argument(t.dim() == 3, nameof(PredictiveSamples), parameter, "shape " + Shape(t.shape),
+        Check.Argument(t.dim() == 3, nameof(PredictiveSamples), parameter, "shape " + Check.Shape(t.shape),
             $"a tensor of shape {expected} (samples first)", "Stack the T predictions along a new first dimension.");
-
-    static string Shape(long[] s) => "(" + string.Join(", ", s) + ")";
 }

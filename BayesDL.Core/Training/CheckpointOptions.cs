@@ -30,6 +30,6 @@ public sealed record CheckpointOptions(string Path, int EveryEpochs = 1, bool Re
     {
         Validation.Check.Argument(!string.IsNullOrWhiteSpace(Path), component, "Checkpoint.Path", $"\"{Path}\"", "a file path",
             "Give the checkpoint a file name, e.g. new CheckpointOptions(\"run.ckpt\").");
-        Validation.Check.Positive(EveryEpochs, component, "Checkpoint.EveryEpochs");
+        Validation.Check.Positive(EveryEpochs, component, "Checkpoint.EveryEpochs", "Use 1 to write after every epoch, or k to write after every k-th.");
     }
 }

@@ -23,10 +23,7 @@ public sealed class Trainer
     public Trainer(TrainerOptions? options = null)
     {
         Options = options ?? new TrainerOptions();
-        Check.Positive(Options.Epochs, nameof(Trainer), nameof(TrainerOptions.Epochs));
-        Check.Positive(Options.BatchSize, nameof(Trainer), nameof(TrainerOptions.BatchSize));
-        Check.Positive(Options.LearningRate, nameof(Trainer), nameof(TrainerOptions.LearningRate));
-        Options.Checkpoint?.Validate(nameof(Trainer));
+        Options.Validate();
     }
 
     /// <summary>The settings.</summary>

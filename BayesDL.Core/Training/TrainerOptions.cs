@@ -15,4 +15,17 @@ public sealed record TrainerOptions(
     double LearningRate = 1e-3,
     long Seed = 0,
     bool Shuffle = true,
-    CheckpointOptions? Checkpoint = null);
+    CheckpointOptions? Checkpoint = null)
+{
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting, its value and a fix.</summary>
+    public void Validate()
+    {
+        const string component = nameof(TrainerOptions);
+        Validation.Check.Positive(Epochs, component, nameof(Epochs), "Pass at least one epoch (a pass over the training set).");
+        Validation.Check.Positive(BatchSize, component, nameof(BatchSize), "Pass the rows per minibatch, e.g. 128.");
+        Validation.Check.Argument(Enum.IsDefined(Optimizer), component, nameof(Optimizer), Optimizer.ToString(), "an OptimizerKind value",
+            "Use OptimizerKind.Adam, OptimizerKind.Sgd or OptimizerKind.SgdMomentum.");
+        Validation.Check.Positive(LearningRate, component, nameof(LearningRate), "Adam's usual step size is 1e-3; lower it if the loss diverges.");
+        Checkpoint?.Validate(component);
+    }
+}

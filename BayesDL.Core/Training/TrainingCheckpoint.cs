@@ -264,10 +264,10 @@ internal static class TrainingCheckpoint
         var mine = now.ToDictionary(t => t.Name);
         foreach (var t in saved)
         {
-            if (!mine.Remove(t.Name, out var m)) yield return $"the checkpoint has '{t.Name}' of shape {NamedTensors.Shape(t.Shape)} which the model lacks";
-            else if (!t.Shape.SequenceEqual(m.Shape)) yield return $"'{t.Name}' has shape {NamedTensors.Shape(t.Shape)} in the checkpoint but {NamedTensors.Shape(m.Shape)} in the model";
+            if (!mine.Remove(t.Name, out var m)) yield return $"the checkpoint has '{t.Name}' of shape {Check.Shape(t.Shape)} which the model lacks";
+            else if (!t.Shape.SequenceEqual(m.Shape)) yield return $"'{t.Name}' has shape {Check.Shape(t.Shape)} in the checkpoint but {Check.Shape(m.Shape)} in the model";
             else if (t.DType != m.DType) yield return $"'{t.Name}' has dtype {t.DType} in the checkpoint but {m.DType} in the model";
         }
-        foreach (var m in mine.Values) yield return $"the model has '{m.Name}' of shape {NamedTensors.Shape(m.Shape)} which the checkpoint lacks";
+        foreach (var m in mine.Values) yield return $"the model has '{m.Name}' of shape {Check.Shape(m.Shape)} which the checkpoint lacks";
     }
 }

@@ -41,17 +41,27 @@ public static class Check
         Elementwise(value, component, parameter, v => v.ge(lo).logical_and(v.le(hi)), $"in [{lo}, {hi}]", null);
     }
 
-    /// <summary>A positive integer count.</summary>
-    public static void Positive(long value, string component, string parameter) =>
-        Argument(value > 0, component, parameter, value.ToString(), "a positive integer");
+    /// <summary>A positive integer count; <paramref name="fix"/> says how to choose one.</summary>
+    public static void Positive(long value, string component, string parameter, string? fix = null) =>
+        Argument(value > 0, component, parameter, value.ToString(), "a positive integer", fix);
 
-    /// <summary>A finite positive real.</summary>
-    public static void Positive(double value, string component, string parameter) =>
-        Argument(double.IsFinite(value) && value > 0, component, parameter, value.ToString("R"), "> 0 (a finite positive number)");
+    /// <summary>A finite positive real; <paramref name="fix"/> says how to choose one.</summary>
+    public static void Positive(double value, string component, string parameter, string? fix = null) =>
+        Argument(double.IsFinite(value) && value > 0, component, parameter, value.ToString("R"), "> 0 (a finite positive number)", fix);
 
-    /// <summary>A real in [lo, hi].</summary>
-    public static void InRange(double value, double lo, double hi, string component, string parameter) =>
-        Argument(value >= lo && value <= hi, component, parameter, value.ToString("R"), $"in [{lo}, {hi}]");
+    /// <summary>A finite non-negative real; <paramref name="fix"/> says how to choose one.</summary>
+    public static void NonNegative(double value, string component, string parameter, string? fix = null) =>
+        Argument(double.IsFinite(value) && value >= 0, component, parameter, value.ToString("R"), ">= 0 (a finite non-negative number)", fix);
+
+    /// <summary>A real in [lo, hi]; <paramref name="fix"/> says how to choose one.</summary>
+    public static void InRange(double value, double lo, double hi, string component, string parameter, string? fix = null) =>
+        Argument(value >= lo && value <= hi, component, parameter, value.ToString("R"), $"in [{lo}, {hi}]", fix);
+
+    /// <summary>
+    /// The one way messages write a tensor shape: its sizes in square brackets, <c>[2, 3]</c>, and <c>[]</c> for a scalar
+    /// (the notation of the builders' shape walk and of the docs).
+    /// </summary>
+    public static string Shape(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape) + "]";
 
     /// <summary>
     /// Every element finite and satisfying <paramref name="ok"/> (an element-wise boolean test); the message names

@@ -103,23 +103,56 @@ let ``bad MC dropout settings are ArgumentExceptions naming the parameter and th
     // The builder checks the settings before it builds or trains anything.
     engine ()
     use d = data false
-    let e = Assert.Throws<ArgumentException>(fun () -> declaration(false).FitMCDropout(d, MCDropoutFitOptions(Alpha = -0.5), cpu64) |> ignore)
-    Assert.Equal("Alpha", e.ParamName)
+    let e = Assert.Throws<BuildException>(fun () -> declaration(false).FitMCDropout(d, MCDropoutFitOptions(Alpha = -0.5), cpu64) |> ignore)
+    let error = Assert.Single e.Errors
+    Assert.Equal(BuildErrorKind.InvalidParameter, error.Kind)
+    Assert.Contains("MCDropoutFitOptions: parameter 'Alpha'", error.Message)
 
 [<Fact>]
 let ``a model outside the dropout family is refused; MC-dropout layers without Bayesian layers are accepted`` () =
     engine ()
     use d = data false
     use bayesian = ModelBuilder.Sequential().BayesLinear(4L, 3L).WithLikelihood(Likelihoods.Categorical()).Build cpu64
-    let e = Assert.Throws<ArgumentException>(fun () -> bayesian.FitMCDropout(d) |> ignore)
-    Assert.Equal("Family", e.ParamName)
-    Assert.Contains("MeanField with 1 variational", e.Message)
+    let e = Assert.Throws<BuildException>(fun () -> bayesian.FitMCDropout(d) |> ignore)
+    Assert.Equal(BuildErrorKind.UnsupportedFamily, (Assert.Single e.Errors).Kind)
+    Assert.Contains("MeanField, has 1 variational", e.Message)
     Assert.Contains("VariationalFamily.Dropout(p)", e.Message)
     let concrete = ModelBuilder.Sequential().Linear(4L, 3L).WithLikelihood(Likelihoods.Categorical()).WithVariational(VariationalFamily.ConcreteDropout)
-    let e2 = Assert.Throws<ArgumentException>(fun () -> concrete.FitMCDropout(d, policy = cpu64) |> ignore)
-    Assert.Equal("Family", e2.ParamName)
+    let e2 = Assert.Throws<BuildException>(fun () -> concrete.FitMCDropout(d, policy = cpu64) |> ignore)
+    Assert.Equal(BuildErrorKind.UnsupportedFamily, (Assert.Single e2.Errors).Kind)
     // The benchmark's layout: explicit MC dropout before the hidden weight layer, none on the inputs.
     let explicitLayers = ModelBuilder.Sequential().Linear(4L, 16L).Relu().MCDropout(0.5).Linear(16L, 3L).WithLikelihood(Likelihoods.Categorical())
     let fit = explicitLayers.FitMCDropout(d, MCDropoutFitOptions(Epochs = 1, BatchSize = 8, LengthScale = 1.0, Alpha = 0.5, TrainingMasks = 2), cpu64)
     use _ = fit.Model
     Assert.True(Double.IsFinite fit.Epochs[0].MeanLoss && fit.Epochs[0].KL > 0.0, sprintf "%A" fit.Epochs[0])
+
+[<Fact>]
+let ``the declaration's IsMCDropout agrees with what FitMCDropout accepts of the built network, over families and layer mixes`` () =
+    engine ()
+    use d = data false
+    let bodies : (string * (SequentialBuilder -> SequentialBuilder)) list =
+        [ "dense", fun b -> b.Linear(4L, 8L).Relu().Linear(8L, 3L)
+          "MC dropout layer", fun b -> b.Linear(4L, 8L).Relu().MCDropout(0.5).Linear(8L, 3L)
+          "plain dropout layer", fun b -> b.Linear(4L, 8L).Relu().Dropout(0.5).Linear(8L, 3L)
+          "Bayesian", fun b -> b.BayesLinear(4L, 8L).Relu().Linear(8L, 3L)
+          "Bayesian and MC dropout", fun b -> b.BayesLinear(4L, 8L).Relu().MCDropout(0.5).Linear(8L, 3L) ]
+    let families =
+        [ VariationalFamily.MeanField; VariationalFamily.LowRank 2; VariationalFamily.FullRank
+          VariationalFamily.Dropout 0.3; VariationalFamily.ConcreteDropout ]
+    let mutable checkedPairs = 0
+    for name, body in bodies do
+        for family in families do
+            let declared = (body (ModelBuilder.Sequential())).WithLikelihood(Likelihoods.Categorical()).WithVariational(family)
+            // Only declarations that build: the rest are refused before either rule applies.
+            if declared.Validate().Count = 0 && declared.IsStochastic then
+                use built = declared.Build cpu64
+                let accepted =
+                    try
+                        built.FitMCDropout(d, MCDropoutFitOptions(Epochs = 1, BatchSize = 24)) |> ignore
+                        true
+                    with :? BuildException as e when e.Errors |> Seq.exists (fun x -> x.Kind = BuildErrorKind.UnsupportedFamily) -> false
+                Assert.True((accepted = declared.IsMCDropout), sprintf "%s under %s: the network is %s, the declaration says %b" name family.Name (if accepted then "accepted" else "refused") declared.IsMCDropout)
+                Assert.Equal(declared.IsMCDropout, declared.ValidateMCDropoutFit(MCDropoutFitOptions()).Count = 0)
+                checkedPairs <- checkedPairs + 1
+    // Both verdicts occur, so the agreement is not that of a constant.
+    Assert.True(checkedPairs >= 12, sprintf "only %d declarations built" checkedPairs)

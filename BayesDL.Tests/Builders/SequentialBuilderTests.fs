@@ -82,10 +82,11 @@ let ``out-of-range layer parameters are reported for every layer`` () =
     containsAll errors[1].Message [ "layer 1"; "Dropout(p = 1.5)"; "[0, 1)" ]
 
 [<Fact>]
-let ``Build throws an ArgumentException listing the mistakes`` () =
-    let e = Assert.Throws<ArgumentException>(fun () -> ModelBuilder.Sequential().Linear(2L, 3L).Linear(4L, 1L).Build(cpu64) |> ignore)
+let ``Build throws a BuildException listing the mistakes`` () =
+    let e = Assert.Throws<BuildException>(fun () -> ModelBuilder.Sequential().Linear(2L, 3L).Linear(4L, 1L).Build(cpu64) |> ignore)
     containsAll e.Message [ "Linear(4 -> 1)"; "[4]"; "[3]"; "no likelihood" ]
-    let d = Assert.Throws<ArgumentException>(fun () -> ModelBuilder.Sequential().Linear(2L, 3L).WithLikelihood(Likelihoods.Categorical()).Build(cpu64) |> ignore)
+    Assert.Equal<BuildErrorKind list>([ BuildErrorKind.ShapeMismatch; BuildErrorKind.Incomplete; BuildErrorKind.Incomplete ], [ for x in e.Errors -> x.Kind ])
+    let d = Assert.Throws<BuildException>(fun () -> ModelBuilder.Sequential().Linear(2L, 3L).WithLikelihood(Likelihoods.Categorical()).Build(cpu64) |> ignore)
     containsAll d.Message [ "no weight posterior"; "BuildNetwork()" ]
 
 [<Fact>]

@@ -23,7 +23,7 @@ let private options = settings.ToOptions()
 
 /// The same 6-8-2 VAE from C# and from F#, for the tests that fit both and compare.
 let private tinyVaeBuilder () = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
-let private tinyVaeDecl () = vae { encoder (linear 6L 8L >> relu); decoder (linear 2L 8L >> relu >> linear 8L 6L); latent 2 }
+let private tinyVaeDecl () = vae { encoder (linear 6L 8L >> Activation.relu); decoder (linear 2L 8L >> Activation.relu >> linear 8L 6L); latent 2 }
 
 [<Fact>]
 let ``the C# VaeBuilder Fit equals building and fitting the F# vae block`` () =
@@ -49,7 +49,7 @@ let ``a cvae block and the C# Conditional builder build and fit identical condit
         ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(), ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L)
             .Conditional(3).Fit(data, options, cpu64)
     NativeEngine.Seed 31L
-    let built = cvae { encoder (linear 9L 8L >> relu); decoder (linear 5L 8L >> relu >> linear 8L 6L); latent 2; classes 3 } |> Cvae.buildOn cpu64 |> orFail
+    let built = cvae { encoder (linear 9L 8L >> Activation.relu); decoder (linear 5L 8L >> Activation.relu >> linear 8L 6L); latent 2; classes 3 } |> Cvae.buildOn cpu64 |> orFail
     let fsharp = Cvae.fit settings data built |> orFail
     Assert.Equal<float list>(List.ofSeq csharp.EpochLosses, fsharp.EpochLosses)
     Assert.Equal<float[]>(values (csharp.Model.forward(data.Inputs, data.Targets)), values (built.forward(data.Inputs, data.Targets)))
@@ -62,7 +62,7 @@ let ``a cvae block and the C# Conditional builder build and fit identical condit
 [<Fact>]
 let ``cvae width mistakes name the layer and both widths`` () =
     // The encoder forgot the one-hot label: it reads 6 = 3 data features + 3 classes, but the decoder outputs 6.
-    match cvae { encoder (linear 6L 8L >> relu); decoder (linear 5L 8L >> relu >> linear 8L 6L); latent 2; classes 3 } |> Cvae.validate with
+    match cvae { encoder (linear 6L 8L >> Activation.relu); decoder (linear 5L 8L >> Activation.relu >> linear 8L 6L); latent 2; classes 3 } |> Cvae.validate with
     | Error(LikelihoodMismatch(layer, message)) ->
         Assert.Equal("Linear(8 -> 6)", layer)
         Assert.Contains("6 = 3 data features + 3 classes", message)
@@ -90,9 +90,9 @@ let ``an m2 block and the C# SemiSupervised builder build and fit identical M2 m
     NativeEngine.Seed 32L
     let built =
         m2 {
-            encoder (linear 9L 8L >> relu)
-            decoder (linear 5L 8L >> relu >> linear 8L 6L)
-            classifier (linear 6L 8L >> relu >> linear 8L 3L)
+            encoder (linear 9L 8L >> Activation.relu)
+            decoder (linear 5L 8L >> Activation.relu >> linear 8L 6L)
+            classifier (linear 6L 8L >> Activation.relu >> linear 8L 3L)
             latent 2
             classes 3
             alpha 10.0
@@ -106,22 +106,22 @@ let ``an m2 block and the C# SemiSupervised builder build and fit identical M2 m
 [<Fact>]
 let ``m2 classifier mistakes and M2-incompatible settings are reported before training`` () =
     engine ()
-    let decl = m2 { encoder (linear 9L 8L >> relu); decoder (linear 5L 8L >> relu >> linear 8L 6L); latent 2; classes 3 }
+    let decl = m2 { encoder (linear 9L 8L >> Activation.relu); decoder (linear 5L 8L >> Activation.relu >> linear 8L 6L); latent 2; classes 3 }
     match M2.validate decl with
     | Error(Incomplete message) -> Assert.Contains("classifier", message)
     | other -> failwithf "expected Incomplete, got %A" other
-    match M2.validate { decl with Classifier = Some(linear 6L 8L >> relu >> linear 8L 4L) } with
+    match M2.validate { decl with Classifier = Some(linear 6L 8L >> Activation.relu >> linear 8L 4L) } with
     | Error(LikelihoodMismatch(layer, message)) ->
         Assert.Equal("Linear(8 -> 4)", layer)
         Assert.Contains("must output 3 class logits", message)
         Assert.Contains("outputs [4]", message)
     | other -> failwithf "expected LikelihoodMismatch, got %A" other
-    match M2.validate { decl with Classifier = Some(linear 9L 8L >> relu >> linear 8L 3L) } with
+    match M2.validate { decl with Classifier = Some(linear 9L 8L >> Activation.relu >> linear 8L 3L) } with
     | Error(ShapeMismatch(layer, message)) ->
         Assert.Equal("Linear(9 -> 8)", layer)
         Assert.Contains("[6] (9 encoder inputs - 3 classes)", message)
     | other -> failwithf "expected ShapeMismatch, got %A" other
-    let built = M2.buildOn cpu64 { decl with Classifier = Some(linear 6L 8L >> relu >> linear 8L 3L) } |> orFail
+    let built = M2.buildOn cpu64 { decl with Classifier = Some(linear 6L 8L >> Activation.relu >> linear 8L 3L) } |> orFail
     use data = labelled ()
     match M2.fit (vi { samples 2 }) data data.Inputs built with
     | Error(InvalidParameter(_, message)) -> Assert.Contains("WeightSamples 2", message)

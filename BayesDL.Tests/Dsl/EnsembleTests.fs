@@ -25,7 +25,7 @@ let ``an ensemble declared in F# and in C# trains identical members with the sam
         ModelBuilder.Sequential().Linear(1L, 16L).Relu().Linear(16L, 2L).WithLikelihood(Likelihoods.Heteroscedastic())
             .FitEnsemble(data, EnsembleFitOptions(Members = 3, Epochs = 30, BatchSize = 16, LearningRate = 0.01, Seed = 5L), cpu64)
     let fsharp =
-        model { network (linear 1L 16L >> relu >> linear 16L 2L); likelihood heteroscedastic }
+        model { network (linear 1L 16L >> Activation.relu >> linear 16L 2L); likelihood heteroscedastic }
         |> Ensemble.fit (ensemble { members 3; epochs 30; batchSize 16; learningRate 0.01; seed 5L }) cpu64 data
         |> orFail
     Assert.Equal<float list list>(csharp.MemberLosses |> Seq.map List.ofSeq |> List.ofSeq, fsharp.MemberLosses)
@@ -39,7 +39,7 @@ let ``an ensemble declared in F# and in C# trains identical members with the sam
 
 [<Fact>]
 let ``an ensemble with a learned homoscedastic sigma is a LikelihoodMismatch, a Bayesian layer is UnsupportedFamily`` () =
-    match model { network (linear 1L 8L >> relu >> linear 8L 1L); likelihood gaussian } |> Ensemble.validate (ensemble { members 2 }) with
+    match model { network (linear 1L 8L >> Activation.relu >> linear 8L 1L); likelihood gaussian } |> Ensemble.validate (ensemble { members 2 }) with
     | Error(LikelihoodMismatch(layer, message)) ->
         Assert.Equal("Linear(8 -> 1)", layer)
         Assert.Contains("Gaussian(learned sigma)", message)
@@ -50,7 +50,7 @@ let ``an ensemble with a learned homoscedastic sigma is a LikelihoodMismatch, a 
     Assert.Equal(BuildErrorKind.UnsupportedFamily, e.Kind)
     Assert.Contains("layer 0 'BayesLinear(1 -> 8)' is Bayesian", e.Message)
     match model { network (linear 1L 2L); likelihood heteroscedastic } |> Ensemble.validate (ensemble { members 0 }) with
-    | Error(InvalidParameter(_, message)) -> Assert.Contains("'Members' must be >= 1; found 0", message)
+    | Error(InvalidParameter(_, message)) -> Assert.Contains("EnsembleFitOptions: parameter 'Members' must be a positive integer; found 0. Use a few members", message)
     | other -> failwithf "expected InvalidParameter, got %A" other
 
 [<Fact>]
@@ -67,7 +67,7 @@ let ``adversarial ensemble training scores NLL at x plus NLL at the fast-gradien
     Assert.Equal(scalar expected, Seq.head (Seq.head fitted.MemberLosses), 9)
     Assert.NotEqual(scalar clean, Seq.head (Seq.head fitted.MemberLosses))
     let fsharp =
-        model { network (linear 1L 16L >> relu >> linear 16L 2L); likelihood heteroscedastic }
+        model { network (linear 1L 16L >> Activation.relu >> linear 16L 2L); likelihood heteroscedastic }
         |> Ensemble.fit (ensemble { members 1; epochs 1; batchSize 32; learningRate 0.01; seed 5L; adversarial 0.05 }) cpu64 data
         |> orFail
     Assert.Equal<float list list>(fitted.MemberLosses |> Seq.map List.ofSeq |> List.ofSeq, fsharp.MemberLosses)

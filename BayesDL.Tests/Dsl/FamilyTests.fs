@@ -30,25 +30,25 @@ let private sameOutputs (family: VariationalFamily) (fsharpFamily: VariationalFa
 
 [<Fact>]
 let ``lowRank declared in F# and C# builds identical correlated layers`` () =
-    let net = sameOutputs (VariationalFamily.LowRank 2) (lowRank 2) (bayesLinear 3L 8L >> relu >> bayesLinear 8L 2L)
+    let net = sameOutputs (VariationalFamily.LowRank 2) (lowRank 2) (bayesLinear 3L 8L >> Activation.relu >> bayesLinear 8L 2L)
                           (ModelBuilder.Sequential().BayesLinear(3L, 8L).Relu().BayesLinear(8L, 2L))
     Assert.All(net.VariationalLayers, fun l -> Assert.Equal(2, (l :?> MultivariateBayesLinear).Options.Rank))
 
 [<Fact>]
 let ``fullRank declared in F# and C# builds identical full-covariance layers`` () =
-    let net = sameOutputs VariationalFamily.FullRank fullRank (bayesLinear 3L 4L >> tanhAct >> bayesLinear 4L 2L)
+    let net = sameOutputs VariationalFamily.FullRank fullRank (bayesLinear 3L 4L >> Activation.tanh >> bayesLinear 4L 2L)
                           (ModelBuilder.Sequential().BayesLinear(3L, 4L).Tanh().BayesLinear(4L, 2L))
     Assert.All(net.VariationalLayers, fun l -> Assert.Equal(0, (l :?> MultivariateBayesLinear).Options.Rank))
 
 [<Fact>]
 let ``concreteDropout declared in F# and C# wraps every weight layer identically`` () =
-    let net = sameOutputs VariationalFamily.ConcreteDropout concreteDropout (linear 3L 8L >> relu >> linear 8L 2L)
+    let net = sameOutputs VariationalFamily.ConcreteDropout concreteDropout (linear 3L 8L >> Activation.relu >> linear 8L 2L)
                           (ModelBuilder.Sequential().Linear(3L, 8L).Relu().Linear(8L, 2L))
     Assert.Equal(2, net.VariationalLayers.Count)
 
 [<Fact>]
 let ``fullRank on an oversized layer is an UnsupportedFamily BayesError naming the layer and its parameter count`` () =
-    let declared = bayes { network (bayesLinear 64L 64L >> relu >> bayesLinear 64L 1L); likelihood (gaussianWith 1.0); variational fullRank }
+    let declared = bayes { network (bayesLinear 64L 64L >> Activation.relu >> bayesLinear 64L 1L); likelihood (gaussianWith 1.0); variational fullRank }
     match Model.validate declared with
     | Error(UnsupportedFamily(layer, message)) ->
         // 64 x 64 + 64 = 4160 parameters > 2048; the second layer (65) fits.
@@ -63,7 +63,7 @@ let ``a concrete-dropout model's KL is the paper's closed form and fitting learn
     let x = torch.rand(64L, 2L, dtype = torch.ScalarType.Float64)
     let y = x.sum(1L, keepdim = true) + 0.05 * torch.randn(64L, 1L, dtype = torch.ScalarType.Float64)
     use data = new BayesDL.Data.LabeledData(x, y)
-    let declared = bayes { network (linear 2L 16L >> relu >> linear 16L 1L); likelihood (gaussianWith 0.1); prior (Normal(0., 2.)); variational concreteDropout }
+    let declared = bayes { network (linear 2L 16L >> Activation.relu >> linear 16L 1L); likelihood (gaussianWith 0.1); prior (Normal(0., 2.)); variational concreteDropout }
     let built = Model.buildOn cpu64 declared |> orFail
     use _ = built.Core
     // KL = sum over layers l^2/2 ||W||^2 / (1 - p) + l^2/2 ||b||^2 - K H(p), with l = 1/s0 = 0.5 for the prior N(0, 2^2).

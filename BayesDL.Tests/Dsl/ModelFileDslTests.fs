@@ -18,7 +18,7 @@ let private fittedClassifier () =
     use data = new BayesDL.Data.LabeledData(x.clone(), y)
     let fitted =
         bayes {
-            network (bayesLinear 6L 8L >> relu >> bayesLinear 8L 3L)
+            network (bayesLinear 6L 8L >> Activation.relu >> bayesLinear 8L 3L)
             likelihood categorical
         }
         |> Model.fitVariational (vi { elbo analyticKL; epochs 1; batchSize 16 }) cpu64 data

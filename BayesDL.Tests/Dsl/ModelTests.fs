@@ -19,7 +19,7 @@ let private expectError (r: Result<'a, BayesError>) =
 [<Fact>]
 let ``a shape mismatch in a model block is a ShapeMismatch naming the layer and both shapes`` () =
     let declared = model {
-        network (linear 784L 400L >> relu >> linear 300L 10L)
+        network (linear 784L 400L >> Activation.relu >> linear 300L 10L)
         likelihood categorical
     }
     match Model.validate declared |> expectError with
@@ -32,7 +32,7 @@ let ``a shape mismatch in a model block is a ShapeMismatch naming the layer and 
 [<Fact>]
 let ``a likelihood that does not fit the output layer is a LikelihoodMismatch`` () =
     let declared = bayes {
-        layers [ linear 2L 16L; relu; linear 16L 1L ]
+        layers [ linear 2L 16L; Activation.relu; linear 16L 1L ]
         likelihood categorical
     }
     match Model.validate declared |> expectError with
@@ -52,8 +52,8 @@ let ``several mistakes come back together and a missing network is Incomplete`` 
 
 [<Fact>]
 let ``the list form and the >> form declare the same layers as the C# builder`` () =
-    let composed = model { network (linear 3L 4L >> relu >> linear 4L 2L) } |> Model.toBuilder
-    let listed = model { layers [ linear 3L 4L; relu; linear 4L 2L ] } |> Model.toBuilder
+    let composed = model { network (linear 3L 4L >> Activation.relu >> linear 4L 2L) } |> Model.toBuilder
+    let listed = model { layers [ linear 3L 4L; Activation.relu; linear 4L 2L ] } |> Model.toBuilder
     let fluent = ModelBuilder.Sequential().Linear(3L, 4L).Relu().Linear(4L, 2L)
     Assert.Equal<LayerSpec>(fluent.Layers, composed.Layers)
     Assert.Equal<LayerSpec>(fluent.Layers, listed.Layers)
@@ -73,7 +73,7 @@ let ``F# and C# declarations of the same model give identical outputs with the s
     NativeEngine.Seed 2026L
     let fromFSharp =
         model {
-            network (linear 5L 16L >> relu >> linear 16L 16L >> tanhAct >> linear 16L 3L)
+            network (linear 5L 16L >> Activation.relu >> linear 16L 16L >> Activation.tanh >> linear 16L 3L)
             likelihood categorical
             variational (dropout 0.2)
         }
@@ -100,8 +100,8 @@ let ``inference settings blocks produce records with the declared values`` () =
 [<Fact>]
 let ``a vae block with a decoder not reading the latent code is a ShapeMismatch`` () =
     let declared = vae {
-        encoder (linear 16L 8L >> relu)
-        decoder (linear 5L 8L >> relu >> linear 8L 16L)
+        encoder (linear 16L 8L >> Activation.relu)
+        decoder (linear 5L 8L >> Activation.relu >> linear 8L 16L)
         latent 3
     }
     match VaeDsl.Vae.validate declared |> expectError with
@@ -114,8 +114,8 @@ let ``a vae block with a decoder not reading the latent code is a ShapeMismatch`
 let ``asking for an analytic KL with a scale-mixture latent prior is UnregisteredKL before training`` () =
     engine ()
     let declared = vae {
-        encoder (linear 4L 6L >> relu)
-        decoder (linear 2L 6L >> relu >> linear 6L 4L)
+        encoder (linear 4L 6L >> Activation.relu)
+        decoder (linear 2L 6L >> Activation.relu >> linear 6L 4L)
         latent 2
         prior (scaleMixture 0.5 1.0 0.1)
     }
@@ -141,8 +141,8 @@ let ``the F# vae block and the C# VaeBuilder build identical VAEs with the same 
     NativeEngine.Seed 99L
     use fromFSharp =
         vae {
-            encoder (linear 10L 7L >> relu)
-            decoder (linear 2L 7L >> relu >> linear 7L 10L)
+            encoder (linear 10L 7L >> Activation.relu)
+            decoder (linear 2L 7L >> Activation.relu >> linear 7L 10L)
             latent 2
         }
         |> VaeDsl.Vae.buildOn cpu64
@@ -164,7 +164,7 @@ let ``Bayesian models declared in F# and C# draw identical outputs with the same
     NativeEngine.Seed 41L
     let fromFSharp =
         bayes {
-            network (bayesLinear 6L 12L >> relu >> bayesLinear 12L 2L)
+            network (bayesLinear 6L 12L >> Activation.relu >> bayesLinear 12L 2L)
             prior (Normal(0., 1.))
             likelihood categorical
             variational meanField
@@ -178,7 +178,7 @@ let ``Bayesian models declared in F# and C# draw identical outputs with the same
 let ``an analytic ELBO with a scale-mixture weight prior is UnregisteredKL naming the layer, before training`` () =
     engine ()
     use data = new BayesDL.Data.LabeledData(torch.zeros(4L, 2L, dtype = torch.ScalarType.Float64), torch.zeros(4L, dtype = torch.ScalarType.Int64))
-    let declared = bayes { network (bayesLinear 2L 3L >> relu >> bayesLinear 3L 2L); likelihood categorical; prior (scaleMixture 0.5 1.0 0.0025) }
+    let declared = bayes { network (bayesLinear 2L 3L >> Activation.relu >> bayesLinear 3L 2L); likelihood categorical; prior (scaleMixture 0.5 1.0 0.0025) }
     Assert.Equal(Ok(), Model.validate declared) // the declaration itself is fine
     match declared |> Model.fitVariational (vi { elbo analyticKL; epochs 1 }) cpu64 data |> expectError with
     | Several(UnregisteredKL(layer, message) :: _) | UnregisteredKL(layer, message) ->
@@ -200,7 +200,7 @@ let ``fitVariational trains a declared Bayesian regression and reports one finit
     use data = new BayesDL.Data.LabeledData(x, y)
     let fitted =
         bayes {
-            network (bayesLinear 1L 16L >> relu >> bayesLinear 16L 1L)
+            network (bayesLinear 1L 16L >> Activation.relu >> bayesLinear 16L 1L)
             likelihood (gaussianWith 0.1)
         }
         |> Model.fitVariational (vi { elbo analyticKL; epochs 3; batchSize 16; learningRate 0.01 }) cpu64 data
@@ -233,7 +233,7 @@ let ``mcDropout settings map to the core's MC dropout options, and the DSL fit i
     engine ()
     let x = torch.rand(40L, 3L, dtype = torch.ScalarType.Float64)
     use data = new BayesDL.Data.LabeledData(x, torch.randint(2L, [| 40L |]))
-    let declared = model { network (linear 3L 8L >> relu >> linear 8L 2L); likelihood categorical; variational (dropout 0.25) }
+    let declared = model { network (linear 3L 8L >> Activation.relu >> linear 8L 2L); likelihood categorical; variational (dropout 0.25) }
     // The same initial weights on both sides: seed the engine before each build.
     NativeEngine.Seed 11L
     let fromFSharp = declared |> Model.fitMcDropout recipe cpu64 data |> Result.defaultWith (fun e -> failwith e.Message)
@@ -260,12 +260,30 @@ let ``mcDropout settings train mcDropoutLayer networks without Bayesian layers a
     use data = new BayesDL.Data.LabeledData(torch.rand(16L, 3L, dtype = torch.ScalarType.Float64), torch.randint(2L, [| 16L |]))
     let settings = mcDropout { lengthScale 1.0; alpha 0.5; trainingMasks 2; epochs 1; batchSize 8 }
     let fitted =
-        model { network (linear 3L 8L >> relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
+        model { network (linear 3L 8L >> Activation.relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
         |> Model.fitMcDropout settings cpu64 data
         |> Result.defaultWith (fun e -> failwith e.Message)
     use _ = fitted.Model.Core
     Assert.True(fitted.Epochs.Head.KL > 0.0, sprintf "%A" fitted.Epochs)
-    match model { network (bayesLinear 3L 8L >> relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
+    match model { network (bayesLinear 3L 8L >> Activation.relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
           |> Model.fitMcDropout settings cpu64 data |> expectError with
     | UnsupportedFamily(_, message) -> Assert.Contains("MeanField with Bayesian layers", message)
     | other -> failwithf "expected UnsupportedFamily, got %A" other
+
+[<Fact>]
+let ``activations are qualified: Activation.tanh is a layer, and tanh stays F#'s function`` () =
+    let declared = (linear 2L 3L >> Activation.tanh >> linear 3L 1L >> Activation.softplus) (ModelBuilder.Sequential())
+    Assert.Equal<string list>([ "Linear(2 -> 3)"; "Tanh"; "Linear(3 -> 1)"; "Softplus" ], [ for l in declared.Layers -> l.Name ])
+    Assert.Equal(Math.Tanh 0.5, tanh 0.5)
+
+[<Fact>]
+let ``the DSL's settings and declarations default to the core's`` () =
+    Assert.Equal(VariationalFitOptions(), ViSettings.Default.ToOptions())
+    Assert.Equal(MCDropoutFitOptions(), McDropoutSettings.Default.ToOptions())
+    Assert.Equal(EnsembleFitOptions(), EnsembleSettings.Default.ToOptions())
+    Assert.Equal(BayesDL.Mcmc.HmcOptions(), McmcSettings.Default.ToOptions())
+    Assert.Equal(SemiSupervisedVaeBuilder.DefaultAlpha, M2Decl.Empty.Alpha)
+    let core = ModelBuilder.Sequential()
+    let declared = model { network (bayesLinear 2L 2L); likelihood categorical } |> Model.toBuilder
+    Assert.Equal(core.Prior, declared.Prior)
+    Assert.Equal(core.Family, declared.Family)

@@ -29,4 +29,4 @@ let ``a shape that does not fit the values is an error naming both`` () =
     engine ()
     let e = Assert.Throws<ArgumentException>(fun () -> cpu64.Tensor([| 1.0; 2.0; 3.0 |], 2L, 2L) |> ignore)
     Assert.Contains("3 values", e.Message)
-    Assert.Contains("(2, 2)", e.Message)
+    Assert.Contains("[2, 2]", e.Message)

@@ -176,7 +176,7 @@ let ``bad data, layers, likelihoods and draws are clear errors naming the parame
 let ``Hmc.network samples a model { } declaration and returns mistakes as a BayesError`` () =
     engineOneThread ()
     let x, y = smallRegression ()
-    let declared = model { network (linear 1L 4L >> tanhAct >> linear 4L 1L); likelihood (gaussianWith 0.2) }
+    let declared = model { network (linear 1L 4L >> Activation.tanh >> linear 4L 1L); likelihood (gaussianWith 0.2) }
     let settings = mcmc { samples 20; warmup 20; chains 2; leapfrogSteps 5; seed 2L }
     match Hmc.network settings declared x y with
     | Error e -> failwith e.Message

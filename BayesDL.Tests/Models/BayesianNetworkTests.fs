@@ -45,20 +45,20 @@ let ``inputs whose features do not match the first layer are refused naming both
     engine ()
     use bayes = classifier cpu64
     use wide = torch.rand(4L, 25L, dtype = torch.ScalarType.Float64)
-    refused "inputs" [ "shape (4, 25)"; "[N, 16]"; "16 input features of the first layer, BayesLinear"; "rows of 16 features" ]
+    refused "inputs" [ "shape [4, 25]"; "[N, 16]"; "16 input features of the first layer, BayesLinear"; "rows of 16 features" ]
         (fun () -> bayes.Predict(wide, 3) |> ignore)
     use one = torch.rand(16L, dtype = torch.ScalarType.Float64)
-    refused "inputs" [ "shape (16)"; "unsqueeze(0)" ] (fun () -> bayes.Predict(one, 3) |> ignore)
+    refused "inputs" [ "shape [16]"; "unsqueeze(0)" ] (fun () -> bayes.Predict(one, 3) |> ignore)
     // MC dropout before a deterministic Linear: libtorch's "mat1 and mat2 shapes cannot be multiplied" before this check.
     use dropout =
         ModelBuilder.Sequential().Input(7L).MCDropout(0.1).Linear(7L, 3L).WithLikelihood(Likelihoods.Categorical()).Build(cpu64)
-    refused "inputs" [ "shape (4, 25)"; "[N, 7]"; "Linear" ] (fun () -> dropout.Predict(wide, 3) |> ignore)
+    refused "inputs" [ "shape [4, 25]"; "[N, 7]"; "Linear" ] (fun () -> dropout.Predict(wide, 3) |> ignore)
     // A convolution takes [N, C, H, W]; flat rows get the reshape hint.
     use conv =
         ModelBuilder.Sequential().Input(1L, 4L, 4L).BayesConv2d(1L, 2L, 3L).Relu().Flatten().BayesLinear(8L, 3L)
             .WithLikelihood(Likelihoods.Categorical()).Build(cpu64)
     use flat = torch.rand(4L, 16L, dtype = torch.ScalarType.Float64)
-    refused "inputs" [ "shape (4, 16)"; "[N, 1, H, W]"; "BayesConv2d"; "reshape(N, 1, H, W)" ] (fun () -> conv.Predict(flat, 3) |> ignore)
+    refused "inputs" [ "shape [4, 16]"; "[N, 1, H, W]"; "BayesConv2d"; "reshape(N, 1, H, W)" ] (fun () -> conv.Predict(flat, 3) |> ignore)
     use images = flat.reshape(4L, 1L, 4L, 4L)
     use ok = conv.Predict(images, 3)
     Assert.Equal<int64[]>([| 3L; 4L; 3L |], ok.Samples.shape)
@@ -68,7 +68,7 @@ let ``inputs whose features do not match the first layer are refused naming both
     use good = flattened.Predict(images, 2)
     Assert.Equal<int64[]>([| 2L; 4L; 3L |], good.Samples.shape)
     use big = torch.rand(4L, 1L, 5L, 5L, dtype = torch.ScalarType.Float64)
-    refused "inputs" [ "shape (4, 1, 5, 5)"; "16 elements per example"; "after Flatten" ] (fun () -> flattened.Predict(big, 2) |> ignore)
+    refused "inputs" [ "shape [4, 1, 5, 5]"; "16 elements per example"; "after Flatten" ] (fun () -> flattened.Predict(big, 2) |> ignore)
     // A module of the user's own before the first weight layer may change the shape: no feature check then
     // (here pooling halves 32 values to the 16 the BayesLinear takes).
     use pooled =

@@ -96,7 +96,7 @@ let ``a trained low-rank or full-rank (rank 0) model round-trips with options, p
 let ``a concrete-dropout model declared in the DSL keeps its learned dropout rates, parameters and seeded predictions`` () =
     engine ()
     use data = regressionData ()
-    let declared = bayes { network (linear 2L 16L >> relu >> linear 16L 1L); likelihood (gaussianWith 0.1); prior (Normal(0., 2.)); variational concreteDropout }
+    let declared = bayes { network (linear 2L 16L >> Activation.relu >> linear 16L 1L); likelihood (gaussianWith 0.1); prior (Normal(0., 2.)); variational concreteDropout }
     let built = Model.buildOn cpu64 declared |> orFail
     use _ = built.Core
     let model = built.Core.Network

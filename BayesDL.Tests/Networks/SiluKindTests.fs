@@ -25,7 +25,7 @@ let private bayesianSilu () =
 [<Fact>]
 let ``SiLU is x sigmoid(x) as a module and as a functional form, and C# and the F# DSL declare the same layer`` () =
     engine ()
-    let composed = Model.toBuilder (model { network (bayesLinear 2L 8L >> silu >> bayesLinear 8L 1L); likelihood (gaussianWith 0.1) })
+    let composed = Model.toBuilder (model { network (bayesLinear 2L 8L >> Activation.silu >> bayesLinear 8L 1L); likelihood (gaussianWith 0.1) })
     Assert.Equal<LayerSpec>((bayesianSilu ()).Layers, composed.Layers)
     Assert.Empty(composed.Validate())
     Assert.Equal("SiLU", composed.Layers[1].Name)

@@ -83,3 +83,24 @@ let ``fitting a classifier on labels beyond its classes stops with the likelihoo
     let e = Assert.Throws<ArgumentException>(fun () -> built.Fit(data, BayesDL.Builders.VariationalFitOptions(Epochs = 1, Seed = 1L)) |> ignore)
     Assert.Contains("CategoricalLikelihood: parameter 'target'", e.Message)
     Assert.Contains("found 9", e.Message)
+
+[<Fact>]
+let ``likelihood specs are typed, and their JSON keeps the string form model files have always had`` () =
+    let specs =
+        [ BayesDL.Builders.Likelihoods.Gaussian 0.5, LikelihoodKind.Gaussian, GaussianNoise.Fixed, """{"Kind":"GaussianLikelihood","Noise":"Fixed","Sigma":0.5}"""
+          BayesDL.Builders.Likelihoods.GaussianLearned(), LikelihoodKind.Gaussian, GaussianNoise.Homoscedastic, """{"Kind":"GaussianLikelihood","Noise":"Homoscedastic","Sigma":1}"""
+          BayesDL.Builders.Likelihoods.Heteroscedastic(), LikelihoodKind.Gaussian, GaussianNoise.Heteroscedastic, """{"Kind":"GaussianLikelihood","Noise":"Heteroscedastic","Sigma":1}"""
+          BayesDL.Builders.Likelihoods.Bernoulli(), LikelihoodKind.Bernoulli, GaussianNoise.Fixed, """{"Kind":"BernoulliLikelihood","Noise":"","Sigma":1}"""
+          BayesDL.Builders.Likelihoods.Categorical(), LikelihoodKind.Categorical, GaussianNoise.Fixed, """{"Kind":"CategoricalLikelihood","Noise":"","Sigma":1}""" ]
+    for spec, kind, noise, json in specs do
+        Assert.Equal(kind, spec.Kind)
+        Assert.Equal(noise, spec.Noise)
+        Assert.Equal(json, Text.Json.JsonSerializer.Serialize spec)
+        Assert.Equal(spec, Text.Json.JsonSerializer.Deserialize<LikelihoodSpec> json)
+        // A built likelihood describes itself with the same spec.
+        use built = Likelihood.FromSpec spec
+        Assert.Equal(spec, built.Describe())
+    // The short form a version-1 file may hold, and strings that name no likelihood.
+    Assert.Equal(LikelihoodSpec(LikelihoodKind.Categorical), Text.Json.JsonSerializer.Deserialize<LikelihoodSpec> """{"Kind":"CategoricalLikelihood"}""")
+    for bad in [ """{"Kind":"PoissonLikelihood"}"""; """{"Kind":"GaussianLikelihood","Noise":"Loud"}"""; """{"Kind":3}""" ] do
+        Assert.Throws<Text.Json.JsonException>(fun () -> Text.Json.JsonSerializer.Deserialize<LikelihoodSpec> bad |> ignore) |> ignore

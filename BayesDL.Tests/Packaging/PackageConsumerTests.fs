@@ -88,7 +88,7 @@ open BayesDL.Dsl
 let train, test = Mnist.LoadSubset "train", Mnist.LoadSubset "test"
 let fitted =
     bayes {
-        network (bayesLinear 784L 100L >> relu >> bayesLinear 100L 10L)
+        network (bayesLinear 784L 100L >> Activation.relu >> bayesLinear 100L 10L)
         prior (Normal(0., 1.))
         likelihood categorical
         variational meanField

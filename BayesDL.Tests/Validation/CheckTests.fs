@@ -65,3 +65,27 @@ let ``a NaN or an infinity in a large tensor is found, and empty and integer ten
     use bounds = torch.tensor([| 0.1f; 0.2f |])
     // Bounds that float32 cannot represent exactly: 0.1f passes [0.1, 0.2] as it does in the element-wise comparison.
     Check.InRange(bounds, 0.1, 0.2, "Test", "x")
+
+[<Fact>]
+let ``Check.Shape is the one shape formatter: messages write shapes in one notation and no other source file formats one`` () =
+    Assert.Equal("[2, 3]", Check.Shape [| 2L; 3L |])
+    Assert.Equal("[]", Check.Shape [||])
+    // Messages of a distribution, a builder walk, the compute policy and the MC predictor agree on the notation.
+    engine ()
+    let policy = BayesDL.Engine.ComputePolicy.Cpu.Float64()
+    let distribution = Assert.ThrowsAny<ArgumentException>(fun () -> BayesDL.Distributions.Dist.Normal(policy.Tensor([| 0.0; 1.0; 2.0 |], 3L), policy.Tensor([| 1.0; 1.0 |], 2L)) |> ignore)
+    Assert.Contains("loc shape [3] and scale shape [2]", distribution.Message)
+    let values = Assert.ThrowsAny<ArgumentException>(fun () -> policy.Tensor([| 1.0 |], 2L, 2L) |> ignore)
+    Assert.Contains("shape [2, 2]", values.Message)
+    let walk = BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 3L).Linear(4L, 1L).Validate() |> Seq.exactlyOne
+    Assert.Contains("outputs [3]", walk.Message)
+    // No other formatter: a shape joined into text anywhere else in the core, the DSL, the CLI or the plots.
+    let formatter = Text.RegularExpressions.Regex(@"string\.Join\(""[^""]*"", [\w.]*[sS]hape\)|ShapeText|String\.concat "", "" .*[sS]hape")
+    let offenders =
+        [ for project in [ "BayesDL.Core"; "BayesDL.Dsl"; "BayesDL.Cli"; "BayesDL.Plotting" ] do
+            for file in IO.Directory.EnumerateFiles(IO.Path.Combine(repoRoot, project), "*.*", IO.SearchOption.AllDirectories) do
+                let sep = string IO.Path.DirectorySeparatorChar
+                if (file.EndsWith ".cs" || file.EndsWith ".fs") && not (file.Contains(sep + "obj" + sep)) && IO.Path.GetFileName file <> "Check.cs" then
+                    for number, line in IO.File.ReadAllLines file |> Array.indexed do
+                        if formatter.IsMatch line then yield sprintf "%s:%d: %s" (IO.Path.GetRelativePath(repoRoot, file)) (number + 1) (line.Trim()) ]
+    Assert.True(List.isEmpty offenders, String.Join("\n", offenders))
