@@ -44,7 +44,7 @@ type VaeBuilderCE() =
 /// `vae { ... }` declares a variational autoencoder.
 let vae = VaeBuilderCE()
 
-/// Validation, construction and training, through the core's VaeBuilder, Vae and VaeTraining.
+/// Validation, construction and training, through the core's VaeBuilder, Vae and VaeFitting (the one training loop).
 module Vae =
     /// The core declaration (what a C# user writes with ModelBuilder.Vae).
     let toBuilder (d: VaeDecl) : VaeBuilder =

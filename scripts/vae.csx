@@ -20,10 +20,8 @@ var vae = ModelBuilder.Vae(
     .WithLikelihood(Likelihoods.Bernoulli())
     .Build(policy);
 
-var losses = VaeTraining.Fit(vae.parameters(), x.shape[0], (idx, step) => vae.Elbo(x[idx], new VaeElboOptions(), step).Loss,
-    new VaeTrainingOptions(Epochs: Quick ? 1 : 10, BatchSize: 128, LearningRate: 1e-3, Seed: 1),
-    (epoch, loss) => Console.WriteLine($"epoch {epoch}: loss {loss:F2} nats/image"));
-vae.eval();
+var losses = VaeFitting.Fit(vae, x, new VariationalFitOptions(Epochs: Quick ? 1 : 10, BatchSize: 128, LearningRate: 1e-3, Seed: 1),
+    e => Console.WriteLine($"epoch {e.Epoch}: loss {e.MeanLoss:F2} nats/image"));
 
 using (no_grad())
 {

@@ -22,26 +22,23 @@ let policy = ComputePolicy.Default
 let train = Mnist.LoadSubset("train", policy = policy).Take(if References.quick then 2000L else 8000L)
 let test = Mnist.LoadSubset("test", policy = policy)
 let x, xt = train.Inputs, test.Inputs
-let options = VaeTrainingOptions(epochs, 128, 1e-3, 1L)
-let report name = Action<int, float>(fun e l -> printfn "%s epoch %d: loss %.2f nats/image" name e l)
+let options = VariationalFitOptions(Epochs = epochs, BatchSize = 128, LearningRate = 1e-3, Seed = 1L)
+let report name = Action<BayesDL.Training.EpochReport>(fun e -> printfn "%s epoch %d: loss %.2f nats/image" name e.Epoch e.MeanLoss)
 
 /// 784-400-D ReLU MLP encoder and decoder with a Bernoulli likelihood on the grey levels.
 let mlpVae latent =
     policy.Apply(new Vae(VaeNetworks.MlpEncoder(784L, 400L), 400L, VaeNetworks.MlpDecoder(latent, [| 400L |], 784L), BernoulliDecoder(), 784L, latent))
 
 // Each model is built right after seeding: the weights' initialisation draws from the engine's generator, which
-// libtorch otherwise seeds nondeterministically (VaeTraining.Fit seeds only the shuffling and the sampling).
-let fitVae (vae: Vae) name =
-    VaeTraining.Fit(vae.parameters(), x.shape.[0], (fun idx step -> vae.Elbo(x.index(idx), step = step).Loss), options, report name) |> ignore
-    vae.eval() |> ignore
+// libtorch otherwise seeds nondeterministically (the fit seeds only the shuffling and the sampling).
+let fitVae (vae: Vae) name = VaeFitting.Fit(vae, x, options, report name) |> ignore
 
 NativeEngine.Seed 1L
 let vae = mlpVae 20L
 fitVae vae "VAE"
 NativeEngine.Seed 2L
 let ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784L, 400L), 400L, VaeNetworks.MlpDecoder(20L, [| 400L |], 784L), BernoulliDecoder(), 784L, 20L))
-VaeTraining.Fit(ae.parameters(), x.shape.[0], (fun idx _ -> ae.ReconstructionLoss(x.index(idx)).mean()), options, report "AE") |> ignore
-ae.eval() |> ignore
+VaeFitting.Fit(ae, x, options, report "AE") |> ignore
 NativeEngine.Seed 3L
 let vae2 = mlpVae 2L
 fitVae vae2 "2-D VAE"

@@ -3,6 +3,8 @@ using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Models;
 using BayesDL.Objectives;
+using BayesDL.Training;
+using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
 using BayesDL.Predictive;
@@ -61,28 +63,57 @@ public static class EnsembleBuilding
     /// <summary>
     /// Builds the ensemble and trains every member on <paramref name="data"/> (on the policy's device and dtype) by minimising
     /// the negative log-likelihood (plus its value at fast-gradient-sign inputs when <see cref="EnsembleFitOptions.AdversarialEpsilon"/>
-    /// &gt; 0); throws listing every declaration or setting mistake before any step.
+    /// &gt; 0) through the one training loop (<see cref="Trainer"/>, member m with seed Seed + m); throws listing every declaration or
+    /// setting mistake before any step. <paramref name="onEpoch"/> sees each member's (from 0) epoch reports as they end. With
+    /// <see cref="EnsembleFitOptions.Checkpoint"/> the fit is checkpointed in one file and a killed fit resumes exactly, bitwise on CPU
+    /// (the members before the one it was killed in are restored, not retrained).
     /// </summary>
-    public static EnsembleFitResult FitEnsemble(this SequentialBuilder model, LabeledData data, EnsembleFitOptions? options = null, ComputePolicy? policy = null)
+    public static EnsembleFitResult FitEnsemble(this SequentialBuilder model, LabeledData data, EnsembleFitOptions? options = null, ComputePolicy? policy = null,
+        Action<int, EpochReport>? onEpoch = null)
     {
         options ??= new EnsembleFitOptions();
         var errors = model.ValidateEnsemble(options);
         BuildException.ThrowIfAny("ensemble declaration", errors);
         var ensemble = model.BuildEnsemble(options.Members, options.Seed, policy);
         Tensor x = data.Inputs, y = data.Targets;
-        var losses = new List<IReadOnlyList<double>>();
         var adversarial = options.AdversarialEpsilon > 0 ? new AdversarialObjective(options.AdversarialEpsilon, ensemble.Likelihood) : null;
-        for (int m = 0; m < ensemble.Members.Count; m++)
+        // One checkpoint holds every member's weights; the history of each member completed before the one in training.
+        var saved = ensemble.Members.SelectMany((member, k) => member.state_dict().Select(e => ($"member {k}/{e.Key}", (Tensor)e.Value))).ToList();
+        var reports = new List<IReadOnlyList<EpochReport>>();
+        var checkpoint = options.Checkpoint;
+        int resumeAt = -1;
+        if (checkpoint is { Resume: true } && File.Exists(checkpoint.Path))
+        {
+            var header = TrainingCheckpoint.Peek(checkpoint.Path, CheckpointKind.Ensemble);
+            resumeAt = header.CompletedRuns!.Count;
+            if (resumeAt >= ensemble.Members.Count)
+                throw new FileFormatException(checkpoint.Path, $"a checkpoint of this ensemble fit ({ensemble.Members.Count} members)",
+                    $"a checkpoint written in member {resumeAt + 1}. Resume with the options it was written with, or delete the file (or set Resume = false) to start afresh");
+            // The weights of these members are restored when member resumeAt loads the checkpoint, which holds every member's.
+            reports.AddRange(header.CompletedRuns);
+        }
+        string objective = TrainingCheckpoint.DescribeSettings(new { Fit = "ensemble", Likelihood = ensemble.Likelihood.GetType().Name, options.AdversarialEpsilon });
+        for (int m = Math.Max(resumeAt, 0); m < ensemble.Members.Count; m++)
         {
             var member = ensemble.Members[m];
+            int index = m;
+            var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, OptimizerKind.Adam, options.LearningRate, options.Seed + m,
+                Checkpoint: checkpoint is null ? null : checkpoint with { Resume = m == resumeAt }));
+            var run = new TrainingRun($"{nameof(EnsembleBuilding)}.{nameof(FitEnsemble)} (member {m + 1} of {ensemble.Members.Count})",
+                member.parameters().ToList(), saved, data.Count, x.device, (rows, _) =>
+                {
+                    Tensor xb = x.index_select(0, rows), yb = y.index_select(0, rows);
+                    return new MinibatchLoss(adversarial is null
+                        ? ensemble.Likelihood.LogLikelihood(member.forward(xb), yb).mean().neg()
+                        : adversarial.Loss(member, xb, yb));
+                }, null, CheckpointKind.Ensemble, objective,
+                [TrainingCheckpoint.Same("the number of members", ensemble.Members.Count), TrainingCheckpoint.Same("the member in training", m + 1)],
+                reports.ToList());
             member.train();
-            losses.Add(VaeTraining.Fit(member.parameters(), data.Count,
-                (idx, _) => adversarial is null
-                    ? ensemble.Likelihood.LogLikelihood(member.forward(x[idx]), y[idx]).mean().neg()
-                    : adversarial.Loss(member, x[idx], y[idx]),
-                new VaeTrainingOptions(options.Epochs, options.BatchSize, options.LearningRate, options.Seed + m)));
-            member.eval();
+            try { reports.Add(trainer.Run(run, null, onEpoch is null ? null : r => onEpoch(index, r))); }
+            finally { member.eval(); }
         }
-        return new EnsembleFitResult(ensemble, losses);
+        foreach (var member in ensemble.Members) member.eval();
+        return new EnsembleFitResult(ensemble, reports.Select(r => (IReadOnlyList<double>)r.Select(e => e.MeanLoss).ToList()).ToList());
     }
 }

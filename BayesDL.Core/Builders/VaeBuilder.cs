@@ -146,7 +146,7 @@ public sealed class VaeBuilder
 
     /// <summary>
     /// Builds the VAE and fits it to the rows of <paramref name="data"/> ([N, features], on the policy's device and dtype) with
-    /// <see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?)"/>; throws listing every declaration or fitting mistake before any step.
+    /// <see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{Training.EpochReport}?)"/>; throws listing every declaration or fitting mistake before any step.
     /// </summary>
     public VaeFitResult<Vae> Fit(Tensor data, VariationalFitOptions? options = null, ComputePolicy? policy = null)
     {

@@ -2,13 +2,14 @@ using BayesDL.Data;
 using BayesDL.Distributions;
 using BayesDL.Models;
 using BayesDL.Objectives;
+using BayesDL.Training;
 using static TorchSharp.torch;
 
 namespace BayesDL.Builders;
 
 /// <summary>
-/// Fitting of the VAE family (and the deterministic autoencoder) by <see cref="VaeTraining"/> (Adam over shuffled minibatches) with the settings of a
-/// variational fit: epochs, batch size, learning rate, seed; <see cref="VariationalFitOptions.WeightSamples"/> z draws per
+/// Fitting of the VAE family (and the deterministic autoencoder) by the one training loop, <see cref="Trainer"/> (Adam over
+/// minibatches shuffled by its shuffle contract), with the settings of a variational fit: epochs, batch size, learning rate, seed; <see cref="VariationalFitOptions.WeightSamples"/> z draws per
 /// example; a linear KL warm-up over <see cref="VariationalFitOptions.KlWarmupEpochs"/>; with
 /// <see cref="VariationalFitOptions.AnalyticKL"/> the (posterior, prior) pair must have a closed form, checked before any step.
 /// <list type="bullet">
@@ -17,7 +18,9 @@ namespace BayesDL.Builders;
 /// <item>M2 (Kingma et al. 2014): <see cref="SemiSupervisedVae.Loss"/> on one labelled and one unlabelled minibatch per step,
 /// an epoch being one pass over the unlabelled rows while labelled minibatches cycle through seeded permutations.</item>
 /// </list>
-/// <see cref="VariationalFitOptions.Checkpoint"/> checkpoints every one of these fits and resumes it exactly (<see cref="VaeTraining"/>).
+/// <see cref="VariationalFitOptions.Checkpoint"/> checkpoints every one of these fits (the model's state dict, checkpoint kind VaeFamily)
+/// and resumes it exactly. <c>onEpoch</c> sees each epoch's report as it ends (mean loss in nats per example; KL NaN: the VAE's KL is
+/// per example, inside the loss); the fits return each epoch's mean loss.
 /// </summary>
 public static class VaeFitting
 {
@@ -43,42 +46,43 @@ public static class VaeFitting
     }
 
     /// <summary>Trains a VAE on the rows of <paramref name="data"/> ([N, DataFeatures]); returns each epoch's mean loss.</summary>
-    public static IReadOnlyList<double> Fit(Vae model, Tensor data, VariationalFitOptions? options = null)
+    public static IReadOnlyList<double> Fit(Vae model, Tensor data, VariationalFitOptions? options = null, Action<EpochReport>? onEpoch = null)
     {
         var o = Checked(model, data, options);
         var elbo = Elbo(o, data.shape[0]);
-        return Train(model, data.shape[0], o, (idx, step) => model.Elbo(data[idx], elbo, step, samples: o.WeightSamples).Loss);
+        return Train(model, data, o, (idx, step) => model.Elbo(data[idx], elbo, step, samples: o.WeightSamples).Loss, onEpoch);
     }
 
     /// <summary>
     /// Trains a deterministic autoencoder on the rows of <paramref name="data"/> by minimising the mean reconstruction loss
     /// -log p(x | z(x)) (no KL: WeightSamples, KlWarmupEpochs and AnalyticKL do not apply); returns each epoch's mean loss.
     /// </summary>
-    public static IReadOnlyList<double> Fit(Autoencoder model, Tensor data, VariationalFitOptions? options = null)
+    public static IReadOnlyList<double> Fit(Autoencoder model, Tensor data, VariationalFitOptions? options = null, Action<EpochReport>? onEpoch = null)
     {
         var o = options ?? new VariationalFitOptions();
         BuildException.ThrowIfAny("fit settings", BuildError.OfSettings(o.Validate, "fit"));
-        return Train(model, data.shape[0], o, (idx, _) => model.ReconstructionLoss(data[idx]).mean());
+        return Train(model, data, o, (idx, _) => model.ReconstructionLoss(data[idx]).mean(), onEpoch);
     }
 
     /// <summary>Trains a conditional VAE on labelled rows (inputs [N, DataFeatures], integer labels [N]); returns each epoch's mean loss.</summary>
-    public static IReadOnlyList<double> Fit(ConditionalVae model, LabeledData data, VariationalFitOptions? options = null)
+    public static IReadOnlyList<double> Fit(ConditionalVae model, LabeledData data, VariationalFitOptions? options = null, Action<EpochReport>? onEpoch = null)
     {
         var o = Checked(model.Model, data.Inputs, options);
         var elbo = Elbo(o, data.Count);
         Tensor x = data.Inputs, y = data.Targets;
-        return Train(model, data.Count, o, (idx, step) =>
+        return Train(model, x, o, (idx, step) =>
         {
             Tensor xb = x[idx];
             return model.Model.Elbo(xb, elbo, step, model.OneHot(y[idx], xb), o.WeightSamples).Loss;
-        });
+        }, onEpoch);
     }
 
     /// <summary>
     /// Trains M2 on <paramref name="labelled"/> rows and <paramref name="unlabelled"/> rows ([M, DataFeatures]); returns each
     /// epoch's mean loss. M2's objective draws one z per example and has no KL warm-up, so WeightSamples must be 1 and KlWarmupEpochs 0.
     /// </summary>
-    public static IReadOnlyList<double> Fit(SemiSupervisedVae model, LabeledData labelled, Tensor unlabelled, VariationalFitOptions? options = null)
+    public static IReadOnlyList<double> Fit(SemiSupervisedVae model, LabeledData labelled, Tensor unlabelled, VariationalFitOptions? options = null,
+        Action<EpochReport>? onEpoch = null)
     {
         var o = options ?? new VariationalFitOptions();
         var errors = ValidateFit(model, unlabelled, o);
@@ -89,7 +93,7 @@ public static class VaeFitting
         Tensor order = empty(0, dtype: ScalarType.Int64);
         try
         {
-            return Train(model, unlabelled.shape[0], o, (idx, step) =>
+            return Train(model, unlabelled, o, (idx, step) =>
             {
                 // Step s takes labelled minibatch s mod k of permutation s div k (k whole minibatches per permutation); deriving the
                 // position from the step, not from a running cursor, lets a run resumed at step s draw the permutations it skipped.
@@ -101,7 +105,7 @@ public static class VaeFitting
                 }
                 Tensor rows = order.narrow(0, step % batchesPerOrder * batch, batch);
                 return model.Loss(x[rows], y[rows], unlabelled[idx]);
-            });
+            }, onEpoch);
         }
         finally { order.Dispose(); }
     }
@@ -117,12 +121,20 @@ public static class VaeFitting
     static VaeElboOptions Elbo(VariationalFitOptions o, long rows) =>
         new(WarmupSteps: o.KlWarmupEpochs * ((rows + o.BatchSize - 1) / o.BatchSize));
 
-    static IReadOnlyList<double> Train(TorchSharp.torch.nn.Module model, long rows, VariationalFitOptions o, Func<Tensor, long, Tensor> loss)
+    /// <summary>Trains <paramref name="model"/> on the rows of <paramref name="data"/> (the loss gets row indices and the steps taken before) through <see cref="Trainer"/>.</summary>
+    static IReadOnlyList<double> Train(nn.Module model, Tensor data, VariationalFitOptions o, Func<Tensor, long, Tensor> loss, Action<EpochReport>? onEpoch)
     {
-        model.train();
         // A checkpoint resumes only the same kind of fit with the same objective settings.
-        string objective = Training.TrainingCheckpoint.DescribeSettings(new { Fit = model.GetType().Name, o.WeightSamples, o.KlWarmupEpochs, o.AnalyticKL });
-        try { return VaeTraining.Run(model.parameters(), rows, loss, new VaeTrainingOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed, o.Checkpoint), null, objective); }
+        string objective = TrainingCheckpoint.DescribeSettings(new { Fit = model.GetType().Name, o.WeightSamples, o.KlWarmupEpochs, o.AnalyticKL });
+        var trainer = new Trainer(new TrainerOptions(o.Epochs, o.BatchSize, OptimizerKind.Adam, o.LearningRate, o.Seed, Checkpoint: o.Checkpoint));
+        var (parameters, saved) = TrainingRun.Of(model);
+        model.train();
+        try
+        {
+            var run = new TrainingRun($"{nameof(VaeFitting)}.{nameof(Fit)}", parameters, saved, data.shape[0], data.device,
+                (rows, position) => new MinibatchLoss(loss(rows, position.GlobalStep)), null, CheckpointKind.VaeFamily, objective);
+            return trainer.Run(run, null, onEpoch).Select(r => r.MeanLoss).ToList();
+        }
         finally { model.eval(); }
     }
 }

@@ -37,7 +37,7 @@ public sealed class NetworkLogDensity
         InputWidth = network.InputShape.Aggregate(1L, (a, b) => a * b);
         OutputWidth = network.OutputShape[0];
         Target = LogDensity.FromBatchedFunction(Dimension, Evaluate, policy,
-            $"network {ComputePolicy.Shape([.. network.InputShape])} -> {ComputePolicy.Shape([.. network.OutputShape])} ({Dimension} weights)");
+            $"network {Validation.Check.Shape([.. network.InputShape])} -> {Validation.Check.Shape([.. network.OutputShape])} ({Dimension} weights)");
     }
 
     /// <summary>The unnormalized log posterior, for <see cref="HamiltonianMonteCarlo.Sample"/> or <see cref="NoUTurnSampler.Sample"/>.</summary>

@@ -101,7 +101,7 @@ public sealed class FunctionalNetwork
         if (theta.dim() == 1) theta = theta.unsqueeze(0);
         CheckTheta(theta);
         Check.Argument(inputs.dim() == InputShape.Count + 1 && inputs.shape[1..].SequenceEqual(InputShape), Who, nameof(inputs),
-            $"shape {ComputePolicy.Shape(inputs.shape)}", $"[N, {string.Join(", ", InputShape)}]");
+            $"shape {Validation.Check.Shape(inputs.shape)}", $"[N, {string.Join(", ", InputShape)}]");
         // Without weights, theta (empty) says nothing about the dtype: the inputs keep theirs.
         return Propagate(theta, Dimension == 0 ? inputs : inputs.to(theta.dtype, theta.device));
     }
@@ -155,7 +155,7 @@ public sealed class FunctionalNetwork
     }
 
     void CheckTheta(Tensor theta) =>
-        Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {ComputePolicy.Shape(theta.shape)}",
+        Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {Validation.Check.Shape(theta.shape)}",
             $"[chains, {Dimension}] (one row of all {Dimension} weights per chain)");
 
     Tensor Propagate(Tensor theta, Tensor inputs)

@@ -9,14 +9,23 @@ using static TorchSharp.torch;
 
 namespace BayesDL.Training;
 
-/// <summary>The training loop a checkpoint belongs to (its <see cref="TrainingCheckpoint.Header.Kind"/>).</summary>
+/// <summary>
+/// The fit a checkpoint belongs to (its <see cref="TrainingCheckpoint.Header.Kind"/>). Every kind is written by the one loop,
+/// <see cref="Trainer"/>; the kind keeps a checkpoint of one fit from being resumed by another.
+/// </summary>
 internal enum CheckpointKind
 {
-    /// <summary><see cref="Trainer"/>: the model's state dict; a generator seeded per epoch shuffles the rows.</summary>
+    /// <summary><see cref="Trainer"/>'s fits and the builders' Bayes-by-Backprop, MC and concrete dropout fits: the model's state dict (or the parameters by position).</summary>
     Trainer,
 
-    /// <summary>The VAE family's loop (Models.VaeTraining): the parameters by position, and the one shuffling generator of the run.</summary>
+    /// <summary>The VAE family's fits (Builders.VaeFitting: VAE, autoencoder, conditional VAE, M2): the model's state dict.</summary>
     VaeFamily,
+
+    /// <summary>
+    /// A deep ensemble's fit (Builders.EnsembleBuilding.FitEnsemble): every member's state dict ("member m/..."), the optimizer
+    /// of the member in training, and the histories of the members completed before it (<see cref="TrainingCheckpoint.Header.CompletedRuns"/>).
+    /// </summary>
+    Ensemble,
 }
 
 /// <summary>
@@ -26,12 +35,12 @@ internal enum CheckpointKind
 /// <item>a JSON header (<see cref="Header"/>): format version, <see cref="CheckpointKind"/>, completed epochs and optimizer
 /// steps, the settings that must match on resume (name and value: optimizer, batch size, learning rate, seed, training
 /// rows, the objective's settings, ...), the name, shape and dtype of every saved tensor, and the kind's epoch
-/// history (<see cref="EpochReport"/>s for the Trainer, mean losses for the VAE family);</item>
-/// <item>the tensors (<see cref="NamedTensors"/>: the state dict for the Trainer, "parameter i" for the VAE family);</item>
+/// history (<see cref="EpochReport"/>s; for an ensemble also those of the members completed before the one in training);</item>
+/// <item>the tensors (<see cref="NamedTensors"/>: the model's state dict, every member's for an ensemble, or "parameter i" for a loss over parameters);</item>
 /// <item>the optimizer state as TorchSharp's <c>save_state_dict</c> writes it (Adam: per parameter t, m, v; SGD: momentum
 /// buffers), as a length (int64) and the bytes;</item>
-/// <item>the generator states: a count (int32), then per generator its name ("engine": the engine's CPU generator;
-/// "shuffler": the VAE family's shuffling generator), a length (int32) and the bytes.</item>
+/// <item>the generator states: a count (int32), then per generator its name ("engine": the engine's CPU generator, the only one:
+/// the shuffle of epoch e is seeded by (seed, e) alone), a length (int32) and the bytes.</item>
 /// </list>
 /// <see cref="Load"/> verifies the checksum, then checks the kind, the settings and every tensor's name, shape, dtype
 /// and finiteness, the optimizer state (complete for this run's optimizer, every moment and momentum buffer finite) and
@@ -57,12 +66,15 @@ internal static class TrainingCheckpoint
     /// <summary>A setting that must be the same when the run resumes, by its name in messages ("the learning rate").</summary>
     internal sealed record Setting(string Name, string Value);
 
-    /// <summary>The checkpoint's JSON header; <paramref name="Reports"/> (Trainer) or <paramref name="EpochLosses"/> (VAE family) holds one entry per completed epoch.</summary>
+    /// <summary>
+    /// The checkpoint's JSON header; <paramref name="Reports"/> holds one entry per completed epoch of the run in training, and
+    /// <paramref name="CompletedRuns"/> (ensembles: one history per member completed before it) the runs of the same fit before it.
+    /// </summary>
     internal sealed record Header(int Version, CheckpointKind Kind, int CompletedEpochs, long Steps, List<Setting> Settings, List<TensorEntry> Tensors,
-        List<EpochReport>? Reports = null, List<double>? EpochLosses = null);
+        List<EpochReport>? Reports = null, List<List<EpochReport>>? CompletedRuns = null);
 
-    /// <summary>What a checkpoint saves and restores: named tensors, the optimizer, and the shuffling generator when the loop keeps one across epochs.</summary>
-    internal sealed record State(IReadOnlyList<(string Name, Tensor Value)> Tensors, optim.Optimizer Optimizer, Generator? Shuffler = null);
+    /// <summary>What a checkpoint saves and restores: named tensors and the optimizer (and the engine's generator).</summary>
+    internal sealed record State(IReadOnlyList<(string Name, Tensor Value)> Tensors, optim.Optimizer Optimizer);
 
     /// <summary>An objective's settings as the header records them (JSON: the same text under every culture).</summary>
     internal static string DescribeSettings(object settings) => JsonSerializer.Serialize(settings, settings.GetType(), Json);
@@ -73,9 +85,10 @@ internal static class TrainingCheckpoint
 
     /// <summary>The header of a run at this point.</summary>
     internal static Header Describe(CheckpointKind kind, State state, int completedEpochs, long steps, IEnumerable<Setting> settings,
-        IEnumerable<EpochReport>? reports = null, IEnumerable<double>? epochLosses = null) =>
+        IEnumerable<EpochReport>? reports = null, IEnumerable<IEnumerable<EpochReport>>? completedRuns = null) =>
         new(Version, kind, completedEpochs, steps, settings.ToList(),
-            state.Tensors.Select(t => new TensorEntry(t.Name, t.Value.shape, t.Value.dtype.ToString())).ToList(), reports?.ToList(), epochLosses?.ToList());
+            state.Tensors.Select(t => new TensorEntry(t.Name, t.Value.shape, t.Value.dtype.ToString())).ToList(), reports?.ToList(),
+            completedRuns?.Select(r => r.ToList()).ToList());
 
     /// <summary>Writes the checkpoint atomically; <paramref name="midway"/> (tests) runs after the tensors, before the optimizer state.</summary>
     internal static void Write(string path, Header header, State state, Action<BinaryWriter>? midway = null) =>
@@ -107,13 +120,7 @@ internal static class TrainingCheckpoint
     /// </summary>
     internal static Header Load(string path, Header expected, State state)
     {
-        var opened = SealedFile.Open(path, What, [Magic, VersionOneVaeMagic], firstSealed: Version, current: Version, out string magic);
-        var reader = opened.Reader;
-        if (opened.Legacy || magic != Magic)
-            throw reader.Error($"a training checkpoint of format version {Version}",
-                $"format version {opened.Version} (written by an earlier BayesDL; this BayesDL reads version {Version}). Delete the file (or set Resume = false) to start afresh");
-        var saved = reader.Json<Header>("the checkpoint header", Json);
-        CheckHeader(reader, saved, opened.Version, expected.Kind);
+        var (reader, saved) = Open(path, expected.Kind);
         var differences = Differences(saved, expected);
         if (differences.Count > 0)
             throw reader.Error("a checkpoint of this run (the same architecture, data and options)", string.Join("; ", differences) +
@@ -148,6 +155,25 @@ internal static class TrainingCheckpoint
         return saved;
     }
 
+    /// <summary>
+    /// The header of the checkpoint at <paramref name="path"/>, checked (checksum, version, kind, one history entry per completed
+    /// epoch) but not compared with a run and nothing loaded: what a fit of several runs (an ensemble) reads to learn which run to
+    /// resume. <see cref="Load"/> checks the rest when that run resumes.
+    /// </summary>
+    internal static Header Peek(string path, CheckpointKind kind) => Open(path, kind).Header;
+
+    static (FileReader Reader, Header Header) Open(string path, CheckpointKind kind)
+    {
+        var opened = SealedFile.Open(path, What, [Magic, VersionOneVaeMagic], firstSealed: Version, current: Version, out string magic);
+        var reader = opened.Reader;
+        if (opened.Legacy || magic != Magic)
+            throw reader.Error($"a training checkpoint of format version {Version}",
+                $"format version {opened.Version} (written by an earlier BayesDL; this BayesDL reads version {Version}). Delete the file (or set Resume = false) to start afresh");
+        var saved = reader.Json<Header>("the checkpoint header", Json);
+        CheckHeader(reader, saved, opened.Version, kind);
+        return (reader, saved);
+    }
+
     static void CheckHeader(FileReader reader, Header saved, int version, CheckpointKind kind)
     {
         if (saved.Version != version)
@@ -156,16 +182,19 @@ internal static class TrainingCheckpoint
             throw reader.Error($"a checkpoint of kind {kind} ({Loop(kind)})", $"kind {saved.Kind} ({Loop(saved.Kind)})");
         if (saved.Settings is null || saved.Tensors is null || saved.Tensors.Any(t => t?.Name is null || t.Shape is null || t.DType is null))
             throw reader.Error("a header listing the settings and tensors", "a header without them");
-        int history = kind == CheckpointKind.Trainer ? saved.Reports?.Count ?? -1 : saved.EpochLosses?.Count ?? -1;
+        int history = saved.Reports is { } reports && reports.All(r => r is not null) ? reports.Count : -1;
         if (saved.CompletedEpochs < 0 || saved.Steps < 0 || history != saved.CompletedEpochs)
             throw reader.Error("a header with one history entry per completed epoch and a non-negative step count",
                 $"{saved.CompletedEpochs} completed epochs, {saved.Steps} steps and {history} history entries");
+        if (kind == CheckpointKind.Ensemble && (saved.CompletedRuns is null || saved.CompletedRuns.Any(r => r is null || r.Any(e => e is null))))
+            throw reader.Error("an ensemble checkpoint with the histories of the members completed before the one in training", "none");
     }
 
     static string Loop(CheckpointKind kind) => kind switch
     {
         CheckpointKind.Trainer => "written by Trainer and the builders' Bayes-by-Backprop and dropout fits",
-        CheckpointKind.VaeFamily => "written by VaeTraining and the VAE family's fits",
+        CheckpointKind.VaeFamily => "written by the VAE family's fits",
+        CheckpointKind.Ensemble => "written by the ensemble fit",
         _ => "unknown",
     };
 
@@ -231,16 +260,12 @@ internal static class TrainingCheckpoint
         using (var reader = new BinaryReader(stream))
             ((OptimizerHelper)state.Optimizer).load_state_dict(reader);
         using (var engine = tensor(generators[0], dtype: ScalarType.Byte)) torch.set_rng_state(engine);
-        if (state.Shuffler is not null)
-            using (var shuffler = tensor(generators[1], dtype: ScalarType.Byte)) state.Shuffler.set_state(shuffler);
     }
 
     static List<(string Name, byte[] Bytes)> Generators(State state)
     {
         var list = new List<(string, byte[])>();
         using (var engine = torch.get_rng_state()) list.Add(("engine", engine.data<byte>().ToArray()));
-        if (state.Shuffler is not null)
-            using (var shuffler = state.Shuffler.get_state()) list.Add(("shuffler", shuffler.data<byte>().ToArray()));
         return list;
     }
 

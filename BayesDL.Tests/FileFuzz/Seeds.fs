@@ -66,13 +66,14 @@ let private blobs () =
 let private trainerOptions (path: string) =
     TrainerOptions(Epochs = 1, BatchSize = 8, Seed = 3L, Checkpoint = CheckpointOptions(path))
 
+/// A VAE-family fit (checkpoint kind VaeFamily) of one epoch on a tiny VAE: writes the checkpoint, or resumes from it.
 let private vaeRun (path: string) =
     NativeEngine.Seed 4L
-    use p = new TorchSharp.Modules.Parameter(torch.randn(3L))
+    use vae = ComputePolicy.Cpu.Apply(new Vae(BayesDL.Builders.VaeNetworks.MlpEncoder(3L, 4L), 4L, BayesDL.Builders.VaeNetworks.MlpDecoder(2L, [| 4L |], 3L), BernoulliDecoder(), 3L, 2L))
     NativeEngine.Seed 6L
-    use rows = torch.randn(12L, 3L)
-    let loss (idx: torch.Tensor) (_: int64) = (let d = rows.index_select(0L, idx) - p in (d * d).mean())
-    VaeTraining.Fit([ p ], 12L, loss, VaeTrainingOptions(1, 4, 0.01, 3L, CheckpointOptions(path))) |> ignore
+    use rows = torch.rand(12L, 3L)
+    let options = BayesDL.Builders.VariationalFitOptions(Epochs = 1, BatchSize = 4, LearningRate = 0.01, Seed = 3L, Checkpoint = CheckpointOptions(path))
+    BayesDL.Builders.VaeFitting.Fit(vae, rows, options) |> ignore
 
 let model =
     let original = ref [||]

@@ -8,6 +8,7 @@ open BayesDL.Data
 open BayesDL.Engine
 open BayesDL.Models
 open BayesDL.Objectives
+open BayesDL.Training
 open BayesDL.Tests.TestSupport
 
 let private policy = ComputePolicy.Cpu
@@ -110,7 +111,7 @@ let ``training lowers the loss, repeats exactly with a seed, and the trained IWA
     let run () =
         NativeEngine.Seed 5L
         let vae = smallVae 8L
-        let losses = VaeTraining.Fit(vae.parameters(), 1000L, (fun idx step -> vae.Elbo(x.index(idx), step = step).Loss), VaeTrainingOptions(3, 100, 1e-3, 5L))
+        let losses = VaeFitting.Fit(vae, x, VariationalFitOptions(Epochs = 3, BatchSize = 100, LearningRate = 1e-3, Seed = 5L))
         vae, losses
     let vae, losses = run ()
     let _, again = run ()
@@ -130,12 +131,16 @@ let ``a loss that turns NaN stops training with the epoch and step named`` () =
     engine ()
     let vae = smallVae 2L
     let x = data.Value.Inputs.narrow(0L, 0L, 300L)
-    let e = Assert.Throws<BayesDL.Training.TrainingDivergedException>(fun () ->
-        VaeTraining.Fit(vae.parameters(), 300L, (fun idx step -> if step = 2L then vae.Elbo(x.index(idx)).Loss * Double.NaN else vae.Elbo(x.index(idx)).Loss),
-            VaeTrainingOptions(2, 100)) |> ignore)
-    Assert.Contains("NaN", e.Message); Assert.Contains("epoch 1, step 2", e.Message)
-    let e = Assert.Throws<ArgumentException>(fun () -> VaeTraining.Fit(vae.parameters(), 10L, (fun _ _ -> torch.zeros(1)), VaeTrainingOptions(BatchSize = 0)) |> ignore)
+    let loss (idx: torch.Tensor) (position: BatchPosition) =
+        if position.GlobalStep = 2L then vae.Elbo(x.index(idx)).Loss * Double.NaN else vae.Elbo(x.index(idx)).Loss
+    let e = Assert.Throws<TrainingDivergedException>(fun () ->
+        Trainer(TrainerOptions(Epochs = 2, BatchSize = 100)).Fit(vae.parameters(), 300L, loss) |> ignore)
+    Assert.Contains("NaN", e.Message); Assert.Contains("at step 3 (epoch 1, minibatch 3 of 3)", e.Message)
+    Assert.Equal((3L, 1), (e.Step, e.Epoch))
+    let e = Assert.Throws<ArgumentException>(fun () -> Trainer(TrainerOptions(BatchSize = 0)) |> ignore)
     Assert.Contains("BatchSize", e.Message)
+    let e = Assert.Throws<ArgumentException>(fun () -> Trainer().Fit(Seq.empty, 10L, fun _ _ -> torch.zeros(1)) |> ignore)
+    Assert.Contains("parameters", e.Message)
 
 [<Fact>]
 let ``the IWAE bound is a training objective: its gradient reaches encoder and decoder and a few steps raise it`` () =
@@ -147,6 +152,6 @@ let ``the IWAE bound is a training objective: its gradient reaches encoder and d
     let before = bound ()
     vae.Iwae(x, 5).mean().neg().backward()
     Assert.True(vae.parameters() |> Seq.forall (fun p -> not (isNull p.grad) && scalar (p.grad.abs().sum()) > 0.0))
-    VaeTraining.Fit(vae.parameters(), 64L, (fun idx _ -> vae.Iwae(x.index(idx), 5).mean().neg()), VaeTrainingOptions(20, 64, 1e-3, 7L)) |> ignore
+    Trainer(TrainerOptions(Epochs = 20, BatchSize = 64, Seed = 7L)).Fit(vae.parameters(), 64L, fun idx _ -> vae.Iwae(x.index(idx), 5).mean().neg()) |> ignore
     let after = bound ()
     Assert.True(after > before + 20.0, $"IWAE(k=5) should rise by > 20 nats in 20 steps: {before} -> {after}")

@@ -1,7 +1,8 @@
 /// Training checkpoints (TrainerOptions.Checkpoint, CheckpointOptions): a run interrupted after epoch k and resumed into a
 /// fresh model and trainer ends bitwise equal to the uninterrupted run; a failed write leaves the previous checkpoint
 /// intact; a checkpoint of another architecture or other options is refused naming the difference, loading nothing.
-/// The same for the VAE family's loop (VaeTrainingOptions.Checkpoint) and the builder's VAE fits.
+/// The same for a caller's loss over parameters (Trainer.Fit over parameters), every builder fit (variational, MC and concrete
+/// dropout, VAE, conditional VAE, M2) and ensembles (one checkpoint for all members, killed in the middle of member 3 of 5).
 module BayesDL.Tests.Training.CheckpointTests
 
 open System
@@ -210,42 +211,47 @@ let private tinyRows () =
 
 let private vaeLoss (vae: Vae) (x: torch.Tensor) =
     let elbo = VaeElboOptions(WarmupSteps = 8L)
-    fun (idx: torch.Tensor) (step: int64) -> vae.Elbo(x.index(idx), elbo, step).Loss
+    fun (idx: torch.Tensor) (position: BatchPosition) -> vae.Elbo(x.index(idx), elbo, position.GlobalStep).Loss
+
+/// Trainer settings for a caller's loss over a tiny VAE's parameters: batch 8, Adam 0.01 (or `learningRate`), seed 3.
+let private lossOptions (epochs: int) (learningRate: float) (checkpoint: CheckpointOptions) =
+    TrainerOptions(Epochs = epochs, BatchSize = 8, LearningRate = learningRate, Seed = 3L, Checkpoint = checkpoint)
+
+let private meanLosses (reports: seq<EpochReport>) = reports |> Seq.map (fun r -> r.MeanLoss) |> List.ofSeq
 
 [<Fact>]
-let ``a killed VaeTraining run resumed into a fresh VAE equals the uninterrupted run bitwise: parameters, Adam state, shuffle and engine generators, step`` () =
+let ``a killed run of a caller's loss over parameters resumed into a fresh VAE equals the uninterrupted run bitwise: parameters, Adam state, engine generator, step`` () =
     setup ()
     use dir = new TempDir()
     use x = tinyRows ()
-    let options (checkpoint: CheckpointOptions) = VaeTrainingOptions(4, 8, 0.01, 3L, checkpoint)
     let straight = tinyVae 2L 1L
-    let expected = VaeTraining.Fit(straight.parameters(), 40L, vaeLoss straight x, options null)
+    let expected = Trainer(lossOptions 4 0.01 null).Fit(straight.parameters(), 40L, vaeLoss straight x)
     let path = dir.File "vae.ckpt"
     // The first run dies after epoch 2, after that epoch's checkpoint was written.
     let first = tinyVae 2L 1L
     Assert.Throws<Killed>(fun () ->
-        VaeTraining.Fit(first.parameters(), 40L, vaeLoss first x, options (CheckpointOptions(path)),
-                        fun epoch _ -> if epoch = 2 then raise (Killed epoch)) |> ignore) |> ignore
+        Trainer(lossOptions 4 0.01 (CheckpointOptions(path))).Fit(first.parameters(), 40L, vaeLoss first x,
+                onEpoch = fun (e: EpochReport) -> if e.Epoch = 2 then raise (Killed e.Epoch)) |> ignore) |> ignore
     scrambleEngine ()
     let resumed = tinyVae 2L 99L
     let epochsRun = ResizeArray()
-    let losses = VaeTraining.Fit(resumed.parameters(), 40L, vaeLoss resumed x, options (CheckpointOptions(path)), fun epoch _ -> epochsRun.Add epoch)
+    let reports = Trainer(lossOptions 4 0.01 (CheckpointOptions(path))).Fit(resumed.parameters(), 40L, vaeLoss resumed x, onEpoch = fun (e: EpochReport) -> epochsRun.Add e.Epoch)
     Assert.Equal<int list>([ 3; 4 ], List.ofSeq epochsRun)
-    Assert.Equal<float list>(List.ofSeq expected, List.ofSeq losses)
+    Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
     Assert.Equal<float[] list>(parameterValues straight, parameterValues resumed)
 
 [<Fact>]
-let ``a VaeTraining checkpoint of another latent size or learning rate is refused naming the parameter and both shapes, loading nothing`` () =
+let ``a checkpoint of a loss over parameters of another latent size or learning rate is refused naming the parameter and both shapes, loading nothing`` () =
     setup ()
     use dir = new TempDir()
     use x = tinyRows ()
     let path = dir.File "vae.ckpt"
     let small = tinyVae 2L 1L
-    VaeTraining.Fit(small.parameters(), 40L, vaeLoss small x, VaeTrainingOptions(1, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore
+    Trainer(lossOptions 1 0.01 (CheckpointOptions(path))).Fit(small.parameters(), 40L, vaeLoss small x) |> ignore
     let wide = tinyVae 3L 2L
     let before = parameterValues wide
     let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
-        VaeTraining.Fit(wide.parameters(), 40L, vaeLoss wide x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore)
+        Trainer(lossOptions 2 0.01 (CheckpointOptions(path))).Fit(wide.parameters(), 40L, vaeLoss wide x) |> ignore)
     let index, savedShape, modelShape =
         Seq.zip (small.parameters()) (wide.parameters())
         |> Seq.mapi (fun i (s, w) -> i, s.shape, w.shape)
@@ -255,15 +261,15 @@ let ``a VaeTraining checkpoint of another latent size or learning rate is refuse
     Assert.Equal<float[] list>(before, parameterValues wide)
     let same = tinyVae 2L 2L
     let e2 = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
-        VaeTraining.Fit(same.parameters(), 40L, vaeLoss same x, VaeTrainingOptions(2, 8, 0.02, 3L, CheckpointOptions(path))) |> ignore)
+        Trainer(lossOptions 2 0.02 (CheckpointOptions(path))).Fit(same.parameters(), 40L, vaeLoss same x) |> ignore)
     Assert.Contains("the learning rate is 0.01 in the checkpoint but 0.02 in this run", e2.Message)
-    // A Trainer checkpoint is another format: refused as such.
+    // A Trainer checkpoint is not one of the VAE family's fits: refused by its kind.
     let trainerPath = dir.File "bnn.ckpt"
     use data = blobs 16
     use bnn = classifier 4L 1L
     Trainer(settings 1 OptimizerKind.Adam 0.02 (CheckpointOptions(trainerPath))).Fit(bnn, data) |> ignore
     let e3 = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
-        VaeTraining.Fit(same.parameters(), 40L, vaeLoss same x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(trainerPath))) |> ignore)
+        VaeFitting.Fit(same, x, VariationalFitOptions(Epochs = 2, BatchSize = 8, LearningRate = 0.01, Seed = 3L, Checkpoint = CheckpointOptions(trainerPath))) |> ignore)
     Assert.Contains("expected a checkpoint of kind VaeFamily", e3.Message)
     Assert.Contains("found kind Trainer", e3.Message)
     Assert.Equal(trainerPath, e3.Path)
@@ -317,6 +323,122 @@ let ``an M2 fit resumes exactly: its labelled minibatches continue from the rest
     Assert.Equal<float list>(List.ofSeq expected.EpochLosses, List.ofSeq resumed.EpochLosses)
     Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
 
+[<Fact>]
+let ``a conditional VAE fit resumes from its checkpoint exactly`` () =
+    setup ()
+    use dir = new TempDir()
+    NativeEngine.Seed 21L
+    use data = new LabeledData(torch.rand(40L, 6L), torch.randint(3L, [| 40L |], dtype = torch.ScalarType.Int64))
+    let declaration =
+        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(), ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L).Conditional(3)
+    let fit epochs (checkpoint: CheckpointOptions) =
+        VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 2L, KlWarmupEpochs = 2, Checkpoint = checkpoint)
+    NativeEngine.Seed 32L
+    let expected = declaration.Fit(data, fit 4 null, ComputePolicy.Cpu)
+    let path = dir.File "cvae.ckpt"
+    NativeEngine.Seed 32L
+    declaration.Fit(data, fit 2 (CheckpointOptions(path)), ComputePolicy.Cpu) |> ignore
+    scrambleEngine ()
+    NativeEngine.Seed 77L
+    let resumed = declaration.Fit(data, fit 4 (CheckpointOptions(path)), ComputePolicy.Cpu)
+    Assert.Equal<float list>(List.ofSeq expected.EpochLosses, List.ofSeq resumed.EpochLosses)
+    Assert.Equal<(string * float[]) list>(state expected.Model, state resumed.Model)
+
+[<Fact>]
+let ``a concrete dropout fit resumes from its checkpoint exactly, learned dropout rates included`` () =
+    setup ()
+    use dir = new TempDir()
+    use data = blobs 48
+    let declaration () =
+        NativeEngine.Seed 5L
+        ModelBuilder.Sequential().Linear(2L, 12L).Relu().Linear(12L, 2L)
+            .WithLikelihood(Likelihoods.Categorical()).WithVariational(VariationalFamily.ConcreteDropout).Build(ComputePolicy.Cpu)
+    let fit epochs (checkpoint: CheckpointOptions) =
+        VariationalFitOptions(Epochs = epochs, BatchSize = 16, LearningRate = 0.05, Seed = 6L, Checkpoint = checkpoint)
+    use straight = declaration ()
+    let expected = straight.Fit(data, fit 4 null)
+    let rates (m: BuiltModel) =
+        m.Network.Body.modules() |> Seq.choose (function :? VariationalConcreteDropout as d -> Some d.DropoutProbability | _ -> None) |> List.ofSeq
+    // The rates moved away from their initial 0.1, so a resume that lost them would show.
+    Assert.All(rates straight, fun p -> Assert.NotEqual(0.1, p))
+    let path = dir.File "concrete.ckpt"
+    // As if killed after epoch 2: the file holds epochs 1 and 2.
+    use first = declaration ()
+    first.Fit(data, fit 2 (CheckpointOptions(path))) |> ignore
+    scrambleEngine ()
+    use resumed = declaration ()
+    let reports = resumed.Fit(data, fit 4 (CheckpointOptions(path)))
+    Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
+    Assert.Equal<(string * float[]) list>(state straight.Network, state resumed.Network)
+    Assert.Equal<float list>(rates straight, rates resumed)
+
+[<Fact>]
+let ``an ensemble fit killed in the middle of member 3 of 5 resumes into the uninterrupted ensemble bitwise, without retraining members 1 and 2`` () =
+    setup ()
+    use dir = new TempDir()
+    use data = blobs 48
+    let declaration = ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 2L).WithLikelihood(Likelihoods.Categorical())
+    let options (checkpoint: CheckpointOptions) =
+        EnsembleFitOptions(Members = 5, Epochs = 3, BatchSize = 16, LearningRate = 0.02, Seed = 4L, AdversarialEpsilon = 0.05, Checkpoint = checkpoint)
+    let memberStates (r: EnsembleFitResult) = r.Ensemble.Members |> Seq.map state |> List.ofSeq
+    let losses (r: EnsembleFitResult) = r.MemberLosses |> Seq.map List.ofSeq |> List.ofSeq
+    let expected = declaration.FitEnsemble(data, options null, ComputePolicy.Cpu)
+    let path = dir.File "ensemble.ckpt"
+    // The test hook: the epoch callback throws after member 3's second epoch (its checkpoint written).
+    Assert.Throws<Killed>(fun () ->
+        declaration.FitEnsemble(data, options (CheckpointOptions(path)), ComputePolicy.Cpu,
+                                Action<int, EpochReport>(fun m e -> if m = 2 && e.Epoch = 2 then raise (Killed e.Epoch))) |> ignore) |> ignore
+    scrambleEngine ()
+    let trained = ResizeArray()
+    let resumed = declaration.FitEnsemble(data, options (CheckpointOptions(path)), ComputePolicy.Cpu, Action<int, EpochReport>(fun m e -> trained.Add((m, e.Epoch))))
+    // Members 1 and 2 come from the checkpoint, member 3 continues with its third epoch, members 4 and 5 train afresh.
+    Assert.Equal<(int * int) list>([ 2, 3; 3, 1; 3, 2; 3, 3; 4, 1; 4, 2; 4, 3 ], List.ofSeq trained)
+    Assert.Equal<float list list>(losses expected, losses resumed)
+    Assert.Equal<(string * float[]) list list>(memberStates expected, memberStates resumed)
+    // The members differ (seeds Seed + m), so a mix-up of members would show.
+    Assert.NotEqual<(string * float[]) list>((memberStates expected)[0], (memberStates expected)[1])
+    // A checkpoint of this ensemble refuses another member count, naming it; a VAE checkpoint is refused by its kind.
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
+        declaration.FitEnsemble(data, EnsembleFitOptions(Members = 6, Epochs = 3, BatchSize = 16, LearningRate = 0.02, Seed = 4L, AdversarialEpsilon = 0.05,
+                                                         Checkpoint = CheckpointOptions(path)), ComputePolicy.Cpu) |> ignore)
+    Assert.Contains("the number of members is 5 in the checkpoint but 6 in this run", e.Message)
+    let trainerPath = dir.File "bnn.ckpt"
+    do
+        use bnn = classifier 4L 1L
+        Trainer(settings 1 OptimizerKind.Adam 0.02 (CheckpointOptions(trainerPath))).Fit(bnn, data) |> ignore
+    let e2 = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
+        declaration.FitEnsemble(data, options (CheckpointOptions(trainerPath)), ComputePolicy.Cpu) |> ignore)
+    Assert.Contains("expected a checkpoint of kind Ensemble", e2.Message)
+    Assert.Contains("found kind Trainer", e2.Message)
+
+[<Fact>]
+let ``a run with a cosine learning-rate schedule and Nesterov momentum resumes exactly, and refuses another schedule`` () =
+    setup ()
+    use dir = new TempDir()
+    use data = blobs 64
+    let options schedule (checkpoint: CheckpointOptions) =
+        TrainerOptions(Epochs = 4, BatchSize = 16, Optimizer = OptimizerKind.SgdMomentum, LearningRate = 0.05, Seed = 3L, Checkpoint = checkpoint,
+                       Schedule = schedule)
+    let cosine = LearningRateSchedule.Cosine(0.1)
+    use straight = classifier 8L 1L
+    let expected = Trainer(options cosine null).Fit(straight, data)
+    let path = dir.File "cosine.ckpt"
+    use first = classifier 8L 1L
+    Assert.Throws<Killed>(fun () ->
+        Trainer(options cosine (CheckpointOptions(path))).Fit(first, data, onEpoch = fun e -> if e.Epoch = 2 then raise (Killed 2)) |> ignore) |> ignore
+    scrambleEngine ()
+    use resumed = classifier 8L 99L
+    let rates = ResizeArray()
+    let reports = Trainer(options cosine (CheckpointOptions(path))).Fit(resumed, data, onStep = fun s -> rates.Add s.LearningRate)
+    Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
+    Assert.Equal<(string * float[]) list>(state straight, state resumed)
+    // The resumed steps 9..16 of 16 continue the schedule: 0.05 (0.1 + 0.9 (1 + cos(pi t / 16)) / 2) for t = 8..15.
+    Assert.Equal<float list>([ for t in 8 .. 15 -> 0.05 * (0.1 + (1.0 - 0.1) * (1.0 + cos (Math.PI * float t / 16.0)) / 2.0) ], List.ofSeq rates)
+    use other = classifier 8L 2L
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
+        Trainer(options (LearningRateSchedule.Step(1, 0.5)) (CheckpointOptions(path))).Fit(other, data) |> ignore)
+    Assert.Contains("the learning-rate schedule is Cosine(minimum factor 0.1) in the checkpoint but Step(every 1 epochs, factor 0.5) in this run", e.Message)
+
 // Corrupt and old checkpoints of both kinds: one FileFormatException naming the file, never a native abort (issue 12).
 
 /// A Trainer checkpoint after one epoch (its path), and a function resuming from it into a fresh model.
@@ -332,16 +454,17 @@ let private trainerCheckpoint (dir: TempDir) =
         Trainer(options).Fit(fresh, data) |> ignore
     path, resume
 
-/// A VaeTraining checkpoint after one epoch, and a function resuming from it.
+/// A VAE fit's checkpoint (kind VaeFamily) after one epoch, and a function resuming from it.
 let private vaeCheckpoint (dir: TempDir) =
     let path = dir.File "vae.ckpt"
+    let options epochs = VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 3L, Checkpoint = CheckpointOptions(path))
     use x = tinyRows ()
     let vae = tinyVae 2L 1L
-    VaeTraining.Fit(vae.parameters(), 40L, vaeLoss vae x, VaeTrainingOptions(1, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore
+    VaeFitting.Fit(vae, x, options 1) |> ignore
     let resume () =
         use x = tinyRows ()
         let fresh = tinyVae 2L 99L
-        VaeTraining.Fit(fresh.parameters(), 40L, vaeLoss fresh x, VaeTrainingOptions(2, 8, 0.01, 3L, CheckpointOptions(path))) |> ignore
+        VaeFitting.Fit(fresh, x, options 2) |> ignore
     path, resume
 
 let private refusedCheckpoint (path: string) (resume: unit -> unit) =

@@ -65,3 +65,49 @@ let ``bad trainer settings are refused`` () =
     Assert.Contains("Epochs", e.Message)
     Assert.Throws<ArgumentException>(fun () -> Trainer(TrainerOptions(LearningRate = -1.0)) |> ignore) |> ignore
     Assert.Throws<ArgumentException>(fun () -> Trainer(TrainerOptions(BatchSize = 0)) |> ignore) |> ignore
+
+/// Plain SGD on L(p) = |p|^2 / 2 (gradient p) moves p to p (1 - eta_t) per step, so after the run p = p_0 prod_t (1 - eta_t):
+/// the product says whether every step used the rate the schedule gives it.
+let private sgdOnQuadratic (schedule: LearningRateSchedule) =
+    use p = new TorchSharp.Modules.Parameter(torch.ones(1L, dtype = torch.ScalarType.Float64))
+    let rates = ResizeArray()
+    // 5 rows in batches of 2: 3 steps per epoch, 4 epochs, 12 steps.
+    Trainer(TrainerOptions(Epochs = 4, BatchSize = 2, Optimizer = OptimizerKind.Sgd, LearningRate = 0.2, Schedule = schedule))
+        .Fit([ p ], 5L, (fun _ _ -> (p * p).sum() * 0.5), onStep = fun s -> rates.Add s.LearningRate) |> ignore
+    scalar p, List.ofSeq rates
+
+[<Fact>]
+let ``a learning-rate schedule sets every step's rate: constant, step decay every 2 epochs, cosine to 0.1 of the base`` () =
+    setup ()
+    let expectedStep = [ for t in 0 .. 11 -> 0.2 * 0.5 ** float (t / 3 / 2) ]
+    let expectedCosine = [ for t in 0 .. 11 -> 0.2 * (0.1 + (1.0 - 0.1) * (1.0 + cos (Math.PI * float t / 12.0)) / 2.0) ]
+    for schedule, expected in
+        [ LearningRateSchedule.Constant, List.replicate 12 0.2
+          LearningRateSchedule.Step(2, 0.5), expectedStep
+          LearningRateSchedule.Cosine(0.1), expectedCosine ] do
+        let final, rates = sgdOnQuadratic schedule
+        Assert.Equal<float list>(expected, rates)
+        let product = expected |> List.fold (fun acc eta -> acc * (1.0 - eta)) 1.0
+        Assert.True(abs (final - product) < 1e-12, sprintf "%O: p = %g, expected %g" schedule final product)
+
+[<Fact>]
+let ``bad schedule settings are refused naming the parameter`` () =
+    Assert.Contains("everyEpochs", (Assert.Throws<ArgumentException>(fun () -> LearningRateSchedule.Step(0, 0.5) |> ignore)).Message)
+    Assert.Contains("factor", (Assert.Throws<ArgumentException>(fun () -> LearningRateSchedule.Step(1, 1.5) |> ignore)).Message)
+    Assert.Contains("minimumFactor", (Assert.Throws<ArgumentException>(fun () -> LearningRateSchedule.Cosine(-0.1) |> ignore)).Message)
+
+[<Fact>]
+let ``step reports give the batch position and the live parameters, so iterates can be collected at each epoch's end`` () =
+    setup ()
+    use data = blobs 40
+    use model = classifier 1L
+    let positions = ResizeArray()
+    let epochEnds = ResizeArray()
+    Trainer(TrainerOptions(Epochs = 3, BatchSize = 16, LearningRate = 0.02, Seed = 3L)).Fit(model, data, onStep = fun s ->
+        positions.Add((s.Step, s.Epoch, s.BatchIndex, s.BatchesPerEpoch))
+        if s.EndsEpoch then epochEnds.Add(s.Parameters |> Seq.map values |> Array.ofSeq)) |> ignore
+    Assert.Equal<(int64 * int * int * int) list>([ for e in 1 .. 3 do for b in 0 .. 2 -> (int64 ((e - 1) * 3 + b + 1), e, b, 3) ], List.ofSeq positions)
+    Assert.Equal(3, epochEnds.Count)
+    // The last epoch's end is the trained model; earlier ends differ from it (training moved the weights).
+    Assert.Equal<float[][]>(model.parameters() |> Seq.map values |> Array.ofSeq, epochEnds[2])
+    Assert.NotEqual<float[][]>(epochEnds[1], epochEnds[2])

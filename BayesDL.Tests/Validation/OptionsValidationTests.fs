@@ -45,9 +45,8 @@ let private cases () : Case list =
       case<MCDropoutFitOptions> "LengthScale" "-1.5" (fun () -> MCDropoutFitOptions(LengthScale = -1.5).Validate())
       case<MCDropoutFitOptions> "Alpha" "0" (fun () -> MCDropoutFitOptions(Alpha = 0.0).Validate())
       case<MCDropoutFitOptions> "TrainingMasks" "0" (fun () -> MCDropoutFitOptions(TrainingMasks = 0).Validate())
-      case<VaeTrainingOptions> "Epochs" "0" (fun () -> VaeTrainingOptions(Epochs = 0).Validate())
-      case<VaeTrainingOptions> "BatchSize" "0" (fun () -> VaeTrainingOptions(BatchSize = 0).Validate())
-      case<VaeTrainingOptions> "LearningRate" "NaN" (fun () -> VaeTrainingOptions(LearningRate = nan).Validate())
+      case<CheckpointOptions> "Checkpoint.EveryEpochs" "0" (fun () -> EnsembleFitOptions(Checkpoint = CheckpointOptions("a.ckpt", 0)).Validate())
+      |> within "EnsembleFitOptions"
       case<TrainerOptions> "Epochs" "0" (fun () -> TrainerOptions(Epochs = 0).Validate())
       case<TrainerOptions> "BatchSize" "0" (fun () -> TrainerOptions(BatchSize = 0).Validate())
       case<TrainerOptions> "Optimizer" "99" (fun () -> TrainerOptions(Optimizer = enum<OptimizerKind> 99).Validate())

@@ -31,13 +31,11 @@ public sealed class CvaeWorkload : IWorkload
         NativeEngine.Seed(1);   // before building: the initialisation draws from the engine's generator
         var cvae = policy.Apply(new ConditionalVae(VaeNetworks.MlpEncoder(784 + 10, 400), 400, VaeNetworks.MlpDecoder(Latent + 10, new long[] { 400 }, 784),
             new BernoulliDecoder(), 784, Latent, classes: 10));
-        VaeTraining.Fit(cvae.parameters(), x.shape[0], (idx, step) => cvae.Elbo(x[idx], y[idx], step: step).Loss,
-            new VaeTrainingOptions(epochs, 128, 1e-3, Seed: 1), (e, l) => options.Progress($"CVAE epoch {e}: loss {l:F2}"));
-        cvae.eval();
+        VaeFitting.Fit(cvae, train, new VariationalFitOptions(epochs, 128, 1e-3, Seed: 1), e => options.Progress($"CVAE epoch {e.Epoch}: loss {e.MeanLoss:F2}"));
         double testElbo;
         using (var _ = no_grad()) { using var s = NewDisposeScope(); testElbo = cvae.Elbo(test.Inputs, test.Targets).Elbo.mean().item<float>(); }
 
-        var classifier = VaeBench.TrainClassifier(x, y, options.Quick ? 1 : 5, seed: 2, (e, l) => options.Progress($"classifier epoch {e}: loss {l:F3}"));
+        var classifier = VaeBench.TrainClassifier(x, y, options.Quick ? 1 : 5, seed: 2, policy, (e, l) => options.Progress($"classifier epoch {e}: loss {l:F3}"));
         double classifierTestAccuracy = VaeBench.Accuracy(b => classifier.forward(b).argmax(-1), test.Inputs, test.Targets);
 
         NativeEngine.Seed(3);

@@ -39,7 +39,7 @@ public sealed class M2Workload : IWorkload
         // The same classifier on the labelled images alone, for as many gradient steps as M2 will take (trained first: it is cheap).
         long m2Steps = epochs * ((xu.shape[0] + 127) / 128);
         int baselineEpochs = (int)Math.Max(1, m2Steps / ((xl.shape[0] + 127) / 128));
-        var baseline = VaeBench.TrainClassifier(xl, yl, baselineEpochs, seed: 1);
+        var baseline = VaeBench.TrainClassifier(xl, yl, baselineEpochs, seed: 1, policy);
         double accuracyLabelled = VaeBench.Accuracy(b => baseline.forward(b).argmax(-1), test.Inputs, test.Targets);
         options.Progress($"labelled-only classifier: {accuracyLabelled:P2} after {baselineEpochs} epochs");
 
@@ -47,20 +47,11 @@ public sealed class M2Workload : IWorkload
         var generative = new ConditionalVae(VaeNetworks.MlpEncoder(784 + 10, 400), 400, VaeNetworks.MlpDecoder(50 + 10, new long[] { 400 }, 784),
             new BernoulliDecoder(), 784, 50, classes: 10);
         var m2 = policy.Apply(new SemiSupervisedVae(generative, VaeNetworks.MlpClassifier(784, new long[] { 400 }, 10)));
-        using var labelledGenerator = new Generator(8);
-        Tensor labelledOrder = randperm(xl.shape[0], generator: labelledGenerator, device: x.device);
-        long cursor = 0, steps = 0;
-        VaeTraining.Fit(m2.parameters(), xu.shape[0], (idx, step) =>
-        {
-            if (cursor + 128 > xl.shape[0]) { labelledOrder.Dispose(); labelledOrder = randperm(xl.shape[0], generator: labelledGenerator, device: x.device).DetachFromDisposeScope(); cursor = 0; }
-            Tensor li = labelledOrder[TensorIndex.Slice(cursor, cursor + 128)];
-            cursor += 128;
-            steps = step + 1;
-            return m2.Loss(xl[li], yl[li], xu[idx]);
-        }, new VaeTrainingOptions(epochs, 128, 1e-3, Seed: 1), (e, l) =>
-            options.Progress($"M2 epoch {e}: loss {l:F2}, test accuracy {VaeBench.Accuracy(m2.Predict, test.Inputs, test.Targets):P2}"));
-        labelledOrder.Dispose();
-        m2.eval();
+        // The library's M2 fit: each step one unlabelled minibatch (an epoch is one pass over them) and one labelled minibatch
+        // from permutations of the labelled images seeded with Seed + 1.
+        long steps = m2Steps;
+        VaeFitting.Fit(m2, new LabeledData(xl, yl), xu, new VariationalFitOptions(epochs, 128, 1e-3, Seed: 1), e =>
+            options.Progress($"M2 epoch {e.Epoch}: loss {e.MeanLoss:F2}, test accuracy {VaeBench.Accuracy(m2.Predict, test.Inputs, test.Targets):P2}"));
         double accuracyM2 = VaeBench.Accuracy(m2.Predict, test.Inputs, test.Targets);
 
         options.Progress($"M2 {accuracyM2:P2} vs labelled-only {accuracyLabelled:P2} ({baselineEpochs} epochs, {steps} steps each)");

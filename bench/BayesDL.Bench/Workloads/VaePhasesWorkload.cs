@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BayesDL.Builders;
 using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.KL;
@@ -12,9 +13,9 @@ namespace BayesDL.Bench.Workloads;
 
 /// <summary>
 /// Where a VAE training step spends its time: the vae workload's model trained by the library's pieces (the steps of
-/// <see cref="Vae.Elbo"/> and <see cref="VaeTraining.Fit"/>, each timed with a stopwatch; CPU kernels run synchronously)
+/// <see cref="Vae.Elbo"/> and <see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{Training.EpochReport}?)"/>, each timed with a stopwatch; CPU kernels run synchronously)
 /// next to the bare TorchSharp loop, epochs interleaved so both see the same machine load. Also times the whole
-/// library epoch (<see cref="VaeTraining.Fit"/> with <see cref="Vae.Elbo"/>) as the vae workload runs it.
+/// library epoch (<see cref="VaeFitting"/>'s VAE fit, through the one training loop) as the vae workload runs it.
 /// </summary>
 public sealed class VaePhasesWorkload : IWorkload
 {
@@ -129,7 +130,7 @@ public sealed class VaePhasesWorkload : IWorkload
         static double[] StepTotals(Dictionary<string, List<double>> d) =>
             Enumerable.Range(0, d.Values.First().Count).Select(i => d.Values.Sum(l => l[i])).ToArray();
 
-        // Whole epochs, alternating: the library epoch exactly as the vae workload runs it (VaeTraining.Fit with Vae.Elbo)
+        // Whole epochs, alternating: the library epoch exactly as the vae workload runs it (VaeFitting.Fit)
         // and the raw loop's, with the garbage collections and the resident memory each one leaves.
         var fitSeconds = new List<double>();
         var rawSeconds = new List<double>();
@@ -138,8 +139,8 @@ public sealed class VaePhasesWorkload : IWorkload
         var rss = new List<double>();
         var fitWatch = Stopwatch.StartNew();
         int gcBefore = GC.CollectionCount(0);
-        VaeTraining.Fit(fitModel.parameters(), n, (idx, st) => fitModel.Elbo(x[idx], step: st).Loss, new VaeTrainingOptions(options.Quick ? 1 : 6, 128, 1e-3, Seed: 1),
-            (e, _) =>
+        VaeFitting.Fit(fitModel, x, new VariationalFitOptions(options.Quick ? 1 : 6, 128, 1e-3, Seed: 1),
+            _ =>
             {
                 fitSeconds.Add(fitWatch.Elapsed.TotalSeconds);
                 fitGc.Add(GC.CollectionCount(0) - gcBefore);
@@ -158,8 +159,7 @@ public sealed class VaePhasesWorkload : IWorkload
         int memoryEpochs = options.Quick ? 1 : 6;
         var libRss = new List<double>();
         var memoryModel = policy.Apply(VaeBench.MlpVae(20));
-        VaeTraining.Fit(memoryModel.parameters(), n, (idx, st) => memoryModel.Elbo(x[idx], step: st).Loss, new VaeTrainingOptions(memoryEpochs, 128, 1e-3, Seed: 2),
-            (e, _) => libRss.Add(Rss()));
+        VaeFitting.Fit(memoryModel, x, new VariationalFitOptions(memoryEpochs, 128, 1e-3, Seed: 2), _ => libRss.Add(Rss()));
         double libAfterGc = RssAfterCollect();
         var rawRss = new List<double>();
         for (int e = 0; e < memoryEpochs; e++) { raw.TrainEpoch(x); rawRss.Add(Rss()); }

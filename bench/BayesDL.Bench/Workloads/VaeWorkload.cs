@@ -31,13 +31,12 @@ public sealed class VaeWorkload : IWorkload
     /// The 20-D VAE trained from <paramref name="seed"/> (initialisation, shuffles, noise) in the library and in the bare
     /// loop, one after the other; their test ELBOs and the library model's IWAE estimate.
     /// </summary>
-    static (double Elbo, double Iwae, double RawElbo) TrainAndScore(Tensor x, Tensor xt, long seed, VaeTrainingOptions training,
+    static (double Elbo, double Iwae, double RawElbo) TrainAndScore(Tensor x, Tensor xt, long seed, VariationalFitOptions training,
         ComputePolicy policy, int iwaeK, int elboSamples)
     {
         NativeEngine.Seed(seed);
         using var vae = policy.Apply(VaeBench.MlpVae(20));
-        VaeTraining.Fit(vae.parameters(), x.shape[0], (idx, step) => vae.Elbo(x[idx], step: step).Loss, training);
-        vae.eval();
+        VaeFitting.Fit(vae, x, training);
         NativeEngine.Seed(seed + 1000);
         double elbo = VaeBench.TestElbo(vae, xt, elboSamples).Elbo;
         double iwae = VaeBench.MeanOver(xt, 50, b => vae.Iwae(b, iwaeK, chunk: 50));
@@ -55,13 +54,13 @@ public sealed class VaeWorkload : IWorkload
         using var testFull = Mnist.LoadSubset("test", policy: policy);
         using var test = options.Quick ? testFull.Take(200) : testFull.Take(testFull.Count);
         Tensor x = train.Inputs, xt = test.Inputs;
-        var training = new VaeTrainingOptions(epochs, 128, 1e-3, Seed: seed);
+        var training = new VariationalFitOptions(epochs, 128, 1e-3, Seed: seed);
 
         // The bare TorchSharp loop's epochs run between the library's epochs, so both see the same machine load and
         // warm-up; it has its own generator, so the library's results do not depend on it.
         using var raw = RawTorchSharpVae.Create(x, seed);
         // The seed is set before the model is built: initialisation draws from the engine's generator, which libtorch
-        // otherwise seeds nondeterministically (VaeTraining.Fit seeds shuffling and sampling, not the weights).
+        // otherwise seeds nondeterministically (the fit seeds shuffling and sampling, not the weights).
         NativeEngine.Seed(seed);
         var vae = policy.Apply(VaeBench.MlpVae(20));
         // Seconds per epoch = the median epoch (the first one also pays for JIT and allocator warm-up; the machine is shared).
@@ -70,8 +69,10 @@ public sealed class VaeWorkload : IWorkload
         var rssByEpoch = new List<double>();
         var liveTensorsByEpoch = new List<long>();
         var sw = Stopwatch.StartNew();
-        var losses = VaeTraining.Fit(vae.parameters(), x.shape[0], (idx, step) => vae.Elbo(x[idx], step: step).Loss, training, (e, l) =>
+        var losses = VaeFitting.Fit(vae, x, training, report =>
         {
+            int e = report.Epoch;
+            double l = report.MeanLoss;
             epochSeconds.Add(sw.Elapsed.TotalSeconds);
             rawEpochSeconds.Add(raw.TrainEpoch(x));
             rssByEpoch.Add(Math.Round(ProcessMemory.RssMb(), 1));
@@ -81,7 +82,6 @@ public sealed class VaeWorkload : IWorkload
         });
         double sPerEpoch = Median(epochSeconds);
         double rawSPerEpoch = Median(rawEpochSeconds);
-        vae.eval();
 
         NativeEngine.Seed(seed + 1000);
         var (testElbo, testElboSe) = VaeBench.TestElbo(vae, xt, elboSamples);
@@ -104,18 +104,14 @@ public sealed class VaeWorkload : IWorkload
 
         NativeEngine.Seed(seed + 1);
         var ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784, 400), 400, VaeNetworks.MlpDecoder(20, new long[] { 400 }, 784), new BernoulliDecoder(), 784, 20));
-        VaeTraining.Fit(ae.parameters(), x.shape[0], (idx, _) => ae.ReconstructionLoss(x[idx]).mean(), training,
-            (e, l) => options.Progress($"AE epoch {e}: reconstruction loss {l:F2}"));
-        ae.eval();
+        VaeFitting.Fit(ae, x, training, e => options.Progress($"AE epoch {e.Epoch}: reconstruction loss {e.MeanLoss:F2}"));
         double aeRecon = VaeBench.MeanOver(xt, 500, b => ae.ReconstructionLoss(b));
         double vaeMse = VaeBench.MeanOver(xt, 500, b => (vae.Reconstruct(b) - b).square().sum(-1));
         double aeMse = VaeBench.MeanOver(xt, 500, b => (ae.Reconstruct(b) - b).square().sum(-1));
 
         NativeEngine.Seed(seed + 2);
         var vae2 = policy.Apply(VaeBench.MlpVae(2));
-        VaeTraining.Fit(vae2.parameters(), x.shape[0], (idx, step) => vae2.Elbo(x[idx], step: step).Loss, training,
-            (e, l) => options.Progress($"2-D VAE epoch {e}: loss {l:F2}"));
-        vae2.eval();
+        VaeFitting.Fit(vae2, x, training, e => options.Progress($"2-D VAE epoch {e.Epoch}: loss {e.MeanLoss:F2}"));
         NativeEngine.Seed(seed + 1000);
         double testElbo2 = VaeBench.TestElbo(vae2, xt, elboSamples).Elbo;
 

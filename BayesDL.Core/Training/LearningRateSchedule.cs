@@ -1,0 +1,77 @@
+using System.Globalization;
+using BayesDL.Validation;
+
+namespace BayesDL.Training;
+
+/// <summary>
+/// How the <see cref="Trainer"/>'s learning rate η_t moves over the run (set <see cref="TrainerOptions.Schedule"/>). The rate of
+/// optimizer step t (counted from 0 over the whole run, M minibatches per epoch, T = epochs · M steps in all, base rate η_0 =
+/// <see cref="TrainerOptions.LearningRate"/>) is a function of t alone, so a resumed run continues the schedule exactly:
+/// <list type="bullet">
+/// <item><see cref="Constant"/>: η_t = η_0;</item>
+/// <item><see cref="Step"/>(k, γ): η_t = η_0 γ^⌊e / k⌋ with e = ⌊t / M⌋ the step's epoch counted from 0 (the rate is multiplied by γ
+/// every k epochs);</item>
+/// <item><see cref="Cosine"/>(m): η_t = η_0 (m + (1 − m) (1 + cos(π t / T)) / 2), from η_0 at the first step down towards m η_0
+/// (Loshchilov &amp; Hutter 2017, one cycle without restarts).</item>
+/// </list>
+/// </summary>
+public sealed record LearningRateSchedule
+{
+    /// <summary>The schedule shapes.</summary>
+    public enum Shape { Constant, Step, Cosine }
+
+    LearningRateSchedule(Shape kind, int everyEpochs, double factor)
+    {
+        Kind = kind;
+        EveryEpochs = everyEpochs;
+        Factor = factor;
+    }
+
+    /// <summary>The shape.</summary>
+    public Shape Kind { get; }
+
+    /// <summary>k of <see cref="Step"/>: epochs between two decays (1 for the other shapes).</summary>
+    public int EveryEpochs { get; }
+
+    /// <summary>γ of <see cref="Step"/> (the decay factor), m of <see cref="Cosine"/> (the final rate over the base rate), 1 for <see cref="Constant"/>.</summary>
+    public double Factor { get; }
+
+    /// <summary>η_t = η_0 throughout (the default).</summary>
+    public static LearningRateSchedule Constant { get; } = new(Shape.Constant, 1, 1.0);
+
+    /// <summary>Multiplies the rate by <paramref name="factor"/> γ ∈ (0, 1] every <paramref name="everyEpochs"/> k ≥ 1 epochs.</summary>
+    public static LearningRateSchedule Step(int everyEpochs, double factor)
+    {
+        Check.Positive(everyEpochs, nameof(LearningRateSchedule), nameof(everyEpochs));
+        Check.Argument(double.IsFinite(factor) && factor > 0 && factor <= 1, nameof(LearningRateSchedule), nameof(factor),
+            factor.ToString("R", CultureInfo.InvariantCulture), "a decay factor γ in (0, 1]", "Use e.g. LearningRateSchedule.Step(10, 0.1) for a tenfold decay every 10 epochs.");
+        return new(Shape.Step, everyEpochs, factor);
+    }
+
+    /// <summary>Cosine annealing from the base rate down to <paramref name="minimumFactor"/> m ∈ [0, 1] times it at the end of the run.</summary>
+    public static LearningRateSchedule Cosine(double minimumFactor = 0.0)
+    {
+        Check.Argument(double.IsFinite(minimumFactor) && minimumFactor >= 0 && minimumFactor <= 1, nameof(LearningRateSchedule), nameof(minimumFactor),
+            minimumFactor.ToString("R", CultureInfo.InvariantCulture), "a final fraction m of the base rate in [0, 1]", "Use 0 to anneal to zero, or e.g. 0.01.");
+        return new(Shape.Cosine, 1, minimumFactor);
+    }
+
+    /// <summary>
+    /// The rate of step <paramref name="step"/> (from 0) of a run of <paramref name="totalSteps"/> steps with
+    /// <paramref name="batchesPerEpoch"/> minibatches per epoch and base rate <paramref name="baseRate"/>.
+    /// </summary>
+    public double Rate(double baseRate, long step, int batchesPerEpoch, long totalSteps) => Kind switch
+    {
+        Shape.Step => baseRate * Math.Pow(Factor, step / batchesPerEpoch / EveryEpochs),
+        Shape.Cosine => baseRate * (Factor + (1 - Factor) * (1 + Math.Cos(Math.PI * Math.Min(step, totalSteps) / totalSteps)) / 2),
+        _ => baseRate,
+    };
+
+    /// <inheritdoc />
+    public override string ToString() => Kind switch
+    {
+        Shape.Step => $"Step(every {EveryEpochs} epochs, factor {Factor.ToString("R", CultureInfo.InvariantCulture)})",
+        Shape.Cosine => $"Cosine(minimum factor {Factor.ToString("R", CultureInfo.InvariantCulture)})",
+        _ => "Constant",
+    };
+}
