@@ -46,7 +46,7 @@ public sealed class Model
         var model = new Model(name!, body!, data ?? new Dictionary<string, Tensor>(), policy ?? ComputePolicy.Cpu.Float64());
         using var scope = NewDisposeScope();
         var context = new ModelContext(model, ModelContext.Pass.Discover, 1);
-        body!(context);
+        model.Run(context);
         Check.Argument(context.Discovered.Count > 0, $"{nameof(Model)} '{name}'", "parameters", "none", "at least one Sample",
             "Declare the unknowns with Sample; a model without parameters has nothing to infer.");
         model.Parameters = context.Discovered;
@@ -83,7 +83,7 @@ public sealed class Model
         CheckPositions(positions);
         using var scope = NewDisposeScope();
         var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.shape[0], positions);
-        _body(context);
+        Run(context);
         return context.LogDensity.MoveToOuterDisposeScope();
     }
 
@@ -97,7 +97,7 @@ public sealed class Model
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.shape[0], positions);
-        _body(context);
+        Run(context);
         return context.Values.ToDictionary(kv => kv.Key, kv => kv.Value.detach().MoveToOuterDisposeScope());
     }
 
@@ -116,7 +116,7 @@ public sealed class Model
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var context = new ModelContext(this, ModelContext.Pass.Unconstrain, chains, given: values);
-        _body(context);
+        Run(context);
         return cat(context.UnconstrainedParts, 1).MoveToOuterDisposeScope();
     }
 
@@ -130,8 +130,22 @@ public sealed class Model
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.shape[0], positions) { Diagnose = true };
-        _body(context);
+        Run(context);
         return context.FirstNonFinite;
+    }
+
+    /// <summary>
+    /// Runs the body. A distribution that rejects its parameters while the body builds it (before the site that uses it
+    /// is reached) is reported with the model's name and the last site the body completed.
+    /// </summary>
+    void Run(ModelContext context)
+    {
+        try { _body(context); }
+        catch (ArgumentException e) when (!e.Message.StartsWith($"{nameof(Model)} '{Name}'"))
+        {
+            string where = context.LastSite is null ? "before its first site" : $"after '{context.LastSite}'";
+            throw new ArgumentException($"{nameof(Model)} '{Name}', {where}: {e.Message}", e.ParamName, e);
+        }
     }
 
     /// <summary>The parameter <paramref name="name"/> as discovered; an error when the body's structure has changed.</summary>

@@ -54,6 +54,7 @@ public sealed class ModelContext
     internal Tensor LogDensity { get; private set; }
     internal bool Diagnose { get; init; }
     internal string? FirstNonFinite { get; private set; }
+    internal string? LastSite { get; private set; }
 
     string Who => $"{nameof(Model)} '{_model.Name}'";
 
@@ -208,6 +209,7 @@ public sealed class ModelContext
     void Add(string name, Tensor term)
     {
         LogDensity = LogDensity + term;
+        LastSite = name;
         if (Diagnose && FirstNonFinite is null && !term.isfinite().all().item<bool>()) FirstNonFinite = name;
     }
 
