@@ -154,14 +154,14 @@ public sealed class Model
         bool same = _byName.TryGetValue(name, out ModelParameter? p) && p.Shape.SequenceEqual(shape) && p.Constraint == constraint.Name;
         if (!same)
             throw Check.Error($"{nameof(Model)} '{Name}'", $"'{name}'",
-                p is null ? "a parameter that the first run of the body did not declare" : $"shape {string.Join(",", shape)} and {constraint.Name}, first declared as {p}",
+                p is null ? "a parameter that the first run of the body did not declare" : $"shape {Validation.Check.Shape(shape)} and {constraint.Name}, first declared as {p}",
                 "the same parameters, shapes and constraints on every run of the body", "Declare every parameter unconditionally, with a fixed shape.");
         return p!;
     }
 
     void CheckPositions(Tensor positions) =>
         Check.Argument(positions is not null && positions.dim() == 2 && positions.shape[1] == Dimension, $"{nameof(Model)} '{Name}'", nameof(positions),
-            positions is null ? "null" : $"shape ({string.Join(", ", positions.shape)})", $"[chains, {Dimension}]");
+            positions is null ? "null" : $"shape {Validation.Check.Shape(positions.shape)}", $"[chains, {Dimension}]");
 
     /// <summary>"Model 'eight schools': mu, tau, theta_tilde".</summary>
     public override string ToString() => $"Model '{Name}': {string.Join(", ", Parameters)}";

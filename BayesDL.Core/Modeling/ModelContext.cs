@@ -213,5 +213,5 @@ public sealed class ModelContext
         if (Diagnose && FirstNonFinite is null && !term.isfinite().all().item<bool>()) FirstNonFinite = name;
     }
 
-    static string Show(long[] shape) => "(" + string.Join(", ", shape) + ")";
+    static string Show(long[] shape) => Validation.Check.Shape(shape);
 }

@@ -14,5 +14,5 @@ namespace BayesDL.Modeling;
 public sealed record ModelParameter(string Name, long[] Shape, string Constraint, long[] UnconstrainedShape, int Offset, int Length)
 {
     /// <summary>"tau: Positive, shape ()".</summary>
-    public override string ToString() => $"{Name}: {Constraint}, shape ({string.Join(", ", Shape)})";
+    public override string ToString() => $"{Name}: {Constraint}, shape {Validation.Check.Shape(Shape)}";
 }

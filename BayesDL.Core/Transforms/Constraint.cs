@@ -108,5 +108,5 @@ public sealed class Constraint
         });
 
     static string Show(Tensor t) =>
-        t.numel() == 1 ? t.to(ScalarType.Float64, CPU).item<double>().ToString("G6") : $"a tensor of shape ({string.Join(", ", t.shape)})";
+        t.numel() == 1 ? t.to(ScalarType.Float64, CPU).item<double>().ToString("G6") : $"a tensor of shape {Validation.Check.Shape(t.shape)}";
 }

@@ -141,11 +141,11 @@ let ``a name used twice, an observation of the wrong shape, a prior of the wrong
     let wrongShape = errorOf (probModel "m" { let! theta = sampleShaped "theta" [ 8L ] (Normal(0.0, 1.0))
                                               do! observe "y" (Normal(theta, 1.0)) (torch.zeros(10L, dtype = torch.ScalarType.Float64)) })
     Assert.Contains("likelihood of 'y'", wrongShape)
-    Assert.Contains("(10)", wrongShape)
+    Assert.Contains("[10]", wrongShape)
     let priorShape = errorOf (probModel "m" { let! theta = sample "theta" (Normal(torch.zeros(8L, dtype = torch.ScalarType.Float64), 1.0))
                                               return () })
     Assert.Contains("prior of 'theta'", priorShape)
-    Assert.Contains("batch shape (8)", priorShape)
+    Assert.Contains("batch shape [8]", priorShape)
     let missing = errorOf (probModelWith "m" (Map [ "x", torch.zeros 3L ]) {
                                let! mu = sample "mu" (Normal(0.0, 1.0))
                                let! y = data "y"
