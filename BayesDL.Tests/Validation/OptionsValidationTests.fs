@@ -29,7 +29,7 @@ let private cases () : Case list =
       case<VariationalFitOptions> "BatchSize" "-1" (fun () -> VariationalFitOptions(BatchSize = -1).Validate())
       case<VariationalFitOptions> "LearningRate" "NaN" (fun () -> VariationalFitOptions(LearningRate = nan).Validate())
       case<VariationalFitOptions> "WeightSamples" "0" (fun () -> VariationalFitOptions(WeightSamples = 0).Validate())
-      case<VariationalFitOptions> "KlWarmupEpochs" "-2" (fun () -> VariationalFitOptions(KlWarmupEpochs = -2).Validate())
+      case<VariationalFitOptions> "KLWarmupEpochs" "-2" (fun () -> VariationalFitOptions(KLWarmupEpochs = -2).Validate())
       case<CheckpointOptions> "Checkpoint.Path" "\" \"" (fun () -> VariationalFitOptions(Checkpoint = CheckpointOptions(" ")).Validate())
       |> within "VariationalFitOptions"
       case<CheckpointOptions> "Checkpoint.EveryEpochs" "0" (fun () -> MCDropoutFitOptions(Checkpoint = CheckpointOptions("a.ckpt", 0)).Validate())
@@ -70,7 +70,7 @@ let private cases () : Case list =
       case<VaeElboOptions> "Beta" "-1" (fun () -> VaeElboOptions(Beta = -1.0).Validate())
       case<VaeElboOptions> "WarmupSteps" "-5" (fun () -> VaeElboOptions(WarmupSteps = -5L).Validate())
       case<VaeElboOptions> "FreeBitsPerDimension" "NaN" (fun () -> VaeElboOptions(FreeBitsPerDimension = nan).Validate())
-      case<VaeElboOptions> "MonteCarloKlSamples" "1" (fun () -> VaeElboOptions(MonteCarloKlSamples = 1).Validate())
+      case<VaeElboOptions> "MonteCarloKLSamples" "1" (fun () -> VaeElboOptions(MonteCarloKLSamples = 1).Validate())
       case<ElboOptions> "WeightSamples" "0" (fun () -> ElboOptions(WeightSamples = 0).Validate())
       case<ConcreteDropoutOptions> "WeightRegularizer" "-1" (fun () -> ConcreteDropoutOptions(WeightRegularizer = -1.0).Validate())
       case<ConcreteDropoutOptions> "DropoutRegularizer" "NaN" (fun () -> ConcreteDropoutOptions(DropoutRegularizer = nan).Validate())

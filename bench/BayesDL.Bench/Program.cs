@@ -11,8 +11,8 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.VaePhasesWorkload(),
     new BayesDL.Bench.Workloads.CvaeWorkload(),
     new BayesDL.Bench.Workloads.M2Workload(),
-    new BayesDL.Bench.Workloads.KlWorkload(),
-    new BayesDL.Bench.Workloads.McDropoutWorkload(),
+    new BayesDL.Bench.Workloads.KLWorkload(),
+    new BayesDL.Bench.Workloads.MCDropoutWorkload(),
     new BayesDL.Bench.Workloads.ShiftWorkload(),
     new BayesDL.Bench.Workloads.McmcWorkload(),
 };
