@@ -4,10 +4,10 @@ using BayesDL.Inference;
 using BayesDL.Layers;
 using BayesDL.Models;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Training;
 using BayesDL.Validation;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Builders;
 

@@ -5,12 +5,12 @@ using BayesDL.Layers;
 using BayesDL.Models;
 using BayesDL.Networks;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Training;
+using BayesDL.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
-using BayesDL.Validation;
 
 namespace BayesDL.Builders;
 

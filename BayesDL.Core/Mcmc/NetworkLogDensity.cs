@@ -1,9 +1,9 @@
 using BayesDL.Distributions;
 using BayesDL.Engine;
 using BayesDL.Networks;
+using BayesDL.Predictive;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Mcmc;
 

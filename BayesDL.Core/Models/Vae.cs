@@ -1,9 +1,9 @@
 using BayesDL.Distributions;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Models;
 

@@ -1,6 +1,6 @@
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Objectives;
 

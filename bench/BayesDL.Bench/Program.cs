@@ -42,7 +42,9 @@ var options = new BenchOptions(args.Contains("--quick"), Path.GetFullPath(output
 options.Progress($"{workload.Name}{(options.Quick ? " (quick)" : "")}: {workload.Description}");
 var figures = new SortedDictionary<string, object>(workload.Run(options))
 {
-    ["workload"] = workload.Name, ["quick"] = options.Quick, ["threads"] = TorchSharp.torch.get_num_threads(),
+    ["workload"] = workload.Name,
+    ["quick"] = options.Quick,
+    ["threads"] = TorchSharp.torch.get_num_threads(),
 };
 Console.WriteLine(JsonSerializer.Serialize(figures));
 return 0;

@@ -5,11 +5,11 @@ using BayesDL.Layers;
 using BayesDL.Metrics;
 using BayesDL.Models;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

@@ -3,12 +3,12 @@ using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Layers;
-using BayesDL.Objectives;
 using BayesDL.Metrics;
+using BayesDL.Objectives;
+using BayesDL.Predictive;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

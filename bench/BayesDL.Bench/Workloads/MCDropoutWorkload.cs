@@ -5,9 +5,9 @@ using BayesDL.Inference;
 using BayesDL.Layers;
 using BayesDL.Metrics;
 using BayesDL.Plotting;
+using BayesDL.Predictive;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

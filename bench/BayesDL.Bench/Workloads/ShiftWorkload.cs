@@ -7,11 +7,11 @@ using BayesDL.Metrics;
 using BayesDL.Models;
 using BayesDL.Objectives;
 using BayesDL.Plotting;
+using BayesDL.Predictive;
 using BayesDL.Training;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 
@@ -99,8 +99,12 @@ public sealed class ShiftWorkload : IWorkload
         var plots = ShiftPlots.Save(curves, options.OutputDirectory, "shift");
         var byMethod = curves.ToDictionary(c => c.Method, c => (object)new Dictionary<string, object>
         {
-            ["accuracy"] = Round(c.Accuracy), ["nll"] = Round(c.Nll), ["brier"] = Round(c.Brier), ["ece"] = Round(c.Ece),
-            ["entropy"] = Round(c.Entropy), ["ood_auroc_noise"] = Math.Round(c.OodAuroc, 4),
+            ["accuracy"] = Round(c.Accuracy),
+            ["nll"] = Round(c.Nll),
+            ["brier"] = Round(c.Brier),
+            ["ece"] = Round(c.Ece),
+            ["entropy"] = Round(c.Entropy),
+            ["ood_auroc_noise"] = Math.Round(c.OodAuroc, 4),
         });
         int at60 = Array.IndexOf(curves[0].Angles, 60.0), at90 = Array.IndexOf(curves[0].Angles, 90.0);
         var mc = curves.Single(c => c.Method == "mc-dropout");
