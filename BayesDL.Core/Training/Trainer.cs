@@ -144,7 +144,12 @@ public sealed class Trainer
             if (cuda.is_available()) cuda.manual_seed_all(epochSeed);
             double elboSum = 0, lossSum = 0;
             using var shuffler = new Generator((ulong)epochSeed, CPU);
-            using var order = Options.Shuffle ? randperm(n, generator: shuffler).to(run.Device) : arange(n, device: run.Device);
+            // `to` returns a new handle even on the same device: make the order inside a scope so the CPU permutation is freed
+            // with it (outside any scope it would live until the finalizer, one tensor per epoch).
+            Tensor order;
+            using (var orderScope = NewDisposeScope())
+                order = (Options.Shuffle ? randperm(n, generator: shuffler).to(run.Device) : arange(n, device: run.Device)).MoveToOuterDisposeScope();
+            using var ownedOrder = order;
             for (int b = 0; b < batches; b++)
             {
                 using var scope = NewDisposeScope();

@@ -111,3 +111,17 @@ let ``step reports give the batch position and the live parameters, so iterates 
     // The last epoch's end is the trained model; earlier ends differ from it (training moved the weights).
     Assert.Equal<float[][]>(model.parameters() |> Seq.map values |> Array.ofSeq, epochEnds[2])
     Assert.NotEqual<float[][]>(epochEnds[1], epochEnds[2])
+
+[<Fact>]
+let ``native tensors stay constant across epochs: no per-epoch tensor outlives its epoch`` () =
+    // Live tensors counted at each epoch's end (inside the loop): a tensor made once per epoch and never disposed would
+    // raise the count by one each epoch (the shuffled order once did, through `to` returning a new handle).
+    setup ()
+    let data = blobs 64
+    use model = classifier 2L
+    let live = Collections.Generic.List<int64>()
+    Trainer(TrainerOptions(Epochs = 6, BatchSize = 16, Seed = 4L)).Fit(model, data, onEpoch = fun _ ->
+        GC.Collect()
+        GC.WaitForPendingFinalizers()
+        live.Add DisposeScopeManager.Statistics.ThreadTotalLiveCount) |> ignore
+    Assert.True(live |> Seq.distinct |> Seq.length = 1, sprintf "live tensors by epoch: %A" (List.ofSeq live))
