@@ -299,6 +299,17 @@ let ``a corrupt, truncated or NaN-holding ensemble or VAE file is a FileFormatEx
     Assert.Contains("'decoder.2.bias'", e.Expected)
     Assert.Contains("NaN", e.Found)
 
+/// The sealed file `source` with its description edited by `edit` and its weights kept, written (with a matching checksum) to `target`.
+let private resealed (source: string) (edit: string -> string) (target: string) =
+    use reader = new BinaryReader(new MemoryStream(File.ReadAllBytes source))
+    reader.ReadString() |> ignore
+    let version = (System.Text.Json.JsonDocument.Parse(reader.ReadString())).RootElement.GetProperty("Version").GetInt32()
+    reader.ReadInt64() |> ignore
+    reader.ReadBytes 32 |> ignore
+    let json = reader.ReadString()
+    let rest = reader.ReadBytes(int (reader.BaseStream.Length - reader.BaseStream.Position))
+    BayesDL.IO.SealedFile.Write(target, "BAYESDL-BNN", version, fun w -> w.Write(edit json); w.Write rest)
+
 [<Fact>]
 let ``each loader refuses a model file of another kind, naming the loader that reads it; version-3 networks are networks`` () =
     engine ()
@@ -319,10 +330,18 @@ let ``each loader refuses a model file of another kind, naming the loader that r
     let v4 = description (File.ReadAllBytes(dir.File "e.bnn"))
     BayesDL.IO.SealedFile.Write(dir.File "nokind.bnn", "BAYESDL-BNN", 4, fun w -> w.Write(v4.Replace("\"Kind\":\"Ensemble\",", "")))
     Assert.Contains("the model kind", (refusedBy (fun p -> ModelFile.LoadEnsemble p |> ignore) (dir.File "nokind.bnn")).Expected)
+    // Sealed descriptions that promise more than the file holds are refused before anything that size is built.
+    resealed (dir.File "e.bnn") id (dir.File "same.bnn")
+    ModelFile.LoadEnsemble(dir.File "same.bnn") |> ignore
+    resealed (dir.File "e.bnn") (fun j -> j.Replace("\"Members\":3", "\"Members\":300000000")) (dir.File "many.bnn")
+    Assert.Contains("300000000 members", (refusedBy (fun p -> ModelFile.LoadEnsemble p |> ignore) (dir.File "many.bnn")).Found)
     // A VAE whose recorded encoder width disagrees with its encoder is refused before any weight is read.
-    let v = description (File.ReadAllBytes(dir.File "v.bnn"))
-    BayesDL.IO.SealedFile.Write(dir.File "wide.bnn", "BAYESDL-BNN", 4, fun w -> w.Write(v.Replace("\"EncoderFeatures\":6", "\"EncoderFeatures\":5")))
-    Assert.Contains("widths", (refusedBy (fun p -> ModelFile.LoadVae p |> ignore) (dir.File "wide.bnn")).Expected)
+    resealed (dir.File "v.bnn") id (dir.File "same.bnn")
+    ModelFile.LoadVae(dir.File "same.bnn").Dispose()
+    resealed (dir.File "v.bnn") (fun j -> j.Replace("\"EncoderFeatures\":6", "\"EncoderFeatures\":5")) (dir.File "wide.bnn")
+    let e = refusedBy (fun p -> ModelFile.LoadVae p |> ignore) (dir.File "wide.bnn")
+    Assert.Contains("the VAE's widths", e.Expected)
+    Assert.Contains("found 6 and 20", e.Found)
 
 [<Fact>]
 let ``saving a VAE with a prior a file cannot describe, or an ensemble of unlike members, is an ArgumentException and writes nothing`` () =
