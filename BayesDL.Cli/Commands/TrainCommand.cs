@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using BayesDL.Builders;
 using BayesDL.Cli.Training;
 using BayesDL.Data;
