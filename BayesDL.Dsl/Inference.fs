@@ -4,7 +4,7 @@
 module BayesDL.Dsl.Inference
 
 /// How the ELBO's KL(q || p) term is computed.
-type KlTerm =
+type KLTerm =
     /// In closed form through the KL registry (an UnregisteredKL error before training when a pair has none).
     | AnalyticKL
     /// Closed form where registered, Monte Carlo where not (Bayesian layers: their KL sample count; VAE: the
@@ -24,11 +24,11 @@ let internal checkpointOptions (path: string option) =
 
 /// Variational-inference settings.
 type ViSettings =
-    { Kl: KlTerm
+    { KL: KLTerm
       /// Weight samples per training step.
       Samples: int
       /// Epochs over which the KL weight rises linearly from 0 to 1 (0: no warm-up).
-      KlWarmupEpochs: int
+      KLWarmupEpochs: int
       Epochs: int
       BatchSize: int
       LearningRate: float
@@ -39,19 +39,19 @@ type ViSettings =
     /// The core's defaults (VariationalFitOptions()), no checkpoint.
     static member Default =
         let o = BayesDL.Builders.VariationalFitOptions()
-        { Kl = (if o.AnalyticKL then AnalyticKL else MonteCarloKL); Samples = o.WeightSamples; KlWarmupEpochs = o.KlWarmupEpochs
+        { KL = (if o.AnalyticKL then AnalyticKL else MonteCarloKL); Samples = o.WeightSamples; KLWarmupEpochs = o.KLWarmupEpochs
           Epochs = o.Epochs; BatchSize = o.BatchSize; LearningRate = o.LearningRate; Seed = o.Seed; Checkpoint = None }
 
     /// The core's fit options these settings stand for.
     member s.ToOptions() =
-        BayesDL.Builders.VariationalFitOptions(s.Epochs, s.BatchSize, s.LearningRate, s.Seed, s.Samples, s.KlWarmupEpochs, (s.Kl = AnalyticKL),
+        BayesDL.Builders.VariationalFitOptions(s.Epochs, s.BatchSize, s.LearningRate, s.Seed, s.Samples, s.KLWarmupEpochs, (s.KL = AnalyticKL),
                                                checkpointOptions s.Checkpoint)
 
 /// MC-dropout settings: training (the dropout loss, or the alpha-divergence of Li & Gal 2017 with `alpha`, plus the
 /// length-scale prior of Gal & Ghahramani 2016 with `lengthScale`), then T = `samples` stochastic passes at prediction.
 /// Unset options (None) keep the plain dropout loss without a prior; the benchmarks' recipe is
 /// `mcDropout { lengthScale 1.5; alpha 0.5; trainingMasks 10 }`.
-type McDropoutSettings =
+type MCDropoutSettings =
     { Samples: int
       Epochs: int
       BatchSize: int
@@ -84,11 +84,11 @@ type ViBuilder() =
     member _.Yield(()) = ViSettings.Default
     member _.Zero() = ViSettings.Default
     [<CustomOperation "elbo">]
-    member _.Elbo(s: ViSettings, kl: KlTerm) = { s with Kl = kl }
+    member _.Elbo(s: ViSettings, kl: KLTerm) = { s with KL = kl }
     [<CustomOperation "samples">]
     member _.Samples(s: ViSettings, n: int) = { s with Samples = n }
     [<CustomOperation "klWarmup">]
-    member _.KlWarmup(s: ViSettings, epochs: int) = { s with KlWarmupEpochs = epochs }
+    member _.KLWarmup(s: ViSettings, epochs: int) = { s with KLWarmupEpochs = epochs }
     [<CustomOperation "epochs">]
     member _.Epochs(s: ViSettings, n: int) = { s with Epochs = n }
     [<CustomOperation "batchSize">]
@@ -102,33 +102,33 @@ type ViBuilder() =
     member _.Checkpoint(s: ViSettings, path: string) = { s with Checkpoint = Some path }
 
 /// Builder of `mcDropout { ... }`.
-type McDropoutBuilder() =
-    member _.Yield(()) = McDropoutSettings.Default
-    member _.Zero() = McDropoutSettings.Default
+type MCDropoutBuilder() =
+    member _.Yield(()) = MCDropoutSettings.Default
+    member _.Zero() = MCDropoutSettings.Default
     [<CustomOperation "samples">]
-    member _.Samples(s: McDropoutSettings, n: int) = { s with Samples = n }
+    member _.Samples(s: MCDropoutSettings, n: int) = { s with Samples = n }
     [<CustomOperation "epochs">]
-    member _.Epochs(s: McDropoutSettings, n: int) = { s with Epochs = n }
+    member _.Epochs(s: MCDropoutSettings, n: int) = { s with Epochs = n }
     [<CustomOperation "batchSize">]
-    member _.BatchSize(s: McDropoutSettings, n: int) = { s with BatchSize = n }
+    member _.BatchSize(s: MCDropoutSettings, n: int) = { s with BatchSize = n }
     [<CustomOperation "learningRate">]
-    member _.LearningRate(s: McDropoutSettings, rate: float) = { s with LearningRate = rate }
+    member _.LearningRate(s: MCDropoutSettings, rate: float) = { s with LearningRate = rate }
     [<CustomOperation "seed">]
-    member _.Seed(s: McDropoutSettings, seed: int64) = { s with Seed = seed }
+    member _.Seed(s: MCDropoutSettings, seed: int64) = { s with Seed = seed }
     /// `lengthScale 1.5`: the prior W ~ N(0, l^-2 I) as weight decay l^2 (1 - p) / (2N).
     [<CustomOperation "lengthScale">]
-    member _.LengthScale(s: McDropoutSettings, l: float) = { s with LengthScale = Some l }
+    member _.LengthScale(s: MCDropoutSettings, l: float) = { s with LengthScale = Some l }
     /// `alpha 0.5`: train with the alpha-divergence (Li & Gal 2017) instead of the plain dropout loss.
     [<CustomOperation "alpha">]
-    member _.Alpha(s: McDropoutSettings, alpha: float) = { s with Alpha = Some alpha }
+    member _.Alpha(s: MCDropoutSettings, alpha: float) = { s with Alpha = Some alpha }
     /// `trainingMasks 10`: K dropout masks per example in the alpha-divergence term.
     [<CustomOperation "trainingMasks">]
-    member _.TrainingMasks(s: McDropoutSettings, k: int) = { s with TrainingMasks = Some k }
+    member _.TrainingMasks(s: MCDropoutSettings, k: int) = { s with TrainingMasks = Some k }
     /// `checkpoint "run.ckpt"`: checkpoint the fit after every epoch; a rerun resumes exactly where it stopped.
     [<CustomOperation "checkpoint">]
-    member _.Checkpoint(s: McDropoutSettings, path: string) = { s with Checkpoint = Some path }
+    member _.Checkpoint(s: MCDropoutSettings, path: string) = { s with Checkpoint = Some path }
 
 /// `vi { ... }` declares variational-inference settings.
 let vi = ViBuilder()
 /// `mcDropout { ... }` declares MC-dropout settings.
-let mcDropout = McDropoutBuilder()
+let mcDropout = MCDropoutBuilder()

@@ -142,7 +142,7 @@ module Model =
     /// layer) using the `mcDropout { ... }` settings through the core's `BuiltModel.FitMCDropout`: the dropout loss or the
     /// alpha-divergence, plus the length-scale prior when set. Its `samples` are for prediction:
     /// `fitted.Model.Predict(x, settings.Samples)`. Setting mistakes come back as InvalidParameter before any training step.
-    let fitMcDropout (settings: McDropoutSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
+    let fitMCDropout (settings: MCDropoutSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
         let options = settings.ToOptions()
         validate d
         // The core decides what an MC dropout model is (SequentialBuilder.IsMCDropout) and checks the settings.

@@ -8,8 +8,11 @@ public static class ShiftPlots
 {
     static readonly Dictionary<string, string> Labels = new()
     {
-        ["accuracy"] = "accuracy", ["nll"] = "negative log-likelihood (nats)", ["brier"] = "Brier score",
-        ["ece"] = "expected calibration error (15 bins)", ["entropy"] = "mean predictive entropy (nats)",
+        ["accuracy"] = "accuracy",
+        ["nll"] = "negative log-likelihood (nats)",
+        ["brier"] = "Brier score",
+        ["ece"] = "expected calibration error (15 bins)",
+        ["entropy"] = "mean predictive entropy (nats)",
     };
 
     /// <summary>

@@ -31,7 +31,7 @@ let fitted =
         likelihood categorical
         variational (dropout 0.5)
     }
-    |> Model.fitMcDropout settings policy trainSet
+    |> Model.fitMCDropout settings policy trainSet
     |> Result.defaultWith (fun e -> failwith e.Message)
 printfn "trained %d epochs in %.1f s, last mean loss %.3f" fitted.Epochs.Length (fitted.Epochs |> List.sumBy (fun e -> e.Seconds)) (List.last fitted.Epochs).MeanLoss
 

@@ -7,11 +7,11 @@ using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Metrics;
 using BayesDL.Models;
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Cli.Commands;
 
@@ -36,7 +36,8 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
 
     public sealed class Settings : CommandSettings
     {
-        [CommandArgument(0, "<MODEL>")] [Description("A model file written by `bayesdl quickstart --save` or ModelFile.Save / Model.save.")]
+        [CommandArgument(0, "<MODEL>")]
+        [Description("A model file written by `bayesdl quickstart --save` or ModelFile.Save / Model.save.")]
         public string Model { get; init; } = "";
 
         [CommandOption("--images <FILE>")]
@@ -47,16 +48,22 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         [Description("Labels: IDX, or a one-column CSV of class indices. For CSV images it may be left out: then their last column is the label.")]
         public string? Labels { get; init; }
 
-        [CommandOption("--samples <T>")] [Description("Stochastic predictions (weight draws or dropout masks) per image.")] [DefaultValue(100)]
+        [CommandOption("--samples <T>")]
+        [Description("Stochastic predictions (weight draws or dropout masks) per image.")]
+        [DefaultValue(100)]
         public int Samples { get; init; } = 100;
 
-        [CommandOption("--seed <N>")] [Description("Random seed of the weight draws.")] [DefaultValue(2026L)]
+        [CommandOption("--seed <N>")]
+        [Description("Random seed of the weight draws.")]
+        [DefaultValue(2026L)]
         public long Seed { get; init; } = 2026;
 
-        [CommandOption("--no-header")] [Description("CSV files have no header row.")]
+        [CommandOption("--no-header")]
+        [Description("CSV files have no header row.")]
         public bool NoHeader { get; init; }
 
-        [CommandOption("--json")] [Description("Print one JSON object instead of the table.")]
+        [CommandOption("--json")]
+        [Description("Print one JSON object instead of the table.")]
         public bool Json { get; init; }
 
         public override ValidationResult Validate()

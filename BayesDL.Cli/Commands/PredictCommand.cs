@@ -28,23 +28,31 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
 
     public sealed class Settings : CommandSettings
     {
-        [CommandArgument(0, "<MODEL>")] [Description("A model saved by `bayesdl train` (or quickstart --save, ModelFile.Save).")]
+        [CommandArgument(0, "<MODEL>")]
+        [Description("A model saved by `bayesdl train` (or quickstart --save, ModelFile.Save).")]
         public string Model { get; init; } = "";
 
-        [CommandOption("--input <FILE>")] [Description("Inputs: CSV (the training columns without the target) or IDX images.")]
+        [CommandOption("--input <FILE>")]
+        [Description("Inputs: CSV (the training columns without the target) or IDX images.")]
         public string? Input { get; init; }
 
-        [CommandOption("--format <FORMAT>")] [Description("csv (one row per input) or json (an array of objects).")] [DefaultValue("csv")]
+        [CommandOption("--format <FORMAT>")]
+        [Description("csv (one row per input) or json (an array of objects).")]
+        [DefaultValue("csv")]
         public string Format { get; init; } = "csv";
 
-        [CommandOption("--samples <T>")] [Description("Stochastic predictions (weight draws or dropout masks) per row; an ensemble uses its members.")]
+        [CommandOption("--samples <T>")]
+        [Description("Stochastic predictions (weight draws or dropout masks) per row; an ensemble uses its members.")]
         [DefaultValue(100)]
         public int Samples { get; init; } = 100;
 
-        [CommandOption("--seed <N>")] [Description("Random seed of the draws.")] [DefaultValue(2026L)]
+        [CommandOption("--seed <N>")]
+        [Description("Random seed of the draws.")]
+        [DefaultValue(2026L)]
         public long Seed { get; init; } = 2026;
 
-        [CommandOption("--no-header")] [Description("The input CSV has no header row.")]
+        [CommandOption("--no-header")]
+        [Description("The input CSV has no header row.")]
         public bool NoHeader { get; init; }
 
         public override ValidationResult Validate()

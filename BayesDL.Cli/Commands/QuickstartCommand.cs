@@ -24,13 +24,19 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
-        [CommandOption("--points <N>")] [Description("Number of generated points.")] [DefaultValue(50)]
+        [CommandOption("--points <N>")]
+        [Description("Number of generated points.")]
+        [DefaultValue(50)]
         public int Points { get; init; } = 50;
 
-        [CommandOption("--seed <N>")] [Description("Random seed.")] [DefaultValue(2026L)]
+        [CommandOption("--seed <N>")]
+        [Description("Random seed.")]
+        [DefaultValue(2026L)]
         public long Seed { get; init; } = 2026;
 
-        [CommandOption("--epochs <N>")] [Description("Epochs of the MNIST classifier (0 skips part 2).")] [DefaultValue(3)]
+        [CommandOption("--epochs <N>")]
+        [Description("Epochs of the MNIST classifier (0 skips part 2).")]
+        [DefaultValue(3)]
         public int Epochs { get; init; } = 3;
 
         [CommandOption("--save <FILE>")]

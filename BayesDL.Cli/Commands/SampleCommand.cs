@@ -23,19 +23,26 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
 
     public sealed class Settings : CommandSettings
     {
-        [CommandArgument(0, "<MODEL>")] [Description("A VAE saved by `bayesdl train --method vae`.")]
+        [CommandArgument(0, "<MODEL>")]
+        [Description("A VAE saved by `bayesdl train --method vae`.")]
         public string Model { get; init; } = "";
 
-        [CommandOption("--count <N>")] [Description("Images to draw (with --traverse: values per latent dimension).")] [DefaultValue(64)]
+        [CommandOption("--count <N>")]
+        [Description("Images to draw (with --traverse: values per latent dimension).")]
+        [DefaultValue(64)]
         public int Count { get; init; } = 64;
 
-        [CommandOption("--output <FILE>")] [Description("FILE.png (a grid of square images) or FILE.idx / FILE.idx.gz (bytes 0-255).")]
+        [CommandOption("--output <FILE>")]
+        [Description("FILE.png (a grid of square images) or FILE.idx / FILE.idx.gz (bytes 0-255).")]
         public string? Output { get; init; }
 
-        [CommandOption("--traverse")] [Description("A latent traversal (one row per latent dimension) instead of prior draws.")]
+        [CommandOption("--traverse")]
+        [Description("A latent traversal (one row per latent dimension) instead of prior draws.")]
         public bool Traverse { get; init; }
 
-        [CommandOption("--seed <N>")] [Description("Random seed of the draws.")] [DefaultValue(2026L)]
+        [CommandOption("--seed <N>")]
+        [Description("Random seed of the draws.")]
+        [DefaultValue(2026L)]
         public long Seed { get; init; } = 2026;
 
         public override ValidationResult Validate()

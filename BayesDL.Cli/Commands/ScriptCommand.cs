@@ -13,13 +13,16 @@ public sealed class ScriptCommand : AsyncCommand<ScriptCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
-        [CommandArgument(0, "<path>")] [Description("The .csx file to run.")]
+        [CommandArgument(0, "<path>")]
+        [Description("The .csx file to run.")]
         public string Path { get; init; } = "";
 
-        [CommandArgument(1, "[args]")] [Description("Arguments passed to the script (its Args global).")]
+        [CommandArgument(1, "[args]")]
+        [Description("Arguments passed to the script (its Args global).")]
         public string[] Args { get; init; } = [];
 
-        [CommandOption("--quick")] [Description("Quick mode (same as BAYESDL_QUICK=1): fewer epochs and samples.")]
+        [CommandOption("--quick")]
+        [Description("Quick mode (same as BAYESDL_QUICK=1): fewer epochs and samples.")]
         public bool Quick { get; init; }
     }
 

@@ -24,65 +24,84 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
 {
     public sealed class Settings : CommandSettings
     {
-        [CommandOption("--method <METHOD>")] [Description("vi (Bayes by Backprop), mcdropout, ensemble or vae. Default vi.")]
+        [CommandOption("--method <METHOD>")]
+        [Description("vi (Bayes by Backprop), mcdropout, ensemble or vae. Default vi.")]
         public string? Method { get; init; }
 
-        [CommandOption("--images <FILE>")] [Description("Training images, IDX (gzipped or not), with --labels.")]
+        [CommandOption("--images <FILE>")]
+        [Description("Training images, IDX (gzipped or not), with --labels.")]
         public string? Images { get; init; }
 
-        [CommandOption("--labels <FILE>")] [Description("Training labels, IDX, one class per image.")]
+        [CommandOption("--labels <FILE>")]
+        [Description("Training labels, IDX, one class per image.")]
         public string? Labels { get; init; }
 
-        [CommandOption("--csv <FILE>")] [Description("Training data as a CSV table (header row unless --no-header), with --target and --task.")]
+        [CommandOption("--csv <FILE>")]
+        [Description("Training data as a CSV table (header row unless --no-header), with --target and --task.")]
         public string? Csv { get; init; }
 
-        [CommandOption("--target <COLUMN>")] [Description("The CSV's target column: its header name or 0-based index; the other columns are inputs.")]
+        [CommandOption("--target <COLUMN>")]
+        [Description("The CSV's target column: its header name or 0-based index; the other columns are inputs.")]
         public string? Target { get; init; }
 
-        [CommandOption("--task <TASK>")] [Description("classification (class indices 0..C-1) or regression (numbers) for CSV data.")]
+        [CommandOption("--task <TASK>")]
+        [Description("classification (class indices 0..C-1) or regression (numbers) for CSV data.")]
         public string? Task { get; init; }
 
-        [CommandOption("--no-header")] [Description("The CSV has no header row.")]
+        [CommandOption("--no-header")]
+        [Description("The CSV has no header row.")]
         public bool NoHeader { get; init; }
 
         [CommandOption("--network <SPEC>")]
         [Description("Layer widths, input first: 784-400-400-10. Regression: 2 outputs (mean and scale). vae: the encoder's widths ending in the latent size, 784-400-20.")]
         public string? Network { get; init; }
 
-        [CommandOption("--activation <NAME>")] [Description("relu, tanh, sigmoid, softplus, elu or gelu between layers. Default relu.")]
+        [CommandOption("--activation <NAME>")]
+        [Description("relu, tanh, sigmoid, softplus, elu or gelu between layers. Default relu.")]
         public string? Activation { get; init; }
 
-        [CommandOption("--dropout <P>")] [Description("MC dropout rate before every weight layer (mcdropout only). Default 0.1.")]
+        [CommandOption("--dropout <P>")]
+        [Description("MC dropout rate before every weight layer (mcdropout only). Default 0.1.")]
         public double? Dropout { get; init; }
 
-        [CommandOption("--members <M>")] [Description("Ensemble members (ensemble only). Default 5.")]
+        [CommandOption("--members <M>")]
+        [Description("Ensemble members (ensemble only). Default 5.")]
         public int? Members { get; init; }
 
-        [CommandOption("--config <FILE>")] [Description("A JSON file of these training options; options given here override it.")]
+        [CommandOption("--config <FILE>")]
+        [Description("A JSON file of these training options; options given here override it.")]
         public string? Config { get; init; }
 
-        [CommandOption("--epochs <N>")] [Description("Passes over the data. Default 10.")]
+        [CommandOption("--epochs <N>")]
+        [Description("Passes over the data. Default 10.")]
         public int? Epochs { get; init; }
 
-        [CommandOption("--batch-size <N>")] [Description("Rows per minibatch. Default 128.")]
+        [CommandOption("--batch-size <N>")]
+        [Description("Rows per minibatch. Default 128.")]
         public int? BatchSize { get; init; }
 
-        [CommandOption("--lr <RATE>")] [Description("Adam's learning rate. Default 0.001.")]
+        [CommandOption("--lr <RATE>")]
+        [Description("Adam's learning rate. Default 0.001.")]
         public double? LearningRate { get; init; }
 
-        [CommandOption("--seed <N>")] [Description("Random seed (initial weights, shuffling, noise). Default 2026.")]
+        [CommandOption("--seed <N>")]
+        [Description("Random seed (initial weights, shuffling, noise). Default 2026.")]
         public long? Seed { get; init; }
 
-        [CommandOption("--checkpoint <FILE>")] [Description("Checkpoint written after every epoch (default MODEL.ckpt, removed when training ends).")]
+        [CommandOption("--checkpoint <FILE>")]
+        [Description("Checkpoint written after every epoch (default MODEL.ckpt, removed when training ends).")]
         public string? Checkpoint { get; init; }
 
-        [CommandOption("--resume")] [Description("Continue from the checkpoint of an interrupted run (same data and options).")]
+        [CommandOption("--resume")]
+        [Description("Continue from the checkpoint of an interrupted run (same data and options).")]
         public bool Resume { get; init; }
 
-        [CommandOption("--output <MODEL>")] [Description("The trained model's file.")]
+        [CommandOption("--output <MODEL>")]
+        [Description("The trained model's file.")]
         public string? Output { get; init; }
 
-        [CommandOption("--quiet")] [Description("No progress output.")]
+        [CommandOption("--quiet")]
+        [Description("No progress output.")]
         public bool Quiet { get; init; }
 
         /// <summary>The options in effect: the config file's, overridden by those given on the command line.</summary>
@@ -91,9 +110,16 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             var o = Config is null ? new TrainOptions() : TrainOptions.FromFile(Config);
             return o with
             {
-                Method = Method ?? o.Method, Task = Task ?? o.Task, Network = Network ?? o.Network, Activation = Activation ?? o.Activation,
-                Dropout = Dropout ?? o.Dropout, Members = Members ?? o.Members, Epochs = Epochs ?? o.Epochs, BatchSize = BatchSize ?? o.BatchSize,
-                LearningRate = LearningRate ?? o.LearningRate, Seed = Seed ?? o.Seed,
+                Method = Method ?? o.Method,
+                Task = Task ?? o.Task,
+                Network = Network ?? o.Network,
+                Activation = Activation ?? o.Activation,
+                Dropout = Dropout ?? o.Dropout,
+                Members = Members ?? o.Members,
+                Epochs = Epochs ?? o.Epochs,
+                BatchSize = BatchSize ?? o.BatchSize,
+                LearningRate = LearningRate ?? o.LearningRate,
+                Seed = Seed ?? o.Seed,
             };
         }
     }

@@ -4,10 +4,10 @@ using BayesDL.Inference;
 using BayesDL.Layers;
 using BayesDL.Models;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Training;
 using BayesDL.Validation;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Builders;
 
@@ -34,7 +34,7 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
 
     /// <summary>
     /// Maximises the ELBO on <paramref name="data"/> (on the model's device and dtype, see <see cref="Policy"/>) with <see cref="Trainer"/> and <see cref="ElboObjective"/>
-    /// (KL scaled by the training-set size; a linear KL warm-up over <see cref="VariationalFitOptions.KlWarmupEpochs"/>).
+    /// (KL scaled by the training-set size; a linear KL warm-up over <see cref="VariationalFitOptions.KLWarmupEpochs"/>).
     /// For the dropout family the network has no weight posterior, the KL is zero and this is dropout training.
     /// </summary>
     public IReadOnlyList<EpochReport> Fit(LabeledData data, VariationalFitOptions? options = null)
@@ -42,8 +42,8 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
         options ??= new VariationalFitOptions();
         BuildException.ThrowIfAny("fit settings", BuildError.OfSettings(options.Validate, "fit"));
         long rows = data.Inputs.shape[0];
-        long warmupSteps = options.KlWarmupEpochs * ((rows + options.BatchSize - 1) / options.BatchSize);
-        var elbo = new ElboOptions(warmupSteps > 0 ? KlSchedule.LinearWarmup(warmupSteps) : null, options.WeightSamples);
+        long warmupSteps = options.KLWarmupEpochs * ((rows + options.BatchSize - 1) / options.BatchSize);
+        var elbo = new ElboOptions(warmupSteps > 0 ? KLSchedule.LinearWarmup(warmupSteps) : null, options.WeightSamples);
         var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, LearningRate: options.LearningRate, Seed: options.Seed,
             Checkpoint: options.Checkpoint));
         Network.train();

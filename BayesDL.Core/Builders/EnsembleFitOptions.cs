@@ -1,5 +1,5 @@
-using BayesDL.Validation;
 using BayesDL.Training;
+using BayesDL.Validation;
 
 namespace BayesDL.Builders;
 

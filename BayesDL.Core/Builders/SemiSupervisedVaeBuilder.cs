@@ -1,8 +1,8 @@
 using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Models;
-using static TorchSharp.torch;
 using BayesDL.Validation;
+using static TorchSharp.torch;
 
 namespace BayesDL.Builders;
 

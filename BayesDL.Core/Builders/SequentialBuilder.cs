@@ -5,12 +5,12 @@ using BayesDL.Layers;
 using BayesDL.Models;
 using BayesDL.Networks;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Training;
+using BayesDL.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
-using BayesDL.Validation;
 
 namespace BayesDL.Builders;
 
@@ -120,7 +120,7 @@ public sealed class SequentialBuilder
     public SequentialBuilder WithVariational(VariationalFamily family) => With(family: family);
 
     /// <summary>MC dropout with rate p: stays stochastic in evaluation mode (Gal &amp; Ghahramani 2016).</summary>
-    public SequentialBuilder MCDropout(double p) => Add(new McDropoutSpec(p));
+    public SequentialBuilder MCDropout(double p) => Add(new MCDropoutSpec(p));
 
     /// <summary>
     /// Every mistake in the declaration, empty when it builds: parameter ranges, then the shape walk
@@ -190,7 +190,7 @@ public sealed class SequentialBuilder
         if (!options.AnalyticKL) return errors;
         for (int i = 0; i < _layers.Count; i++)
             if (_layers[i].IsBayesian)
-                errors.AddRange(KlRequirement.ForLayer(_family, _layers[i].DeclaredPrior ?? _prior, i, $"layer {i} '{_layers[i].Name}'"));
+                errors.AddRange(KLRequirement.ForLayer(_family, _layers[i].DeclaredPrior ?? _prior, i, $"layer {i} '{_layers[i].Name}'"));
         return errors;
     }
 
@@ -206,7 +206,7 @@ public sealed class SequentialBuilder
         {
             bool weights = _layers.Any(l => l.WeightCount > 0 && !l.IsBayesian);
             bool variational = _layers.Any(l => l.IsBayesian) || (_family.Kind == VariationalFamily.Family.ConcreteDropout && weights);
-            bool masks = _layers.Any(l => l is McDropoutSpec)
+            bool masks = _layers.Any(l => l is MCDropoutSpec)
                          || (_family.Kind == VariationalFamily.Family.Dropout && (weights || _layers.Any(l => l is DropoutSpec)));
             return masks && !variational;
         }

@@ -1,9 +1,9 @@
 using BayesDL.Distributions;
 using BayesDL.Engine;
 using BayesDL.Models;
-using static TorchSharp.torch;
 using BayesDL.Predictive;
 using BayesDL.Validation;
+using static TorchSharp.torch;
 
 namespace BayesDL.Builders;
 

@@ -10,7 +10,7 @@ namespace BayesDL.Builders;
 /// <summary>
 /// Fitting of the VAE family (and the deterministic autoencoder) by the one training loop, <see cref="Trainer"/> (Adam over
 /// minibatches shuffled by its shuffle contract), with the settings of a variational fit: epochs, batch size, learning rate, seed; <see cref="VariationalFitOptions.WeightSamples"/> z draws per
-/// example; a linear KL warm-up over <see cref="VariationalFitOptions.KlWarmupEpochs"/>; with
+/// example; a linear KL warm-up over <see cref="VariationalFitOptions.KLWarmupEpochs"/>; with
 /// <see cref="VariationalFitOptions.AnalyticKL"/> the (posterior, prior) pair must have a closed form, checked before any step.
 /// <list type="bullet">
 /// <item>VAE (Kingma &amp; Welling 2014): minimise -ELBO(x) = -E_q[log p(x|z)] + beta_t KL(q(z|x) || p(z));</item>
@@ -31,7 +31,7 @@ public static class VaeFitting
         if (!options.AnalyticKL) return errors;
         using var scope = NewDisposeScope();
         Tensor probe = zeros(1, dtype: data.dtype, device: data.device);
-        errors.AddRange(KlRequirement.Analytic(Dist.Normal(probe, ones(1, dtype: data.dtype, device: data.device)), model.Prior(probe), -1, "vae prior"));
+        errors.AddRange(KLRequirement.Analytic(Dist.Normal(probe, ones(1, dtype: data.dtype, device: data.device)), model.Prior(probe), -1, "vae prior"));
         return errors;
     }
 
@@ -39,9 +39,9 @@ public static class VaeFitting
     public static IReadOnlyList<BuildError> ValidateFit(SemiSupervisedVae model, Tensor unlabelled, VariationalFitOptions options)
     {
         var errors = new List<BuildError>(ValidateFit(model.Generative.Model, unlabelled, options));
-        if (options.WeightSamples != 1 || options.KlWarmupEpochs != 0)
+        if (options.WeightSamples != 1 || options.KLWarmupEpochs != 0)
             errors.Add(new(BuildErrorKind.InvalidParameter, -1, "fit",
-                $"M2's objective (Kingma et al. 2014) draws one z per example without KL warm-up; found WeightSamples {options.WeightSamples}, KlWarmupEpochs {options.KlWarmupEpochs}. Use 1 and 0."));
+                $"M2's objective (Kingma et al. 2014) draws one z per example without KL warm-up; found WeightSamples {options.WeightSamples}, KLWarmupEpochs {options.KLWarmupEpochs}. Use 1 and 0."));
         return errors;
     }
 
@@ -55,7 +55,7 @@ public static class VaeFitting
 
     /// <summary>
     /// Trains a deterministic autoencoder on the rows of <paramref name="data"/> by minimising the mean reconstruction loss
-    /// -log p(x | z(x)) (no KL: WeightSamples, KlWarmupEpochs and AnalyticKL do not apply); returns each epoch's mean loss.
+    /// -log p(x | z(x)) (no KL: WeightSamples, KLWarmupEpochs and AnalyticKL do not apply); returns each epoch's mean loss.
     /// </summary>
     public static IReadOnlyList<double> Fit(Autoencoder model, Tensor data, VariationalFitOptions? options = null, Action<EpochReport>? onEpoch = null)
     {
@@ -79,7 +79,7 @@ public static class VaeFitting
 
     /// <summary>
     /// Trains M2 on <paramref name="labelled"/> rows and <paramref name="unlabelled"/> rows ([M, DataFeatures]); returns each
-    /// epoch's mean loss. M2's objective draws one z per example and has no KL warm-up, so WeightSamples must be 1 and KlWarmupEpochs 0.
+    /// epoch's mean loss. M2's objective draws one z per example and has no KL warm-up, so WeightSamples must be 1 and KLWarmupEpochs 0.
     /// </summary>
     public static IReadOnlyList<double> Fit(SemiSupervisedVae model, LabeledData labelled, Tensor unlabelled, VariationalFitOptions? options = null,
         Action<EpochReport>? onEpoch = null)
@@ -119,13 +119,13 @@ public static class VaeFitting
     }
 
     static VaeElboOptions Elbo(VariationalFitOptions o, long rows) =>
-        new(WarmupSteps: o.KlWarmupEpochs * ((rows + o.BatchSize - 1) / o.BatchSize));
+        new(WarmupSteps: o.KLWarmupEpochs * ((rows + o.BatchSize - 1) / o.BatchSize));
 
     /// <summary>Trains <paramref name="model"/> on the rows of <paramref name="data"/> (the loss gets row indices and the steps taken before) through <see cref="Trainer"/>.</summary>
     static IReadOnlyList<double> Train(nn.Module model, Tensor data, VariationalFitOptions o, Func<Tensor, long, Tensor> loss, Action<EpochReport>? onEpoch)
     {
         // A checkpoint resumes only the same kind of fit with the same objective settings.
-        string objective = TrainingCheckpoint.DescribeSettings(new { Fit = model.GetType().Name, o.WeightSamples, o.KlWarmupEpochs, o.AnalyticKL });
+        string objective = TrainingCheckpoint.DescribeSettings(new { Fit = model.GetType().Name, o.WeightSamples, o.KLWarmupEpochs, o.AnalyticKL });
         var trainer = new Trainer(new TrainerOptions(o.Epochs, o.BatchSize, OptimizerKind.Adam, o.LearningRate, o.Seed, Checkpoint: o.Checkpoint));
         var (parameters, saved) = TrainingRun.Of(model);
         model.train();

@@ -1,6 +1,6 @@
+using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Validation;
 
 namespace BayesDL.Inference;
 

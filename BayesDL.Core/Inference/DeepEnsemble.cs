@@ -1,8 +1,8 @@
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Inference;
 

@@ -66,31 +66,31 @@ public sealed class BayesLinear : VariationalLayer
         switch (Options.Estimator)
         {
             case GradientEstimator.LocalReparameterization:
-            {
-                // Pre-activations are Gaussian given x: mean x mu^T + b_mu, variance x^2 sigma^2^T + sigma_b^2;
-                // each row draws its own noise, so rows are independent draws whatever WeightDraws is.
-                Tensor mean = nn.functional.linear(input, weight_mu, BiasMu);
-                Tensor variance = nn.functional.linear(input.square(), Sigma(weight_rho).square(), bias_rho is null ? null : Sigma(bias_rho).square());
-                output = mean + (variance + 1e-16).sqrt() * randn_like(mean);
-                break;
-            }
+                {
+                    // Pre-activations are Gaussian given x: mean x mu^T + b_mu, variance x^2 sigma^2^T + sigma_b^2;
+                    // each row draws its own noise, so rows are independent draws whatever WeightDraws is.
+                    Tensor mean = nn.functional.linear(input, weight_mu, BiasMu);
+                    Tensor variance = nn.functional.linear(input.square(), Sigma(weight_rho).square(), bias_rho is null ? null : Sigma(bias_rho).square());
+                    output = mean + (variance + 1e-16).sqrt() * randn_like(mean);
+                    break;
+                }
             case GradientEstimator.Reparameterization:
-            {
-                Tensor w = SampleWeights(weight_mu, weight_rho, s, keepDrawDimension: true);
-                output = input.view(s, group, InFeatures).bmm(w.transpose(1, 2));
-                output = (AddBias(output, s)).view(-1, OutFeatures);
-                break;
-            }
+                {
+                    Tensor w = SampleWeights(weight_mu, weight_rho, s, keepDrawDimension: true);
+                    output = input.view(s, group, InFeatures).bmm(w.transpose(1, 2));
+                    output = (AddBias(output, s)).view(-1, OutFeatures);
+                    break;
+                }
             default:
-            {
-                Tensor mean = nn.functional.linear(input, weight_mu, null);
-                Tensor dw = SamplePerturbation(weight_rho, s);
-                Tensor signIn = RandomSigns(input.shape, input.dtype, input.device);
-                Tensor signOut = RandomSigns(new[] { input.shape[0], OutFeatures }, input.dtype, input.device);
-                Tensor perturbation = (input * signIn).view(s, group, InFeatures).bmm(dw.transpose(1, 2)).view(-1, OutFeatures) * signOut;
-                output = AddBias((mean + perturbation).view(s, group, OutFeatures), s).view(-1, OutFeatures);
-                break;
-            }
+                {
+                    Tensor mean = nn.functional.linear(input, weight_mu, null);
+                    Tensor dw = SamplePerturbation(weight_rho, s);
+                    Tensor signIn = RandomSigns(input.shape, input.dtype, input.device);
+                    Tensor signOut = RandomSigns(new[] { input.shape[0], OutFeatures }, input.dtype, input.device);
+                    Tensor perturbation = (input * signIn).view(s, group, InFeatures).bmm(dw.transpose(1, 2)).view(-1, OutFeatures) * signOut;
+                    output = AddBias((mean + perturbation).view(s, group, OutFeatures), s).view(-1, OutFeatures);
+                    break;
+                }
         }
         return output.MoveToOuterDisposeScope();
     }

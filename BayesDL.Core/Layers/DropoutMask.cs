@@ -1,5 +1,5 @@
-using static TorchSharp.torch;
 using BayesDL.Validation;
+using static TorchSharp.torch;
 
 namespace BayesDL.Layers;
 

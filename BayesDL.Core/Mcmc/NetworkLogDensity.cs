@@ -1,9 +1,9 @@
 using BayesDL.Distributions;
 using BayesDL.Engine;
 using BayesDL.Networks;
+using BayesDL.Predictive;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Mcmc;
 
@@ -71,9 +71,9 @@ public sealed class NetworkLogDensity
             "MCMC here samples weights only: use Likelihoods.Gaussian(sigma) (not a learned sigma) or Likelihoods.Categorical().");
         Validation.Check.Argument(network.OutputShape.Count == 1, Who, nameof(network), $"output shape {Validation.Check.Shape([.. network.OutputShape])} per example",
             "one output vector per example", "End the network with a dense layer (after a Flatten).");
-        string input = string.Join(", ", network.InputShape);
+        string input = Validation.Check.Shape([.. network.InputShape]);
         Validation.Check.Argument(x.dim() == network.InputShape.Count + 1 && x.shape[1..].SequenceEqual(network.InputShape) && x.shape[0] > 0, Who, nameof(x),
-            $"shape {Validation.Check.Shape(x.shape)}", $"[N, {input}] with N >= 1 (one example of shape [{input}] per row)");
+            $"shape {Validation.Check.Shape(x.shape)}", $"{Validation.Check.BatchShape([.. network.InputShape])} with N >= 1 (one example of shape {input} per row)");
         Validation.Check.Argument(x.is_floating_point(), Who, nameof(x), x.dtype.ToString(), "a floating-point tensor", "Use float64 for HMC.");
         Validation.Check.Finite(x, Who, nameof(x));
         long n = x.shape[0], outputs = network.OutputShape[0];
@@ -105,7 +105,7 @@ public sealed class NetworkLogDensity
         if (theta.dim() == 1) theta = theta.unsqueeze(0);
         CheckTheta(theta);
         Validation.Check.Argument(inputs.dim() == _network.InputShape.Count + 1 && inputs.shape[1..].SequenceEqual(_network.InputShape), Who, nameof(inputs),
-            $"shape {Validation.Check.Shape(inputs.shape)}", $"[N, {string.Join(", ", _network.InputShape)}]");
+            $"shape {Validation.Check.Shape(inputs.shape)}", Validation.Check.BatchShape([.. _network.InputShape]));
         return _network.Forward(theta, inputs.to(Policy.Dtype, Policy.Device));
     }
 

@@ -1,9 +1,9 @@
 using BayesDL.Data;
 using BayesDL.Inference;
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Metrics;
 

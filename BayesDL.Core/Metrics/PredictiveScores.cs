@@ -1,7 +1,7 @@
 using BayesDL.Inference;
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Metrics;
 

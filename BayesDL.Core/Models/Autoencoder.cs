@@ -1,8 +1,8 @@
 using BayesDL.Distributions;
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Models;
 

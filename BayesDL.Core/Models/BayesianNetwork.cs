@@ -1,11 +1,11 @@
 using BayesDL.Inference;
 using BayesDL.Layers;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Models;
 

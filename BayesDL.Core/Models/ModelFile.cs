@@ -6,11 +6,11 @@ using BayesDL.IO;
 using BayesDL.Layers;
 using BayesDL.Networks;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Models;
 

@@ -1,9 +1,9 @@
 using BayesDL.Distributions;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Models;
 
@@ -129,10 +129,10 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
         Tensor z = q.RSample(samples);                                        // [S, B, D]
         Tensor logLikelihood = Likelihood.LogLikelihood(Decode(z, condition), x);    // [S, B]
         Tensor reconstruction = samples == 1 ? logLikelihood.squeeze(0) : logLikelihood.mean(new long[] { 0 });
-        Tensor kl = LatentKl.PerDimension(q, Prior(x), (options ?? new VaeElboOptions()).MonteCarloKlSamples);
+        Tensor kl = LatentKL.PerDimension(q, Prior(x), (options ?? new VaeElboOptions()).MonteCarloKLSamples);
         VaeElboTerms t = VaeElbo.Compute(reconstruction, kl, options, step);
         return new VaeElboTerms(t.Loss.MoveToOuterDisposeScope(), t.Elbo.MoveToOuterDisposeScope(), t.Reconstruction.MoveToOuterDisposeScope(),
-            t.Kl.MoveToOuterDisposeScope(), t.KlWeight);
+            t.KL.MoveToOuterDisposeScope(), t.KLWeight);
     }
 
     /// <summary>log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for <paramref name="k"/> posterior samples: shape [k, B].</summary>
@@ -143,7 +143,7 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         Normal q = Posterior(x, condition);
         Tensor z = q.RSample(k);
-        Tensor logW = Likelihood.LogLikelihood(Decode(z, condition), x) + LatentKl.PriorLogProb(Prior(x), z) - q.LogProb(z).sum(-1);
+        Tensor logW = Likelihood.LogLikelihood(Decode(z, condition), x) + LatentKL.PriorLogProb(Prior(x), z) - q.LogProb(z).sum(-1);
         return logW.MoveToOuterDisposeScope();
     }
 

@@ -101,7 +101,7 @@ public sealed class FunctionalNetwork
         if (theta.dim() == 1) theta = theta.unsqueeze(0);
         CheckTheta(theta);
         Check.Argument(inputs.dim() == InputShape.Count + 1 && inputs.shape[1..].SequenceEqual(InputShape), Who, nameof(inputs),
-            $"shape {Validation.Check.Shape(inputs.shape)}", $"[N, {string.Join(", ", InputShape)}]");
+            $"shape {Validation.Check.Shape(inputs.shape)}", Validation.Check.BatchShape([.. InputShape]));
         // Without weights, theta (empty) says nothing about the dtype: the inputs keep theirs.
         return Propagate(theta, Dimension == 0 ? inputs : inputs.to(theta.dtype, theta.device));
     }

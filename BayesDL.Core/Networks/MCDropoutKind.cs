@@ -23,7 +23,7 @@ internal sealed class MCDropoutKind : LayerKind
 }
 
 /// <summary>MC dropout: Bernoulli masks that stay on in evaluation mode; the shape passes through.</summary>
-internal sealed record McDropoutSpec(double Rate) : LayerSpec
+internal sealed record MCDropoutSpec(double Rate) : LayerSpec
 {
     public override string Name => $"MCDropout(p = {Rate})";
     public override bool IsMonteCarlo => true;

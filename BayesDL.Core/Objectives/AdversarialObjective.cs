@@ -1,7 +1,7 @@
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Objectives;
 

@@ -1,6 +1,6 @@
+using BayesDL.Predictive;
 using BayesDL.Validation;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Objectives;
 
@@ -36,7 +36,7 @@ public sealed class ElboObjective
     {
         long b = inputs.shape[0];
         Check.Argument(targets.shape[0] == b, nameof(ElboObjective), nameof(targets), $"{targets.shape[0]} rows", $"{b} rows, one per input");
-        double share = (Options.Schedule ?? KlSchedule.Constant()).Share(position ?? BatchPosition.FullBatch, b, DatasetSize);
+        double share = (Options.Schedule ?? KLSchedule.Constant()).Share(position ?? BatchPosition.FullBatch, b, DatasetSize);
         int s = Options.WeightSamples;
         using var scope = NewDisposeScope();
         Tensor outputs = Model.ForwardDraws(inputs, s);

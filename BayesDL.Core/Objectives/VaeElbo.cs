@@ -21,7 +21,7 @@ public static class VaeElbo
         Check.Argument(reconstruction.dim() == 1, nameof(VaeElbo), "reconstruction", $"shape {Check.Shape(reconstruction.shape)}", "shape [B]");
         Check.Argument(klParts.dim() == 2 && klParts.shape[0] == reconstruction.shape[0], nameof(VaeElbo), "klParts",
             $"shape {Check.Shape(klParts.shape)}", $"shape [{reconstruction.shape[0]}, J]");
-        double weight = options.KlWeight(step);
+        double weight = options.KLWeight(step);
         using var scope = NewDisposeScope();
         Tensor kl = klParts.sum(-1);
         Tensor elbo = reconstruction - kl;

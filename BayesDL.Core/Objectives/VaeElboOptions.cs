@@ -13,16 +13,16 @@ namespace BayesDL.Objectives;
 /// below lambda nats get no gradient pulling them to the prior.</item>
 /// </list>
 /// The reported ELBO is always the unweighted bound E_q[log p(x|z)] - KL. The KL is analytic when the KL registry
-/// has the (posterior, prior) pair, else a Monte Carlo estimate from <c>MonteCarloKlSamples</c> reparameterised draws.
+/// has the (posterior, prior) pair, else a Monte Carlo estimate from <c>MonteCarloKLSamples</c> reparameterised draws.
 /// </summary>
 /// <param name="Beta">KL weight (&gt;= 0); 1 gives the ELBO.</param>
 /// <param name="WarmupSteps">Steps over which the KL weight rises linearly from 0 to Beta (0: no warm-up).</param>
 /// <param name="FreeBitsPerDimension">Free-bits floor lambda in nats per latent dimension (0: off).</param>
-/// <param name="MonteCarloKlSamples">Draws for the KL when the prior has no closed form (&gt;= 2: the estimator reports a standard error).</param>
-public sealed record VaeElboOptions(double Beta = 1.0, long WarmupSteps = 0, double FreeBitsPerDimension = 0.0, int MonteCarloKlSamples = 16)
+/// <param name="MonteCarloKLSamples">Draws for the KL when the prior has no closed form (&gt;= 2: the estimator reports a standard error).</param>
+public sealed record VaeElboOptions(double Beta = 1.0, long WarmupSteps = 0, double FreeBitsPerDimension = 0.0, int MonteCarloKLSamples = 16)
 {
     /// <summary>beta_t = Beta * min(1, step / WarmupSteps).</summary>
-    public double KlWeight(long step)
+    public double KLWeight(long step)
     {
         Validate();
         Check.Argument(step >= 0, nameof(VaeElboOptions), "step", step.ToString(), ">= 0");
@@ -37,7 +37,7 @@ public sealed record VaeElboOptions(double Beta = 1.0, long WarmupSteps = 0, dou
             "Use 0 for no warm-up, or the steps over which the KL weight rises to Beta.");
         Check.Argument(double.IsFinite(FreeBitsPerDimension) && FreeBitsPerDimension >= 0, nameof(VaeElboOptions),
             nameof(FreeBitsPerDimension), FreeBitsPerDimension.ToString("R"), ">= 0 nats and finite", "Use 0 (off) or a fraction of a nat such as 0.25.");
-        Check.Argument(MonteCarloKlSamples >= 2, nameof(VaeElboOptions), nameof(MonteCarloKlSamples), MonteCarloKlSamples.ToString(), ">= 2",
+        Check.Argument(MonteCarloKLSamples >= 2, nameof(VaeElboOptions), nameof(MonteCarloKLSamples), MonteCarloKLSamples.ToString(), ">= 2",
             "Use 2 or more draws (the estimator needs two for its standard error).");
     }
 }

@@ -24,7 +24,7 @@ public sealed class GaussianLikelihood : Likelihood
         Check.Positive(sigma, nameof(GaussianLikelihood), nameof(sigma));
         Noise = noise; InitialSigma = sigma;
         if (noise == GaussianNoise.Homoscedastic)
-            {
+        {
             double target = Math.Max(sigma - MinSigma, 1e-6); // inverse softplus, exact above the threshold
             noise_rho = new Parameter(tensor(target > 20 ? target : Math.Log(Math.Exp(target) - 1), dtype: ScalarType.Float32));
         }

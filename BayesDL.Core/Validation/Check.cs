@@ -63,6 +63,10 @@ public static class Check
     /// </summary>
     public static string Shape(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape) + "]";
 
+    /// <summary>A batch of examples of shape <paramref name="perExample"/> in the same notation: <c>[N, 1, 28, 28]</c>.</summary>
+    public static string BatchShape(IReadOnlyList<long> perExample, string batch = "N") =>
+        "[" + string.Join(", ", perExample.Select(d => d.ToString()).Prepend(batch)) + "]";
+
     /// <summary>
     /// Every element finite and satisfying <paramref name="ok"/> (an element-wise boolean test); the message names
     /// the first offending element and its index. Used for supports such as {0, 1} or (0, 1).

@@ -91,8 +91,8 @@ let ``F# and C# declarations of the same model give identical outputs with the s
 [<Fact>]
 let ``inference settings blocks produce records with the declared values`` () =
     let s = vi { elbo analyticKL; samples 2; klWarmup 5; epochs 10 }
-    Assert.Equal({ ViSettings.Default with Samples = 2; KlWarmupEpochs = 5; Epochs = 10 }, s)
-    Assert.Equal(MonteCarloKL, (vi { elbo monteCarloKL }).Kl)
+    Assert.Equal({ ViSettings.Default with Samples = 2; KLWarmupEpochs = 5; Epochs = 10 }, s)
+    Assert.Equal(MonteCarloKL, (vi { elbo monteCarloKL }).KL)
     let options = (vi { elbo analyticKL; samples 3; klWarmup 2; epochs 4; batchSize 32; learningRate 0.01; seed 9L }).ToOptions()
     Assert.Equal(VariationalFitOptions(4, 32, 0.01, 9L, 3, 2, true), options)
     Assert.Equal(100, (mcDropout { samples 100 }).Samples)
@@ -215,16 +215,16 @@ let ``fitVariational trains a declared Bayesian regression and reports one finit
 let ``mcDropout settings refuse a model that is not declared with the dropout family`` () =
     engine ()
     use data = new BayesDL.Data.LabeledData(torch.zeros(4L, 2L, dtype = torch.ScalarType.Float64), torch.zeros(4L, dtype = torch.ScalarType.Int64))
-    match model { network (linear 2L 2L); likelihood categorical } |> Model.fitMcDropout (mcDropout { samples 10 }) cpu64 data |> expectError with
+    match model { network (linear 2L 2L); likelihood categorical } |> Model.fitMCDropout (mcDropout { samples 10 }) cpu64 data |> expectError with
     | UnsupportedFamily(_, message) -> Assert.Contains("dropout p", message)
     | other -> failwithf "expected UnsupportedFamily, got %A" other
 
 [<Fact>]
 let ``mcDropout settings map to the core's MC dropout options, and the DSL fit is the C# fit`` () =
     // Unset options keep the core's defaults: plain dropout loss, no prior, K = 10 (used only with alpha).
-    Assert.Equal(MCDropoutFitOptions(), McDropoutSettings.Default.ToOptions())
+    Assert.Equal(MCDropoutFitOptions(), MCDropoutSettings.Default.ToOptions())
     let recipe = mcDropout { lengthScale 1.5; alpha 0.5; trainingMasks 10; epochs 2; batchSize 16; learningRate 0.01; seed 4L; samples 20 }
-    Assert.Equal({ McDropoutSettings.Default with
+    Assert.Equal({ MCDropoutSettings.Default with
                      LengthScale = Some 1.5; Alpha = Some 0.5; TrainingMasks = Some 10
                      Epochs = 2; BatchSize = 16; LearningRate = 0.01; Seed = 4L; Samples = 20 }, recipe)
     let options = recipe.ToOptions()
@@ -236,7 +236,7 @@ let ``mcDropout settings map to the core's MC dropout options, and the DSL fit i
     let declared = model { network (linear 3L 8L >> Activation.relu >> linear 8L 2L); likelihood categorical; variational (dropout 0.25) }
     // The same initial weights on both sides: seed the engine before each build.
     NativeEngine.Seed 11L
-    let fromFSharp = declared |> Model.fitMcDropout recipe cpu64 data |> Result.defaultWith (fun e -> failwith e.Message)
+    let fromFSharp = declared |> Model.fitMCDropout recipe cpu64 data |> Result.defaultWith (fun e -> failwith e.Message)
     use _ = fromFSharp.Model.Core
     NativeEngine.Seed 11L
     let fromCSharp =
@@ -250,7 +250,7 @@ let ``mcDropout settings map to the core's MC dropout options, and the DSL fit i
     // The prior is wired in: its KL (N times the weight-decay term) is reported.
     Assert.True(fromFSharp.Epochs |> List.forall (fun e -> e.KL > 0.0), sprintf "%A" fromFSharp.Epochs)
     match model { network (linear 3L 2L); likelihood categorical; variational (dropout 0.25) }
-          |> Model.fitMcDropout (mcDropout { alpha -1.0 }) cpu64 data |> expectError with
+          |> Model.fitMCDropout (mcDropout { alpha -1.0 }) cpu64 data |> expectError with
     | InvalidParameter(_, message) -> Assert.Contains("parameter 'Alpha'", message)
     | other -> failwithf "expected InvalidParameter, got %A" other
 
@@ -261,12 +261,12 @@ let ``mcDropout settings train mcDropoutLayer networks without Bayesian layers a
     let settings = mcDropout { lengthScale 1.0; alpha 0.5; trainingMasks 2; epochs 1; batchSize 8 }
     let fitted =
         model { network (linear 3L 8L >> Activation.relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
-        |> Model.fitMcDropout settings cpu64 data
+        |> Model.fitMCDropout settings cpu64 data
         |> Result.defaultWith (fun e -> failwith e.Message)
     use _ = fitted.Model.Core
     Assert.True(fitted.Epochs.Head.KL > 0.0, sprintf "%A" fitted.Epochs)
     match model { network (bayesLinear 3L 8L >> Activation.relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
-          |> Model.fitMcDropout settings cpu64 data |> expectError with
+          |> Model.fitMCDropout settings cpu64 data |> expectError with
     | UnsupportedFamily(_, message) -> Assert.Contains("MeanField with Bayesian layers", message)
     | other -> failwithf "expected UnsupportedFamily, got %A" other
 
@@ -279,7 +279,7 @@ let ``activations are qualified: Activation.tanh is a layer, and tanh stays F#'s
 [<Fact>]
 let ``the DSL's settings and declarations default to the core's`` () =
     Assert.Equal(VariationalFitOptions(), ViSettings.Default.ToOptions())
-    Assert.Equal(MCDropoutFitOptions(), McDropoutSettings.Default.ToOptions())
+    Assert.Equal(MCDropoutFitOptions(), MCDropoutSettings.Default.ToOptions())
     Assert.Equal(EnsembleFitOptions(), EnsembleSettings.Default.ToOptions())
     Assert.Equal(BayesDL.Mcmc.HmcOptions(), McmcSettings.Default.ToOptions())
     Assert.Equal(SemiSupervisedVaeBuilder.DefaultAlpha, M2Decl.Empty.Alpha)

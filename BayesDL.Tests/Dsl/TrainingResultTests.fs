@@ -61,7 +61,7 @@ let ``every fit typed Result returns an Error for NaN data instead of throwing``
         | Error(TrainingDiverged message) -> Assert.Contains("NaN", message)
         | other -> failwithf "%s: expected TrainingDiverged, got %A" name other
     use poisoned = data true
-    diverged "fitMcDropout" (dropoutModel meanField |> Model.fitMcDropout (mcDropout { epochs 1; batchSize 16 }) cpu64 poisoned)
+    diverged "fitMCDropout" (dropoutModel meanField |> Model.fitMCDropout (mcDropout { epochs 1; batchSize 16 }) cpu64 poisoned)
     let deterministic = model { network (linear 6L 8L >> Activation.relu >> linear 8L 3L); likelihood categorical }
     diverged "Ensemble.fit" (deterministic |> Ensemble.fit (ensemble { members 2; epochs 1; batchSize 16 }) cpu64 poisoned)
     let autoencoder = vae { encoder (linear 6L 4L >> Activation.relu); decoder (linear 2L 6L); latent 2; likelihood (gaussianWith 1.0) }
@@ -88,16 +88,16 @@ let ``bad data and undeclared posteriors are Error values, not exceptions`` () =
     | other -> failwithf "expected Incomplete, got %A" other
 
 [<Fact>]
-let ``fitMcDropout asks the core what a dropout model is: MC-dropout layers without Bayesian layers train under any Gaussian family`` () =
+let ``fitMCDropout asks the core what a dropout model is: MC-dropout layers without Bayesian layers train under any Gaussian family`` () =
     engine ()
     use clean = data false
     // The old DSL refused this declaration (family lowRank), which the core's FitMCDropout accepts.
-    match dropoutModel (lowRank 2) |> Model.fitMcDropout (mcDropout { epochs 1; batchSize 16 }) cpu64 clean with
+    match dropoutModel (lowRank 2) |> Model.fitMCDropout (mcDropout { epochs 1; batchSize 16 }) cpu64 clean with
     | Ok fitted -> fitted.Model.Core.Dispose()
     | Error e -> failwith e.Message
-    match classifier 4L |> Model.fitMcDropout (mcDropout { epochs 1 }) cpu64 clean with
+    match classifier 4L |> Model.fitMCDropout (mcDropout { epochs 1 }) cpu64 clean with
     | Error(UnsupportedFamily(_, message)) -> Assert.Contains("MeanField with Bayesian layers", message)
     | other -> failwithf "expected UnsupportedFamily, got %A" other
-    match dropoutModel (dropout 0.2) |> Model.fitMcDropout (mcDropout { epochs 0 }) cpu64 clean with
+    match dropoutModel (dropout 0.2) |> Model.fitMCDropout (mcDropout { epochs 0 }) cpu64 clean with
     | Error(InvalidParameter(_, message)) -> Assert.Contains("MCDropoutFitOptions: parameter 'Epochs'", message)
     | other -> failwithf "expected InvalidParameter, got %A" other

@@ -14,7 +14,7 @@ open BayesDL.KL
 open BayesDL.Tests.TestSupport
 
 /// One fixture row: the pair, p's and q's float64 parameters, and the reference KL(p || q).
-type Case = { Pair: string; P: float[]; Q: float[]; Kl: float }
+type Case = { Pair: string; P: float[]; Q: float[]; KL: float }
 
 let private floats (s: string) = s.Split(' ', StringSplitOptions.RemoveEmptyEntries) |> Array.map (fun v -> Double.Parse(v, CultureInfo.InvariantCulture))
 
@@ -24,7 +24,7 @@ let cases =
          |> Array.skip 1
          |> Array.map (fun line ->
              let c = line.Split ','
-             { Pair = c[0]; P = floats c[1]; Q = floats c[2]; Kl = Double.Parse(c[3], CultureInfo.InvariantCulture) }))
+             { Pair = c[0]; P = floats c[1]; Q = floats c[2]; KL = Double.Parse(c[3], CultureInfo.InvariantCulture) }))
 
 let pairs () : seq<obj[]> = cases.Force() |> Seq.map (fun c -> c.Pair) |> Seq.distinct |> Seq.map (fun p -> [| box p |])
 
@@ -64,6 +64,6 @@ let ``analytic KL is within 1e-9 relative of the 80-digit reference at extreme a
     let ours = values (KLDivergence.Analytic(p, q))
     let failures =
         [ for i, c in Array.indexed rows do
-            let err = abs (ours[i] - c.Kl) / c.Kl
-            if not (err <= 1e-9 && ours[i] >= 0.0) then yield sprintf "p %A q %A: ours %.17g, reference %.17g (relative error %.2g)" c.P c.Q ours[i] c.Kl err ]
+            let err = abs (ours[i] - c.KL) / c.KL
+            if not (err <= 1e-9 && ours[i] >= 0.0) then yield sprintf "p %A q %A: ours %.17g, reference %.17g (relative error %.2g)" c.P c.Q ours[i] c.KL err ]
     Assert.True(List.isEmpty failures, sprintf "%s: %d of %d cases off by more than 1e-9 relative:\n%s" pair failures.Length rows.Length (String.Join("\n", failures)))

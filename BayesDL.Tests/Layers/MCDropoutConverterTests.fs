@@ -51,8 +51,8 @@ let ``existing dropout is re-enabled in place and convolutions get channel dropo
     let mc = MCDropoutConverter.Convert(original, MCDropoutConversion(P = 0.1, InputP = 0.0))
     // InputP = 0: nothing before the first convolution; Dropout2d -> MC (0.25), no second dropout inserted.
     Assert.Equal<string list>([ "Conv2d"; "ReLU"; "MCSpatialDropout(0.25)"; "Conv2d"; "Sequential" ], kinds mc)
-    let innerMc = mc.children() |> Seq.last :?> Sequential
-    Assert.Equal<string list>([ "Flatten"; "MCDropout(0.3)"; "Linear" ], kinds innerMc)
+    let innerMC = mc.children() |> Seq.last :?> Sequential
+    Assert.Equal<string list>([ "Flatten"; "MCDropout(0.3)"; "Linear" ], kinds innerMC)
     mc.eval()
     use x = torch.randn(2L, 1L, 8L, 8L)
     use y = mc.forward x

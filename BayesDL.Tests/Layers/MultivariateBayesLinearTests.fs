@@ -15,7 +15,7 @@ open BayesDL.Tests.TestSupport
 let private f64 = torch.ScalarType.Float64
 
 /// KL(N(mu, Sigma) || N(m0 1, s0^2 I)) from the dense covariance: 1/2 [tr(Sigma)/s0^2 + |mu - m0|^2/s0^2 - d + d log s0^2 - log det Sigma].
-let private denseKl (mu: torch.Tensor) (sigma: torch.Tensor) (m0: float) (s0: float) =
+let private denseKL (mu: torch.Tensor) (sigma: torch.Tensor) (m0: float) (s0: float) =
     let d = float mu.shape[0]
     let trace = scalar (sigma.trace ()) / (s0 * s0)
     let centred = scalar ((mu - m0).square().sum()) / (s0 * s0)
@@ -41,7 +41,7 @@ let ``the layer's KL equals KLDivergence for its pair and the dense closed form`
     // Independently: the dense covariance of q (LowRank: U U^T + D, full: L L^T) in the textbook formula,
     // and the registry's pair of dense multivariate normals.
     let sigma = match q with :? LowRankMultivariateNormal as l -> l.Covariance | :? MultivariateNormal as m -> m.Covariance | _ -> failwith "q"
-    Assert.Equal(denseKl q.Mean sigma 0.2 0.7, reported, 9)
+    Assert.Equal(denseKL q.Mean sigma 0.2 0.7, reported, 9)
     let p = Dist.MultivariateNormal(torch.full(15L, 0.2, dtype = f64), 0.49 * torch.eye(15L, dtype = f64))
     Assert.Equal(scalar (KLDivergence.Analytic(Dist.MultivariateNormal(q.Mean, sigma), p)), reported, 9)
 

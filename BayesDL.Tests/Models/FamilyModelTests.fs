@@ -72,7 +72,7 @@ let ``a prior without a closed-form KL gets the registry's Monte Carlo KL; a Nor
     let vae = policy.Apply(new Vae(enc, 16L, dec, BernoulliDecoder(), 20L, 3L, prior = mixture))
     use x = torch.rand(2L, 20L, dtype = torch.ScalarType.Float64)
     use _ = torch.no_grad ()
-    let kl = values (vae.Elbo(x, BayesDL.Objectives.VaeElboOptions(MonteCarloKlSamples = 20000)).Kl)
+    let kl = values (vae.Elbo(x, BayesDL.Objectives.VaeElboOptions(MonteCarloKLSamples = 20000)).KL)
     // Reference: an independent estimate from 200,000 draws of log q(z) - log p(z) per example.
     let q = vae.Posterior(x)
     use z = q.Sample(200000L)
@@ -86,4 +86,4 @@ let ``a prior without a closed-form KL gets the registry's Monte Carlo KL; a Nor
     let vaeN = policy.Apply(new Vae(VaeNetworks.MlpEncoder(20L, 16L), 16L, VaeNetworks.MlpDecoder(3L, [| 16L |], 20L), BernoulliDecoder(), 20L, 3L, prior = normalPrior))
     let qn = vaeN.Posterior(x)
     let closed = values ((0.5 * (qn.Scale.square() + qn.Loc.square() - 1.0 - qn.Scale.square().log())).sum(-1L))
-    Array.iter2 (fun (a: float) (b: float) -> Assert.Equal(a, b, 10)) closed (values (vaeN.Elbo(x).Kl))
+    Array.iter2 (fun (a: float) (b: float) -> Assert.Equal(a, b, 10)) closed (values (vaeN.Elbo(x).KL))

@@ -26,7 +26,7 @@ let private data n =
     let x = torch.randn(int64 n, 3L, dtype = torch.ScalarType.Float64)
     x, x.sum(1L, keepdim = true).sin() + 0.1 * torch.randn(int64 n, 1L, dtype = torch.ScalarType.Float64)
 
-let private epochElbo (model: BayesianNetwork) (schedule: KlSchedule) (x: torch.Tensor) (y: torch.Tensor) n batch =
+let private epochElbo (model: BayesianNetwork) (schedule: KLSchedule) (x: torch.Tensor) (y: torch.Tensor) n batch =
     let objective = ElboObjective(model, int64 n, ElboOptions(Schedule = schedule))
     let batches = (n + batch - 1) / batch
     [ for b in 0 .. batches - 1 ->
@@ -47,25 +47,25 @@ let ``minibatch ELBOs of an epoch sum to the full-batch ELBO (KL counted once, s
     NativeEngine.Seed 99L
     let full = ElboObjective(model, int64 n).Evaluate(x, y)
     // Full batch: ELBO = sum log-lik - KL exactly (share 1).
-    Assert.Equal(1.0, full.KlShare, 12)
+    Assert.Equal(1.0, full.KLShare, 12)
     Assert.Equal(scalar full.ExpectedLogLikelihood - scalar full.KL, scalar full.Elbo, 9)
     // Uneven batches 16, 16, 16, 2 with the same (re-seeded) weight draw: the sums agree to rounding.
-    Assert.Equal(scalar full.Elbo, epochElbo model (KlSchedule.Constant()) x y n 16, 8)
-    Assert.Equal(scalar full.Elbo, epochElbo model (KlSchedule.Blundell()) x y n 16, 8)
+    Assert.Equal(scalar full.Elbo, epochElbo model (KLSchedule.Constant()) x y n 16, 8)
+    Assert.Equal(scalar full.Elbo, epochElbo model (KLSchedule.Blundell()) x y n 16, 8)
     // Scaling the KL by the batch count instead of N would be caught: a KL of this size moves the sum visibly.
     Assert.True(scalar full.KL > 1.0)
 
 [<Fact>]
 let ``schedules: Blundell shares sum to one, warm-up ramps linearly, constant is B over N`` () =
     let m = 7
-    let shares = [ for i in 0 .. m - 1 -> KlSchedule.Blundell().Share(BatchPosition(0L, i, m), 10L, 70L) ]
+    let shares = [ for i in 0 .. m - 1 -> KLSchedule.Blundell().Share(BatchPosition(0L, i, m), 10L, 70L) ]
     Assert.Equal(1.0, List.sum shares, 12)
     Assert.Equal(64.0 / 127.0, shares[0], 12)
-    let warm = KlSchedule.LinearWarmup(4L)
+    let warm = KLSchedule.LinearWarmup(4L)
     Assert.Equal(0.25 * 10.0 / 70.0, warm.Share(BatchPosition(0L, 0, m), 10L, 70L), 12)
     Assert.Equal(10.0 / 70.0, warm.Share(BatchPosition(9L, 0, m), 10L, 70L), 12)
-    Assert.Equal(0.5 * 10.0 / 70.0, KlSchedule.Constant(0.5).Share(BatchPosition(), 10L, 70L), 12)
-    let e = Assert.Throws<ArgumentException>(fun () -> KlSchedule.Constant().Share(BatchPosition(), 128L, 100L) |> ignore)
+    Assert.Equal(0.5 * 10.0 / 70.0, KLSchedule.Constant(0.5).Share(BatchPosition(), 10L, 70L), 12)
+    let e = Assert.Throws<ArgumentException>(fun () -> KLSchedule.Constant().Share(BatchPosition(), 128L, 100L) |> ignore)
     Assert.Contains("training-set size N", e.Message)
 
 [<Fact>]

@@ -19,8 +19,8 @@ let ``plain ELBO: loss = -mean reconstruction + mean KL and the bound is reconst
     let _, t = terms (VaeElboOptions()) 0L
     Assert.Equal(16.7, scalar t.Loss, 12)
     Assert.Equal<float[]>([| -12.1; -21.3 |], values t.Elbo |> Array.map (fun v -> Math.Round(v, 12)))
-    Assert.Equal<float[]>([| 2.1; 1.3 |], values t.Kl |> Array.map (fun v -> Math.Round(v, 12)))
-    Assert.Equal(1.0, t.KlWeight)
+    Assert.Equal<float[]>([| 2.1; 1.3 |], values t.KL |> Array.map (fun v -> Math.Round(v, 12)))
+    Assert.Equal(1.0, t.KLWeight)
 
 [<Fact>]
 let ``beta-VAE multiplies only the KL term of the loss, never the reported bound`` () =
@@ -31,10 +31,10 @@ let ``beta-VAE multiplies only the KL term of the loss, never the reported bound
 [<Fact>]
 let ``warm-up ramps the KL weight linearly from 0 to beta over WarmupSteps then holds`` () =
     let o = VaeElboOptions(Beta = 2.0, WarmupSteps = 10L)
-    Assert.Equal(0.0, o.KlWeight 0L)
-    Assert.Equal(0.6, o.KlWeight 3L, 12)
-    Assert.Equal(2.0, o.KlWeight 10L)
-    Assert.Equal(2.0, o.KlWeight 1000L)
+    Assert.Equal(0.0, o.KLWeight 0L)
+    Assert.Equal(0.6, o.KLWeight 3L, 12)
+    Assert.Equal(2.0, o.KLWeight 10L)
+    Assert.Equal(2.0, o.KLWeight 1000L)
     let _, t = terms o 3L
     Assert.Equal(15.0 + 0.6 * 1.7, scalar t.Loss, 12)
 

@@ -118,7 +118,7 @@ let ``a variational fit with KL warm-up and several weight samples resumes exact
             .WithLikelihood(Likelihoods.Categorical()).WithVariational(VariationalFamily.MeanField).Build(ComputePolicy.Cpu)
     // The KL weight rises over 3 epochs, so epochs 3 and 4 differ unless the step count is restored.
     let fit epochs (checkpoint: CheckpointOptions) =
-        VariationalFitOptions(Epochs = epochs, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 3,
+        VariationalFitOptions(Epochs = epochs, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KLWarmupEpochs = 3,
                               Checkpoint = checkpoint)
     use straight = declaration ()
     let expected = straight.Fit(data, fit 4 null)
@@ -133,10 +133,10 @@ let ``a variational fit with KL warm-up and several weight samples resumes exact
     // Another warm-up is another objective: refused, naming it.
     use other = declaration ()
     let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
-        other.Fit(data, VariationalFitOptions(Epochs = 4, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 1,
+        other.Fit(data, VariationalFitOptions(Epochs = 4, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KLWarmupEpochs = 1,
                                               Checkpoint = CheckpointOptions(path))) |> ignore)
     Assert.Contains("the objective is", e.Message)
-    Assert.Contains("\"KlWarmupEpochs\":1", e.Message)
+    Assert.Contains("\"KLWarmupEpochs\":1", e.Message)
 
 exception private DiskFull
 
@@ -281,7 +281,7 @@ let ``a builder VAE fit with KL warm-up and several z draws resumes from its che
     use x = tinyRows ()
     let declaration = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
     let fit epochs (checkpoint: CheckpointOptions) =
-        VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 3,
+        VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 6L, WeightSamples = 2, KLWarmupEpochs = 3,
                               Checkpoint = checkpoint)
     NativeEngine.Seed 5L
     let expected = declaration.Fit(x, fit 4 null, ComputePolicy.Cpu)
@@ -295,10 +295,10 @@ let ``a builder VAE fit with KL warm-up and several z draws resumes from its che
     Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
     // Another warm-up is another objective: refused, naming it.
     let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
-        declaration.Fit(x, VariationalFitOptions(Epochs = 4, BatchSize = 8, LearningRate = 0.01, Seed = 6L, WeightSamples = 2, KlWarmupEpochs = 1,
+        declaration.Fit(x, VariationalFitOptions(Epochs = 4, BatchSize = 8, LearningRate = 0.01, Seed = 6L, WeightSamples = 2, KLWarmupEpochs = 1,
                                                  Checkpoint = CheckpointOptions(path)), ComputePolicy.Cpu) |> ignore)
     Assert.Contains("the objective is", e.Message)
-    Assert.Contains("\"KlWarmupEpochs\":1", e.Message)
+    Assert.Contains("\"KLWarmupEpochs\":1", e.Message)
 
 [<Fact>]
 let ``an M2 fit resumes exactly: its labelled minibatches continue from the restored step`` () =
@@ -332,7 +332,7 @@ let ``a conditional VAE fit resumes from its checkpoint exactly`` () =
     let declaration =
         ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(), ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L).Conditional(3)
     let fit epochs (checkpoint: CheckpointOptions) =
-        VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 2L, KlWarmupEpochs = 2, Checkpoint = checkpoint)
+        VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 2L, KLWarmupEpochs = 2, Checkpoint = checkpoint)
     NativeEngine.Seed 32L
     let expected = declaration.Fit(data, fit 4 null, ComputePolicy.Cpu)
     let path = dir.File "cvae.ckpt"

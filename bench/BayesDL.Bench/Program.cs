@@ -11,8 +11,8 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.VaePhasesWorkload(),
     new BayesDL.Bench.Workloads.CvaeWorkload(),
     new BayesDL.Bench.Workloads.M2Workload(),
-    new BayesDL.Bench.Workloads.KlWorkload(),
-    new BayesDL.Bench.Workloads.McDropoutWorkload(),
+    new BayesDL.Bench.Workloads.KLWorkload(),
+    new BayesDL.Bench.Workloads.MCDropoutWorkload(),
     new BayesDL.Bench.Workloads.ShiftWorkload(),
     new BayesDL.Bench.Workloads.McmcWorkload(),
 };
@@ -42,7 +42,9 @@ var options = new BenchOptions(args.Contains("--quick"), Path.GetFullPath(output
 options.Progress($"{workload.Name}{(options.Quick ? " (quick)" : "")}: {workload.Description}");
 var figures = new SortedDictionary<string, object>(workload.Run(options))
 {
-    ["workload"] = workload.Name, ["quick"] = options.Quick, ["threads"] = TorchSharp.torch.get_num_threads(),
+    ["workload"] = workload.Name,
+    ["quick"] = options.Quick,
+    ["threads"] = TorchSharp.torch.get_num_threads(),
 };
 Console.WriteLine(JsonSerializer.Serialize(figures));
 return 0;

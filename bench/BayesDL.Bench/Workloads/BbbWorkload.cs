@@ -5,11 +5,11 @@ using BayesDL.Layers;
 using BayesDL.Metrics;
 using BayesDL.Models;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 
@@ -150,7 +150,7 @@ public sealed class BbbWorkload : IWorkload
                     Tensor var = nn.functional.linear(h.square(), ws.square(), bs.square());
                     h = mean + (var + 1e-16).sqrt() * randn_like(mean);
                     if (l < _layers.Count - 1) h = nn.functional.relu(h);
-                    kl = kl + Kl(wm, ws) + Kl(bm, bs);
+                    kl = kl + KL(wm, ws) + KL(bm, bs);
                 }
                 Tensor loss = nn.functional.cross_entropy(h, y) + kl.squeeze() / n;
                 _opt.zero_grad();
@@ -160,6 +160,6 @@ public sealed class BbbWorkload : IWorkload
             return clock.Elapsed.TotalSeconds;
         }
 
-        static Tensor Kl(Tensor mu, Tensor sigma) => 0.5 * (sigma.square() + mu.square() - 1 - 2 * sigma.log()).sum();
+        static Tensor KL(Tensor mu, Tensor sigma) => 0.5 * (sigma.square() + mu.square() - 1 - 2 * sigma.log()).sum();
     }
 }

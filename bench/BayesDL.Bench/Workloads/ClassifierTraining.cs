@@ -3,18 +3,18 @@ using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Layers;
-using BayesDL.Objectives;
 using BayesDL.Metrics;
+using BayesDL.Objectives;
+using BayesDL.Predictive;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 
 /// <summary>
 /// What the mcdropout and shift workloads share: the MNIST split, the MC dropout network trained through the library's
-/// own recipe (<see cref="TrainMcDropout"/>), the minibatch size, the adversarial ε of the ensemble, scoring and noise
+/// own recipe (<see cref="TrainMCDropout"/>), the minibatch size, the adversarial ε of the ensemble, scoring and noise
 /// images. Every classifier trains through a library fit (<c>FitMCDropout</c>, <c>FitEnsemble</c>, the builders'
 /// concrete dropout fit, <c>Trainer</c>); this file has no training loop of its own.
 /// </summary>
@@ -55,25 +55,25 @@ internal static class ClassifierTraining
     /// enough, in line with Gal &amp; Ghahramani's Bayesian CNN experiments (ICLR 2016 workshop), where MC dropout's
     /// gain over standard dropout in test error appears late in training; so every classifier here now uses batch 32.
     /// </summary>
-    public static Sequential TrainMcDropout(LabeledData data, int epochs, long seed, BenchOptions options)
+    public static Sequential TrainMCDropout(LabeledData data, int epochs, long seed, BenchOptions options)
     {
         NativeEngine.Seed(seed);
-        var model = ModelBuilder.Sequential().Linear(784, 400).Relu().MCDropout(McHiddenDropout).Linear(400, 400).Relu()
-            .MCDropout(McHiddenDropout).Linear(400, 10).WithLikelihood(Likelihoods.Categorical()).Build(ComputePolicy.Cpu);
+        var model = ModelBuilder.Sequential().Linear(784, 400).Relu().MCDropout(MCHiddenDropout).Linear(400, 400).Relu()
+            .MCDropout(MCHiddenDropout).Linear(400, 10).WithLikelihood(Likelihoods.Categorical()).Build(ComputePolicy.Cpu);
         var reports = model.FitMCDropout(data, new MCDropoutFitOptions(Epochs: epochs, BatchSize: BatchSize, Seed: seed,
-            LengthScale: McLengthScale, Alpha: McAlpha, TrainingMasks: McTrainingMasks));
+            LengthScale: MCLengthScale, Alpha: MCAlpha, TrainingMasks: MCTrainingMasks));
         foreach (var r in reports) options.Progress($"mc-dropout epoch {r.Epoch}/{epochs}: loss {r.MeanLoss:F4} ({r.Seconds:F1} s)");
         return model.Network.Body;
     }
 
     /// <summary>
     /// Minibatch size of every classifier in the mcdropout and shift workloads: 10 epochs of 8,000 rows are 2,500 Adam
-    /// steps. With batch 128 (630 steps) MC dropout only tied dropout off in NLL (see <see cref="TrainMcDropout"/>).
+    /// steps. With batch 128 (630 steps) MC dropout only tied dropout off in NLL (see <see cref="TrainMCDropout"/>).
     /// </summary>
     public const int BatchSize = 32;
 
-    public const double McHiddenDropout = 0.5, McInputDropout = 0, McLengthScale = 1.5, McAlpha = 0.5;
-    public const int McTrainingMasks = 10;
+    public const double MCHiddenDropout = 0.5, MCInputDropout = 0, MCLengthScale = 1.5, MCAlpha = 0.5;
+    public const int MCTrainingMasks = 10;
 
     /// <summary>
     /// ε of the shift workload's adversarially trained ensemble (Lakshminarayanan et al. 2017: 1% of the pixel range). Measured

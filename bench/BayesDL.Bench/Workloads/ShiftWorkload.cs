@@ -7,11 +7,11 @@ using BayesDL.Metrics;
 using BayesDL.Models;
 using BayesDL.Objectives;
 using BayesDL.Plotting;
+using BayesDL.Predictive;
 using BayesDL.Training;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 
@@ -20,7 +20,7 @@ namespace BayesDL.Bench.Workloads;
 /// training digits (MLP 784-400-400-10, Adam 1e-3, batch 32, 10 epochs), each through the library's own fit: a
 /// deterministic softmax network (plain NLL, seed 1: <c>FitEnsemble</c> with one member); MC dropout as in the mcdropout
 /// workload (0.5 before each hidden weight layer, length-scale prior, α-divergence objective:
-/// <see cref="ClassifierTraining.TrainMcDropout"/>, <c>FitMCDropout</c>); concrete dropout before all three weight layers
+/// <see cref="ClassifierTraining.TrainMCDropout"/>, <c>FitMCDropout</c>); concrete dropout before all three weight layers
 /// (the builders' ConcreteDropout family fitted by the ELBO: initial p 0.1, learned; prior N(0, 100²), i.e. length-scale
 /// 1e-2, the paper's regularizer with N = 8,000); Bayes by Backprop (local reparameterization, N(0, 1) prior:
 /// <see cref="Trainer"/>); a deep ensemble of 5 networks (<c>FitEnsemble</c>, seeds 1-5, each trained with NLL plus
@@ -58,7 +58,7 @@ public sealed class ShiftWorkload : IWorkload
         ProcessMemory.ReleaseFreedNativeMemory();
         Memory(options, "ensemble trained");
 
-        var mcModel = ClassifierTraining.TrainMcDropout(data, epochs, seed: 1, options);
+        var mcModel = ClassifierTraining.TrainMCDropout(data, epochs, seed: 1, options);
         ProcessMemory.ReleaseFreedNativeMemory();
         Memory(options, "mc dropout trained");
 
@@ -99,8 +99,12 @@ public sealed class ShiftWorkload : IWorkload
         var plots = ShiftPlots.Save(curves, options.OutputDirectory, "shift");
         var byMethod = curves.ToDictionary(c => c.Method, c => (object)new Dictionary<string, object>
         {
-            ["accuracy"] = Round(c.Accuracy), ["nll"] = Round(c.Nll), ["brier"] = Round(c.Brier), ["ece"] = Round(c.Ece),
-            ["entropy"] = Round(c.Entropy), ["ood_auroc_noise"] = Math.Round(c.OodAuroc, 4),
+            ["accuracy"] = Round(c.Accuracy),
+            ["nll"] = Round(c.Nll),
+            ["brier"] = Round(c.Brier),
+            ["ece"] = Round(c.Ece),
+            ["entropy"] = Round(c.Entropy),
+            ["ood_auroc_noise"] = Math.Round(c.OodAuroc, 4),
         });
         int at60 = Array.IndexOf(curves[0].Angles, 60.0), at90 = Array.IndexOf(curves[0].Angles, 90.0);
         var mc = curves.Single(c => c.Method == "mc-dropout");

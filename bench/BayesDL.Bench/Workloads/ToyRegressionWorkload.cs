@@ -3,9 +3,9 @@ using BayesDL.Engine;
 using BayesDL.Layers;
 using BayesDL.Models;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using BayesDL.Training;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

@@ -1,6 +1,6 @@
 using BayesDL.Inference;
-using static TorchSharp.torch;
 using BayesDL.Predictive;
+using static TorchSharp.torch;
 
 namespace BayesDL.Bench.Workloads;
 

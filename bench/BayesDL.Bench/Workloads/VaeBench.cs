@@ -1,8 +1,8 @@
 using BayesDL.Builders;
 using BayesDL.Engine;
 using BayesDL.Models;
-using static TorchSharp.torch;
 using BayesDL.Predictive;
+using static TorchSharp.torch;
 
 namespace BayesDL.Bench.Workloads;
 

@@ -5,9 +5,9 @@ using BayesDL.Engine;
 using BayesDL.KL;
 using BayesDL.Models;
 using BayesDL.Objectives;
+using BayesDL.Predictive;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 

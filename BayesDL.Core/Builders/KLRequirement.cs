@@ -8,7 +8,7 @@ namespace BayesDL.Builders;
 /// model asking for the analytic ELBO with, say, a scale-mixture prior fails before training with the pair named
 /// (and the registered pairs listed), instead of deep inside the first step.
 /// </summary>
-public static class KlRequirement
+public static class KLRequirement
 {
     /// <summary>
     /// Empty when the KL of a Bayesian layer fitted with <paramref name="family"/> under <paramref name="prior"/> has a closed form:

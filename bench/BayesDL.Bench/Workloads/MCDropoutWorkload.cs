@@ -5,9 +5,9 @@ using BayesDL.Inference;
 using BayesDL.Layers;
 using BayesDL.Metrics;
 using BayesDL.Plotting;
+using BayesDL.Predictive;
 using TorchSharp;
 using static TorchSharp.torch;
-using BayesDL.Predictive;
 
 namespace BayesDL.Bench.Workloads;
 
@@ -15,7 +15,7 @@ namespace BayesDL.Bench.Workloads;
 /// MC dropout (Gal &amp; Ghahramani 2016) on the repository's MNIST subset (8,000 / 2,000): the MLP 784-400-400-10 with
 /// MC dropout 0.5 before each hidden weight layer (none on the pixels), trained 10 epochs (Adam 1e-3, batch 32, seed 1
 /// or --seed N) in one call, <c>FitMCDropout</c>, with the length-scale prior and the α-divergence objective (see <see
-/// cref="ClassifierTraining.TrainMcDropout"/> for the recipe and the measurements behind it). Test accuracy, NLL and
+/// cref="ClassifierTraining.TrainMCDropout"/> for the recipe and the measurements behind it). Test accuracy, NLL and
 /// ECE of the T = 100 MC predictive and of the same network with dropout off; time of the T = 100 predictive over the
 /// 2,000 test images vectorized (the first Linear + ReLU, deterministic, computed once per image; the rest on the
 /// hidden activations replicated T times, in chunks sized by the predictor's memory budget) versus a plain loop of 100
@@ -24,7 +24,7 @@ namespace BayesDL.Bench.Workloads;
 /// delta-method estimate of the T-sample NLL's finite-sample bias, to tell a real MC-versus-dropout-off difference from
 /// Monte Carlo noise.
 /// </summary>
-public sealed class McDropoutWorkload : IWorkload
+public sealed class MCDropoutWorkload : IWorkload
 {
     const double PyTorchLoopSeconds = 4.7;
 
@@ -51,7 +51,7 @@ public sealed class McDropoutWorkload : IWorkload
         using var data = split.Train;
         using var test = split.Test;
         int epochs = options.Quick ? 1 : 10, samples = options.Quick ? 10 : 100;
-        var model = ClassifierTraining.TrainMcDropout(data, epochs, seed: options.Seed, options);
+        var model = ClassifierTraining.TrainMCDropout(data, epochs, seed: options.Seed, options);
 
         ProcessMemory.ReleaseFreedNativeMemory();
         options.Progress($"after training: RSS {ProcessMemory.RssMb():F0} MB, peak {ProcessMemory.PeakRssMb():F0} MB");
@@ -78,11 +78,11 @@ public sealed class McDropoutWorkload : IWorkload
         MonteCarloMode.Set(model, true);
         options.Progress($"MC: acc {accuracy:F4} nll {nll:F4} ece {ece:F4} | dropout off: acc {accDet:F4} nll {nllDet:F4} ece {eceDet:F4}");
         string reliabilityPng;
-        using (var meanMc = mc.Mean())
+        using (var meanMC = mc.Mean())
         using (var meanDet = deterministic.Mean())
             reliabilityPng = ReliabilityPlot.Save(new[]
             {
-                ($"MC dropout, T = {samples}", ReliabilityDiagram.Compute(meanMc, test.Targets, 15)),
+                ($"MC dropout, T = {samples}", ReliabilityDiagram.Compute(meanMC, test.Targets, 15)),
                 ("dropout off", ReliabilityDiagram.Compute(meanDet, test.Targets, 15)),
             }, Path.Combine(options.OutputDirectory, "mcdropout-reliability.png"), "MC dropout on the MNIST test split");
 
@@ -126,11 +126,11 @@ public sealed class McDropoutWorkload : IWorkload
             ["epochs"] = epochs,
             ["batch_size"] = ClassifierTraining.BatchSize,
             ["seed"] = options.Seed,
-            ["input_dropout"] = ClassifierTraining.McInputDropout,
-            ["hidden_dropout"] = ClassifierTraining.McHiddenDropout,
-            ["prior_length_scale"] = ClassifierTraining.McLengthScale,
-            ["alpha"] = ClassifierTraining.McAlpha,
-            ["training_masks"] = ClassifierTraining.McTrainingMasks,
+            ["input_dropout"] = ClassifierTraining.MCInputDropout,
+            ["hidden_dropout"] = ClassifierTraining.MCHiddenDropout,
+            ["prior_length_scale"] = ClassifierTraining.MCLengthScale,
+            ["alpha"] = ClassifierTraining.MCAlpha,
+            ["training_masks"] = ClassifierTraining.MCTrainingMasks,
             ["shared_prefix_layers"] = vectorized.DeterministicPrefix,
             ["test_images"] = test.Count,
         };

@@ -11,7 +11,7 @@ namespace BayesDL.Objectives;
 /// the scale-mixture prior, which has no closed form. Element-wise priors give one KL per latent dimension, which
 /// free bits need; priors with an event shape [D] give one KL per example.
 /// </summary>
-internal static class LatentKl
+internal static class LatentKL
 {
     /// <summary>
     /// <paramref name="posterior"/> has batch shape [B, D]. Returns [B, D] for an element-wise prior and [B, 1] for a

@@ -13,7 +13,7 @@ namespace BayesDL.Bench.Workloads;
 /// <c>Dist.DiagonalNormal(..., validate: false)</c> versus the same formula written in raw TorchSharp.
 /// Reports the time ratio (median over alternating rounds) and how many pairs the registry holds.
 /// </summary>
-public sealed class KlWorkload : IWorkload
+public sealed class KLWorkload : IWorkload
 {
     public string Name => "kl";
     public string Description => "analytic KL of 10^6-element diagonal Gaussians, forward+backward, registry vs raw TorchSharp";

@@ -1,7 +1,7 @@
 namespace BayesDL.Objectives;
 
-/// <summary>How the KL term is weighted across minibatches and steps (see <see cref="KlSchedule"/>).</summary>
-public enum KlScheduleKind
+/// <summary>How the KL term is weighted across minibatches and steps (see <see cref="KLSchedule"/>).</summary>
+public enum KLScheduleKind
 {
     /// <summary>Each minibatch carries B/N of the KL, times a constant weight.</summary>
     Constant,

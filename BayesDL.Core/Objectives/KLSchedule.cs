@@ -13,25 +13,25 @@ namespace BayesDL.Objectives;
 /// <param name="Kind">The schedule.</param>
 /// <param name="Weight">beta (Constant) or the final beta (LinearWarmup).</param>
 /// <param name="WarmupSteps">Steps of the linear ramp.</param>
-public sealed record KlSchedule(KlScheduleKind Kind = KlScheduleKind.Constant, double Weight = 1.0, long WarmupSteps = 0)
+public sealed record KLSchedule(KLScheduleKind Kind = KLScheduleKind.Constant, double Weight = 1.0, long WarmupSteps = 0)
 {
     /// <summary>pi_b = weight * B_b / N.</summary>
-    public static KlSchedule Constant(double weight = 1.0)
+    public static KLSchedule Constant(double weight = 1.0)
     {
-        Check.Argument(double.IsFinite(weight) && weight >= 0, nameof(KlSchedule), nameof(weight), weight.ToString("R"), ">= 0 and finite");
-        return new(KlScheduleKind.Constant, weight);
+        Check.Argument(double.IsFinite(weight) && weight >= 0, nameof(KLSchedule), nameof(weight), weight.ToString("R"), ">= 0 and finite");
+        return new(KLScheduleKind.Constant, weight);
     }
 
     /// <summary>pi_b = finalWeight * min(1, (step + 1) / steps) * B_b / N.</summary>
-    public static KlSchedule LinearWarmup(long steps, double finalWeight = 1.0)
+    public static KLSchedule LinearWarmup(long steps, double finalWeight = 1.0)
     {
-        Check.Positive(steps, nameof(KlSchedule), nameof(steps));
-        Check.Argument(double.IsFinite(finalWeight) && finalWeight >= 0, nameof(KlSchedule), nameof(finalWeight), finalWeight.ToString("R"), ">= 0 and finite");
-        return new(KlScheduleKind.LinearWarmup, finalWeight, steps);
+        Check.Positive(steps, nameof(KLSchedule), nameof(steps));
+        Check.Argument(double.IsFinite(finalWeight) && finalWeight >= 0, nameof(KLSchedule), nameof(finalWeight), finalWeight.ToString("R"), ">= 0 and finite");
+        return new(KLScheduleKind.LinearWarmup, finalWeight, steps);
     }
 
     /// <summary>pi_i = 2^(M-i) / (2^M - 1), i = 1..M.</summary>
-    public static KlSchedule Blundell() => new(KlScheduleKind.Blundell);
+    public static KLSchedule Blundell() => new(KLScheduleKind.Blundell);
 
     /// <summary>The share of the KL for one minibatch.</summary>
     /// <param name="position">Where the minibatch lies in training.</param>
@@ -39,14 +39,14 @@ public sealed record KlSchedule(KlScheduleKind Kind = KlScheduleKind.Constant, d
     /// <param name="datasetSize">N, rows of the training set.</param>
     public double Share(BatchPosition position, long batchSize, long datasetSize)
     {
-        Check.Positive(datasetSize, nameof(KlSchedule), nameof(datasetSize));
-        Check.Argument(batchSize > 0 && batchSize <= datasetSize, nameof(KlSchedule), nameof(batchSize), batchSize.ToString(),
+        Check.Positive(datasetSize, nameof(KLSchedule), nameof(datasetSize));
+        Check.Argument(batchSize > 0 && batchSize <= datasetSize, nameof(KLSchedule), nameof(batchSize), batchSize.ToString(),
             $"in [1, {datasetSize}] (the training-set size N)", "Pass the size of the whole training set as N, not the batch size.");
         double fraction = (double)batchSize / datasetSize;
         return Kind switch
         {
-            KlScheduleKind.Constant => Weight * fraction,
-            KlScheduleKind.LinearWarmup => Weight * Math.Min(1.0, (position.GlobalStep + 1.0) / WarmupSteps) * fraction,
+            KLScheduleKind.Constant => Weight * fraction,
+            KLScheduleKind.LinearWarmup => Weight * Math.Min(1.0, (position.GlobalStep + 1.0) / WarmupSteps) * fraction,
             // 2^(M-i)/(2^M-1) = 2^-i / (1 - 2^-M): no overflow for large M.
             _ => Math.Pow(2, -(position.BatchIndex + 1)) / (1 - Math.Pow(2, -position.BatchesPerEpoch)),
         };

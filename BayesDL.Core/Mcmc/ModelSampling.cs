@@ -1,0 +1,87 @@
+using BayesDL.Engine;
+using BayesDL.Modeling;
+using static TorchSharp.torch;
+
+namespace BayesDL.Mcmc;
+
+/// <summary>
+/// NUTS and HMC on a <see cref="Model"/>: the samplers run on the unconstrained space, on the model's log density with its
+/// log-det-Jacobians, and the draws come back named and on the constrained scale (<see cref="ModelPosterior"/>).
+/// Chains start uniformly in [-r, r]^P on the unconstrained space (Stan's default, r = <see cref="HmcOptions.InitRadius"/>)
+/// or at given named values. Start-up checks name what is wrong: an initial value outside its constraint, a data key the
+/// model lacks, a log density that is not finite at a start (with the first site whose term is not).
+/// During sampling, a point where a distribution rejects its parameters (a scale that underflowed to zero on a wild
+/// trajectory) has log density -infinity, which the sampler treats as a divergence.
+/// </summary>
+public static class ModelSampling
+{
+    /// <summary>Runs <see cref="NoUTurnSampler"/> on <paramref name="model"/>; <paramref name="initialValues"/>: named constrained values (others start at random).</summary>
+    public static ModelPosterior Nuts(Model model, HmcOptions? options = null, IReadOnlyDictionary<string, Tensor>? initialValues = null)
+    {
+        options ??= new HmcOptions();
+        var (target, start) = Prepare(nameof(Nuts), model, options, initialValues);
+        using (start) return new ModelPosterior(model, NoUTurnSampler.Sample(target, options, start));
+    }
+
+    /// <summary>Runs static <see cref="HamiltonianMonteCarlo"/> on <paramref name="model"/>, all chains in one batch.</summary>
+    public static ModelPosterior Hmc(Model model, HmcOptions? options = null, IReadOnlyDictionary<string, Tensor>? initialValues = null)
+    {
+        options ??= new HmcOptions();
+        var (target, start) = Prepare(nameof(Hmc), model, options, initialValues);
+        using (start) return new ModelPosterior(model, HamiltonianMonteCarlo.Sample(target, options, start));
+    }
+
+    static (LogDensity Target, Tensor Start) Prepare(string who, Model model, HmcOptions options, IReadOnlyDictionary<string, Tensor>? initialValues)
+    {
+        Validation.Check.Argument(model is not null, $"{nameof(ModelSampling)}.{who}", nameof(model), "null", "a Model", "Build one with Model.Create or probModel { }.");
+        options.Validate();
+        ComputePolicy policy = model!.Policy;
+        NativeEngine.Seed(options.Seed);
+        Tensor start;
+        using (var scope = NewDisposeScope())
+        {
+            Tensor random = (rand(options.Chains, model.Dimension, dtype: policy.Dtype, device: policy.Device) * 2 - 1) * options.InitRadius;
+            if (initialValues is not null)
+            {
+                // Named values replace the random start of their coordinates; the others keep theirs.
+                Tensor given = model.Unconstrain(initialValues, options.Chains);
+                Tensor mask = zeros(model.Dimension, dtype: ScalarType.Bool, device: policy.Device);
+                foreach (ModelParameter p in model.Parameters.Where(p => initialValues.ContainsKey(p.Name)))
+                    mask[TensorIndex.Slice(p.Offset, p.Offset + p.Length)] = true;
+                random = where(mask, given, random);
+            }
+            start = random.MoveToOuterDisposeScope();
+        }
+        using (var scope = NewDisposeScope())
+        {
+            double[] lp = AdaptiveSampler.Host(model.LogDensity(start)); // errors in the body propagate here, naming the site
+            for (int j = 0; j < lp.Length; j++)
+            {
+                if (double.IsFinite(lp[j])) continue;
+                string? site = model.NonFiniteSite(start.narrow(0, j, 1));
+                throw Validation.Check.Error($"{nameof(ModelSampling)}.{who}", $"model '{model.Name}'",
+                    $"log density {lp[j]} at chain {j}'s initial point{(site is null ? "" : $", first in the term of '{site}'")}",
+                    "finite at every initial point", $"Give initial values inside the support{(site is null ? "" : $" of '{site}'")}, or reduce InitRadius.");
+            }
+        }
+        var target = LogDensity.FromBatchedFunction(model.Dimension, x => Guarded(model, x), policy, model.Name);
+        return (target, start);
+    }
+
+    /// <summary>The log density, with -infinity for rows where a distribution rejects its arguments (evaluated row by row then).</summary>
+    static Tensor Guarded(Model model, Tensor x)
+    {
+        try { return model.LogDensity(x); }
+        catch (ArgumentException)
+        {
+            var rows = new Tensor[x.shape[0]];
+            for (int j = 0; j < rows.Length; j++)
+            {
+                Tensor row = x.narrow(0, j, 1);
+                try { rows[j] = model.LogDensity(row); }
+                catch (ArgumentException) { rows[j] = (row * 0).sum(1) + double.NegativeInfinity; }
+            }
+            return cat(rows);
+        }
+    }
+}

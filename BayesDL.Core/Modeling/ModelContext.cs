@@ -1,0 +1,217 @@
+using BayesDL.Distributions;
+using BayesDL.Engine;
+using BayesDL.Transforms;
+using BayesDL.Validation;
+using static TorchSharp.torch;
+
+namespace BayesDL.Modeling;
+
+/// <summary>
+/// What a model's body receives: it declares parameters (<see cref="Sample(string, Distribution, long[], Constraint)"/>),
+/// observations (<see cref="Observe"/>) and named derived quantities (<see cref="Deterministic"/>), and reads data
+/// (<see cref="Data"/>). The body runs for all chains at once: every parameter value has a leading chain dimension,
+/// [chains] ++ shape, and a scalar parameter comes as [chains, 1] so that it broadcasts against vectors of observations
+/// and parameters (mu + tau * theta with mu, tau [C, 1] and theta [C, 8] gives [C, 8]). Data has no chain dimension.
+/// Each call adds its term to the joint log density on the unconstrained space:
+/// log p(y | theta) + log p(theta) + log |det d theta / dx| with theta = f(x), one value per chain.
+/// </summary>
+public sealed class ModelContext
+{
+    internal enum Pass { Discover, Evaluate, Unconstrain }
+
+    readonly Model _model;
+    readonly Pass _pass;
+    readonly Tensor? _positions;
+    readonly IReadOnlyDictionary<string, Tensor>? _given;
+    readonly HashSet<string> _names = new();
+    int _offset;
+
+    internal ModelContext(Model model, Pass pass, int chains, Tensor? positions = null, IReadOnlyDictionary<string, Tensor>? given = null)
+    {
+        _model = model;
+        _pass = pass;
+        Chains = chains;
+        _positions = positions;
+        _given = given;
+        ComputePolicy policy = model.Policy;
+        LogDensity = zeros(chains, dtype: policy.Dtype, device: policy.Device);
+    }
+
+    /// <summary>C, the number of chains (or draws) evaluated together: the leading dimension of every parameter value.</summary>
+    public int Chains { get; }
+
+    /// <summary>
+    /// The model's device and dtype (float64 by default): pass it to the scalar factories, <c>Dist.Normal(0, 5, m.Policy)</c>,
+    /// whose default policy is float32.
+    /// </summary>
+    public ComputePolicy Policy => _model.Policy;
+
+    internal List<ModelParameter> Discovered { get; } = new();
+    internal List<string> ObservedNames { get; } = new();
+    internal List<string> DeterministicNames { get; } = new();
+    internal Dictionary<string, Tensor> Values { get; } = new();
+    internal List<Tensor> UnconstrainedParts { get; } = new();
+    internal Tensor LogDensity { get; private set; }
+    internal bool Diagnose { get; init; }
+    internal string? FirstNonFinite { get; private set; }
+    internal string? LastSite { get; private set; }
+
+    string Who => $"{nameof(Model)} '{_model.Name}'";
+
+    /// <summary>
+    /// The data tensor stored under <paramref name="key"/> (given to <see cref="Model.Create"/>); a missing key is an error
+    /// naming it and the keys there are.
+    /// </summary>
+    public Tensor Data(string key)
+    {
+        if (_model.DataTable.TryGetValue(key, out Tensor? value)) return value;
+        string keys = _model.DataTable.Count == 0 ? "no data at all" : "keys " + string.Join(", ", _model.DataTable.Keys.Select(k => $"'{k}'"));
+        throw Check.Error(Who, $"data '{key}'", $"missing (the data has {keys})", "present in the data", $"Pass a tensor under \"{key}\" in the data of Model.Create.");
+    }
+
+    /// <summary>
+    /// A parameter named <paramref name="name"/> with prior <paramref name="prior"/>: returns its value on the constrained
+    /// scale, [chains] ++ <paramref name="shape"/> ([chains, 1] for a scalar). <paramref name="shape"/>: the shape of one
+    /// value (default: a scalar); the prior must have that batch ++ event shape, or broadcast to it.
+    /// <paramref name="constraint"/>: the set it lies in; default the prior's support (Positive for HalfCauchy, Gamma, ...;
+    /// Uniform's own bounds, which may be other parameters' values; Simplex for Dirichlet).
+    /// </summary>
+    public Tensor Sample(string name, Distribution prior, long[]? shape = null, Constraint? constraint = null)
+    {
+        ClaimName(name, nameof(Sample));
+        Check.Argument(prior is not null, Who, $"prior of '{name}'", "null", "a distribution", "Pass a prior, or use Sample(name, constraint) for a flat one.");
+        constraint ??= DefaultConstraint.For(prior!, name);
+        Tensor y = Place(name, shape ?? Array.Empty<long>(), constraint);
+        Tensor lp = Site(name, "prior", () => prior!.LogProb(y));
+        long[] expected = y.shape[..(y.shape.Length - prior!.EventShape.Length)];
+        if (!lp.shape.SequenceEqual(expected))
+            throw Check.Error(Who, $"prior of '{name}'",
+                $"a {prior.Name} with batch shape {Show(prior.BatchShape)} and event shape {Show(prior.EventShape)}, whose log density has shape {Show(lp.shape)} for the value's {Show(y.shape)}",
+                $"one log density per element of '{name}' (declared shape {Show(shape ?? Array.Empty<long>())}, one value per chain in front)",
+                "Declare the parameter's shape (the shape argument of Sample), or give the prior parameters of that shape.");
+        Add(name, PerChain(lp));
+        return y;
+    }
+
+    /// <summary>A parameter with a flat (improper uniform) prior on the constrained scale, as Stan's parameters without a prior statement.</summary>
+    public Tensor Sample(string name, Constraint constraint, long[]? shape = null)
+    {
+        ClaimName(name, nameof(Sample));
+        Check.Argument(constraint is not null, Who, $"constraint of '{name}'", "null", "a constraint", "Pass Constraint.Real for an unbounded parameter.");
+        return Place(name, shape ?? Array.Empty<long>(), constraint!);
+    }
+
+    /// <summary>
+    /// The observation <paramref name="data"/> (no chain dimension) under <paramref name="likelihood"/> (whose parameters
+    /// may carry the chain dimension): adds log p(data | parameters), summed over the observations. Observations are
+    /// vectorised: a likelihood with batch shape [chains, N] (or [chains, 1], or [N]) scores N observations at once.
+    /// </summary>
+    public void Observe(string name, Distribution likelihood, Tensor data)
+    {
+        ClaimName(name, nameof(Observe));
+        Check.Argument(likelihood is not null && data is not null, Who, $"'{name}'", likelihood is null ? "a null likelihood" : "null data",
+            "a likelihood and its data", null);
+        Tensor lp = Site(name, "likelihood", () => likelihood!.LogProb(data!));
+        long[] batch = data!.shape[..(data.shape.Length - likelihood!.EventShape.Length)];
+        if (lp.shape.SequenceEqual(new long[] { Chains }.Concat(batch)))
+            Add(name, PerChain(lp));
+        else if (lp.shape.SequenceEqual(batch))
+            Add(name, lp.sum().expand(Chains));
+        else
+            throw Check.Error(Who, $"observation '{name}'",
+                $"a {likelihood.Name} with batch shape {Show(likelihood.BatchShape)} for data of shape {Show(data.shape)} (log density of shape {Show(lp.shape)})",
+                $"one log density per observation, of shape {Show(batch)} or [chains] ++ {Show(batch)}",
+                "Give the likelihood one parameter per observation (or one per chain, [chains, 1]), matching the data's shape.");
+        if (_pass == Pass.Discover) ObservedNames.Add(name);
+    }
+
+    /// <summary>A named quantity computed from the parameters, reported with them (Stan's transformed parameters); returns <paramref name="value"/>.</summary>
+    public Tensor Deterministic(string name, Tensor value)
+    {
+        ClaimName(name, nameof(Deterministic));
+        Check.Argument(value is not null && value.dim() >= 1 && value.shape[0] == Chains, Who, $"deterministic '{name}'",
+            value is null ? "null" : $"shape {Show(value.shape)}", $"a tensor with the chain dimension {Chains} first",
+            "Compute it from parameter values (which carry the chain dimension).");
+        Values[name] = value!;
+        if (_pass == Pass.Discover) DeterministicNames.Add(name);
+        return value!;
+    }
+
+    void ClaimName(string name, string what)
+    {
+        Check.Argument(!string.IsNullOrWhiteSpace(name), Who, "name", name is null ? "null" : $"'{name}'", $"a non-empty name for {what}");
+        Check.Argument(_names.Add(name!), Who, $"'{name}'", $"the name '{name}' used twice", "unique names for parameters, observations and deterministic quantities",
+            $"Rename one of them; {what} '{name}' repeats an earlier name.");
+    }
+
+    /// <summary>The constrained value of a parameter, [C] ++ value shape, its log-det-Jacobian added to the density.</summary>
+    Tensor Place(string name, long[] shape, Constraint constraint)
+    {
+        Bijector bijector = constraint.Bijector;
+        int rank = constraint.EventRank;
+        Check.Argument(shape.Length >= rank && shape.All(s => s > 0), Who, $"shape of '{name}'", Show(shape),
+            rank == 0 ? "positive dimensions" : $"at least {rank} dimension{(rank == 1 ? "" : "s")} for the {constraint.Name} constraint",
+            rank == 0 ? null : $"Declare the shape, e.g. [{string.Join(", ", Enumerable.Repeat("K", rank))}].");
+        long[] valueShape = shape.Length == 0 ? new long[] { 1 } : shape;
+        long[] xShape = valueShape[..(valueShape.Length - rank)].Concat(rank == 0 ? Array.Empty<long>() : bijector.InverseShape(valueShape[^rank..])).ToArray();
+        long[] chainX = new long[] { Chains }.Concat(xShape).ToArray();
+        long length = xShape.Aggregate(1L, (a, b) => a * b);
+        ComputePolicy policy = _model.Policy;
+        Tensor x;
+        switch (_pass)
+        {
+            case Pass.Discover:
+                Check.Argument(length > 0, Who, $"shape of '{name}'", Show(shape), "a shape with at least one free coordinate", null);
+                x = zeros(chainX, dtype: policy.Dtype, device: policy.Device);
+                Discovered.Add(new ModelParameter(name, shape, constraint.Name, xShape, _offset, (int)length));
+                _offset += (int)length;
+                break;
+            case Pass.Evaluate:
+                ModelParameter site = _model.Site(name, shape, constraint);
+                x = _positions!.narrow(1, site.Offset, site.Length).reshape(chainX);
+                break;
+            default:
+                _model.Site(name, shape, constraint);
+                if (_given is not null && _given.TryGetValue(name, out Tensor? value))
+                {
+                    Tensor y0 = policy.Apply(value);
+                    long[] chainY = new long[] { Chains }.Concat(valueShape).ToArray();
+                    bool shared = y0.shape.SequenceEqual(shape) || y0.shape.SequenceEqual(valueShape);
+                    bool perChain = y0.shape.SequenceEqual(chainY) || (shape.Length == 0 && y0.shape.SequenceEqual(new long[] { Chains }));
+                    Check.Argument(shared || perChain, Who, $"initial value of '{name}'", $"shape {Show(y0.shape)}",
+                        $"{Show(shape)} (one value for every chain) or {Show(new long[] { Chains }.Concat(shape).ToArray())} (one per chain)");
+                    Tensor y = (shared ? y0.reshape(valueShape).unsqueeze(0).expand(chainY) : y0.reshape(chainY)).clone();
+                    constraint.Check(y, Who, $"initial value of '{name}'");
+                    x = bijector.Inverse(y);
+                    Check.Finite(x, Who, $"initial value of '{name}' on the unconstrained scale");
+                }
+                else x = zeros(chainX, dtype: policy.Dtype, device: policy.Device);
+                UnconstrainedParts.Add(x.reshape(Chains, -1));
+                break;
+        }
+        Tensor result = bijector.Forward(x);
+        long[] expectedY = new long[] { Chains }.Concat(valueShape).ToArray();
+        Check.Argument(result.shape.SequenceEqual(expectedY), Who, $"bounds of '{name}'", $"a {constraint.Name} constraint giving values of shape {Show(result.shape)}",
+            $"values of the parameter's shape {Show(expectedY)} ([chains] ++ shape)", "Give the bounds the parameter's shape, [chains, 1], or make them scalars.");
+        Add(name, PerChain(bijector.LogAbsDetJacobian(x)));
+        Values[name] = shape.Length == 0 ? result.squeeze(1) : result;
+        return result;
+    }
+
+    Tensor Site(string name, string role, Func<Tensor> logProb)
+    {
+        try { return logProb(); }
+        catch (ArgumentException e) { throw new ArgumentException($"{Who}, {role} of '{name}': {e.Message}", name, e); }
+    }
+
+    Tensor PerChain(Tensor t) => t.dim() == 1 ? t : t.reshape(Chains, -1).sum(1);
+
+    void Add(string name, Tensor term)
+    {
+        LogDensity = LogDensity + term;
+        LastSite = name;
+        if (Diagnose && FirstNonFinite is null && !term.isfinite().all().item<bool>()) FirstNonFinite = name;
+    }
+
+    static string Show(long[] shape) => Validation.Check.Shape(shape);
+}
