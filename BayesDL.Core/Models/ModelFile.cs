@@ -15,7 +15,8 @@ using static TorchSharp.torch;
 namespace BayesDL.Models;
 
 /// <summary>
-/// Saves and loads a <see cref="BayesianNetwork"/>, a <see cref="DeepEnsemble"/> or a <see cref="Vae"/> whole. A network: the architecture (each layer under its name in the body, so the
+/// Saves and loads a <see cref="BayesianNetwork"/>, a <see cref="DeepEnsemble"/> or a <see cref="Vae"/> whole. A network: the architecture
+/// (each layer under its name in the body, so the
 /// state-dict keys match, e.g. the <c>mc_dropout_k</c> layers <see cref="MCDropoutConverter"/> inserts), each layer's
 /// settings (estimator, prior and initialisation of Bayesian layers; rank and prior of <see cref="MultivariateBayesLinear"/>;
 /// temperature, regularizers and length-scale of concrete dropout; dropout rates; whether a Monte Carlo layer samples in
@@ -69,7 +70,8 @@ public static class ModelFile
     }
 
     /// <summary>A VAE: its two networks' layers, the head's input width, the data, latent and condition widths and p(x | z).</summary>
-    internal sealed record VaeRecord(List<LayerRecord>? Encoder, List<LayerRecord>? Decoder, long EncoderFeatures, long DataFeatures, long LatentDim,
+    internal sealed record VaeRecord(List<LayerRecord>? Encoder, List<LayerRecord>? Decoder, long EncoderFeatures, long DataFeatures,
+        long LatentDim,
                                      long ConditionFeatures, DecoderRecord? Likelihood);
 
     /// <summary>A decoder likelihood: Bernoulli, Gaussian (fixed or learned scale) or Categorical (grey levels).</summary>
@@ -99,26 +101,36 @@ public static class ModelFile
         string declared = JsonSerializer.Serialize(layers, Json);
         for (int m = 1; m < members.Count; m++)
             if (JsonSerializer.Serialize(Layers(members[m], $"ensemble member {m}"), Json) != declared)
-                throw Check.Error(nameof(ModelFile), "ensemble", $"member {m} declared unlike member 0", "members of the same declared layers",
+                throw Check.Error(nameof(ModelFile), "ensemble", $"member {m} declared unlike member 0",
+                    "members of the same declared layers",
                     "Build the members from one declaration (SequentialBuilder.BuildEnsemble or FitEnsemble).");
         var tensors = members.SelectMany((member, m) => member.state_dict().Select(e => ($"{m}.{e.Key}", e.Value)))
             .Concat(ensemble.Likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList();
-        Write(path, new NetworkRecord(Version, layers, ensemble.Likelihood.Describe()) { Kind = ModelFileKind.Ensemble, Members = members.Count }, tensors);
+        Write(path, new NetworkRecord(Version, layers, ensemble.Likelihood.Describe())
+        {
+            Kind = ModelFileKind.Ensemble,
+            Members = members.Count
+        }, tensors);
     }
 
     /// <summary>
     /// Writes a VAE to <paramref name="path"/> atomically (format version 4): the encoder's and decoder's layers (each a
     /// <c>Sequential</c> of supported layers, as <see cref="Builders.VaeBuilder.Build"/> makes them), the widths, the decoder likelihood
     /// and the weights (head included). Throws <see cref="ArgumentException"/> for another network, a decoder likelihood other than
-    /// Bernoulli, Gaussian or Categorical, or a prior other than the default N(0, I), which a file cannot describe (nothing is written then).
+    /// Bernoulli, Gaussian or Categorical, or a prior other than the default N(0, I), which a file cannot describe (nothing is written
+    /// then).
     /// </summary>
     public static void SaveVae(Vae vae, string path)
     {
-        Check.Argument(vae.HasDefaultPrior, nameof(ModelFile), "vae", "a VAE with a custom prior p(z)", "a VAE with the default prior N(0, I)",
-            "A model file cannot describe an arbitrary prior; save the weights with TorchSharp's Module.save and rebuild the VAE with its prior.");
-        var record = new VaeRecord(Layers(vae.Encoder, "VAE encoder"), Layers(vae.Decoder, "VAE decoder"), vae.EncoderFeatures, vae.DataFeatures,
+        Check.Argument(vae.HasDefaultPrior, nameof(ModelFile), "vae", "a VAE with a custom prior p(z)",
+            "a VAE with the default prior N(0, I)",
+            "A model file cannot describe an arbitrary prior; save the weights with TorchSharp's Module.save " +
+            "and rebuild the VAE with its prior.");
+        var record = new VaeRecord(Layers(vae.Encoder, "VAE encoder"), Layers(vae.Decoder, "VAE decoder"), vae.EncoderFeatures,
+            vae.DataFeatures,
             vae.LatentDim, vae.ConditionFeatures, Describe(vae.Likelihood));
-        Write(path, new NetworkRecord(Version, null, null) { Kind = ModelFileKind.Vae, Vae = record }, vae.state_dict().Select(e => (e.Key, e.Value)).ToList());
+        Write(path, new NetworkRecord(Version, null, null) { Kind = ModelFileKind.Vae, Vae = record },
+            vae.state_dict().Select(e => (e.Key, e.Value)).ToList());
     }
 
     /// <summary>
@@ -137,7 +149,8 @@ public static class ModelFile
         BayesianNetwork? model = null;
         try
         {
-            model = BayesianNetwork.Create(nn.Sequential(layers), Described(reader, "the likelihood", () => Likelihood.FromSpec(record.Likelihood)));
+            model = BayesianNetwork.Create(nn.Sequential(layers), Described(reader, "the likelihood",
+                () => Likelihood.FromSpec(record.Likelihood)));
             policy.Apply(model);
             ReadWeights(reader, model.state_dict().Select(e => (e.Key, e.Value)).ToList());
             return model;
@@ -159,7 +172,8 @@ public static class ModelFile
         policy ??= ComputePolicy.Default;
         var (reader, record) = Open(path, ModelFileKind.Ensemble);
         if (record.Layers is null || record.Likelihood is null || record.Members is not int count)
-            throw reader.Error("an ensemble description with its layers (type and sizes), number of members and likelihood", "a description without them");
+            throw reader.Error("an ensemble description with its layers (type and sizes), number of members and likelihood",
+                "a description without them");
         // Refuse a member count the weights cannot fill before building that many networks.
         long perMember = record.Layers.Sum(r => Math.Max(0, LayerKinds.Named(r.Type)?.Weights(r) ?? 0));
         if (count < 1 || perMember < 1 || (double)count * perMember > reader.Remaining)
@@ -170,7 +184,8 @@ public static class ModelFile
         try
         {
             for (int m = 0; m < count; m++)
-                members.Add(policy.Apply(nn.Sequential(record.Layers.Select((r, i) => (r.Name ?? i.ToString(), Build(r, reader))).ToArray())));
+                members.Add(policy.Apply(nn.Sequential(record.Layers.Select((r, i) => (r.Name ?? i.ToString(),
+                    Build(r, reader))).ToArray())));
             likelihood = policy.Apply(Described(reader, "the likelihood", () => Likelihood.FromSpec(record.Likelihood)));
             ReadWeights(reader, members.SelectMany((member, m) => member.state_dict().Select(e => ($"{m}.{e.Key}", e.Value)))
                 .Concat(likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList());
@@ -199,7 +214,8 @@ public static class ModelFile
             throw reader.Error("a VAE description with its encoder, decoder and decoder likelihood", "a description without them");
         if (v.EncoderFeatures < 1 || v.LatentDim < 1 || v.DataFeatures < 1 || v.ConditionFeatures < 0
             || 2.0 * (v.EncoderFeatures + 1) * v.LatentDim > reader.Remaining)
-            throw reader.Error($"positive widths (condition width >= 0) whose Gaussian head fits in the file's {reader.Remaining} bytes of weights",
+            throw reader.Error(
+                $"positive widths (condition width >= 0) whose Gaussian head fits in the file's {reader.Remaining} bytes of weights",
                 $"encoder width {v.EncoderFeatures}, latent {v.LatentDim}, data {v.DataFeatures}, condition {v.ConditionFeatures}");
         var likelihood = Described(reader, "the decoder likelihood", () => Decoder(v.Likelihood));
         TorchSharp.Modules.Sequential? encoder = null, decoder = null;
@@ -208,7 +224,8 @@ public static class ModelFile
         {
             encoder = nn.Sequential(v.Encoder.Select((r, i) => (r.Name ?? i.ToString(), Build(r, reader))).ToArray());
             decoder = nn.Sequential(v.Decoder.Select((r, i) => (r.Name ?? i.ToString(), Build(r, reader))).ToArray());
-            vae = Described(reader, "the VAE", () => new Vae(encoder, v.EncoderFeatures, decoder, likelihood, v.DataFeatures, v.LatentDim, v.ConditionFeatures));
+            vae = Described(reader, "the VAE", () => new Vae(encoder, v.EncoderFeatures, decoder, likelihood, v.DataFeatures, v.LatentDim,
+                v.ConditionFeatures));
             policy.Apply(vae);
             vae.eval();
             Described(reader, "the VAE's widths", () => Probe(vae, encoder, decoder));
@@ -243,17 +260,23 @@ public static class ModelFile
         var reader = opened.Reader;
         var record = reader.Json<NetworkRecord>("the model description", Json);
         if (record.Version != opened.Version)
-            throw reader.Error($"format version {opened.Version} in the model description, as in the preamble", $"version {record.Version}");
+            throw reader.Error($"format version {opened.Version} in the model description, as in the preamble",
+                $"version {record.Version}");
         if (record.Version < OldestReadableVersion)
             throw reader.Error($"a {What} of format version {OldestReadableVersion} to {Version}", $"version {record.Version}");
         if (record.Version < Version && record.Kind is not null)
-            throw reader.Error($"no model kind in a file of format version {record.Version} (kinds came with version {Version})", $"kind {record.Kind}");
+            throw reader.Error($"no model kind in a file of format version {record.Version} (kinds came with version {Version})",
+                $"kind {record.Kind}");
         if (record.Version == Version && record.Kind is null)
-            throw reader.Error($"the model kind (one of {string.Join(", ", Enum.GetNames<ModelFileKind>())}) in a file of format version {Version}", "none");
+        {
+            string kinds = string.Join(", ", Enum.GetNames<ModelFileKind>());
+            throw reader.Error($"the model kind (one of {kinds}) in a file of format version {Version}", "none");
+        }
         var kind = record.Kind ?? ModelFileKind.Network;
         if (expected is ModelFileKind want && kind != want)
             throw reader.Error($"a model file of {Name(want)}", $"a model file of {Name(kind)}: read it with ModelFile.{Reader(kind)}");
-        if (new[] { record.Layers, record.Vae?.Encoder, record.Vae?.Decoder }.Any(list => list is not null && list.Any(l => l?.Type is null || l.Sizes is null)))
+        var lists = new[] { record.Layers, record.Vae?.Encoder, record.Vae?.Decoder };
+        if (lists.Any(list => list is not null && list.Any(l => l?.Type is null || l.Sizes is null)))
             throw reader.Error("a model description whose layers each have a type and sizes", "a layer without them");
         return (reader, record);
     }
@@ -272,7 +295,8 @@ public static class ModelFile
         _ => nameof(Load),
     };
 
-    /// <summary>Reads the weights into <paramref name="targets"/> (checked whole before any is copied) and checks that the file ends there.</summary>
+    /// <summary>Reads the weights into <paramref name="targets"/> (checked whole before any is copied) and checks that the file ends
+    /// there.</summary>
     static void ReadWeights(FileReader reader, IReadOnlyList<(string Name, Tensor Target)> targets)
     {
         var tensors = NamedTensors.Read(reader, targets, sameDType: false, "the model's weights");
@@ -301,7 +325,8 @@ public static class ModelFile
         long x = decoder.forward(zeros(new long[] { 1, vae.LatentDim + vae.ConditionFeatures }, like.dtype, like.device)).shape[^1];
         long want = vae.Likelihood.ParametersPerFeature * vae.DataFeatures;
         if (h != vae.EncoderFeatures || x != want)
-            throw new ArgumentException($"an encoder of output width {vae.EncoderFeatures} and a decoder of output width {want}; found {h} and {x}");
+            throw new ArgumentException(
+                $"an encoder of output width {vae.EncoderFeatures} and a decoder of output width {want}; found {h} and {x}");
         return true;
     }
 
@@ -310,7 +335,8 @@ public static class ModelFile
         BernoulliDecoder => new("Bernoulli"),
         GaussianDecoder g => new("Gaussian", g.FixedScale, g.MinLogScale),
         CategoricalDecoder c => new("Categorical", Levels: c.Levels),
-        _ => throw Check.Error(nameof(ModelFile), "vae", $"the decoder likelihood {likelihood.Name}", "BernoulliDecoder, GaussianDecoder or CategoricalDecoder",
+        _ => throw Check.Error(nameof(ModelFile), "vae", $"the decoder likelihood {likelihood.Name}",
+            "BernoulliDecoder, GaussianDecoder or CategoricalDecoder",
             "Use one of these, or save the weights with TorchSharp's Module.save."),
     };
 
@@ -318,20 +344,25 @@ public static class ModelFile
     {
         "Bernoulli" => new BernoulliDecoder(),
         "Gaussian" => new GaussianDecoder(r.FixedScale, r.MinLogScale ?? -5),
-        "Categorical" => new CategoricalDecoder(r.Levels ?? throw new ArgumentException("a Categorical decoder without its number of levels")),
+        "Categorical" => new CategoricalDecoder(
+            r.Levels ?? throw new ArgumentException("a Categorical decoder without its number of levels")),
         _ => throw new ArgumentException($"the decoder likelihood \"{r.Type}\" (expected Bernoulli, Gaussian or Categorical)"),
     };
 
-    /// <summary>The layer records of <paramref name="network"/>, a <c>Sequential</c>; <paramref name="what"/> names it in the error for another module.</summary>
+    /// <summary>The layer records of <paramref name="network"/>, a <c>Sequential</c>; <paramref name="what"/> names it in the error for
+    /// another module.</summary>
     static List<LayerRecord> Layers(nn.Module network, string what)
     {
         if (network is not TorchSharp.Modules.Sequential)
-            throw Check.Error(nameof(ModelFile), "model", $"the {what} of type {network.GetType().Name}", "a Sequential of " + SupportedModules,
+            throw Check.Error(nameof(ModelFile), "model", $"the {what} of type {network.GetType().Name}",
+                "a Sequential of " + SupportedModules,
                 "Declare the network with the builders (SequentialBuilder), or save its parameters with TorchSharp's Module.save.");
         return network.named_children().Select(c => Describe(c.name, c.module)).ToList();
     }
 
-    /// <summary>Runs <paramref name="make"/>; anything it throws is a <see cref="FileFormatException"/> about <paramref name="what"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="make"/>; anything it throws is a <see cref="FileFormatException"/> about <paramref name="what"/>.
+    /// </summary>
     static T Described<T>(FileReader reader, string what, Func<T> make)
     {
         try { return make(); }
@@ -352,13 +383,15 @@ public static class ModelFile
     static nn.Module<Tensor, Tensor> Build(LayerRecord r, FileReader reader)
     {
         string name = r.Name ?? r.Type;
-        var kind = LayerKinds.Named(r.Type) ?? throw reader.Error($"a layer type this BayesDL knows ({SupportedModules})", $"the layer type \"{r.Type}\"");
+        var kind = LayerKinds.Named(r.Type) ?? throw reader.Error($"a layer type this BayesDL knows ({SupportedModules})",
+            $"the layer type \"{r.Type}\"");
         // A description whose layers need more weights than the file holds bytes is corrupt: refuse it before allocating them.
         long weights = kind.Weights(r);
         if (weights < 0 || weights > reader.Remaining)
             throw reader.Error($"sizes of the {r.Type} layer '{name}' whose weights fit in the file's {reader.Remaining} bytes of weights",
                 $"sizes [{string.Join(", ", r.Sizes)}]{(r.Multivariate is null ? "" : $" (rank {r.Multivariate.Rank})")}");
-        var layer = Described(reader, $"the {r.Type} layer '{name}'", () => kind.Load(new LayerReading(r, reader, inner => Build(inner, reader))));
+        var layer = Described(reader, $"the {r.Type} layer '{name}'", () =>
+            kind.Load(new LayerReading(r, reader, inner => Build(inner, reader))));
         if (r.MonteCarlo is bool monteCarlo && layer is IMonteCarloLayer mc) mc.MonteCarlo = monteCarlo;
         return layer;
     }

@@ -47,7 +47,8 @@ let ``sample draws from a trained VAE as PNG or IDX, and a traversal decodes z =
     use loaded = BayesDL.Models.ModelFile.LoadVae(vae, BayesDL.Engine.ComputePolicy.Default)
     BayesDL.Engine.NativeEngine.Seed 1L
     use drawn = loaded.SamplePrior 6L
-    use expected = drawn.clamp(TorchSharp.Scalar.op_Implicit 0.0, TorchSharp.Scalar.op_Implicit 1.0).mul(TorchSharp.Scalar.op_Implicit 255.0).round().to_type(TorchSharp.torch.ScalarType.Byte)
+    let scalar (v: float) = TorchSharp.Scalar.op_Implicit v
+    use expected = drawn.clamp(scalar 0.0, scalar 1.0).mul(scalar 255.0).round().to_type(TorchSharp.torch.ScalarType.Byte)
     Assert.Equal<byte[]>(expected.data<byte>().ToArray(), a)
     // Traversal: 3 latent dimensions x 5 values in [-3, 3]; the middle value is 0, so every row's middle image is the decoded z = 0,
     // and each row's ends differ (a coordinate the decoder ignores entirely would be a bug or a dead unit, not expected here).
@@ -65,7 +66,9 @@ let ``sample draws from a trained VAE as PNG or IDX, and a traversal decodes z =
     // A model file of another kind, a corrupt one, the options the VAE no longer needs, or a file name without a known
     // extension are usage errors.
     let network = dir.File "vi.bnn"
-    let code, text = run [ "train"; "--method"; "vi"; "--network"; "16-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; network; "--quiet" ]
+    let code, text =
+        run [ "train"; "--method"; "vi"; "--network"; "16-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; network
+              "--quiet" ]
     Assert.True((code = ExitCodes.Success), text)
     let code, output = run [ "sample"; network; "--output"; dir.File "x.png" ]
     Assert.Equal(ExitCodes.Usage, code)

@@ -43,7 +43,8 @@ let private regressionCsv (dir: TempDir) (n: int) =
 let private weights (path: string) : (string * torch.Tensor) list =
     let named (prefix: string) (m: torch.nn.Module) = [ for KeyValue(name, t) in m.state_dict() -> prefix + name, t ]
     match ModelFile.KindOf path with
-    | ModelFileKind.Ensemble -> ModelFile.LoadEnsemble(path, ComputePolicy.Cpu).Members |> Seq.mapi (fun i m -> named (sprintf "%d." i) m) |> List.concat
+    | ModelFileKind.Ensemble ->
+        ModelFile.LoadEnsemble(path, ComputePolicy.Cpu).Members |> Seq.mapi (fun i m -> named (sprintf "%d." i) m) |> List.concat
     | ModelFileKind.Vae -> named "" (ModelFile.LoadVae(path, ComputePolicy.Cpu))
     | _ -> named "" (ModelFile.Load(path, ComputePolicy.Cpu))
 
@@ -128,9 +129,14 @@ let ``every method trains on the bundled kind of data and writes a model the oth
     Assert.Contains("epoch 2/2: loss ", text)
     Assert.Contains("rows/s", text)
     ok [ "train"; "--method"; "mcdropout"; "--csv"; csv; "--target"; "y"; "--task"; "regression"; "--network"; "2-8-2"; "--epochs"; "1"; "--output"; dir.File "mc.bnn" ] |> ignore
-    ok [ "train"; "--method"; "ensemble"; "--members"; "2"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; dir.File "ens.bnn" ] |> ignore
-    ok [ "train"; "--method"; "vae"; "--network"; "16-8-2"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; dir.File "vae.bnn" ] |> ignore
-    for model, kind in [ "vi.bnn", ModelFileKind.Network; "mc.bnn", ModelFileKind.Network; "ens.bnn", ModelFileKind.Ensemble; "vae.bnn", ModelFileKind.Vae ] do
+    ok [ "train"; "--method"; "ensemble"; "--members"; "2"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"
+         "--output"; dir.File "ens.bnn" ] |> ignore
+    ok [ "train"; "--method"; "vae"; "--network"; "16-8-2"; "--images"; images; "--labels"; labels; "--epochs"; "1"
+         "--output"; dir.File "vae.bnn" ] |> ignore
+    let kinds =
+        [ "vi.bnn", ModelFileKind.Network; "mc.bnn", ModelFileKind.Network
+          "ens.bnn", ModelFileKind.Ensemble; "vae.bnn", ModelFileKind.Vae ]
+    for model, kind in kinds do
         Assert.Equal(kind, ModelFile.KindOf(dir.File model))
         Assert.False(File.Exists(dir.File model + ".ckpt"), model + ".ckpt was left behind")
     let code, output = run [ "evaluate"; dir.File "vi.bnn"; "--images"; images; "--labels"; labels; "--samples"; "5" ]
@@ -152,7 +158,9 @@ let private start (dir: string) (args: string list) (lines: Text.StringBuilder) 
 [<InlineData("vi")>]
 [<InlineData("ensemble")>]
 [<InlineData("vae")>]
-let ``Ctrl+C finishes the epoch, keeps the checkpoint and exits 130; --resume ends bitwise identical to an uninterrupted run`` (methodName: string) =
+let ``Ctrl+C finishes the epoch, keeps the checkpoint and exits 130; --resume ends bitwise identical to an uninterrupted run``
+    (methodName: string)
+    =
     Assert.True(File.Exists cliDll, sprintf "%s is missing: run `dotnet build BayesDL.sln` first" cliDll)
     use dir = new TempDir()
     let images, labels = idxData dir 192 4
@@ -220,15 +228,18 @@ let ``train's ensemble equals the library's FitEnsemble bitwise, saved as one en
     let images, labels = idxData dir 64 6
     let output = dir.File "cli.bnn"
     let code, text =
-        run [ "train"; "--method"; "ensemble"; "--members"; "2"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "2"
+        run [ "train"; "--method"; "ensemble"; "--members"; "2"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels
+              "--epochs"; "2"
               "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "5"; "--output"; output; "--quiet" ]
     Assert.True((code = ExitCodes.Success), text)
     use data = BayesDL.Data.Mnist.Load(images, labels, ComputePolicy.Default)
     let declared =
-        BayesDL.Builders.ModelBuilder.Sequential().Linear(16L, 8L).Relu().Linear(8L, 3L).WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+        BayesDL.Builders.ModelBuilder.Sequential().Linear(16L, 8L).Relu().Linear(8L, 3L)
+            .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
     let fitted =
         BayesDL.Builders.EnsembleBuilding.FitEnsemble(declared, data,
-            BayesDL.Builders.EnsembleFitOptions(Members = 2, Epochs = 2, BatchSize = 16, LearningRate = 0.01, Seed = 5L), ComputePolicy.Default)
+            BayesDL.Builders.EnsembleFitOptions(Members = 2, Epochs = 2, BatchSize = 16, LearningRate = 0.01, Seed = 5L),
+            ComputePolicy.Default)
     let library = dir.File "library.bnn"
     ModelFile.SaveEnsemble(fitted.Ensemble, library)
     sameWeights output library

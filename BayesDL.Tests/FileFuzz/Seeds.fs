@@ -97,7 +97,8 @@ let ensembleModel =
     { Name = "ensemble-model"
       Create = fun path ->
         let declared =
-            BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L).WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+            BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L)
+                .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
         let ensemble = BayesDL.Builders.EnsembleBuilding.BuildEnsemble(declared, 2, 1L, ComputePolicy.Cpu)
         ModelFile.SaveEnsemble(ensemble, path)
         for m in ensemble.Members do m.Dispose()
@@ -120,7 +121,9 @@ let vaeModel =
         NativeEngine.Seed 5L
         let encoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(3L, 4L).Relu()
         let decoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 6L)
-        use vae = BayesDL.Builders.ModelBuilder.Vae(encoder, decoder, 2L).WithLikelihood(BayesDL.Builders.Likelihoods.GaussianLearned()).Build(ComputePolicy.Cpu)
+        let declared =
+            BayesDL.Builders.ModelBuilder.Vae(encoder, decoder, 2L).WithLikelihood(BayesDL.Builders.Likelihoods.GaussianLearned())
+        use vae = declared.Build(ComputePolicy.Cpu)
         ModelFile.SaveVae(vae, path)
         original.Value <- File.ReadAllBytes path
         original.Value

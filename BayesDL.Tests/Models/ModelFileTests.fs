@@ -199,7 +199,8 @@ let private trainedEnsemble () =
         BayesDL.Builders.ModelBuilder.Sequential().Linear(3L, 8L).Tanh().Linear(8L, 2L)
             .WithLikelihood(BayesDL.Builders.Likelihoods.Heteroscedastic())
     let fitted =
-        BayesDL.Builders.EnsembleBuilding.FitEnsemble(declared, data, BayesDL.Builders.EnsembleFitOptions(Members = 3, Epochs = 2, BatchSize = 16, LearningRate = 0.01, Seed = 3L), ComputePolicy.Cpu)
+        BayesDL.Builders.EnsembleBuilding.FitEnsemble(declared, data,
+            BayesDL.Builders.EnsembleFitOptions(Members = 3, Epochs = 2, BatchSize = 16, LearningRate = 0.01, Seed = 3L), ComputePolicy.Cpu)
     fitted.Ensemble, x
 
 let private trainedVae () =
@@ -208,7 +209,8 @@ let private trainedVae () =
     let decoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 6L).Relu().Linear(6L, 20L)
     let builder = BayesDL.Builders.ModelBuilder.Vae(encoder, decoder, 2L).WithLikelihood(BayesDL.Builders.Likelihoods.GaussianLearned())
     let x = torch.rand(40L, 10L)
-    let fitted = builder.Fit(x, BayesDL.Builders.VariationalFitOptions(Epochs = 2, BatchSize = 8, LearningRate = 0.01, Seed = 4L), ComputePolicy.Cpu)
+    let options = BayesDL.Builders.VariationalFitOptions(Epochs = 2, BatchSize = 8, LearningRate = 0.01, Seed = 4L)
+    let fitted = builder.Fit(x, options, ComputePolicy.Cpu)
     fitted.Model, x
 
 let private sameStateDicts (a: torch.nn.Module) (b: torch.nn.Module) =
@@ -248,7 +250,8 @@ let ``a VAE round-trips bitwise: encoder, head, decoder, learned decoder scale, 
     Assert.Equal(ModelFileKind.Vae, ModelFile.KindOf path)
     use loaded = ModelFile.LoadVae(path, ComputePolicy.Cpu)
     sameStateDicts vae loaded
-    Assert.Equal((vae.DataFeatures, vae.LatentDim, vae.ConditionFeatures), (loaded.DataFeatures, loaded.LatentDim, loaded.ConditionFeatures))
+    let widths (v: Vae) = v.DataFeatures, v.LatentDim, v.ConditionFeatures
+    Assert.Equal(widths vae, widths loaded)
     let g = Assert.IsType<GaussianDecoder>(loaded.Likelihood)
     Assert.Equal((vae.Likelihood :?> GaussianDecoder).FixedScale, g.FixedScale)
     vae.eval()
@@ -277,7 +280,9 @@ let ``a corrupt, truncated or NaN-holding ensemble or VAE file is a FileFormatEx
     let vae, _ = trainedVae ()
     let loadEnsemble path = ModelFile.LoadEnsemble(path, ComputePolicy.Cpu) |> ignore
     let loadVae path = ModelFile.LoadVae(path, ComputePolicy.Cpu) |> ignore
-    for save, load, name in [ (fun p -> ModelFile.SaveEnsemble(ensemble, p)), loadEnsemble, "e.bnn"; (fun p -> ModelFile.SaveVae(vae, p)), loadVae, "v.bnn" ] do
+    let saveEnsemble p = ModelFile.SaveEnsemble(ensemble, p)
+    let saveVae p = ModelFile.SaveVae(vae, p)
+    for save, load, name in [ saveEnsemble, loadEnsemble, "e.bnn"; saveVae, loadVae, "v.bnn" ] do
         let path = dir.File name
         save path
         let bytes = File.ReadAllBytes path
@@ -351,7 +356,8 @@ let ``saving a VAE with a prior a file cannot describe, or an ensemble of unlike
     let decoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L)
     use vae =
         BayesDL.Builders.ModelBuilder.Vae(encoder, decoder, 2L)
-            .WithPrior(fun d p -> BayesDL.Distributions.Dist.Laplace(p.Tensor(Array.zeroCreate (int d), d), p.Tensor(Array.create (int d) 1.0, d)))
+            .WithPrior(fun d p ->
+                BayesDL.Distributions.Dist.Laplace(p.Tensor(Array.zeroCreate (int d), d), p.Tensor(Array.create (int d) 1.0, d)))
             .Build(ComputePolicy.Cpu)
     let e = Assert.Throws<ArgumentException>(fun () -> ModelFile.SaveVae(vae, dir.File "v.bnn"))
     Assert.Contains("prior", e.Message)
