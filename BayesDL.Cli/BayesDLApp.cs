@@ -51,7 +51,7 @@ public static class BayesDLApp
             catalog.Add<SampleCommand>("sample");
             config.AddCommand<SampleCommand>("sample")
                 .WithDescription("New images from a VAE trained by `bayesdl train --method vae` (PNG grid or IDX), or a latent traversal.")
-                .WithExample("sample", "vae.pt", "--network", "784-400-20", "--count", "64", "--output", "samples.png");
+                .WithExample("sample", "vae.bnn", "--count", "64", "--output", "samples.png");
             catalog.Add<TrainCommand>("train");
             config.AddCommand<TrainCommand>("train")
                 .WithDescription("Trains a model (vi, mcdropout, ensemble, vae) on an IDX pair or a CSV table and saves it; Ctrl+C keeps a resumable checkpoint.")

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
 using BayesDL.Cli.Evaluation;
-using BayesDL.Cli.Training;
 using BayesDL.Engine;
 using BayesDL.Models;
 using BayesDL.Predictive;
@@ -18,8 +17,8 @@ namespace BayesDL.Cli.Commands;
 /// every input row, with its uncertainty split by <see cref="PredictiveSamples"/>. Classification: the class probabilities
 /// p̄ = (1/T) Σ_t p_t, the predicted class, the predictive entropy H[p̄] (total), the expected entropy (1/T) Σ_t H[p_t]
 /// (aleatoric) and the mutual information H[p̄] − (1/T) Σ_t H[p_t] (epistemic). Regression: the predictive mean, the
-/// total variance, E[σ²] (aleatoric) and Var[μ] (epistemic), per target. Models: a <see cref="ModelFile"/> (vi, mcdropout),
-/// or an ensemble saved by <c>bayesdl train</c> with the <c>--config</c> it was trained with (its T is its member count).
+/// total variance, E[σ²] (aleatoric) and Var[μ] (epistemic), per target. Models: a <see cref="ModelFile"/> of a network (vi,
+/// mcdropout) or of a deep ensemble (its T is its member count; <c>--samples</c> does not apply).
 /// Inputs: CSV (the training columns without the target) or IDX images.
 /// </summary>
 public sealed class PredictCommand(IAnsiConsole console) : Command<PredictCommand.Settings>
@@ -52,10 +51,6 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
         [DefaultValue(2026L)]
         public long Seed { get; init; } = 2026;
 
-        [CommandOption("--config <FILE>")]
-        [Description("The training config of an ensemble (saved as weights only).")]
-        public string? Config { get; init; }
-
         [CommandOption("--no-header")]
         [Description("The input CSV has no header row.")]
         public bool NoHeader { get; init; }
@@ -86,21 +81,20 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
         return ExitCodes.Success;
     }
 
-    /// <summary>The predictive of the model for the input rows.</summary>
+    /// <summary>The predictive of the model (a network or a deep ensemble) for the input rows.</summary>
     static PredictiveSamples Predict(Settings settings, ComputePolicy policy)
     {
-        if (settings.Config is not null)
+        var kind = Loaded(settings.Model, ModelFile.KindOf);
+        if (kind == ModelFileKind.Vae)
+            throw new InputException($"MODEL {settings.Model}: a VAE, which predicts no targets; draw new data from it with `bayesdl sample`.");
+        if (kind == ModelFileKind.Ensemble)
         {
-            var options = TrainOptions.FromFile(settings.Config);
-            options.Validate();
-            if (options.Method != "ensemble")
-                throw new InputException($"--config {settings.Config}: a config is needed for ensembles only (method {options.Method}); " +
-                                         (options.Method == "vae" ? "a VAE draws new data with `bayesdl sample`." : "leave --config out for model files."));
-            var ensemble = WeightFile.LoadEnsemble(settings.Model, options, policy);
+            var ensemble = Loaded(settings.Model, path => ModelFile.LoadEnsemble(path, policy));
             try
             {
-                Tensor x = EvaluationData.LoadInputs(settings.Input!, "--input", !settings.NoHeader, new NetworkInput(options.Widths()[0], false), policy);
-                RequireMemory(x, options.Widths()[^1], options.Members);
+                var input = NetworkInput.Of(ensemble.Members[0]) ?? throw new InputException($"MODEL {settings.Model}: the ensemble's members have no weight layer.");
+                Tensor x = Rows(settings, input, policy);
+                RequireMemory(x, Outputs(ensemble.Members[0], x), ensemble.Members.Count);
                 return ensemble.Predict(x);
             }
             finally
@@ -108,17 +102,27 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
                 foreach (var member in ensemble.Members) member.Dispose();
             }
         }
-        using var network = LoadModel(settings.Model, policy);
-        var input = NetworkInput.Of(network) ?? throw new InputException($"MODEL {settings.Model}: the network has no weight layer.");
-        Tensor inputs = EvaluationData.LoadInputs(settings.Input!, "--input", !settings.NoHeader, input, policy);
-        if (inputs.shape[0] == 0) throw new InputException($"--input {settings.Input}: no rows to predict.");
-        long outputs;
-        using (no_grad())
-        using (var probe = network.forward(inputs.narrow(0, 0, 1)))
-            outputs = probe.shape[^1];
-        RequireMemory(inputs, outputs, settings.Samples);
+        using var network = Loaded(settings.Model, path => ModelFile.Load(path, policy));
+        var networkInput = NetworkInput.Of(network) ?? throw new InputException($"MODEL {settings.Model}: the network has no weight layer.");
+        Tensor inputs = Rows(settings, networkInput, policy);
+        RequireMemory(inputs, Outputs(network, inputs), settings.Samples);
         NativeEngine.Seed(settings.Seed);
         return network.Predict(inputs, settings.Samples);
+    }
+
+    static Tensor Rows(Settings settings, NetworkInput input, ComputePolicy policy)
+    {
+        Tensor inputs = EvaluationData.LoadInputs(settings.Input!, "--input", !settings.NoHeader, input, policy);
+        if (inputs.shape[0] == 0) throw new InputException($"--input {settings.Input}: no rows to predict.");
+        return inputs;
+    }
+
+    /// <summary>The width of <paramref name="network"/>'s output, from one row.</summary>
+    static long Outputs(nn.Module<Tensor, Tensor> network, Tensor inputs)
+    {
+        using (no_grad())
+        using (var probe = network.forward(inputs.narrow(0, 0, 1)))
+            return probe.shape[^1];
     }
 
     static void RequireMemory(Tensor inputs, long outputs, int samples)
@@ -128,15 +132,15 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
             $"the predictive for {n} rows x {outputs} outputs (T x N x K x {bytes} bytes, {PredictiveCopies} arrays at once)");
     }
 
-    static BayesianNetwork LoadModel(string path, ComputePolicy policy)
+    static T Loaded<T>(string path, Func<string, T> load)
     {
         try
         {
-            return ModelFile.Load(path, policy);
+            return load(path);
         }
         catch (FileFormatException e)
         {
-            throw new InputException($"MODEL {e.Message} (an ensemble saved by `bayesdl train` also needs --config, the options it was trained with)");
+            throw new InputException($"MODEL {e.Message}");
         }
     }
 

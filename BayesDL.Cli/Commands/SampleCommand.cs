@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.IO.Compression;
-using BayesDL.Cli.Training;
 using BayesDL.Engine;
 using BayesDL.Models;
 using BayesDL.Plotting;
@@ -11,12 +10,11 @@ using static TorchSharp.torch;
 namespace BayesDL.Cli.Commands;
 
 /// <summary>
-/// <c>bayesdl sample MODEL --count N --output FILE.png|FILE.idx [--network SPEC | --config FILE]</c>: new data from a VAE saved by
-/// <c>bayesdl train --method vae</c>: N draws z ~ p(z) = N(0, I) decoded to their means E[x | z] (<see cref="Vae.SamplePrior"/>),
+/// <c>bayesdl sample MODEL --count N --output FILE.png|FILE.idx</c>: new data from a VAE saved by
+/// <c>bayesdl train --method vae</c> (a <see cref="ModelFile"/> of a VAE, read with <see cref="ModelFile.LoadVae"/>): N draws z ~ p(z) = N(0, I) decoded to their means E[x | z] (<see cref="Vae.SamplePrior"/>),
 /// written as a PNG grid (square images, <see cref="ImageGrid"/>) or an IDX file of bytes round(255 x) ([N, side, side] for square
 /// images, else [N, features]; gzipped when the name ends in .gz). With <c>--traverse</c>, a latent traversal instead: row d varies
 /// z_d over N values evenly spaced in [-3, 3] with the other coordinates at 0, for the first min(D, 10) latent dimensions.
-/// The VAE's weights file is read back with the network options it was trained with (<see cref="WeightFile"/>).
 /// </summary>
 public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.Settings>
 {
@@ -37,18 +35,6 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
         [CommandOption("--output <FILE>")]
         [Description("FILE.png (a grid of square images) or FILE.idx / FILE.idx.gz (bytes 0-255).")]
         public string? Output { get; init; }
-
-        [CommandOption("--network <SPEC>")]
-        [Description("The VAE's widths as trained, e.g. 784-400-20 (or give --config).")]
-        public string? Network { get; init; }
-
-        [CommandOption("--activation <NAME>")]
-        [Description("The activation it was trained with. Default relu.")]
-        public string? Activation { get; init; }
-
-        [CommandOption("--config <FILE>")]
-        [Description("The JSON training config the VAE was trained with.")]
-        public string? Config { get; init; }
 
         [CommandOption("--traverse")]
         [Description("A latent traversal (one row per latent dimension) instead of prior draws.")]
@@ -77,15 +63,11 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        var options = (settings.Config is null ? new TrainOptions() : TrainOptions.FromFile(settings.Config)) is var o
-            ? o with { Method = "vae", Network = settings.Network ?? o.Network, Activation = settings.Activation ?? o.Activation, Dropout = null }
-            : null!;
-        options.Validate();
         string? folder = Path.GetDirectoryName(Path.GetFullPath(settings.Output!));
         if (folder is not null && !Directory.Exists(folder))
             throw new InputException($"--output {settings.Output}: the folder {folder} does not exist; create it first.");
         var policy = ComputePolicy.Default;
-        using var vae = WeightFile.LoadVae(settings.Model, options, policy);
+        using var vae = LoadVae(settings.Model, policy);
         long features = vae.DataFeatures, side = (long)Math.Round(Math.Sqrt(features));
         bool square = side * side == features;
         if (Kind(settings.Output!) == "png" && !square)
@@ -107,6 +89,18 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
         console.Profile.Out.Writer.WriteLine($"wrote {images.shape[0]} images to {settings.Output}" +
                                              (settings.Traverse ? $" ({rows} latent dimensions x {settings.Count} values)." : "."));
         return ExitCodes.Success;
+    }
+
+    static Vae LoadVae(string path, ComputePolicy policy)
+    {
+        try
+        {
+            return ModelFile.LoadVae(path, policy);
+        }
+        catch (BayesDL.Validation.FileFormatException e)
+        {
+            throw new InputException($"MODEL {e.Message}");
+        }
     }
 
     /// <summary>Decoded means of z = t e_d for d below <paramref name="dimensions"/> and t over <paramref name="steps"/> values in [-3, 3]: [dimensions x steps, features].</summary>

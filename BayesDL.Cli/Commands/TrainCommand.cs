@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using BayesDL.Builders;
 using BayesDL.Cli.Training;
 using BayesDL.Data;
@@ -14,11 +13,12 @@ namespace BayesDL.Cli.Commands;
 
 /// <summary>
 /// <c>bayesdl train --method vi|mcdropout|ensemble|vae --network 784-400-400-10 (--images F --labels F | --csv F --target COL --task T)
-/// --output MODEL</c>: declares the network with the builders, fits it with the method's library fit and saves it (a
-/// <see cref="ModelFile"/> for vi and mcdropout; TorchSharp's <c>Module.save</c> of the weights for vae, read back with the same
-/// network options). vi, mcdropout and vae fit one epoch at a time through the core's checkpoint (<see cref="CheckpointOptions"/>,
-/// written atomically after every epoch to <c>--checkpoint</c>, default MODEL.ckpt): the first Ctrl+C finishes the epoch under
-/// way, keeps the checkpoint and exits 130, and <c>--resume</c> continues from it, ending bitwise identical to an uninterrupted run.
+/// --output MODEL</c>: declares the network with the builders, fits it with the method's library fit and saves it as a
+/// <see cref="ModelFile"/> (a network for vi and mcdropout, a deep ensemble, a VAE), which <c>predict</c>, <c>evaluate</c> and
+/// <c>sample</c> read without further options. Every method is checkpointed through the core (<see cref="CheckpointOptions"/>,
+/// written atomically after every epoch to <c>--checkpoint</c>, default MODEL.ckpt; an ensemble's one file holds all its members):
+/// the first Ctrl+C finishes the epoch under way, keeps the checkpoint and exits 130, and <c>--resume</c> continues from it,
+/// ending bitwise identical to an uninterrupted run.
 /// </summary>
 public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
 {
@@ -124,8 +124,21 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         }
     }
 
-    /// <summary>What a fit run one epoch at a time through its checkpoint needs: fit up to epoch e (resuming or afresh), and save.</summary>
-    sealed record EpochFit(Func<int, bool, EpochLine?> FitTo, Action<string> Save, IDisposable Model);
+    /// <summary>
+    /// A method's fit: <c>Run(resume, onEpoch)</c> trains every epoch through the checkpoint (resuming from it when asked), calling
+    /// <c>onEpoch</c> after each epoch's checkpoint is written; <c>Save</c> writes the trained model; <c>Epochs</c> counts the epochs
+    /// of the whole fit (an ensemble's members one after the other).
+    /// </summary>
+    sealed record MethodFit(Action<bool, Action<EpochLine>> Run, Action<string> Save, IDisposable Model, int Epochs);
+
+    /// <summary>Thrown from the epoch callback after Ctrl+C: the fit stops once the epoch under way and its checkpoint are done.</summary>
+    sealed class StopAfterEpoch : Exception;
+
+    /// <summary>Runs a disposal decided once the fit has made its model.</summary>
+    sealed class Deferred(Action dispose) : IDisposable
+    {
+        public void Dispose() => dispose();
+    }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
@@ -135,8 +148,6 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         RequireFolder("--output", settings.Output);
         string checkpoint = settings.Checkpoint ?? settings.Output + ".ckpt";
         if (settings.Checkpoint is not null) RequireFolder("--checkpoint", checkpoint);
-        if (settings.Resume && options.Method == "ensemble")
-            throw new InputException("--resume: ensemble fits have no checkpoint in this BayesDL yet; train the ensemble afresh.");
         if (settings.Resume && !File.Exists(checkpoint))
             throw new InputException($"--resume: no checkpoint at {checkpoint}" + (settings.Checkpoint is null ? " (the default, --output + .ckpt)" : "") +
                                      "; train without --resume to start afresh, or name the checkpoint with --checkpoint FILE.");
@@ -147,42 +158,41 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         {
             long[] widths = options.Widths();
             CheckShapes(options, widths, data, classification);
-            var progress = new EpochProgress(console, settings.Quiet, data.Count, options.Epochs);
-            string what = $"{options.Method} {options.Network}";
-            if (options.Method == "ensemble") return TrainEnsemble(options, widths, data, classification, settings, what);
+            string what = options.Method == "ensemble" ? $"ensemble {options.Network} ({options.Members} members)" : $"{options.Method} {options.Network}";
             var fit = Prepare(options, widths, data, classification, checkpoint, policy);
+            var progress = new EpochProgress(console, settings.Quiet, data.Count, fit.Epochs);
             using (fit.Model)
             using (var interruption = new Interruption(() => Console.Error.WriteLine(
                        "Ctrl+C: finishing this epoch and writing the checkpoint (press Ctrl+C again to stop at once, losing this epoch).")).Listen())
             {
                 int done = 0;
+                bool stopped = false;
                 progress.Run(what, 1, report =>
                 {
-                    int first = 1;
-                    if (settings.Resume)
+                    // Wall time of the whole step, checkpoint included: what rows per second and the ETA should reflect.
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    try
                     {
-                        // Restores the checkpoint; a checkpoint at or past epoch 1 trains no further and reports its last epoch.
-                        done = fit.FitTo(1, true)?.Epoch ?? 0;
-                        if (done > options.Epochs)
-                            throw new InputException($"--resume: the checkpoint {checkpoint} holds {done} epochs, more than --epochs {options.Epochs}; " +
-                                                     $"resume with --epochs {done} or more, or train afresh without --resume.");
-                        first = done + 1;
-                        if (!settings.Quiet) console.Profile.Out.Writer.WriteLine($"resumed from {checkpoint} after epoch {done}");
+                        fit.Run(settings.Resume, line =>
+                        {
+                            if (settings.Resume && done == 0 && !settings.Quiet)
+                                console.Profile.Out.Writer.WriteLine($"resumed from {checkpoint} after epoch {line.Epoch - 1}");
+                            done = line.Epoch;
+                            report(line with { Seconds = clock.Elapsed.TotalSeconds });
+                            clock.Restart();
+                            if (interruption.Requested && done < fit.Epochs) throw new StopAfterEpoch();
+                        });
                     }
-                    for (int epoch = first; epoch <= options.Epochs && !interruption.Requested; epoch++)
+                    catch (StopAfterEpoch)
                     {
-                        // Wall time of the whole step, checkpoint included: what rows per second and the ETA should reflect.
-                        var clock = System.Diagnostics.Stopwatch.StartNew();
-                        var line = fit.FitTo(epoch, epoch > 1 || settings.Resume)!;
-                        done = epoch;
-                        report(line with { Seconds = clock.Elapsed.TotalSeconds });
+                        stopped = true;
                     }
                 });
-                if (interruption.Requested && done < options.Epochs)
+                if (stopped)
                 {
                     string rerun = string.Join(" ", context.Arguments.Select(Quote));
                     if (!settings.Resume) rerun += " --resume";
-                    Console.Error.WriteLine($"Interrupted after epoch {done} of {options.Epochs}; the checkpoint is {checkpoint}. " +
+                    Console.Error.WriteLine($"Interrupted after epoch {done} of {fit.Epochs}; the checkpoint is {checkpoint}. " +
                                             $"Continue with: bayesdl {rerun}");
                     return Interruption.ExitCode;
                 }
@@ -231,8 +241,12 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                                      "so the last width must be 2, e.g. " + string.Join("-", widths[..^1]) + "-2.");
     }
 
-    /// <summary>The fit of vi, mcdropout or vae, one epoch at a time: epoch e resumes from the checkpoint of epoch e - 1.</summary>
-    static EpochFit Prepare(TrainOptions o, long[] widths, LabeledData data, bool classification, string checkpoint, ComputePolicy policy)
+    /// <summary>
+    /// The fit of the method, checkpointed after every epoch. vae and ensemble fit once, calling back after every epoch
+    /// (<see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{EpochReport}?)"/>, <see cref="EnsembleBuilding.FitEnsemble"/>);
+    /// vi and mcdropout, whose fits have no epoch callback, fit one epoch at a time: epoch e resumes from the checkpoint of epoch e - 1.
+    /// </summary>
+    static MethodFit Prepare(TrainOptions o, long[] widths, LabeledData data, bool classification, string checkpoint, ComputePolicy policy)
     {
         var activation = o.ActivationKind();
         CheckpointOptions Checkpoint(bool resume) => new(checkpoint, EveryEpochs: 1, Resume: resume);
@@ -241,13 +255,24 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             NativeEngine.Seed(o.Seed);
             var vae = NetworkDeclaration.Vae(widths, activation).Build(policy);
             var fitOptions = new VariationalFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
-            return new EpochFit((epoch, resume) =>
-            {
-                var losses = VaeFitting.Fit(vae, data.Inputs, fitOptions with { Epochs = epoch, Checkpoint = Checkpoint(resume) });
-                return losses.Count == 0 ? null : new EpochLine(losses.Count, losses[^1], null, Seconds: 0);
-            }, path => WeightFile.Save(vae, path), vae);
+            return new MethodFit((resume, onEpoch) =>
+                VaeFitting.Fit(vae, data.Inputs, fitOptions with { Checkpoint = Checkpoint(resume) }, r => onEpoch(new EpochLine(r.Epoch, r.MeanLoss, null, 0))),
+                path => ModelFile.SaveVae(vae, path), vae, o.Epochs);
         }
         var likelihood = classification ? Likelihoods.Categorical() : Likelihoods.Heteroscedastic();
+        if (o.Method == "ensemble")
+        {
+            var members = NetworkDeclaration.Deterministic(widths, activation).WithLikelihood(likelihood);
+            var ensembleOptions = new EnsembleFitOptions(o.Members, o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
+            var errors = members.ValidateEnsemble(ensembleOptions);
+            if (errors.Count > 0) throw new InputException($"--network {o.Network}: " + string.Join(" ", errors.Select(m => m.Message)));
+            EnsembleFitResult? result = null;
+            return new MethodFit((resume, onEpoch) =>
+                    result = members.FitEnsemble(data, ensembleOptions with { Checkpoint = Checkpoint(resume) }, policy,
+                        (m, r) => onEpoch(new EpochLine(m * o.Epochs + r.Epoch, r.MeanLoss, null, 0))),
+                path => ModelFile.SaveEnsemble(result!.Ensemble, path),
+                new Deferred(() => { foreach (var member in result?.Ensemble.Members ?? []) member.Dispose(); }), o.Members * o.Epochs);
+        }
         var declared = o.Method == "mcdropout"
             ? NetworkDeclaration.Deterministic(widths, activation).WithVariational(VariationalFamily.Dropout(o.DropoutRate))
             : NetworkDeclaration.Variational(widths, activation);
@@ -258,39 +283,26 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         NativeEngine.Seed(o.Seed);
         var model = declared.Build(policy);
         var dropout = new MCDropoutFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
-        return new EpochFit((epoch, resume) =>
+        EpochLine? FitTo(int epoch, bool resume)
         {
             var reports = o.Method == "mcdropout"
                 ? model.FitMCDropout(data, dropout with { Epochs = epoch, Checkpoint = Checkpoint(resume) })
                 : model.Fit(data, variational with { Epochs = epoch, Checkpoint = Checkpoint(resume) });
             return reports.Count == 0 ? null : reports[^1] is var r ? new EpochLine(r.Epoch, r.MeanLoss, o.Method == "vi" ? r.KL : null, Seconds: 0) : null;
-        }, path => ModelFile.Save(model.Network, path), model);
-    }
-
-    /// <summary>A deep ensemble: <see cref="EnsembleBuilding.FitEnsemble"/> trains all members at once (no per-epoch hook, no checkpoint yet).</summary>
-    int TrainEnsemble(TrainOptions o, long[] widths, LabeledData data, bool classification, Settings settings, string what)
-    {
-        var declared = NetworkDeclaration.Deterministic(widths, o.ActivationKind())
-            .WithLikelihood(classification ? Likelihoods.Categorical() : Likelihoods.Heteroscedastic());
-        var fitOptions = new EnsembleFitOptions(o.Members, o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
-        var mistakes = declared.ValidateEnsemble(fitOptions);
-        if (mistakes.Count > 0) throw new InputException($"--network {o.Network}: " + string.Join(" ", mistakes.Select(m => m.Message)));
-        if (settings.Checkpoint is not null)
-            throw new InputException("--checkpoint: ensemble fits have no checkpoint in this BayesDL yet; leave it out.");
-        var result = declared.FitEnsemble(data, fitOptions, ComputePolicy.Default);
-        try
-        {
-            if (!settings.Quiet)
-                for (int m = 0; m < result.MemberLosses.Count; m++)
-                    console.Profile.Out.Writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"member {m + 1}/{o.Members}: loss per epoch {string.Join(", ", result.MemberLosses[m].Select(l => l.ToString("F4", CultureInfo.InvariantCulture)))}"));
-            WeightFile.Save(WeightFile.Members(result.Ensemble), settings.Output!);
-            console.Profile.Out.Writer.WriteLine($"saved {settings.Output} ({what}, {o.Members} members, {o.Epochs} epochs on {data.Count} rows).");
-            return ExitCodes.Success;
         }
-        finally
+        return new MethodFit((resume, onEpoch) =>
         {
-            foreach (var member in result.Ensemble.Members) member.Dispose();
-        }
+            int first = 1;
+            if (resume)
+            {
+                // Restores the checkpoint; a checkpoint at or past epoch 1 trains no further and reports its last epoch.
+                int done = FitTo(1, true)?.Epoch ?? 0;
+                if (done > o.Epochs)
+                    throw new InputException($"--resume: the checkpoint {checkpoint} holds {done} epochs, more than --epochs {o.Epochs}; " +
+                                             $"resume with --epochs {done} or more, or train afresh without --resume.");
+                first = done + 1;
+            }
+            for (int epoch = first; epoch <= o.Epochs; epoch++) onEpoch(FitTo(epoch, epoch > 1 || resume)!);
+        }, path => ModelFile.Save(model.Network, path), model, o.Epochs);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using BayesDL.Engine;
+using BayesDL.Inference;
 using BayesDL.IO;
 using BayesDL.Layers;
 using BayesDL.Networks;
@@ -14,7 +15,8 @@ using static TorchSharp.torch;
 namespace BayesDL.Models;
 
 /// <summary>
-/// Saves and loads a <see cref="BayesianNetwork"/> whole: the architecture (each layer under its name in the body, so the
+/// Saves and loads a <see cref="BayesianNetwork"/>, a <see cref="DeepEnsemble"/> or a <see cref="Vae"/> whole. A network: the architecture
+/// (each layer under its name in the body, so the
 /// state-dict keys match, e.g. the <c>mc_dropout_k</c> layers <see cref="MCDropoutConverter"/> inserts), each layer's
 /// settings (estimator, prior and initialisation of Bayesian layers; rank and prior of <see cref="MultivariateBayesLinear"/>;
 /// temperature, regularizers and length-scale of concrete dropout; dropout rates; whether a Monte Carlo layer samples in
@@ -22,6 +24,12 @@ namespace BayesDL.Models;
 /// Cholesky factor, learned dropout logits). Format version 3: the checksummed frame of <see cref="SealedFile"/> (magic
 /// "BAYESDL-BNN") around a JSON description and the state dict (<see cref="NamedTensors"/>, TorchSharp's layout). Writes go
 /// to a temporary file in the same folder that is renamed over the target, so a crash never leaves a half-written model.
+/// Format version 4 adds the description's <c>Kind</c> (<see cref="ModelFileKind"/>) and two records in the same frame: a deep
+/// ensemble (<see cref="SaveEnsemble"/>: the members' common layers, their count M and the likelihood; member m's weights under
+/// "m.", the likelihood's under "likelihood.") and a VAE (<see cref="SaveVae"/>: the encoder's and decoder's layers, the encoder's
+/// width, the data, latent and condition widths, the decoder likelihood; the VAE's state dict, Gaussian head included). Networks
+/// are still written as version 3 (no kind: a network), so an older BayesDL reads them; it refuses an ensemble or a VAE as a file
+/// of a newer version. <see cref="KindOf"/> tells which a file holds.
 /// Files of versions 1 and 2 (the magic, the JSON description and the state dict, without checksum; version 1 numbers the
 /// layers 0, 1, ... and has no per-type settings) still load. Every problem with a file (missing, truncated, corrupt, of
 /// a newer version, a description that does not parse, weights of another architecture, NaN or infinite weights) is a
@@ -34,7 +42,9 @@ namespace BayesDL.Models;
 public static class ModelFile
 {
     const string Magic = "BAYESDL-BNN";
-    const int Version = 3;
+    // The newest version: version 4 adds the kind, with ensembles and VAEs. Networks are written as version 3.
+    const int Version = 4;
+    const int NetworkVersion = 3;
     // The first version written in the checksummed frame.
     const int FirstSealedVersion = 3;
     const int OldestReadableVersion = 1;
@@ -48,7 +58,24 @@ public static class ModelFile
     // The module types a saved body may hold, as the error for any other names them.
     static string SupportedModules => LayerKinds.Supported + " (ConcreteDropout and VariationalConcreteDropout around a Linear or Conv2d; Conv2d with a square kernel, groups 1)";
 
-    internal sealed record NetworkRecord(int Version, List<LayerRecord> Layers, LikelihoodSpec Likelihood);
+    /// <summary>
+    /// The description at the start of the body. Kind null (versions 1 to 3) is a network. A network and an ensemble use
+    /// <paramref name="Layers"/> (an ensemble's members all have them) and <paramref name="Likelihood"/>; a VAE uses <see cref="Vae"/>.
+    /// </summary>
+    internal sealed record NetworkRecord(int Version, List<LayerRecord>? Layers, LikelihoodSpec? Likelihood)
+    {
+        public ModelFileKind? Kind { get; init; }
+        public int? Members { get; init; }
+        public VaeRecord? Vae { get; init; }
+    }
+
+    /// <summary>A VAE: its two networks' layers, the head's input width, the data, latent and condition widths and p(x | z).</summary>
+    internal sealed record VaeRecord(List<LayerRecord>? Encoder, List<LayerRecord>? Decoder, long EncoderFeatures, long DataFeatures,
+        long LatentDim,
+                                     long ConditionFeatures, DecoderRecord? Likelihood);
+
+    /// <summary>A decoder likelihood: Bernoulli, Gaussian (fixed or learned scale) or Categorical (grey levels).</summary>
+    internal sealed record DecoderRecord(string? Type, double? FixedScale = null, double? MinLogScale = null, int? Levels = null);
 
     /// <summary>
     /// Writes the model to <paramref name="path"/> atomically. Throws <see cref="ArgumentException"/> naming the layer when
@@ -56,50 +83,76 @@ public static class ModelFile
     /// </summary>
     public static void Save(BayesianNetwork model, string path)
     {
-        var layers = model.Body.named_children().Select(c => Describe(c.name, c.module)).ToList();
-        var record = new NetworkRecord(Version, layers, model.Likelihood.Describe());
-        SealedFile.Write(path, Magic, Version, writer =>
+        var layers = Layers(model.Body, "model");
+        var record = new NetworkRecord(NetworkVersion, layers, model.Likelihood.Describe());
+        Write(path, record, model.state_dict().Select(e => (e.Key, e.Value)).ToList());
+    }
+
+    /// <summary>
+    /// Writes a deep ensemble to <paramref name="path"/> atomically (format version 4): the members' layers (each member a
+    /// <c>Sequential</c> of supported layers, all declared alike, as <see cref="Builders.EnsembleBuilding.BuildEnsemble"/> makes them),
+    /// the number of members, the likelihood and every member's weights. Throws <see cref="ArgumentException"/> naming the member and
+    /// layer otherwise (nothing is written then).
+    /// </summary>
+    public static void SaveEnsemble(DeepEnsemble ensemble, string path)
+    {
+        var members = ensemble.Members;
+        var layers = Layers(members[0], "ensemble member 0");
+        string declared = JsonSerializer.Serialize(layers, Json);
+        for (int m = 1; m < members.Count; m++)
+            if (JsonSerializer.Serialize(Layers(members[m], $"ensemble member {m}"), Json) != declared)
+                throw Check.Error(nameof(ModelFile), "ensemble", $"member {m} declared unlike member 0",
+                    "members of the same declared layers",
+                    "Build the members from one declaration (SequentialBuilder.BuildEnsemble or FitEnsemble).");
+        var tensors = members.SelectMany((member, m) => member.state_dict().Select(e => ($"{m}.{e.Key}", e.Value)))
+            .Concat(ensemble.Likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList();
+        Write(path, new NetworkRecord(Version, layers, ensemble.Likelihood.Describe())
         {
-            writer.Write(JsonSerializer.Serialize(record, Json));
-            NamedTensors.Write(writer, model.state_dict().Select(e => (e.Key, e.Value)).ToList());
-        });
+            Kind = ModelFileKind.Ensemble,
+            Members = members.Count
+        }, tensors);
+    }
+
+    /// <summary>
+    /// Writes a VAE to <paramref name="path"/> atomically (format version 4): the encoder's and decoder's layers (each a
+    /// <c>Sequential</c> of supported layers, as <see cref="Builders.VaeBuilder.Build"/> makes them), the widths, the decoder likelihood
+    /// and the weights (head included). Throws <see cref="ArgumentException"/> for another network, a decoder likelihood other than
+    /// Bernoulli, Gaussian or Categorical, or a prior other than the default N(0, I), which a file cannot describe (nothing is written
+    /// then).
+    /// </summary>
+    public static void SaveVae(Vae vae, string path)
+    {
+        Check.Argument(vae.HasDefaultPrior, nameof(ModelFile), "vae", "a VAE with a custom prior p(z)",
+            "a VAE with the default prior N(0, I)",
+            "A model file cannot describe an arbitrary prior; save the weights with TorchSharp's Module.save " +
+            "and rebuild the VAE with its prior.");
+        var record = new VaeRecord(Layers(vae.Encoder, "VAE encoder"), Layers(vae.Decoder, "VAE decoder"), vae.EncoderFeatures,
+            vae.DataFeatures,
+            vae.LatentDim, vae.ConditionFeatures, Describe(vae.Likelihood));
+        Write(path, new NetworkRecord(Version, null, null) { Kind = ModelFileKind.Vae, Vae = record },
+            vae.state_dict().Select(e => (e.Key, e.Value)).ToList());
     }
 
     /// <summary>
     /// Reads a model written by <see cref="Save"/> (format version 1, 2 or 3), placed by <paramref name="policy"/> (default policy if
-    /// null). Throws <see cref="FileFormatException"/> naming the file for every file that is not a valid model file.
+    /// null). Throws <see cref="FileFormatException"/> naming the file for every file that is not a valid model file of one network
+    /// (an ensemble's or a VAE's file names the method that reads it).
     /// </summary>
     public static BayesianNetwork Load(string path, ComputePolicy? policy = null)
     {
         policy ??= ComputePolicy.Default;
-        var opened = SealedFile.Open(path, What, [Magic], FirstSealedVersion, Version, out _);
-        var reader = opened.Reader;
-        var record = reader.Json<NetworkRecord>("the model description", Json);
-        if (record.Version != opened.Version)
-            throw reader.Error($"format version {opened.Version} in the model description, as in the preamble", $"version {record.Version}");
-        if (record.Version < OldestReadableVersion)
-            throw reader.Error($"a {What} of format version {OldestReadableVersion} to {Version}", $"version {record.Version}");
-        if (record.Layers is null || record.Likelihood is null || record.Layers.Any(l => l?.Type is null || l.Sizes is null))
+        var (reader, record) = Open(path, ModelFileKind.Network);
+        if (record.Layers is null || record.Likelihood is null)
             throw reader.Error("a model description with its layers (type and sizes) and likelihood", "a description without them");
         // Version 1 named the body's layers by position, as nn.Sequential does.
         var layers = record.Layers.Select((r, i) => (r.Name ?? i.ToString(), Build(r, reader))).ToArray();
         BayesianNetwork? model = null;
         try
         {
-            model = BayesianNetwork.Create(nn.Sequential(layers), Described(reader, "the likelihood", () => Likelihood.FromSpec(record.Likelihood)));
+            model = BayesianNetwork.Create(nn.Sequential(layers), Described(reader, "the likelihood",
+                () => Likelihood.FromSpec(record.Likelihood)));
             policy.Apply(model);
-            var targets = model.state_dict().Select(e => (e.Key, e.Value)).ToList();
-            var tensors = NamedTensors.Read(reader, targets, sameDType: false, "the model's weights");
-            try
-            {
-                reader.End("the model's weights");
-                using (no_grad())
-                    for (int i = 0; i < tensors.Length; i++) targets[i].Value.copy_(tensors[i]);
-            }
-            finally
-            {
-                foreach (var t in tensors) t.Dispose();
-            }
+            ReadWeights(reader, model.state_dict().Select(e => (e.Key, e.Value)).ToList());
             return model;
         }
         catch
@@ -110,7 +163,206 @@ public static class ModelFile
         }
     }
 
-    /// <summary>Runs <paramref name="make"/>; anything it throws is a <see cref="FileFormatException"/> about <paramref name="what"/>.</summary>
+    /// <summary>
+    /// Reads a deep ensemble written by <see cref="SaveEnsemble"/>, its members in evaluation mode, placed by <paramref name="policy"/>
+    /// (default policy if null). Throws <see cref="FileFormatException"/> naming the file for every file that is not a valid ensemble file.
+    /// </summary>
+    public static DeepEnsemble LoadEnsemble(string path, ComputePolicy? policy = null)
+    {
+        policy ??= ComputePolicy.Default;
+        var (reader, record) = Open(path, ModelFileKind.Ensemble);
+        if (record.Layers is null || record.Likelihood is null || record.Members is not int count)
+            throw reader.Error("an ensemble description with its layers (type and sizes), number of members and likelihood",
+                "a description without them");
+        // Refuse a member count the weights cannot fill before building that many networks.
+        long perMember = record.Layers.Sum(r => Math.Max(0, LayerKinds.Named(r.Type)?.Weights(r) ?? 0));
+        if (count < 1 || perMember < 1 || (double)count * perMember > reader.Remaining)
+            throw reader.Error($"an ensemble of at least one member with weights, whose weights fit in the file's {reader.Remaining} bytes",
+                $"{count} members of {perMember} weights each");
+        var members = new List<nn.Module<Tensor, Tensor>>();
+        Likelihood? likelihood = null;
+        try
+        {
+            for (int m = 0; m < count; m++)
+                members.Add(policy.Apply(nn.Sequential(record.Layers.Select((r, i) => (r.Name ?? i.ToString(),
+                    Build(r, reader))).ToArray())));
+            likelihood = policy.Apply(Described(reader, "the likelihood", () => Likelihood.FromSpec(record.Likelihood)));
+            ReadWeights(reader, members.SelectMany((member, m) => member.state_dict().Select(e => ($"{m}.{e.Key}", e.Value)))
+                .Concat(likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList());
+            foreach (var member in members) member.eval();
+            return new DeepEnsemble(members, likelihood);
+        }
+        catch
+        {
+            foreach (var member in members) member.Dispose();
+            likelihood?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads a VAE written by <see cref="SaveVae"/>, in evaluation mode, placed by <paramref name="policy"/> (default policy if null).
+    /// Throws <see cref="FileFormatException"/> naming the file for every file that is not a valid VAE file (including networks whose
+    /// widths do not chain: the encoder must map the data to the head's width, the decoder z to the likelihood's parameters).
+    /// </summary>
+    public static Vae LoadVae(string path, ComputePolicy? policy = null)
+    {
+        policy ??= ComputePolicy.Default;
+        var (reader, record) = Open(path, ModelFileKind.Vae);
+        var v = record.Vae;
+        if (v?.Encoder is null || v.Decoder is null || v.Likelihood is null)
+            throw reader.Error("a VAE description with its encoder, decoder and decoder likelihood", "a description without them");
+        if (v.EncoderFeatures < 1 || v.LatentDim < 1 || v.DataFeatures < 1 || v.ConditionFeatures < 0
+            || 2.0 * (v.EncoderFeatures + 1) * v.LatentDim > reader.Remaining)
+            throw reader.Error(
+                $"positive widths (condition width >= 0) whose Gaussian head fits in the file's {reader.Remaining} bytes of weights",
+                $"encoder width {v.EncoderFeatures}, latent {v.LatentDim}, data {v.DataFeatures}, condition {v.ConditionFeatures}");
+        var likelihood = Described(reader, "the decoder likelihood", () => Decoder(v.Likelihood));
+        TorchSharp.Modules.Sequential? encoder = null, decoder = null;
+        Vae? vae = null;
+        try
+        {
+            encoder = nn.Sequential(v.Encoder.Select((r, i) => (r.Name ?? i.ToString(), Build(r, reader))).ToArray());
+            decoder = nn.Sequential(v.Decoder.Select((r, i) => (r.Name ?? i.ToString(), Build(r, reader))).ToArray());
+            vae = Described(reader, "the VAE", () => new Vae(encoder, v.EncoderFeatures, decoder, likelihood, v.DataFeatures, v.LatentDim,
+                v.ConditionFeatures));
+            policy.Apply(vae);
+            vae.eval();
+            Described(reader, "the VAE's widths", () => Probe(vae, encoder, decoder));
+            ReadWeights(reader, vae.state_dict().Select(e => (e.Key, e.Value)).ToList());
+            return vae;
+        }
+        catch
+        {
+            if (vae is not null) vae.Dispose();
+            else { encoder?.Dispose(); decoder?.Dispose(); }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// What the model file at <paramref name="path"/> holds (a network for format versions 1 to 3), after checking its frame.
+    /// Throws <see cref="FileFormatException"/> naming the file when it is not a model file.
+    /// </summary>
+    public static ModelFileKind KindOf(string path) => Open(path, null).Record.Kind ?? ModelFileKind.Network;
+
+    static void Write(string path, NetworkRecord record, IReadOnlyList<(string, Tensor)> tensors) =>
+        SealedFile.Write(path, Magic, record.Version, writer =>
+        {
+            writer.Write(JsonSerializer.Serialize(record, Json));
+            NamedTensors.Write(writer, tensors);
+        });
+
+    /// <summary>Opens the file and reads its description; with <paramref name="expected"/>, refuses a file of another kind.</summary>
+    static (FileReader Reader, NetworkRecord Record) Open(string path, ModelFileKind? expected)
+    {
+        var opened = SealedFile.Open(path, What, [Magic], FirstSealedVersion, Version, out _);
+        var reader = opened.Reader;
+        var record = reader.Json<NetworkRecord>("the model description", Json);
+        if (record.Version != opened.Version)
+            throw reader.Error($"format version {opened.Version} in the model description, as in the preamble",
+                $"version {record.Version}");
+        if (record.Version < OldestReadableVersion)
+            throw reader.Error($"a {What} of format version {OldestReadableVersion} to {Version}", $"version {record.Version}");
+        if (record.Version < Version && record.Kind is not null)
+            throw reader.Error($"no model kind in a file of format version {record.Version} (kinds came with version {Version})",
+                $"kind {record.Kind}");
+        if (record.Version == Version && record.Kind is null)
+        {
+            string kinds = string.Join(", ", Enum.GetNames<ModelFileKind>());
+            throw reader.Error($"the model kind (one of {kinds}) in a file of format version {Version}", "none");
+        }
+        var kind = record.Kind ?? ModelFileKind.Network;
+        if (expected is ModelFileKind want && kind != want)
+            throw reader.Error($"a model file of {Name(want)}", $"a model file of {Name(kind)}: read it with ModelFile.{Reader(kind)}");
+        var lists = new[] { record.Layers, record.Vae?.Encoder, record.Vae?.Decoder };
+        if (lists.Any(list => list is not null && list.Any(l => l?.Type is null || l.Sizes is null)))
+            throw reader.Error("a model description whose layers each have a type and sizes", "a layer without them");
+        return (reader, record);
+    }
+
+    static string Name(ModelFileKind kind) => kind switch
+    {
+        ModelFileKind.Ensemble => "a deep ensemble",
+        ModelFileKind.Vae => "a VAE",
+        _ => "one network",
+    };
+
+    static string Reader(ModelFileKind kind) => kind switch
+    {
+        ModelFileKind.Ensemble => nameof(LoadEnsemble),
+        ModelFileKind.Vae => nameof(LoadVae),
+        _ => nameof(Load),
+    };
+
+    /// <summary>Reads the weights into <paramref name="targets"/> (checked whole before any is copied) and checks that the file ends
+    /// there.</summary>
+    static void ReadWeights(FileReader reader, IReadOnlyList<(string Name, Tensor Target)> targets)
+    {
+        var tensors = NamedTensors.Read(reader, targets, sameDType: false, "the model's weights");
+        try
+        {
+            reader.End("the model's weights");
+            using (no_grad())
+                for (int i = 0; i < tensors.Length; i++) targets[i].Target.copy_(tensors[i]);
+        }
+        finally
+        {
+            foreach (var t in tensors) t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// One zero row through the encoder and decoder: the encoder must give the head's width and the decoder the likelihood's
+    /// parameters for every data feature; otherwise throws naming the widths.
+    /// </summary>
+    static bool Probe(Vae vae, nn.Module<Tensor, Tensor> encoder, nn.Module<Tensor, Tensor> decoder)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var like = vae.Head.LocLayer.parameters().First();
+        long h = encoder.forward(zeros(new long[] { 1, vae.DataFeatures + vae.ConditionFeatures }, like.dtype, like.device)).shape[^1];
+        long x = decoder.forward(zeros(new long[] { 1, vae.LatentDim + vae.ConditionFeatures }, like.dtype, like.device)).shape[^1];
+        long want = vae.Likelihood.ParametersPerFeature * vae.DataFeatures;
+        if (h != vae.EncoderFeatures || x != want)
+            throw new ArgumentException(
+                $"an encoder of output width {vae.EncoderFeatures} and a decoder of output width {want}; found {h} and {x}");
+        return true;
+    }
+
+    static DecoderRecord Describe(DecoderLikelihood likelihood) => likelihood switch
+    {
+        BernoulliDecoder => new("Bernoulli"),
+        GaussianDecoder g => new("Gaussian", g.FixedScale, g.MinLogScale),
+        CategoricalDecoder c => new("Categorical", Levels: c.Levels),
+        _ => throw Check.Error(nameof(ModelFile), "vae", $"the decoder likelihood {likelihood.Name}",
+            "BernoulliDecoder, GaussianDecoder or CategoricalDecoder",
+            "Use one of these, or save the weights with TorchSharp's Module.save."),
+    };
+
+    static DecoderLikelihood Decoder(DecoderRecord r) => r.Type switch
+    {
+        "Bernoulli" => new BernoulliDecoder(),
+        "Gaussian" => new GaussianDecoder(r.FixedScale, r.MinLogScale ?? -5),
+        "Categorical" => new CategoricalDecoder(
+            r.Levels ?? throw new ArgumentException("a Categorical decoder without its number of levels")),
+        _ => throw new ArgumentException($"the decoder likelihood \"{r.Type}\" (expected Bernoulli, Gaussian or Categorical)"),
+    };
+
+    /// <summary>The layer records of <paramref name="network"/>, a <c>Sequential</c>; <paramref name="what"/> names it in the error for
+    /// another module.</summary>
+    static List<LayerRecord> Layers(nn.Module network, string what)
+    {
+        if (network is not TorchSharp.Modules.Sequential)
+            throw Check.Error(nameof(ModelFile), "model", $"the {what} of type {network.GetType().Name}",
+                "a Sequential of " + SupportedModules,
+                "Declare the network with the builders (SequentialBuilder), or save its parameters with TorchSharp's Module.save.");
+        return network.named_children().Select(c => Describe(c.name, c.module)).ToList();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="make"/>; anything it throws is a <see cref="FileFormatException"/> about <paramref name="what"/>.
+    /// </summary>
     static T Described<T>(FileReader reader, string what, Func<T> make)
     {
         try { return make(); }
@@ -131,13 +383,15 @@ public static class ModelFile
     static nn.Module<Tensor, Tensor> Build(LayerRecord r, FileReader reader)
     {
         string name = r.Name ?? r.Type;
-        var kind = LayerKinds.Named(r.Type) ?? throw reader.Error($"a layer type this BayesDL knows ({SupportedModules})", $"the layer type \"{r.Type}\"");
+        var kind = LayerKinds.Named(r.Type) ?? throw reader.Error($"a layer type this BayesDL knows ({SupportedModules})",
+            $"the layer type \"{r.Type}\"");
         // A description whose layers need more weights than the file holds bytes is corrupt: refuse it before allocating them.
         long weights = kind.Weights(r);
         if (weights < 0 || weights > reader.Remaining)
             throw reader.Error($"sizes of the {r.Type} layer '{name}' whose weights fit in the file's {reader.Remaining} bytes of weights",
                 $"sizes [{string.Join(", ", r.Sizes)}]{(r.Multivariate is null ? "" : $" (rank {r.Multivariate.Rank})")}");
-        var layer = Described(reader, $"the {r.Type} layer '{name}'", () => kind.Load(new LayerReading(r, reader, inner => Build(inner, reader))));
+        var layer = Described(reader, $"the {r.Type} layer '{name}'", () =>
+            kind.Load(new LayerReading(r, reader, inner => Build(inner, reader))));
         if (r.MonteCarlo is bool monteCarlo && layer is IMonteCarloLayer mc) mc.MonteCarlo = monteCarlo;
         return layer;
     }

@@ -19,6 +19,12 @@ public sealed record NetworkInput(long Size, bool IsConvolutional)
     public static NetworkInput? Of(BayesianNetwork network) => Find(network.Body)?.Input;
 
     /// <summary>
+    /// The input of the first weight layer of <paramref name="network"/>, a <c>Sequential</c> (e.g. a deep ensemble's member), or null
+    /// when it is another module or holds no weight layer.
+    /// </summary>
+    public static NetworkInput? Of(nn.Module<Tensor, Tensor> network) => network is Sequential body ? Find(body)?.Input : null;
+
+    /// <summary>
     /// The first weight layer's input, the layer itself, whether a Flatten comes before it (then a dense layer takes the
     /// elements per example, not the last dimension), and whether every module before it is known to keep the feature
     /// count (activations, dropout, Flatten); when one is not (a user's own module), what the network takes is unknown.

@@ -66,6 +66,18 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
     /// <summary>The encoder's Gaussian head.</summary>
     public GaussianEncoderHead Head => head;
 
+    /// <summary>The encoder network (x, or [x, c], to the head's features), as <see cref="ModelFile"/> describes it.</summary>
+    internal nn.Module<Tensor, Tensor> Encoder => encoder;
+
+    /// <summary>The decoder network (z, or [z, c], to the likelihood's parameters).</summary>
+    internal nn.Module<Tensor, Tensor> Decoder => decoder;
+
+    /// <summary>The width of the encoder's output, which the head reads.</summary>
+    internal long EncoderFeatures => ((TorchSharp.Modules.Linear)head.LocLayer).in_features;
+
+    /// <summary>True when p(z) is the default N(0, I) (no prior was given).</summary>
+    internal bool HasDefaultPrior => prior is null;
+
     /// <summary>The prior p(z) on the device and dtype of <paramref name="like"/>.</summary>
     public Distribution Prior(Tensor like) =>
         prior ?? Dist.Normal(zeros(LatentDim, dtype: like.dtype, device: like.device), ones(LatentDim, dtype: like.dtype, device: like.device), validate: false);

@@ -88,17 +88,24 @@ let ``predict on a regression model gives mean, E[sigma^2] and Var[mu] per row, 
     close (field "epistemic_variance") (column header table "epistemic_variance") "CSV against JSON"
 
 [<Fact>]
-let ``an ensemble predicts through its training config; wrong options or inputs are usage errors`` () =
+let ``an ensemble's model file predicts with one draw per member, no options needed; wrong models or inputs are usage errors`` () =
     engine ()
     use dir = new TempDir()
     let model, images, labels = fixture dir
-    let ensemble, config = dir.File "ens.pt", dir.File "ens.json"
+    let ensemble, config = dir.File "ens.bnn", dir.File "ens.json"
     File.WriteAllText(config, """{ "method": "ensemble", "network": "16-8-3", "members": 3, "epochs": 1, "seed": 4 }""")
     let code, text = run [ "train"; "--config"; config; "--images"; images; "--labels"; labels; "--output"; ensemble; "--quiet" ]
     Assert.True((code = ExitCodes.Success), text)
-    let code, out, err = runStreams [ "predict"; ensemble; "--input"; images; "--config"; config ]
+    let code, out, err = runStreams [ "predict"; ensemble; "--input"; images ]
     Assert.True((code = ExitCodes.Success), err)
     let header, rows = parseCsv out
+    // The printed probabilities are the mean of the three members' softmax outputs.
+    let members = ModelFile.LoadEnsemble(ensemble, ComputePolicy.Default)
+    Assert.Equal(3, members.Members.Count)
+    use data = BayesDL.Data.Mnist.Load(images, labels, ComputePolicy.Default)
+    use p = members.Predict data.Inputs
+    use mean = p.Mean()
+    close (values (mean.select(1L, 0L))) (column header rows "p0") "p0 against the loaded ensemble's mean"
     // Three members disagree somewhere: the mutual information is positive for some row, and H = E[H] + I for every row.
     let h, eh, mi = column header rows "predictive_entropy", column header rows "aleatoric_expected_entropy", column header rows "epistemic_mutual_information"
     Assert.True(mi |> Array.exists (fun v -> v > 1e-4), sprintf "%A" mi)
@@ -108,9 +115,17 @@ let ``an ensemble predicts through its training config; wrong options or inputs 
         let code, output = run args
         Assert.True((code = ExitCodes.Usage), sprintf "%A: exit %d\n%s" args code output)
         Assert.Contains(expected, output)
-    File.WriteAllText(dir.File "two.json", """{ "method": "ensemble", "network": "16-8-3", "members": 2 }""")
-    fragment [ "predict"; ensemble; "--input"; images; "--config"; dir.File "two.json" ] "expected the weights of the ensemble network 16-8-3"
-    fragment [ "predict"; ensemble; "--input"; images ] "also needs --config"
+    let code, output = run [ "predict"; ensemble; "--input"; images; "--config"; config ]
+    Assert.True((code = ExitCodes.Usage), output)
+    Assert.Contains("--config", output)
+    let vae = dir.File "vae.bnn"
+    let code, text = run [ "train"; "--method"; "vae"; "--network"; "16-8-2"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; vae; "--quiet" ]
+    Assert.True((code = ExitCodes.Success), text)
+    fragment [ "predict"; vae; "--input"; images ] "a VAE, which predicts no targets"
+    let broken = File.ReadAllBytes ensemble
+    broken[broken.Length - 4] <- broken[broken.Length - 4] ^^^ 1uy
+    File.WriteAllBytes(dir.File "broken.bnn", broken)
+    fragment [ "predict"; dir.File "broken.bnn"; "--input"; images ] (dir.File "broken.bnn" + ": expected ")
     fragment [ "predict"; model; "--input"; images; "--format"; "xml" ] "--format xml: expected csv or json"
     fragment [ "predict"; model; "--input"; dir.File "none.csv" ] "--input"
     File.WriteAllLines(dir.File "wide.csv", [ "a,b,c"; "1,2,3" ])

@@ -28,11 +28,11 @@ let ``sample draws from a trained VAE as PNG or IDX, and a traversal decodes z =
     let images, labels = dir.File "x-idx3-ubyte", dir.File "y-idx1-ubyte"
     writeIdx images [ 64; 4; 4 ] (Array.init (64 * 16) (fun _ -> byte (rng.Next 256))) false
     writeIdx labels [ 64 ] (Array.zeroCreate 64) false
-    let vae = dir.File "vae.pt"
+    let vae = dir.File "vae.bnn"
     let code, text = run [ "train"; "--method"; "vae"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; vae; "--quiet" ]
     Assert.True((code = ExitCodes.Success), text)
     let sample (args: string list) =
-        let code, output = run ([ "sample"; vae; "--network"; "16-8-3" ] @ args)
+        let code, output = run ([ "sample"; vae ] @ args)
         Assert.True((code = ExitCodes.Success), output)
     sample [ "--count"; "6"; "--output"; dir.File "s.png" ]
     Assert.Equal<byte[]>([| 0x89uy; 0x50uy; 0x4Euy; 0x47uy |], File.ReadAllBytes(dir.File "s.png")[0..3])
@@ -43,6 +43,13 @@ let ``sample draws from a trained VAE as PNG or IDX, and a traversal decodes z =
     Assert.Equal<int list>([ 6; 4; 4 ], dims)
     Assert.Equal<byte[]>(a, snd (readIdx (dir.File "b.idx.gz")))
     Assert.NotEqual<byte[]>(a, snd (readIdx (dir.File "c.idx")))
+    // The draws are the saved VAE's: its model file loaded here gives the same bytes for the same seed.
+    use loaded = BayesDL.Models.ModelFile.LoadVae(vae, BayesDL.Engine.ComputePolicy.Default)
+    BayesDL.Engine.NativeEngine.Seed 1L
+    use drawn = loaded.SamplePrior 6L
+    let scalar (v: float) = TorchSharp.Scalar.op_Implicit v
+    use expected = drawn.clamp(scalar 0.0, scalar 1.0).mul(scalar 255.0).round().to_type(TorchSharp.torch.ScalarType.Byte)
+    Assert.Equal<byte[]>(expected.data<byte>().ToArray(), a)
     // Traversal: 3 latent dimensions x 5 values in [-3, 3]; the middle value is 0, so every row's middle image is the decoded z = 0,
     // and each row's ends differ (a coordinate the decoder ignores entirely would be a bug or a dead unit, not expected here).
     sample [ "--count"; "5"; "--traverse"; "--output"; dir.File "t.idx" ]
@@ -56,10 +63,25 @@ let ``sample draws from a trained VAE as PNG or IDX, and a traversal decodes z =
     // Row d moves coordinate d: the rows' first images (z_d = -3) differ.
     Assert.NotEqual<byte[]>(image 0 0, image 1 0)
     Assert.NotEqual<byte[]>(image 1 0, image 2 0)
-    // The wrong network or a file name without a known extension are usage errors.
-    let code, output = run [ "sample"; vae; "--network"; "16-9-3"; "--output"; dir.File "x.png" ]
+    // A model file of another kind, a corrupt one, the options the VAE no longer needs, or a file name without a known
+    // extension are usage errors.
+    let network = dir.File "vi.bnn"
+    let code, text =
+        run [ "train"; "--method"; "vi"; "--network"; "16-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; network
+              "--quiet" ]
+    Assert.True((code = ExitCodes.Success), text)
+    let code, output = run [ "sample"; network; "--output"; dir.File "x.png" ]
     Assert.Equal(ExitCodes.Usage, code)
-    Assert.Contains("expected the weights of the vae network 16-9-3", output)
-    let code, output = run [ "sample"; vae; "--network"; "16-8-3"; "--output"; dir.File "x.jpg" ]
+    Assert.Contains("a model file of a VAE", output)
+    let broken = File.ReadAllBytes vae
+    broken[broken.Length - 4] <- broken[broken.Length - 4] ^^^ 1uy
+    File.WriteAllBytes(dir.File "broken.bnn", broken)
+    let code, output = run [ "sample"; dir.File "broken.bnn"; "--output"; dir.File "x.png" ]
+    Assert.Equal(ExitCodes.Usage, code)
+    Assert.Contains(dir.File "broken.bnn" + ": expected ", output)
+    let code, output = run [ "sample"; vae; "--network"; "16-8-3"; "--output"; dir.File "x.png" ]
+    Assert.Equal(ExitCodes.Usage, code)
+    Assert.Contains("--network", output)
+    let code, output = run [ "sample"; vae; "--output"; dir.File "x.jpg" ]
     Assert.Equal(ExitCodes.Usage, code)
     Assert.Contains("--output " + dir.File "x.jpg" + ": expected a .png, .idx or .idx.gz", output)

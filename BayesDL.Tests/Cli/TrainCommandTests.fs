@@ -39,14 +39,22 @@ let private regressionCsv (dir: TempDir) (n: int) =
     File.WriteAllLines(path, "x1,x2,y" :: lines)
     path
 
-/// Every named tensor of two saved models, compared bitwise.
+/// The named tensors of a saved model of any kind (an ensemble's prefixed by the member's index).
+let private weights (path: string) : (string * torch.Tensor) list =
+    let named (prefix: string) (m: torch.nn.Module) = [ for KeyValue(name, t) in m.state_dict() -> prefix + name, t ]
+    match ModelFile.KindOf path with
+    | ModelFileKind.Ensemble ->
+        ModelFile.LoadEnsemble(path, ComputePolicy.Cpu).Members |> Seq.mapi (fun i m -> named (sprintf "%d." i) m) |> List.concat
+    | ModelFileKind.Vae -> named "" (ModelFile.LoadVae(path, ComputePolicy.Cpu))
+    | _ -> named "" (ModelFile.Load(path, ComputePolicy.Cpu))
+
+/// Every named tensor of two saved models (of the same kind), compared bitwise.
 let private sameWeights (a: string) (b: string) =
-    use first = ModelFile.Load(a, ComputePolicy.Cpu)
-    use second = ModelFile.Load(b, ComputePolicy.Cpu)
-    let x, y = first.state_dict(), second.state_dict()
-    Assert.Equal<string seq>(x.Keys, y.Keys)
-    for KeyValue(name, t) in x do
-        Assert.True(t.equal(y[name]).all().item<bool>(), sprintf "'%s' differs between %s and %s" name a b)
+    Assert.Equal(ModelFile.KindOf a, ModelFile.KindOf b)
+    let x, y = weights a, weights b
+    Assert.Equal<string seq>(List.map fst x, List.map fst y)
+    for (name, t), (_, u) in List.zip x y do
+        Assert.True(t.equal(u).all().item<bool>(), sprintf "'%s' differs between %s and %s" name a b)
 
 let private usageError (args: string list) (fragments: string list) =
     let code, output = run args
@@ -121,10 +129,16 @@ let ``every method trains on the bundled kind of data and writes a model the oth
     Assert.Contains("epoch 2/2: loss ", text)
     Assert.Contains("rows/s", text)
     ok [ "train"; "--method"; "mcdropout"; "--csv"; csv; "--target"; "y"; "--task"; "regression"; "--network"; "2-8-2"; "--epochs"; "1"; "--output"; dir.File "mc.bnn" ] |> ignore
-    ok [ "train"; "--method"; "ensemble"; "--members"; "2"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; dir.File "ens.pt" ] |> ignore
-    ok [ "train"; "--method"; "vae"; "--network"; "16-8-2"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; dir.File "vae.pt" ] |> ignore
-    for model in [ "vi.bnn"; "mc.bnn" ] do
-        Assert.True(File.Exists(dir.File model), model)
+    ok [ "train"; "--method"; "ensemble"; "--members"; "2"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"
+         "--output"; dir.File "ens.bnn" ] |> ignore
+    ok [ "train"; "--method"; "vae"; "--network"; "16-8-2"; "--images"; images; "--labels"; labels; "--epochs"; "1"
+         "--output"; dir.File "vae.bnn" ] |> ignore
+    let kinds =
+        [ "vi.bnn", ModelFileKind.Network; "mc.bnn", ModelFileKind.Network
+          "ens.bnn", ModelFileKind.Ensemble; "vae.bnn", ModelFileKind.Vae ]
+    for model, kind in kinds do
+        Assert.Equal(kind, ModelFile.KindOf(dir.File model))
+        Assert.False(File.Exists(dir.File model + ".ckpt"), model + ".ckpt was left behind")
     let code, output = run [ "evaluate"; dir.File "vi.bnn"; "--images"; images; "--labels"; labels; "--samples"; "5" ]
     Assert.True((code = ExitCodes.Success), output)
 
@@ -140,15 +154,22 @@ let private start (dir: string) (args: string list) (lines: Text.StringBuilder) 
     p.BeginErrorReadLine()
     p
 
-[<Fact>]
-let ``Ctrl+C finishes the epoch, keeps the checkpoint and exits 130; --resume ends bitwise identical to an uninterrupted run`` () =
+[<Theory>]
+[<InlineData("vi")>]
+[<InlineData("ensemble")>]
+[<InlineData("vae")>]
+let ``Ctrl+C finishes the epoch, keeps the checkpoint and exits 130; --resume ends bitwise identical to an uninterrupted run``
+    (methodName: string)
+    =
     Assert.True(File.Exists cliDll, sprintf "%s is missing: run `dotnet build BayesDL.sln` first" cliDll)
     use dir = new TempDir()
     let images, labels = idxData dir 192 4
+    // 12 epochs in all: an ensemble's 2 members train 6 epochs each, one after the other.
     let epochs = 12
+    let perMethod = if methodName = "ensemble" then [ "--members"; "2"; "--epochs"; "6" ] else [ "--epochs"; string epochs ]
     let args output =
-        [ "train"; "--method"; "vi"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; string epochs
-          "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "5"; "--output"; output ]
+        [ "train"; "--method"; methodName; "--network"; "16-8-3"; "--images"; images; "--labels"; labels ] @ perMethod @
+        [ "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "5"; "--output"; output ]
     let interrupted, straight = dir.File "interrupted.bnn", dir.File "straight.bnn"
     let lines, errors = StringBuilder(), StringBuilder()
     use p = start dir.Path (args interrupted) lines errors
@@ -198,4 +219,27 @@ let ``train's epoch-at-a-time fit through the checkpoint equals the library's un
     built.Fit(data, BayesDL.Builders.VariationalFitOptions(Epochs = 3, BatchSize = 16, LearningRate = 0.01, Seed = 5L)) |> ignore
     let library = dir.File "library.bnn"
     ModelFile.Save(built.Network, library)
+    sameWeights output library
+
+[<Fact>]
+let ``train's ensemble equals the library's FitEnsemble bitwise, saved as one ensemble model file`` () =
+    engine ()
+    use dir = new TempDir()
+    let images, labels = idxData dir 64 6
+    let output = dir.File "cli.bnn"
+    let code, text =
+        run [ "train"; "--method"; "ensemble"; "--members"; "2"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels
+              "--epochs"; "2"
+              "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "5"; "--output"; output; "--quiet" ]
+    Assert.True((code = ExitCodes.Success), text)
+    use data = BayesDL.Data.Mnist.Load(images, labels, ComputePolicy.Default)
+    let declared =
+        BayesDL.Builders.ModelBuilder.Sequential().Linear(16L, 8L).Relu().Linear(8L, 3L)
+            .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+    let fitted =
+        BayesDL.Builders.EnsembleBuilding.FitEnsemble(declared, data,
+            BayesDL.Builders.EnsembleFitOptions(Members = 2, Epochs = 2, BatchSize = 16, LearningRate = 0.01, Seed = 5L),
+            ComputePolicy.Default)
+    let library = dir.File "library.bnn"
+    ModelFile.SaveEnsemble(fitted.Ensemble, library)
     sameWeights output library

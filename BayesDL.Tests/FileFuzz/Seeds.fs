@@ -91,6 +91,50 @@ let model =
       Oracle = sealedOracle original
       Names = namesFile }
 
+/// A model file of a 2-member deep ensemble (format version 4, kind Ensemble).
+let ensembleModel =
+    let original = ref [||]
+    { Name = "ensemble-model"
+      Create = fun path ->
+        let declared =
+            BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L)
+                .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+        let ensemble = BayesDL.Builders.EnsembleBuilding.BuildEnsemble(declared, 2, 1L, ComputePolicy.Cpu)
+        ModelFile.SaveEnsemble(ensemble, path)
+        for m in ensemble.Members do m.Dispose()
+        original.Value <- File.ReadAllBytes path
+        original.Value
+      Header = frameHeader
+      HeaderValues = jsonChars
+      Read = fun path ->
+        let ensemble = ModelFile.LoadEnsemble(path, ComputePolicy.Cpu)
+        for m in ensemble.Members do m.Dispose()
+        "unchanged"
+      Oracle = sealedOracle original
+      Names = namesFile }
+
+/// A model file of a small VAE with a learned-scale Gaussian decoder (format version 4, kind Vae).
+let vaeModel =
+    let original = ref [||]
+    { Name = "vae-model"
+      Create = fun path ->
+        NativeEngine.Seed 5L
+        let encoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(3L, 4L).Relu()
+        let decoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 6L)
+        let declared =
+            BayesDL.Builders.ModelBuilder.Vae(encoder, decoder, 2L).WithLikelihood(BayesDL.Builders.Likelihoods.GaussianLearned())
+        use vae = declared.Build(ComputePolicy.Cpu)
+        ModelFile.SaveVae(vae, path)
+        original.Value <- File.ReadAllBytes path
+        original.Value
+      Header = frameHeader
+      HeaderValues = jsonChars
+      Read = fun path ->
+        use vae = ModelFile.LoadVae(path, ComputePolicy.Cpu)
+        "unchanged"
+      Oracle = sealedOracle original
+      Names = namesFile }
+
 let trainerCheckpoint =
     let original = ref [||]
     { Name = "trainer-checkpoint"
@@ -441,4 +485,4 @@ let uciManifest =
       // A checksum the manifest records that no longer matches names the data file and, as the record, the manifest.
       Names = fun e path -> e.Path = path || e.Expected.Contains path }
 
-let all = [ model; trainerCheckpoint; vaeCheckpoint; idx; idxGzip; csv; splits; uciCsv; uciManifest ]
+let all = [ model; ensembleModel; vaeModel; trainerCheckpoint; vaeCheckpoint; idx; idxGzip; csv; splits; uciCsv; uciManifest ]

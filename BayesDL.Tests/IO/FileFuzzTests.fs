@@ -1,4 +1,5 @@
-/// The readers under fuzz (model file, both checkpoint kinds, IDX, CSV, the regression layout's splits file, its CSV under
+/// The readers under fuzz (model files of a network, a deep ensemble and a VAE, both checkpoint kinds, IDX, CSV, the regression layout's
+/// splits file, its CSV under
 /// a manifest and the manifest) and a real kill during a checkpoint write, each
 /// run in a child process (BayesDL.FileFuzz) so that a native abort ends the child, is seen here by its exit code and
 /// reported with the case that caused it, instead of ending the test run.
@@ -26,6 +27,8 @@ let private caseBoundMs = 2000.0
 
 [<Theory>]
 [<InlineData("model")>]
+[<InlineData("ensemble-model")>]
+[<InlineData("vae-model")>]
 [<InlineData("trainer-checkpoint")>]
 [<InlineData("vae-checkpoint")>]
 [<InlineData("idx")>]

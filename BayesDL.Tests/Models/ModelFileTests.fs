@@ -187,3 +187,182 @@ let ``a file in the layout of format version 2 still loads with the same weights
     use loaded = ModelFile.Load(path, ComputePolicy.Cpu)
     for KeyValue(key, t) in model.state_dict() do
         Assert.Equal<float[]>(values t, values (loaded.state_dict()[key]))
+
+// Deep ensembles and VAEs in the same sealed frame (format version 4, with a kind).
+
+/// A trained 3-member ensemble (heteroscedastic regression) and a trained VAE with a learned-scale Gaussian decoder, both float32 on CPU.
+let private trainedEnsemble () =
+    NativeEngine.Seed 11L
+    let x = torch.randn(48L, 3L)
+    use data = new LabeledData(x.clone(), x.sum(1L, keepdim = true).sin())
+    let declared =
+        BayesDL.Builders.ModelBuilder.Sequential().Linear(3L, 8L).Tanh().Linear(8L, 2L)
+            .WithLikelihood(BayesDL.Builders.Likelihoods.Heteroscedastic())
+    let fitted =
+        BayesDL.Builders.EnsembleBuilding.FitEnsemble(declared, data,
+            BayesDL.Builders.EnsembleFitOptions(Members = 3, Epochs = 2, BatchSize = 16, LearningRate = 0.01, Seed = 3L), ComputePolicy.Cpu)
+    fitted.Ensemble, x
+
+let private trainedVae () =
+    NativeEngine.Seed 12L
+    let encoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(10L, 6L).Relu()
+    let decoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 6L).Relu().Linear(6L, 20L)
+    let builder = BayesDL.Builders.ModelBuilder.Vae(encoder, decoder, 2L).WithLikelihood(BayesDL.Builders.Likelihoods.GaussianLearned())
+    let x = torch.rand(40L, 10L)
+    let options = BayesDL.Builders.VariationalFitOptions(Epochs = 2, BatchSize = 8, LearningRate = 0.01, Seed = 4L)
+    let fitted = builder.Fit(x, options, ComputePolicy.Cpu)
+    fitted.Model, x
+
+let private sameStateDicts (a: torch.nn.Module) (b: torch.nn.Module) =
+    let da, db = a.state_dict(), b.state_dict()
+    Assert.Equal<string seq>(da.Keys |> Seq.sort, db.Keys |> Seq.sort)
+    for KeyValue(key, t) in da do
+        Assert.Equal(t.dtype, db[key].dtype)
+        Assert.Equal<float[]>(values t, values db[key])
+
+[<Fact>]
+let ``a deep ensemble round-trips bitwise: every member's weights, the likelihood and the predictive`` () =
+    engineOneThread ()
+    let ensemble, x = trainedEnsemble ()
+    use dir = new TempDir()
+    let path = dir.File "ensemble.bnn"
+    ModelFile.SaveEnsemble(ensemble, path)
+    Assert.Equal<string[]>([| "ensemble.bnn" |], Directory.GetFiles dir.Path |> Array.map Path.GetFileName)
+    Assert.Equal(ModelFileKind.Ensemble, ModelFile.KindOf path)
+    let loaded = ModelFile.LoadEnsemble(path, ComputePolicy.Cpu)
+    Assert.Equal(3, loaded.Members.Count)
+    Assert.Equal(ensemble.Likelihood.Describe(), loaded.Likelihood.Describe())
+    for m in 0 .. 2 do
+        sameStateDicts ensemble.Members[m] loaded.Members[m]
+        Assert.False(loaded.Members[m].training)
+    use p = ensemble.Predict x
+    use q = loaded.Predict x
+    Assert.Equal<float[]>(values p.Samples, values q.Samples)
+    Assert.Equal<float[]>(values (p.TotalVariance()), values (q.TotalVariance()))
+
+[<Fact>]
+let ``a VAE round-trips bitwise: encoder, head, decoder, learned decoder scale, reconstructions and prior draws`` () =
+    engineOneThread ()
+    let vae, x = trainedVae ()
+    use dir = new TempDir()
+    let path = dir.File "vae.bnn"
+    ModelFile.SaveVae(vae, path)
+    Assert.Equal(ModelFileKind.Vae, ModelFile.KindOf path)
+    use loaded = ModelFile.LoadVae(path, ComputePolicy.Cpu)
+    sameStateDicts vae loaded
+    let widths (v: Vae) = v.DataFeatures, v.LatentDim, v.ConditionFeatures
+    Assert.Equal(widths vae, widths loaded)
+    let g = Assert.IsType<GaussianDecoder>(loaded.Likelihood)
+    Assert.Equal((vae.Likelihood :?> GaussianDecoder).FixedScale, g.FixedScale)
+    vae.eval()
+    Assert.Equal<float[]>(values (vae.Reconstruct x), values (loaded.Reconstruct x))
+    let draws (v: Vae) =
+        NativeEngine.Seed 9L
+        values (v.SamplePrior 5L)
+    Assert.Equal<float[]>(draws vae, draws loaded)
+    NativeEngine.Seed 10L
+    let a = values (vae.Iwae(x, 4))
+    NativeEngine.Seed 10L
+    Assert.Equal<float[]>(a, values (loaded.Iwae(x, 4)))
+
+/// Asserts that <paramref name="load"/> refuses <paramref name="path"/> with a FileFormatException naming it.
+let private refusedBy (load: string -> unit) (path: string) =
+    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> load path)
+    Assert.Equal(path, e.Path)
+    Assert.StartsWith(path + ": expected ", e.Message)
+    e
+
+[<Fact>]
+let ``a corrupt, truncated or NaN-holding ensemble or VAE file is a FileFormatException naming the file`` () =
+    engine ()
+    use dir = new TempDir()
+    let ensemble, _ = trainedEnsemble ()
+    let vae, _ = trainedVae ()
+    let loadEnsemble path = ModelFile.LoadEnsemble(path, ComputePolicy.Cpu) |> ignore
+    let loadVae path = ModelFile.LoadVae(path, ComputePolicy.Cpu) |> ignore
+    let saveEnsemble p = ModelFile.SaveEnsemble(ensemble, p)
+    let saveVae p = ModelFile.SaveVae(vae, p)
+    for save, load, name in [ saveEnsemble, loadEnsemble, "e.bnn"; saveVae, loadVae, "v.bnn" ] do
+        let path = dir.File name
+        save path
+        let bytes = File.ReadAllBytes path
+        let changed = Array.copy bytes
+        changed[bytes.Length - 3] <- changed[bytes.Length - 3] ^^^ 0x10uy
+        File.WriteAllBytes(path, changed)
+        Assert.Contains("corrupt", (refusedBy load path).Found)
+        File.WriteAllBytes(path, bytes[.. bytes.Length - 2])
+        Assert.Contains("truncated", (refusedBy load path).Found)
+    // NaN weights in the last member, and in the VAE's decoder.
+    setNaN (ensemble.Members[2].state_dict()["2.weight"]) 3L
+    ModelFile.SaveEnsemble(ensemble, dir.File "nan-e.bnn")
+    let e = refusedBy loadEnsemble (dir.File "nan-e.bnn")
+    Assert.Contains("'2.2.weight'", e.Expected)
+    Assert.Contains("NaN", e.Found)
+    setNaN (vae.state_dict()["decoder.2.bias"]) 1L
+    ModelFile.SaveVae(vae, dir.File "nan-v.bnn")
+    let e = refusedBy loadVae (dir.File "nan-v.bnn")
+    Assert.Contains("'decoder.2.bias'", e.Expected)
+    Assert.Contains("NaN", e.Found)
+
+/// The sealed file `source` with its description edited by `edit` and its weights kept, written (with a matching checksum) to `target`.
+let private resealed (source: string) (edit: string -> string) (target: string) =
+    use reader = new BinaryReader(new MemoryStream(File.ReadAllBytes source))
+    reader.ReadString() |> ignore
+    let version = (System.Text.Json.JsonDocument.Parse(reader.ReadString())).RootElement.GetProperty("Version").GetInt32()
+    reader.ReadInt64() |> ignore
+    reader.ReadBytes 32 |> ignore
+    let json = reader.ReadString()
+    let rest = reader.ReadBytes(int (reader.BaseStream.Length - reader.BaseStream.Position))
+    BayesDL.IO.SealedFile.Write(target, "BAYESDL-BNN", version, fun w -> w.Write(edit json); w.Write rest)
+
+[<Fact>]
+let ``each loader refuses a model file of another kind, naming the loader that reads it; version-3 networks are networks`` () =
+    engine ()
+    use dir = new TempDir()
+    let _, network, _ = savedClassifier dir
+    let ensemble, _ = trainedEnsemble ()
+    let vae, _ = trainedVae ()
+    ModelFile.SaveEnsemble(ensemble, dir.File "e.bnn")
+    ModelFile.SaveVae(vae, dir.File "v.bnn")
+    Assert.Equal(ModelFileKind.Network, ModelFile.KindOf network)
+    Assert.Contains("\"Version\":3", description (File.ReadAllBytes network))
+    use json = System.Text.Json.JsonDocument.Parse(description (File.ReadAllBytes network))
+    Assert.False(fst (json.RootElement.TryGetProperty "Kind"))
+    Assert.Contains("ModelFile.LoadEnsemble", (refusedBy (fun p -> ModelFile.Load p |> ignore) (dir.File "e.bnn")).Found)
+    Assert.Contains("ModelFile.LoadVae", (refusedBy (fun p -> ModelFile.LoadEnsemble p |> ignore) (dir.File "v.bnn")).Found)
+    Assert.Contains("ModelFile.Load:", (refusedBy (fun p -> ModelFile.LoadVae p |> ignore) network).Found + ":")
+    // A version-4 description without its kind, and a version-3 one with a kind, are refused.
+    let v4 = description (File.ReadAllBytes(dir.File "e.bnn"))
+    BayesDL.IO.SealedFile.Write(dir.File "nokind.bnn", "BAYESDL-BNN", 4, fun w -> w.Write(v4.Replace("\"Kind\":\"Ensemble\",", "")))
+    Assert.Contains("the model kind", (refusedBy (fun p -> ModelFile.LoadEnsemble p |> ignore) (dir.File "nokind.bnn")).Expected)
+    // Sealed descriptions that promise more than the file holds are refused before anything that size is built.
+    resealed (dir.File "e.bnn") id (dir.File "same.bnn")
+    ModelFile.LoadEnsemble(dir.File "same.bnn") |> ignore
+    resealed (dir.File "e.bnn") (fun j -> j.Replace("\"Members\":3", "\"Members\":300000000")) (dir.File "many.bnn")
+    Assert.Contains("300000000 members", (refusedBy (fun p -> ModelFile.LoadEnsemble p |> ignore) (dir.File "many.bnn")).Found)
+    // A VAE whose recorded encoder width disagrees with its encoder is refused before any weight is read.
+    resealed (dir.File "v.bnn") id (dir.File "same.bnn")
+    ModelFile.LoadVae(dir.File "same.bnn").Dispose()
+    resealed (dir.File "v.bnn") (fun j -> j.Replace("\"EncoderFeatures\":6", "\"EncoderFeatures\":5")) (dir.File "wide.bnn")
+    let e = refusedBy (fun p -> ModelFile.LoadVae p |> ignore) (dir.File "wide.bnn")
+    Assert.Contains("the VAE's widths", e.Expected)
+    Assert.Contains("found 6 and 20", e.Found)
+
+[<Fact>]
+let ``saving a VAE with a prior a file cannot describe, or an ensemble of unlike members, is an ArgumentException and writes nothing`` () =
+    engine ()
+    use dir = new TempDir()
+    let encoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(4L, 3L).Relu()
+    let decoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L)
+    use vae =
+        BayesDL.Builders.ModelBuilder.Vae(encoder, decoder, 2L)
+            .WithPrior(fun d p ->
+                BayesDL.Distributions.Dist.Laplace(p.Tensor(Array.zeroCreate (int d), d), p.Tensor(Array.create (int d) 1.0, d)))
+            .Build(ComputePolicy.Cpu)
+    let e = Assert.Throws<ArgumentException>(fun () -> ModelFile.SaveVae(vae, dir.File "v.bnn"))
+    Assert.Contains("prior", e.Message)
+    let unlike = BayesDL.Inference.DeepEnsemble([ torch.nn.Sequential(torch.nn.Linear(3L, 2L)) :> torch.nn.Module<_, _>
+                                                  torch.nn.Sequential(torch.nn.Linear(3L, 4L), torch.nn.Linear(4L, 2L)) ])
+    let e = Assert.Throws<ArgumentException>(fun () -> ModelFile.SaveEnsemble(unlike, dir.File "e.bnn"))
+    Assert.Contains("member 1", e.Message)
+    Assert.Empty(Directory.GetFiles dir.Path)

@@ -1,0 +1,14 @@
+namespace BayesDL.Models;
+
+/// <summary>What a <see cref="ModelFile"/> holds, as <see cref="ModelFile.KindOf"/> reads it from the file's description.</summary>
+public enum ModelFileKind
+{
+    /// <summary>One <see cref="BayesianNetwork"/> (format versions 1 to 4); read with <see cref="ModelFile.Load"/>.</summary>
+    Network,
+
+    /// <summary>A <see cref="Inference.DeepEnsemble"/> (format version 4); read with <see cref="ModelFile.LoadEnsemble"/>.</summary>
+    Ensemble,
+
+    /// <summary>A <see cref="Vae"/> (format version 4); read with <see cref="ModelFile.LoadVae"/>.</summary>
+    Vae,
+}
