@@ -148,7 +148,10 @@ public sealed class Trainer
             // with it (outside any scope it would live until the finalizer, one tensor per epoch).
             Tensor order;
             using (var orderScope = NewDisposeScope())
-                order = (Options.Shuffle ? randperm(n, generator: shuffler).to(run.Device) : arange(n, device: run.Device)).MoveToOuterDisposeScope();
+            {
+                Tensor made = Options.Shuffle ? randperm(n, generator: shuffler).to(run.Device) : arange(n, device: run.Device);
+                order = made.MoveToOuterDisposeScope();
+            }
             using var ownedOrder = order;
             for (int b = 0; b < batches; b++)
             {
