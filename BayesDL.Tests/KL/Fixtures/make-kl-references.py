@@ -14,7 +14,8 @@ Cases: extreme but valid parameters (concentrations log-uniform in [1e-3, 1e6], 
 locations in [-1e3, 1e3]) and nearly equal pairs (q's parameters p's times 1 + eps, eps in +-{1e-8, 1e-6, 1e-4},
 each parameter or all of them), from a fixed seed; then (extra_rows, a second seed) nearly equal Bernoulli and
 Categorical pairs from probabilities and from logits (pairs BernoulliLogits-..., CategoricalLogits-...: parameters are
-logits) and Beta-Gamma.
+logits) and Beta-Gamma; then (mixed_rows, a third seed) pairs where one side is given by probabilities and the other by
+logits (Bernoulli-BernoulliLogits, CategoricalLogits-Categorical, ...), random and nearly equal.
 """
 import csv
 import math
@@ -421,6 +422,69 @@ def extra_rows():
     return rows
 
 
+def probabilities(family, params):
+    """The exact probabilities a float64 parameter vector denotes: normalised weights, or the softmax of logits."""
+    if family == "Bernoulli":
+        return [M(params[0]), 1 - M(params[0])]
+    if family == "BernoulliLogits":
+        a = sigmoid(params[0])
+        return [a, 1 - a]
+    if family == "Categorical":
+        a = [M(v) for v in params]
+        return [v / sum(a) for v in a]
+    z = [M(v) for v in params]
+    lz = mp.log(sum(mp.exp(v) for v in z))
+    return [mp.exp(v - lz) for v in z]
+
+
+def kl_mixed(pf, qf):
+    def kl(p, q):
+        return sum(a * mp.log(a / b) for a, b in zip(probabilities(pf, p), probabilities(qf, q)) if a != 0)
+    return kl
+
+
+def mixed_rows():
+    """Rows added after extra_rows (their own seed): one side from probabilities, the other from logits; the first 8 of
+    each pair random, the rest nearly equal (the logit side's parameters the probability side's log-odds or
+    log-weights moved by 1e-8..1e-4, or the probabilities the logits' softmax scaled by 1 + e)."""
+    global rng
+    rng = random.Random(20261205)
+    rows = []
+
+    def logit(p):
+        return float(mp.log(M(p) / (1 - M(p))))
+
+    def sigmoid_f(z):
+        return float(sigmoid(z))
+
+    for pf, qf in [("Bernoulli", "BernoulliLogits"), ("BernoulliLogits", "Bernoulli")]:
+        for i in range(32):
+            prob = logu(1e-6, 0.5) if rng.random() < 0.5 else 1 - logu(1e-6, 0.5)
+            if i < 8:
+                other = unif(-14.0, 14.0)
+                z, p = (other, prob)
+            else:
+                z = logit(prob) + rng.choice([1e-8, 1e-6, 1e-4]) * rng.uniform(0.1, 1.0) * rng.choice([-1.0, 1.0])
+                p = prob
+            if pf == "Bernoulli":
+                rows.append((f"{pf}-{qf}", [p], [z], kl_mixed(pf, qf)([p], [z])))
+            else:
+                rows.append((f"{pf}-{qf}", [z], [p], kl_mixed(pf, qf)([z], [p])))
+    for pf, qf in [("Categorical", "CategoricalLogits"), ("CategoricalLogits", "Categorical")]:
+        for i in range(32):
+            a = [logu(1e-6, 1.0) for _ in range(4)]
+            if i < 8:
+                z = [unif(-10.0, 10.0) for _ in range(4)]
+            else:
+                magnitude = rng.choice([1e-8, 1e-6, 1e-4])
+                z = [float(mp.log(M(v))) + magnitude * rng.uniform(0.1, 1.0) * rng.choice([-1.0, 1.0]) for v in a]
+            if pf == "Categorical":
+                rows.append((f"{pf}-{qf}", a, z, kl_mixed(pf, qf)(a, z)))
+            else:
+                rows.append((f"{pf}-{qf}", z, a, kl_mixed(pf, qf)(z, a)))
+    return rows
+
+
 def main():
     rows = []
     for name, (kl, gen, movable) in PAIRS.items():
@@ -436,6 +500,7 @@ def main():
         rows.append(("Uniform-Uniform", p, q, kl_uniform(p, q)))
     rows.extend(cross_rows())
     rows.extend(extra_rows())
+    rows.extend(mixed_rows())
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kl-references.csv")
     with open(path, "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
