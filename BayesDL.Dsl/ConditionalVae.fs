@@ -35,7 +35,7 @@ type CvaeBuilderCE() =
     [<CustomOperation "decoder">]
     member _.Decoder(d: CvaeDecl, layers: Layer) = { d with Vae = { d.Vae with Decoder = Some layers } }
     [<CustomOperation "latent">]
-    member _.Latent(d: CvaeDecl, dimension: int) = { d with Vae = { d.Vae with Latent = int64 dimension } }
+    member _.Latent(d: CvaeDecl, dimension: int) = { d with Vae = { d.Vae with Latent = Some(int64 dimension) } }
     [<CustomOperation "prior">]
     member _.Prior(d: CvaeDecl, prior: Prior) = { d with Vae = { d.Vae with Prior = Some prior } }
     [<CustomOperation "likelihood">]
@@ -81,6 +81,8 @@ module Cvae =
         match d.Vae.Encoder, d.Vae.Decoder with
         | None, _ -> Error(Incomplete "The conditional VAE declares no encoder; add `encoder (linear 794L 400L >> Activation.relu)` (it reads data features + classes).")
         | _, None -> Error(Incomplete "The conditional VAE declares no decoder; add `decoder (linear 12L 400L >> Activation.relu >> linear 400L 784L)` (it reads latent + classes).")
+        | _ when d.Vae.Latent.IsNone ->
+            Error(Incomplete "The conditional VAE declares no latent dimension; add `latent 2` (the decoder reads latent + classes).")
         | _ -> (toBuilder d).Validate() |> BayesError.ofReport
 
     /// Validates, then creates the conditional VAE under `policy`.

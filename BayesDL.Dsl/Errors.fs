@@ -51,11 +51,12 @@ module BayesError =
         | [ e ] -> Error e
         | many -> Error(Several many)
 
-    /// Runs a call into the core (a build or a fit), returning its expected failures as errors instead of exceptions: a loss that became NaN or infinite
-    /// (TrainingDiverged), a checkpoint that cannot be resumed (CheckpointError, naming the file), the core's BuildException
-    /// (its mistakes) and any other bad argument the core's checks refuse, such as data of the wrong shape (InvalidParameter,
-    /// with the core's message naming the parameter, the value and a fix).
-    let ofCore (call: unit -> 'T) : Result<'T, BayesError> =
+    /// Runs a call into the core, returning its expected failures as errors instead of exceptions: a loss that became NaN
+    /// or infinite (TrainingDiverged), a checkpoint that cannot be resumed (CheckpointError, naming the file), the core's
+    /// BuildException (its mistakes) and any other bad argument the core's checks refuse, such as data of the wrong shape
+    /// (InvalidParameter of `context`, e.g. "mcmc" or "model 'eight_schools'", with the core's message naming the
+    /// parameter, the value and a fix).
+    let ofCoreIn (context: string) (call: unit -> 'T) : Result<'T, BayesError> =
         try Ok(call ()) with
         | :? BayesDL.Training.TrainingDivergedException as e -> Error(TrainingDiverged e.Message)
         | :? BayesDL.Validation.FileFormatException as e -> Error(CheckpointError(e.Path, e.Message))
@@ -63,4 +64,7 @@ module BayesError =
             match ofReport e.Errors with
             | Error error -> Error error
             | Ok() -> Error(Incomplete e.Message)
-        | :? System.ArgumentException as e -> Error(InvalidParameter("fit", e.Message))
+        | :? System.ArgumentException as e -> Error(InvalidParameter(context, e.Message))
+
+    /// `ofCoreIn "fit"`: a build or a fit.
+    let ofCore (call: unit -> 'T) : Result<'T, BayesError> = ofCoreIn "fit" call

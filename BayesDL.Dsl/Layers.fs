@@ -29,11 +29,16 @@ let conv2d (inChannels: int64) (outChannels: int64) (kernel: int64) : Layer = fu
 /// Flattens each example into a vector.
 let flatten : Layer = fun b -> b.Flatten()
 
-/// Standard dropout with rate p (off in evaluation mode). For MC dropout as a variational family use `dropout p`.
-let dropoutLayer (p: float) : Layer = fun b -> b.Dropout p
+/// Dropout layers, qualified so that they do not clash with the variational family `dropout p` of `variational (...)`:
+/// `linear 4L 8L >> Dropout.mc 0.5 >> linear 8L 1L`.
+[<RequireQualifiedAccess>]
+module Dropout =
+    /// Standard dropout with rate p (off in evaluation mode).
+    let standard (p: float) : Layer = fun b -> b.Dropout p
 
-/// MC dropout with rate p: stays on at test time, so repeated predictions sample the dropout posterior.
-let mcDropoutLayer (p: float) : Layer = fun b -> b.MCDropout p
+    /// MC dropout with rate p: stays on at test time, so repeated predictions sample the dropout posterior (Gal and
+    /// Ghahramani 2016).
+    let mc (p: float) : Layer = fun b -> b.MCDropout p
 
 /// An element-wise activation.
 let activation (kind: Activation) : Layer = fun b -> b.Activation kind

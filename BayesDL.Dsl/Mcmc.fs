@@ -130,21 +130,19 @@ module Hmc =
     /// Runs the sampler `settings` declare on `target`; bad settings or a target that is not finite at the start are an
     /// InvalidParameter error with the core's message (parameter, value, expected range, fix).
     let sample (settings: McmcSettings) (target: LogDensity) : Result<McmcRun, BayesError> =
-        try
+        BayesError.ofCoreIn "mcmc" (fun () ->
             use r =
                 match settings.Algorithm with
                 | StaticHmc -> HamiltonianMonteCarlo.Sample(target, settings.ToOptions())
                 | Nuts -> NoUTurnSampler.Sample(target, settings.ToOptions())
-            Ok(ofResult r)
-        with :? ArgumentException as e -> Error(InvalidParameter("mcmc", e.Message))
+            ofResult r)
 
     /// HMC on Bayesian linear regression, summarised like `LinearRegression.exactPosterior` and `fitVariational`.
     let linearRegressionPosterior (settings: McmcSettings) (noiseStd: float) (priorStd: float) x y =
-        try
-            sample settings (linearRegression noiseStd priorStd x y)
-            |> Result.map (fun run ->
-                ({ Mean = [| for p in run.Parameters -> p.Mean |]; StdDev = [| for p in run.Parameters -> p.StdDev |] }: LinearRegression.WeightPosterior), run)
-        with :? ArgumentException as e -> Error(InvalidParameter("mcmc", e.Message))
+        BayesError.ofCoreIn "mcmc" (fun () -> linearRegression noiseStd priorStd x y)
+        |> Result.bind (sample settings)
+        |> Result.map (fun run ->
+            ({ Mean = [| for p in run.Parameters -> p.Mean |]; StdDev = [| for p in run.Parameters -> p.StdDev |] }: LinearRegression.WeightPosterior), run)
 
     /// MCMC over all weights of the network a `model { }` (or `bayes { }`) declaration describes, on data x [N, in] and
     /// y ([N] or [N, out] targets for `gaussianWith sigma`; class indices [N] for `categorical`): the core's
@@ -156,8 +154,7 @@ module Hmc =
         Model.validate declaration
         |> Result.bind (fun () ->
             let builder = Model.toBuilder declaration
-            try
+            BayesError.ofCoreIn "mcmc" (fun () ->
                 match settings.Algorithm with
-                | StaticHmc -> Ok(builder.SampleHmc(x, y, settings.ToOptions()))
-                | Nuts -> Ok(builder.SampleNuts(x, y, settings.ToOptions()))
-            with :? ArgumentException as e -> Error(InvalidParameter("mcmc", e.Message)))
+                | StaticHmc -> builder.SampleHmc(x, y, settings.ToOptions())
+                | Nuts -> builder.SampleNuts(x, y, settings.ToOptions())))

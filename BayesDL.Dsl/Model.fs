@@ -138,7 +138,7 @@ module Model =
     let fitVariational (settings: ViSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
         fitWith (settings.ToOptions()) policy data d
 
-    /// Builds and trains a model declared with `variational (dropout p)` (or with `mcDropoutLayer p` layers and no Bayesian
+    /// Builds and trains a model declared with `variational (dropout p)` (or with `Dropout.mc p` layers and no Bayesian
     /// layer) using the `mcDropout { ... }` settings through the core's `BuiltModel.FitMCDropout`: the dropout loss or the
     /// alpha-divergence, plus the length-scale prior when set. Its `samples` are for prediction:
     /// `fitted.Model.Predict(x, settings.Samples)`. Setting mistakes come back as InvalidParameter before any training step.

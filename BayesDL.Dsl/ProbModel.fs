@@ -93,8 +93,8 @@ type ProbModelBuilder(name: string, dataTable: Map<string, torch.Tensor>) =
 
     member _.Run(body: ModelStep<'a>) : Result<Model, BayesDL.Dsl.BayesError> =
         let data = dataTable |> Map.toSeq |> dict |> Collections.Generic.Dictionary
-        try Ok(Model.Create(name, Action<ModelContext>(fun ctx -> body ctx |> ignore), data))
-        with :? ArgumentException as e -> Error(BayesDL.Dsl.InvalidParameter(sprintf "model '%s'" name, e.Message))
+        BayesDL.Dsl.BayesError.ofCoreIn (sprintf "model '%s'" name) (fun () ->
+            Model.Create(name, Action<ModelContext>(fun ctx -> body ctx |> ignore), data))
 
 /// `probModel "name" { ... }`: a model without a data table (the body closes over its data).
 let probModel (name: string) = ProbModelBuilder(name, Map.empty)

@@ -14,14 +14,15 @@ open TorchSharp
 type VaeDecl =
     { Encoder: Layer option
       Decoder: Layer option
-      Latent: int64
+      /// The latent dimension D; None until `latent D` declares it (the core has no default: it must be chosen).
+      Latent: int64 option
       /// The prior p(z); None: the core's default (N(0, I)).
       Prior: Prior option
       /// The observation model p(x | z); None: the core's default (Bernoulli pixels).
       Likelihood: BayesDL.Predictive.LikelihoodSpec option }
 
-    /// Latent dimension 2, the core's prior and likelihood, no networks yet.
-    static member Empty = { Encoder = None; Decoder = None; Latent = 2L; Prior = None; Likelihood = None }
+    /// No networks and no latent dimension yet; the core's prior and likelihood.
+    static member Empty = { Encoder = None; Decoder = None; Latent = None; Prior = None; Likelihood = None }
 
 /// The outcome of `Vae.fit`: the mean training loss of every epoch (nats per example).
 type VaeFit = { EpochLosses: float list }
@@ -35,7 +36,7 @@ type VaeBuilderCE() =
     [<CustomOperation "decoder">]
     member _.Decoder(d: VaeDecl, layers: Layer) = { d with Decoder = Some layers }
     [<CustomOperation "latent">]
-    member _.Latent(d: VaeDecl, dimension: int) = { d with Latent = int64 dimension }
+    member _.Latent(d: VaeDecl, dimension: int) = { d with Latent = Some(int64 dimension) }
     [<CustomOperation "prior">]
     member _.Prior(d: VaeDecl, prior: Prior) = { d with Prior = Some prior }
     [<CustomOperation "likelihood">]
@@ -46,10 +47,11 @@ let vae = VaeBuilderCE()
 
 /// Validation, construction and training, through the core's VaeBuilder, Vae and VaeFitting (the one training loop).
 module Vae =
-    /// The core declaration (what a C# user writes with ModelBuilder.Vae).
+    /// The core declaration (what a C# user writes with ModelBuilder.Vae). An undeclared latent dimension reaches the
+    /// core as 0, which its validation refuses (`validate` names the fix first).
     let toBuilder (d: VaeDecl) : VaeBuilder =
         let net layers = (defaultArg layers id) (ModelBuilder.Sequential())
-        let b = ModelBuilder.Vae(net d.Encoder, net d.Decoder, d.Latent)
+        let b = ModelBuilder.Vae(net d.Encoder, net d.Decoder, defaultArg d.Latent 0L)
         let b = match d.Likelihood with Some l -> b.WithLikelihood l | None -> b
         match d.Prior with
         | Some prior -> b.WithPrior(fun dim policy -> Prior.distribution prior dim policy)
@@ -60,6 +62,8 @@ module Vae =
         match d.Encoder, d.Decoder with
         | None, _ -> Error(Incomplete "The VAE declares no encoder; add `encoder (linear 784L 400L >> Activation.relu)`.")
         | _, None -> Error(Incomplete "The VAE declares no decoder; add `decoder (linear 20L 400L >> Activation.relu >> linear 400L 784L)`.")
+        | _ when d.Latent.IsNone ->
+            Error(Incomplete "The VAE declares no latent dimension; add `latent 20` (the decoder's input width).")
         | _ -> (toBuilder d).Validate() |> BayesError.ofReport
 
     /// Validates, then creates the VAE under `policy`.

@@ -43,7 +43,7 @@ let ``a likelihood that does not fit the output layer is a LikelihoodMismatch`` 
 
 [<Fact>]
 let ``several mistakes come back together and a missing network is Incomplete`` () =
-    match model { layers [ linear 0L 4L; dropoutLayer 2.0 ]; likelihood categorical } |> Model.validate |> expectError with
+    match model { layers [ linear 0L 4L; Dropout.standard 2.0 ]; likelihood categorical } |> Model.validate |> expectError with
     | Several [ InvalidParameter _; InvalidParameter _ ] -> ()
     | other -> failwithf "expected two InvalidParameter, got %A" other
     match model { likelihood gaussian } |> Model.validate |> expectError with
@@ -109,6 +109,13 @@ let ``a vae block with a decoder not reading the latent code is a ShapeMismatch`
         Assert.Equal("Linear(5 -> 8)", layer)
         Assert.Contains("the latent code z is [3]", message)
     | other -> failwithf "expected ShapeMismatch, got %A" other
+
+[<Fact>]
+let ``a vae block without a latent dimension is Incomplete and names the operation that declares it`` () =
+    // The core has no default latent dimension, so the DSL must not invent one.
+    match vae { encoder (linear 4L 3L >> Activation.relu); decoder (linear 2L 4L) } |> VaeDsl.Vae.validate |> expectError with
+    | Incomplete message -> Assert.Contains("`latent 20`", message)
+    | other -> failwithf "expected Incomplete, got %A" other
 
 [<Fact>]
 let ``asking for an analytic KL with a scale-mixture latent prior is UnregisteredKL before training`` () =
@@ -255,17 +262,17 @@ let ``mcDropout settings map to the core's MC dropout options, and the DSL fit i
     | other -> failwithf "expected InvalidParameter, got %A" other
 
 [<Fact>]
-let ``mcDropout settings train mcDropoutLayer networks without Bayesian layers and refuse them beside Bayesian layers`` () =
+let ``mcDropout settings train Dropout.mc networks without Bayesian layers and refuse them beside Bayesian layers`` () =
     engine ()
     use data = new BayesDL.Data.LabeledData(torch.rand(16L, 3L, dtype = torch.ScalarType.Float64), torch.randint(2L, [| 16L |]))
     let settings = mcDropout { lengthScale 1.0; alpha 0.5; trainingMasks 2; epochs 1; batchSize 8 }
     let fitted =
-        model { network (linear 3L 8L >> Activation.relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
+        model { network (linear 3L 8L >> Activation.relu >> Dropout.mc 0.5 >> linear 8L 2L); likelihood categorical }
         |> Model.fitMCDropout settings cpu64 data
         |> Result.defaultWith (fun e -> failwith e.Message)
     use _ = fitted.Model.Core
     Assert.True(fitted.Epochs.Head.KL > 0.0, sprintf "%A" fitted.Epochs)
-    match model { network (bayesLinear 3L 8L >> Activation.relu >> mcDropoutLayer 0.5 >> linear 8L 2L); likelihood categorical }
+    match model { network (bayesLinear 3L 8L >> Activation.relu >> Dropout.mc 0.5 >> linear 8L 2L); likelihood categorical }
           |> Model.fitMCDropout settings cpu64 data |> expectError with
     | UnsupportedFamily(_, message) -> Assert.Contains("MeanField with Bayesian layers", message)
     | other -> failwithf "expected UnsupportedFamily, got %A" other

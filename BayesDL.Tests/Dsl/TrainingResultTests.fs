@@ -48,7 +48,7 @@ let ``a checkpoint written for another architecture is a CheckpointError naming 
 
 let private dropoutModel family =
     model {
-        network (linear 6L 8L >> Activation.relu >> mcDropoutLayer 0.5 >> linear 8L 3L)
+        network (linear 6L 8L >> Activation.relu >> Dropout.mc 0.5 >> linear 8L 3L)
         likelihood categorical
         variational family
     }
