@@ -264,6 +264,36 @@ public sealed class LaplacePosterior : IStochasticPredictor, IDisposable
         if (_ownsNetwork) _network.Dispose();
     }
 
+    /// <summary>The description a model file stores.</summary>
+    internal LaplaceRecord Describe() =>
+        new(Options, [.. InputShape], LikelihoodKind, [.. PriorPrecision], NoiseSigma, Count, _fitTerm);
+
+    /// <summary>The Hessian's tensors, by name, as a model file stores them.</summary>
+    internal IReadOnlyList<(string Name, Tensor Value)> HessianState => _curvature.State;
+
+    /// <summary>
+    /// The first half of loading from a model file: an empty Hessian for <paramref name="network"/> (whose weights are read next) and
+    /// what completes the posterior once the file's tensors are copied into <c>Targets</c>; the posterior owns the network.
+    /// </summary>
+    internal static (IReadOnlyList<(string Name, Tensor Value)> Targets, Func<LaplacePosterior> Complete) Restore(nn.Module network,
+        LaplaceRecord record, Device device)
+    {
+        record.Options.Validate();
+        var net = LaplaceNetwork.Read(network, record.InputShape, record.Options.Subset);
+        Check.Argument(record.PriorPrecision.Length == 1 || record.PriorPrecision.Length == net.Blocks.Length, Who, "PriorPrecision",
+            $"{record.PriorPrecision.Length} values", $"one, or one per dense layer of the subset ({net.Blocks.Length})");
+        var curvature = Curvature.Create(record.Options.Hessian, net.Blocks, record.Options.Rank, device);
+        return (curvature.State, () =>
+        {
+            using (no_grad()) curvature.Finish();
+            var posterior = new LaplacePosterior(network, true, net, curvature, record.Options, record.Likelihood, record.Count,
+                record.FitTerm, record.PriorPrecision, record.NoiseSigma);
+            posterior.Prepare();
+            return posterior;
+        }
+        );
+    }
+
     PredictiveSamples PredictGlm(Tensor inputs, int samples)
     {
         using var scope = NewDisposeScope();
