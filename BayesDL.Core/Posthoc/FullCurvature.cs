@@ -4,12 +4,15 @@ namespace BayesDL.Posthoc;
 
 /// <summary>
 /// The full GGN H [D, D] = sum_n J_n^T Lambda_n J_n, P = s H + diag(delta). With one delta, log det P = sum_i log(s lambda_i + delta)
-/// from H's eigenvalues (once); per layer, from a Cholesky factor. Draws L^-T z with P = L L^T; Sigma = P^-1.
+/// from H's eigenvalues (once); per layer, from a Cholesky factor. Draws L^-T z with P = L L^T; Sigma = P^-1. J Sigma J^T contracts
+/// the inputs first: for layers l, m, M[b] = a_l[b]^T Sigma_lm a_m[b] [out_l, out_m], then g_l M g_m^T (B out^2 width^2 operations per
+/// pair instead of B C D^2).
 /// </summary>
 internal sealed class FullCurvature : Curvature
 {
     readonly Tensor _h;
-    Tensor? _eigenvalues, _cholesky, _covariance;
+    Tensor? _eigenvalues, _cholesky;
+    Tensor?[] _blocks = [];
 
     internal FullCurvature(DenseBlock[] blocks, Device device) : base(blocks) =>
         _h = zeros(Dimension, Dimension, dtype: ScalarType.Float64, device: device);
@@ -45,21 +48,38 @@ internal sealed class FullCurvature : Curvature
         using var scope = NewDisposeScope();
         Tensor l = linalg.cholesky(Precision(delta, s));
         Keep(ref _cholesky, l);
-        Keep(ref _covariance, cholesky_inverse(l));
+        Tensor covariance = cholesky_inverse(l);
+        foreach (var t in _blocks) t?.Dispose();
+        _blocks = new Tensor?[Blocks.Length * Blocks.Length];
+        for (int i = 0; i < Blocks.Length; i++)
+            for (int j = 0; j < Blocks.Length; j++)
+            {
+                var (r, c) = (Blocks[i], Blocks[j]);
+                // Sigma's block (rows of layer i, columns of layer j) as [out_j, width_j, out_i, width_i]
+                Tensor part = c.FromTheta(covariance.narrow(0, r.SubsetOffset, r.Count).narrow(1, c.SubsetOffset, c.Count));
+                Keep(ref _blocks[i * Blocks.Length + j], r.FromTheta(part.permute(1, 2, 0)).contiguous());
+            }
     }
 
     public override Tensor Sample(Tensor z) => linalg.solve_triangular(_cholesky!.T, z.T, upper: true).T;
 
     public override Tensor FunctionalCovariance(Tensor[] a, Tensor[] g)
     {
-        Tensor j = cat(Blocks.Select((b, l) => Rows(b, a[l], g[l])).ToArray(), -1); // [B, C, D]
-        return j.matmul(_covariance!).matmul(j.transpose(1, 2));
+        Tensor total = zeros(g[0].shape[0], g[0].shape[1], g[0].shape[1], dtype: ScalarType.Float64, device: g[0].device);
+        for (int i = 0; i < Blocks.Length; i++)
+            for (int j = 0; j < Blocks.Length; j++)
+            {
+                Tensor m = einsum("bi,pjoi,bj->bop", a[i], _blocks[i * Blocks.Length + j]!, a[j]); // [B, out_i, out_j]
+                total = total + g[i].matmul(m).matmul(g[j].transpose(1, 2));
+            }
+        return total;
     }
 
     public override Tensor Precision(Tensor delta, double s) => s * _h + diag(DeltaVector(delta));
 
     protected override void DisposeDerived()
     {
-        _eigenvalues?.Dispose(); _cholesky?.Dispose(); _covariance?.Dispose();
+        _eigenvalues?.Dispose(); _cholesky?.Dispose();
+        foreach (var t in _blocks) t?.Dispose();
     }
 }
