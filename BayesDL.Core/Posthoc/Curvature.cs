@@ -64,9 +64,6 @@ internal abstract class Curvature : IDisposable
         _ => new LowRankCurvature(blocks, (int)Math.Min(rank, blocks.Sum(b => b.Count)), device),
     };
 
-    /// <summary>Per block, J^T-style products: the rows vec(u_k a^T) [B, K, count] in theta's layout.</summary>
-    protected static Tensor Rows(DenseBlock block, Tensor a, Tensor u) => block.ToTheta(einsum("bko,bi->bkoi", u, a));
-
     /// <inheritdoc/>
     public void Dispose()
     {

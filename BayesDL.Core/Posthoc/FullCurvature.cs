@@ -21,10 +21,17 @@ internal sealed class FullCurvature : Curvature
 
     public override void Fit(Action<Action<Tensor[], Tensor[]>> pass, long n, int rank, long seed)
     {
+        // Per pair of layers, H_lm = sum_b (u_l^T u_m)_b ⊗ a_l,b a_m,b^T: B out_l out_m width_l width_m operations, not B K D^2.
         pass((a, u) =>
         {
-            Tensor r = cat(Blocks.Select((b, l) => Rows(b, a[l], u[l])).ToArray(), -1).reshape(-1, Dimension);
-            _h.addmm_(r.T, r);
+            for (int l = 0; l < Blocks.Length; l++)
+                for (int m = 0; m < Blocks.Length; m++)
+                {
+                    var (r, c) = (Blocks[l], Blocks[m]);
+                    Tensor block = einsum("bop,bi,bj->oipj", einsum("bko,bkp->bop", u[l], u[m]), a[l], a[m]);
+                    Tensor rows = r.ToTheta(c.ToTheta(block).permute(2, 0, 1)).T; // [count_l, count_m]
+                    _h.narrow(0, r.SubsetOffset, r.Count).narrow(1, c.SubsetOffset, c.Count).add_(rows);
+                }
         });
         Finish();
     }
