@@ -6,6 +6,7 @@ using BayesDL.IO;
 using BayesDL.Layers;
 using BayesDL.Networks;
 using BayesDL.Objectives;
+using BayesDL.Posthoc;
 using BayesDL.Predictive;
 using BayesDL.Validation;
 using TorchSharp;
@@ -15,7 +16,8 @@ using static TorchSharp.torch;
 namespace BayesDL.Models;
 
 /// <summary>
-/// Saves and loads a <see cref="BayesianNetwork"/>, a <see cref="DeepEnsemble"/> or a <see cref="Vae"/> whole. A network: the architecture
+/// Saves and loads a <see cref="BayesianNetwork"/>, a <see cref="DeepEnsemble"/>, a <see cref="Vae"/> or a Laplace posterior whole.
+/// A network: the architecture
 /// (each layer under its name in the body, so the
 /// state-dict keys match, e.g. the <c>mc_dropout_k</c> layers <see cref="MCDropoutConverter"/> inserts), each layer's
 /// settings (estimator, prior and initialisation of Bayesian layers; rank and prior of <see cref="MultivariateBayesLinear"/>;
@@ -67,6 +69,7 @@ public static class ModelFile
         public ModelFileKind? Kind { get; init; }
         public int? Members { get; init; }
         public VaeRecord? Vae { get; init; }
+        public LaplaceRecord? Laplace { get; init; }
     }
 
     /// <summary>A VAE: its two networks' layers, the head's input width, the data, latent and condition widths and p(x | z).</summary>
@@ -131,6 +134,54 @@ public static class ModelFile
             vae.LatentDim, vae.ConditionFeatures, Describe(vae.Likelihood));
         Write(path, new NetworkRecord(Version, null, null) { Kind = ModelFileKind.Vae, Vae = record },
             vae.state_dict().Select(e => (e.Key, e.Value)).ToList());
+    }
+
+    /// <summary>
+    /// Writes a Laplace posterior to <paramref name="path"/> atomically (format version 4): the network's layers (a <c>Sequential</c> of
+    /// supported layers), the likelihood, the posterior's options, prior precision, noise and evidence terms, the network's weights under
+    /// "network." and the Hessian's tensors under "laplace.".
+    /// </summary>
+    public static void SaveLaplace(LaplacePosterior posterior, string path)
+    {
+        var layers = Layers(posterior.Network, "Laplace posterior's network");
+        var record = posterior.Describe();
+        var likelihood = record.Likelihood == LikelihoodKind.Gaussian
+            ? new LikelihoodSpec(LikelihoodKind.Gaussian, GaussianNoise.Fixed, record.NoiseSigma ?? 1)
+            : new LikelihoodSpec(record.Likelihood);
+        var tensors = posterior.Network.state_dict().Select(e => ($"network.{e.Key}", e.Value))
+            .Concat(posterior.HessianState.Select(e => ($"laplace.{e.Name}", e.Value))).ToList();
+        Write(path, new NetworkRecord(Version, layers, likelihood) { Kind = ModelFileKind.Laplace, Laplace = record }, tensors);
+    }
+
+    /// <summary>
+    /// Reads a Laplace posterior written by <see cref="SaveLaplace"/>, its network in evaluation mode, placed by <paramref name="policy"/>
+    /// (default policy if null). Throws <see cref="FileFormatException"/> naming the file for every file that is not a valid Laplace file.
+    /// </summary>
+    public static LaplacePosterior LoadLaplace(string path, ComputePolicy? policy = null)
+    {
+        policy ??= ComputePolicy.Default;
+        var (reader, record) = Open(path, ModelFileKind.Laplace);
+        if (record.Layers is null || record.Laplace is not LaplaceRecord laplace)
+            throw reader.Error("a Laplace description with its network's layers and the posterior's settings",
+                "a description without them");
+        var layers = record.Layers.Select((r, i) => (r.Name ?? i.ToString(), Build(r, reader))).ToArray();
+        TorchSharp.Modules.Sequential? network = null;
+        try
+        {
+            network = policy.Apply(nn.Sequential(layers));
+            network.eval();
+            var (targets, complete) = Described(reader, "the Laplace posterior",
+                () => LaplacePosterior.Restore(network, laplace, policy.Device));
+            ReadWeights(reader, network.state_dict().Select(e => ($"network.{e.Key}", e.Value))
+                .Concat(targets.Select(e => ($"laplace.{e.Name}", e.Value))).ToList());
+            return complete();
+        }
+        catch
+        {
+            if (network is not null) network.Dispose();
+            else foreach (var (_, layer) in layers) layer.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
@@ -285,6 +336,7 @@ public static class ModelFile
     {
         ModelFileKind.Ensemble => "a deep ensemble",
         ModelFileKind.Vae => "a VAE",
+        ModelFileKind.Laplace => "a Laplace posterior",
         _ => "one network",
     };
 
@@ -292,6 +344,7 @@ public static class ModelFile
     {
         ModelFileKind.Ensemble => nameof(LoadEnsemble),
         ModelFileKind.Vae => nameof(LoadVae),
+        ModelFileKind.Laplace => nameof(LoadLaplace),
         _ => nameof(Load),
     };
 

@@ -11,4 +11,7 @@ public enum ModelFileKind
 
     /// <summary>A <see cref="Vae"/> (format version 4); read with <see cref="ModelFile.LoadVae"/>.</summary>
     Vae,
+
+    /// <summary>A <see cref="Posthoc.LaplacePosterior"/> (format version 4); read with <see cref="ModelFile.LoadLaplace"/>.</summary>
+    Laplace,
 }

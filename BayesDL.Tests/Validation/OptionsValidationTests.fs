@@ -12,6 +12,7 @@ open BayesDL.Layers
 open BayesDL.Mcmc
 open BayesDL.Models
 open BayesDL.Objectives
+open BayesDL.Posthoc
 open BayesDL.Training
 open BayesDL.Tests.TestSupport
 
@@ -85,7 +86,14 @@ let private cases () : Case list =
       |> within "MultivariateBayesOptions of MultivariateBayesLinear"
       case<MultivariateBayesOptions> "InitialFactorStd" "-1" (fun () ->
           BayesNN.MultivariateBayesLinear(2L, 3L, MultivariateBayesOptions(Rank = 2, InitialFactorStd = -1.0)) |> ignore)
-      |> within "MultivariateBayesOptions of MultivariateBayesLinear" ]
+      |> within "MultivariateBayesOptions of MultivariateBayesLinear"
+      case<LaplaceOptions> "PriorPrecision" "0" (fun () -> LaplaceOptions(PriorPrecision = 0.0).Validate())
+      case<LaplaceOptions> "Rank" "0" (fun () -> LaplaceOptions(Rank = 0).Validate())
+      case<LaplaceOptions> "Samples" "-1" (fun () -> LaplaceOptions(Samples = -1).Validate())
+      case<LaplaceOptions> "MemoryBudgetBytes" "0" (fun () -> LaplaceOptions(MemoryBudgetBytes = Nullable 0L).Validate())
+      case<LaplaceOptions> "Hessian" "7" (fun () -> LaplaceOptions(Hessian = enum<HessianStructure> 7).Validate())
+      case<LaplaceOptions> "PriorScope" "PerLayer with the LowRank Hessian" (fun () ->
+          LaplaceOptions(Hessian = HessianStructure.LowRank, PriorScope = PriorPrecisionScope.PerLayer).Validate()) ]
 
 /// "<component>: parameter '<name>' must be <expected>; found <value>. <fix>", the fix a sentence of its own.
 let private shape = Regex(@"^(?<component>.+?): parameter '(?<parameter>[^']+)' must be (?<expected>.+?); found (?<found>.+?)\. (?<fix>[A-Z].*\.)")
