@@ -1,7 +1,8 @@
 using System.Text.Json;
 using BayesDL.Bench;
 
-// Usage: dotnet run -c Release --project bench/BayesDL.Bench -- NAME [--quick] [--out DIR] [--threads N] [--seed N] (+ the workload's own options)
+// Usage: dotnet run -c Release --project bench/BayesDL.Bench -- NAME [--quick] [--out DIR] [--threads N] [--seed N]
+// (+ the workload's own options, e.g. uci --datasets yacht)
 IWorkload[] workloads =
 {
     new BayesDL.Bench.Workloads.EngineWorkload(),

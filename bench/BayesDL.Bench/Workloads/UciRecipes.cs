@@ -25,14 +25,16 @@ public static class UciRecipes
     public sealed record Outcome(PredictiveSamples Predictive, IReadOnlyDictionary<string, double> Chosen);
 
     /// <summary>Runs recipe <paramref name="method"/> (one of <see cref="Methods"/>) on <paramref name="split"/>.</summary>
-    public static Outcome Run(string method, RegressionSplit split, UciSettings settings, long seed, Action<string> progress) => method switch
-    {
-        "mc-dropout" => MCDropout(split, settings, seed, progress),
-        "concrete-dropout" => ConcreteDropout(split, settings, seed),
-        "ensemble" => Ensemble(split, settings, seed),
-        "bbb" => BayesByBackprop(split, settings, seed),
-        _ => throw new ArgumentException($"UciRecipes: unknown method '{method}'; expected one of {string.Join(", ", Methods)}.", nameof(method)),
-    };
+    public static Outcome Run(string method, RegressionSplit split, UciSettings settings, long seed, Action<string> progress) =>
+        method switch
+        {
+            "mc-dropout" => MCDropout(split, settings, seed, progress),
+            "concrete-dropout" => ConcreteDropout(split, settings, seed),
+            "ensemble" => Ensemble(split, settings, seed),
+            "bbb" => BayesByBackprop(split, settings, seed),
+            _ => throw new ArgumentException(
+                $"UciRecipes: unknown method '{method}'; expected one of {string.Join(", ", Methods)}.", nameof(method)),
+        };
 
     /// <summary>
     /// MC dropout as Gal &amp; Ghahramani (2016) ran it on UCI: dropout with rate p on the inputs and the hidden units, kept on at
@@ -80,7 +82,8 @@ public static class UciRecipes
         NativeEngine.Seed(seed);
         var network = Network(data, outputs: 1).WithLikelihood(Likelihoods.Gaussian(sigma)).WithVariational(VariationalFamily.Dropout(p));
         return network.FitMCDropout(data, new MCDropoutFitOptions(Epochs: settings.Epochs(data.Count, settings.MCDropoutSteps),
-            BatchSize: settings.BatchSize, LearningRate: settings.LearningRate, Seed: seed, LengthScale: settings.LengthScale), ComputePolicy.Cpu).Model;
+            BatchSize: settings.BatchSize, LearningRate: settings.LearningRate, Seed: seed, LengthScale: settings.LengthScale),
+            ComputePolicy.Cpu).Model;
     }
 
     /// <summary>
@@ -91,7 +94,8 @@ public static class UciRecipes
     {
         NativeEngine.Seed(seed);
         var model = Network(split.Train, outputs: 1).WithLikelihood(Likelihoods.GaussianLearned())
-            .WithPrior(Priors.Normal(0, 1 / settings.LengthScale)).WithVariational(VariationalFamily.ConcreteDropout).Build(ComputePolicy.Cpu);
+            .WithPrior(Priors.Normal(0, 1 / settings.LengthScale)).WithVariational(VariationalFamily.ConcreteDropout)
+            .Build(ComputePolicy.Cpu);
         using (model)
         {
             model.Fit(split.Train, new VariationalFitOptions(Epochs: settings.Epochs(split.Train.Count, settings.ConcreteSteps),
@@ -118,8 +122,10 @@ public static class UciRecipes
             epsilon = 0.01 * (x.amax(new long[] { 0 }) - x.amin(new long[] { 0 })).mean().item<float>();
         }
         var fitted = Network(split.Train, outputs: 2).WithLikelihood(Likelihoods.Heteroscedastic()).FitEnsemble(split.Train,
-            new EnsembleFitOptions(Members: settings.Members, Epochs: settings.Epochs(split.Train.Count, settings.EnsembleSteps),
-                BatchSize: settings.BatchSize, LearningRate: settings.EnsembleLearningRate, Seed: seed, AdversarialEpsilon: epsilon), ComputePolicy.Cpu);
+            new EnsembleFitOptions(Members: settings.Members,
+                Epochs: UciSettings.Epochs(split.Train.Count, settings.EnsembleSteps, settings.EnsembleBatchSize),
+                BatchSize: settings.EnsembleBatchSize,
+                LearningRate: settings.EnsembleLearningRate, Seed: seed, AdversarialEpsilon: epsilon), ComputePolicy.Cpu);
         return new Outcome(fitted.Ensemble.Predict(split.Test.Inputs), new Dictionary<string, double> { ["epsilon"] = epsilon });
     }
 
@@ -133,7 +139,8 @@ public static class UciRecipes
         long d = split.Train.Inputs.shape[1];
         var declared = ModelBuilder.Sequential().BayesLinear(d, Hidden).Relu().BayesLinear(Hidden, 1)
             .WithLikelihood(Likelihoods.GaussianLearned()).WithPrior(Priors.Normal(0, 1));
-        var fitted = declared.FitVariational(split.Train, new VariationalFitOptions(Epochs: settings.Epochs(split.Train.Count, settings.BbbSteps),
+        var fitted = declared.FitVariational(split.Train,
+            new VariationalFitOptions(Epochs: settings.Epochs(split.Train.Count, settings.BbbSteps),
             BatchSize: settings.BatchSize, LearningRate: settings.BbbLearningRate, Seed: seed), ComputePolicy.Cpu);
         using var model = fitted.Model;
         NativeEngine.Seed(seed + 2);

@@ -38,22 +38,28 @@ public sealed class UciWorkload : IWorkload
     {
         string folder = options.Value("--data") ?? Path.Combine(Mnist.FindDataDirectory(), "uci");
         if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"uci: the data folder '{folder}' does not exist; pass --data DIR (NAME.csv + NAME.splits.json).");
+            throw new DirectoryNotFoundException(
+                $"uci: the data folder '{folder}' does not exist; pass --data DIR (NAME.csv + NAME.splits.json).");
         string[] available = Directory.GetFiles(folder, "*.splits.json").Select(f => Path.GetFileName(f)[..^".splits.json".Length])
             .Where(n => File.Exists(Path.Combine(folder, n + ".csv"))).Order(StringComparer.Ordinal).ToArray();
-        string[] datasets = List(options.Value("--datasets")) ?? (options.Quick ? [available.Contains("yacht") ? "yacht" : available[0]] : available);
+        string[] datasets = List(options.Value("--datasets"))
+                            ?? (options.Quick ? [available.Contains("yacht") ? "yacht" : available[0]] : available);
         foreach (string d in datasets.Where(d => !available.Contains(d)))
-            throw new ArgumentException($"uci: no data set '{d}' in {folder} (NAME.csv and NAME.splits.json); found {string.Join(", ", available)}.");
+            throw new ArgumentException(
+                $"uci: no data set '{d}' in {folder} (NAME.csv and NAME.splits.json); found {string.Join(", ", available)}.");
         string[] methods = List(options.Value("--methods")) ?? UciRecipes.Methods;
         foreach (string m in methods.Where(m => !UciRecipes.Methods.Contains(m)))
-            throw new ArgumentException($"uci: unknown method '{m}' in --methods; expected some of {string.Join(",", UciRecipes.Methods)}.");
+            throw new ArgumentException(
+                $"uci: unknown method '{m}' in --methods; expected some of {string.Join(",", UciRecipes.Methods)}.");
         string? splitsText = options.Value("--splits");
         int splitLimit = splitsText is null ? (options.Quick ? 1 : int.MaxValue)
-            : int.TryParse(splitsText, out int s) && s > 0 ? s : throw new ArgumentException($"uci: --splits must be a positive integer; found '{splitsText}'.");
+            : int.TryParse(splitsText, out int s) && s > 0 ? s
+            : throw new ArgumentException($"uci: --splits must be a positive integer; found '{splitsText}'.");
         var settings = options.Quick ? UciSettings.Quick : new UciSettings();
         var total = Stopwatch.StartNew();
 
         var rows = new List<Row>();
+        string tablePath = Path.Combine(options.OutputDirectory, "uci.md");
         foreach (string name in datasets)
         {
             var data = RegressionDataset.FromFolder(folder, name);
@@ -62,6 +68,7 @@ public sealed class UciWorkload : IWorkload
             foreach (string method in methods)
             {
                 var row = new Row(name, method);
+                rows.Add(row);
                 for (int i = 0; i < splits; i++)
                 {
                     using var split = data.Split(i, ComputePolicy.Cpu);
@@ -71,18 +78,20 @@ public sealed class UciWorkload : IWorkload
                     var scores = RegressionScores.Compute(predictive, split);
                     double seconds = clock.Elapsed.TotalSeconds;
                     row.Splits.Add(new SplitFigures(i, scores.RootMeanSquaredError, scores.TestLogLikelihood, seconds, outcome.Chosen));
-                    options.Progress($"{name} {method} split {i}: RMSE {scores.RootMeanSquaredError:G4}, test LL {scores.TestLogLikelihood:F3} " +
+                    options.Progress($"{name} {method} split {i}: RMSE {scores.RootMeanSquaredError:G4}, " +
+                                     $"test LL {scores.TestLogLikelihood:F3} " +
                                      $"({seconds:F1} s; {string.Join(", ", outcome.Chosen.Select(c => $"{c.Key} {c.Value:G3}"))})");
                     ProcessMemory.ReleaseFreedNativeMemory();
+                    // The table so far, after every split: a long run stopped early keeps what it measured.
+                    File.WriteAllText(tablePath, Table(rows, settings, total.Elapsed.TotalSeconds));
                 }
-                rows.Add(row);
-                options.Progress($"{name} {method}: RMSE {row.Rmse.Mean:G4} ± {row.Rmse.Se:G2}, test LL {row.LL.Mean:F3} ± {row.LL.Se:F3}, " +
+                options.Progress($"{name} {method}: RMSE {row.Rmse.Mean:G4} ± {row.Rmse.Se:G2}, " +
+                                 $"test LL {row.LL.Mean:F3} ± {row.LL.Se:F3}, " +
                                  $"{row.Seconds:F1} s per split");
             }
         }
 
         string markdown = Table(rows, settings, total.Elapsed.TotalSeconds);
-        string tablePath = Path.Combine(options.OutputDirectory, "uci.md");
         File.WriteAllText(tablePath, markdown);
         Console.Error.WriteLine(markdown);
         return new Dictionary<string, object>
@@ -101,14 +110,16 @@ public sealed class UciWorkload : IWorkload
     static string Table(IReadOnlyList<Row> rows, UciSettings settings, double seconds)
     {
         var text = new StringBuilder();
-        text.AppendLine("| data set | method | splits | RMSE | test LL | s / split | published MC dropout RMSE | published MC dropout LL |");
+        text.AppendLine("| data set | method | splits | RMSE | test LL | s / split | " +
+                        "published MC dropout RMSE | published MC dropout LL |");
         text.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
-        foreach (var r in rows)
+        foreach (var r in rows.Where(r => r.Splits.Count > 0))
         {
             string published = Published.TryGetValue(r.Dataset, out var p)
                 ? $"{Format(p.Rmse, p.RmseSe)} | {p.LL:F3} ± {p.LLSe:F3}"
                 : "- | -";
-            text.AppendLine($"| {r.Dataset} | {r.Method} | {r.Splits.Count} | {Format(r.Rmse.Mean, r.Rmse.Se)} | {r.LL.Mean:F3} ± {r.LL.Se:F3} | " +
+            text.AppendLine($"| {r.Dataset} | {r.Method} | {r.Splits.Count} | {Format(r.Rmse.Mean, r.Rmse.Se)} | " +
+                            $"{r.LL.Mean:F3} ± {r.LL.Se:F3} | " +
                             $"{r.Seconds:F1} | {published} |");
         }
         text.AppendLine();
