@@ -23,6 +23,19 @@ public interface IWorkload
 /// <param name="Seed">Seed of the run (<c>--seed N</c>, default 1), for workloads that report it; the same seed repeats a run exactly.</param>
 public sealed record BenchOptions(bool Quick, string OutputDirectory, long Seed = 1)
 {
+    /// <summary>The whole command line, for workloads with options of their own (e.g. <c>uci --datasets yacht</c>).</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>The value after <paramref name="option"/> on the command line, or null when the option is absent.</summary>
+    public string? Value(string option)
+    {
+        int at = Arguments.ToList().IndexOf(option);
+        if (at < 0) return null;
+        return at + 1 < Arguments.Count && !Arguments[at + 1].StartsWith("--")
+            ? Arguments[at + 1]
+            : throw new ArgumentException($"The option {option} needs a value, e.g. {option} VALUE.");
+    }
+
     /// <summary>Writes a progress line to stderr.</summary>
     public void Progress(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 }

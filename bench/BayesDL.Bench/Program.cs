@@ -2,6 +2,7 @@ using System.Text.Json;
 using BayesDL.Bench;
 
 // Usage: dotnet run -c Release --project bench/BayesDL.Bench -- NAME [--quick] [--out DIR] [--threads N] [--seed N]
+// (+ the workload's own options, e.g. uci --datasets yacht)
 IWorkload[] workloads =
 {
     new BayesDL.Bench.Workloads.EngineWorkload(),
@@ -15,6 +16,7 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.MCDropoutWorkload(),
     new BayesDL.Bench.Workloads.ShiftWorkload(),
     new BayesDL.Bench.Workloads.McmcWorkload(),
+    new BayesDL.Bench.Workloads.UciWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));
@@ -38,7 +40,7 @@ TorchSharp.torch.set_num_threads(threads);
 // --seed N: the seed of workloads that take one (vae, mcdropout; default 1), to check that a result holds across seeds.
 int seedAt = Array.IndexOf(args, "--seed");
 long seed = seedAt >= 0 && seedAt + 1 < args.Length && long.TryParse(args[seedAt + 1], out long sd) ? sd : 1;
-var options = new BenchOptions(args.Contains("--quick"), Path.GetFullPath(output), seed);
+var options = new BenchOptions(args.Contains("--quick"), Path.GetFullPath(output), seed) { Arguments = args };
 options.Progress($"{workload.Name}{(options.Quick ? " (quick)" : "")}: {workload.Description}");
 var figures = new SortedDictionary<string, object>(workload.Run(options))
 {

@@ -1,0 +1,82 @@
+/// The UCI benchmark workload (bench/BayesDL.Bench, `uci`): its `--quick` run, a data set of one's own in the same layout, and
+/// that no recipe chooses its hyperparameters with the test rows.
+module BayesDL.Tests.Bench.UciWorkloadTests
+
+open System
+open System.Collections.Generic
+open System.IO
+open Xunit
+open BayesDL.Bench
+open BayesDL.Bench.Workloads
+open BayesDL.Data
+open BayesDL.Engine
+open BayesDL.Tests.TestSupport
+
+let private run (dir: TempDir) (args: string list) =
+    let options = BenchOptions(true, dir.Path, 1L, Arguments = List.toArray ("uci" :: "--quick" :: args))
+    UciWorkload().Run(options)
+
+let private results (figures: IDictionary<string, obj>) =
+    figures["results"] :?> List<Dictionary<string, obj>> |> List.ofSeq
+
+/// y = 2 x1 - x2 + 0.5 x3 + noise, 80 rows, and two 90/10 splits; rows 0-7 are split 0's test rows.
+let private writeLinear (dir: TempDir) (name: string) (testRowShift: float) =
+    let rng = Random 5
+    let lines =
+        [ for i in 0 .. 79 ->
+            let x = Array.init 3 (fun _ -> rng.NextDouble() * 2.0 - 1.0)
+            let y = 2.0 * x[0] - x[1] + 0.5 * x[2] + 0.1 * (rng.NextDouble() - 0.5)
+            // The test rows of split 0 may be moved far away: nothing chosen on the training rows may change.
+            let shift = if i < 8 then testRowShift else 0.0
+            sprintf "%.6f,%.6f,%.6f,%.6f" (x[0] + shift) x[1] x[2] (y + 10.0 * shift) ]
+    File.WriteAllLines(Path.Combine(dir.Path, name + ".csv"), "a,b,c,target" :: lines)
+    File.WriteAllText(Path.Combine(dir.Path, name + ".splits.json"),
+        sprintf """{"dataset": "%s", "rows": 80, "splits": [{"test": [%s]}, {"test": [%s]}]}""" name
+            (String.Join(", ", [ 0..7 ])) (String.Join(", ", [ 70..77 ])))
+
+[<Fact>]
+let ``uci --quick scores every method on the first yacht split, finite figures, and writes the Markdown table`` () =
+    engine ()
+    use dir = new TempDir()
+    let figures = run dir [ "--data"; Path.Combine(repoRoot, "data", "uci") ]
+    let rows = results figures
+    Assert.Equal<string list>(List.ofArray UciRecipes.Methods, rows |> List.map (fun r -> string r["method"]))
+    for r in rows do
+        Assert.Equal("yacht", string r["dataset"])
+        Assert.Equal(1, r["splits"] :?> int)
+        let rmse, ll = r["rmse_mean"] :?> float, r["test_ll_mean"] :?> float
+        Assert.True(Double.IsFinite rmse && rmse > 0.0 && Double.IsFinite ll, sprintf "%O: RMSE %g, LL %g" r["method"] rmse ll)
+    let table = File.ReadAllText(Path.Combine(dir.Path, "uci.md"))
+    for m in UciRecipes.Methods do
+        Assert.Contains(sprintf "| yacht | %s | 1 |" m, table)
+    Assert.Contains("-1.250 ± 0.016", table) // the published MC dropout figure beside ours
+
+[<Fact>]
+let ``a data set of one's own in the UCI layout runs with no code change, and the quick fits beat the constant predictor on it`` () =
+    engine ()
+    use dir = new TempDir()
+    writeLinear dir "linear" 0.0
+    let rows = results (run dir [ "--data"; dir.Path; "--methods"; "mc-dropout,ensemble"; "--splits"; "2" ])
+    Assert.Equal(2, rows.Length)
+    let data = RegressionDataset.FromFolder(dir.Path, "linear")
+    // The constant predictor's RMSE is about the targets' sd (1.3 here); the quick fits must do clearly better on a linear law.
+    let sd = let y = Array.init data.Count data.Target in sqrt (Array.averageBy (fun v -> (v - Array.average y) ** 2.0) y)
+    for r in rows do
+        Assert.Equal(2, r["splits"] :?> int)
+        Assert.True((r["rmse_mean"] :?> float) < 0.5 * sd, sprintf "%O: RMSE %O vs target sd %g" r["method"] r["rmse_mean"] sd)
+
+[<Fact>]
+let ``MC dropout chooses p and tau, and the ensemble its epsilon, without the test rows: moving them changes nothing chosen`` () =
+    engine ()
+    use dir = new TempDir()
+    writeLinear dir "near" 0.0
+    writeLinear dir "far" 50.0
+    let chosen name method =
+        use split = RegressionDataset.FromFolder(dir.Path, name).Split(0, ComputePolicy.Cpu)
+        let outcome = UciRecipes.Run(method, split, UciSettings.Quick, 7L, ignore)
+        use _ = outcome.Predictive
+        outcome.Chosen |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq
+    for m in [ "mc-dropout"; "ensemble" ] do
+        let near, far = chosen "near" m, chosen "far" m
+        Assert.NotEmpty near
+        Assert.Equal<Map<string, float>>(near, far)

@@ -1,0 +1,173 @@
+using BayesDL.Builders;
+using BayesDL.Data;
+using BayesDL.Engine;
+using BayesDL.Metrics;
+using BayesDL.Predictive;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace BayesDL.Bench.Workloads;
+
+/// <summary>
+/// The regression recipes of the UCI benchmark (<see cref="UciWorkload"/>), each a network with one hidden layer of 50 ReLU
+/// units fitted through the library's public fits on a split's standardised training rows. Every hyperparameter is either a
+/// fixed default of <see cref="UciSettings"/> (the same for every data set) or chosen on a validation part carved out of the
+/// training rows (<see cref="Carve"/>); the test rows are seen only by the final prediction. Each recipe returns the
+/// predictive of the standardised test inputs (means and noise variances, T draws or M members) and the hyperparameters it
+/// chose, for <see cref="RegressionScores.Compute(PredictiveSamples, RegressionSplit)"/> to score on the original scale.
+/// </summary>
+public static class UciRecipes
+{
+    /// <summary>The method names the workload accepts (<c>--methods</c>), in table order.</summary>
+    public static readonly string[] Methods = ["mc-dropout", "concrete-dropout", "ensemble", "bbb"];
+
+    /// <summary>A recipe's predictive of the test inputs and the hyperparameters it chose.</summary>
+    public sealed record Outcome(PredictiveSamples Predictive, IReadOnlyDictionary<string, double> Chosen);
+
+    /// <summary>Runs recipe <paramref name="method"/> (one of <see cref="Methods"/>) on <paramref name="split"/>.</summary>
+    public static Outcome Run(string method, RegressionSplit split, UciSettings settings, long seed, Action<string> progress) =>
+        method switch
+        {
+            "mc-dropout" => MCDropout(split, settings, seed, progress),
+            "concrete-dropout" => ConcreteDropout(split, settings, seed),
+            "ensemble" => Ensemble(split, settings, seed),
+            "bbb" => BayesByBackprop(split, settings, seed),
+            _ => throw new ArgumentException(
+                $"UciRecipes: unknown method '{method}'; expected one of {string.Join(", ", Methods)}.", nameof(method)),
+        };
+
+    /// <summary>
+    /// MC dropout as Gal &amp; Ghahramani (2016) ran it on UCI: dropout with rate p on the inputs and the hidden units, kept on at
+    /// test time; the plain dropout loss (Gaussian likelihood with noise precision τ) plus the length-scale prior's weight decay
+    /// l² (1 − p) / (2N), l = <see cref="UciSettings.LengthScale"/>. p and τ are chosen by grid search on the validation part:
+    /// one fit per p on the rest of the training rows, then every τ of the grid scored on the validation rows' mixture
+    /// log-likelihood (τ enters training only through the weight decay, scaled by 1/τ, which at l = 10⁻² is negligible: so the τ grid
+    /// is scored on the same fit). The best (p, τ) is refitted on the whole training split.
+    /// </summary>
+    public static Outcome MCDropout(RegressionSplit split, UciSettings settings, long seed, Action<string> progress)
+    {
+        var (fit, validation) = Carve(split.Train, settings.ValidationFraction, seed);
+        using (fit)
+        using (validation)
+        {
+            double bestLL = double.NegativeInfinity, bestP = settings.DropoutRates[0], bestSigma = 1.0;
+            foreach (double p in settings.DropoutRates)
+            {
+                using var model = FitMCDropout(fit, p, sigma: 1.0, settings, seed);
+                NativeEngine.Seed(seed + 1);
+                using var predictive = model.Predict(validation.Inputs, settings.Samples);
+                foreach (double sigma in settings.NoiseGrid())
+                {
+                    using var scope = NewDisposeScope();
+                    double ll = RegressionScores.MixtureLogLikelihood(predictive.Samples, full_like(predictive.Samples, sigma * sigma),
+                        validation.Targets).mean().item<double>();
+                    if (ll > bestLL) (bestLL, bestP, bestSigma) = (ll, p, sigma);
+                }
+            }
+            progress($"  mc-dropout split {split.Index}: validation chose p = {bestP}, noise sd {bestSigma:G3} (standardised), " +
+                     $"validation LL {bestLL:F3} (standardised scale)");
+            using var final = FitMCDropout(split.Train, bestP, bestSigma, settings, seed);
+            NativeEngine.Seed(seed + 2);
+            double scale = split.Scaling.TargetScale;
+            return new Outcome(final.Predict(split.Test.Inputs, settings.Samples), new Dictionary<string, double>
+            {
+                ["p"] = bestP,
+                ["tau"] = 1 / (bestSigma * bestSigma * scale * scale),
+            });
+        }
+    }
+
+    static BuiltModel FitMCDropout(LabeledData data, double p, double sigma, UciSettings settings, long seed)
+    {
+        NativeEngine.Seed(seed);
+        var network = Network(data, outputs: 1).WithLikelihood(Likelihoods.Gaussian(sigma)).WithVariational(VariationalFamily.Dropout(p));
+        return network.FitMCDropout(data, new MCDropoutFitOptions(Epochs: settings.Epochs(data.Count, settings.MCDropoutSteps),
+            BatchSize: settings.BatchSize, LearningRate: settings.LearningRate, Seed: seed, LengthScale: settings.LengthScale),
+            ComputePolicy.Cpu).Model;
+    }
+
+    /// <summary>
+    /// Concrete dropout (Gal, Hron &amp; Kendall 2017): the dropout rate of each weight layer learned with the weights by the
+    /// ELBO, the prior N(0, l⁻²) with l = <see cref="UciSettings.LengthScale"/>, and a learned homoscedastic noise.
+    /// </summary>
+    public static Outcome ConcreteDropout(RegressionSplit split, UciSettings settings, long seed)
+    {
+        NativeEngine.Seed(seed);
+        var model = Network(split.Train, outputs: 1).WithLikelihood(Likelihoods.GaussianLearned())
+            .WithPrior(Priors.Normal(0, 1 / settings.LengthScale)).WithVariational(VariationalFamily.ConcreteDropout)
+            .Build(ComputePolicy.Cpu);
+        using (model)
+        {
+            model.Fit(split.Train, new VariationalFitOptions(Epochs: settings.Epochs(split.Train.Count, settings.ConcreteSteps),
+                BatchSize: settings.BatchSize, LearningRate: settings.LearningRate, Seed: seed));
+            var rates = model.Network.modules().OfType<Layers.VariationalConcreteDropout>().Select(l => l.DropoutProbability).ToArray();
+            NativeEngine.Seed(seed + 2);
+            var chosen = rates.Select((r, i) => ($"p{i}", r)).ToDictionary(e => e.Item1, e => e.r);
+            chosen["noise_sd"] = ((GaussianLikelihood)model.Network.Likelihood).NoiseSigma * split.Scaling.TargetScale;
+            return new Outcome(model.Predict(split.Test.Inputs, settings.Samples), chosen);
+        }
+    }
+
+    /// <summary>
+    /// A deep ensemble (Lakshminarayanan, Pritzel &amp; Blundell 2017): <see cref="UciSettings.Members"/> heteroscedastic networks
+    /// (each predicts a mean and a variance) trained by the Gaussian negative log-likelihood plus its value at fast-gradient-sign
+    /// inputs, ε = 1% of the range of the standardised training inputs (averaged over the features).
+    /// </summary>
+    public static Outcome Ensemble(RegressionSplit split, UciSettings settings, long seed)
+    {
+        double epsilon;
+        using (var scope = NewDisposeScope())
+        {
+            Tensor x = split.Train.Inputs;
+            epsilon = 0.01 * (x.amax(new long[] { 0 }) - x.amin(new long[] { 0 })).mean().item<float>();
+        }
+        var fitted = Network(split.Train, outputs: 2).WithLikelihood(Likelihoods.Heteroscedastic()).FitEnsemble(split.Train,
+            new EnsembleFitOptions(Members: settings.Members,
+                Epochs: UciSettings.Epochs(split.Train.Count, settings.EnsembleSteps, settings.EnsembleBatchSize),
+                BatchSize: settings.EnsembleBatchSize,
+                LearningRate: settings.EnsembleLearningRate, Seed: seed, AdversarialEpsilon: epsilon), ComputePolicy.Cpu);
+        return new Outcome(fitted.Ensemble.Predict(split.Test.Inputs), new Dictionary<string, double> { ["epsilon"] = epsilon });
+    }
+
+    /// <summary>
+    /// Bayes by Backprop (Blundell et al. 2015): mean-field Gaussian weights (local reparameterization), prior N(0, 1), a learned
+    /// homoscedastic noise, fitted by the ELBO.
+    /// </summary>
+    public static Outcome BayesByBackprop(RegressionSplit split, UciSettings settings, long seed)
+    {
+        NativeEngine.Seed(seed);
+        long d = split.Train.Inputs.shape[1];
+        var declared = ModelBuilder.Sequential().BayesLinear(d, Hidden).Relu().BayesLinear(Hidden, 1)
+            .WithLikelihood(Likelihoods.GaussianLearned()).WithPrior(Priors.Normal(0, 1));
+        var fitted = declared.FitVariational(split.Train,
+            new VariationalFitOptions(Epochs: settings.Epochs(split.Train.Count, settings.BbbSteps),
+            BatchSize: settings.BatchSize, LearningRate: settings.BbbLearningRate, Seed: seed), ComputePolicy.Cpu);
+        using var model = fitted.Model;
+        NativeEngine.Seed(seed + 2);
+        return new Outcome(model.Predict(split.Test.Inputs, settings.Samples), new Dictionary<string, double>
+        {
+            ["noise_sd"] = ((GaussianLikelihood)model.Network.Likelihood).NoiseSigma * split.Scaling.TargetScale,
+        });
+    }
+
+    /// <summary>The benchmark's network: D inputs, one hidden layer of 50 ReLU units, <paramref name="outputs"/> outputs.</summary>
+    static SequentialBuilder Network(LabeledData data, long outputs) =>
+        ModelBuilder.Sequential().Linear(data.Inputs.shape[1], Hidden).Relu().Linear(Hidden, outputs);
+
+    const long Hidden = 50;
+
+    /// <summary>
+    /// Splits training rows into a fitting part and a validation part of <paramref name="fraction"/> of the rows, by a
+    /// permutation drawn from <paramref name="seed"/> (CPU generator): hyperparameters are chosen on the validation part only.
+    /// </summary>
+    public static (LabeledData Fit, LabeledData Validation) Carve(LabeledData train, double fraction, long seed)
+    {
+        long n = train.Count, held = Math.Max(1, (long)Math.Round(fraction * n));
+        using var generator = new Generator((ulong)seed, device: CPU);
+        using var order = randperm(n, generator: generator, device: CPU).to(train.Inputs.device);
+        using var fitRows = order[..(int)(n - held)];
+        using var validationRows = order[(int)(n - held)..];
+        return (new LabeledData(train.Inputs.index_select(0, fitRows), train.Targets.index_select(0, fitRows)),
+                new LabeledData(train.Inputs.index_select(0, validationRows), train.Targets.index_select(0, validationRows)));
+    }
+}

@@ -1,0 +1,52 @@
+namespace BayesDL.Bench.Workloads;
+
+/// <summary>
+/// The fixed defaults of the UCI recipes (<see cref="UciRecipes"/>), the same for every data set: a user's own data set runs
+/// with these and the same validation search. Training lengths are budgets of Adam steps, turned into whole epochs for a
+/// training set of n rows (at least one epoch), so small and large data sets get comparable optimisation.
+/// </summary>
+/// <param name="BatchSize">Rows per minibatch of MC dropout, concrete dropout and Bayes by Backprop.</param>
+/// <param name="LearningRate">Adam's step size for MC dropout and concrete dropout.</param>
+/// <param name="MCDropoutSteps">Adam steps of each MC dropout fit (the grid's and the refit).</param>
+/// <param name="ConcreteSteps">Adam steps of the concrete dropout fit.</param>
+/// <param name="EnsembleSteps">Adam steps of each ensemble member.</param>
+/// <param name="EnsembleBatchSize">Rows per minibatch of the ensemble members.</param>
+/// <param name="EnsembleLearningRate">Adam's step size for the ensemble members.</param>
+/// <param name="BbbSteps">Adam steps of the Bayes by Backprop fit.</param>
+/// <param name="BbbLearningRate">Adam's step size for Bayes by Backprop.</param>
+/// <param name="Members">Ensemble members (5 in Lakshminarayanan et al. 2017).</param>
+/// <param name="LengthScale">The prior length-scale l of MC and concrete dropout (10⁻², Gal &amp; Ghahramani's UCI code).</param>
+/// <param name="DropoutRates">The dropout rates of MC dropout's grid (Gal &amp; Ghahramani's UCI grid).</param>
+/// <param name="ValidationFraction">
+/// The share of a split's training rows held out to choose hyperparameters (20%, as Gal &amp; Ghahramani).
+/// </param>
+/// <param name="Samples">T, the stochastic forward passes of each predictive (MC dropout, concrete dropout, Bayes by Backprop).</param>
+public sealed record UciSettings(int BatchSize = 32, double LearningRate = 1e-3, int MCDropoutSteps = 4000, int ConcreteSteps = 3000,
+                                 int EnsembleSteps = 1000, int EnsembleBatchSize = 64, double EnsembleLearningRate = 3e-3,
+                                 int BbbSteps = 3000, double BbbLearningRate = 1e-2,
+                                 int Members = 5, double LengthScale = 1e-2, double[]? DropoutRates = null, double ValidationFraction = 0.2,
+                                 int Samples = 1000)
+{
+    /// <summary>MC dropout's dropout-rate grid (default 0.005, 0.01, 0.05, 0.1).</summary>
+    public double[] DropoutRates { get; init; } = DropoutRates ?? [0.005, 0.01, 0.05, 0.1];
+
+    /// <summary>The seconds-long settings of <c>--quick</c>: a few steps, a 2-point rate grid, 2 members, 50 draws.</summary>
+    public static UciSettings Quick { get; } = new(MCDropoutSteps: 40, ConcreteSteps: 40, EnsembleSteps: 40, BbbSteps: 40, Members: 2,
+        DropoutRates: [0.01, 0.1], Samples: 50);
+
+    /// <summary>
+    /// MC dropout's noise grid, as noise standard deviations on the standardised target scale (τ = 1 / (sd_y σ)² on the original
+    /// scale): 60 values spaced geometrically from 0.01 to 2 training-target sds, wide enough for any data set.
+    /// </summary>
+    public IEnumerable<double> NoiseGrid()
+    {
+        const int points = 60;
+        for (int i = 0; i < points; i++) yield return 0.01 * Math.Pow(200, i / (points - 1.0));
+    }
+
+    /// <summary>The whole epochs (at least one) that make about <paramref name="steps"/> steps over <paramref name="rows"/> rows.</summary>
+    public int Epochs(long rows, int steps) => Epochs(rows, steps, BatchSize);
+
+    /// <summary>The whole epochs (at least one) that make about <paramref name="steps"/> steps of <paramref name="batch"/> rows.</summary>
+    public static int Epochs(long rows, int steps, int batch) => (int)Math.Max(1, Math.Round((double)steps * batch / rows));
+}
