@@ -79,3 +79,15 @@ module Ensemble =
             BayesError.ofCore (fun () ->
                 let r = (Model.toBuilder d).FitEnsemble(data, settings.ToOptions(), policy)
                 { Ensemble = r.Ensemble; MemberLosses = r.MemberLosses |> Seq.map List.ofSeq |> List.ofSeq }))
+
+    /// Saves every member's weights, their common layers and the likelihood to `path` through the core's
+    /// `ModelFile.SaveEnsemble` (one file, written atomically). A file error comes back as ModelFileError; members the
+    /// file cannot describe (declared unlike each other) as InvalidParameter.
+    let save (path: string) (ensemble: DeepEnsemble) : Result<unit, BayesError> =
+        BayesError.ofModelFile path (fun () -> BayesDL.Models.ModelFile.SaveEnsemble(ensemble, path))
+
+    /// Loads an ensemble written by `Ensemble.save` (or `bayesdl train --method ensemble`) under `policy`, its members in
+    /// evaluation mode. Every file the core refuses (missing, not a model, corrupt, a network's or a VAE's file) comes back as
+    /// ModelFileError naming the file.
+    let load (path: string) (policy: ComputePolicy) : Result<DeepEnsemble, BayesError> =
+        BayesError.ofModelFile path (fun () -> BayesDL.Models.ModelFile.LoadEnsemble(path, policy))

@@ -51,6 +51,14 @@ module BayesError =
         | [ e ] -> Error e
         | many -> Error(Several many)
 
+    /// Runs a call into the core's model file (`ModelFile`): its one file error (missing, unwritable, not a model,
+    /// corrupt, of another kind or a newer version) as ModelFileError naming `path`, a model the file cannot describe
+    /// (the core's ArgumentException, for example a VAE with a custom prior) as InvalidParameter.
+    let ofModelFile (path: string) (call: unit -> 'T) : Result<'T, BayesError> =
+        try Ok(call ()) with
+        | :? BayesDL.Validation.FileFormatException as e -> Error(ModelFileError(path, e.Message))
+        | :? System.ArgumentException as e -> Error(InvalidParameter("model", e.Message))
+
     /// Runs a call into the core, returning its expected failures as errors instead of exceptions: a loss that became NaN
     /// or infinite (TrainingDiverged), a checkpoint that cannot be resumed (CheckpointError, naming the file), the core's
     /// BuildException (its mistakes) and any other bad argument the core's checks refuse, such as data of the wrong shape

@@ -83,6 +83,17 @@ module Vae =
         |> BayesError.ofReport
         |> Result.bind (fun () -> BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, data, options) |> List.ofSeq }))
 
+    /// Saves the VAE (encoder, Gaussian head, decoder, decoder likelihood) to `path` through the core's `ModelFile.SaveVae`
+    /// (written atomically). A file error comes back as ModelFileError; a VAE with a prior other than N(0, I), which a file
+    /// cannot describe, as InvalidParameter (nothing is written).
+    let save (path: string) (model: Vae) : Result<unit, BayesError> =
+        BayesError.ofModelFile path (fun () -> BayesDL.Models.ModelFile.SaveVae(model, path))
+
+    /// Loads a VAE written by `Vae.save` (or `bayesdl train --method vae`) under `policy`, in evaluation mode. Every file the
+    /// core refuses (missing, not a model, corrupt, a network's or an ensemble's file) comes back as ModelFileError naming the file.
+    let load (path: string) (policy: ComputePolicy) : Result<Vae, BayesError> =
+        BayesError.ofModelFile path (fun () -> BayesDL.Models.ModelFile.LoadVae(path, policy))
+
     /// Validates, then creates the deterministic autoencoder with the same networks under `policy` (the prior is unused).
     let buildAutoencoderOn (policy: ComputePolicy) (d: VaeDecl) : Result<Autoencoder, BayesError> =
         validate d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (toBuilder d).BuildAutoencoder policy))

@@ -16,12 +16,16 @@ using static TorchSharp.torch;
 namespace BayesDL.Cli.Commands;
 
 /// <summary>
-/// <c>bayesdl evaluate MODEL --images FILE --labels FILE [--samples 100] [--seed N] [--json]</c>: loads a model saved with
-/// <see cref="ModelFile"/> (for example by <c>bayesdl quickstart --save</c> or the F# DSL's <c>Model.save</c>) and scores its
-/// T-sample predictive on labelled images with <see cref="PredictiveScores"/>: accuracy, NLL, Brier score, ECE (15 bins),
-/// mean predictive entropy and mean mutual information. Unusable input (missing file, not a model file, images of the
-/// wrong size, a bad option value, a <c>--samples</c> whose predictive would not fit in memory) exits 2 with a message naming
-/// the option and its value (<see cref="ExitCodes"/>).
+/// <c>bayesdl evaluate MODEL (--images FILE --labels FILE | --csv FILE --target COLUMN) [--samples 100] [--seed N] [--json]</c>:
+/// loads a model saved with <see cref="ModelFile"/> (a network, for example by <c>bayesdl train</c>, <c>quickstart --save</c> or the
+/// F# DSL's <c>Model.save</c>, or a deep ensemble, whose T is its member count) and scores its T-sample predictive. A classifier
+/// on labelled images or a table's class column, with <see cref="PredictiveScores"/>: accuracy, NLL, Brier score, ECE (15 bins),
+/// mean predictive entropy and mean mutual information. A regression model on a table's target column, with
+/// <see cref="RegressionScores"/> on the target's original scale (a model trained on standardised data maps the rows forward and
+/// its predictions back, <see cref="SavedModel"/>): RMSE of the predictive mean and the mixture's test log-likelihood. Unusable
+/// input (missing file, not a model file, a model kind it cannot score, images of the wrong size, a bad option value, a
+/// <c>--samples</c> whose predictive would not fit in memory) exits 2 with a message naming the option and its value
+/// (<see cref="ExitCodes"/>).
 /// </summary>
 public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCommand.Settings>
 {
@@ -48,8 +52,16 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         [Description("Labels: IDX, or a one-column CSV of class indices. For CSV images it may be left out: then their last column is the label.")]
         public string? Labels { get; init; }
 
+        [CommandOption("--csv <FILE>")]
+        [Description("A CSV table (header row unless --no-header) whose column --target holds the classes or the regression targets.")]
+        public string? Csv { get; init; }
+
+        [CommandOption("--target <COLUMN>")]
+        [Description("The --csv table's target column: its header name or 0-based index; the other columns are inputs.")]
+        public string? Target { get; init; }
+
         [CommandOption("--samples <T>")]
-        [Description("Stochastic predictions (weight draws or dropout masks) per image.")]
+        [Description("Stochastic predictions (weight draws or dropout masks) per image; an ensemble uses its members.")]
         [DefaultValue(100)]
         public int Samples { get; init; } = 100;
 
@@ -70,7 +82,19 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         {
             if (Samples < 1) return ValidationResult.Error($"--samples {Samples}: expected a positive number of predictions (e.g. --samples 100).");
             if (!File.Exists(Model)) return ValidationResult.Error($"MODEL {Model}: file not found.");
-            if (Images is null) return ValidationResult.Error("--images is missing: give the images to score (--images FILE, IDX or CSV).");
+            if (Csv is not null)
+            {
+                if (Images is not null || Labels is not null)
+                    return ValidationResult.Error($"--csv {Csv} and --images/--labels both given: score one data set, a table or images.");
+                if (Target is null)
+                    return ValidationResult.Error("--target is missing: name the --csv table's target column (header name or 0-based index).");
+                return File.Exists(Csv) ? ValidationResult.Success() : ValidationResult.Error($"--csv {Csv}: file not found.");
+            }
+            if (Target is not null)
+                return ValidationResult.Error($"--target {Target}: applies to a --csv table; give the table with --csv FILE.");
+            if (Images is null)
+                return ValidationResult.Error("--images is missing: give the images to score (--images FILE, IDX or CSV) " +
+                                              "or a table (--csv FILE --target COLUMN).");
             if (!File.Exists(Images)) return ValidationResult.Error($"--images {Images}: file not found.");
             if (Labels is not null && !File.Exists(Labels)) return ValidationResult.Error($"--labels {Labels}: file not found.");
             return ValidationResult.Success();
@@ -80,64 +104,86 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
     /// <summary>Scores the model; bad input throws <see cref="InputException"/>, which the app reports with exit code 2.</summary>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellation)
     {
-        var scores = Evaluate(settings);
-        if (settings.Json) console.Profile.Out.Writer.WriteLine(ToJson(settings, scores));
+        var policy = ComputePolicy.Default;
+        using var model = SavedModel.Open(settings.Model, "evaluate", policy);
+        bool classifier = model.Likelihood == LikelihoodKind.Categorical;
+        if (!classifier && model.Likelihood != LikelihoodKind.Gaussian)
+            throw new InputException($"MODEL {settings.Model}: a model with a {model.Likelihood} likelihood; evaluate scores classifiers " +
+                                     "(a categorical likelihood) and regression models (a Gaussian likelihood).");
+        if (!classifier && settings.Csv is null)
+            throw new InputException($"MODEL {settings.Model}: a regression model, which has no classes to score on images; " +
+                                     "give a table with its target: --csv FILE --target COLUMN.");
+        using var data = settings.Csv is { } csv
+            ? EvaluationData.LoadTable(csv, settings.Target!, !settings.NoHeader, classifier, model.Input, policy)
+            : EvaluationData.Load(settings.Images!, settings.Labels, !settings.NoHeader, model.Input, policy);
+        if (data.Count == 0) throw new InputException($"{Source(settings)}: no {(settings.Csv is null ? "images" : "rows")} to score.");
+        int samples = model.Samples(settings.Samples);
+        RequireMemory(model, data, samples, settings.Csv is null ? "images" : "rows", classifier ? "classes" : "outputs");
+        using var scope = NewDisposeScope();
+        using var predictive = model.Predict(data.Inputs, samples, settings.Seed);
+        var writer = console.Profile.Out.Writer;
+        if (!classifier)
+        {
+            var regression = RegressionScores.Compute(predictive, data.Targets);
+            if (settings.Json) writer.WriteLine(ToJson(settings, regression));
+            else Print(settings, regression);
+            return ExitCodes.Success;
+        }
+        long classes = predictive.Samples.shape[2];
+        long top = data.Targets.max().item<long>();
+        if (top >= classes)
+        {
+            string source = settings.Csv is null ? "--labels " + (settings.Labels ?? settings.Images) : "--csv " + settings.Csv;
+            throw new InputException($"{source}: label {top} but the model predicts {classes} classes (0 to {classes - 1}).");
+        }
+        var scores = PredictiveScores.Compute(predictive, data.Targets, CalibrationBins);
+        if (settings.Json) writer.WriteLine(ToJson(settings, scores));
         else Print(settings, scores);
         return ExitCodes.Success;
     }
 
-    /// <summary>Loads the model and the data under the default policy and scores the predictive.</summary>
-    static PredictiveScores Evaluate(Settings settings)
-    {
-        var policy = ComputePolicy.Default;
-        using var network = LoadModel(settings.Model, policy);
-        var input = NetworkInput.Of(network) ?? throw new InputException($"MODEL {settings.Model}: the network has no weight layer to score.");
-        using var data = EvaluationData.Load(settings.Images!, settings.Labels, !settings.NoHeader, input, policy);
-        if (data.Count == 0) throw new InputException($"--images {settings.Images}: no images to score.");
-        RequireMemory(network, data, settings.Samples);
-        NativeEngine.Seed(settings.Seed);
-        using var scope = NewDisposeScope();
-        using var predictive = network.Predict(data.Inputs, settings.Samples);
-        if (predictive.Kind != PredictiveKind.Classification)
-            throw new InputException($"MODEL {settings.Model}: a {predictive.Kind.ToString().ToLowerInvariant()} model; evaluate scores classifiers " +
-                                     "(a categorical likelihood).");
-        long classes = predictive.Samples.shape[2];
-        long top = data.Targets.max().item<long>();
-        if (top >= classes)
-            throw new InputException($"--labels {settings.Labels ?? settings.Images}: label {top} but the model predicts {classes} classes (0 to {classes - 1}).");
-        return PredictiveScores.Compute(predictive, data.Targets, CalibrationBins);
-    }
+    static string Source(Settings settings) => settings.Csv is { } csv ? $"--csv {csv}" : $"--images {settings.Images}";
 
     /// <summary>
-    /// Refuses a <c>--samples</c> T whose predictive, T x N x K values (N images, K classes, one forward pass on one image
+    /// Refuses a <c>--samples</c> T whose predictive, T x N x K values (N rows, K outputs, one forward pass on one row
     /// tells K) in <see cref="PredictiveCopies"/> arrays at once, would not fit in the memory available.
     /// </summary>
-    static void RequireMemory(BayesianNetwork network, LabeledData data, int samples)
+    static void RequireMemory(SavedModel model, LabeledData data, int samples, string rows, string outputNames)
     {
-        long classes;
-        using (no_grad())
-        using (var probe = network.forward(data.Inputs.narrow(0, 0, 1)))
-            classes = probe.shape[^1];
+        long outputs = model.Outputs(data.Inputs);
         long bytes = data.Inputs.ElementSize;
-        MemoryBudget.Require("--samples", samples, (double)data.Count * classes * bytes * PredictiveCopies,
-            $"the predictive for {data.Count} images x {classes} classes (T x N x K x {bytes} bytes, {PredictiveCopies} arrays at once)");
+        MemoryBudget.Require("--samples", samples, (double)data.Count * outputs * bytes * PredictiveCopies,
+            $"the predictive for {data.Count} {rows} x {outputs} {outputNames} " +
+            $"(T x N x K x {bytes} bytes, {PredictiveCopies} arrays at once)");
     }
 
-    static BayesianNetwork LoadModel(string path, ComputePolicy policy)
+    void Print(Settings settings, RegressionScores s)
     {
-        try
-        {
-            return ModelFile.Load(path, policy);
-        }
-        catch (FileFormatException e)
-        {
-            throw new InputException($"MODEL {e.Message}");
-        }
+        console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] on {s.Count} rows ({Markup.Escape(settings.Csv!)}, target " +
+                           $"{Markup.Escape(settings.Target!)}), T = {s.Samples} stochastic predictions, seed {settings.Seed}, " +
+                           "original scale");
+        var table = new Table().AddColumns("metric", "value");
+        table.AddRow("RMSE", F(s.RootMeanSquaredError));
+        table.AddRow("test log-likelihood (nats)", F(s.TestLogLikelihood));
+        console.Write(table);
     }
+
+    static string ToJson(Settings settings, RegressionScores s) => JsonSerializer.Serialize(new Dictionary<string, object>
+    {
+        ["model"] = settings.Model,
+        ["csv"] = settings.Csv!,
+        ["target"] = settings.Target!,
+        ["count"] = s.Count,
+        ["samples"] = s.Samples,
+        ["seed"] = settings.Seed,
+        ["rmse"] = s.RootMeanSquaredError,
+        ["test_log_likelihood"] = s.TestLogLikelihood,
+    });
 
     void Print(Settings settings, PredictiveScores s)
     {
-        console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] on {s.Count} images ({Markup.Escape(settings.Images!)}), " +
+        console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] on {s.Count} {(settings.Csv is null ? "images" : "rows")} " +
+                           $"({Markup.Escape(settings.Images ?? settings.Csv!)}), " +
                            $"T = {s.Samples} stochastic predictions, seed {settings.Seed}");
         var table = new Table().AddColumns("metric", "value");
         table.AddRow("accuracy", F(s.Accuracy));
@@ -152,8 +198,8 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
     static string ToJson(Settings settings, PredictiveScores s) => JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["model"] = settings.Model,
-        ["images"] = settings.Images!,
-        ["labels"] = settings.Labels ?? settings.Images!,
+        ["images"] = settings.Images ?? settings.Csv!,
+        ["labels"] = settings.Labels ?? settings.Images ?? $"{settings.Csv} column {settings.Target}",
         ["count"] = s.Count,
         ["samples"] = s.Samples,
         ["seed"] = settings.Seed,

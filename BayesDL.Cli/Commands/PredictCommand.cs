@@ -17,7 +17,8 @@ namespace BayesDL.Cli.Commands;
 /// every input row, with its uncertainty split by <see cref="PredictiveSamples"/>. Classification: the class probabilities
 /// p̄ = (1/T) Σ_t p_t, the predicted class, the predictive entropy H[p̄] (total), the expected entropy (1/T) Σ_t H[p_t]
 /// (aleatoric) and the mutual information H[p̄] − (1/T) Σ_t H[p_t] (epistemic). Regression: the predictive mean, the
-/// total variance, E[σ²] (aleatoric) and Var[μ] (epistemic), per target. Models: a <see cref="ModelFile"/> of a network (vi,
+/// total variance, E[σ²] (aleatoric) and Var[μ] (epistemic), per target, on the target's original scale (a model trained on
+/// standardised data maps its inputs forward and its predictions back). Models: a <see cref="ModelFile"/> of a network (vi,
 /// mcdropout) or of a deep ensemble (its T is its member count; <c>--samples</c> does not apply).
 /// Inputs: CSV (the training columns without the target) or IDX images.
 /// </summary>
@@ -81,48 +82,18 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
         return ExitCodes.Success;
     }
 
-    /// <summary>The predictive of the model (a network or a deep ensemble) for the input rows.</summary>
+    /// <summary>
+    /// The predictive of the model (a network or a deep ensemble) for the input rows, on the data's original scale (a model trained
+    /// on standardised data standardises the rows and maps its predictions back, <see cref="SavedModel"/>).
+    /// </summary>
     static PredictiveSamples Predict(Settings settings, ComputePolicy policy)
     {
-        var kind = Loaded(settings.Model, ModelFile.KindOf);
-        if (kind == ModelFileKind.Vae)
-            throw new InputException($"MODEL {settings.Model}: a VAE, which predicts no targets; draw new data from it with `bayesdl sample`.");
-        if (kind == ModelFileKind.Ensemble)
-        {
-            var ensemble = Loaded(settings.Model, path => ModelFile.LoadEnsemble(path, policy));
-            try
-            {
-                var input = NetworkInput.Of(ensemble.Members[0]) ?? throw new InputException($"MODEL {settings.Model}: the ensemble's members have no weight layer.");
-                Tensor x = Rows(settings, input, policy);
-                RequireMemory(x, Outputs(ensemble.Members[0], x), ensemble.Members.Count);
-                return ensemble.Predict(x);
-            }
-            finally
-            {
-                foreach (var member in ensemble.Members) member.Dispose();
-            }
-        }
-        using var network = Loaded(settings.Model, path => ModelFile.Load(path, policy));
-        var networkInput = NetworkInput.Of(network) ?? throw new InputException($"MODEL {settings.Model}: the network has no weight layer.");
-        Tensor inputs = Rows(settings, networkInput, policy);
-        RequireMemory(inputs, Outputs(network, inputs), settings.Samples);
-        NativeEngine.Seed(settings.Seed);
-        return network.Predict(inputs, settings.Samples);
-    }
-
-    static Tensor Rows(Settings settings, NetworkInput input, ComputePolicy policy)
-    {
-        Tensor inputs = EvaluationData.LoadInputs(settings.Input!, "--input", !settings.NoHeader, input, policy);
+        using var model = SavedModel.Open(settings.Model, "predict", policy);
+        Tensor inputs = EvaluationData.LoadInputs(settings.Input!, "--input", !settings.NoHeader, model.Input, policy);
         if (inputs.shape[0] == 0) throw new InputException($"--input {settings.Input}: no rows to predict.");
-        return inputs;
-    }
-
-    /// <summary>The width of <paramref name="network"/>'s output, from one row.</summary>
-    static long Outputs(nn.Module<Tensor, Tensor> network, Tensor inputs)
-    {
-        using (no_grad())
-        using (var probe = network.forward(inputs.narrow(0, 0, 1)))
-            return probe.shape[^1];
+        int samples = model.Samples(settings.Samples);
+        RequireMemory(inputs, model.Outputs(inputs), samples);
+        return model.Predict(inputs, samples, settings.Seed);
     }
 
     static void RequireMemory(Tensor inputs, long outputs, int samples)
@@ -130,18 +101,6 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
         long bytes = inputs.ElementSize, n = inputs.shape[0];
         MemoryBudget.Require("--samples", samples, (double)n * outputs * bytes * PredictiveCopies,
             $"the predictive for {n} rows x {outputs} outputs (T x N x K x {bytes} bytes, {PredictiveCopies} arrays at once)");
-    }
-
-    static T Loaded<T>(string path, Func<string, T> load)
-    {
-        try
-        {
-            return load(path);
-        }
-        catch (FileFormatException e)
-        {
-            throw new InputException($"MODEL {e.Message}");
-        }
     }
 
     /// <summary>One list of named values per input row, from the core's decomposition of the predictive.</summary>

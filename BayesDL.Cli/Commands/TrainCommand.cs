@@ -57,7 +57,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         public string? Network { get; init; }
 
         [CommandOption("--activation <NAME>")]
-        [Description("relu, tanh, sigmoid, softplus, elu or gelu between layers. Default relu.")]
+        [ActivationsDescription]
         public string? Activation { get; init; }
 
         [CommandOption("--dropout <P>")]
@@ -152,14 +152,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             throw new InputException($"--resume: no checkpoint at {checkpoint}" + (settings.Checkpoint is null ? " (the default, --output + .ckpt)" : "") +
                                      "; train without --resume to start afresh, or name the checkpoint with --checkpoint FILE.");
         var policy = ComputePolicy.Default;
-        var (data, classification) = TrainingData.Load(settings.Images, settings.Labels, settings.Csv, settings.Target,
+        var (data, classification, scaling) = TrainingData.Load(settings.Images, settings.Labels, settings.Csv, settings.Target,
             options.Method == "vae" ? "classification" : options.Task, !settings.NoHeader, policy);
         using (data)
         {
             long[] widths = options.Widths();
             CheckShapes(options, widths, data, classification);
             string what = options.Method == "ensemble" ? $"ensemble {options.Network} ({options.Members} members)" : $"{options.Method} {options.Network}";
-            var fit = Prepare(options, widths, data, classification, checkpoint, policy);
+            var fit = Prepare(options, widths, data, classification, scaling, checkpoint, policy);
             var progress = new EpochProgress(console, settings.Quiet, data.Count, fit.Epochs);
             using (fit.Model)
             using (var interruption = new Interruption(() => Console.Error.WriteLine(
@@ -199,7 +199,9 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 fit.Save(settings.Output);
             }
             if (settings.Checkpoint is null) File.Delete(checkpoint);
-            console.Profile.Out.Writer.WriteLine($"saved {settings.Output} ({what}, {options.Epochs} epochs on {data.Count} rows).");
+            string scaled = scaling is null ? "" : "; inputs and target standardised by these rows' mean and sd, kept in the file";
+            console.Profile.Out.Writer.WriteLine(
+                $"saved {settings.Output} ({what}, {options.Epochs} epochs on {data.Count} rows{scaled}).");
             return ExitCodes.Success;
         }
     }
@@ -246,7 +248,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     /// (<see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{EpochReport}?)"/>, <see cref="EnsembleBuilding.FitEnsemble"/>);
     /// vi and mcdropout, whose fits have no epoch callback, fit one epoch at a time: epoch e resumes from the checkpoint of epoch e - 1.
     /// </summary>
-    static MethodFit Prepare(TrainOptions o, long[] widths, LabeledData data, bool classification, string checkpoint, ComputePolicy policy)
+    static MethodFit Prepare(TrainOptions o, long[] widths, LabeledData data, bool classification, Standardization? scaling,
+        string checkpoint, ComputePolicy policy)
     {
         var activation = o.ActivationKind();
         CheckpointOptions Checkpoint(bool resume) => new(checkpoint, EveryEpochs: 1, Resume: resume);
@@ -270,7 +273,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             return new MethodFit((resume, onEpoch) =>
                     result = members.FitEnsemble(data, ensembleOptions with { Checkpoint = Checkpoint(resume) }, policy,
                         (m, r) => onEpoch(new EpochLine(m * o.Epochs + r.Epoch, r.MeanLoss, null, 0))),
-                path => ModelFile.SaveEnsemble(result!.Ensemble, path),
+                path => ModelFile.SaveEnsemble(result!.Ensemble, path, scaling),
                 new Deferred(() => { foreach (var member in result?.Ensemble.Members ?? []) member.Dispose(); }), o.Members * o.Epochs);
         }
         var declared = o.Method == "mcdropout"
@@ -303,6 +306,6 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 first = done + 1;
             }
             for (int epoch = first; epoch <= o.Epochs; epoch++) onEpoch(FitTo(epoch, epoch > 1 || resume)!);
-        }, path => ModelFile.Save(model.Network, path), model, o.Epochs);
+        }, path => ModelFile.Save(model.Network, path, scaling), model, o.Epochs);
     }
 }

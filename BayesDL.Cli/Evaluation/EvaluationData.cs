@@ -75,6 +75,38 @@ internal static class EvaluationData
         }
     }
 
+    /// <summary>
+    /// A table for <c>evaluate --csv FILE --target COLUMN</c>: the column <paramref name="target"/> (a header name or a 0-based index)
+    /// holds class indices (<paramref name="classes"/>: int64 [N]) or regression targets ([N, 1] as written), every other column an
+    /// input, checked against <paramref name="input"/>.
+    /// </summary>
+    public static LabeledData LoadTable(string csv, string target, bool header, bool classes, NetworkInput input, ComputePolicy policy)
+    {
+        int column = Training.TrainingData.Column(csv, target, header);
+        LabeledData table;
+        try
+        {
+            table = CsvTable.Load(csv, [column], hasHeader: header, policy: policy);
+        }
+        catch (FileFormatException e)
+        {
+            throw new InputException($"--csv {e.Message}");
+        }
+        LabeledData data = table;
+        if (classes)
+            using (table)
+                data = new LabeledData(table.Inputs.clone(), Classes(table.Targets.squeeze(1), $"--csv {csv} (column {target})"));
+        try
+        {
+            return Shape(data, csv, input, "--csv");
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
+    }
+
     static bool IsCsv(string path) => path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
 
     static LabeledData LoadIdx(string images, string labels, ComputePolicy policy)

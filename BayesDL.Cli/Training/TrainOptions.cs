@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using BayesDL.Builders;
+using BayesDL.Networks;
 
 namespace BayesDL.Cli.Training;
 
@@ -80,14 +80,17 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
         return widths;
     }
 
-    /// <summary>The activation as the builders name it; an <see cref="InputException"/> lists the valid ones.</summary>
-    public Activation ActivationKind()
+    /// <summary>The names <c>--activation</c> accepts: every element-wise kind of the core's registry, lower case.</summary>
+    public static IEnumerable<string> ActivationNames => LayerKinds.Activations.Select(k => k.Type.ToLowerInvariant());
+
+    /// <summary>The registered activation named <see cref="Activation"/> (any case); an <see cref="InputException"/> lists them.</summary>
+    public ElementwiseKind ActivationKind()
     {
-        string[] valid = ["relu", "tanh", "sigmoid", "softplus", "elu", "gelu"];
-        if (!valid.Contains(Activation, StringComparer.OrdinalIgnoreCase))
-            throw new InputException($"--activation {Activation}: expected one of {string.Join(", ", valid)}" +
-                                     (OptionCatalog.Nearest(Activation, valid) is { } near ? $"; did you mean '{near}'?" : "."));
-        return Enum.Parse<Activation>(Activation, ignoreCase: true);
+        var kind = LayerKinds.Activations.FirstOrDefault(k => string.Equals(k.Type, Activation, StringComparison.OrdinalIgnoreCase));
+        if (kind is not null) return kind;
+        string[] valid = [.. ActivationNames];
+        throw new InputException($"--activation {Activation}: expected one of {string.Join(", ", valid)}" +
+                                 (OptionCatalog.Nearest(Activation, valid) is { } near ? $"; did you mean '{near}'?" : "."));
     }
 
     /// <summary>The dropout rate in effect: <see cref="Dropout"/>, or 0.1 for mcdropout and 0 otherwise when not given.</summary>

@@ -9,12 +9,16 @@ namespace BayesDL.Cli.Training;
 /// The training data of <c>bayesdl train</c>, read with the core's loaders: an IDX pair (<c>--images</c>, <c>--labels</c>;
 /// pixels / 255, integer classes) or a CSV table (<c>--csv</c>) whose column <c>--target</c> (a header name or a 0-based
 /// index) is the target and every other column an input: class indices for classification, numbers for regression
-/// (targets [N, 1]). Bad files are <see cref="InputException"/>s naming the option and the file.
+/// (targets [N, 1]). Regression tables are standardised (the protocol of Hernández-Lobato &amp; Adams 2015): every input column and
+/// the target shifted and scaled by the training rows' mean and standard deviation (<see cref="Standardization"/>), which the
+/// model file keeps so that <c>predict</c> and <c>evaluate</c> map new rows forward and predictions back. Bad files are
+/// <see cref="InputException"/>s naming the option and the file.
 /// </summary>
 internal static class TrainingData
 {
-    /// <summary>The rows, and whether they are a classification task.</summary>
-    public static (LabeledData Data, bool Classification) Load(string? images, string? labels, string? csv, string? target, string? task,
+    /// <summary>The rows (standardised for regression), whether they are a classification task, and the standardisation.</summary>
+    public static (LabeledData Data, bool Classification, Standardization? Scaling) Load(string? images, string? labels, string? csv,
+        string? target, string? task,
         bool header, ComputePolicy policy)
     {
         if (csv is not null && (images is not null || labels is not null))
@@ -27,7 +31,7 @@ internal static class TrainingData
             if (task == "regression") throw new InputException("--task regression: IDX labels are classes; give regression data as --csv FILE --target COLUMN.");
             try
             {
-                return (Mnist.Load(images, labels, policy), true);
+                return (Mnist.Load(images, labels, policy), true, null);
             }
             catch (FileFormatException e)
             {
@@ -46,7 +50,7 @@ internal static class TrainingData
         {
             throw new InputException($"--csv {e.Message}");
         }
-        if (task == "regression") return (table, false);
+        if (task == "regression") return Standardized(table);
         using (table)
         {
             using var scope = NewDisposeScope();
@@ -56,12 +60,28 @@ internal static class TrainingData
             if (bad.any().item<bool>())
                 throw new InputException($"--target {target}: value {values[bad.nonzero()[0][0]].to(ScalarType.Float64).item<double>()} of {csv} is not a " +
                                          "class index; classification targets are whole numbers 0, 1, ..., C - 1 (or use --task regression).");
-            return (new LabeledData(table.Inputs.clone().MoveToOuterDisposeScope(), whole.to(ScalarType.Int64).MoveToOuterDisposeScope()), true);
+            var classes = new LabeledData(table.Inputs.clone().MoveToOuterDisposeScope(),
+                whole.to(ScalarType.Int64).MoveToOuterDisposeScope());
+            return (classes, true, null);
+        }
+    }
+
+    /// <summary>The table standardised by its own rows' statistics (all of them are training rows), and the statistics.</summary>
+    static (LabeledData, bool, Standardization) Standardized(LabeledData table)
+    {
+        using (table)
+        {
+            int n = (int)table.Count, d = (int)table.Inputs.shape[1];
+            double[] x = table.Inputs.to(ScalarType.Float64).cpu().data<double>().ToArray();
+            double[] y = table.Targets.to(ScalarType.Float64).cpu().data<double>().ToArray();
+            var rows = Enumerable.Range(0, n).Select(i => x.AsSpan(i * d, d).ToArray()).ToArray();
+            var scaling = Standardization.Fit(rows, y, Enumerable.Range(0, n).ToArray());
+            return (new LabeledData(scaling.Inputs(table.Inputs), scaling.Targets(table.Targets)), false, scaling);
         }
     }
 
     /// <summary>The 0-based index of <paramref name="target"/>: a header name (case-sensitive, then any case) or a number.</summary>
-    static int Column(string csv, string target, bool header)
+    internal static int Column(string csv, string target, bool header)
     {
         string? first;
         try { first = File.ReadLines(csv).FirstOrDefault(); }

@@ -1,4 +1,5 @@
 using BayesDL.Validation;
+using static TorchSharp.torch;
 
 namespace BayesDL.Data;
 
@@ -51,6 +52,28 @@ public sealed class Standardization
         return new Standardization(mean, scale, targetMean, targetScale);
     }
 
+    /// <summary>
+    /// The standardisation of known statistics (for example read back from a model file): the input columns' means and
+    /// standard deviations (equal lengths, finite, scales &gt; 0) and the target's.
+    /// </summary>
+    public static Standardization Of(IReadOnlyList<double> inputMean, IReadOnlyList<double> inputScale, double targetMean,
+        double targetScale)
+    {
+        const string Component = nameof(Standardization);
+        Check.Argument(inputScale.Count == inputMean.Count, Component, nameof(inputScale), $"{inputScale.Count} values",
+            $"one per input mean ({inputMean.Count})");
+        for (int c = 0; c < inputMean.Count; c++)
+        {
+            Check.Argument(double.IsFinite(inputMean[c]), Component, nameof(inputMean), $"{inputMean[c]} in column {c}", "a finite mean");
+            Check.Argument(inputScale[c] > 0 && double.IsFinite(inputScale[c]), Component, nameof(inputScale),
+                $"{inputScale[c]} in column {c}", "a finite standard deviation > 0 (1 for a constant column)");
+        }
+        Check.Argument(double.IsFinite(targetMean), Component, nameof(targetMean), $"{targetMean}", "a finite mean");
+        Check.Argument(targetScale > 0 && double.IsFinite(targetScale), Component, nameof(targetScale), $"{targetScale}",
+            "a finite standard deviation > 0 (1 for a constant target)");
+        return new Standardization(inputMean.ToArray(), inputScale.ToArray(), targetMean, targetScale);
+    }
+
     /// <summary>Mean and population standard deviation by two passes (no cancellation of sum x^2 against n mean^2); 1 for a constant column.</summary>
     static (double Mean, double Scale) MeanAndScale(double[] values)
     {
@@ -71,4 +94,27 @@ public sealed class Standardization
 
     /// <summary>A standardised target (or predictive mean) back on the original scale: mean_y + sd_y y'.</summary>
     public double TargetToOriginal(double value) => TargetMean + TargetScale * value;
+
+    /// <summary>
+    /// Standardised inputs [N, D] (D = the number of input columns): x'_nc = (x_nc - mean_c) / sd_c, in the dtype and on the
+    /// device of <paramref name="inputs"/>.
+    /// </summary>
+    public Tensor Inputs(Tensor inputs)
+    {
+        Check.Argument(inputs.dim() == 2 && inputs.shape[1] == InputMean.Count, nameof(Standardization), nameof(inputs),
+            $"shape {Check.Shape(inputs.shape)}", $"[N, {InputMean.Count}] (one column per standardised input)");
+        using var scope = NewDisposeScope();
+        Tensor mean = tensor(InputMean.ToArray(), dtype: inputs.dtype, device: inputs.device);
+        Tensor scale = tensor(InputScale.ToArray(), dtype: inputs.dtype, device: inputs.device);
+        return ((inputs - mean) / scale).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Standardised targets (any shape): y' = (y - mean_y) / sd_y.</summary>
+    public Tensor Targets(Tensor targets) => (targets - TargetMean).div_(TargetScale);
+
+    /// <summary>Standardised targets or predictive means (any shape) back on the original scale: y = mean_y + sd_y y'.</summary>
+    public Tensor TargetsToOriginal(Tensor standardized) => (standardized * TargetScale).add_(TargetMean);
+
+    /// <summary>Variances of standardised targets (any shape) on the original scale: s2 = sd_y^2 s2'.</summary>
+    public Tensor VariancesToOriginal(Tensor standardized) => standardized * (TargetScale * TargetScale);
 }

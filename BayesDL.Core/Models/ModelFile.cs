@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.IO;
@@ -32,6 +33,10 @@ namespace BayesDL.Models;
 /// width, the data, latent and condition widths, the decoder likelihood; the VAE's state dict, Gaussian head included). Networks
 /// are still written as version 3 (no kind: a network), so an older BayesDL reads them; it refuses an ensemble or a VAE as a file
 /// of a newer version. <see cref="KindOf"/> tells which a file holds.
+/// Format version 5 adds the standardisation of a regression model trained on standardised data (<see cref="Standardization"/>:
+/// the training rows' input means and standard deviations and the target's, in the description's <c>Scaling</c>, a record with its
+/// own version); only files that carry one are written as version 5 (with a kind), so an older BayesDL refuses them instead of
+/// predicting on the wrong scale, and <see cref="StandardizationOf"/> reads it back.
 /// Files of versions 1 and 2 (the magic, the JSON description and the state dict, without checksum; version 1 numbers the
 /// layers 0, 1, ... and has no per-type settings) still load. Every problem with a file (missing, truncated, corrupt, of
 /// a newer version, a description that does not parse, weights of another architecture, NaN or infinite weights) is a
@@ -44,8 +49,10 @@ namespace BayesDL.Models;
 public static class ModelFile
 {
     const string Magic = "BAYESDL-BNN";
-    // The newest version: version 4 adds the kind, with ensembles and VAEs. Networks are written as version 3.
-    const int Version = 4;
+    // Version 4 adds the kind, with ensembles and VAEs; version 5 the standardisation. Networks are written as version 3 without one.
+    const int KindVersion = 4;
+    const int Version = 5;
+    const int ScalingVersion = 1;
     const int NetworkVersion = 3;
     // The first version written in the checksummed frame.
     const int FirstSealedVersion = 3;
@@ -70,7 +77,11 @@ public static class ModelFile
         public int? Members { get; init; }
         public VaeRecord? Vae { get; init; }
         public LaplaceRecord? Laplace { get; init; }
+        public ScalingRecord? Scaling { get; init; }
     }
+
+    /// <summary>The standardisation the model's inputs and targets went through (format version 5), versioned on its own.</summary>
+    internal sealed record ScalingRecord(int Version, double[]? InputMean, double[]? InputScale, double TargetMean, double TargetScale);
 
     /// <summary>A VAE: its two networks' layers, the head's input width, the data, latent and condition widths and p(x | z).</summary>
     internal sealed record VaeRecord(List<LayerRecord>? Encoder, List<LayerRecord>? Decoder, long EncoderFeatures, long DataFeatures,
@@ -81,23 +92,35 @@ public static class ModelFile
     internal sealed record DecoderRecord(string? Type, double? FixedScale = null, double? MinLogScale = null, int? Levels = null);
 
     /// <summary>
-    /// Writes the model to <paramref name="path"/> atomically. Throws <see cref="ArgumentException"/> naming the layer when
+    /// Writes the model to <paramref name="path"/> atomically, with the <paramref name="scaling"/> its inputs and targets were
+    /// standardised by in training, if any (then as format version 5). Throws <see cref="ArgumentException"/> naming the layer when
     /// the body holds a module that is not supported (see the class remarks; nothing is written then).
     /// </summary>
-    public static void Save(BayesianNetwork model, string path)
+    public static void Save(BayesianNetwork model, string path, Standardization? scaling = null)
     {
         var layers = Layers(model.Body, "model");
-        var record = new NetworkRecord(NetworkVersion, layers, model.Likelihood.Describe());
+        var record = Scaled(new NetworkRecord(NetworkVersion, layers, model.Likelihood.Describe()), ModelFileKind.Network, scaling);
         Write(path, record, model.state_dict().Select(e => (e.Key, e.Value)).ToList());
     }
+
+    /// <summary>The record with the standardisation, as format version 5 with its kind; unchanged without one.</summary>
+    static NetworkRecord Scaled(NetworkRecord record, ModelFileKind kind, Standardization? scaling) => scaling is null ? record
+        : record with
+        {
+            Version = Version,
+            Kind = kind,
+            Scaling = new ScalingRecord(ScalingVersion, scaling.InputMean.ToArray(), scaling.InputScale.ToArray(), scaling.TargetMean,
+                scaling.TargetScale)
+        };
 
     /// <summary>
     /// Writes a deep ensemble to <paramref name="path"/> atomically (format version 4): the members' layers (each member a
     /// <c>Sequential</c> of supported layers, all declared alike, as <see cref="Builders.EnsembleBuilding.BuildEnsemble"/> makes them),
     /// the number of members, the likelihood and every member's weights. Throws <see cref="ArgumentException"/> naming the member and
-    /// layer otherwise (nothing is written then).
+    /// layer otherwise (nothing is written then). With <paramref name="scaling"/>, the standardisation of the members' training data
+    /// is kept too (format version 5).
     /// </summary>
-    public static void SaveEnsemble(DeepEnsemble ensemble, string path)
+    public static void SaveEnsemble(DeepEnsemble ensemble, string path, Standardization? scaling = null)
     {
         var members = ensemble.Members;
         var layers = Layers(members[0], "ensemble member 0");
@@ -109,11 +132,11 @@ public static class ModelFile
                     "Build the members from one declaration (SequentialBuilder.BuildEnsemble or FitEnsemble).");
         var tensors = members.SelectMany((member, m) => member.state_dict().Select(e => ($"{m}.{e.Key}", e.Value)))
             .Concat(ensemble.Likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList();
-        Write(path, new NetworkRecord(Version, layers, ensemble.Likelihood.Describe())
+        Write(path, Scaled(new NetworkRecord(KindVersion, layers, ensemble.Likelihood.Describe())
         {
             Kind = ModelFileKind.Ensemble,
             Members = members.Count
-        }, tensors);
+        }, ModelFileKind.Ensemble, scaling), tensors);
     }
 
     /// <summary>
@@ -132,7 +155,7 @@ public static class ModelFile
         var record = new VaeRecord(Layers(vae.Encoder, "VAE encoder"), Layers(vae.Decoder, "VAE decoder"), vae.EncoderFeatures,
             vae.DataFeatures,
             vae.LatentDim, vae.ConditionFeatures, Describe(vae.Likelihood));
-        Write(path, new NetworkRecord(Version, null, null) { Kind = ModelFileKind.Vae, Vae = record },
+        Write(path, new NetworkRecord(KindVersion, null, null) { Kind = ModelFileKind.Vae, Vae = record },
             vae.state_dict().Select(e => (e.Key, e.Value)).ToList());
     }
 
@@ -150,7 +173,7 @@ public static class ModelFile
             : new LikelihoodSpec(record.Likelihood);
         var tensors = posterior.Network.state_dict().Select(e => ($"network.{e.Key}", e.Value))
             .Concat(posterior.HessianState.Select(e => ($"laplace.{e.Name}", e.Value))).ToList();
-        Write(path, new NetworkRecord(Version, layers, likelihood) { Kind = ModelFileKind.Laplace, Laplace = record }, tensors);
+        Write(path, new NetworkRecord(KindVersion, layers, likelihood) { Kind = ModelFileKind.Laplace, Laplace = record }, tensors);
     }
 
     /// <summary>
@@ -297,6 +320,24 @@ public static class ModelFile
     /// </summary>
     public static ModelFileKind KindOf(string path) => Open(path, null).Record.Kind ?? ModelFileKind.Network;
 
+    /// <summary>
+    /// The standardisation the model at <paramref name="path"/> was trained under (<see cref="Save"/> or <see cref="SaveEnsemble"/>
+    /// with a scaling): its inputs go through <see cref="Standardization.Inputs"/> and its predictive means and variances back
+    /// through <see cref="Standardization.TargetsToOriginal"/> and <see cref="Standardization.VariancesToOriginal"/>. Null when the
+    /// file has none (every file before format version 5). Throws <see cref="FileFormatException"/> naming the file when it is not
+    /// a model file or its standardisation is not valid.
+    /// </summary>
+    public static Standardization? StandardizationOf(string path)
+    {
+        var (reader, record) = Open(path, null);
+        if (record.Scaling is not { } s) return null;
+        if (s.Version != ScalingVersion)
+            throw reader.Error($"a standardisation record of version {ScalingVersion}", $"version {s.Version}");
+        return Described(reader, "the standardisation", () =>
+            Standardization.Of(s.InputMean ?? throw new ArgumentException("no input means"),
+                s.InputScale ?? throw new ArgumentException("no input scales"), s.TargetMean, s.TargetScale));
+    }
+
     static void Write(string path, NetworkRecord record, IReadOnlyList<(string, Tensor)> tensors) =>
         SealedFile.Write(path, Magic, record.Version, writer =>
         {
@@ -315,14 +356,17 @@ public static class ModelFile
                 $"version {record.Version}");
         if (record.Version < OldestReadableVersion)
             throw reader.Error($"a {What} of format version {OldestReadableVersion} to {Version}", $"version {record.Version}");
-        if (record.Version < Version && record.Kind is not null)
-            throw reader.Error($"no model kind in a file of format version {record.Version} (kinds came with version {Version})",
+        if (record.Version < KindVersion && record.Kind is not null)
+            throw reader.Error($"no model kind in a file of format version {record.Version} (kinds came with version {KindVersion})",
                 $"kind {record.Kind}");
-        if (record.Version == Version && record.Kind is null)
+        if (record.Version >= KindVersion && record.Kind is null)
         {
             string kinds = string.Join(", ", Enum.GetNames<ModelFileKind>());
-            throw reader.Error($"the model kind (one of {kinds}) in a file of format version {Version}", "none");
+            throw reader.Error($"the model kind (one of {kinds}) in a file of format version {record.Version}", "none");
         }
+        if (record.Version < Version && record.Scaling is not null)
+            throw reader.Error($"no standardisation in a file of format version {record.Version} (it came with version {Version})",
+                "one");
         var kind = record.Kind ?? ModelFileKind.Network;
         if (expected is ModelFileKind want && kind != want)
             throw reader.Error($"a model file of {Name(want)}", $"a model file of {Name(kind)}: read it with ModelFile.{Reader(kind)}");

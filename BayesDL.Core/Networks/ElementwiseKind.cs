@@ -13,8 +13,11 @@ public abstract class ElementwiseKind : LayerKind
 {
     private protected ElementwiseKind() => Spec = new ElementwiseSpec(this);
 
-    /// <summary>The declaration of this layer with the builder's settings (<see cref="Create"/>).</summary>
-    internal LayerSpec Spec { get; }
+    /// <summary>
+    /// The declaration of this layer with the builder's settings (<see cref="Create"/>), for <c>SequentialBuilder.Add</c>; with
+    /// <see cref="LayerKinds.Activations"/> a program declares any registered activation by name.
+    /// </summary>
+    public LayerSpec Spec { get; }
 
     /// <summary>The name a declaration shows, e.g. in a build error (default <see cref="LayerKind.Type"/>).</summary>
     internal virtual string Name => Type;

@@ -19,6 +19,12 @@ public static class LayerKinds
     static readonly FrozenDictionary<System.Type, LayerKind> _byModule = _all.ToFrozenDictionary(k => k.Module);
     static readonly FrozenDictionary<string, LayerKind> _byType = _all.ToFrozenDictionary(k => k.Type, StringComparer.Ordinal);
 
+    /// <summary>
+    /// The element-wise kinds (the activations: ELU, GELU, ReLU, SiLU, ...), ordered by <see cref="LayerKind.Type"/>: every activation
+    /// a network can declare, each with its declaration <see cref="ElementwiseKind.Spec"/>. A new activation kind joins this list.
+    /// </summary>
+    public static IReadOnlyList<ElementwiseKind> Activations { get; } = _all.OfType<ElementwiseKind>().ToArray();
+
     /// <summary>Every registered kind, ordered by <see cref="LayerKind.Type"/>.</summary>
     public static IReadOnlyList<LayerKind> All => _all;
 

@@ -138,3 +138,31 @@ let ``evaluate gives a convolutional model its IDX images as [N, 1, rows, cols] 
     let regressionPath = dir.File "regression.bnn"
     ModelFile.Save(regression.Network, regressionPath)
     expectFailure regressionPath [ "--images"; images; "--labels"; labels ] [ "MODEL " + regressionPath; "regression" ]
+
+[<Fact>]
+let ``evaluate scores a deep ensemble's model file with one draw per member; a VAE is refused naming its kind`` () =
+    engine ()
+    use dir = new TempDir()
+    let _, images, labels = fixture dir
+    let ensemble = dir.File "ens.bnn"
+    let train (args: string list) =
+        let code, text = run ([ "train"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--quiet" ] @ args)
+        Assert.True((code = ExitCodes.Success), text)
+    train [ "--method"; "ensemble"; "--members"; "3"; "--network"; "16-8-3"; "--seed"; "4"; "--output"; ensemble ]
+    let code, output = run [ "evaluate"; ensemble; "--images"; images; "--labels"; labels; "--json" ]
+    Assert.True((code = 0), output)
+    use json = JsonDocument.Parse(output.Trim())
+    let reported (name: string) = json.RootElement.GetProperty(name).GetDouble()
+    // The same scores from the core: the loaded ensemble's three members on the same images.
+    let loaded = ModelFile.LoadEnsemble(ensemble, ComputePolicy.Default)
+    use data = Mnist.Load(images, labels, ComputePolicy.Default)
+    use predictive = loaded.Predict data.Inputs
+    let scores = PredictiveScores.Compute(predictive, data.Targets, 15)
+    Assert.Equal(3.0, reported "samples")
+    Assert.Equal(scores.Accuracy, reported "accuracy")
+    Assert.Equal(scores.NegativeLogLikelihood, reported "nll")
+    Assert.Equal(scores.MeanMutualInformation, reported "mean_mutual_information")
+    Assert.True(reported "mean_mutual_information" > 0.0, "three members disagree somewhere")
+    let vae = dir.File "vae.bnn"
+    train [ "--method"; "vae"; "--network"; "16-8-2"; "--output"; vae ]
+    expectFailure vae [ "--images"; images; "--labels"; labels ] [ "MODEL " + vae; "kind Vae"; "bayesdl sample" ]

@@ -57,30 +57,58 @@ let ``predict prints each row's class probabilities, entropy and the core's alea
     close (values (p.MutualInformation())) (column header rows "epistemic_mutual_information") "mutual information"
     close (values (p.PredictedClass().to_type(torch.ScalarType.Float64))) (column header rows "class") "class"
 
+/// Population mean and sd of a column, computed here (not by the library), as the standardisation of the regression protocol does.
+let private meanSd (xs: float[]) =
+    let m = Array.average xs
+    m, sqrt (Array.averageBy (fun x -> (x - m) ** 2.0) xs)
+
+/// |expected - actual| within float32 rounding of a few operations, relative to the value's size.
+let private closeRelative (expected: float[]) (actual: float[]) (what: string) =
+    Assert.Equal(expected.Length, actual.Length)
+    for i in 0 .. expected.Length - 1 do
+        Assert.True(abs (expected[i] - actual[i]) <= 1e-5 * max 1.0 (abs expected[i]),
+                    sprintf "%s row %d: expected %g, printed %g" what i expected[i] actual[i])
+
 [<Fact>]
-let ``predict on a regression model gives mean, E[sigma^2] and Var[mu] per row, as CSV or JSON`` () =
+let ``predict on a regression model standardises the rows and gives mean, E[sigma^2] and Var[mu] back on the target's scale`` () =
     engine ()
     use dir = new TempDir()
     let rng = Random 4
     let train, query = dir.File "train.csv", dir.File "query.csv"
-    File.WriteAllLines(train, "a,b,y" :: [ for _ in 1..30 -> let a, b = rng.NextDouble(), rng.NextDouble() in String.Format(CultureInfo.InvariantCulture, "{0:R},{1:R},{2:R}", a, b, a - b) ])
-    File.WriteAllLines(query, [ "a,b"; "0.5,0.25"; "3,-2"; "0,0" ])
+    // Inputs and target far from mean 0, sd 1, so that forgetting either map (forward or back) changes every number.
+    let rows = Array.init 30 (fun _ -> let a, b = 10.0 * rng.NextDouble(), 100.0 + rng.NextDouble() in a, b, 50.0 + 20.0 * (a - b + 100.0))
+    let format (a: float, b: float, y: float) = String.Format(CultureInfo.InvariantCulture, "{0:R},{1:R},{2:R}", a, b, y)
+    File.WriteAllLines(train, "a,b,y" :: [ for r in rows -> format r ])
+    File.WriteAllLines(query, [ "a,b"; "5,100.5"; "30,98"; "0,100" ])
     let model = dir.File "reg.bnn"
     let code, text = run [ "train"; "--csv"; train; "--target"; "y"; "--task"; "regression"; "--network"; "2-8-2"; "--epochs"; "1"; "--output"; model; "--quiet" ]
     Assert.True((code = ExitCodes.Success), text)
+    // The file keeps the training rows' statistics.
+    let (ma, sa), (mb, sb), (my, sy) =
+        meanSd (rows |> Array.map (fun (a, _, _) -> a)), meanSd (rows |> Array.map (fun (_, b, _) -> b)), meanSd (rows |> Array.map (fun (_, _, y) -> y))
+    let scaling = ModelFile.StandardizationOf model
+    Assert.NotNull scaling
+    let stored =
+        [ ma, scaling.InputMean[0]; sa, scaling.InputScale[0]; mb, scaling.InputMean[1]; sb, scaling.InputScale[1]
+          my, scaling.TargetMean; sy, scaling.TargetScale ]
+    for expected, actual in stored do
+        Assert.True(abs (expected - actual) <= 1e-5 * abs expected, sprintf "statistic %g, file %g" expected actual)
     let code, out, err = runStreams [ "predict"; model; "--input"; query; "--samples"; "30"; "--seed"; "9"; "--format"; "json" ]
     Assert.True((code = ExitCodes.Success), err)
-    let rows = JsonDocument.Parse(out).RootElement.EnumerateArray() |> Seq.toArray
-    Assert.Equal(3, rows.Length)
-    let field (name: string) = rows |> Array.map (fun r -> r.GetProperty(name).GetDouble())
+    let printed = JsonDocument.Parse(out).RootElement.EnumerateArray() |> Seq.toArray
+    Assert.Equal(3, printed.Length)
+    let field (name: string) = printed |> Array.map (fun r -> r.GetProperty(name).GetDouble())
+    // By hand: standardise the query with those statistics, predict with the same seed, map mean back by mu = m_y + s_y mu' and
+    // every variance by s_y^2.
     use network = ModelFile.Load(model, ComputePolicy.Default)
-    use x = torch.tensor([| 0.5f; 0.25f; 3.0f; -2.0f; 0.0f; 0.0f |]).reshape(3L, 2L)
+    let standardized = [| (5.0 - ma) / sa; (100.5 - mb) / sb; (30.0 - ma) / sa; (98.0 - mb) / sb; (0.0 - ma) / sa; (100.0 - mb) / sb |]
+    use x = torch.tensor(standardized |> Array.map float32).reshape(3L, 2L)
     NativeEngine.Seed 9L
     use p = network.Predict(x, 30)
-    close (values (p.Mean())) (field "mean") "mean"
-    close (values (p.AleatoricVariance())) (field "aleatoric_variance") "E[sigma^2]"
-    close (values (p.EpistemicVariance())) (field "epistemic_variance") "Var[mu]"
-    close (values (p.TotalVariance())) (field "variance") "total variance"
+    closeRelative (values (p.Mean()) |> Array.map (fun m -> my + sy * m)) (field "mean") "mean"
+    closeRelative (values (p.AleatoricVariance()) |> Array.map (fun v -> sy * sy * v)) (field "aleatoric_variance") "E[sigma^2]"
+    closeRelative (values (p.EpistemicVariance()) |> Array.map (fun v -> sy * sy * v)) (field "epistemic_variance") "Var[mu]"
+    closeRelative (values (p.TotalVariance()) |> Array.map (fun v -> sy * sy * v)) (field "variance") "total variance"
     // The CSV holds the same numbers.
     let code, csv, _ = runStreams [ "predict"; model; "--input"; query; "--samples"; "30"; "--seed"; "9" ]
     Assert.Equal(ExitCodes.Success, code)

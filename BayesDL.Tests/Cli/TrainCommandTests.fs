@@ -142,6 +142,31 @@ let ``every method trains on the bundled kind of data and writes a model the oth
     let code, output = run [ "evaluate"; dir.File "vi.bnn"; "--images"; images; "--labels"; labels; "--samples"; "5" ]
     Assert.True((code = ExitCodes.Success), output)
 
+[<Fact>]
+let ``--activation accepts every activation of the core's layer registry (silu included), and help and errors list them all`` () =
+    engine ()
+    use dir = new TempDir()
+    let images, labels = idxData dir 16 5
+    let names = [ for k in BayesDL.Networks.LayerKinds.Activations -> k.Type ]
+    Assert.Contains("SiLU", names)
+    let _, help = run [ "train"; "--help" ]
+    let _, error =
+        run [ "train"; "--images"; images; "--labels"; labels; "--network"; "16-3"; "--activation"; "swish"
+              "--output"; dir.File "x.bnn" ]
+    for name in names do
+        Assert.Contains(name.ToLowerInvariant(), help)
+        Assert.Contains(name.ToLowerInvariant(), error)
+        // Each trains, and the model file holds that layer between the weight layers.
+        let model = dir.File(name + ".bnn")
+        let code, text =
+            run [ "train"; "--images"; images; "--labels"; labels; "--network"; "16-4-3"; "--activation"; name.ToLowerInvariant()
+                  "--epochs"; "1"; "--output"; model; "--quiet" ]
+        Assert.True((code = ExitCodes.Success), text)
+        use network = ModelFile.Load(model, ComputePolicy.Cpu)
+        let layers = [ for c in network.Body.children() -> c.GetType() ]
+        let activation = (BayesDL.Networks.LayerKinds.Activations |> Seq.find (fun k -> k.Type = name)).Module
+        Assert.Equal<Type list>([ typeof<BayesDL.Layers.BayesLinear>; activation; typeof<BayesDL.Layers.BayesLinear> ], layers)
+
 /// Starts `bayesdl args` as a child process with its standard output read line by line into `lines`.
 let private start (dir: string) (args: string list) (lines: Text.StringBuilder) (errors: Text.StringBuilder) =
     let info = ProcessStartInfo(dotnetHost, WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)

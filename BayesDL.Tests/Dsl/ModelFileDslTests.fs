@@ -95,3 +95,51 @@ let ``saving into a folder that does not exist is a ModelFileError and writes no
     let path, _ = Model.save target fitted |> expectFileError
     Assert.Equal(target, path)
     Assert.Empty(Directory.GetFileSystemEntries dir.Path)
+
+[<Fact>]
+let ``Ensemble.save and Ensemble.load round-trip a fitted ensemble; a VAE's or a missing file is a ModelFileError`` () =
+    engine ()
+    use dir = new TempDir()
+    NativeEngine.Seed 6L
+    let x = torch.rand(24L, 3L, dtype = torch.ScalarType.Float64)
+    use data = new BayesDL.Data.LabeledData(x.clone(), x.sum(1L, keepdim = true))
+    let fitted =
+        model { network (linear 3L 8L >> Activation.tanh >> linear 8L 2L); likelihood heteroscedastic }
+        |> Ensemble.fit (ensemble { members 3; epochs 2; batchSize 8; seed 2L }) cpu64 data
+        |> Result.defaultWith (fun e -> failwith e.Message)
+    let path = dir.File "ensemble.bnn"
+    Assert.Equal(Ok(), Ensemble.save path fitted.Ensemble)
+    let loaded = Ensemble.load path cpu64 |> Result.defaultWith (fun e -> failwith e.Message)
+    Assert.Equal(3, loaded.Members.Count)
+    use a = fitted.Predict x
+    use b = loaded.Predict x
+    Assert.Equal<float[]>(values a.Samples, values b.Samples)
+    let vaePath = dir.File "vae.bnn"
+    let v = vae { encoder (linear 3L 4L >> Activation.relu); decoder (linear 2L 4L >> Activation.relu >> linear 4L 3L); latent 2 }
+            |> Vae.buildOn cpu64 |> Result.defaultWith (fun e -> failwith e.Message)
+    Assert.Equal(Ok(), Vae.save vaePath v)
+    let p, message = expectFileError (Ensemble.load vaePath cpu64)
+    Assert.Equal(vaePath, p)
+    Assert.Contains("ModelFile.LoadVae", message)
+    expectFileError (Ensemble.load (dir.File "none.bnn") cpu64) |> ignore
+
+[<Fact>]
+let ``Vae.save and Vae.load round-trip a VAE bitwise; a custom prior is an InvalidParameter and writes nothing`` () =
+    engine ()
+    use dir = new TempDir()
+    NativeEngine.Seed 7L
+    let declared = vae { encoder (linear 5L 6L >> Activation.relu); decoder (linear 2L 6L >> Activation.relu >> linear 6L 5L); latent 2 }
+    let model = declared |> Vae.buildOn cpu64 |> Result.defaultWith (fun e -> failwith e.Message)
+    let x = torch.rand(16L, 5L, dtype = torch.ScalarType.Float64)
+    Vae.fit (vi { epochs 1; batchSize 8 }) x model |> Result.defaultWith (fun e -> failwith e.Message) |> ignore
+    let path = dir.File "vae.bnn"
+    Assert.Equal(Ok(), Vae.save path model)
+    let loaded = Vae.load path cpu64 |> Result.defaultWith (fun e -> failwith e.Message)
+    for KeyValue(name, t) in model.state_dict() do
+        Assert.True(t.equal(loaded.state_dict()[name]).all().item<bool>(), name)
+    expectFileError (Vae.load (dir.File "none.bnn") cpu64) |> ignore
+    let custom = { declared with Prior = Some(Normal(0.0, 2.0)) } |> Vae.buildOn cpu64 |> Result.defaultWith (fun e -> failwith e.Message)
+    match Vae.save (dir.File "custom.bnn") custom with
+    | Error(InvalidParameter(_, message)) -> Assert.Contains("prior", message)
+    | other -> failwithf "expected InvalidParameter, got %A" other
+    Assert.False(File.Exists(dir.File "custom.bnn"))

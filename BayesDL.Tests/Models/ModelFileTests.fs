@@ -82,7 +82,7 @@ let private savedClassifier (dir: TempDir) =
     model, path, File.ReadAllBytes path
 
 /// The JSON description inside a version-3 file (after magic, preamble, length and checksum).
-let private description (bytes: byte[]) =
+let description (bytes: byte[]) =
     use reader = new BinaryReader(new MemoryStream(bytes))
     reader.ReadString() |> ignore
     reader.ReadString() |> ignore
@@ -191,7 +191,7 @@ let ``a file in the layout of format version 2 still loads with the same weights
 // Deep ensembles and VAEs in the same sealed frame (format version 4, with a kind).
 
 /// A trained 3-member ensemble (heteroscedastic regression) and a trained VAE with a learned-scale Gaussian decoder, both float32 on CPU.
-let private trainedEnsemble () =
+let trainedEnsemble () =
     NativeEngine.Seed 11L
     let x = torch.randn(48L, 3L)
     use data = new LabeledData(x.clone(), x.sum(1L, keepdim = true).sin())
@@ -266,7 +266,7 @@ let ``a VAE round-trips bitwise: encoder, head, decoder, learned decoder scale, 
     Assert.Equal<float[]>(a, values (loaded.Iwae(x, 4)))
 
 /// Asserts that <paramref name="load"/> refuses <paramref name="path"/> with a FileFormatException naming it.
-let private refusedBy (load: string -> unit) (path: string) =
+let refusedBy (load: string -> unit) (path: string) =
     let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> load path)
     Assert.Equal(path, e.Path)
     Assert.StartsWith(path + ": expected ", e.Message)
@@ -305,7 +305,7 @@ let ``a corrupt, truncated or NaN-holding ensemble or VAE file is a FileFormatEx
     Assert.Contains("NaN", e.Found)
 
 /// The sealed file `source` with its description edited by `edit` and its weights kept, written (with a matching checksum) to `target`.
-let private resealed (source: string) (edit: string -> string) (target: string) =
+let resealed (source: string) (edit: string -> string) (target: string) =
     use reader = new BinaryReader(new MemoryStream(File.ReadAllBytes source))
     reader.ReadString() |> ignore
     let version = (System.Text.Json.JsonDocument.Parse(reader.ReadString())).RootElement.GetProperty("Version").GetInt32()
