@@ -61,7 +61,9 @@ public sealed record TemperatureScaling
     public PredictiveSamples Apply(PredictiveSamples predictive)
     {
         using var scope = NewDisposeScope();
-        return Apply(LogProbabilities(predictive));
+        var result = Apply(LogProbabilities(predictive));
+        result.Samples.MoveToOuterDisposeScope();
+        return result;
     }
 
     /// <summary>−(1/N) Σ_i log (1/S) Σ_s softmax(z_s,i / T)_{y_i}, the held-out NLL at temperature T = exp(logT).</summary>
