@@ -12,20 +12,28 @@ namespace BayesDL.Training;
 /// <item><see cref="Step"/>(k, γ): η_t = η_0 γ^⌊e / k⌋ with e = ⌊t / M⌋ the step's epoch counted from 0 (the rate is multiplied by γ
 /// every k epochs);</item>
 /// <item><see cref="Cosine"/>(m): η_t = η_0 (m + (1 − m) (1 + cos(π t / T)) / 2), from η_0 at the first step down towards m η_0
-/// (Loshchilov &amp; Hutter 2017, one cycle without restarts).</item>
+/// (Loshchilov &amp; Hutter 2017, one cycle without restarts);</item>
+/// <item><see cref="Cyclic"/>(c, m): the run cut into c cycles of L = ⌈T / c⌉ steps, and in each the cosine from η_0 down towards
+/// m η_0: η_t = η_0 (m + (1 − m) (1 + cos(π r_t)) / 2) with r_t = (t mod L) / L ∈ [0, 1) the position in the cycle
+/// (<see cref="CyclePosition"/>). With m = 0 this is the cyclical step size of cyclical SG-MCMC (Zhang, Li, Zhang, Chen &amp;
+/// Wilson 2020, eq. 1); SWAG's cyclic rate (Maddox et al. 2019) collects at the ends of the cycles.</item>
 /// </list>
 /// </summary>
 public sealed record LearningRateSchedule
 {
     /// <summary>The schedule shapes.</summary>
-    public enum Shape { Constant, Step, Cosine }
+    public enum Shape { Constant, Step, Cosine, Cyclic }
 
-    LearningRateSchedule(Shape kind, int everyEpochs, double factor)
+    LearningRateSchedule(Shape kind, int everyEpochs, double factor, int cycles = 1)
     {
         Kind = kind;
         EveryEpochs = everyEpochs;
         Factor = factor;
+        Cycles = cycles;
     }
+
+    /// <summary>c of <see cref="Cyclic"/>: the number of cycles the run is cut into (1 for the other shapes).</summary>
+    public int Cycles { get; }
 
     /// <summary>The shape.</summary>
     public Shape Kind { get; }
@@ -33,7 +41,8 @@ public sealed record LearningRateSchedule
     /// <summary>k of <see cref="Step"/>: epochs between two decays (1 for the other shapes).</summary>
     public int EveryEpochs { get; }
 
-    /// <summary>γ of <see cref="Step"/> (the decay factor), m of <see cref="Cosine"/> (the final rate over the base rate), 1 for <see cref="Constant"/>.</summary>
+    /// <summary>γ of <see cref="Step"/> (the decay factor), m of <see cref="Cosine"/> and <see cref="Cyclic"/> (the final rate over
+    /// the base rate), 1 for <see cref="Constant"/>.</summary>
     public double Factor { get; }
 
     /// <summary>η_t = η_0 throughout (the default).</summary>
@@ -57,6 +66,32 @@ public sealed record LearningRateSchedule
     }
 
     /// <summary>
+    /// Cosine annealing restarted <paramref name="cycles"/> c ≥ 1 times: each of c equal parts of the run anneals from the base rate
+    /// down towards <paramref name="minimumFactor"/> m ∈ [0, 1] times it (Zhang et al. 2020's cyclical step size for m = 0).
+    /// </summary>
+    public static LearningRateSchedule Cyclic(int cycles, double minimumFactor = 0.0)
+    {
+        Check.Positive(cycles, nameof(LearningRateSchedule), nameof(cycles), "Use a few cycles, e.g. 4 (one cycle is Cosine).");
+        Check.Argument(double.IsFinite(minimumFactor) && minimumFactor >= 0 && minimumFactor <= 1, nameof(LearningRateSchedule),
+            nameof(minimumFactor), minimumFactor.ToString("R", CultureInfo.InvariantCulture),
+            "a final fraction m of the base rate in [0, 1]", "Use 0 to anneal to zero within each cycle, or e.g. 0.01.");
+        return new(Shape.Cyclic, 1, minimumFactor, cycles);
+    }
+
+    /// <summary>
+    /// r_t = (t mod L) / L ∈ [0, 1), the position of step <paramref name="step"/> (from 0) in its cycle of L = ⌈T / c⌉ steps
+    /// (T = <paramref name="totalSteps"/>); the whole run is one cycle for the shapes other than <see cref="Cyclic"/>.
+    /// </summary>
+    public double CyclePosition(long step, long totalSteps)
+    {
+        long length = CycleLength(totalSteps);
+        return (double)(step % length) / length;
+    }
+
+    /// <summary>L = ⌈T / c⌉, the steps of one cycle (the last cycle may be shorter).</summary>
+    public long CycleLength(long totalSteps) => Math.Max(1, (totalSteps + Cycles - 1) / Cycles);
+
+    /// <summary>
     /// The rate of step <paramref name="step"/> (from 0) of a run of <paramref name="totalSteps"/> steps with
     /// <paramref name="batchesPerEpoch"/> minibatches per epoch and base rate <paramref name="baseRate"/>.
     /// </summary>
@@ -64,6 +99,7 @@ public sealed record LearningRateSchedule
     {
         Shape.Step => baseRate * Math.Pow(Factor, step / batchesPerEpoch / EveryEpochs),
         Shape.Cosine => baseRate * (Factor + (1 - Factor) * (1 + Math.Cos(Math.PI * Math.Min(step, totalSteps) / totalSteps)) / 2),
+        Shape.Cyclic => baseRate * (Factor + (1 - Factor) * (1 + Math.Cos(Math.PI * CyclePosition(step, totalSteps))) / 2),
         _ => baseRate,
     };
 
@@ -72,6 +108,7 @@ public sealed record LearningRateSchedule
     {
         Shape.Step => $"Step(every {EveryEpochs} epochs, factor {Factor.ToString("R", CultureInfo.InvariantCulture)})",
         Shape.Cosine => $"Cosine(minimum factor {Factor.ToString("R", CultureInfo.InvariantCulture)})",
+        Shape.Cyclic => $"Cyclic({Cycles} cycles, minimum factor {Factor.ToString("R", CultureInfo.InvariantCulture)})",
         _ => "Constant",
     };
 }

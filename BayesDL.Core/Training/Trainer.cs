@@ -171,7 +171,8 @@ public sealed class Trainer
                 double rate = Options.Schedule?.Rate(Options.LearningRate, step, batches, totalSteps) ?? Options.LearningRate;
                 if (Options.Schedule is not null)
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
-                optimizer.step();
+                if (run.Update is { } update) update(rate);
+                else optimizer.step();
                 lastFinite = loss;
                 step++;
                 long rowCount = rows.shape[0];
