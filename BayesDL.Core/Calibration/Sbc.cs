@@ -46,7 +46,7 @@ public static class Sbc
                 $"a data set of shape {Validation.Check.Shape(y.shape)} in replication {rep}",
                 $"shape {Validation.Check.Shape(model.DataShape)} (the model's DataShape)",
                 "Return one data set of the declared shape, or declare the shape the simulator returns.");
-            Tensor draws = method.Draw(y, l * k, seed);
+            Tensor draws = method.Draw(y, l * k, MethodSeed(seed));
             Validation.Check.Argument(draws.dim() == 2 && draws.shape[0] == (long)l * k && draws.shape[1] == d, who,
                 $"method ({method.Name})", $"draws of shape {Validation.Check.Shape(draws.shape)} in replication {rep}",
                 $"[{l * k}, {d}] (Draws x Thinning, parameters)");
@@ -59,6 +59,13 @@ public static class Sbc
         }
         return Summarise(model, method, options, ranks, n, watch.Elapsed);
     }
+
+    /// <summary>
+    /// The method's seed for replication seed s: one step of Knuth's MMIX linear congruential generator, so the method's
+    /// random numbers (a chain's start, its momenta) come from another stream than the ones that drew theta~ and y~; with the
+    /// same seed they would be the same numbers, and the draws would depend on the truth they are ranked against.
+    /// </summary>
+    internal static long MethodSeed(long seed) => unchecked(seed * 6364136223846793005L + 1442695040888963407L);
 
     static SbcResult Summarise(SbcModel model, IPosteriorSampler method, SbcOptions options, int[][] ranks, int done, TimeSpan elapsed)
     {

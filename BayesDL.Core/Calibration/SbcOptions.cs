@@ -13,7 +13,8 @@ namespace BayesDL.Calibration;
 /// B, bins of the rank histogram and of the chi-square test; L + 1 must be a multiple of B so every bin holds as many ranks.
 /// </param>
 /// <param name="Seed">
-/// Replication r seeds the engine with Seed + r before drawing theta and y, and passes the same seed to the method.
+/// Replication r seeds the engine with Seed + r before drawing theta and y, and passes a seed derived from it (another
+/// stream) to the method.
 /// </param>
 public sealed record SbcOptions(int Replications = 1000, int Draws = 99, int Thinning = 1, int Bins = 20, long Seed = 0)
 {
