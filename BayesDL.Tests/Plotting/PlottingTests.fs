@@ -43,3 +43,14 @@ let ``reliability plot writes one PNG for several methods and rejects an empty l
     Assert.Equal<string seq>([ "rel.png" ], Directory.GetFiles dir.Path |> Array.map Path.GetFileName)
     let e = Assert.Throws<ArgumentException>(fun () -> ReliabilityPlot.Save([||], dir.File "none.png") |> ignore)
     Assert.Contains("diagrams", e.Message)
+
+[<Fact>]
+let ``rank histogram plot writes one PNG with a panel per parameter`` () =
+    engine ()
+    use dir = new TempDir()
+    let options = BayesDL.Calibration.SbcOptions(Replications = 6, Draws = 9, Bins = 5)
+    let parameter name = BayesDL.Calibration.SbcParameterResult(name, [| 0; 3; 9; 9; 4; 5 |], [| 1; 1; 2; 0; 2 |], 2.33, 0.67)
+    let result = BayesDL.Calibration.SbcResult("m", "method", options, [| parameter "a"; parameter "b" |], TimeSpan.Zero)
+    let path = RankHistogramPlot.Save(result, dir.File "ranks.png")
+    Assert.True(isPng path)
+    Assert.Equal<string seq>([ "ranks.png" ], Directory.GetFiles dir.Path |> Array.map Path.GetFileName)

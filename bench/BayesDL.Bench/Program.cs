@@ -17,6 +17,7 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.ShiftWorkload(),
     new BayesDL.Bench.Workloads.McmcWorkload(),
     new BayesDL.Bench.Workloads.UciWorkload(),
+    new BayesDL.Bench.Workloads.SbcWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));
