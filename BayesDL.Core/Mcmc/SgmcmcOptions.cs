@@ -41,7 +41,7 @@ public sealed record SgmcmcOptions(SgmcmcKind Sampler = SgmcmcKind.Sghmc, int Ep
         Check.Argument(Enum.IsDefined(Sampler), who, nameof(Sampler), Sampler.ToString(), "an SgmcmcKind value", "Use SgmcmcKind.Sghmc.");
         Check.Positive(Epochs, who, nameof(Epochs), "Pass the epochs of burn-in and sampling together.");
         Check.Positive(BatchSize, who, nameof(BatchSize), "Pass the rows per minibatch, e.g. 128.");
-        Check.Positive(StepSize, who, nameof(StepSize), "η multiplies the full-data gradient: start near 0.01 / N.");
+        Check.Positive(StepSize, who, nameof(StepSize), "Start near 0.01 / N (the step η multiplies the full-data gradient).");
         Check.Positive(Chains, who, nameof(Chains), "Run one chain, or 4 for R-hat across chains.");
         Check.Argument(BurnInEpochs >= 0 && BurnInEpochs < Epochs, who, nameof(BurnInEpochs),
             BurnInEpochs.ToString(CultureInfo.InvariantCulture),

@@ -7,12 +7,14 @@ open System
 open System.Text.RegularExpressions
 open Xunit
 open BayesDL.Builders
+open BayesDL.Calibration
 open BayesDL.Inference
 open BayesDL.Layers
 open BayesDL.Mcmc
 open BayesDL.Models
 open BayesDL.Objectives
 open BayesDL.Posthoc
+open BayesDL.Swag
 open BayesDL.Training
 open BayesDL.Tests.TestSupport
 
@@ -93,7 +95,16 @@ let private cases () : Case list =
       case<LaplaceOptions> "MemoryBudgetBytes" "0" (fun () -> LaplaceOptions(MemoryBudgetBytes = Nullable 0L).Validate())
       case<LaplaceOptions> "Hessian" "7" (fun () -> LaplaceOptions(Hessian = enum<HessianStructure> 7).Validate())
       case<LaplaceOptions> "PriorScope" "PerLayer with the LowRank Hessian" (fun () ->
-          LaplaceOptions(Hessian = HessianStructure.LowRank, PriorScope = PriorPrecisionScope.PerLayer).Validate()) ]
+          LaplaceOptions(Hessian = HessianStructure.LowRank, PriorScope = PriorPrecisionScope.PerLayer).Validate())
+      case<SwagOptions> "Rank" "1" (fun () -> SwagOptions(Rank = 1).Validate())
+      case<SwagOptions> "Epochs" "0" (fun () -> SwagOptions(Epochs = 0).Validate())
+      case<SwagOptions> "LearningRate" "-0.01" (fun () -> SwagOptions(LearningRate = -0.01).Validate())
+      case<SgmcmcOptions> "StepSize" "0" (fun () -> SgmcmcOptions(StepSize = 0.0).Validate())
+      case<SgmcmcOptions> "Temperature" "0" (fun () -> SgmcmcOptions(Temperature = 0.0).Validate())
+      case<SgmcmcOptions> "Friction" "1.5" (fun () -> SgmcmcOptions(Friction = 1.5).Validate())
+      case<SgmcmcOptions> "Thinning" "0" (fun () -> SgmcmcOptions(Thinning = 0).Validate())
+      case<SbcOptions> "Replications" "0" (fun () -> SbcOptions(Replications = 0).Validate())
+      case<SbcOptions> "Bins" "7 with Draws = 99" (fun () -> SbcOptions(Bins = 7).Validate()) ]
 
 /// "<component>: parameter '<name>' must be <expected>; found <value>. <fix>", the fix a sentence of its own.
 let private shape = Regex(@"^(?<component>.+?): parameter '(?<parameter>[^']+)' must be (?<expected>.+?); found (?<found>.+?)\. (?<fix>[A-Z].*\.)")
