@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Globalization;
 using BayesDL.Builders;
 using BayesDL.Cli.Training;
 using BayesDL.Data;
@@ -96,6 +97,16 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [Description("Continue from the checkpoint of an interrupted run (same data and options).")]
         public bool Resume { get; init; }
 
+        [CommandOption("--init-from <FILE>")]
+        [Description("Start from a PyTorch state dict of the same layers (torch.save(model.state_dict(), FILE)); vi and mcdropout. " +
+                     "Under vi its weights become the posterior means.")]
+        public string? InitFrom { get; init; }
+
+        [CommandOption("--moped-delta <D>")]
+        [Description("With --init-from and --method vi: posterior scales sigma = D |w| (MOPED), e.g. 0.1. " +
+                     "Default: the usual initial scales.")]
+        public double? MopedDelta { get; init; }
+
         [CommandOption("--output <MODEL>")]
         [Description("The trained model's file.")]
         public string? Output { get; init; }
@@ -151,6 +162,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         if (settings.Resume && !File.Exists(checkpoint))
             throw new InputException($"--resume: no checkpoint at {checkpoint}" + (settings.Checkpoint is null ? " (the default, --output + .ckpt)" : "") +
                                      "; train without --resume to start afresh, or name the checkpoint with --checkpoint FILE.");
+        CheckInitialisation(settings, options.Method);
         var policy = ComputePolicy.Default;
         var (data, classification, scaling) = TrainingData.Load(settings.Images, settings.Labels, settings.Csv, settings.Target,
             options.Method == "vae" ? "classification" : options.Task, !settings.NoHeader, policy);
@@ -159,7 +171,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             long[] widths = options.Widths();
             CheckShapes(options, widths, data, classification);
             string what = options.Method == "ensemble" ? $"ensemble {options.Network} ({options.Members} members)" : $"{options.Method} {options.Network}";
-            var fit = Prepare(options, widths, data, classification, scaling, checkpoint, policy);
+            var fit = Prepare(options, widths, data, classification, scaling, checkpoint, policy,
+                settings.InitFrom is null ? null : (settings.InitFrom, settings.MopedDelta));
             var progress = new EpochProgress(console, settings.Quiet, data.Count, fit.Epochs);
             using (fit.Model)
             using (var interruption = new Interruption(() => Console.Error.WriteLine(
@@ -206,6 +219,27 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         }
     }
 
+    /// <summary><c>--init-from</c> for the methods of one network, <c>--moped-delta</c> only with it under vi, a positive delta.</summary>
+    static void CheckInitialisation(Settings settings, string method)
+    {
+        if (settings.InitFrom is { } file && method is not ("vi" or "mcdropout"))
+        {
+            string why = method == "ensemble" ? "members would all start alike" : "has no such network";
+            throw new InputException($"--init-from {file}: a state dict initialises one network, so it applies to --method vi or " +
+                                     $"mcdropout; {method} {why}.");
+        }
+        if (settings.MopedDelta is not double delta) return;
+        string given = delta.ToString(CultureInfo.InvariantCulture);
+        if (settings.InitFrom is null)
+            throw new InputException($"--moped-delta {given}: MOPED scales the weights of a pretrained network; " +
+                                     "give it with --init-from FILE.pt.");
+        if (method != "vi")
+            throw new InputException($"--moped-delta {given}: MOPED sets the posterior scales of --method vi; {method} has none. " +
+                                     "Leave it out.");
+        if (!(delta > 0) || !double.IsFinite(delta))
+            throw new InputException($"--moped-delta {given}: expected a finite delta > 0 (sigma = delta |w|), e.g. --moped-delta 0.1.");
+    }
+
     static string Quote(string arg) => arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:+,@".Contains(c)) ? arg : $"'{arg.Replace("'", "'\\''")}'";
 
     static void RequireFolder(string option, string path)
@@ -249,7 +283,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     /// vi and mcdropout, whose fits have no epoch callback, fit one epoch at a time: epoch e resumes from the checkpoint of epoch e - 1.
     /// </summary>
     static MethodFit Prepare(TrainOptions o, long[] widths, LabeledData data, bool classification, Standardization? scaling,
-        string checkpoint, ComputePolicy policy)
+        string checkpoint, ComputePolicy policy, (string File, double? MopedDelta)? init)
     {
         var activation = o.ActivationKind();
         CheckpointOptions Checkpoint(bool resume) => new(checkpoint, EveryEpochs: 1, Resume: resume);
@@ -285,6 +319,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         if (mistakes.Count > 0) throw new InputException($"--network {o.Network}: " + string.Join(" ", mistakes.Select(m => m.Message)));
         NativeEngine.Seed(o.Seed);
         var model = declared.Build(policy);
+        if (init is var (file, delta)) InitialiseFrom(model, file, delta, o.Network!);
         var dropout = new MCDropoutFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
         EpochLine? FitTo(int epoch, bool resume)
         {
@@ -307,5 +342,28 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             }
             for (int epoch = first; epoch <= o.Epochs; epoch++) onEpoch(FitTo(epoch, epoch > 1 || resume)!);
         }, path => ModelFile.Save(model.Network, path, scaling), model, o.Epochs);
+    }
+
+    /// <summary>
+    /// Copies a PyTorch state dict into the built network (<see cref="PyTorchWeights.Load(BuiltModel, string, double?)"/>) before
+    /// the first epoch; a checkpoint being resumed then overwrites it. A file that does not fit the network is a usage error
+    /// naming the option, the tensor, the layer and both shapes.
+    /// </summary>
+    static void InitialiseFrom(BuiltModel model, string file, double? mopedDelta, string network)
+    {
+        try
+        {
+            PyTorchWeights.Load(model, file, mopedDelta);
+        }
+        catch (ArgumentException e)
+        {
+            model.Dispose();
+            throw new InputException($"--init-from {file} does not fit --network {network}: {e.Message}");
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 }

@@ -268,3 +268,73 @@ let ``train's ensemble equals the library's FitEnsemble bitwise, saved as one en
     let library = dir.File "library.bnn"
     ModelFile.SaveEnsemble(fitted.Ensemble, library)
     sameWeights output library
+
+/// The PyTorch fixture of PyTorchWeightsTests: a 4-8-3 ReLU MLP's state dict, as written by torch.save.
+let private pytorchMlp = Path.Combine(repoRoot, "BayesDL.Tests", "Fixtures", "pytorch", "mlp-4-8-3.pt")
+
+/// 30 rows of 4 inputs and a class in 0..2, header x0..x3,y.
+let private fourFeatureCsv (dir: TempDir) =
+    let rng = Random 3
+    let path = dir.File "four.csv"
+    let row _ =
+        let xs = Array.init 4 (fun _ -> (rng.NextDouble() * 2.0 - 1.0).ToString("R", Globalization.CultureInfo.InvariantCulture))
+        String.Join(",", Array.append xs [| string (rng.Next 3) |])
+    File.WriteAllLines(path, Array.append [| "x0,x1,x2,x3,y" |] (Array.init 30 row))
+    path
+
+[<Fact>]
+let ``--init-from starts vi at the PyTorch weights with MOPED scales and mcdropout at the weights`` () =
+    engine ()
+    use dir = new TempDir()
+    let csv = fourFeatureCsv dir
+    let pretrained =
+        let dict = TorchSharp.PyBridge.PyTorchUnpickler.UnpickleStateDict pytorchMlp
+        [ for key in [ "0.weight"; "0.bias"; "2.weight"; "2.bias" ] -> values (dict[key] :?> torch.Tensor) ]
+    // One epoch of 30 rows in one minibatch is one Adam step, which moves a parameter by at most the learning rate.
+    let lr = 1e-6
+    let train (extra: string list) =
+        let output = dir.File(sprintf "m%d.bnn" extra.Length)
+        let args =
+            [ "train"; "--csv"; csv; "--target"; "y"; "--task"; "classification"; "--network"; "4-8-3"; "--epochs"; "1"
+              "--batch-size"; "32"; "--lr"; "0.000001"; "--seed"; "1"; "--quiet"; "--init-from"; pytorchMlp; "--output"; output ] @ extra
+        let code, printed = run args
+        Assert.True((code = ExitCodes.Success), sprintf "train exited with %d:\n%s" code printed)
+        ModelFile.Load(output, ComputePolicy.Cpu)
+    let near (what: string) (expected: float[]) (actual: float[]) =
+        let worst = Array.map2 (fun a b -> abs (a - b)) expected actual |> Array.max
+        Assert.True(worst <= 2.0 * lr, sprintf "%s: largest distance from the PyTorch weights %g > 2 lr" what worst)
+    use vi = train [ "--method"; "vi"; "--moped-delta"; "0.1" ]
+    let bayes = vi.modules() |> Seq.choose (function :? BayesDL.Layers.BayesLinear as b -> Some b | _ -> None) |> List.ofSeq
+    Assert.Equal(2, bayes.Length)
+    for i, b in List.indexed bayes do
+        near "posterior mean" pretrained[2 * i] (values b.WeightMu)
+        near "posterior bias mean" pretrained[2 * i + 1] (values b.BiasMu)
+        // sigma = softplus(rho): rho moved by at most lr, a relative change of sigma <= lr (d sigma / d rho = sigmoid(rho) <= sigma),
+        // and float32 rho = softplus^-1(sigma) at |rho| <= 21 (sigma >= 1e-9) rounds sigma by a relative 21 * 6e-8 < 1.3e-6.
+        let sigma = values (BayesDL.Layers.VariationalLayer.Sigma b.WeightRho)
+        let ratio = Array.map2 (fun s w -> s / (0.1 * max (abs w) 1e-8)) sigma pretrained[2 * i]
+        Assert.True(ratio |> Array.forall (fun r -> abs (r - 1.0) <= 1e-5),
+                    sprintf "sigma / (0.1 |w|) ranges over %A" (Array.min ratio, Array.max ratio))
+    use dropout = train [ "--method"; "mcdropout" ]
+    let linears = dropout.modules() |> Seq.choose (function :? Modules.Linear as l -> Some l | _ -> None) |> List.ofSeq
+    Assert.Equal(2, linears.Length)
+    for i, l in List.indexed linears do
+        near "weight" pretrained[2 * i] (values l.weight)
+        near "bias" pretrained[2 * i + 1] (values l.bias)
+
+[<Fact>]
+let ``--init-from and --moped-delta refuse what they cannot do, naming the option, the value and a fix`` () =
+    engine ()
+    use dir = new TempDir()
+    let csv = fourFeatureCsv dir
+    let train = [ "train"; "--csv"; csv; "--target"; "y"; "--task"; "classification"; "--epochs"; "1"; "--output"; dir.File "m.bnn" ]
+    let init = [ "--init-from"; pytorchMlp ]
+    usageError (train @ [ "--network"; "4-9-3" ] @ init)
+        [ "--init-from " + pytorchMlp + " does not fit --network 4-9-3"; "'0.weight'"; "shape [8, 4]"; "shape [9, 4]" ]
+    usageError (train @ [ "--network"; "4-8-3"; "--method"; "ensemble" ] @ init) [ "--init-from"; "members would all start alike" ]
+    usageError (train @ [ "--network"; "4-8-3"; "--moped-delta"; "0.1" ]) [ "--moped-delta 0.1"; "--init-from FILE.pt" ]
+    usageError (train @ [ "--network"; "4-8-3"; "--method"; "mcdropout"; "--moped-delta"; "0.1" ] @ init)
+        [ "--moped-delta 0.1"; "Leave it out" ]
+    usageError (train @ [ "--network"; "4-8-3"; "--moped-delta"; "0" ] @ init) [ "--moped-delta 0: expected a finite delta > 0" ]
+    usageError (train @ [ "--network"; "4-8-3"; "--init-from"; csv ]) [ csv + ": expected a PyTorch state dict" ]
+    Assert.False(File.Exists(dir.File "m.bnn"), "a refused run wrote a model")

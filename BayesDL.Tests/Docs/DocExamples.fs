@@ -29,7 +29,7 @@ type Language =
 
 /// Info strings a block may carry: the two that run, and those that are read, not run (`text` for fragments that
 /// cannot run alone, such as a signature). Anything else (`fs`, `c#`, no info string) would escape the test silently.
-let allowedInfo = set [ "fsharp"; "csharp"; "sh"; "text"; "mermaid"; "json" ]
+let allowedInfo = set [ "fsharp"; "csharp"; "sh"; "text"; "mermaid"; "json"; "python" ]
 
 /// README.md and every docs/*.md, as full paths, README first.
 let pages () =

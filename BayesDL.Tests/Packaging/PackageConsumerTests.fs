@@ -159,6 +159,8 @@ type PackageConsumerTests(packed: PackedFeed, log: ITestOutputHelper) =
                                "contentFiles/any/any/data/mnist-subset-train-images-idx3-ubyte.gz" ] do
                     Assert.True(names.Contains asset, sprintf "%s lacks %s; it has %A" nupkg asset names)
                 Assert.Contains("TorchSharp-cpu", text)
+                // PyTorchWeights reads state dicts through PyBridge: a consumer restores it with the core.
+                Assert.Contains("<dependency id=\"TorchSharp.PyBridge\" version=\"1.4.4\"", text)
                 Assert.DoesNotContain("ScottPlot", text)
 
     [<Fact>]
