@@ -15,6 +15,7 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.MCDropoutWorkload(),
     new BayesDL.Bench.Workloads.ShiftWorkload(),
     new BayesDL.Bench.Workloads.McmcWorkload(),
+    new BayesDL.Bench.Workloads.PosteriorDbWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));

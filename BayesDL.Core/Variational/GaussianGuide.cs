@@ -1,0 +1,124 @@
+using BayesDL.Engine;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace BayesDL.Variational;
+
+/// <summary>
+/// A Gaussian q(x) = N(mu, Sigma) on the unconstrained space of a model, in one of the <see cref="GuideFamily"/> forms, with
+/// the reparameterised draws x = mu + S eps (eps ~ N(0, I)) and the entropy that ADVI's ELBO needs
+/// (Kucukelbir et al. 2017, eq. 7-9):
+/// <list type="bullet">
+/// <item>mean field: S = diag(exp omega), H[q] = sum omega + P/2 (1 + log 2 pi);</item>
+/// <item>full rank: S = L, L = strictly-lower(Lraw) + diag(exp diag Lraw), H[q] = sum log L_ii + P/2 (1 + log 2 pi);</item>
+/// <item>low rank: x = mu + F eps_1 + D eps_2 with eps_1 [r], eps_2 [P], D = diag(exp omega);
+/// log det Sigma = 2 sum omega + log det(I_r + F^T D^-2 F) (the matrix determinant lemma).</item>
+/// </list>
+/// It starts at mu = 0, Sigma = I (Stan's initialisation; the low-rank factor starts as small random numbers, since F = 0 is a
+/// stationary point of the ELBO in F).
+/// </summary>
+public sealed class GaussianGuide : IDisposable
+{
+    readonly Parameter _loc;
+    readonly Parameter _scale;     // omega [P] (mean field, low rank) or Lraw [P, P] (full rank)
+    readonly Parameter? _factor;   // F [P, r] (low rank)
+
+    internal GaussianGuide(GuideFamily family, int dimension, int rank, ComputePolicy policy)
+    {
+        Family = family;
+        Dimension = dimension;
+        Rank = family switch { GuideFamily.FullRank => dimension, GuideFamily.LowRank => rank, _ => 0 };
+        var (dtype, device) = (policy.Dtype, policy.Device);
+        _loc = new Parameter(zeros(dimension, dtype: dtype, device: device));
+        _scale = new Parameter(family == GuideFamily.FullRank ? zeros(dimension, dimension, dtype: dtype, device: device)
+                                                              : zeros(dimension, dtype: dtype, device: device));
+        if (family == GuideFamily.LowRank)
+            _factor = new Parameter(randn(dimension, rank, dtype: dtype, device: device) * 0.1);
+    }
+
+    /// <summary>The family.</summary>
+    public GuideFamily Family { get; }
+
+    /// <summary>P, the dimension of the unconstrained space.</summary>
+    public int Dimension { get; }
+
+    /// <summary>r: P for full rank, the factor's rank for low rank, 0 for mean field.</summary>
+    public int Rank { get; }
+
+    /// <summary>The tensors the optimizer moves.</summary>
+    internal IReadOnlyList<Parameter> Parameters => _factor is null ? [_loc, _scale] : [_loc, _scale, _factor];
+
+    /// <summary>mu [P], a copy.</summary>
+    public Tensor Mean
+    {
+        get { using (no_grad()) return _loc.detach().clone(); }
+    }
+
+    /// <summary>Sigma [P, P], a copy.</summary>
+    public Tensor Covariance
+    {
+        get
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            Tensor cov = Family switch
+            {
+                GuideFamily.FullRank => Lower().matmul(Lower().T),
+                GuideFamily.LowRank => _factor!.matmul(_factor!.T) + diag((_scale * 2).exp()),
+                _ => diag((_scale * 2).exp()),
+            };
+            return cov.detach().MoveToOuterDisposeScope();
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="n"/> reparameterised draws [n, P], differentiable in the guide's parameters, from the engine's generator.
+    /// </summary>
+    public Tensor RSample(long n)
+    {
+        using var scope = NewDisposeScope();
+        Tensor eps = randn(n, Dimension, dtype: _loc.dtype, device: _loc.device);
+        Tensor x = Family switch
+        {
+            GuideFamily.FullRank => _loc + eps.matmul(Lower().T),
+            GuideFamily.LowRank => _loc + randn(n, Rank, dtype: _loc.dtype, device: _loc.device).matmul(_factor!.T) + eps * _scale.exp(),
+            _ => _loc + eps * _scale.exp(),
+        };
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary><paramref name="n"/> draws [n, P] without gradients.</summary>
+    public Tensor Sample(long n)
+    {
+        using (no_grad()) return RSample(n).detach();
+    }
+
+    /// <summary>H[q] = 1/2 log det Sigma + P/2 (1 + log 2 pi), a scalar differentiable in the guide's parameters.</summary>
+    public Tensor Entropy()
+    {
+        using var scope = NewDisposeScope();
+        Tensor halfLogDet = Family switch
+        {
+            GuideFamily.FullRank => _scale.diagonal().sum(),
+            GuideFamily.LowRank => _scale.sum() + 0.5 * CapacitanceLogDet(),
+            _ => _scale.sum(),
+        };
+        return (halfLogDet + 0.5 * Dimension * (1 + Math.Log(2 * Math.PI))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>log det(I_r + F^T D^-2 F), through its Cholesky factor.</summary>
+    Tensor CapacitanceLogDet()
+    {
+        Tensor scaled = _factor! * (-_scale).exp().unsqueeze(1);
+        Tensor capacitance = eye(Rank, dtype: _loc.dtype, device: _loc.device) + scaled.T.matmul(scaled);
+        return linalg.cholesky(capacitance).diagonal().log().sum() * 2;
+    }
+
+    Tensor Lower() => _scale.tril(-1) + diag(_scale.diagonal().exp());
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (Parameter p in Parameters) p.Dispose();
+    }
+}
