@@ -9,19 +9,22 @@ namespace BayesDL.Variational;
 /// the reparameterised draws x = mu + S eps (eps ~ N(0, I)) and the entropy that ADVI's ELBO needs
 /// (Kucukelbir et al. 2017, eq. 7-9):
 /// <list type="bullet">
-/// <item>mean field: S = diag(exp omega), H[q] = sum omega + P/2 (1 + log 2 pi);</item>
-/// <item>full rank: S = L, L = strictly-lower(Lraw) + diag(exp diag Lraw), H[q] = sum log L_ii + P/2 (1 + log 2 pi);</item>
-/// <item>low rank: x = mu + F eps_1 + D eps_2 with eps_1 [r], eps_2 [P], D = diag(exp omega);
-/// log det Sigma = 2 sum omega + log det(I_r + F^T D^-2 F) (the matrix determinant lemma).</item>
+/// <item>mean field: S = D = diag(exp omega), H[q] = sum omega + P/2 (1 + log 2 pi);</item>
+/// <item>full rank: S = L = D U with U unit lower-triangular (its strictly lower part B free), so L_ij = exp(omega_i) B_ij and
+/// H[q] = sum omega + P/2 (1 + log 2 pi);</item>
+/// <item>low rank: Sigma = D (I + G G^T) D, i.e. F = D G in F F^T + D^2; x = mu + D (eps_2 + G eps_1) with eps_1 [r],
+/// eps_2 [P]; log det Sigma = 2 sum omega + log det(I_r + G^T G) (the matrix determinant lemma).</item>
 /// </list>
-/// It starts at mu = 0, Sigma = I (Stan's initialisation; the low-rank factor starts as small random numbers, since F = 0 is a
-/// stationary point of the ELBO in F).
+/// The correlation parameters B and G are relative to each coordinate's scale exp(omega_i): an optimizer step of a given size
+/// changes correlations, not absolute spreads, so a posterior whose sds are 1e-3 is fitted as easily as one whose sds are 1.
+/// It starts at mu = 0, Sigma = I (Stan's initialisation; G starts as small random numbers, since G = 0 is a stationary point
+/// of the ELBO in G).
 /// </summary>
 public sealed class GaussianGuide : IDisposable
 {
     readonly Parameter _loc;
-    readonly Parameter _scale;     // omega [P] (mean field, low rank) or Lraw [P, P] (full rank)
-    readonly Parameter? _factor;   // F [P, r] (low rank)
+    readonly Parameter _scale;     // omega [P]
+    readonly Parameter? _factor;   // B [P, P] (full rank, strictly lower part used) or G [P, r] (low rank)
 
     internal GaussianGuide(GuideFamily family, int dimension, int rank, ComputePolicy policy)
     {
@@ -30,9 +33,10 @@ public sealed class GaussianGuide : IDisposable
         Rank = family switch { GuideFamily.FullRank => dimension, GuideFamily.LowRank => rank, _ => 0 };
         var (dtype, device) = (policy.Dtype, policy.Device);
         _loc = new Parameter(zeros(dimension, dtype: dtype, device: device));
-        _scale = new Parameter(family == GuideFamily.FullRank ? zeros(dimension, dimension, dtype: dtype, device: device)
-                                                              : zeros(dimension, dtype: dtype, device: device));
-        if (family == GuideFamily.LowRank)
+        _scale = new Parameter(zeros(dimension, dtype: dtype, device: device));
+        if (family == GuideFamily.FullRank)
+            _factor = new Parameter(zeros(dimension, dimension, dtype: dtype, device: device));
+        else if (family == GuideFamily.LowRank)
             _factor = new Parameter(randn(dimension, rank, dtype: dtype, device: device) * 0.1);
     }
 
@@ -64,7 +68,7 @@ public sealed class GaussianGuide : IDisposable
             Tensor cov = Family switch
             {
                 GuideFamily.FullRank => Lower().matmul(Lower().T),
-                GuideFamily.LowRank => _factor!.matmul(_factor!.T) + diag((_scale * 2).exp()),
+                GuideFamily.LowRank => LowRankFactor().matmul(LowRankFactor().T) + diag((_scale * 2).exp()),
                 _ => diag((_scale * 2).exp()),
             };
             return cov.detach().MoveToOuterDisposeScope();
@@ -81,7 +85,7 @@ public sealed class GaussianGuide : IDisposable
         Tensor x = Family switch
         {
             GuideFamily.FullRank => _loc + eps.matmul(Lower().T),
-            GuideFamily.LowRank => _loc + randn(n, Rank, dtype: _loc.dtype, device: _loc.device).matmul(_factor!.T) + eps * _scale.exp(),
+            GuideFamily.LowRank => _loc + (randn(n, Rank, dtype: _loc.dtype, device: _loc.device).matmul(_factor!.T) + eps) * _scale.exp(),
             _ => _loc + eps * _scale.exp(),
         };
         return x.MoveToOuterDisposeScope();
@@ -99,22 +103,24 @@ public sealed class GaussianGuide : IDisposable
         using var scope = NewDisposeScope();
         Tensor halfLogDet = Family switch
         {
-            GuideFamily.FullRank => _scale.diagonal().sum(),
             GuideFamily.LowRank => _scale.sum() + 0.5 * CapacitanceLogDet(),
             _ => _scale.sum(),
         };
         return (halfLogDet + 0.5 * Dimension * (1 + Math.Log(2 * Math.PI))).MoveToOuterDisposeScope();
     }
 
-    /// <summary>log det(I_r + F^T D^-2 F), through its Cholesky factor.</summary>
+    /// <summary>log det(I_r + G^T G), through its Cholesky factor.</summary>
     Tensor CapacitanceLogDet()
     {
-        Tensor scaled = _factor! * (-_scale).exp().unsqueeze(1);
-        Tensor capacitance = eye(Rank, dtype: _loc.dtype, device: _loc.device) + scaled.T.matmul(scaled);
+        Tensor capacitance = eye(Rank, dtype: _loc.dtype, device: _loc.device) + _factor!.T.matmul(_factor!);
         return linalg.cholesky(capacitance).diagonal().log().sum() * 2;
     }
 
-    Tensor Lower() => _scale.tril(-1) + diag(_scale.diagonal().exp());
+    /// <summary>F = D G.</summary>
+    Tensor LowRankFactor() => _factor! * _scale.exp().unsqueeze(1);
+
+    /// <summary>L = D (I + strictly-lower(B)).</summary>
+    Tensor Lower() => (_factor!.tril(-1) + eye(Dimension, dtype: _loc.dtype, device: _loc.device)) * _scale.exp().unsqueeze(1);
 
     /// <inheritdoc/>
     public void Dispose()
