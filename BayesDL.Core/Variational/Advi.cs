@@ -65,11 +65,23 @@ public static class Advi
         clock.Stop();
 
         Engine.NativeEngine.Seed(options.Seed + 1);
-        double finalElbo;
-        using (no_grad())
-        using (var scope = NewDisposeScope())
-            finalElbo = Elbo(model, guide, options.ElboDraws).to(ScalarType.Float64).item<double>();
-        return new AdviPosterior(model, guide, trace, finalElbo, options, clock.Elapsed);
+        var (finalElbo, standardError) = FinalElbo(model, guide, options.ElboDraws);
+        return new AdviPosterior(model, guide, trace, finalElbo, standardError, options, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// The fitted guide's ELBO as the mean of w_m = log p~(x_m) - log q(x_m) over M draws x_m ~ q, and its Monte Carlo standard
+    /// error sd(w) / sqrt(M). Unlike mean log p~ + H[q] (the training estimate), whose sd stays near sqrt(P/2 / M) however well q
+    /// fits, this one's sd shrinks to 0 as q approaches the posterior (w is then the constant log p(y)).
+    /// </summary>
+    static (double Elbo, double StandardError) FinalElbo(Model model, GaussianGuide guide, int draws)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor x = guide.Sample(draws);
+        Tensor w = (ModelSampling.Guarded(model, x) - guide.LogProb(x)).to(ScalarType.Float64);
+        double sd = draws > 1 ? w.std().item<double>() : double.NaN;
+        return (w.mean().item<double>(), sd / Math.Sqrt(draws));
     }
 
     /// <summary>The Monte Carlo ELBO with <paramref name="draws"/> reparameterised draws: mean_m log p~(x_m) + H[q].</summary>

@@ -14,12 +14,14 @@ public sealed class AdviPosterior : IDisposable
 {
     readonly Lazy<IReadOnlyList<NamedSummary>> _summary;
 
-    internal AdviPosterior(Model model, GaussianGuide guide, double[] trace, double elbo, AdviOptions options, TimeSpan elapsed)
+    internal AdviPosterior(Model model, GaussianGuide guide, double[] trace, double elbo, double elboStandardError, AdviOptions options,
+                           TimeSpan elapsed)
     {
         Model = model;
         Guide = guide;
         ElboTrace = trace;
         Elbo = elbo;
+        ElboStandardError = elboStandardError;
         Options = options;
         Elapsed = elapsed;
         Engine.NativeEngine.Seed(options.Seed + 2);
@@ -41,8 +43,17 @@ public sealed class AdviPosterior : IDisposable
     /// <summary>The Monte Carlo ELBO estimate of each optimizer step (<see cref="AdviOptions.GradientDraws"/> draws), in order.</summary>
     public IReadOnlyList<double> ElboTrace { get; }
 
-    /// <summary>The ELBO of the fitted guide from <see cref="AdviOptions.ElboDraws"/> draws: a lower bound on log p(y).</summary>
+    /// <summary>
+    /// The ELBO of the fitted guide, E_q[log p~(x) - log q(x)] = log p(y) - KL(q || p), a lower bound on log p(y), estimated from
+    /// <see cref="AdviOptions.ElboDraws"/> draws (log p~ is the model's density on the unconstrained space, Jacobians included).
+    /// </summary>
     public double Elbo { get; }
+
+    /// <summary>
+    /// The Monte Carlo standard error of <see cref="Elbo"/>: sd(log p~(x) - log q(x)) / sqrt(<see cref="AdviOptions.ElboDraws"/>),
+    /// which is 0 when q is the exact posterior (NaN from a single draw).
+    /// </summary>
+    public double ElboStandardError { get; }
 
     /// <summary>Wall time of the optimisation.</summary>
     public TimeSpan Elapsed { get; }

@@ -109,6 +109,36 @@ public sealed class GaussianGuide : IDisposable
         return (halfLogDet + 0.5 * Dimension * (1 + Math.Log(2 * Math.PI))).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// log q(x) [n] of <paramref name="x"/> [n, P]: with z = x - mu and H[q]'s normaliser,
+    /// log q(x) = -1/2 z^T Sigma^-1 z - 1/2 log det Sigma - P/2 log 2 pi, where z^T Sigma^-1 z is
+    /// |D^-1 z|^2 (mean field), |L^-1 z|^2 (full rank, a triangular solve) or, with u = D^-1 z and the Woodbury identity
+    /// (I + G G^T)^-1 = I - G (I_r + G^T G)^-1 G^T, |u|^2 - |R^-1 G^T u|^2 where R R^T = I_r + G^T G (low rank).
+    /// </summary>
+    public Tensor LogProb(Tensor x)
+    {
+        Validation.Check.Argument(x is not null && x.dim() == 2 && x.shape[1] == Dimension, nameof(GaussianGuide), nameof(x),
+            x is null ? "null" : $"shape [{string.Join(", ", x.shape)}]", $"a [n, {Dimension}] tensor", "Pass one row per point.");
+        using var scope = NewDisposeScope();
+        Tensor z = x! - _loc;
+        Tensor quadratic = Family switch
+        {
+            GuideFamily.FullRank => linalg.solve_triangular(Lower(), z.T, upper: false).square().sum(new long[] { 0 }),
+            GuideFamily.LowRank => LowRankQuadratic(z * (-_scale).exp()),
+            _ => (z * (-_scale).exp()).square().sum(1),
+        };
+        Tensor halfLogDet = Family == GuideFamily.LowRank ? _scale.sum() + 0.5 * CapacitanceLogDet() : _scale.sum();
+        return (-0.5 * quadratic - halfLogDet - 0.5 * Dimension * Math.Log(2 * Math.PI)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>u^T (I + G G^T)^-1 u per row of u [n, P], by the Woodbury identity.</summary>
+    Tensor LowRankQuadratic(Tensor u)
+    {
+        Tensor capacitance = eye(Rank, dtype: _loc.dtype, device: _loc.device) + _factor!.T.matmul(_factor!);
+        Tensor w = linalg.solve_triangular(linalg.cholesky(capacitance), _factor!.T.matmul(u.T), upper: false);
+        return u.square().sum(1) - w.square().sum(new long[] { 0 });  // sum(0) would be sum(ScalarType.Byte)
+    }
+
     /// <summary>log det(I_r + G^T G), through its Cholesky factor.</summary>
     Tensor CapacitanceLogDet()
     {
