@@ -20,7 +20,7 @@ public sealed class ModelPosterior : IDisposable
         using var scope = NewDisposeScope();
         IReadOnlyDictionary<string, Tensor> values = model.Constrain(run.Samples.reshape(c * n, run.Dimension));
         Draws = values.ToDictionary(kv => kv.Key, kv => kv.Value.reshape(new long[] { c, n }.Concat(kv.Value.shape.Skip(1)).ToArray()).MoveToOuterDisposeScope());
-        _summary = new(Summarize);
+        _summary = new(() => NamedSummary.Table(model, Draws));
     }
 
     /// <summary>The model sampled.</summary>
@@ -45,32 +45,6 @@ public sealed class ModelPosterior : IDisposable
 
     /// <summary>Post-warm-up divergent transitions, over all chains.</summary>
     public int Divergences => Run.Divergences;
-
-    IReadOnlyList<NamedSummary> Summarize()
-    {
-        var rows = new List<NamedSummary>();
-        foreach (string name in Model.Parameters.Select(p => p.Name).Concat(Model.DeterministicNames))
-        {
-            Tensor draws = Draws[name];
-            long[] shape = draws.shape[2..];
-            int c = (int)draws.shape[0], n = (int)draws.shape[1];
-            long elements = shape.Aggregate(1L, (a, b) => a * b);
-            double[] flat = AdaptiveSampler.Host(draws.reshape(c, n, elements));
-            for (long e = 0; e < elements; e++)
-            {
-                double[][] chains = Enumerable.Range(0, c).Select(j => Enumerable.Range(0, n).Select(i => flat[((long)j * n + i) * elements + e]).ToArray()).ToArray();
-                rows.Add(NamedSummary.Of(shape.Length == 0 ? name : $"{name}[{Index(e, shape)}]", chains));
-            }
-        }
-        return rows;
-    }
-
-    static string Index(long flat, long[] shape)
-    {
-        var index = new long[shape.Length];
-        for (int d = shape.Length - 1; d >= 0; d--) { index[d] = flat % shape[d] + 1; flat /= shape[d]; }
-        return string.Join(",", index);
-    }
 
     /// <inheritdoc/>
     public void Dispose()

@@ -52,6 +52,18 @@ public static class ModelSampling
             }
             start = random.MoveToOuterDisposeScope();
         }
+        CheckStart($"{nameof(ModelSampling)}.{who}", model, start);
+        var target = LogDensity.FromBatchedFunction(model.Dimension, x => Guarded(model, x), policy, model.Name);
+        return (target, start);
+    }
+
+    /// <summary>
+    /// Throws when the log density is not finite at a row of <paramref name="start"/> [C, P], naming the row and the first site
+    /// whose term is not (errors the body throws propagate, naming their site): the start-up check of every inference method.
+    /// <paramref name="fix"/>: the advice for the site (null: initial values or a smaller InitRadius).
+    /// </summary>
+    internal static void CheckStart(string who, Model model, Tensor start, Func<string?, string>? fix = null)
+    {
         using (var scope = NewDisposeScope())
         {
             double[] lp = AdaptiveSampler.Host(model.LogDensity(start)); // errors in the body propagate here, naming the site
@@ -59,17 +71,16 @@ public static class ModelSampling
             {
                 if (double.IsFinite(lp[j])) continue;
                 string? site = model.NonFiniteSite(start.narrow(0, j, 1));
-                throw Validation.Check.Error($"{nameof(ModelSampling)}.{who}", $"model '{model.Name}'",
+                throw Validation.Check.Error(who, $"model '{model.Name}'",
                     $"log density {lp[j]} at chain {j}'s initial point{(site is null ? "" : $", first in the term of '{site}'")}",
-                    "finite at every initial point", $"Give initial values inside the support{(site is null ? "" : $" of '{site}'")}, or reduce InitRadius.");
+                    "finite at every initial point",
+                    fix?.Invoke(site) ?? $"Give initial values inside the support{(site is null ? "" : $" of '{site}'")}, or reduce InitRadius.");
             }
         }
-        var target = LogDensity.FromBatchedFunction(model.Dimension, x => Guarded(model, x), policy, model.Name);
-        return (target, start);
     }
 
     /// <summary>The log density, with -infinity for rows where a distribution rejects its arguments (evaluated row by row then).</summary>
-    static Tensor Guarded(Model model, Tensor x)
+    internal static Tensor Guarded(Model model, Tensor x)
     {
         try { return model.LogDensity(x); }
         catch (ArgumentException)

@@ -1,3 +1,6 @@
+using BayesDL.Modeling;
+using static TorchSharp.torch;
+
 namespace BayesDL.Mcmc;
 
 /// <summary>
@@ -25,6 +28,37 @@ public sealed record NamedSummary(string Name, double Mean, double StdDev, doubl
         double q5 = Quantile(sorted, 0.05), q95 = Quantile(sorted, 0.95);
         double Indicator(double q) => McmcDiagnostics.EffectiveSampleSize(chains.Select(c => c.Select(v => v <= q ? 1.0 : 0.0).ToArray()).ToArray());
         return new(name, s.Mean, s.StdDev, s.Mcse, q5, Quantile(sorted, 0.5), q95, s.BulkEss, Math.Min(Indicator(q5), Indicator(q95)), s.RHat);
+    }
+
+    /// <summary>
+    /// One row per scalar element of <paramref name="model"/>'s parameters (in declaration order), then of its deterministic
+    /// quantities, from named draws [chains, draws] ++ shape on the constrained scale (MCMC chains, or a guide's independent draws).
+    /// </summary>
+    internal static IReadOnlyList<NamedSummary> Table(Model model, IReadOnlyDictionary<string, Tensor> draws)
+    {
+        var rows = new List<NamedSummary>();
+        foreach (string name in model.Parameters.Select(p => p.Name).Concat(model.DeterministicNames))
+        {
+            Tensor values = draws[name];
+            long[] shape = values.shape[2..];
+            int c = (int)values.shape[0], n = (int)values.shape[1];
+            long elements = shape.Aggregate(1L, (a, b) => a * b);
+            double[] flat = AdaptiveSampler.Host(values.reshape(c, n, elements));
+            for (long e = 0; e < elements; e++)
+            {
+                double[][] chains = Enumerable.Range(0, c)
+                    .Select(j => Enumerable.Range(0, n).Select(i => flat[((long)j * n + i) * elements + e]).ToArray()).ToArray();
+                rows.Add(Of(shape.Length == 0 ? name : $"{name}[{Index(e, shape)}]", chains));
+            }
+        }
+        return rows;
+    }
+
+    static string Index(long flat, long[] shape)
+    {
+        var index = new long[shape.Length];
+        for (int d = shape.Length - 1; d >= 0; d--) { index[d] = flat % shape[d] + 1; flat /= shape[d]; }
+        return string.Join(",", index);
     }
 
     /// <summary>The p-quantile of sorted values, linearly interpolated (R's type 7, NumPy's default).</summary>

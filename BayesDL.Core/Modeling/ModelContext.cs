@@ -125,6 +125,20 @@ public sealed class ModelContext
         if (_pass == Pass.Discover) ObservedNames.Add(name);
     }
 
+    /// <summary>
+    /// Adds an arbitrary term to the log density (Stan's <c>target +=</c>, Pyro's <c>factor</c>): <paramref name="logDensity"/> has the
+    /// chain dimension first, [chains] or [chains, ...] (summed per chain). For likelihoods no distribution expresses, such as a
+    /// mixture written with log-sum-exp.
+    /// </summary>
+    public void Factor(string name, Tensor logDensity)
+    {
+        ClaimName(name, nameof(Factor));
+        Check.Argument(logDensity is not null && logDensity.dim() >= 1 && logDensity.shape[0] == Chains, Who, $"factor '{name}'",
+            logDensity is null ? "null" : $"shape {Show(logDensity.shape)}", $"a log density with the chain dimension {Chains} first",
+            "Compute it from parameter values (which carry the chain dimension).");
+        Add(name, PerChain(logDensity!));
+    }
+
     /// <summary>A named quantity computed from the parameters, reported with them (Stan's transformed parameters); returns <paramref name="value"/>.</summary>
     public Tensor Deterministic(string name, Tensor value)
     {

@@ -18,6 +18,7 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.McmcWorkload(),
     new BayesDL.Bench.Workloads.UciWorkload(),
     new BayesDL.Bench.Workloads.SbcWorkload(),
+    new BayesDL.Bench.Workloads.PosteriorDbWorkload(),
 };
 
 string? name = args.FirstOrDefault(a => !a.StartsWith("--"));

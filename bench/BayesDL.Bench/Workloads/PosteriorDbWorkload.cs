@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using BayesDL.Examples;
+using BayesDL.Mcmc;
+using BayesDL.Modeling;
+using BayesDL.Variational;
+using static TorchSharp.torch;
+
+namespace BayesDL.Bench.Workloads;
+
+/// <summary>
+/// NUTS (4 chains x (1,000 warm-up + 1,000 draws), Stan's defaults) and full-rank ADVI on every posterior of a folder laid out like
+/// posteriordb's (<c>--data DIR</c>, default the first shared/posteriordb above the working directory; <c>--posteriors a,b</c> to pick)
+/// whose model is in <see cref="ExampleModels"/>. Per parameter posteriordb's judgement (mean within 4 combined MCSE, sd within
+/// 10%); per posterior max R-hat, divergences, min bulk ESS per second and per gradient, microseconds per gradient inside NUTS and
+/// of the bare log density + gradient for 4 chains, and ADVI's largest mean error in reference sd. Writes
+/// <c>posteriordb.md</c> (the table) to the output folder.
+/// </summary>
+public sealed class PosteriorDbWorkload : IWorkload
+{
+    public string Name => "posteriordb";
+    public string Description =>
+        "NUTS and full-rank ADVI on posteriordb's reference posteriors (--data DIR, --posteriors a,b): judgement, R-hat, ESS/s";
+
+    public IDictionary<string, object> Run(BenchOptions options)
+    {
+        string[] args = Environment.GetCommandLineArgs();
+        string? Arg(string flag) { int i = Array.IndexOf(args, flag); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
+        string root = Arg("--data") ?? FindShared();
+        string[] wanted = Arg("--posteriors")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                          ?? [];
+        var folders = Directory.GetDirectories(root).Select(Path.GetFileName).Where(n => ExampleModels.Contains(n!))
+            .Where(n => wanted.Length == 0 || wanted.Contains(n)).OrderBy(n => n).ToList();
+        foreach (string w in wanted.Where(w => !folders.Contains(w)))
+            throw new ArgumentException(
+                $"posteriordb: '{w}' is not a folder of {root} with a registered model ({string.Join(", ", ExampleModels.Names)})");
+        var hmc = options.Quick ? new HmcOptions(Samples: 100, Warmup: 100, Chains: 2, Seed: options.Seed)
+                                : new HmcOptions(Samples: 1000, Warmup: 1000, Chains: 4, Seed: options.Seed);
+        var advi = new AdviOptions(Steps: options.Quick ? 500 : 10_000, Seed: options.Seed);
+        var figures = new Dictionary<string, object>();
+        var table = new StringBuilder();
+        table.AppendLine("| posterior | parameters passing | max R-hat | divergences | min bulk ESS/s | bulk ESS per gradient | " +
+                         "us per gradient (NUTS) | us per chain-gradient (4 chains) | ADVI max mean error (ref sd) | ADVI s |");
+        table.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        var failures = new StringBuilder();
+        int allPass = 0;
+        foreach (string name in folders!)
+        {
+            string folder = Path.Combine(root, name!);
+            Model model = ExampleModels.FromPosteriorDb(folder);
+            var reference = PosteriorDbFolder.ReadReference(folder);
+            double gradientUs = GradientMicroseconds(model, 4, options.Quick ? 50 : 300);
+            options.Progress($"{name}: log density + gradient for 4 chains {gradientUs:F1} us per chain; " +
+                             $"NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples})");
+            using ModelPosterior nuts = ModelSampling.Nuts(model, hmc);
+            var judged = reference.Select(r => r.Judge(nuts[r.Name].Mean, nuts[r.Name].StdDev, nuts[r.Name].Mcse)).ToList();
+            int passing = judged.Count(j => j is null);
+            foreach (string f in judged.OfType<string>()) failures.AppendLine($"- {name}: {f}");
+            double maxRHat = reference.Max(r => nuts[r.Name].RHat);
+            double minEss = reference.Min(r => nuts[r.Name].BulkEss);
+            McmcResult run = nuts.Run;
+            double seconds = run.Elapsed.TotalSeconds, nutsUs = 1e6 * seconds / run.GradientEvaluations;
+            bool pass = passing == reference.Count && maxRHat <= 1.01 && nuts.Divergences == 0;
+            if (pass) allPass++;
+            options.Progress($"{name}: {passing}/{reference.Count} pass, max R-hat {maxRHat:F4}, {nuts.Divergences} divergences, " +
+                             $"{minEss / seconds:F1} ESS/s, {nutsUs:F0} us per gradient");
+            var clock = Stopwatch.StartNew();
+            using AdviPosterior fit = Advi.Fit(model, advi);
+            double adviError = reference.Max(r => Math.Abs(fit[r.Name].Mean - r.Mean) / r.StdDev);
+            options.Progress($"{name}: full-rank ADVI max mean error {adviError:F3} ref sd in {clock.Elapsed.TotalSeconds:F1} s");
+            string key = name!.Replace('-', '_');
+            figures[$"{key}_pass"] = pass;
+            figures[$"{key}_parameters_passing"] = $"{passing}/{reference.Count}";
+            figures[$"{key}_max_rhat"] = Math.Round(maxRHat, 4);
+            figures[$"{key}_divergences"] = nuts.Divergences;
+            figures[$"{key}_ess_per_s"] = Math.Round(minEss / seconds, 2);
+            figures[$"{key}_ess_per_gradient"] = Math.Round(minEss / run.GradientEvaluations, 5);
+            figures[$"{key}_us_per_gradient"] = Math.Round(nutsUs, 1);
+            figures[$"{key}_us_per_chain_gradient"] = Math.Round(gradientUs, 1);
+            figures[$"{key}_advi_max_mean_error_sd"] = Math.Round(adviError, 4);
+            table.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {passing}/{reference.Count} | {maxRHat:F4} | {nuts.Divergences} | {minEss / seconds:F1} | " +
+                $"{minEss / run.GradientEvaluations:F4} | " +
+                $"{nutsUs:F0} | {gradientUs:F1} | {adviError:F3} | {clock.Elapsed.TotalSeconds:F1} |"));
+        }
+        string header = $"# posteriordb: NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples}), full-rank ADVI {advi.Steps} steps, " +
+                        $"seed {options.Seed}" +
+                        $"{(options.Quick ? " (quick)" : "")}\n\n";
+        string markdown = header + table + (failures.Length > 0 ? "\nFailing parameters:\n\n" + failures : "");
+        string path = Path.Combine(options.OutputDirectory, "posteriordb.md");
+        File.WriteAllText(path, markdown);
+        options.Progress($"table: {path}\n{markdown}");
+        figures["posteriors"] = folders.Count;
+        figures["posteriors_passing"] = allPass;
+        figures["table"] = path;
+        return figures;
+    }
+
+    /// <summary>Microseconds per chain of one log density and gradient evaluation for <paramref name="chains"/> chains at once.</summary>
+    static double GradientMicroseconds(Model model, int chains, int repeats)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = (rand(chains, model.Dimension, dtype: model.Policy.Dtype, device: model.Policy.Device) - 0.5) * 0.2;
+        for (int i = 0; i < 10 + repeats; i++)
+        {
+            if (i == 10) Time.Restart();
+            using var step = NewDisposeScope();
+            Tensor xi = x.detach().requires_grad_(true);
+            model.LogDensity(xi).sum().backward();
+            _ = xi.grad!.sum().item<double>();
+        }
+        return 1e6 * Time.Elapsed.TotalSeconds / repeats / chains;
+    }
+
+    static readonly Stopwatch Time = new();
+
+    static string FindShared()
+    {
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+            if (Directory.Exists(Path.Combine(d.FullName, "shared", "posteriordb")))
+                return Path.Combine(d.FullName, "shared", "posteriordb");
+        throw new ArgumentException("posteriordb: no shared/posteriordb above the working directory; pass --data DIR");
+    }
+}
