@@ -16,6 +16,7 @@ open BayesDL.Objectives
 open BayesDL.Posthoc
 open BayesDL.Swag
 open BayesDL.Training
+open BayesDL.Variational
 open BayesDL.Tests.TestSupport
 
 /// One bad setting: the options type it belongs to, the component the message must start with, the parameter, the value
@@ -104,7 +105,10 @@ let private cases () : Case list =
       case<SgmcmcOptions> "Friction" "1.5" (fun () -> SgmcmcOptions(Friction = 1.5).Validate())
       case<SgmcmcOptions> "Thinning" "0" (fun () -> SgmcmcOptions(Thinning = 0).Validate())
       case<SbcOptions> "Replications" "0" (fun () -> SbcOptions(Replications = 0).Validate())
-      case<SbcOptions> "Bins" "7 with Draws = 99" (fun () -> SbcOptions(Bins = 7).Validate()) ]
+      case<SbcOptions> "Bins" "7 with Draws = 99" (fun () -> SbcOptions(Bins = 7).Validate())
+      case<AdviOptions> "Rank" "0" (fun () -> AdviOptions(Rank = 0).Validate())
+      case<AdviOptions> "GradientDraws" "0" (fun () -> AdviOptions(GradientDraws = 0).Validate())
+      case<AdviOptions> "Draws" "3" (fun () -> AdviOptions(Draws = 3).Validate()) ]
 
 /// "<component>: parameter '<name>' must be <expected>; found <value>. <fix>", the fix a sentence of its own.
 let private shape = Regex(@"^(?<component>.+?): parameter '(?<parameter>[^']+)' must be (?<expected>.+?); found (?<found>.+?)\. (?<fix>[A-Z].*\.)")
