@@ -118,7 +118,7 @@ public sealed class GaussianGuide : IDisposable
     public Tensor LogProb(Tensor x)
     {
         Validation.Check.Argument(x is not null && x.dim() == 2 && x.shape[1] == Dimension, nameof(GaussianGuide), nameof(x),
-            x is null ? "null" : $"shape [{string.Join(", ", x.shape)}]", $"a [n, {Dimension}] tensor", "Pass one row per point.");
+            x is null ? "null" : $"shape {Validation.Check.Shape(x.shape)}", $"a [n, {Dimension}] tensor", "Pass one row per point.");
         using var scope = NewDisposeScope();
         Tensor z = x! - _loc;
         Tensor quadratic = Family switch
