@@ -15,11 +15,11 @@ var data = new Dictionary<string, Tensor>
 var model = ExampleModels.Create("eight_schools-eight_schools_noncentered", data);
 
 int n = Quick ? 60 : 1000;
-using var nuts = ModelSampling.Nuts(model, new HmcOptions(Samples: n, Warmup: n, Chains: Quick ? 2 : 4, Seed: 1));
+var nuts = ModelSampling.Nuts(model, new HmcOptions(Samples: n, Warmup: n, Chains: Quick ? 2 : 4, Seed: 1));
 Console.WriteLine($"NUTS: {nuts.Divergences} divergences, max R-hat {nuts.MaxRHat:F3}");
 foreach (var row in nuts.Summary) Console.WriteLine(row);
 
-using var advi = Advi.Fit(model, new AdviOptions(Family: GuideFamily.MeanField, Steps: Quick ? 200 : 5000, Draws: 1000, Seed: 1));
+var advi = Advi.Fit(model, new AdviOptions(Family: GuideFamily.MeanField, Steps: Quick ? 200 : 5000, Draws: 1000, Seed: 1));
 Console.WriteLine($"\nmean-field ADVI: ELBO {advi.Elbo:F2} after {advi.ElboTrace.Count} steps ({advi.Elapsed.TotalSeconds:F1} s)");
 foreach (string name in new[] { "mu", "tau", "theta[1]" })
     Console.WriteLine($"{name,-9} NUTS {nuts[name].Mean,7:F2} +- {nuts[name].StdDev,5:F2}   " +

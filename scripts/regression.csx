@@ -22,8 +22,8 @@ var model = Model.Create("regression", m =>
 }, data);
 
 int n = Quick ? 60 : 1000;
-using var nuts = ModelSampling.Nuts(model, new HmcOptions(Samples: n, Warmup: n, Chains: Quick ? 2 : 4, Seed: 2));
-using var advi = Advi.Fit(model, new AdviOptions(Family: GuideFamily.FullRank, Steps: Quick ? 200 : 5000, Draws: 1000, Seed: 2));
+var nuts = ModelSampling.Nuts(model, new HmcOptions(Samples: n, Warmup: n, Chains: Quick ? 2 : 4, Seed: 2));
+var advi = Advi.Fit(model, new AdviOptions(Family: GuideFamily.FullRank, Steps: Quick ? 200 : 5000, Draws: 1000, Seed: 2));
 Console.WriteLine($"NUTS {nuts.Divergences} divergences, max R-hat {nuts.MaxRHat:F3}; full-rank ADVI ELBO {advi.Elbo:F2}");
 foreach (string name in new[] { "beta[1]", "beta[2]", "sigma" })
     Console.WriteLine($"{name,-8} NUTS {nuts[name].Mean,8:F4} +- {nuts[name].StdDev:F4}   " +
