@@ -35,7 +35,8 @@ let private regressionCsv (dir: TempDir) (n: int) =
     let lines =
         [ for _ in 1..n ->
             let a, b = rng.NextDouble() * 2.0 - 1.0, rng.NextDouble() * 2.0 - 1.0
-            String.Format(Globalization.CultureInfo.InvariantCulture, "{0:R},{1:R},{2:R}", a, b, 2.0 * a - b + 0.1 * (rng.NextDouble() - 0.5)) ]
+            let y = 2.0 * a - b + 0.1 * (rng.NextDouble() - 0.5)
+            String.Format(Globalization.CultureInfo.InvariantCulture, "{0:R},{1:R},{2:R}", a, b, y) ]
     File.WriteAllLines(path, "x1,x2,y" :: lines)
     path
 
@@ -69,7 +70,9 @@ let ``train refuses unusable options naming the option, the value and a fix`` ()
     let images, labels = idxData dir 32 1
     let train = [ "train"; "--images"; images; "--labels"; labels; "--output"; dir.File "m.bnn" ]
     // The planned methods are named as such; a typo gets the nearest method.
-    usageError (train @ [ "--method"; "laplace"; "--network"; "16-3" ]) [ "--method laplace: laplace is planned but not in this BayesDL yet"; "vi, mcdropout, ensemble, vae" ]
+    usageError
+        (train @ [ "--method"; "laplace"; "--network"; "16-3" ])
+        [ "--method laplace: laplace is planned but not in this BayesDL yet"; "vi, mcdropout, ensemble, vae" ]
     usageError (train @ [ "--method"; "swag"; "--network"; "16-3" ]) [ "swag is planned" ]
     usageError (train @ [ "--method"; "mcdropuot"; "--network"; "16-3" ]) [ "did you mean 'mcdropout'?" ]
     usageError (train @ [ "--network"; "16-x-3" ]) [ "--network 16-x-3: 'x' is not a positive whole number"; "784-400-400-10" ]
@@ -100,9 +103,14 @@ let ``a JSON config and the same options as flags train the same model, and flag
     let images, labels = idxData dir 48 2
     let data = [ "--images"; images; "--labels"; labels; "--quiet" ]
     let config = dir.File "train.json"
-    File.WriteAllText(config, """{ "method": "mcdropout", "network": "16-8-3", "activation": "tanh", "dropout": 0.2, "epochs": 2, "batchSize": 16, "learningRate": 0.01, "seed": 7 }""")
+    File.WriteAllText(
+        config,
+        """{ "method": "mcdropout", "network": "16-8-3", "activation": "tanh", "dropout": 0.2, "epochs": 2, """
+        + """"batchSize": 16, "learningRate": 0.01, "seed": 7 }""")
     let fromFlags, fromConfig, overridden = dir.File "flags.bnn", dir.File "config.bnn", dir.File "seed8.bnn"
-    let flags = [ "--method"; "mcdropout"; "--network"; "16-8-3"; "--activation"; "tanh"; "--dropout"; "0.2"; "--epochs"; "2"; "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "7" ]
+    let flags =
+        [ "--method"; "mcdropout"; "--network"; "16-8-3"; "--activation"; "tanh"; "--dropout"; "0.2"; "--epochs"; "2"
+          "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "7" ]
     for args, output in [ flags, fromFlags; [ "--config"; config ], fromConfig; [ "--config"; config; "--seed"; "8" ], overridden ] do
         let code, text = run ([ "train" ] @ data @ args @ [ "--output"; output ])
         Assert.True((code = ExitCodes.Success), text)
@@ -111,7 +119,9 @@ let ``a JSON config and the same options as flags train the same model, and flag
     Assert.False(File.Exists(fromFlags + ".ckpt"))
     use a = ModelFile.Load(fromConfig, ComputePolicy.Cpu)
     use b = ModelFile.Load(overridden, ComputePolicy.Cpu)
-    Assert.False((a.parameters() |> Seq.head).equal(b.parameters() |> Seq.head).all().item<bool>(), "--seed 8 on the command line did not override the config's seed 7")
+    Assert.False(
+        (a.parameters() |> Seq.head).equal(b.parameters() |> Seq.head).all().item<bool>(),
+        "--seed 8 on the command line did not override the config's seed 7")
 
 [<Fact>]
 let ``every method trains on the bundled kind of data and writes a model the other commands read`` () =
@@ -124,11 +134,15 @@ let ``every method trains on the bundled kind of data and writes a model the oth
         Assert.True((code = ExitCodes.Success), sprintf "%A:\n%s" args text)
         text
     // Plain progress lines when the output is not a terminal: one per epoch with loss and rows per second.
-    let text = ok [ "train"; "--method"; "vi"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "2"; "--batch-size"; "16"; "--output"; dir.File "vi.bnn" ]
+    let text =
+        ok [ "train"; "--method"; "vi"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "2"
+             "--batch-size"; "16"; "--output"; dir.File "vi.bnn" ]
     Assert.Contains("epoch 1/2: loss ", text)
     Assert.Contains("epoch 2/2: loss ", text)
     Assert.Contains("rows/s", text)
-    ok [ "train"; "--method"; "mcdropout"; "--csv"; csv; "--target"; "y"; "--task"; "regression"; "--network"; "2-8-2"; "--epochs"; "1"; "--output"; dir.File "mc.bnn" ] |> ignore
+    ok [ "train"; "--method"; "mcdropout"; "--csv"; csv; "--target"; "y"; "--task"; "regression"; "--network"; "2-8-2"
+         "--epochs"; "1"; "--output"; dir.File "mc.bnn" ]
+    |> ignore
     ok [ "train"; "--method"; "ensemble"; "--members"; "2"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"
          "--output"; dir.File "ens.bnn" ] |> ignore
     ok [ "train"; "--method"; "vae"; "--network"; "16-8-2"; "--images"; images; "--labels"; labels; "--epochs"; "1"
@@ -169,7 +183,9 @@ let ``--activation accepts every activation of the core's layer registry (silu i
 
 /// Starts `bayesdl args` as a child process with its standard output read line by line into `lines`.
 let private start (dir: string) (args: string list) (lines: Text.StringBuilder) (errors: Text.StringBuilder) =
-    let info = ProcessStartInfo(dotnetHost, WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    let info =
+        ProcessStartInfo(
+            dotnetHost, WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
     cliDll :: args |> List.iter info.ArgumentList.Add
     let p = new Process(StartInfo = info)
     p.OutputDataReceived.Add(fun e -> if not (isNull e.Data) then lock lines (fun () -> lines.AppendLine e.Data |> ignore))
@@ -188,10 +204,13 @@ let ``Ctrl+C finishes the epoch, keeps the checkpoint and exits 130; --resume en
     =
     Assert.True(File.Exists cliDll, sprintf "%s is missing: run `dotnet build BayesDL.sln` first" cliDll)
     use dir = new TempDir()
-    let images, labels = idxData dir 192 4
-    // 12 epochs in all: an ensemble's 2 members train 6 epochs each, one after the other.
-    let epochs = 12
-    let perMethod = if methodName = "ensemble" then [ "--members"; "2"; "--epochs"; "6" ] else [ "--epochs"; string epochs ]
+    // Long enough that the signal, sent once "epoch 2/" is read, lands well before the last epoch: on a quiet machine
+    // 192 rows x 12 epochs finished (0.01-0.03 s an epoch) before it arrived, and the run rightly ended with 0.
+    let images, labels = idxData dir 960 4
+    // 24 epochs in all: an ensemble's 2 members train 12 epochs each, one after the other.
+    let epochs = 24
+    let perMethod =
+        if methodName = "ensemble" then [ "--members"; "2"; "--epochs"; string (epochs / 2) ] else [ "--epochs"; string epochs ]
     let args output =
         [ "train"; "--method"; methodName; "--network"; "16-8-3"; "--images"; images; "--labels"; labels ] @ perMethod @
         [ "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "5"; "--output"; output ]
@@ -232,8 +251,8 @@ let ``train's epoch-at-a-time fit through the checkpoint equals the library's un
     let images, labels = idxData dir 64 6
     let output = dir.File "cli.bnn"
     let code, text =
-        run [ "train"; "--method"; "vi"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "3"; "--batch-size"; "16"
-              "--lr"; "0.01"; "--seed"; "5"; "--output"; output; "--quiet" ]
+        run [ "train"; "--method"; "vi"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "3"
+              "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "5"; "--output"; output; "--quiet" ]
     Assert.True((code = ExitCodes.Success), text)
     // The same declaration fitted for 3 epochs in one call (no checkpoint): a fresh optimizer or generator per epoch would differ.
     use data = BayesDL.Data.Mnist.Load(images, labels, ComputePolicy.Default)
