@@ -5,6 +5,7 @@ using BayesDL.Cli.Training;
 using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Models;
+using BayesDL.Posthoc;
 using BayesDL.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -13,20 +14,21 @@ using static TorchSharp.torch;
 namespace BayesDL.Cli.Commands;
 
 /// <summary>
-/// <c>bayesdl train --method vi|mcdropout|ensemble|vae --network 784-400-400-10 (--images F --labels F | --csv F --target COL --task T)
-/// --output MODEL</c>: declares the network with the builders, fits it with the method's library fit and saves it as a
-/// <see cref="ModelFile"/> (a network for vi and mcdropout, a deep ensemble, a VAE), which <c>predict</c>, <c>evaluate</c> and
-/// <c>sample</c> read without further options. Every method is checkpointed through the core (<see cref="CheckpointOptions"/>,
-/// written atomically after every epoch to <c>--checkpoint</c>, default MODEL.ckpt; an ensemble's one file holds all its members):
-/// the first Ctrl+C finishes the epoch under way, keeps the checkpoint and exits 130, and <c>--resume</c> continues from it,
-/// ending bitwise identical to an uninterrupted run.
+/// <c>bayesdl train --method vi|mcdropout|ensemble|vae|laplace --network 784-400-400-10 (--images F --labels F | --csv F --target COL
+/// --task T) --output MODEL</c>: declares the network with the builders, fits it with the method's library fit and saves it as a
+/// <see cref="ModelFile"/> (a network for vi and mcdropout, a deep ensemble, a VAE, a Laplace posterior), which <c>predict</c>,
+/// <c>evaluate</c> and <c>sample</c> read without further options. Every method is checkpointed through the core
+/// (<see cref="CheckpointOptions"/>, written atomically after every epoch to <c>--checkpoint</c>, default MODEL.ckpt; an ensemble's one
+/// file holds all its members): the first Ctrl+C finishes the epoch under way, keeps the checkpoint and exits 130, and <c>--resume</c>
+/// continues from it, ending bitwise identical to an uninterrupted run.
 /// </summary>
 public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--method <METHOD>")]
-        [Description("vi (Bayes by Backprop), mcdropout, ensemble or vae. Default vi.")]
+        [Description("vi (Bayes by Backprop), mcdropout, ensemble, vae, or laplace (post-hoc last-layer KFAC Laplace of a " +
+                     "maximum-likelihood network, evidence-tuned prior). Default vi.")]
         public string? Method { get; init; }
 
         [CommandOption("--images <FILE>")]
@@ -54,7 +56,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         public bool NoHeader { get; init; }
 
         [CommandOption("--network <SPEC>")]
-        [Description("Layer widths, input first: 784-400-400-10. Regression: 2 outputs (mean and scale). vae: the encoder's widths ending in the latent size, 784-400-20.")]
+        [Description("Layer widths, input first: 784-400-400-10. Regression: 2 outputs (mean and scale), 1 for laplace " +
+                     "(one noise sd, tuned). vae: the encoder's widths ending in the latent size, 784-400-20.")]
         public string? Network { get; init; }
 
         [CommandOption("--activation <NAME>")]
@@ -155,12 +158,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     {
         var options = settings.Options();
         options.Validate();
-        if (settings.Output is null) throw new InputException("--output is missing: name the file for the trained model, e.g. --output model.bnn.");
+        if (settings.Output is null)
+            throw new InputException("--output is missing: name the file for the trained model, e.g. --output model.bnn.");
         RequireFolder("--output", settings.Output);
         string checkpoint = settings.Checkpoint ?? settings.Output + ".ckpt";
         if (settings.Checkpoint is not null) RequireFolder("--checkpoint", checkpoint);
         if (settings.Resume && !File.Exists(checkpoint))
-            throw new InputException($"--resume: no checkpoint at {checkpoint}" + (settings.Checkpoint is null ? " (the default, --output + .ckpt)" : "") +
+            throw new InputException($"--resume: no checkpoint at {checkpoint}" +
+                                     (settings.Checkpoint is null ? " (the default, --output + .ckpt)" : "") +
                                      "; train without --resume to start afresh, or name the checkpoint with --checkpoint FILE.");
         CheckInitialisation(settings, options.Method);
         var policy = ComputePolicy.Default;
@@ -170,13 +175,16 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         {
             long[] widths = options.Widths();
             CheckShapes(options, widths, data, classification);
-            string what = options.Method == "ensemble" ? $"ensemble {options.Network} ({options.Members} members)" : $"{options.Method} {options.Network}";
+            string what = options.Method == "ensemble"
+                ? $"ensemble {options.Network} ({options.Members} members)"
+                : $"{options.Method} {options.Network}";
             var fit = Prepare(options, widths, data, classification, scaling, checkpoint, policy,
                 settings.InitFrom is null ? null : (settings.InitFrom, settings.MopedDelta));
             var progress = new EpochProgress(console, settings.Quiet, data.Count, fit.Epochs);
             using (fit.Model)
             using (var interruption = new Interruption(() => Console.Error.WriteLine(
-                       "Ctrl+C: finishing this epoch and writing the checkpoint (press Ctrl+C again to stop at once, losing this epoch).")).Listen())
+                       "Ctrl+C: finishing this epoch and writing the checkpoint " +
+                       "(press Ctrl+C again to stop at once, losing this epoch).")).Listen())
             {
                 int done = 0;
                 bool stopped = false;
@@ -240,7 +248,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             throw new InputException($"--moped-delta {given}: expected a finite delta > 0 (sigma = delta |w|), e.g. --moped-delta 0.1.");
     }
 
-    static string Quote(string arg) => arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:+,@".Contains(c)) ? arg : $"'{arg.Replace("'", "'\\''")}'";
+    static string Quote(string arg) =>
+        arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:+,@".Contains(c)) ? arg : $"'{arg.Replace("'", "'\\''")}'";
 
     static void RequireFolder(string option, string path)
     {
@@ -254,15 +263,19 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     {
         long features = data.Inputs.shape[1];
         if (widths[0] != features)
-            throw new InputException($"--network {options.Network}: the input width {widths[0]} differs from the data's {features} input columns " +
+            throw new InputException($"--network {options.Network}: the input width {widths[0]} differs from the data's {features} " +
+                                     "input columns " +
                                      $"(features per row); start the network with {features}.");
         if (options.Method == "vae")
         {
             if (widths.Length < 3)
-                throw new InputException($"--network {options.Network}: a VAE needs the input, at least one hidden width and the latent size, e.g. {features}-400-20.");
-            double low = data.Inputs.min().to(ScalarType.Float64).item<double>(), high = data.Inputs.max().to(ScalarType.Float64).item<double>();
+                throw new InputException($"--network {options.Network}: a VAE needs the input, at least one hidden width and the " +
+                                         $"latent size, e.g. {features}-400-20.");
+            double low = data.Inputs.min().to(ScalarType.Float64).item<double>();
+            double high = data.Inputs.max().to(ScalarType.Float64).item<double>();
             if (low < 0 || high > 1)
-                throw new InputException($"the VAE's Bernoulli decoder models values in [0, 1]; the data range over [{low}, {high}]. Scale them to [0, 1].");
+                throw new InputException($"the VAE's Bernoulli decoder models values in [0, 1]; the data range over [{low}, {high}]. " +
+                                         "Scale them to [0, 1].");
             return;
         }
         if (classification)
@@ -272,14 +285,20 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 throw new InputException($"--network {options.Network}: {widths[^1]} outputs, but the labels go up to {classes - 1}; " +
                                          $"end the network with at least {classes} (one logit per class).");
         }
-        else if (widths[^1] != 2)
-            throw new InputException($"--network {options.Network}: regression predicts a mean and a scale per target (a heteroscedastic Gaussian), " +
-                                     "so the last width must be 2, e.g. " + string.Join("-", widths[..^1]) + "-2.");
+        else if (options.Method == "laplace" && widths[^1] != 1)
+            throw new InputException($"--network {options.Network}: laplace regression predicts the mean of a Gaussian whose " +
+                                     "one noise sd the evidence tunes, so the last width must be 1, e.g. " +
+                                     string.Join("-", widths[..^1]) + "-1.");
+        else if (options.Method != "laplace" && widths[^1] != 2)
+            throw new InputException($"--network {options.Network}: regression predicts a mean and a scale per target " +
+                                     "(a heteroscedastic Gaussian), so the last width must be 2, e.g. " +
+                                     string.Join("-", widths[..^1]) + "-2.");
     }
 
     /// <summary>
     /// The fit of the method, checkpointed after every epoch. vae and ensemble fit once, calling back after every epoch
-    /// (<see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{EpochReport}?)"/>, <see cref="EnsembleBuilding.FitEnsemble"/>);
+    /// (<see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{EpochReport}?)"/>,
+    /// <see cref="EnsembleBuilding.FitEnsemble"/>);
     /// vi and mcdropout, whose fits have no epoch callback, fit one epoch at a time: epoch e resumes from the checkpoint of epoch e - 1.
     /// </summary>
     static MethodFit Prepare(TrainOptions o, long[] widths, LabeledData data, bool classification, Standardization? scaling,
@@ -293,9 +312,11 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             var vae = NetworkDeclaration.Vae(widths, activation).Build(policy);
             var fitOptions = new VariationalFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
             return new MethodFit((resume, onEpoch) =>
-                VaeFitting.Fit(vae, data.Inputs, fitOptions with { Checkpoint = Checkpoint(resume) }, r => onEpoch(new EpochLine(r.Epoch, r.MeanLoss, null, 0))),
+                VaeFitting.Fit(vae, data.Inputs, fitOptions with { Checkpoint = Checkpoint(resume) },
+                    r => onEpoch(new EpochLine(r.Epoch, r.MeanLoss, null, 0))),
                 path => ModelFile.SaveVae(vae, path), vae, o.Epochs);
         }
+        if (o.Method == "laplace") return PrepareLaplace(o, widths, data, classification, scaling, Checkpoint, policy);
         var likelihood = classification ? Likelihoods.Categorical() : Likelihoods.Heteroscedastic();
         if (o.Method == "ensemble")
         {
@@ -326,7 +347,9 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             var reports = o.Method == "mcdropout"
                 ? model.FitMCDropout(data, dropout with { Epochs = epoch, Checkpoint = Checkpoint(resume) })
                 : model.Fit(data, variational with { Epochs = epoch, Checkpoint = Checkpoint(resume) });
-            return reports.Count == 0 ? null : reports[^1] is var r ? new EpochLine(r.Epoch, r.MeanLoss, o.Method == "vi" ? r.KL : null, Seconds: 0) : null;
+            if (reports.Count == 0) return null;
+            var r = reports[^1];
+            return new EpochLine(r.Epoch, r.MeanLoss, o.Method == "vi" ? r.KL : null, Seconds: 0);
         }
         return new MethodFit((resume, onEpoch) =>
         {
@@ -342,6 +365,42 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             }
             for (int epoch = first; epoch <= o.Epochs; epoch++) onEpoch(FitTo(epoch, epoch > 1 || resume)!);
         }, path => ModelFile.Save(model.Network, path, scaling), model, o.Epochs);
+    }
+
+    /// <summary>
+    /// laplace: the network trained by maximum likelihood (<see cref="EnsembleBuilding.FitEnsemble"/> with one member, checkpointed like an
+    /// ensemble; a Categorical likelihood, or for regression a Gaussian of sd 1 on the standardised target), then made Bayesian post hoc
+    /// when saved (<see cref="LaplacePosterior.Fit"/>): last-layer KFAC, prior precision (and for regression the noise sd) tuned by the
+    /// Laplace evidence. Classifiers predict through the GLM with Monte Carlo over f, regression models by sampling weights, so both
+    /// predictives have T draws and the aleatoric / epistemic split of <c>predict</c> is there.
+    /// </summary>
+    static MethodFit PrepareLaplace(TrainOptions o, long[] widths, LabeledData data, bool classification, Standardization? scaling,
+        Func<bool, CheckpointOptions> checkpoint, ComputePolicy policy)
+    {
+        // Regression: squared error on the standardised target (noise sd fixed at 1); the evidence then tunes the sd, as laplace-torch.
+        var likelihood = classification ? Likelihoods.Categorical() : Likelihoods.Gaussian(1.0);
+        var network = NetworkDeclaration.Deterministic(widths, o.ActivationKind()).WithLikelihood(likelihood);
+        var fitOptions = new EnsembleFitOptions(Members: 1, o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
+        var errors = network.ValidateEnsemble(fitOptions);
+        if (errors.Count > 0) throw new InputException($"--network {o.Network}: " + string.Join(" ", errors.Select(m => m.Message)));
+        var laplace = new LaplaceOptions(
+            Predictive: classification ? LaplacePredictiveKind.Glm : LaplacePredictiveKind.Sampling, Link: GlmLink.MonteCarlo,
+            TunePrior: true, TuneNoise: !classification, Seed: o.Seed);
+        EnsembleFitResult? result = null;
+        return new MethodFit((resume, onEpoch) =>
+                result = network.FitEnsemble(data, fitOptions with { Checkpoint = checkpoint(resume) }, policy,
+                    (_, r) => onEpoch(new EpochLine(r.Epoch, r.MeanLoss, null, 0))),
+            path =>
+            {
+                var map = result!.Ensemble;
+                using var posterior = LaplacePosterior.Fit(map.Members[0], map.Likelihood, data, laplace);
+                ModelFile.SaveLaplace(posterior, path, scaling);
+            },
+            new Deferred(() =>
+            {
+                foreach (var member in result?.Ensemble.Members ?? []) member.Dispose();
+                result?.Ensemble.Likelihood.Dispose();
+            }), o.Epochs);
     }
 
     /// <summary>

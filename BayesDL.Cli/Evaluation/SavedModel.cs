@@ -2,6 +2,7 @@ using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Models;
+using BayesDL.Posthoc;
 using BayesDL.Predictive;
 using BayesDL.Validation;
 using static TorchSharp.torch;
@@ -9,8 +10,9 @@ using static TorchSharp.torch;
 namespace BayesDL.Cli.Evaluation;
 
 /// <summary>
-/// A model file opened for <c>bayesdl predict</c> and <c>evaluate</c>: one network (vi, mcdropout, quickstart) or a deep ensemble,
-/// with the <see cref="Standardization"/> it was trained under, if any (<see cref="ModelFile.StandardizationOf"/>). Its
+/// A model file opened for <c>bayesdl predict</c> and <c>evaluate</c>: one network (vi, mcdropout, quickstart), a deep ensemble
+/// or a Laplace posterior, with the <see cref="Standardization"/> it was trained under, if any
+/// (<see cref="ModelFile.StandardizationOf"/>). Its
 /// <see cref="Predict"/> takes rows on the data's original scale: the inputs go forward through x' = (x - mean_x) / sd_x, and a
 /// regression predictive comes back on the target's scale, means mu = mean_y + sd_y mu' and noise variances s2 = sd_y^2 s2', so
 /// the aleatoric part E[s2] and the epistemic part Var[mu] both scale by sd_y^2. Any other kind (a VAE, or a kind these commands
@@ -18,12 +20,16 @@ namespace BayesDL.Cli.Evaluation;
 /// </summary>
 internal sealed class SavedModel : IDisposable
 {
-    readonly BayesianNetwork? _network;
-    readonly DeepEnsemble? _ensemble;
+    readonly IStochasticPredictor _predictor;
+    // The network a single forward pass goes through (an ensemble's first member), to learn the output width.
+    readonly nn.Module<Tensor, Tensor> _first;
+    readonly Action _dispose;
 
-    SavedModel(string path, BayesianNetwork? network, DeepEnsemble? ensemble, NetworkInput input, Standardization? scaling)
+    SavedModel(string path, IStochasticPredictor predictor, nn.Module<Tensor, Tensor> first, LikelihoodKind likelihood, int? members,
+        NetworkInput input, Standardization? scaling, Action dispose)
     {
-        Path = path; _network = network; _ensemble = ensemble; Input = input; Scaling = scaling;
+        Path = path; _predictor = predictor; _first = first; Likelihood = likelihood; Members = members; Input = input;
+        Scaling = scaling; _dispose = dispose;
     }
 
     /// <summary>The model file.</summary>
@@ -36,10 +42,10 @@ internal sealed class SavedModel : IDisposable
     public Standardization? Scaling { get; }
 
     /// <summary>The observation model: Categorical for a classifier, Gaussian for a regression model.</summary>
-    public LikelihoodKind Likelihood => (_network?.Likelihood ?? _ensemble!.Likelihood).Describe().Kind;
+    public LikelihoodKind Likelihood { get; }
 
-    /// <summary>The members of a deep ensemble (its predictive has one draw per member), null for a network.</summary>
-    public int? Members => _ensemble?.Members.Count;
+    /// <summary>The members of a deep ensemble (its predictive has one draw per member), null otherwise.</summary>
+    public int? Members { get; }
 
     /// <summary>
     /// Opens the model at <paramref name="path"/> under <paramref name="policy"/> for <c>bayesdl <paramref name="command"/></c>.
@@ -53,21 +59,28 @@ internal sealed class SavedModel : IDisposable
         {
             case ModelFileKind.Network:
                 var network = Loaded(path, p => ModelFile.Load(p, policy));
-                return Checked(path, network, null, NetworkInput.Of(network), scaling, network.Dispose);
+                return Checked(path, network, network, network.Likelihood.Describe().Kind, null, NetworkInput.Of(network), scaling,
+                    network.Dispose);
             case ModelFileKind.Ensemble:
                 var ensemble = Loaded(path, p => ModelFile.LoadEnsemble(p, policy));
-                return Checked(path, null, ensemble, NetworkInput.Of(ensemble.Members[0]), scaling, () => Dispose(ensemble));
+                return Checked(path, ensemble, ensemble.Members[0], ensemble.Likelihood.Describe().Kind, ensemble.Members.Count,
+                    NetworkInput.Of(ensemble.Members[0]), scaling, () => Dispose(ensemble));
+            case ModelFileKind.Laplace:
+                var laplace = Loaded(path, p => ModelFile.LoadLaplace(p, policy));
+                var body = (nn.Module<Tensor, Tensor>)laplace.Network;
+                return Checked(path, laplace, body, laplace.LikelihoodKind, null, NetworkInput.Of(body), scaling, laplace.Dispose);
             case ModelFileKind.Vae:
                 throw new InputException($"MODEL {path}: a model file of kind Vae: a VAE, which predicts no targets, so " +
                                          $"`bayesdl {command}` cannot use it; draw new data from it with `bayesdl sample`.");
             default:
                 throw new InputException($"MODEL {path}: a model file of kind {kind}, which `bayesdl {command}` does not read yet; " +
-                                         $"it reads the kinds {ModelFileKind.Network} (vi, mcdropout) and {ModelFileKind.Ensemble}.");
+                                         $"it reads the kinds {ModelFileKind.Network} (vi, mcdropout), {ModelFileKind.Ensemble} and " +
+                                         $"{ModelFileKind.Laplace}.");
         }
     }
 
-    static SavedModel Checked(string path, BayesianNetwork? network, DeepEnsemble? ensemble, NetworkInput? input, Standardization? scaling,
-        Action dispose)
+    static SavedModel Checked(string path, IStochasticPredictor predictor, nn.Module<Tensor, Tensor> first, LikelihoodKind likelihood,
+        int? members, NetworkInput? input, Standardization? scaling, Action dispose)
     {
         try
         {
@@ -76,7 +89,7 @@ internal sealed class SavedModel : IDisposable
                 throw new InputException($"MODEL {path}: a standardisation of {scaling.InputMean.Count} input columns for a model " +
                                          $"whose first layer takes {input.Size} {(input.IsConvolutional ? "channels" : "inputs")}; " +
                                          "the file is inconsistent.");
-            return new SavedModel(path, network, ensemble, input, scaling);
+            return new SavedModel(path, predictor, first, likelihood, members, input, scaling, dispose);
         }
         catch
         {
@@ -85,7 +98,7 @@ internal sealed class SavedModel : IDisposable
         }
     }
 
-    /// <summary>The draws the predictive will have: <paramref name="requested"/> for a network, the member count for an ensemble.</summary>
+    /// <summary>The draws the predictive will have: the member count for an ensemble, <paramref name="requested"/> otherwise.</summary>
     public int Samples(int requested) => Members ?? requested;
 
     /// <summary>The width of the model's output for the rows <paramref name="inputs"/> (original scale), from one row.</summary>
@@ -94,8 +107,7 @@ internal sealed class SavedModel : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor row = Forward(inputs.narrow(0, 0, 1));
-        var first = (nn.Module<Tensor, Tensor>?)_network ?? _ensemble!.Members[0];
-        return first.forward(row).shape[^1];
+        return _first.forward(row).shape[^1];
     }
 
     /// <summary>
@@ -107,7 +119,7 @@ internal sealed class SavedModel : IDisposable
     {
         Tensor x = Forward(inputs);
         NativeEngine.Seed(seed);
-        var p = _network?.Predict(x, samples) ?? _ensemble!.Predict(x);
+        var p = _predictor.Predict(x, samples);
         if (Scaling is null || p.Kind != PredictiveKind.Regression) return p;
         using (p)
             return PredictiveSamples.Regression(Scaling.TargetsToOriginal(p.Samples),
@@ -136,9 +148,5 @@ internal sealed class SavedModel : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        _network?.Dispose();
-        if (_ensemble is not null) Dispose(_ensemble);
-    }
+    public void Dispose() => _dispose();
 }

@@ -14,9 +14,15 @@ namespace BayesDL.Cli.Training;
 ///   "members": 5, "epochs": 10, "batchSize": 128, "learningRate": 0.001, "seed": 2026 }
 /// </code>
 /// </summary>
-/// <param name="Method">vi (Bayes by Backprop), mcdropout, ensemble or vae.</param>
+/// <param name="Method">
+/// vi (Bayes by Backprop), mcdropout, ensemble, vae, or laplace (a maximum-likelihood network made Bayesian post hoc by a
+/// last-layer Kronecker-factored Laplace approximation with the evidence-tuned prior).
+/// </param>
 /// <param name="Task">classification or regression (CSV data; IDX data are classification).</param>
-/// <param name="Network">The layer widths, input first, e.g. 784-400-400-10; for vae the encoder's widths ending in the latent size (784-400-20), the decoder mirrors them.</param>
+/// <param name="Network">
+/// The layer widths, input first, e.g. 784-400-400-10; for vae the encoder's widths ending in the latent size (784-400-20), the
+/// decoder mirrors them.
+/// </param>
 /// <param name="Activation">The activation between weight layers.</param>
 /// <param name="Dropout">The dropout rate p of mcdropout (before every weight layer, kept on at prediction time).</param>
 /// <param name="Members">The ensemble's members M.</param>
@@ -28,10 +34,12 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
     double? Dropout = null, int Members = 5, int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 2026)
 {
     /// <summary>The methods this BayesDL trains.</summary>
-    public static readonly string[] Methods = ["vi", "mcdropout", "ensemble", "vae"];
+    public static readonly string[] Methods = ["vi", "mcdropout", "ensemble", "vae", "laplace"];
 
-    /// <summary>Methods of the plan that do not exist yet, named in the error for them.</summary>
-    public static readonly string[] Planned = ["laplace", "swag", "sgmcmc"];
+    /// <summary>
+    /// Methods the library has but <c>train</c> cannot save yet (the model file has no SWAG or SG-MCMC kind), named in the error.
+    /// </summary>
+    public static readonly string[] Planned = ["swag", "sgmcmc"];
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -41,7 +49,10 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
         AllowTrailingCommas = true,
     };
 
-    /// <summary>The options of a config file; an unknown field, a value of the wrong type or a file that is not JSON is an <see cref="InputException"/>.</summary>
+    /// <summary>
+    /// The options of a config file; an unknown field, a value of the wrong type or a file that is not JSON is an
+    /// <see cref="InputException"/>.
+    /// </summary>
     public static TrainOptions FromFile(string path)
     {
         if (!File.Exists(path)) throw new InputException($"--config {path}: file not found.");
@@ -68,15 +79,17 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
     public long[] Widths()
     {
         if (string.IsNullOrWhiteSpace(Network))
-            throw new InputException("--network is missing: give the layer widths, input first, e.g. --network 784-400-400-10 (or \"network\" in --config).");
+            throw new InputException("--network is missing: give the layer widths, input first, e.g. --network 784-400-400-10 (or " +
+                                     "\"network\" in --config).");
         string[] parts = Network.Split('-');
         var widths = new long[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!long.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1)
-                throw new InputException($"--network {Network}: '{parts[i]}' is not a positive whole number; expected widths joined by '-', " +
-                                         "input first, e.g. --network 784-400-400-10.");
+                throw new InputException($"--network {Network}: '{parts[i]}' is not a positive whole number; expected widths joined by " +
+                                         "'-', input first, e.g. --network 784-400-400-10.");
         if (widths.Length < 2)
-            throw new InputException($"--network {Network}: expected at least two widths (input and output), e.g. --network 784-400-400-10.");
+            throw new InputException($"--network {Network}: expected at least two widths (input and output), e.g. --network " +
+                                     "784-400-400-10.");
         return widths;
     }
 
@@ -100,24 +113,30 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
     public void Validate()
     {
         if (Planned.Contains(Method))
-            throw new InputException($"--method {Method}: {Method} is planned but not in this BayesDL yet; use one of {string.Join(", ", Methods)}.");
+            throw new InputException($"--method {Method}: `bayesdl train` cannot save a {Method} posterior yet (fit it from code, " +
+                                     $"docs/sgmcmc-and-swag.md); use one of {string.Join(", ", Methods)}.");
         if (!Methods.Contains(Method))
-            throw new InputException($"--method {Method}: expected one of {string.Join(", ", Methods)} (planned: {string.Join(", ", Planned)})" +
+            throw new InputException($"--method {Method}: expected one of {string.Join(", ", Methods)} (planned: " +
+                                     $"{string.Join(", ", Planned)})" +
                                      (OptionCatalog.Nearest(Method, Methods) is { } near ? $"; did you mean '{near}'?" : "."));
         if (Task is not null and not ("classification" or "regression"))
             throw new InputException($"--task {Task}: expected classification or regression.");
         Widths();
         ActivationKind();
         if (Epochs < 1) throw new InputException($"--epochs {Epochs}: expected a positive number of epochs, e.g. --epochs 10.");
-        if (BatchSize < 1) throw new InputException($"--batch-size {BatchSize}: expected a positive number of rows, e.g. --batch-size 128.");
+        if (BatchSize < 1)
+            throw new InputException($"--batch-size {BatchSize}: expected a positive number of rows, e.g. --batch-size 128.");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate))
-            throw new InputException($"--lr {LearningRate.ToString(CultureInfo.InvariantCulture)}: expected a finite step size > 0, e.g. --lr 0.001.");
-        if (Members < 1) throw new InputException($"--members {Members}: expected a positive number of ensemble members, e.g. --members 5.");
+            throw new InputException($"--lr {LearningRate.ToString(CultureInfo.InvariantCulture)}: expected a finite step size > 0, " +
+                                     "e.g. --lr 0.001.");
+        if (Members < 1)
+            throw new InputException($"--members {Members}: expected a positive number of ensemble members, e.g. --members 5.");
         double p = DropoutRate;
         if (Method == "mcdropout" && !(p > 0 && p < 1))
-            throw new InputException($"--dropout {p.ToString(CultureInfo.InvariantCulture)}: MC dropout needs a rate in (0, 1), e.g. --dropout 0.1.");
+            throw new InputException($"--dropout {p.ToString(CultureInfo.InvariantCulture)}: MC dropout needs a rate in (0, 1), e.g. " +
+                                     "--dropout 0.1.");
         if (Method != "mcdropout" && p != 0)
-            throw new InputException($"--dropout {p.ToString(CultureInfo.InvariantCulture)}: a dropout rate applies to --method mcdropout only; " +
-                                     $"leave it out for {Method}.");
+            throw new InputException($"--dropout {p.ToString(CultureInfo.InvariantCulture)}: a dropout rate applies to --method " +
+                                     $"mcdropout only; leave it out for {Method}.");
     }
 }

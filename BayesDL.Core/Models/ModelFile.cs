@@ -162,9 +162,10 @@ public static class ModelFile
     /// <summary>
     /// Writes a Laplace posterior to <paramref name="path"/> atomically (format version 4): the network's layers (a <c>Sequential</c> of
     /// supported layers), the likelihood, the posterior's options, prior precision, noise and evidence terms, the network's weights under
-    /// "network." and the Hessian's tensors under "laplace.".
+    /// "network." and the Hessian's tensors under "laplace.". With <paramref name="scaling"/>, the standardisation of the network's
+    /// training data is kept too (format version 5).
     /// </summary>
-    public static void SaveLaplace(LaplacePosterior posterior, string path)
+    public static void SaveLaplace(LaplacePosterior posterior, string path, Standardization? scaling = null)
     {
         var layers = Layers(posterior.Network, "Laplace posterior's network");
         var record = posterior.Describe();
@@ -173,7 +174,8 @@ public static class ModelFile
             : new LikelihoodSpec(record.Likelihood);
         var tensors = posterior.Network.state_dict().Select(e => ($"network.{e.Key}", e.Value))
             .Concat(posterior.HessianState.Select(e => ($"laplace.{e.Name}", e.Value))).ToList();
-        Write(path, new NetworkRecord(KindVersion, layers, likelihood) { Kind = ModelFileKind.Laplace, Laplace = record }, tensors);
+        Write(path, Scaled(new NetworkRecord(KindVersion, layers, likelihood) { Kind = ModelFileKind.Laplace, Laplace = record },
+            ModelFileKind.Laplace, scaling), tensors);
     }
 
     /// <summary>

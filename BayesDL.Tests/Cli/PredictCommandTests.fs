@@ -116,6 +116,54 @@ let ``predict on a regression model standardises the rows and gives mean, E[sigm
     close (field "epistemic_variance") (column header table "epistemic_variance") "CSV against JSON"
 
 [<Fact>]
+let ``train --method laplace saves a Laplace posterior whose predict matches the core's on the target's scale`` () =
+    engine ()
+    use dir = new TempDir()
+    let rng = Random 6
+    let train, query = dir.File "train.csv", dir.File "query.csv"
+    let rows = Array.init 40 (fun _ -> let a, b = 10.0 * rng.NextDouble(), 100.0 + rng.NextDouble() in a, b, 50.0 + 20.0 * (a - b + 100.0))
+    let format (a: float, b: float, y: float) = String.Format(CultureInfo.InvariantCulture, "{0:R},{1:R},{2:R}", a, b, y)
+    File.WriteAllLines(train, "a,b,y" :: [ for r in rows -> format r ])
+    File.WriteAllLines(query, [ "a,b"; "5,100.5"; "30,98" ])
+    let model = dir.File "laplace.bnn"
+    let trainArgs width =
+        [ "train"; "--method"; "laplace"; "--csv"; train; "--target"; "y"; "--task"; "regression"; "--network"; width
+          "--epochs"; "2"; "--batch-size"; "8"; "--output"; model; "--quiet" ]
+    // A heteroscedastic head (2 outputs) is refused: the Laplace regression model has one noise sd.
+    let code, text = run (trainArgs "2-8-2")
+    Assert.True((code = ExitCodes.Usage), text)
+    Assert.Contains("the last width must be 1, e.g. 2-8-1", text)
+    let code, text = run (trainArgs "2-8-1")
+    Assert.True((code = ExitCodes.Success), text)
+    Assert.Equal(ModelFileKind.Laplace, ModelFile.KindOf model)
+    let scaling = ModelFile.StandardizationOf model
+    Assert.NotNull scaling
+    let code, out, err = runStreams [ "predict"; model; "--input"; query; "--samples"; "25"; "--seed"; "4"; "--format"; "json" ]
+    Assert.True((code = ExitCodes.Success), err)
+    let printed = JsonDocument.Parse(out).RootElement.EnumerateArray() |> Seq.toArray
+    let field (name: string) = printed |> Array.map (fun r -> r.GetProperty(name).GetDouble())
+    // The core's posterior, the query standardised by the file's statistics, the same seed; back on the target's scale.
+    use posterior = ModelFile.LoadLaplace(model, ComputePolicy.Default)
+    Assert.True(posterior.NoiseSigma.HasValue && posterior.NoiseSigma.Value > 0.0, "a regression posterior has a noise sd")
+    let z (v: float) i = (v - scaling.InputMean[i]) / scaling.InputScale[i]
+    use x = torch.tensor([| z 5.0 0; z 100.5 1; z 30.0 0; z 98.0 1 |] |> Array.map float32).reshape(2L, 2L)
+    NativeEngine.Seed 4L
+    use p = posterior.Predict(x, 25)
+    let my, sy = scaling.TargetMean, scaling.TargetScale
+    closeRelative (values (p.Mean()) |> Array.map (fun m -> my + sy * m)) (field "mean") "mean"
+    closeRelative (values (p.AleatoricVariance()) |> Array.map (fun v -> sy * sy * v)) (field "aleatoric_variance") "E[sigma^2]"
+    // predict forms Var[mu] from float32 draws already mapped to the target's scale: each draw is rounded by up to
+    // eps32 |mu| (eps32 = 2^-24), which moves a variance by up to about 2 sd eps32 |mu| per draw; allowed 4 times that.
+    let means, printedSpread = field "mean", field "epistemic_variance"
+    let spread = values (p.EpistemicVariance()) |> Array.map (fun v -> sy * sy * v)
+    for i in 0 .. spread.Length - 1 do
+        let rounding = 4.0 * 2.0 * sqrt spread[i] * abs means[i] * 2.0 ** -24.0
+        Assert.True(abs (spread[i] - printedSpread[i]) <= 1e-5 * spread[i] + rounding,
+                    sprintf "Var[mu] row %d: expected %g, printed %g" i spread[i] printedSpread[i])
+    // Weights drawn from the posterior: the epistemic part is there, not folded into the noise.
+    Assert.True(field "epistemic_variance" |> Array.forall (fun v -> v > 0.0), out)
+
+[<Fact>]
 let ``an ensemble's model file predicts with one draw per member, no options needed; wrong models or inputs are usage errors`` () =
     engine ()
     use dir = new TempDir()

@@ -47,6 +47,10 @@ let private weights (path: string) : (string * torch.Tensor) list =
     | ModelFileKind.Ensemble ->
         ModelFile.LoadEnsemble(path, ComputePolicy.Cpu).Members |> Seq.mapi (fun i m -> named (sprintf "%d." i) m) |> List.concat
     | ModelFileKind.Vae -> named "" (ModelFile.LoadVae(path, ComputePolicy.Cpu))
+    | ModelFileKind.Laplace ->
+        let posterior = ModelFile.LoadLaplace(path, ComputePolicy.Cpu)
+        // The network's weights and the posterior's prior precision (its Hessian follows from both and the data).
+        named "" posterior.Network @ [ "prior_precision", torch.tensor(Seq.toArray posterior.PriorPrecision) ]
     | _ -> named "" (ModelFile.Load(path, ComputePolicy.Cpu))
 
 /// Every named tensor of two saved models (of the same kind), compared bitwise.
@@ -71,9 +75,9 @@ let ``train refuses unusable options naming the option, the value and a fix`` ()
     let train = [ "train"; "--images"; images; "--labels"; labels; "--output"; dir.File "m.bnn" ]
     // The planned methods are named as such; a typo gets the nearest method.
     usageError
-        (train @ [ "--method"; "laplace"; "--network"; "16-3" ])
-        [ "--method laplace: laplace is planned but not in this BayesDL yet"; "vi, mcdropout, ensemble, vae" ]
-    usageError (train @ [ "--method"; "swag"; "--network"; "16-3" ]) [ "swag is planned" ]
+        (train @ [ "--method"; "swag"; "--network"; "16-3" ])
+        [ "--method swag: `bayesdl train` cannot save a swag posterior yet"; "vi, mcdropout, ensemble, vae, laplace" ]
+    usageError (train @ [ "--method"; "sgmcmc"; "--network"; "16-3" ]) [ "cannot save a sgmcmc posterior" ]
     usageError (train @ [ "--method"; "mcdropuot"; "--network"; "16-3" ]) [ "did you mean 'mcdropout'?" ]
     usageError (train @ [ "--network"; "16-x-3" ]) [ "--network 16-x-3: 'x' is not a positive whole number"; "784-400-400-10" ]
     usageError (train @ [ "--network"; "15-8-3" ]) [ "input width 15 differs from the data's 16 input columns" ]
@@ -199,6 +203,7 @@ let private start (dir: string) (args: string list) (lines: Text.StringBuilder) 
 [<InlineData("vi")>]
 [<InlineData("ensemble")>]
 [<InlineData("vae")>]
+[<InlineData("laplace")>]
 let ``Ctrl+C finishes the epoch, keeps the checkpoint and exits 130; --resume ends bitwise identical to an uninterrupted run``
     (methodName: string)
     =
