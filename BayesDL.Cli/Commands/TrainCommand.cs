@@ -55,6 +55,11 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [Description("The CSV has no header row.")]
         public bool NoHeader { get; init; }
 
+        [CommandOption("--no-standardize")]
+        [Description("Train on the CSV's columns as given. By default every input column (and a regression target) is " +
+                     "standardised by the training rows' mean and sd, kept in the model file; not under vae or --init-from.")]
+        public bool NoStandardize { get; init; }
+
         [CommandOption("--network <SPEC>")]
         [Description("Layer widths, input first: 784-400-400-10. Regression: 2 outputs (mean and scale), 1 for laplace " +
                      "(one noise sd, tuned). vae: the encoder's widths ending in the latent size, 784-400-20.")]
@@ -168,9 +173,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                                      (settings.Checkpoint is null ? " (the default, --output + .ckpt)" : "") +
                                      "; train without --resume to start afresh, or name the checkpoint with --checkpoint FILE.");
         CheckInitialisation(settings, options.Method);
+        if (settings.NoStandardize && settings.Csv is null)
+            throw new InputException("--no-standardize applies to --csv data; IDX images are pixels / 255 and never standardised.");
         var policy = ComputePolicy.Default;
         var (data, classification, scaling) = TrainingData.Load(settings.Images, settings.Labels, settings.Csv, settings.Target,
-            options.Method == "vae" ? "classification" : options.Task, !settings.NoHeader, policy);
+            options.Method == "vae" ? "classification" : options.Task, !settings.NoHeader,
+            // A VAE's Bernoulli decoder models the data themselves in [0, 1]; pretrained weights (--init-from) expect the inputs
+            // they were trained on: neither is standardised.
+            standardize: !settings.NoStandardize && options.Method != "vae" && settings.InitFrom is null, policy);
         using (data)
         {
             long[] widths = options.Widths();
@@ -220,7 +230,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 fit.Save(settings.Output);
             }
             if (settings.Checkpoint is null) File.Delete(checkpoint);
-            string scaled = scaling is null ? "" : "; inputs and target standardised by these rows' mean and sd, kept in the file";
+            string scaled = scaling is null ? ""
+                : $"; inputs{(classification ? "" : " and target")} standardised by these rows' mean and sd, kept in the file";
             console.Profile.Out.Writer.WriteLine(
                 $"saved {settings.Output} ({what}, {options.Epochs} epochs on {data.Count} rows{scaled}).");
             return ExitCodes.Success;

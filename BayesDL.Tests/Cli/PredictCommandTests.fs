@@ -116,6 +116,57 @@ let ``predict on a regression model standardises the rows and gives mean, E[sigm
     close (field "epistemic_variance") (column header table "epistemic_variance") "CSV against JSON"
 
 [<Fact>]
+let ``a classification CSV is standardised column by column unless --no-standardize; predict maps new rows forward the same way`` () =
+    engine ()
+    use dir = new TempDir()
+    let rng = Random 8
+    let train, query = dir.File "classes.csv", dir.File "query.csv"
+    // Two inputs on scales a thousand times apart; the class is which side of a line the point lies.
+    let rows =
+        Array.init 60 (fun _ ->
+            let a, b = 1000.0 + 500.0 * rng.NextDouble(), rng.NextDouble()
+            a, b, (if (a - 1000.0) / 500.0 > b then 1 else 0))
+    let format (a: float, b: float, c: int) = String.Format(CultureInfo.InvariantCulture, "{0:R},{1:R},{2}", a, b, c)
+    File.WriteAllLines(train, "a,b,label" :: [ for r in rows -> format r ])
+    File.WriteAllLines(query, [ "a,b"; "1100,0.9"; "1450,0.1" ])
+    let trainTo (model: string) (extra: string list) =
+        let code, text =
+            run ([ "train"; "--method"; "vi"; "--csv"; train; "--target"; "label"; "--task"; "classification"; "--network"; "2-8-2"
+                   "--epochs"; "1"; "--output"; model; "--quiet" ] @ extra)
+        Assert.True((code = ExitCodes.Success), text)
+    let model, plain = dir.File "scaled.bnn", dir.File "plain.bnn"
+    trainTo model []
+    trainTo plain [ "--no-standardize" ]
+    Assert.Null(ModelFile.StandardizationOf plain)
+    // The file keeps each input column's mean and sd; the class indices are left alone (target mean 0, scale 1).
+    let scaling = ModelFile.StandardizationOf model
+    Assert.NotNull scaling
+    let (ma, sa), (mb, sb) = meanSd (rows |> Array.map (fun (a, _, _) -> a)), meanSd (rows |> Array.map (fun (_, b, _) -> b))
+    // The table is read as float32: each value moves by up to 2^-24 of the column's largest magnitude, and so may its mean and sd.
+    let rounding (column: float[]) = 4.0 * 2.0 ** -24.0 * Array.max (Array.map abs column)
+    let ta, tb = rounding (rows |> Array.map (fun (a, _, _) -> a)), rounding (rows |> Array.map (fun (_, b, _) -> b))
+    let stats = [ ma, scaling.InputMean[0], ta; sa, scaling.InputScale[0], ta; mb, scaling.InputMean[1], tb; sb, scaling.InputScale[1], tb ]
+    for expected, actual, tolerance in stats do
+        Assert.True(abs (expected - actual) <= tolerance, sprintf "statistic %g, file %g" expected actual)
+    Assert.Equal(0.0, scaling.TargetMean)
+    Assert.Equal(1.0, scaling.TargetScale)
+    let code, out, err = runStreams [ "predict"; model; "--input"; query; "--samples"; "10"; "--seed"; "5" ]
+    Assert.True((code = ExitCodes.Success), err)
+    let header, table = parseCsv out
+    use network = ModelFile.Load(model, ComputePolicy.Default)
+    let standardized = [| (1100.0 - ma) / sa; (0.9 - mb) / sb; (1450.0 - ma) / sa; (0.1 - mb) / sb |]
+    use x = torch.tensor(standardized |> Array.map float32).reshape(2L, 2L)
+    NativeEngine.Seed 5L
+    use p = network.Predict(x, 10)
+    use mean = p.Mean()
+    closeRelative (values (mean.select(1, 1L))) (column header table "p1") "p1"
+    // --no-standardize with IDX data is refused: images are never standardised.
+    let images, labels = dir.File "i.idx", dir.File "l.idx"
+    let code, text = run [ "train"; "--images"; images; "--labels"; labels; "--network"; "4-2"; "--output"; plain; "--no-standardize" ]
+    Assert.True((code = ExitCodes.Usage), text)
+    Assert.Contains("--no-standardize applies to --csv data", text)
+
+[<Fact>]
 let ``train --method laplace saves a Laplace posterior whose predict matches the core's on the target's scale`` () =
     engine ()
     use dir = new TempDir()
