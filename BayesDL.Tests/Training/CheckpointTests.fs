@@ -310,7 +310,8 @@ let ``an M2 fit resumes exactly: its labelled minibatches continue from the rest
     let declaration =
         ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(), ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L)
             .Conditional(3).SemiSupervised(ModelBuilder.Sequential().Linear(6L, 8L).Relu().Linear(8L, 3L), alpha = 10.0)
-    // 5 unlabelled steps per epoch, 3 labelled minibatches per permutation: epoch 3 starts at step 10, mid-permutation (the 4th, minibatch 2).
+    // 5 unlabelled steps per epoch, 3 labelled minibatches per permutation: epoch 3 starts at step 10,
+    // mid-permutation (the 4th, minibatch 2).
     let fit epochs (checkpoint: CheckpointOptions) =
         VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 2L, Checkpoint = checkpoint)
     NativeEngine.Seed 32L
