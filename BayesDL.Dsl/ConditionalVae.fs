@@ -39,7 +39,8 @@ type CvaeBuilderCE() =
     [<CustomOperation "prior">]
     member _.Prior(d: CvaeDecl, prior: Prior) = { d with Vae = { d.Vae with Prior = Some prior } }
     [<CustomOperation "likelihood">]
-    member _.Likelihood(d: CvaeDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) = { d with Vae = { d.Vae with Likelihood = Some likelihood } }
+    member _.Likelihood(d: CvaeDecl, likelihood: BayesDL.Predictive.LikelihoodSpec) =
+        { d with Vae = { d.Vae with Likelihood = Some likelihood } }
     [<CustomOperation "classes">]
     member _.Classes(d: CvaeDecl, classes: int) = { d with Classes = classes }
 
@@ -79,8 +80,10 @@ module Cvae =
     /// Every mistake in the declaration, as one BayesError.
     let validate (d: CvaeDecl) : Result<unit, BayesError> =
         match d.Vae.Encoder, d.Vae.Decoder with
-        | None, _ -> Error(Incomplete "The conditional VAE declares no encoder; add `encoder (linear 794L 400L >> Activation.relu)` (it reads data features + classes).")
-        | _, None -> Error(Incomplete "The conditional VAE declares no decoder; add `decoder (linear 12L 400L >> Activation.relu >> linear 400L 784L)` (it reads latent + classes).")
+        | None, _ -> Error(Incomplete "The conditional VAE declares no encoder; add `encoder (linear 794L 400L >> Activation.relu)` \
+                                       (it reads data features + classes).")
+        | _, None -> Error(Incomplete "The conditional VAE declares no decoder; add `decoder (linear 12L 400L >> Activation.relu >> linear \
+                                       400L 784L)` (it reads latent + classes).")
         | _ when d.Vae.Latent.IsNone ->
             Error(Incomplete "The conditional VAE declares no latent dimension; add `latent 2` (the decoder reads latent + classes).")
         | _ -> (toBuilder d).Validate() |> BayesError.ofReport
@@ -105,7 +108,8 @@ module M2 =
     /// Every mistake in the declaration, as one BayesError.
     let validate (d: M2Decl) : Result<unit, BayesError> =
         match d.Classifier with
-        | None -> Error(Incomplete "The M2 model declares no classifier; add `classifier (linear 784L 400L >> Activation.relu >> linear 400L 10L)`.")
+        | None -> Error(Incomplete "The M2 model declares no classifier; add `classifier (linear 784L 400L >> \
+                                    Activation.relu >> linear 400L 10L)`.")
         | Some _ -> Cvae.validate d.Cvae |> Result.bind (fun () -> (toBuilder d).Validate() |> BayesError.ofReport)
 
     /// Validates, then creates M2 under `policy`.
@@ -113,8 +117,10 @@ module M2 =
         validate d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (toBuilder d).Build policy))
 
     /// Trains on `labelled` rows with labels and `unlabelled` rows with the `vi { ... }` settings (one z draw, no warm-up).
-    let fit (settings: ViSettings) (labelled: BayesDL.Data.LabeledData) (unlabelled: torch.Tensor) (model: SemiSupervisedVae) : Result<VaeFit, BayesError> =
+    let fit (settings: ViSettings) (labelled: BayesDL.Data.LabeledData) (unlabelled: torch.Tensor) (model: SemiSupervisedVae)
+            : Result<VaeFit, BayesError> =
         let options = settings.ToOptions()
         VaeFitting.ValidateFit(model, unlabelled, options)
         |> BayesError.ofReport
-        |> Result.bind (fun () -> BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, labelled, unlabelled, options) |> List.ofSeq }))
+        |> Result.bind (fun () ->
+            BayesError.ofCore (fun () -> { EpochLosses = VaeFitting.Fit(model, labelled, unlabelled, options) |> List.ofSeq }))

@@ -60,8 +60,10 @@ type FittedEnsemble =
 module Ensemble =
     let private declared (d: ModelDecl) =
         match d.Network, d.Likelihood with
-        | None, _ -> Error(Incomplete "The ensemble's model declares no network; add `network (linear 1L 50L >> Activation.relu >> linear 50L 2L)`.")
-        | _, None -> Error(Incomplete "The ensemble's model declares no likelihood; add `likelihood heteroscedastic` (or categorical, bernoulli).")
+        | None, _ ->
+            Error(Incomplete "The ensemble's model declares no network; add `network (linear 1L 50L >> Activation.relu >> linear 50L 2L)`.")
+        | _, None ->
+            Error(Incomplete "The ensemble's model declares no likelihood; add `likelihood heteroscedastic` (or categorical, bernoulli).")
         | _ -> Ok(Model.toBuilder d)
 
     /// Every mistake that keeps the model from being an ensemble with these settings, as one BayesError.
@@ -70,10 +72,12 @@ module Ensemble =
 
     /// The untrained members under `policy` (member m created after seeding with Seed + m).
     let buildOn (settings: EnsembleSettings) (policy: ComputePolicy) (d: ModelDecl) : Result<DeepEnsemble, BayesError> =
-        validate settings d |> Result.bind (fun () -> BayesError.ofCore (fun () -> (Model.toBuilder d).BuildEnsemble(settings.Members, settings.Seed, policy)))
+        validate settings d
+        |> Result.bind (fun () -> BayesError.ofCore (fun () -> (Model.toBuilder d).BuildEnsemble(settings.Members, settings.Seed, policy)))
 
     /// Builds the members under `policy` and trains each on `data` by maximum likelihood.
-    let fit (settings: EnsembleSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl) : Result<FittedEnsemble, BayesError> =
+    let fit (settings: EnsembleSettings) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl)
+            : Result<FittedEnsemble, BayesError> =
         validate settings d
         |> Result.bind (fun () ->
             BayesError.ofCore (fun () ->

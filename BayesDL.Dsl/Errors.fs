@@ -2,8 +2,8 @@ namespace BayesDL.Dsl
 
 open BayesDL.Builders
 
-/// A mistake in a model declaration, found before any training, or a saved model that cannot be loaded. Each case carries the layer it concerns
-/// (its description, e.g. "Linear(784 -> 400)", or "model") and a message naming the shapes and a fix.
+/// A mistake in a model declaration, found before any training, or a saved model that cannot be loaded. Each case carries the layer it
+/// concerns (its description, e.g. "Linear(784 -> 400)", or "model") and a message naming the shapes and a fix.
 type BayesError =
     | ShapeMismatch of layer: string * message: string
     | LikelihoodMismatch of layer: string * message: string

@@ -44,7 +44,8 @@ type ViSettings =
 
     /// The core's fit options these settings stand for.
     member s.ToOptions() =
-        BayesDL.Builders.VariationalFitOptions(s.Epochs, s.BatchSize, s.LearningRate, s.Seed, s.Samples, s.KLWarmupEpochs, (s.KL = AnalyticKL),
+        BayesDL.Builders.VariationalFitOptions(s.Epochs, s.BatchSize, s.LearningRate, s.Seed, s.Samples,
+                                               s.KLWarmupEpochs, (s.KL = AnalyticKL),
                                                checkpointOptions s.Checkpoint)
 
 /// MC-dropout settings: training (the dropout loss, or the alpha-divergence of Li & Gal 2017 with `alpha`, plus the

@@ -34,7 +34,8 @@ type McmcSettings =
 
     static member Default =
         let o = HmcOptions()
-        { Algorithm = StaticHmc; Samples = o.Samples; Warmup = o.Warmup; Chains = o.Chains; StepSize = o.StepSize; LeapfrogSteps = o.LeapfrogSteps
+        { Algorithm = StaticHmc; Samples = o.Samples; Warmup = o.Warmup; Chains = o.Chains;
+          StepSize = o.StepSize; LeapfrogSteps = o.LeapfrogSteps
           TargetAcceptance = o.TargetAcceptance; AdaptStepSize = o.AdaptStepSize; AdaptMassMatrix = o.AdaptMassMatrix
           RandomizeSteps = o.RandomizeSteps; MaxTreeDepth = o.MaxTreeDepth; Seed = o.Seed }
 
@@ -142,7 +143,8 @@ module Hmc =
         BayesError.ofCoreIn "mcmc" (fun () -> linearRegression noiseStd priorStd x y)
         |> Result.bind (sample settings)
         |> Result.map (fun run ->
-            ({ Mean = [| for p in run.Parameters -> p.Mean |]; StdDev = [| for p in run.Parameters -> p.StdDev |] }: LinearRegression.WeightPosterior), run)
+            ({ Mean = [| for p in run.Parameters -> p.Mean |];
+               StdDev = [| for p in run.Parameters -> p.StdDev |] }: LinearRegression.WeightPosterior), run)
 
     /// MCMC over all weights of the network a `model { }` (or `bayes { }`) declaration describes, on data x [N, in] and
     /// y ([N] or [N, out] targets for `gaussianWith sigma`; class indices [N] for `categorical`): the core's

@@ -101,8 +101,10 @@ module Model =
     /// Every mistake in the declaration, as one BayesError.
     let validate (d: ModelDecl) : Result<unit, BayesError> =
         match d.Network, d.Likelihood with
-        | None, _ -> Error(Incomplete "The model declares no network; add `network (linear 784L 400L >> Activation.relu >> linear 400L 10L)`.")
-        | _, None -> Error(Incomplete "The model declares no likelihood; add `likelihood categorical` (or gaussian, bernoulli, heteroscedastic).")
+        | None, _ ->
+            Error(Incomplete "The model declares no network; add `network (linear 784L 400L >> Activation.relu >> linear 400L 10L)`.")
+        | _, None ->
+            Error(Incomplete "The model declares no likelihood; add `likelihood categorical` (or gaussian, bernoulli, heteroscedastic).")
         | _ -> (toBuilder d).Validate() |> BayesError.ofReport
 
     /// Validates, then creates the network under `policy`.

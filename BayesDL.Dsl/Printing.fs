@@ -28,10 +28,12 @@ let predictive (p: PredictiveSamples) : string =
     match p.Kind with
     | PredictiveKind.Classification ->
         let entropy, mutual = p.PredictiveEntropy(), p.MutualInformation()
-        sprintf "PredictiveSamples (classification): %d draws x %d rows x %d classes\nmean probabilities\n%s\npredictive entropy\n%s\nmutual information\n%s\nmean predictive entropy %.4f nats, mean mutual information %.4f nats"
+        sprintf "PredictiveSamples (classification): %d draws x %d rows x %d classes\nmean probabilities\n%s\npredictive \
+                 entropy\n%s\nmutual information\n%s\nmean predictive entropy %.4f nats, mean mutual information %.4f nats"
             p.SampleCount p.Count mean.shape[mean.shape.Length - 1] (head 5L mean) (head 5L entropy) (head 5L mutual)
             (overall entropy) (overall mutual)
     | _ ->
         let aleatoric, epistemic = p.AleatoricVariance(), p.EpistemicVariance()
-        sprintf "PredictiveSamples (regression): %d draws x %d rows\npredictive mean\n%s\naleatoric variance\n%s\nepistemic variance\n%s\nmean aleatoric variance %.4g, mean epistemic variance %.4g"
+        sprintf "PredictiveSamples (regression): %d draws x %d rows\npredictive mean\n%s\naleatoric variance\n%s\nepistemic \
+                 variance\n%s\nmean aleatoric variance %.4g, mean epistemic variance %.4g"
             p.SampleCount p.Count (head 5L mean) (head 5L aleatoric) (head 5L epistemic) (overall aleatoric) (overall epistemic)

@@ -61,7 +61,8 @@ module Vae =
     let validate (d: VaeDecl) : Result<unit, BayesError> =
         match d.Encoder, d.Decoder with
         | None, _ -> Error(Incomplete "The VAE declares no encoder; add `encoder (linear 784L 400L >> Activation.relu)`.")
-        | _, None -> Error(Incomplete "The VAE declares no decoder; add `decoder (linear 20L 400L >> Activation.relu >> linear 400L 784L)`.")
+        | _, None ->
+            Error(Incomplete "The VAE declares no decoder; add `decoder (linear 20L 400L >> Activation.relu >> linear 400L 784L)`.")
         | _ when d.Latent.IsNone ->
             Error(Incomplete "The VAE declares no latent dimension; add `latent 20` (the decoder's input width).")
         | _ -> (toBuilder d).Validate() |> BayesError.ofReport

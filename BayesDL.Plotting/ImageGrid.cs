@@ -11,7 +11,8 @@ namespace BayesDL.Plotting;
 public static class ImageGrid
 {
     /// <summary>Saves the grid to <paramref name="path"/> (atomically) and returns the full path.</summary>
-    public static string Save(Tensor images, int columns, string path, int height = 28, int width = 28, string? title = null, int pixelsPerCell = 3)
+    public static string Save(Tensor images, int columns, string path, int height = 28, int width = 28,
+        string? title = null, int pixelsPerCell = 3)
     {
         Check.Argument(images.dim() == 2 && images.shape[1] == (long)height * width, nameof(ImageGrid), "images",
             $"shape {Check.Shape(images.shape)}", $"shape [N, {height * width}] (rows of {height}x{width} images)");

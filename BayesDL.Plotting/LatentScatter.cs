@@ -13,7 +13,8 @@ public static class LatentScatter
     public static string Save(Tensor points, Tensor labels, string path, string title = "Latent means by label",
         string xLabel = "z1", string yLabel = "z2", int width = 900, int height = 750)
     {
-        Check.Argument(points.dim() == 2 && points.shape[1] == 2, nameof(LatentScatter), "points", $"shape {Check.Shape(points.shape)}", "shape [N, 2]");
+        Check.Argument(points.dim() == 2 && points.shape[1] == 2, nameof(LatentScatter), "points",
+            $"shape {Check.Shape(points.shape)}", "shape [N, 2]");
         Check.Argument(labels.dim() == 1 && labels.shape[0] == points.shape[0], nameof(LatentScatter), "labels",
             $"shape {Check.Shape(labels.shape)}", $"shape [{points.shape[0]}]");
         double[] xy;

@@ -10,7 +10,8 @@ namespace BayesDL.Plotting;
 /// </summary>
 public static class ReliabilityPlot
 {
-    /// <summary>Writes the diagram of <paramref name="diagrams"/> (method name, diagram) to <paramref name="path"/> atomically; returns the full path.</summary>
+    /// <summary>Writes the diagram of <paramref name="diagrams"/> (method name, diagram) to <paramref name="path"/> atomically;
+    /// returns the full path.</summary>
     public static string Save(IReadOnlyList<(string Method, ReliabilityDiagram Diagram)> diagrams, string path,
         string title = "Reliability diagram", int width = 600, int height = 600)
     {
@@ -25,7 +26,8 @@ public static class ReliabilityPlot
         {
             var (method, d) = diagrams[i];
             int[] filled = Enumerable.Range(0, d.Bins).Where(b => d.Count[b] > 0).ToArray();
-            var line = plot.Add.Scatter(filled.Select(b => d.Confidence[b]).ToArray(), filled.Select(b => d.Accuracy[b]).ToArray(), palette.GetColor(i));
+            var line = plot.Add.Scatter(filled.Select(b => d.Confidence[b]).ToArray(),
+                filled.Select(b => d.Accuracy[b]).ToArray(), palette.GetColor(i));
             line.LegendText = $"{method} (ECE {d.ExpectedCalibrationError:F4})";
             line.LineWidth = 2;
             line.MarkerSize = 6;

@@ -148,7 +148,8 @@ namespace BayesDL.NativePatch
                     }
             }
             catch (IOException) { }
-            foreach (string dir in new[] { "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib64", "/lib" })
+            foreach (string dir in new[] { "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+                "/usr/lib64", "/usr/lib", "/lib64", "/lib" })
             {
                 string candidate = Path.Combine(dir, "libstdc++.so.6");
                 if (File.Exists(candidate)) return candidate;
@@ -161,7 +162,8 @@ namespace BayesDL.NativePatch
         static ulong ReadU64(byte[] b, long o) { Check(b, o, 8); return BitConverter.ToUInt64(b, (int)o); }
         static void Check(byte[] b, long o, int n)
         {
-            if (o < 0 || o + n > b.Length) throw new InvalidDataException($"ELF structure points outside the file (offset {o}, length {b.Length})");
+            if (o < 0 || o + n > b.Length)
+                throw new InvalidDataException($"ELF structure points outside the file (offset {o}, length {b.Length})");
         }
         static string ReadString(byte[] b, long o)
         {
@@ -181,7 +183,8 @@ namespace BayesDL.NativePatch
     /// </summary>
     public class MarkElfVersionWeak : Microsoft.Build.Utilities.Task
     {
-        [Microsoft.Build.Framework.Required] public Microsoft.Build.Framework.ITaskItem[] Libraries { get; set; } = Array.Empty<Microsoft.Build.Framework.ITaskItem>();
+        [Microsoft.Build.Framework.Required] public Microsoft.Build.Framework.ITaskItem[] Libraries { get; set; } =
+            Array.Empty<Microsoft.Build.Framework.ITaskItem>();
         [Microsoft.Build.Framework.Required] public string Version { get; set; } = "";
 
         public override bool Execute()
@@ -190,13 +193,15 @@ namespace BayesDL.NativePatch
             string libstdcxx = ElfVersionPatcher.FindSystemLibStdCxx();
             if (libstdcxx == null || ElfVersionPatcher.DefinesVersion(libstdcxx, Version))
             {
-                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, $"BayesDL: {libstdcxx ?? "no libstdc++"} provides {Version}; native libraries left as they are.");
+                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low,
+                    $"BayesDL: {libstdcxx ?? "no libstdc++"} provides {Version}; native libraries left as they are.");
                 return true;
             }
             foreach (var item in Libraries)
             {
                 var outcome = ElfVersionPatcher.MarkWeak(item.ItemSpec, Version);
-                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal, $"BayesDL: {item.ItemSpec}: {Version} {outcome} ({libstdcxx} lacks it).");
+                Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Normal,
+                    $"BayesDL: {item.ItemSpec}: {Version} {outcome} ({libstdcxx} lacks it).");
             }
             return true;
         }

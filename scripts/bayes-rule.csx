@@ -39,14 +39,16 @@ Row("exact (Bayes' rule)", exactMean[0], exactStd[0], exactMean[1], exactStd[1])
 Row("variational q", qMean[0], qStd[0], qMean[1], qStd[1]);
 Row("HMC", run.Summary[0].Mean, run.Summary[0].StdDev, run.Summary[1].Mean, run.Summary[1].StdDev);
 Console.WriteLine($"{"  HMC MCSE of mean",-22} {run.Summary[0].Mcse,-24:F4} {run.Summary[1].Mcse,-24:F4}");
-Console.WriteLine($"HMC: {run.ChainCount} chains x {run.DrawsPerChain} draws, acceptance {run.AcceptanceRate:F2}, min ESS {run.MinEss:F0}, " +
+Console.WriteLine($"HMC: {run.ChainCount} chains x {run.DrawsPerChain} draws, acceptance " +
+    $"{run.AcceptanceRate:F2}, min ESS {run.MinEss:F0}, " +
                   $"max R-hat {run.MaxRHat:F3}, {run.Divergences} divergences, {run.Elapsed.TotalSeconds:F1} s");
 
 // The slope's prior N(0, 1), its exact posterior and the variational q: the data sharpen the belief.
 double Density(double m, double s, double x) => Math.Exp(-0.5 * Math.Pow((x - m) / s, 2)) / (s * Math.Sqrt(2 * Math.PI));
 double[] grid = Enumerable.Range(0, 401).Select(i => -4.0 + 0.02 * i).ToArray();
 double[] every4 = grid.Where((_, i) => i % 4 == 0).ToArray();
-double em = exact.Mean[1].item<double>(), es = exact.StdDev()[1].item<double>(), qm = q.Mean[1].item<double>(), qs = q.StdDev()[1].item<double>();
+double em = exact.Mean[1].item<double>(), es = exact.StdDev()[1].item<double>(), qm = q.Mean[1].item<double>(),
+    qs = q.StdDev()[1].item<double>();
 var plot = new ScottPlot.Plot();
 plot.Add.ScatterLine(grid, grid.Select(x => Density(0, 1, x)).ToArray()).LegendText = "prior N(0, 1)";
 plot.Add.ScatterLine(grid, grid.Select(x => Density(em, es, x)).ToArray()).LegendText = "exact posterior";
@@ -56,7 +58,8 @@ double[] slopes = run.Trace(1).SelectMany(chain => chain).ToArray();
 double lo = slopes.Min(), width = (slopes.Max() - lo) / 30;
 double[] counts = new double[30];
 foreach (double v in slopes) counts[Math.Min(29, (int)((v - lo) / width))] += 1;
-plot.Add.ScatterLine(Enumerable.Range(0, 30).Select(i => lo + (i + 0.5) * width).ToArray(), counts.Select(c => c / (slopes.Length * width)).ToArray()).LegendText = "HMC draws (histogram)";
+plot.Add.ScatterLine(Enumerable.Range(0, 30).Select(i => lo + (i + 0.5) * width).ToArray(),
+    counts.Select(c => c / (slopes.Length * width)).ToArray()).LegendText = "HMC draws (histogram)";
 plot.Title($"Bayes' rule: the slope after {n} points");
 plot.XLabel("slope w1");
 plot.ShowLegend();

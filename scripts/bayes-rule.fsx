@@ -31,13 +31,15 @@ let hmc, run =
     | Error e -> failwith e.Message
 printfn ""
 printfn "%-22s %-24s %-24s" "posterior of w" "w0: mean (sd)" "w1: mean (sd)"
-let row name (m: float[]) (s: float[]) = printfn "%-22s %-24s %-24s" name (sprintf "%.4f (%.4f)" m[0] s[0]) (sprintf "%.4f (%.4f)" m[1] s[1])
+let row name (m: float[]) (s: float[]) = printfn "%-22s %-24s %-24s" name (sprintf "%.4f (%.4f)" m[0] s[0])
+                                             (sprintf "%.4f (%.4f)" m[1] s[1])
 row "exact (Bayes' rule)" exact.Mean exact.StdDev
 row "variational q" q.Mean q.StdDev
 row "HMC" hmc.Mean hmc.StdDev
 printfn "%-22s %-24s %-24s" "  HMC MCSE of mean" (sprintf "%.4f" run.Parameters[0].Mcse) (sprintf "%.4f" run.Parameters[1].Mcse)
 printfn "HMC: %d chains x %d draws, acceptance %.2f, min ESS %.0f, max R-hat %.3f, %d divergences, %.1f s"
-    settings.Chains settings.Samples run.AcceptanceRate (run.Parameters |> List.map (fun p -> p.Ess) |> List.min) run.MaxRHat run.Divergences run.Elapsed.TotalSeconds
+    settings.Chains settings.Samples run.AcceptanceRate (run.Parameters |> List.map (fun p -> p.Ess) |> List.min) run.MaxRHat
+        run.Divergences run.Elapsed.TotalSeconds
 
 // The slope's prior N(0, 1), its exact posterior and the variational q: the data sharpen the belief.
 let density m s x = exp (-0.5 * ((x - m) / s) ** 2.0) / (s * sqrt (2.0 * System.Math.PI))

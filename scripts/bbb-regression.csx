@@ -20,7 +20,8 @@ var declaration = ModelBuilder.Sequential()
     .BayesLinear(1, 64, prior: Priors.Normal(0, 1)).Relu().BayesLinear(64, 1)
     .WithLikelihood(Likelihoods.Gaussian(3.0 / scale))
     .WithVariational(VariationalFamily.MeanField);
-var fit = declaration.FitVariational(data, new VariationalFitOptions(Epochs: Quick ? 40 : 3000, BatchSize: 20, LearningRate: 0.01, WeightSamples: 4), policy);
+var fit = declaration.FitVariational(data, new VariationalFitOptions(Epochs: Quick ? 40 : 3000, BatchSize: 20,
+    LearningRate: 0.01, WeightSamples: 4), policy);
 var last = fit.Epochs[^1];
 Console.WriteLine($"trained {last.Epoch} epochs: ELBO {last.Elbo:F2}, KL {last.KL:F1} nats");
 
@@ -32,22 +33,26 @@ void Report(string name, double[] sd)
 {
     double SdAt(double x) => sd[Array.FindIndex(grid, g => Math.Abs(g - x) < 1e-9)];
     double inside = grid.Select((g, i) => (g, i)).Where(p => Math.Abs(p.g) <= 4).Average(p => sd[p.i]);
-    Console.WriteLine($"{name} predictive sd: {inside:F1} on [-4, 4] on average, {SdAt(-6):F1} at x = -6, {SdAt(6):F1} at x = 6 (ratio {(SdAt(-6) + SdAt(6)) / 2 / inside:F1})");
+    Console.WriteLine($"{name} predictive sd: {inside:F1} on [-4, 4] on average, {SdAt(-6):F1} at x = -6, {SdAt(6):F1} at x = 6 (ratio " +
+        $"{(SdAt(-6) + SdAt(6)) / 2 / inside:F1})");
 }
 Report("Bayes by Backprop", sd);
 
 // HMC on the same network's weight posterior (all 193 weights, the same prior and likelihood). Its leapfrog steps are
 // small sequential products ([chains, 20, 64]): one thread, as waiting on a busy second core costs more than it saves.
 torch.set_num_threads(1);
-var hmc = declaration.SampleHmc(data.Inputs, data.Targets, new HmcOptions(Samples: Quick ? 40 : 500, Warmup: Quick ? 40 : 500, Chains: Quick ? 2 : 4, Seed: 7));
-Console.WriteLine($"HMC: {hmc.Result.ChainCount * hmc.Result.DrawsPerChain} draws, acceptance {hmc.Result.AcceptanceRate:F2}, {hmc.Result.Divergences} divergences, {hmc.Result.Elapsed.TotalSeconds:F1} s");
+var hmc = declaration.SampleHmc(data.Inputs, data.Targets,
+    new HmcOptions(Samples: Quick ? 40 : 500, Warmup: Quick ? 40 : 500, Chains: Quick ? 2 : 4, Seed: 7));
+Console.WriteLine($"HMC: {hmc.Result.ChainCount * hmc.Result.DrawsPerChain} draws, acceptance {hmc.Result.AcceptanceRate:F2}, " +
+    $"{hmc.Result.Divergences} divergences, {hmc.Result.Elapsed.TotalSeconds:F1} s");
 var hmcPredictive = hmc.Predict(policy.Tensor(grid, 121, 1));
 double[] hmcMean = hmcPredictive.Mean().data<double>().Select(m => m * scale).ToArray();
 double[] hmcSd = hmcPredictive.TotalVariance().sqrt().data<double>().Select(s => s * scale).ToArray();
 Report("HMC", hmcSd);
 
 var plot = new ScottPlot.Plot();
-plot.Add.FillY(grid, mean.Zip(sd, (m, s) => m - 2 * s).ToArray(), mean.Zip(sd, (m, s) => m + 2 * s).ToArray()).LegendText = "Bayes by Backprop mean +- 2 sd";
+plot.Add.FillY(grid, mean.Zip(sd, (m, s) => m - 2 * s).ToArray(), mean.Zip(sd, (m, s) => m + 2 * s).ToArray()).LegendText =
+    "Bayes by Backprop mean +- 2 sd";
 plot.Add.ScatterLine(grid, mean).LegendText = "predictive mean";
 foreach (double sign in new[] { -1.0, 1.0 })
 {

@@ -28,7 +28,8 @@ let declaration =
     }
 let fitted =
     declaration
-    |> Model.fitVariational (vi { elbo analyticKL; samples 4; epochs (if References.quick then 40 else 3000); batchSize 20; learningRate 0.01 }) policy data
+    |> Model.fitVariational (vi { elbo analyticKL; samples 4; epochs (if References.quick then 40 else 3000);
+                                  batchSize 20; learningRate 0.01 }) policy data
     |> Result.defaultWith (fun e -> failwith e.Message)
 let last = List.last fitted.Epochs
 printfn "trained %d epochs: ELBO %.2f, KL %.1f nats" last.Epoch last.Elbo last.KL
@@ -40,22 +41,26 @@ let sd = Tensors.toArray (predictive.TotalVariance().sqrt()) |> Array.map ((*) s
 let report (name: string) (sd: float[]) =
     let sdAt x = sd[grid |> Array.findIndex (fun g -> abs (g - x) < 1e-9)]
     let inside = [ for i in 0 .. grid.Length - 1 do if abs grid[i] <= 4.0 then sd[i] ] |> List.average
-    printfn "%s predictive sd: %.1f on [-4, 4] on average, %.1f at x = -6, %.1f at x = 6 (ratio %.1f)" name inside (sdAt -6.0) (sdAt 6.0) ((sdAt -6.0 + sdAt 6.0) / 2.0 / inside)
+    printfn "%s predictive sd: %.1f on [-4, 4] on average, %.1f at x = -6, %.1f at x = 6 (ratio %.1f)" name inside (sdAt -6.0) (sdAt 6.0)
+        ((sdAt -6.0 + sdAt 6.0) / 2.0 / inside)
 report "Bayes by Backprop" sd
 
 // HMC on the same network's weight posterior (all 193 weights, the same prior and likelihood). Its leapfrog steps are
 // small sequential products ([chains, 20, 64]): one thread, as waiting on a busy second core costs more than it saves.
 torch.set_num_threads 1
-let hmcSettings = mcmc { samples (if References.quick then 40 else 500); warmup (if References.quick then 40 else 500); chains (if References.quick then 2 else 4); seed 7L }
+let hmcSettings = mcmc { samples (if References.quick then 40 else 500); warmup (if References.quick then 40 else 500);
+                         chains (if References.quick then 2 else 4); seed 7L }
 let hmc = Hmc.network hmcSettings declaration data.Inputs data.Targets |> Result.defaultWith (fun e -> failwith e.Message)
-printfn "HMC: %d draws, acceptance %.2f, %d divergences, %.1f s" (hmc.Result.ChainCount * hmc.Result.DrawsPerChain) hmc.Result.AcceptanceRate hmc.Result.Divergences hmc.Result.Elapsed.TotalSeconds
+printfn "HMC: %d draws, acceptance %.2f, %d divergences, %.1f s" (hmc.Result.ChainCount * hmc.Result.DrawsPerChain)
+    hmc.Result.AcceptanceRate hmc.Result.Divergences hmc.Result.Elapsed.TotalSeconds
 let hmcPredictive = hmc.Predict(policy.Tensor(grid, 121L, 1L))
 let hmcMean = Tensors.toArray (hmcPredictive.Mean()) |> Array.map ((*) scale)
 let hmcSd = Tensors.toArray (hmcPredictive.TotalVariance().sqrt()) |> Array.map ((*) scale)
 report "HMC" hmcSd
 
 let plot = new ScottPlot.Plot()
-plot.Add.FillY(grid, Array.map2 (fun m s -> m - 2.0 * s) mean sd, Array.map2 (fun m s -> m + 2.0 * s) mean sd).LegendText <- "Bayes by Backprop mean +- 2 sd"
+plot.Add.FillY(grid, Array.map2 (fun m s -> m - 2.0 * s) mean sd,
+               Array.map2 (fun m s -> m + 2.0 * s) mean sd).LegendText <- "Bayes by Backprop mean +- 2 sd"
 plot.Add.ScatterLine(grid, mean).LegendText <- "predictive mean"
 for sign in [ -1.0; 1.0 ] do
     let band = plot.Add.ScatterLine(grid, Array.map2 (fun m s -> m + sign * 2.0 * s) hmcMean hmcSd)

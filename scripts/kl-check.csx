@@ -26,10 +26,14 @@ Distribution Sample(string family, bool second) => (family, second) switch
     ("Bernoulli", false) => Dist.Bernoulli(S(0.3)),                  ("Bernoulli", true) => Dist.Bernoulli(S(0.65)),
     ("Categorical", false) => Dist.Categorical(V(0.1, 0.2, 0.3, 0.4)), ("Categorical", true) => Dist.Categorical(V(0.4, 0.3, 0.2, 0.1)),
     ("Dirichlet", false) => Dist.Dirichlet(V(1.5, 2.0, 3.0)),        ("Dirichlet", true) => Dist.Dirichlet(V(0.8, 2.5, 1.2)),
-    ("MultivariateNormal", false) => Dist.MultivariateNormal(V(0.1, -0.2, 0.3), M(new[] { new[] { 1.0, 0.3, 0.1 }, new[] { 0.3, 0.8, -0.2 }, new[] { 0.1, -0.2, 1.5 } })),
-    ("MultivariateNormal", true) => Dist.MultivariateNormal(V(-0.3, 0.2, 0.0), M(new[] { new[] { 1.4, -0.2, 0.0 }, new[] { -0.2, 1.0, 0.3 }, new[] { 0.0, 0.3, 0.9 } })),
-    ("LowRankMultivariateNormal", false) => Dist.LowRankMultivariateNormal(V(0.0, 0.4, -0.1), M(new[] { new[] { 0.5 }, new[] { -0.3 }, new[] { 0.8 } }), V(0.6, 1.1, 0.7)),
-    ("LowRankMultivariateNormal", true) => Dist.LowRankMultivariateNormal(V(0.3, 0.0, 0.2), M(new[] { new[] { 0.2, 0.4 }, new[] { 0.7, -0.1 }, new[] { -0.3, 0.5 } }), V(0.9, 0.5, 1.2)),
+    ("MultivariateNormal", false) => Dist.MultivariateNormal(V(0.1, -0.2, 0.3),
+        M(new[] { new[] { 1.0, 0.3, 0.1 }, new[] { 0.3, 0.8, -0.2 }, new[] { 0.1, -0.2, 1.5 } })),
+    ("MultivariateNormal", true) => Dist.MultivariateNormal(V(-0.3, 0.2, 0.0),
+        M(new[] { new[] { 1.4, -0.2, 0.0 }, new[] { -0.2, 1.0, 0.3 }, new[] { 0.0, 0.3, 0.9 } })),
+    ("LowRankMultivariateNormal", false) => Dist.LowRankMultivariateNormal(V(0.0, 0.4, -0.1),
+        M(new[] { new[] { 0.5 }, new[] { -0.3 }, new[] { 0.8 } }), V(0.6, 1.1, 0.7)),
+    ("LowRankMultivariateNormal", true) => Dist.LowRankMultivariateNormal(V(0.3, 0.0, 0.2),
+        M(new[] { new[] { 0.2, 0.4 }, new[] { 0.7, -0.1 }, new[] { -0.3, 0.5 } }), V(0.9, 0.5, 1.2)),
     ("Independent", false) => Dist.DiagonalNormal(V(0.2, -0.5, 1.0), V(0.7, 1.3, 0.9)),
     ("Independent", true) => Dist.DiagonalNormal(V(0.0, 0.0, 0.5), V(1.0, 0.8, 1.6)),
     _ => throw new ArgumentException($"kl-check: no sample parameters for {family}"),
@@ -61,7 +65,8 @@ foreach (var pair in KLDivergence.RegisteredPairs)
         var support = p is Bernoulli ? V(0.0, 1.0) : arange(4, dtype: ScalarType.Int64);
         var lp = p.LogProb(support);
         double exact = (lp.exp() * (lp - q.LogProb(support))).sum().item<double>();
-        Console.WriteLine($"{pair.Name,-40} {kl,14:F10} {exact,14:F10} {"-",10}  exact sum over the support (rel. error {Math.Abs(kl - exact) / Math.Abs(exact):E1})");
+        Console.WriteLine($"{pair.Name,-40} {kl,14:F10} {exact,14:F10} {"-",10}  exact sum over the support (rel. error " +
+            $"{Math.Abs(kl - exact) / Math.Abs(exact):E1})");
     }
     else
     {
@@ -69,6 +74,7 @@ foreach (var pair in KLDivergence.RegisteredPairs)
         double estimate = mc.Estimate.sum().item<double>(), se = mc.StandardError.square().sum().sqrt().item<double>();
         // When log p - log q is constant on p's support (e.g. nested uniforms) every draw gives the exact value: SE 0.
         string z = se > 1e-12 * Math.Max(1, Math.Abs(kl)) ? (Math.Abs(kl - estimate) / se).ToString("F2") : "-";
-        Console.WriteLine($"{pair.Name,-40} {kl,14:F10} {estimate,14:F10} {z,10}  Monte Carlo, {draws} draws, SE {se:E2}, rel. error {Math.Abs(kl - estimate) / Math.Abs(estimate):E1}");
+        Console.WriteLine($"{pair.Name,-40} {kl,14:F10} {estimate,14:F10} {z,10}  Monte Carlo, {draws} draws, SE {se:E2}, rel. error " +
+            $"{Math.Abs(kl - estimate) / Math.Abs(estimate):E1}");
     }
 }

@@ -31,7 +31,8 @@ let sample (family: string) : Distribution =
     | "Categorical" -> Dist.Categorical(v [ 0.1; 0.2; 0.3; 0.4 ])
     | "Dirichlet" -> Dist.Dirichlet(v [ 1.5; 2.0; 3.0 ])
     | "MultivariateNormal" -> Dist.MultivariateNormal(v [ 0.1; -0.2; 0.3 ], m [ [ 1.0; 0.3; 0.1 ]; [ 0.3; 0.8; -0.2 ]; [ 0.1; -0.2; 1.5 ] ])
-    | "LowRankMultivariateNormal" -> Dist.LowRankMultivariateNormal(v [ 0.0; 0.4; -0.1 ], m [ [ 0.5 ]; [ -0.3 ]; [ 0.8 ] ], v [ 0.6; 1.1; 0.7 ])
+    | "LowRankMultivariateNormal" -> Dist.LowRankMultivariateNormal(v [ 0.0; 0.4; -0.1 ],
+                                                                    m [ [ 0.5 ]; [ -0.3 ]; [ 0.8 ] ], v [ 0.6; 1.1; 0.7 ])
     | "Independent" -> Dist.DiagonalNormal(v [ 0.2; -0.5; 1.0 ], v [ 0.7; 1.3; 0.9 ])
     | other -> failwithf "no sample parameters for %s" other
 
@@ -50,7 +51,8 @@ let other (family: string) : Distribution =
     | "Categorical" -> Dist.Categorical(v [ 0.4; 0.3; 0.2; 0.1 ])
     | "Dirichlet" -> Dist.Dirichlet(v [ 0.8; 2.5; 1.2 ])
     | "MultivariateNormal" -> Dist.MultivariateNormal(v [ -0.3; 0.2; 0.0 ], m [ [ 1.4; -0.2; 0.0 ]; [ -0.2; 1.0; 0.3 ]; [ 0.0; 0.3; 0.9 ] ])
-    | "LowRankMultivariateNormal" -> Dist.LowRankMultivariateNormal(v [ 0.3; 0.0; 0.2 ], m [ [ 0.2; 0.4 ]; [ 0.7; -0.1 ]; [ -0.3; 0.5 ] ], v [ 0.9; 0.5; 1.2 ])
+    | "LowRankMultivariateNormal" -> Dist.LowRankMultivariateNormal(v [ 0.3; 0.0; 0.2 ],
+                                                                    m [ [ 0.2; 0.4 ]; [ 0.7; -0.1 ]; [ -0.3; 0.5 ] ], v [ 0.9; 0.5; 1.2 ])
     | "Independent" -> Dist.DiagonalNormal(v [ 0.0; 0.0; 0.5 ], v [ 1.0; 0.8; 1.6 ])
     | f -> sample f
 
@@ -98,7 +100,8 @@ for pair in KLDivergence.RegisteredPairs do
             | :? Beta -> x.le(torch.tensor 0.0).logical_or(x.ge(torch.tensor 1.0))
             | _ -> x.le(torch.tensor 0.0)
         let share = outside.to_type(torch.ScalarType.Float64).mean().item<float>()
-        printfn "%-40s %14s %14s %12s  %s" pair.Name "inf" (sprintf "%.3f" share) "-" "share of p's draws outside q's support (> 0 means inf)"
+        printfn "%-40s %14s %14s %12s  %s" pair.Name "inf" (sprintf "%.3f" share) "-"
+            "share of p's draws outside q's support (> 0 means inf)"
     else
         match p, q with
         | (:? Bernoulli | :? Categorical), _ ->

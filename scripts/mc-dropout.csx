@@ -20,7 +20,8 @@ var fit = ModelBuilder.Sequential()
     .WithLikelihood(Likelihoods.Categorical())
     .WithVariational(VariationalFamily.Dropout(0.5))
     .FitMCDropout(trainSet, new MCDropoutFitOptions(Epochs: Quick ? 1 : 5, LearningRate: 1e-3, LengthScale: 1.5), policy);
-Console.WriteLine($"trained {fit.Epochs.Count} epochs in {fit.Epochs.Sum(e => e.Seconds):F1} s, last mean loss {fit.Epochs[^1].MeanLoss:F3}");
+Console.WriteLine($"trained {fit.Epochs.Count} epochs in {fit.Epochs.Sum(e => e.Seconds):F1} s, last mean " +
+    $"loss {fit.Epochs[^1].MeanLoss:F3}");
 
 double Mean(Tensor t) => t.mean().item<float>();
 double[] angles = { 0, 30, 60, 90, 120, 150, 180 };
@@ -43,7 +44,8 @@ foreach (double angle in new[] { 0.0, 90.0 })
     using var p = fit.Model.Predict(ImageRotation.Rotate(testSet.Inputs.narrow(0, 0, 1), angle), samples);
     var probs = p.Mean().squeeze(0);
     long best = probs.argmax().item<long>();
-    Console.WriteLine($"digit {testSet.Targets[0].item<long>()} at {angle,3:F0} deg: predicts {best} with p = {probs[best].item<float>():F2}, " +
+    Console.WriteLine($"digit {testSet.Targets[0].item<long>()} at {angle,3:F0} deg: predicts {best} with p = " +
+        $"{probs[best].item<float>():F2}, " +
                       $"entropy {Mean(p.PredictiveEntropy()):F2} nats, mutual information {Mean(p.MutualInformation()):F2}");
 }
 

@@ -33,7 +33,8 @@ let fitted =
     }
     |> Model.fitMCDropout settings policy trainSet
     |> Result.defaultWith (fun e -> failwith e.Message)
-printfn "trained %d epochs in %.1f s, last mean loss %.3f" fitted.Epochs.Length (fitted.Epochs |> List.sumBy (fun e -> e.Seconds)) (List.last fitted.Epochs).MeanLoss
+printfn "trained %d epochs in %.1f s, last mean loss %.3f" fitted.Epochs.Length (fitted.Epochs |> List.sumBy (fun e -> e.Seconds))
+    (List.last fitted.Epochs).MeanLoss
 
 let mean (t: torch.Tensor) = t.mean().item<float32>() |> float
 let angles = [ 0.0 .. 30.0 .. 180.0 ]
@@ -54,7 +55,8 @@ for angle in [ 0.0; 90.0 ] do
     let probs = p.Mean().squeeze 0L
     let best = probs.argmax().item<int64>()
     printfn "digit %d at %3.0f deg: predicts %d with p = %.2f, entropy %.2f nats, mutual information %.2f"
-        (testSet.Targets[0L].item<int64>()) angle best (probs[best].item<float32>()) (mean (p.PredictiveEntropy())) (mean (p.MutualInformation()))
+        (testSet.Targets[0L].item<int64>()) angle best (probs[best].item<float32>()) (mean (p.PredictiveEntropy()))
+        (mean (p.MutualInformation()))
 
 let plot = new ScottPlot.Plot()
 let xs = table |> List.map (fun (a, _, _) -> a) |> Array.ofList

@@ -29,19 +29,22 @@ Console.WriteLine($"cvae: loss per epoch {string.Join(", ", digits.EpochLosses.S
 using (no_grad())
 {
     var asked = arange(10).repeat_interleave(8);
-    Console.WriteLine("wrote " + ImageGrid.Save(digits.Model.Generate(asked), 8, Artifact("model-zoo-cvae-csx.png"), title: "CVAE: row d = samples asked for digit d"));
+    Console.WriteLine("wrote " + ImageGrid.Save(digits.Model.Generate(asked), 8, Artifact("model-zoo-cvae-csx.png"),
+        title: "CVAE: row d = samples asked for digit d"));
 }
 
 // 3. M2: 10 (quick) or 100 labels per class, the other training digits unlabelled.
 int perClass = Quick ? 10 : 100;
 long[] ys = train.Targets.data<long>().ToArray();
-long[] labelledRows = Enumerable.Range(0, 10).SelectMany(c => Enumerable.Range(0, ys.Length).Where(i => ys[i] == c).Take(perClass)).Select(i => (long)i).ToArray();
+long[] labelledRows = Enumerable.Range(0, 10).SelectMany(c => Enumerable.Range(0, ys.Length).Where(i => ys[i] == c).Take(perClass))
+    .Select(i => (long)i).ToArray();
 long[] unlabelledRows = Enumerable.Range(0, ys.Length).Select(i => (long)i).Except(labelledRows).ToArray();
 var labelled = new LabeledData(train.Inputs.index_select(0, tensor(labelledRows)), train.Targets.index_select(0, tensor(labelledRows)));
 var semi = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(794, 400).Relu(),
         ModelBuilder.Sequential().Linear(60, 400).Relu().Linear(400, 784), latent: 50)
     .Conditional(10).SemiSupervised(ModelBuilder.Sequential().Linear(784, 400).Relu().Linear(400, 10))
-    .Fit(labelled, train.Inputs.index_select(0, tensor(unlabelledRows)), new VariationalFitOptions(Epochs: Quick ? 1 : 10, Seed: 1), policy);
+    .Fit(labelled, train.Inputs.index_select(0, tensor(unlabelledRows)),
+    new VariationalFitOptions(Epochs: Quick ? 1 : 10, Seed: 1), policy);
 double accuracy = semi.Model.Predict(test.Inputs).eq(test.Targets).to_type(ScalarType.Float32).mean().item<float>();
 Console.WriteLine($"m2: {labelled.Count} labelled, {unlabelledRows.Length} unlabelled; loss per epoch " +
     $"{string.Join(", ", semi.EpochLosses.Select(l => l.ToString("F1")))}; test accuracy {accuracy:F3}");

@@ -33,7 +33,8 @@ do
         elif RuntimeInformation.IsOSPlatform OSPlatform.OSX then "osx", ".dylib"
         else "linux", ".so"
     let arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()
-    let native = System.IO.Path.Combine(__SOURCE_DIRECTORY__, "..", "BayesDL.Plotting", "bin", "Debug", "net10.0", "runtimes", os + "-" + arch, "native")
+    let native = System.IO.Path.Combine(__SOURCE_DIRECTORY__, "..", "BayesDL.Plotting", "bin", "Debug", "net10.0",
+                                        "runtimes", os + "-" + arch, "native")
     let resolve (name: string) (_: System.Reflection.Assembly) (_: System.Nullable<DllImportSearchPath>) =
         let file = System.IO.Path.Combine(native, (if name.StartsWith "lib" || os = "win" then name else "lib" + name) + ext)
         if System.IO.File.Exists file then NativeLibrary.Load file else System.IntPtr.Zero

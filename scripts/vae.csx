@@ -30,5 +30,6 @@ using (no_grad())
     NativeEngine.Seed(3);
     Console.WriteLine("wrote " + ImageGrid.Save(vae.SamplePrior(64), 8, Artifact("vae-samples-csx.png"), title: "VAE: decode z ~ N(0, I)"));
     var traversal = LatentInspection.Traversal(vae, xt.narrow(0, 0, 1), range: 3, steps: 9);
-    Console.WriteLine("wrote " + ImageGrid.Save(traversal, 9, Artifact("vae-traversal-csx.png"), title: "one row per latent dimension, z_j from -3 to 3"));
+    Console.WriteLine("wrote " + ImageGrid.Save(traversal, 9, Artifact("vae-traversal-csx.png"),
+        title: "one row per latent dimension, z_j from -3 to 3"));
 }

@@ -33,9 +33,10 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
     }
 
     /// <summary>
-    /// Maximises the ELBO on <paramref name="data"/> (on the model's device and dtype, see <see cref="Policy"/>) with <see cref="Trainer"/> and <see cref="ElboObjective"/>
-    /// (KL scaled by the training-set size; a linear KL warm-up over <see cref="VariationalFitOptions.KLWarmupEpochs"/>).
-    /// For the dropout family the network has no weight posterior, the KL is zero and this is dropout training.
+    /// Maximises the ELBO on <paramref name="data"/> (on the model's device and dtype, see <see cref="Policy"/>) with <see cref="Trainer"/>
+    /// and <see cref="ElboObjective"/> (KL scaled by the training-set size; a linear KL warm-up over
+    /// <see cref="VariationalFitOptions.KLWarmupEpochs"/>). For the dropout family the network has no weight posterior, the KL is zero and
+    /// this is dropout training.
     /// </summary>
     public IReadOnlyList<EpochReport> Fit(LabeledData data, VariationalFitOptions? options = null)
     {
@@ -44,8 +45,8 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
         long rows = data.Inputs.shape[0];
         long warmupSteps = options.KLWarmupEpochs * ((rows + options.BatchSize - 1) / options.BatchSize);
         var elbo = new ElboOptions(warmupSteps > 0 ? KLSchedule.LinearWarmup(warmupSteps) : null, options.WeightSamples);
-        var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, LearningRate: options.LearningRate, Seed: options.Seed,
-            Checkpoint: options.Checkpoint));
+        var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize,
+            LearningRate: options.LearningRate, Seed: options.Seed, Checkpoint: options.Checkpoint));
         Network.train();
         var objective = new ElboObjective(Network, data.Count, elbo);
         // The description a checkpoint must match: every setting but the epoch count and the checkpoint itself.
@@ -76,17 +77,20 @@ public sealed record BuiltModel(BayesianNetwork Network, long[] InputShape, long
         var errors = BuildError.OfSettings(options.Validate, "fit").ToList();
         if (variational > 0 || dropoutLayers == 0)
             errors.Add(new(BuildErrorKind.UnsupportedFamily, -1, "model",
-                $"MC dropout training needs the dropout family, or MC-dropout layers and no Bayesian or concrete-dropout layer; the network, " +
-                $"declared {Family.Name}, has {variational} variational (Bayesian or concrete-dropout) layer(s) and {dropoutLayers} MC-dropout layer(s). " +
-                "Declare WithVariational(VariationalFamily.Dropout(p)) (F#: `variational (dropout p)`), or fit this model with Fit (the ELBO)."));
+                "MC dropout training needs the dropout family, or MC-dropout layers and no Bayesian or " +
+                "concrete-dropout layer; the network, " +
+                $"declared {Family.Name}, has {variational} variational (Bayesian or concrete-dropout) layer(s) and " +
+                $"{dropoutLayers} MC-dropout layer(s). " +
+                "Declare WithVariational(VariationalFamily.Dropout(p)) (F#: `variational (dropout p)`), or fit " +
+                "this model with Fit (the ELBO)."));
         BuildException.ThrowIfAny("fit", errors);
         Check.Positive(data.Count, component, nameof(data));
         long n = data.Count;
         var elbo = new ElboObjective(Network, n);
         var prior = options.LengthScale is double l ? new MCDropoutPrior(l, n) : null;
         var alpha = options.Alpha is double a ? new AlphaDivergenceObjective(a, options.TrainingMasks, Network.Likelihood) : null;
-        var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, LearningRate: options.LearningRate, Seed: options.Seed,
-            Checkpoint: options.Checkpoint));
+        var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize,
+            LearningRate: options.LearningRate, Seed: options.Seed, Checkpoint: options.Checkpoint));
         Network.train();
         Network.CheckInput(data.Inputs, "data.Inputs");
         var reports = trainer.Fit(Network, data, Evaluate, () => prior is null ? Network.KL() : prior.Regularizer(Network) * n,

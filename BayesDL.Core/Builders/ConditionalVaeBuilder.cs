@@ -27,21 +27,24 @@ public sealed class ConditionalVaeBuilder
         ? [new(BuildErrorKind.InvalidParameter, -1, "classes", $"conditional VAE: the number of classes must be >= 2; found {Classes}.")]
         : _vae.Validate(Classes);
 
-    /// <summary>Creates the conditional VAE under <paramref name="policy"/> (default <see cref="ComputePolicy.Default"/>); throws listing every mistake.</summary>
+    /// <summary>Creates the conditional VAE under <paramref name="policy"/> (default <see cref="ComputePolicy.Default"/>); throws
+    /// listing every mistake.</summary>
     public ConditionalVae Build(ComputePolicy? policy = null)
     {
         var errors = Validate();
         BuildException.ThrowIfAny("conditional VAE declaration", errors);
         var p = policy ?? ComputePolicy.Default;
         var (encoder, features, decoder, data, prior) = _vae.Parts(p, Classes, "conditional VAE declaration");
-        return p.Apply(new ConditionalVae(encoder, features, decoder, _vae.LikelihoodModel, data, _vae.LatentDimension, Classes, prior: prior));
+        return p.Apply(new ConditionalVae(encoder, features, decoder, _vae.LikelihoodModel, data,
+            _vae.LatentDimension, Classes, prior: prior));
     }
 
     /// <summary>
     /// M2 (Kingma et al. 2014) over this conditional VAE and a <paramref name="classifier"/> q(y | x) reading the data rows and
     /// ending in C logits; <paramref name="alpha"/> weighs the labelled classification term (46 as in Pyro's example).
     /// </summary>
-    public SemiSupervisedVaeBuilder SemiSupervised(SequentialBuilder classifier, double alpha = SemiSupervisedVaeBuilder.DefaultAlpha) => new(this, classifier, alpha);
+    public SemiSupervisedVaeBuilder SemiSupervised(SequentialBuilder classifier, double alpha = SemiSupervisedVaeBuilder.DefaultAlpha) =>
+        new(this, classifier, alpha);
 
     /// <summary>
     /// Builds the model and fits it to labelled rows (inputs [N, data features], labels [N] in [0, C)) with

@@ -26,18 +26,23 @@ public static class EnsembleBuilding
         var errors = new List<BuildError>(model.Validate());
         errors.AddRange(BuildError.OfSettings((options ?? new EnsembleFitOptions()).Validate, "ensemble"));
         if (!model.HasLikelihood)
-            errors.Add(new(BuildErrorKind.Incomplete, -1, "model", "The ensemble's model declares no likelihood; add WithLikelihood(Likelihoods.Heteroscedastic()) or similar."));
+            errors.Add(new(BuildErrorKind.Incomplete, -1, "model",
+                "The ensemble's model declares no likelihood; add WithLikelihood(Likelihoods.Heteroscedastic()) or similar."));
         else if (model.Likelihood is { Kind: LikelihoodKind.Gaussian, Noise: GaussianNoise.Homoscedastic })
-            errors.Add(new(BuildErrorKind.LikelihoodMismatch, model.Layers.Count - 1, model.Layers.Count == 0 ? "model" : model.Layers[^1].Name,
+            errors.Add(new(BuildErrorKind.LikelihoodMismatch, model.Layers.Count - 1,
+                model.Layers.Count == 0 ? "model" : model.Layers[^1].Name,
                 "ensemble: Gaussian(learned sigma) would learn one sigma per member, which the ensemble's mixture cannot combine. " +
-                "Use the heteroscedastic Gaussian (each member predicts its mean and variance, Lakshminarayanan et al. 2017) or a fixed sigma."));
+                "Use the heteroscedastic Gaussian (each member predicts its mean and variance, Lakshminarayanan " +
+                "et al. 2017) or a fixed sigma."));
         if (model.Family != VariationalFamily.MeanField)
             errors.Add(new(BuildErrorKind.UnsupportedFamily, -1, "model",
-                $"ensemble: members are point estimates trained by maximum likelihood; the declared family {model.Family.Name} does not apply. Remove it."));
+                "ensemble: members are point estimates trained by maximum likelihood; the declared family " +
+                $"{model.Family.Name} does not apply. Remove it."));
         for (int i = 0; i < model.Layers.Count; i++)
             if (model.Layers[i].IsBayesian)
                 errors.Add(new(BuildErrorKind.UnsupportedFamily, i, model.Layers[i].Name,
-                    $"layer {i} '{model.Layers[i].Name}' is Bayesian, but ensemble members are deterministic networks trained by maximum likelihood. " +
+                    $"layer {i} '{model.Layers[i].Name}' is Bayesian, but ensemble members are deterministic networks " +
+                    "trained by maximum likelihood. " +
                     "Declare it deterministic (Linear, Conv2d), or fit the Bayesian model variationally."));
         return errors;
     }
@@ -68,7 +73,8 @@ public static class EnsembleBuilding
     /// <see cref="EnsembleFitOptions.Checkpoint"/> the fit is checkpointed in one file and a killed fit resumes exactly, bitwise on CPU
     /// (the members before the one it was killed in are restored, not retrained).
     /// </summary>
-    public static EnsembleFitResult FitEnsemble(this SequentialBuilder model, LabeledData data, EnsembleFitOptions? options = null, ComputePolicy? policy = null,
+    public static EnsembleFitResult FitEnsemble(this SequentialBuilder model, LabeledData data,
+        EnsembleFitOptions? options = null, ComputePolicy? policy = null,
         Action<int, EpochReport>? onEpoch = null)
     {
         options ??= new EnsembleFitOptions();
@@ -78,7 +84,8 @@ public static class EnsembleBuilding
         Tensor x = data.Inputs, y = data.Targets;
         var adversarial = options.AdversarialEpsilon > 0 ? new AdversarialObjective(options.AdversarialEpsilon, ensemble.Likelihood) : null;
         // One checkpoint holds every member's weights; the history of each member completed before the one in training.
-        var saved = ensemble.Members.SelectMany((member, k) => member.state_dict().Select(e => ($"member {k}/{e.Key}", (Tensor)e.Value))).ToList();
+        var saved = ensemble.Members.SelectMany((member, k) => member.state_dict()
+            .Select(e => ($"member {k}/{e.Key}", (Tensor)e.Value))).ToList();
         var reports = new List<IReadOnlyList<EpochReport>>();
         var checkpoint = options.Checkpoint;
         int resumeAt = -1;
@@ -88,16 +95,19 @@ public static class EnsembleBuilding
             resumeAt = header.CompletedRuns!.Count;
             if (resumeAt >= ensemble.Members.Count)
                 throw new FileFormatException(checkpoint.Path, $"a checkpoint of this ensemble fit ({ensemble.Members.Count} members)",
-                    $"a checkpoint written in member {resumeAt + 1}. Resume with the options it was written with, or delete the file (or set Resume = false) to start afresh");
+                    $"a checkpoint written in member {resumeAt + 1}. Resume with the options it was written with, or delete the file (or " +
+                    "set Resume = false) to start afresh");
             // The weights of these members are restored when member resumeAt loads the checkpoint, which holds every member's.
             reports.AddRange(header.CompletedRuns);
         }
-        string objective = TrainingCheckpoint.DescribeSettings(new { Fit = "ensemble", Likelihood = ensemble.Likelihood.GetType().Name, options.AdversarialEpsilon });
+        string objective = TrainingCheckpoint.DescribeSettings(
+            new { Fit = "ensemble", Likelihood = ensemble.Likelihood.GetType().Name, options.AdversarialEpsilon });
         for (int m = Math.Max(resumeAt, 0); m < ensemble.Members.Count; m++)
         {
             var member = ensemble.Members[m];
             int index = m;
-            var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, OptimizerKind.Adam, options.LearningRate, options.Seed + m,
+            var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, OptimizerKind.Adam,
+                options.LearningRate, options.Seed + m,
                 Checkpoint: checkpoint is null ? null : checkpoint with { Resume = m == resumeAt }));
             var run = new TrainingRun($"{nameof(EnsembleBuilding)}.{nameof(FitEnsemble)} (member {m + 1} of {ensemble.Members.Count})",
                 member.parameters().ToList(), saved, data.Count, x.device, (rows, _) =>
@@ -107,8 +117,8 @@ public static class EnsembleBuilding
                         ? ensemble.Likelihood.LogLikelihood(member.forward(xb), yb).mean().neg()
                         : adversarial.Loss(member, xb, yb));
                 }, null, CheckpointKind.Ensemble, objective,
-                [TrainingCheckpoint.Same("the number of members", ensemble.Members.Count), TrainingCheckpoint.Same("the member in training", m + 1)],
-                reports.ToList());
+                [TrainingCheckpoint.Same("the number of members", ensemble.Members.Count),
+                TrainingCheckpoint.Same("the member in training", m + 1)], reports.ToList());
             member.train();
             try { reports.Add(trainer.Run(run, null, onEpoch is null ? null : r => onEpoch(index, r))); }
             finally { member.eval(); }

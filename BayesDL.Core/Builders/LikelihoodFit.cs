@@ -15,7 +15,8 @@ internal static class LikelihoodFit
 {
     public static string Name(LikelihoodSpec spec) => spec.DisplayName;
 
-    /// <summary>Why <paramref name="spec"/> cannot read an output of <paramref name="output"/> from <paramref name="last"/>, or null.</summary>
+    /// <summary>Why <paramref name="spec"/> cannot read an output of <paramref name="output"/> from
+    /// <paramref name="last"/>, or null.</summary>
     public static string? Mismatch(LikelihoodSpec spec, IReadOnlyList<long> output, LayerSpec last)
     {
         string name = Name(spec), shape = Check.Shape(output), layer = $"the output layer '{last.Name}'";
@@ -30,9 +31,11 @@ internal static class LikelihoodFit
         if (!gaussian && last.OutputsProbabilities)
             return $"{name} reads logits, but {layer} outputs probabilities {shape}. Remove the final {last.Name}.";
         if (spec.Kind == LikelihoodKind.Categorical && width < 2)
-            return $"{name} needs one logit per class (>= 2), but {layer} outputs {shape}. Use Bernoulli for one logit, or widen the last layer to the number of classes.";
+            return $"{name} needs one logit per class (>= 2), but {layer} outputs {shape}. Use Bernoulli for one logit, or widen the " +
+                "last layer to the number of classes.";
         if (gaussian && spec.Noise == GaussianNoise.Heteroscedastic && width % 2 != 0)
-            return $"{name} needs a mean and a raw scale per target (an even width 2D), but {layer} outputs {shape}. Make the last layer's width {2 * width}.";
+            return $"{name} needs a mean and a raw scale per target (an even width 2D), but {layer} outputs {shape}. Make the " +
+                $"last layer's width {2 * width}.";
         return null;
     }
 }

@@ -13,7 +13,8 @@ public static class Likelihoods
     public static LikelihoodSpec Gaussian(double noiseStd) => new(LikelihoodKind.Gaussian, GaussianNoise.Fixed, noiseStd);
 
     /// <summary>y ~ N(f(x), sigma^2) with one sigma learned with the weights, started at <paramref name="initialStd"/>.</summary>
-    public static LikelihoodSpec GaussianLearned(double initialStd = 1.0) => new(LikelihoodKind.Gaussian, GaussianNoise.Homoscedastic, initialStd);
+    public static LikelihoodSpec GaussianLearned(double initialStd = 1.0) =>
+        new(LikelihoodKind.Gaussian, GaussianNoise.Homoscedastic, initialStd);
 
     /// <summary>y ~ N(mu(x), sigma(x)^2): the network predicts the mean and a raw scale per target (Kendall &amp; Gal 2017).</summary>
     public static LikelihoodSpec Heteroscedastic() => new(LikelihoodKind.Gaussian, GaussianNoise.Heteroscedastic);

@@ -21,10 +21,14 @@ namespace BayesDL.Builders;
 /// <param name="BatchSize">Rows per minibatch.</param>
 /// <param name="LearningRate">Adam step size.</param>
 /// <param name="Seed">Seeds the dropout masks and the shuffling (as <see cref="VariationalFitOptions.Seed"/>).</param>
-/// <param name="LengthScale">Prior length-scale l &gt; 0 (prior W ~ N(0, l⁻² I)); inputs in [0, 1] suggest l of order 1. Null: no prior term.</param>
-/// <param name="Alpha">α &gt; 0 of the α-divergence data term (0.5 in Li &amp; Gal 2017). Null: the plain dropout loss (the α → 0 limit).</param>
-/// <param name="TrainingMasks">K, dropout masks per example in the α-divergence term (one batched pass over K replicas); the plain loss uses one.</param>
-/// <param name="Checkpoint">Checkpoint the fit atomically and resume a killed fit exactly (<see cref="CheckpointOptions"/>); null: none.</param>
+/// <param name="LengthScale">Prior length-scale l &gt; 0 (prior W ~ N(0, l⁻² I)); inputs in [0, 1] suggest l of order 1.
+/// Null: no prior term.</param>
+/// <param name="Alpha">α &gt; 0 of the α-divergence data term (0.5 in Li &amp; Gal 2017). Null: the plain dropout loss
+/// (the α → 0 limit).</param>
+/// <param name="TrainingMasks">K, dropout masks per example in the α-divergence term (one batched pass over K replicas); the
+/// plain loss uses one.</param>
+/// <param name="Checkpoint">Checkpoint the fit atomically and resume a killed fit exactly
+/// (<see cref="CheckpointOptions"/>); null: none.</param>
 public sealed record MCDropoutFitOptions(int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 0,
                                          double? LengthScale = null, double? Alpha = null, int TrainingMasks = 10,
                                          CheckpointOptions? Checkpoint = null)
@@ -42,8 +46,8 @@ public sealed record MCDropoutFitOptions(int Epochs = 10, int BatchSize = 128, d
         Check.Argument(Alpha is null || (double.IsFinite(Alpha.Value) && Alpha.Value > 0), component, nameof(Alpha),
             Alpha?.ToString("R") ?? "null", "a finite α > 0, or null for the plain dropout loss",
             "Use 0.5 (Li & Gal 2017); for α → 0 leave Alpha null.");
-        Check.Argument(TrainingMasks >= 1, component, nameof(TrainingMasks), TrainingMasks.ToString(), "a positive integer (masks per example)",
-            "Use 10 (Li & Gal 2017).");
+        Check.Argument(TrainingMasks >= 1, component, nameof(TrainingMasks), TrainingMasks.ToString(),
+            "a positive integer (masks per example)", "Use 10 (Li & Gal 2017).");
         Checkpoint?.Validate(component);
     }
 }

@@ -14,8 +14,8 @@ public static class ModelBuilder
 
     /// <summary>
     /// A VAE from declared networks, e.g.
-    /// <c>ModelBuilder.Vae(Sequential().Linear(784, 400).Relu(), Sequential().Linear(20, 400).Relu().Linear(400, 784), latent: 20).Build()</c>;
-    /// Bernoulli likelihood and N(0, I) prior unless declared.
+    /// <c>ModelBuilder.Vae(Sequential().Linear(784, 400).Relu(), Sequential().Linear(20, 400).Relu().Linear(400, 784), latent:
+    /// 20).Build()</c>; Bernoulli likelihood and N(0, I) prior unless declared.
     /// </summary>
     public static VaeBuilder Vae(SequentialBuilder encoder, SequentialBuilder decoder, long latent) =>
         new(encoder, decoder, latent, new Models.BernoulliDecoder(), null);

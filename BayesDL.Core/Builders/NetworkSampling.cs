@@ -40,14 +40,16 @@ public static class NetworkSampling
     }
 
     /// <summary>Static HMC (<see cref="HamiltonianMonteCarlo"/>) on the network's posterior; x, y as in <see cref="LogDensity"/>.</summary>
-    public static NetworkPosterior SampleHmc(this SequentialBuilder builder, Tensor x, Tensor y, HmcOptions? options = null, Tensor? initialPosition = null)
+    public static NetworkPosterior SampleHmc(this SequentialBuilder builder, Tensor x, Tensor y,
+        HmcOptions? options = null, Tensor? initialPosition = null)
     {
         var network = builder.LogDensity(x, y);
         return new(network, HamiltonianMonteCarlo.Sample(network.Target, options, initialPosition));
     }
 
     /// <summary>NUTS (<see cref="NoUTurnSampler"/>) on the network's posterior; x, y as in <see cref="LogDensity"/>.</summary>
-    public static NetworkPosterior SampleNuts(this SequentialBuilder builder, Tensor x, Tensor y, HmcOptions? options = null, Tensor? initialPosition = null)
+    public static NetworkPosterior SampleNuts(this SequentialBuilder builder, Tensor x, Tensor y,
+        HmcOptions? options = null, Tensor? initialPosition = null)
     {
         var network = builder.LogDensity(x, y);
         return new(network, NoUTurnSampler.Sample(network.Target, options, initialPosition));

@@ -40,18 +40,23 @@ public sealed class SemiSupervisedVaeBuilder
         if (own.Count > 0) return own;
         if (!Shapes.Same(classifier.ResolvedInput(), [data]))
             errors.Add(new(BuildErrorKind.ShapeMismatch, 0, _classifier.Layers[0].Name,
-                $"classifier: q(y | x) reads the data row x, [{data}] ({inputs} encoder inputs - {_generative.Classes} classes), but its first layer '{_classifier.Layers[0].Name}' reads {Check.Shape(classifier.ResolvedInput())}. Make its input width {data}."));
+                $"classifier: q(y | x) reads the data row x, [{data}] ({inputs} encoder inputs - {_generative.Classes} " +
+                $"classes), but its first layer '{_classifier.Layers[0].Name}' reads {Check.Shape(classifier.ResolvedInput())}. " +
+                $"Make its input width {data}."));
         var output = classifier.OutputShape()!;
         if (!Shapes.Same(output, [_generative.Classes]))
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _classifier.Layers.Count - 1, _classifier.Layers[^1].Name,
-                $"classifier: q(y | x) must output {_generative.Classes} class logits, but its last layer '{_classifier.Layers[^1].Name}' outputs {Check.Shape(output)}. Make its output width {_generative.Classes}."));
+                $"classifier: q(y | x) must output {_generative.Classes} class logits, but its last layer " +
+                $"'{_classifier.Layers[^1].Name}' outputs {Check.Shape(output)}. Make its output width {_generative.Classes}."));
         else if (_classifier.Layers[^1].OutputsProbabilities)
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _classifier.Layers.Count - 1, _classifier.Layers[^1].Name,
-                $"classifier: q(y | x) is read as logits, but the last layer '{_classifier.Layers[^1].Name}' outputs probabilities. Remove it."));
+                $"classifier: q(y | x) is read as logits, but the last layer '{_classifier.Layers[^1].Name}' " +
+                "outputs probabilities. Remove it."));
         return errors;
     }
 
-    /// <summary>Creates M2 under <paramref name="policy"/> (default <see cref="ComputePolicy.Default"/>); throws listing every mistake.</summary>
+    /// <summary>Creates M2 under <paramref name="policy"/> (default <see cref="ComputePolicy.Default"/>); throws
+    /// listing every mistake.</summary>
     public SemiSupervisedVae Build(ComputePolicy? policy = null)
     {
         var errors = Validate();
@@ -59,7 +64,8 @@ public sealed class SemiSupervisedVaeBuilder
         var p = policy ?? ComputePolicy.Default;
         var generative = _generative.Build(p);
         long data = generative.Model.DataFeatures;
-        var classifier = (_classifier.InputShape.Count == 0 && _classifier.Layers[0].DeclaredInput.Count == 0 ? _classifier.Input(data) : _classifier).BuildNetwork(p);
+        var classifier = (_classifier.InputShape.Count == 0
+            && _classifier.Layers[0].DeclaredInput.Count == 0 ? _classifier.Input(data) : _classifier).BuildNetwork(p);
         return p.Apply(new SemiSupervisedVae(generative, classifier, Alpha));
     }
 
@@ -67,7 +73,8 @@ public sealed class SemiSupervisedVaeBuilder
     /// Builds M2 and fits it to <paramref name="labelled"/> rows with their labels and <paramref name="unlabelled"/> rows with
     /// <see cref="VaeFitting"/>; throws listing every declaration or fitting mistake before any step.
     /// </summary>
-    public VaeFitResult<SemiSupervisedVae> Fit(LabeledData labelled, Tensor unlabelled, VariationalFitOptions? options = null, ComputePolicy? policy = null)
+    public VaeFitResult<SemiSupervisedVae> Fit(LabeledData labelled, Tensor unlabelled,
+        VariationalFitOptions? options = null, ComputePolicy? policy = null)
     {
         var model = Build(policy);
         return new(model, VaeFitting.Fit(model, labelled, unlabelled, options));

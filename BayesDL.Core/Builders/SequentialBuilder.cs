@@ -31,7 +31,8 @@ public sealed class SequentialBuilder
 
     internal static readonly SequentialBuilder Empty = new([], [], null, VariationalFamily.MeanField, PriorSpec.Normal());
 
-    SequentialBuilder(ImmutableList<LayerSpec> layers, ImmutableArray<long> input, LikelihoodSpec? likelihood, VariationalFamily family, PriorSpec prior) =>
+    SequentialBuilder(ImmutableList<LayerSpec> layers, ImmutableArray<long> input, LikelihoodSpec? likelihood,
+        VariationalFamily family, PriorSpec prior) =>
         (_layers, _input, _likelihood, _family, _prior) = (layers, input, likelihood, family, prior);
 
     SequentialBuilder With(ImmutableList<LayerSpec>? layers = null, ImmutableArray<long>? input = null,
@@ -68,7 +69,8 @@ public sealed class SequentialBuilder
         With(layers: _layers.AddRange(next._layers), input: _input.IsEmpty ? next._input : _input, likelihood: next._likelihood);
 
     /// <summary>A deterministic dense layer y = W x + b.</summary>
-    public SequentialBuilder Linear(long inFeatures, long outFeatures, bool bias = true) => Add(new LinearSpec(inFeatures, outFeatures, bias));
+    public SequentialBuilder Linear(long inFeatures, long outFeatures, bool bias = true) =>
+        Add(new LinearSpec(inFeatures, outFeatures, bias));
 
     /// <summary>
     /// A Bayesian dense layer with a mean-field Gaussian posterior over W and b; <paramref name="prior"/> overrides the
@@ -135,7 +137,8 @@ public sealed class SequentialBuilder
         if (_layers.IsEmpty)
             return [new(BuildErrorKind.Incomplete, -1, "model", "The model declares no layers; add at least one, e.g. Linear(784, 10).")];
         for (int i = 0; i < _layers.Count; i++)
-            if (_layers[i].Invalid() is { } problem) errors.Add(new(BuildErrorKind.InvalidParameter, i, _layers[i].Name, $"layer {i} {problem}"));
+            if (_layers[i].Invalid() is { } problem) errors.Add(new(BuildErrorKind.InvalidParameter, i,
+                _layers[i].Name, $"layer {i} {problem}"));
         if (_family.Invalid() is { } familyProblem) errors.Add(new(BuildErrorKind.InvalidParameter, -1, "model", familyProblem));
         errors.AddRange(_family.Misfits(_layers, _prior));
         if (errors.Count > 0) return errors;
@@ -172,9 +175,11 @@ public sealed class SequentialBuilder
             var step = _layers[i].Infer(shape);
             if (step.Expected is not null)
             {
-                string source = i == 0 ? $"{inputName} is {Check.Shape(shape)}" : $"layer {i - 1} '{_layers[i - 1].Name}' outputs {Check.Shape(shape)}";
+                string source = i == 0 ? $"{inputName} is {Check.Shape(shape)}"
+                    : $"layer {i - 1} '{_layers[i - 1].Name}' outputs {Check.Shape(shape)}";
                 return new(BuildErrorKind.ShapeMismatch, i, _layers[i].Name,
-                    $"Shape mismatch at layer {i} '{_layers[i].Name}': it expects input {step.Expected}, but {source}. Make the two sizes agree.");
+                    $"Shape mismatch at layer {i} '{_layers[i].Name}': it expects input {step.Expected}, but " +
+                    $"{source}. Make the two sizes agree.");
             }
             shape = step.Output;
         }
@@ -221,15 +226,18 @@ public sealed class SequentialBuilder
         var errors = new List<BuildError>(BuildError.OfSettings(options.Validate, "fit"));
         if (!IsMCDropout)
             errors.Add(new(BuildErrorKind.UnsupportedFamily, -1, "model",
-                $"MC dropout training needs the dropout family (F#: `variational (dropout p)`; C#: WithVariational(VariationalFamily.Dropout(p))), " +
+                "MC dropout training needs the dropout family (F#: `variational (dropout p)`; C#: " +
+                "WithVariational(VariationalFamily.Dropout(p))), " +
                 $"or MC-dropout layers and no Bayesian layer; the model declares {_family.Name}" +
-                $"{(_layers.Any(l => l.IsBayesian) ? " with Bayesian layers" : "")}. Declare the dropout family, or fit this model variationally (the ELBO)."));
+                $"{(_layers.Any(l => l.IsBayesian) ? " with Bayesian layers" : "")}. Declare the dropout family, or fit this " +
+                "model variationally (the ELBO)."));
         return errors;
     }
 
     /// <summary>Whether the declaration has a weight posterior: a Bayesian layer, an MC-dropout layer or the dropout family.</summary>
     public bool IsStochastic =>
-        _family.Kind is VariationalFamily.Family.Dropout or VariationalFamily.Family.ConcreteDropout || _layers.Any(l => l.IsBayesian || l.IsMonteCarlo);
+        _family.Kind is VariationalFamily.Family.Dropout or VariationalFamily.Family.ConcreteDropout
+            || _layers.Any(l => l.IsBayesian || l.IsMonteCarlo);
 
     /// <summary>The layers alone as a TorchSharp Sequential (for use inside other models, e.g. a VAE's encoder).</summary>
     public Sequential BuildNetwork(ComputePolicy? policy = null)
@@ -254,10 +262,12 @@ public sealed class SequentialBuilder
     {
         var errors = Validate().ToList();
         if (_likelihood is null)
-            errors.Add(new(BuildErrorKind.Incomplete, -1, "model", "The model declares no likelihood; add WithLikelihood(Likelihoods.Categorical()) or similar."));
+            errors.Add(new(BuildErrorKind.Incomplete, -1, "model",
+                "The model declares no likelihood; add WithLikelihood(Likelihoods.Categorical()) or similar."));
         if (!IsStochastic)
             errors.Add(new(BuildErrorKind.Incomplete, -1, "model",
-                "The model has no weight posterior: declare Bayesian layers (BayesLinear, BayesConv2d), MC dropout, or the dropout family. " +
+                "The model has no weight posterior: declare Bayesian layers (BayesLinear, BayesConv2d), MC " +
+                "dropout, or the dropout family. " +
                 "For a plain deterministic network use BuildNetwork()."));
         BuildException.ThrowIfAny("model declaration", errors);
         var p = policy ?? ComputePolicy.Default;
@@ -266,7 +276,8 @@ public sealed class SequentialBuilder
     }
 
     /// <summary>
-    /// Builds the model and fits it by maximising the ELBO on <paramref name="data"/> (on the policy's device and dtype). Throws <see cref="ArgumentException"/> listing every declaration or fitting mistake before any step.
+    /// Builds the model and fits it by maximising the ELBO on <paramref name="data"/> (on the policy's device and dtype). Throws
+    /// <see cref="ArgumentException"/> listing every declaration or fitting mistake before any step.
     /// </summary>
     public FitResult FitVariational(LabeledData data, VariationalFitOptions? options = null, ComputePolicy? policy = null)
     {

@@ -62,11 +62,13 @@ public sealed class VaeBuilder
 
     /// <summary>
     /// The validation of <see cref="Validate()"/> for a VAE conditioned on <paramref name="condition"/> features (a one-hot label of
-    /// that many classes): the encoder reads [x, c], so the data width is its input width minus the condition, and the decoder reads [z, c].
+    /// that many classes): the encoder reads [x, c], so the data width is its input width minus the condition, and
+    /// the decoder reads [z, c].
     /// </summary>
     internal IReadOnlyList<BuildError> Validate(long condition)
     {
-        if (_latent < 1) return [new(BuildErrorKind.InvalidParameter, -1, "latent", $"vae: the latent dimension must be >= 1; found {_latent}.")];
+        if (_latent < 1) return [new(BuildErrorKind.InvalidParameter, -1, "latent",
+            $"vae: the latent dimension must be >= 1; found {_latent}.")];
         var errors = new List<BuildError>();
         errors.AddRange(_encoder.Validate().Select(e => e with { Message = "encoder: " + e.Message }));
         var decoder = DecoderFor(condition);
@@ -75,28 +77,34 @@ public sealed class VaeBuilder
         if (errors.Count > 0) return errors;
         if (!Shapes.Same(decoder.InputShape, [_latent + condition]))
             errors.Add(new(BuildErrorKind.ShapeMismatch, 0, _decoder.Layers[0].Name, condition == 0
-                ? $"decoder: it reads {Check.Shape(decoder.InputShape)}, but the latent code z is [{_latent}]. Make the decoder's input width {_latent}."
-                : $"decoder: it reads {Check.Shape(decoder.InputShape)}, but [z, one-hot y] is [{_latent + condition}] ({_latent} latent + {condition} classes). Make the decoder's input width {_latent + condition}."));
+                ? $"decoder: it reads {Check.Shape(decoder.InputShape)}, but the latent code z is [{_latent}]. Make the " +
+                $"decoder's input width {_latent}."
+                : $"decoder: it reads {Check.Shape(decoder.InputShape)}, but [z, one-hot y] is [{_latent + condition}] ({_latent} latent " +
+                $"+ {condition} classes). Make the decoder's input width {_latent + condition}."));
         var h = _encoder.OutputShape()!;
         if (h.Count != 1)
             errors.Add(new(BuildErrorKind.ShapeMismatch, _encoder.Layers.Count - 1, _encoder.Layers[^1].Name,
-                $"encoder: the Gaussian head reads one feature vector, but the encoder's last layer '{_encoder.Layers[^1].Name}' outputs {Check.Shape(h)}. End the encoder with Flatten."));
+                $"encoder: the Gaussian head reads one feature vector, but the encoder's last layer '{_encoder.Layers[^1].Name}' outputs " +
+                $"{Check.Shape(h)}. End the encoder with Flatten."));
         long inputs = Shapes.Elements(_encoder.ResolvedInput()), data = inputs - condition, want = _likelihood.ParametersPerFeature * data;
         if (data < 1)
             return [.. errors, new(BuildErrorKind.ShapeMismatch, 0, _encoder.Layers[0].Name,
-                $"encoder: it reads [{inputs}], which leaves no data features beside the {condition}-class one-hot label. Make its input width data features + {condition}.")];
+                $"encoder: it reads [{inputs}], which leaves no data features beside the {condition}-class one-hot label. Make its input " +
+                $"width data features + {condition}.")];
         string reads = condition == 0 ? "" : $" (the encoder reads [x, one-hot y]: {inputs} = {data} data features + {condition} classes)";
         var x = decoder.OutputShape()!;
         if (x.Count != 1 || x[0] != want)
             errors.Add(new(BuildErrorKind.LikelihoodMismatch, _decoder.Layers.Count - 1, _decoder.Layers[^1].Name,
-                $"decoder: {_likelihood.Name} needs {_likelihood.ParametersPerFeature} output(s) per data feature, [{want}] for {data} features{reads}, " +
+                $"decoder: {_likelihood.Name} needs {_likelihood.ParametersPerFeature} output(s) per data feature, " +
+                $"[{want}] for {data} features{reads}, " +
                 $"but the decoder's last layer '{_decoder.Layers[^1].Name}' outputs {Check.Shape(x)}."));
         return errors;
     }
 
     SequentialBuilder DecoderFor(long condition) => _decoder.InputShape.Count == 0 ? _decoder.Input(_latent + condition) : _decoder;
 
-    /// <summary>Creates the VAE under <paramref name="policy"/> (default <see cref="ComputePolicy.Default"/>); throws listing every mistake.</summary>
+    /// <summary>Creates the VAE under <paramref name="policy"/> (default <see cref="ComputePolicy.Default"/>); throws
+    /// listing every mistake.</summary>
     public Vae Build(ComputePolicy? policy = null)
     {
         var p = policy ?? ComputePolicy.Default;
@@ -113,8 +121,10 @@ public sealed class VaeBuilder
     /// <summary>The encoder declaration.</summary>
     internal SequentialBuilder EncoderDeclaration => _encoder;
 
-    /// <summary>Validated networks (encoder, its width, decoder), the data width and the prior for a VAE with <paramref name="condition"/> condition features.</summary>
-    internal (TorchSharp.Modules.Sequential Encoder, long EncoderFeatures, TorchSharp.Modules.Sequential Decoder, long DataFeatures, Distribution? Prior)
+    /// <summary>Validated networks (encoder, its width, decoder), the data width and the prior for a VAE with <paramref name="condition"/>
+    /// condition features.</summary>
+    internal (TorchSharp.Modules.Sequential Encoder, long EncoderFeatures, TorchSharp.Modules.Sequential Decoder,
+        long DataFeatures, Distribution? Prior)
         Parts(ComputePolicy p, long condition, string what)
     {
         var errors = Validate(condition);
@@ -134,19 +144,22 @@ public sealed class VaeBuilder
         return p.Apply(new Autoencoder(encoder, features, decoder, _likelihood, data, _latent));
     }
 
-    /// <summary>Builds the autoencoder and fits it to the rows of <paramref name="data"/> by minimising the reconstruction loss -log p(x | z(x)).</summary>
+    /// <summary>Builds the autoencoder and fits it to the rows of <paramref name="data"/> by minimising the reconstruction loss
+    /// -log p(x | z(x)).</summary>
     public VaeFitResult<Autoencoder> FitAutoencoder(Tensor data, VariationalFitOptions? options = null, ComputePolicy? policy = null)
     {
         var model = BuildAutoencoder(policy);
         return new(model, VaeFitting.Fit(model, data, options));
     }
 
-    /// <summary>The conditional VAE of Sohn et al. (2015) over <paramref name="classes"/> labels: declare the encoder reading x and the one-hot label, the decoder reading z and the label.</summary>
+    /// <summary>The conditional VAE of Sohn et al. (2015) over <paramref name="classes"/> labels: declare the encoder reading x and the
+    /// one-hot label, the decoder reading z and the label.</summary>
     public ConditionalVaeBuilder Conditional(int classes) => new(this, classes);
 
     /// <summary>
     /// Builds the VAE and fits it to the rows of <paramref name="data"/> ([N, features], on the policy's device and dtype) with
-    /// <see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{Training.EpochReport}?)"/>; throws listing every declaration or fitting mistake before any step.
+    /// <see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{Training.EpochReport}?)"/>; throws listing every declaration
+    /// or fitting mistake before any step.
     /// </summary>
     public VaeFitResult<Vae> Fit(Tensor data, VariationalFitOptions? options = null, ComputePolicy? policy = null)
     {

@@ -9,9 +9,10 @@ namespace BayesDL.Builders;
 
 /// <summary>
 /// Fitting of the VAE family (and the deterministic autoencoder) by the one training loop, <see cref="Trainer"/> (Adam over
-/// minibatches shuffled by its shuffle contract), with the settings of a variational fit: epochs, batch size, learning rate, seed; <see cref="VariationalFitOptions.WeightSamples"/> z draws per
-/// example; a linear KL warm-up over <see cref="VariationalFitOptions.KLWarmupEpochs"/>; with
-/// <see cref="VariationalFitOptions.AnalyticKL"/> the (posterior, prior) pair must have a closed form, checked before any step.
+/// minibatches shuffled by its shuffle contract), with the settings of a variational fit: epochs, batch size, learning rate, seed;
+/// <see cref="VariationalFitOptions.WeightSamples"/> z draws per example; a linear KL warm-up over
+/// <see cref="VariationalFitOptions.KLWarmupEpochs"/>; with <see cref="VariationalFitOptions.AnalyticKL"/> the (posterior, prior) pair must
+/// have a closed form, checked before any step.
 /// <list type="bullet">
 /// <item>VAE (Kingma &amp; Welling 2014): minimise -ELBO(x) = -E_q[log p(x|z)] + beta_t KL(q(z|x) || p(z));</item>
 /// <item>conditional VAE (Sohn et al. 2015): the same with q(z|x,y) and p(x|z,y);</item>
@@ -31,7 +32,8 @@ public static class VaeFitting
         if (!options.AnalyticKL) return errors;
         using var scope = NewDisposeScope();
         Tensor probe = zeros(1, dtype: data.dtype, device: data.device);
-        errors.AddRange(KLRequirement.Analytic(Dist.Normal(probe, ones(1, dtype: data.dtype, device: data.device)), model.Prior(probe), -1, "vae prior"));
+        errors.AddRange(KLRequirement.Analytic(Dist.Normal(probe, ones(1, dtype: data.dtype, device: data.device)),
+            model.Prior(probe), -1, "vae prior"));
         return errors;
     }
 
@@ -41,12 +43,14 @@ public static class VaeFitting
         var errors = new List<BuildError>(ValidateFit(model.Generative.Model, unlabelled, options));
         if (options.WeightSamples != 1 || options.KLWarmupEpochs != 0)
             errors.Add(new(BuildErrorKind.InvalidParameter, -1, "fit",
-                $"M2's objective (Kingma et al. 2014) draws one z per example without KL warm-up; found WeightSamples {options.WeightSamples}, KLWarmupEpochs {options.KLWarmupEpochs}. Use 1 and 0."));
+                "M2's objective (Kingma et al. 2014) draws one z per example without KL warm-up; found WeightSamples " +
+                $"{options.WeightSamples}, KLWarmupEpochs {options.KLWarmupEpochs}. Use 1 and 0."));
         return errors;
     }
 
     /// <summary>Trains a VAE on the rows of <paramref name="data"/> ([N, DataFeatures]); returns each epoch's mean loss.</summary>
-    public static IReadOnlyList<double> Fit(Vae model, Tensor data, VariationalFitOptions? options = null, Action<EpochReport>? onEpoch = null)
+    public static IReadOnlyList<double> Fit(Vae model, Tensor data, VariationalFitOptions? options = null,
+        Action<EpochReport>? onEpoch = null)
     {
         var o = Checked(model, data, options);
         var elbo = Elbo(o, data.shape[0]);
@@ -57,15 +61,18 @@ public static class VaeFitting
     /// Trains a deterministic autoencoder on the rows of <paramref name="data"/> by minimising the mean reconstruction loss
     /// -log p(x | z(x)) (no KL: WeightSamples, KLWarmupEpochs and AnalyticKL do not apply); returns each epoch's mean loss.
     /// </summary>
-    public static IReadOnlyList<double> Fit(Autoencoder model, Tensor data, VariationalFitOptions? options = null, Action<EpochReport>? onEpoch = null)
+    public static IReadOnlyList<double> Fit(Autoencoder model, Tensor data, VariationalFitOptions? options = null,
+        Action<EpochReport>? onEpoch = null)
     {
         var o = options ?? new VariationalFitOptions();
         BuildException.ThrowIfAny("fit settings", BuildError.OfSettings(o.Validate, "fit"));
         return Train(model, data, o, (idx, _) => model.ReconstructionLoss(data[idx]).mean(), onEpoch);
     }
 
-    /// <summary>Trains a conditional VAE on labelled rows (inputs [N, DataFeatures], integer labels [N]); returns each epoch's mean loss.</summary>
-    public static IReadOnlyList<double> Fit(ConditionalVae model, LabeledData data, VariationalFitOptions? options = null, Action<EpochReport>? onEpoch = null)
+    /// <summary>Trains a conditional VAE on labelled rows (inputs [N, DataFeatures], integer labels [N]); returns each
+    /// epoch's mean loss.</summary>
+    public static IReadOnlyList<double> Fit(ConditionalVae model, LabeledData data, VariationalFitOptions? options = null,
+        Action<EpochReport>? onEpoch = null)
     {
         var o = Checked(model.Model, data.Inputs, options);
         var elbo = Elbo(o, data.Count);
@@ -81,8 +88,8 @@ public static class VaeFitting
     /// Trains M2 on <paramref name="labelled"/> rows and <paramref name="unlabelled"/> rows ([M, DataFeatures]); returns each
     /// epoch's mean loss. M2's objective draws one z per example and has no KL warm-up, so WeightSamples must be 1 and KLWarmupEpochs 0.
     /// </summary>
-    public static IReadOnlyList<double> Fit(SemiSupervisedVae model, LabeledData labelled, Tensor unlabelled, VariationalFitOptions? options = null,
-        Action<EpochReport>? onEpoch = null)
+    public static IReadOnlyList<double> Fit(SemiSupervisedVae model, LabeledData labelled, Tensor unlabelled,
+        VariationalFitOptions? options = null, Action<EpochReport>? onEpoch = null)
     {
         var o = options ?? new VariationalFitOptions();
         var errors = ValidateFit(model, unlabelled, o);
@@ -121,12 +128,16 @@ public static class VaeFitting
     static VaeElboOptions Elbo(VariationalFitOptions o, long rows) =>
         new(WarmupSteps: o.KLWarmupEpochs * ((rows + o.BatchSize - 1) / o.BatchSize));
 
-    /// <summary>Trains <paramref name="model"/> on the rows of <paramref name="data"/> (the loss gets row indices and the steps taken before) through <see cref="Trainer"/>.</summary>
-    static IReadOnlyList<double> Train(nn.Module model, Tensor data, VariationalFitOptions o, Func<Tensor, long, Tensor> loss, Action<EpochReport>? onEpoch)
+    /// <summary>Trains <paramref name="model"/> on the rows of <paramref name="data"/> (the loss gets row indices and the steps taken
+    /// before) through <see cref="Trainer"/>.</summary>
+    static IReadOnlyList<double> Train(nn.Module model, Tensor data, VariationalFitOptions o,
+        Func<Tensor, long, Tensor> loss, Action<EpochReport>? onEpoch)
     {
         // A checkpoint resumes only the same kind of fit with the same objective settings.
-        string objective = TrainingCheckpoint.DescribeSettings(new { Fit = model.GetType().Name, o.WeightSamples, o.KLWarmupEpochs, o.AnalyticKL });
-        var trainer = new Trainer(new TrainerOptions(o.Epochs, o.BatchSize, OptimizerKind.Adam, o.LearningRate, o.Seed, Checkpoint: o.Checkpoint));
+        string objective = TrainingCheckpoint.DescribeSettings(
+            new { Fit = model.GetType().Name, o.WeightSamples, o.KLWarmupEpochs, o.AnalyticKL });
+        var trainer = new Trainer(new TrainerOptions(o.Epochs, o.BatchSize, OptimizerKind.Adam, o.LearningRate,
+            o.Seed, Checkpoint: o.Checkpoint));
         var (parameters, saved) = TrainingRun.Of(model);
         model.train();
         try

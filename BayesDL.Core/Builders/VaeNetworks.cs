@@ -16,7 +16,8 @@ public static class VaeNetworks
     public static nn.Module<Tensor, Tensor> MlpEncoder(long inputs, params long[] hidden)
     {
         Check.Positive(inputs, nameof(MlpEncoder), "inputs");
-        Check.Argument(hidden.Length > 0 && hidden.All(h => h > 0), nameof(MlpEncoder), "hidden", $"[{string.Join(", ", hidden)}]", "at least one positive layer width");
+        Check.Argument(hidden.Length > 0 && hidden.All(h => h > 0), nameof(MlpEncoder), "hidden", $"[{string.Join(", ", hidden)}]",
+            "at least one positive layer width");
         var layers = new List<nn.Module<Tensor, Tensor>>();
         long width = inputs;
         foreach (long h in hidden) { layers.Add(nn.Linear(width, h)); layers.Add(nn.ReLU()); width = h; }
@@ -55,7 +56,8 @@ public static class VaeNetworks
     /// [N, latent] -&gt; Linear to 64 x (H/4) x (W/4) -&gt; ReLU -&gt; transposed conv 4x4/2 (32) -&gt; ReLU -&gt; transposed conv 4x4/2
     /// (channels * parametersPerFeature) -&gt; flatten: [N, parametersPerFeature * channels*height*width], parameter-major.
     /// </summary>
-    public static nn.Module<Tensor, Tensor> ConvDecoder(long latent, long channels = 1, long height = 28, long width = 28, long parametersPerFeature = 1)
+    public static nn.Module<Tensor, Tensor> ConvDecoder(long latent, long channels = 1, long height = 28,
+        long width = 28, long parametersPerFeature = 1)
     {
         Check.Positive(latent, nameof(ConvDecoder), "latent");
         Check.Positive(parametersPerFeature, nameof(ConvDecoder), "parametersPerFeature");

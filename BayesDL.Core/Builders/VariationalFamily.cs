@@ -44,7 +44,8 @@ public sealed record VariationalFamily(VariationalFamily.Family Kind, int Rank =
     };
 
     /// <summary>A parameter-range mistake in the family itself, or null.</summary>
-    /// <summary>The rank of the correlated Gaussian over each dense Bayesian layer: k for low rank, 0 for full rank, null otherwise.</summary>
+    /// <summary>The rank of the correlated Gaussian over each dense Bayesian layer: k for low rank, 0 for full rank,
+    /// null otherwise.</summary>
     internal int? CorrelatedRank => Kind switch { Family.LowRank => Rank, Family.FullRank => 0, _ => null };
 
     internal string? Invalid() => Kind switch
@@ -63,7 +64,8 @@ public sealed record VariationalFamily(VariationalFamily.Family Kind, int Rank =
     {
         if (Kind == Family.ConcreteDropout && !(prior.Family == "Normal" && prior.Parameters[0] == 0.0))
             yield return new(BuildErrorKind.UnsupportedFamily, -1, "model",
-                $"model: {Name} has a closed-form KL only for the weight prior N(0, s^2) (prior length-scale l = 1/s, Gal, Hron & Kendall 2017); the model declares {prior}. Declare a zero-mean Normal prior.");
+                $"model: {Name} has a closed-form KL only for the weight prior N(0, s^2) (prior length-scale l = 1/s, Gal, Hron & " +
+                $"Kendall 2017); the model declares {prior}. Declare a zero-mean Normal prior.");
         for (int i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
@@ -72,14 +74,17 @@ public sealed record VariationalFamily(VariationalFamily.Family Kind, int Rank =
             string? problem = Kind switch
             {
                 Family.LowRank or Family.FullRank when layer.IsBayesian && layer is not BayesLinearSpec =>
-                    "correlated posteriors are implemented for dense Bayesian layers (BayesLinear); this layer's posterior stays mean field. Declare meanField, or replace it by a BayesLinear.",
+                    "correlated posteriors are implemented for dense Bayesian layers (BayesLinear); this layer's posterior stays mean " +
+                        "field. Declare meanField, or replace it by a BayesLinear.",
                 Family.LowRank or Family.FullRank when layer is BayesLinearSpec { Bias: false } =>
                     "the correlated posterior covers the weights and the bias together; declare the layer with a bias.",
                 Family.LowRank when layer.IsBayesian && Rank > layer.WeightCount =>
                     $"the rank k = {Rank} exceeds the layer's {layer.WeightCount} parameters. Use k <= {layer.WeightCount}.",
                 Family.FullRank when layer.IsBayesian && layer.WeightCount > Layers.MultivariateBayesOptions.MaxFullRankParameters =>
-                    $"a full covariance over its {layer.WeightCount} parameters needs a {layer.WeightCount} x {layer.WeightCount} Cholesky factor ({fullEntries:N0} entries); " +
-                    $"full rank is limited to {Layers.MultivariateBayesOptions.MaxFullRankParameters} parameters per layer. Declare lowRank k (e.g. lowRank 10) or meanField.",
+                    $"a full covariance over its {layer.WeightCount} parameters needs a {layer.WeightCount} x {layer.WeightCount} " +
+                        $"Cholesky factor ({fullEntries:N0} entries); " +
+                    $"full rank is limited to {Layers.MultivariateBayesOptions.MaxFullRankParameters} parameters per layer. Declare " +
+                    "lowRank k (e.g. lowRank 10) or meanField.",
                 Family.Dropout or Family.ConcreteDropout when layer.IsBayesian =>
                     "a Bayesian layer already carries a weight posterior; dropout acts on deterministic weight layers. Declare meanField.",
                 _ => null,

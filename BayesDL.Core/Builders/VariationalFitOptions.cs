@@ -17,7 +17,8 @@ namespace BayesDL.Builders;
 /// True: every (posterior, prior) pair must have a closed-form KL in the registry, checked before training.
 /// False: a Monte Carlo KL is accepted where no closed form exists (the layers' KL sample count applies).
 /// </param>
-/// <param name="Checkpoint">Checkpoint the fit atomically and resume a killed fit exactly (<see cref="CheckpointOptions"/>); null: none.</param>
+/// <param name="Checkpoint">Checkpoint the fit atomically and resume a killed fit exactly
+/// (<see cref="CheckpointOptions"/>); null: none.</param>
 public sealed record VariationalFitOptions(int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 0,
                                            int WeightSamples = 1, int KLWarmupEpochs = 0, bool AnalyticKL = true,
                                            CheckpointOptions? Checkpoint = null)
@@ -29,7 +30,8 @@ public sealed record VariationalFitOptions(int Epochs = 10, int BatchSize = 128,
         Check.Positive(Epochs, component, nameof(Epochs), "Pass at least one epoch (a pass over the training set).");
         Check.Positive(BatchSize, component, nameof(BatchSize), "Pass the rows per minibatch, e.g. 128.");
         Check.Positive(LearningRate, component, nameof(LearningRate), "Adam's usual step size is 1e-3; lower it if the loss diverges.");
-        Check.Positive(WeightSamples, component, nameof(WeightSamples), "Use 1 weight draw per step, or a few for a lower-variance gradient.");
+        Check.Positive(WeightSamples, component, nameof(WeightSamples),
+            "Use 1 weight draw per step, or a few for a lower-variance gradient.");
         Check.Argument(KLWarmupEpochs >= 0, component, nameof(KLWarmupEpochs), KLWarmupEpochs.ToString(), ">= 0 (epochs of KL warm-up)",
             "Use 0 for the full KL from the start, or a few epochs of warm-up.");
         Checkpoint?.Validate(component);

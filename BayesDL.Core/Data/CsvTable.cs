@@ -32,7 +32,8 @@ public static class CsvTable
 
         int[] targets = targetColumns ?? new[] { width - 1 };
         foreach (int t in targets)
-            Check.Argument(t >= 0 && t < width, nameof(CsvTable), nameof(targetColumns), t.ToString(), $"a column index in [0, {width - 1}]");
+            Check.Argument(t >= 0 && t < width, nameof(CsvTable), nameof(targetColumns), t.ToString(),
+                $"a column index in [0, {width - 1}]");
         int[] inputs = Enumerable.Range(0, width).Where(c => !targets.Contains(c)).ToArray();
         // By default the last column is the target and the others the inputs, so a table needs two columns; a caller that
         // names the target columns itself may take them all (a labels file).
@@ -76,7 +77,8 @@ public static class CsvTable
             rows.Add(row);
         }
         if (rows.Count == 0)
-            throw new FileFormatException(path, "at least one data row", lineNo == 0 ? "an empty file" : $"{lineNo} line(s) and no data row");
+            throw new FileFormatException(path, "at least one data row",
+                lineNo == 0 ? "an empty file" : $"{lineNo} line(s) and no data row");
         return new CsvRows(header, rows, width, widthLine);
     }
 
@@ -108,7 +110,8 @@ public static class CsvTable
     static string Describe(string cell)
     {
         if (cell.Length == 0) return "an empty cell";
-        if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double v)) return $"\"{cell}\", which is not a number,";
+        if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture,
+            out double v)) return $"\"{cell}\", which is not a number,";
         if (double.IsNaN(v)) return $"\"{cell}\" (not a number)";
         bool literal = cell.TrimStart('+', '-').StartsWith("inf", StringComparison.OrdinalIgnoreCase) || cell.Contains('∞');
         return literal

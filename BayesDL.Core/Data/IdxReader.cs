@@ -191,19 +191,23 @@ public sealed class IdxReader : IDisposable
         string promise = $"{dims[0]} records of {recordLength} bytes ({dataBytes} bytes after the {headerBytes}-byte header)";
         if (!gzip && headerBytes + dataBytes != fileLength)
             throw new FileFormatException(path, $"a file of {headerBytes + dataBytes} bytes: the header promises {promise}",
-                $"{fileLength} bytes ({(fileLength < headerBytes + dataBytes ? "a truncated file or a wrong header" : "bytes after the data")})");
+                $"{fileLength} bytes " +
+                $"({(fileLength < headerBytes + dataBytes ? "a truncated file or a wrong header" : "bytes after the data")})");
         if (!gzip) return;
         if (headerBytes + dataBytes > MaxDeflateRatio * fileLength)
-            throw new FileFormatException(path, $"sizes a gzip file of {fileLength} bytes can hold (at most {MaxDeflateRatio * fileLength} " +
+            throw new FileFormatException(path,
+                $"sizes a gzip file of {fileLength} bytes can hold (at most {MaxDeflateRatio * fileLength} " +
                 $"bytes decompressed, at deflate's largest ratio {MaxDeflateRatio}:1)", $"a header promising {promise}");
         uint recorded = gzipSize ?? 0;
         if (gzipSize is null || recorded != (uint)(headerBytes + dataBytes))
-            throw new FileFormatException(path, $"a gzip trailer recording {(uint)(headerBytes + dataBytes)} decompressed bytes (modulo 2^32): " +
+            throw new FileFormatException(path,
+                $"a gzip trailer recording {(uint)(headerBytes + dataBytes)} decompressed bytes (modulo 2^32): " +
                 $"the header promises {promise}", gzipSize is null ? "a file too short for a gzip trailer" :
                 $"a trailer recording {recorded} bytes (a truncated file, a wrong header, or several gzip members concatenated)");
     }
 
-    /// <summary>ISIZE, the last 4 bytes of a gzip file: its decompressed size modulo 2^32 (of the last member); null if too short.</summary>
+    /// <summary>ISIZE, the last 4 bytes of a gzip file: its decompressed size modulo 2^32 (of the last member);
+    /// null if too short.</summary>
     static uint? GzipRecordedSize(Stream raw)
     {
         const int minimum = 18; // 10-byte header, empty deflate data would still need 2, 8-byte trailer

@@ -21,8 +21,10 @@ public static class ImageRotation
     /// </summary>
     public static Tensor Rotate(Tensor images, double degrees, long height = 28, long width = 28)
     {
-        Check.Argument(double.IsFinite(degrees), nameof(ImageRotation), nameof(degrees), degrees.ToString("R"), "a finite angle in degrees");
-        Check.Argument(images.is_floating_point(), nameof(ImageRotation), nameof(images), images.dtype.ToString(), "a floating-point tensor");
+        Check.Argument(double.IsFinite(degrees), nameof(ImageRotation), nameof(degrees),
+            degrees.ToString("R"), "a finite angle in degrees");
+        Check.Argument(images.is_floating_point(), nameof(ImageRotation), nameof(images),
+            images.dtype.ToString(), "a floating-point tensor");
         bool flat = images.dim() == 2;
         Check.Argument(flat ? images.shape[1] == height * width : images.dim() == 4, nameof(ImageRotation), nameof(images),
             "shape " + Check.Shape(images.shape), $"[N, {height * width}] (flat {height}x{width} images) or [N, C, H, W]",

@@ -27,7 +27,8 @@ public sealed class LabeledData : IDisposable
     public long Count => Inputs.shape[0];
 
     /// <summary>The first <paramref name="count"/> rows (copies).</summary>
-    public LabeledData Take(long count) => new(Inputs[..(int)Math.Min(count, Count)].clone(), Targets[..(int)Math.Min(count, Count)].clone());
+    public LabeledData Take(long count) => new(Inputs[..(int)Math.Min(count, Count)].clone(),
+        Targets[..(int)Math.Min(count, Count)].clone());
 
     /// <summary>Both tensors moved to a policy's device (targets keep their integer type).</summary>
     public LabeledData To(ComputePolicy policy) =>

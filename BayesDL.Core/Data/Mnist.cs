@@ -31,7 +31,8 @@ public static class Mnist
                 $"{labels.Count} labels");
         long pixelBytes = (long)images.Count * images.RecordLength;
         if (pixelBytes > Array.MaxLength)
-            throw new FileFormatException(imagesPath, $"at most {Array.MaxLength} bytes of pixels, the most one array holds (stream larger files with IdxReader)",
+            throw new FileFormatException(imagesPath,
+                $"at most {Array.MaxLength} bytes of pixels, the most one array holds (stream larger files with IdxReader)",
                 $"{images.Count} images of {images.RecordLength} bytes ({pixelBytes} bytes)");
         var pixels = new byte[pixelBytes];
         var classes = new byte[labels.Count];
@@ -67,8 +68,10 @@ public static class Mnist
         string? assemblyFolder = Path.GetDirectoryName(typeof(Mnist).Assembly.Location);
         foreach (string? start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory, assemblyFolder })
             for (DirectoryInfo? d = string.IsNullOrEmpty(start) ? null : new(start); d != null; d = d.Parent)
-                foreach (string candidate in new[] { Path.Combine(d.FullName, "data"), Path.Combine(d.FullName, "contentFiles", "any", "any", "data") })
+                foreach (string candidate in new[] { Path.Combine(d.FullName, "data"),
+                    Path.Combine(d.FullName, "contentFiles", "any", "any", "data") })
                     if (File.Exists(Path.Combine(candidate, marker))) return candidate;
-        throw new DirectoryNotFoundException($"BayesDL: could not find data/{marker} above {Directory.GetCurrentDirectory()}; set BAYESDL_DATA to the folder that holds it.");
+        throw new DirectoryNotFoundException($"BayesDL: could not find data/{marker} above {Directory.GetCurrentDirectory()}; set " +
+            "BAYESDL_DATA to the folder that holds it.");
     }
 }

@@ -20,7 +20,8 @@ public sealed class RegressionDataset
     readonly double[][] _inputs;
     readonly double[] _targets;
 
-    RegressionDataset(string name, string path, string[] featureNames, string targetName, double[][] inputs, double[] targets, RegressionSplits splits)
+    RegressionDataset(string name, string path, string[] featureNames, string targetName, double[][] inputs,
+        double[] targets, RegressionSplits splits)
     {
         Name = name; Path = path; FeatureNames = featureNames; TargetName = targetName;
         _inputs = inputs; _targets = targets; Splits = splits;
@@ -90,7 +91,8 @@ public sealed class RegressionDataset
             File.Exists(manifest) ? manifest : null);
     }
 
-    /// <summary>The bundled UCI data set <paramref name="name"/> (concrete, energy, yacht, wine-quality-red, kin8nm) from data/uci.</summary>
+    /// <summary>The bundled UCI data set <paramref name="name"/> (concrete, energy, yacht, wine-quality-red,
+    /// kin8nm) from data/uci.</summary>
     public static RegressionDataset Uci(string name, string? dataDirectory = null) =>
         FromFolder(System.IO.Path.Combine(dataDirectory ?? Mnist.FindDataDirectory(), "uci"), name);
 
@@ -111,7 +113,8 @@ public sealed class RegressionDataset
 
         byte[] csv = RegressionSplits.ReadAll(csvPath, "CSV file");
         if (entry?.CsvSha256 is { } csvSum) Verify(csvPath, csv, csvSum, manifestPath!);
-        if (entry?.SplitsSha256 is { } splitsSum) Verify(splitsPath, RegressionSplits.ReadAll(splitsPath, "splits file (JSON)"), splitsSum, manifestPath!);
+        if (entry?.SplitsSha256 is { } splitsSum) Verify(splitsPath,
+            RegressionSplits.ReadAll(splitsPath, "splits file (JSON)"), splitsSum, manifestPath!);
 
         CsvRows table = CsvTable.ReadRows(csvPath, Lines(csv), hasHeader: true, separator: ',', allowMissing: false);
         if (table.Header is null || table.Header.Trim().Length == 0)
@@ -132,7 +135,8 @@ public sealed class RegressionDataset
         if (entry?.Rows is { } expectedRows && expectedRows != rows)
             throw new FileFormatException(csvPath, $"{expectedRows} data rows, as {manifestPath} records", $"{rows}");
         if (entry?.Features is { } expectedFeatures && expectedFeatures != inputColumns.Length)
-            throw new FileFormatException(csvPath, $"{expectedFeatures} input columns, as {manifestPath} records", $"{inputColumns.Length}");
+            throw new FileFormatException(csvPath,
+                $"{expectedFeatures} input columns, as {manifestPath} records", $"{inputColumns.Length}");
         RegressionSplits splits = RegressionSplits.Load(splitsPath, rows);
         if (entry?.Splits is { } expectedSplits && expectedSplits != splits.Count)
             throw new FileFormatException(splitsPath, $"{expectedSplits} splits, as {manifestPath} records", $"{splits.Count}");
@@ -142,7 +146,8 @@ public sealed class RegressionDataset
         return new RegressionDataset(name, csvPath, inputColumns.Select(c => names[c]).ToArray(), names[t], inputs, targets, splits);
     }
 
-    /// <summary>The lines of a CSV's bytes, decoded as File.ReadLines decodes a file (UTF-8 unless a byte-order mark says otherwise).</summary>
+    /// <summary>The lines of a CSV's bytes, decoded as File.ReadLines decodes a file (UTF-8 unless a byte-order mark
+    /// says otherwise).</summary>
     static IEnumerable<string> Lines(byte[] bytes)
     {
         using var reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
@@ -168,7 +173,8 @@ public sealed class RegressionDataset
     static Entry ReadManifest(string path, string name)
     {
         byte[] bytes = RegressionSplits.ReadAll(path, "manifest (JSON)");
-        using JsonDocument json = RegressionSplits.Parse(path, bytes, "a manifest: a JSON object {\"datasets\": {NAME: {\"csv_sha256\", ...}}}");
+        using JsonDocument json = RegressionSplits.Parse(path, bytes,
+            "a manifest: a JSON object {\"datasets\": {NAME: {\"csv_sha256\", ...}}}");
         var top = RegressionSplits.Properties(path, json.RootElement, "the manifest's top level", null);
         if (!top.TryGetValue("datasets", out JsonElement datasets))
             throw new FileFormatException(path, "a \"datasets\" object", "none");

@@ -8,7 +8,8 @@ namespace BayesDL.Data;
 /// </summary>
 public sealed class RegressionSplit : IDisposable
 {
-    internal RegressionSplit(int index, int[] trainRows, int[] testRows, Standardization scaling, LabeledData train, LabeledData test, double[] testTargets)
+    internal RegressionSplit(int index, int[] trainRows, int[] testRows, Standardization scaling, LabeledData train,
+        LabeledData test, double[] testTargets)
     {
         Index = index; TrainRows = trainRows; TestRows = testRows; Scaling = scaling; Train = train; Test = test; TestTargets = testTargets;
     }

@@ -39,12 +39,14 @@ public sealed class RegressionSplits
     /// <summary>The test rows of split <paramref name="split"/> (0-based), in the file's order (a copy).</summary>
     public int[] Test(int split) => (int[])_test[Index(split)].Clone();
 
-    /// <summary>The training rows of split <paramref name="split"/>: the file's <c>train</c> list, else every row not in test, ascending (a copy).</summary>
+    /// <summary>The training rows of split <paramref name="split"/>: the file's <c>train</c> list, else every row not in test,
+    /// ascending (a copy).</summary>
     public int[] Train(int split) => (int[])_train[Index(split)].Clone();
 
     int Index(int split)
     {
-        Check.Argument(split >= 0 && split < Count, nameof(RegressionSplits), nameof(split), split.ToString(), $"a split index in [0, {Count - 1}]");
+        Check.Argument(split >= 0 && split < Count, nameof(RegressionSplits), nameof(split), split.ToString(),
+            $"a split index in [0, {Count - 1}]");
         return split;
     }
 
@@ -115,10 +117,12 @@ public sealed class RegressionSplits
         foreach (JsonElement e in list.EnumerateArray())
         {
             if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int row) || row < 0 || row >= rows)
-                throw new FileFormatException(path, $"row indices in [0, {rows - 1}] (0-based, {rows} rows) in split {split}'s \"{part}\" list",
+                throw new FileFormatException(path,
+                    $"row indices in [0, {rows - 1}] (0-based, {rows} rows) in split {split}'s \"{part}\" list",
                     $"{e.GetRawText()} at position {i}");
             if (membership[row] == mark)
-                throw new FileFormatException(path, $"distinct row indices in split {split}'s \"{part}\" list", $"row {row} twice (again at position {i})");
+                throw new FileFormatException(path, $"distinct row indices in split {split}'s \"{part}\" list",
+                    $"row {row} twice (again at position {i})");
             if (membership[row] != 0)
                 throw new FileFormatException(path, $"no row in both the test and the training list of split {split}",
                     $"row {row} in both (at position {i} of \"{part}\")");
@@ -134,11 +138,13 @@ public sealed class RegressionSplits
         try { return File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new FileFormatException(path, $"a readable {what}", e is FileNotFoundException or DirectoryNotFoundException ? "no file at that path" : e.Message, e);
+            throw new FileFormatException(path, $"a readable {what}",
+                e is FileNotFoundException or DirectoryNotFoundException ? "no file at that path" : e.Message, e);
         }
     }
 
-    /// <summary>Parses strict JSON (RFC 8259: no comments, no trailing commas); malformed text is a <see cref="FileFormatException"/>.</summary>
+    /// <summary>Parses strict JSON (RFC 8259: no comments, no trailing commas); malformed text is a
+    /// <see cref="FileFormatException"/>.</summary>
     internal static JsonDocument Parse(string path, byte[] bytes, string expected)
     {
         // Strict UTF-8 first: JsonDocument leaves invalid bytes inside strings to fail later, outside this check.
@@ -148,8 +154,10 @@ public sealed class RegressionSplits
         catch (JsonException e) { throw new FileFormatException(path, expected, $"text that is not valid JSON ({e.Message})", e); }
     }
 
-    /// <summary>An object's properties by name; another kind of value, a repeated name or a name outside <paramref name="allowed"/> is an error.</summary>
-    internal static Dictionary<string, JsonElement> Properties(string path, JsonElement element, string where, IReadOnlyCollection<string>? allowed)
+    /// <summary>An object's properties by name; another kind of value, a repeated name or a name outside
+    /// <paramref name="allowed"/> is an error.</summary>
+    internal static Dictionary<string, JsonElement> Properties(string path, JsonElement element, string where,
+        IReadOnlyCollection<string>? allowed)
     {
         if (element.ValueKind != JsonValueKind.Object)
             throw new FileFormatException(path, $"a JSON object at {where}", $"a JSON {Kind(element)}");

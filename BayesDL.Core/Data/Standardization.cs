@@ -37,7 +37,8 @@ public sealed class Standardization
     public static Standardization Fit(IReadOnlyList<double[]> inputs, IReadOnlyList<double> targets, IReadOnlyList<int> trainRows)
     {
         Check.Argument(trainRows.Count > 0, nameof(Standardization), nameof(trainRows), "no rows", "at least one training row");
-        Check.Argument(inputs.Count == targets.Count, nameof(Standardization), nameof(targets), $"{targets.Count} values", $"one per input row ({inputs.Count})");
+        Check.Argument(inputs.Count == targets.Count, nameof(Standardization), nameof(targets), $"{targets.Count} values",
+            $"one per input row ({inputs.Count})");
         int width = inputs[trainRows[0]].Length;
         var mean = new double[width];
         var scale = new double[width];
@@ -74,7 +75,8 @@ public sealed class Standardization
         return new Standardization(inputMean.ToArray(), inputScale.ToArray(), targetMean, targetScale);
     }
 
-    /// <summary>Mean and population standard deviation by two passes (no cancellation of sum x^2 against n mean^2); 1 for a constant column.</summary>
+    /// <summary>Mean and population standard deviation by two passes (no cancellation of sum x^2 against n mean^2); 1 for a
+    /// constant column.</summary>
     static (double Mean, double Scale) MeanAndScale(double[] values)
     {
         double mean = 0;

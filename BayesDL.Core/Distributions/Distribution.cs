@@ -59,7 +59,8 @@ public abstract class Distribution
     /// Throws <see cref="NotSupportedException"/> for families without one (use a score-function estimator).
     /// </summary>
     public virtual Tensor RSample(params long[] sampleShape) =>
-        throw new NotSupportedException($"{Name} has no reparameterised sampler (RSample); use Sample, or a score-function gradient estimator.");
+        throw new NotSupportedException($"{Name} has no reparameterised sampler (RSample); use Sample, or a " +
+            "score-function gradient estimator.");
 
     /// <summary>log p(value), summed over event dimensions: shape <c>sampleShape ++ BatchShape</c>.</summary>
     public abstract Tensor LogProb(Tensor value);
@@ -121,11 +122,15 @@ public abstract class Distribution
         if (batchOk) return;
         string expected = e == 0
             ? $"of a shape that broadcasts against the batch shape {Check.Shape(BatchShape)} (sampleShape ++ {Check.Shape(BatchShape)})"
-            : $"of shape sampleShape ++ batch ++ event, ending in the event shape {Check.Shape(EventShape)} with the dimensions before it broadcasting against the batch shape {Check.Shape(BatchShape)}";
+            : $"of shape sampleShape ++ batch ++ event, ending in the event shape {Check.Shape(EventShape)} with the dimensions before " +
+            $"it broadcasting against the batch shape {Check.Shape(BatchShape)}";
         string fix = eventOk || e == 0
-            ? "Make its trailing dimensions equal to the batch dimensions or 1 (e.g. unsqueeze a sample dimension in front), or draw it with Sample(n)."
-            : $"Give it the event shape {Check.Shape(EventShape)} as its last dimension{(e == 1 ? "" : "s")} (one point per row), e.g. reshape it or draw it with Sample(n).";
-        throw Check.Error(Name, "value", $"shape {Check.Shape(shape)} for batch shape {Check.Shape(BatchShape)} and event shape {Check.Shape(EventShape)}", expected, fix);
+            ? "Make its trailing dimensions equal to the batch dimensions or 1 (e.g. unsqueeze a sample dimension in " +
+            "front), or draw it with Sample(n)."
+            : $"Give it the event shape {Check.Shape(EventShape)} as its last dimension{(e == 1 ? "" : "s")} (one point per row), e.g. " +
+            "reshape it or draw it with Sample(n).";
+        throw Check.Error(Name, "value", $"shape {Check.Shape(shape)} for batch shape {Check.Shape(BatchShape)} and event shape " +
+            $"{Check.Shape(EventShape)}", expected, fix);
     }
 
 

@@ -84,7 +84,8 @@ public sealed class Independent : Distribution
     internal Tensor SumReinterpreted(Tensor perElement)
     {
         if (ReinterpretedBatchDims == 0) return perElement;
-        if (perElement.dim() < ReinterpretedBatchDims || !perElement.shape[^ReinterpretedBatchDims..].SequenceEqual(Base.BatchShape[^ReinterpretedBatchDims..]))
+        if (perElement.dim() < ReinterpretedBatchDims
+            || !perElement.shape[^ReinterpretedBatchDims..].SequenceEqual(Base.BatchShape[^ReinterpretedBatchDims..]))
         {
             using var scope = NewDisposeScope();
             long[] lead = perElement.dim() > Base.BatchShape.Length ? perElement.shape[..^Base.BatchShape.Length] : Array.Empty<long>();

@@ -41,12 +41,14 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
         Check.Argument(loc.dim() >= 1, name, "loc", $"shape {Check.Shape(loc.shape)}", "at least one dimension (the event dimension k)",
             "Pass the mean as a vector [k] (or [..., k] for a batch).");
         long k = loc.shape[^1];
-        Check.Argument(w.dim() >= 2 && w.shape[^2] == k, name, "covFactor", $"shape {Check.Shape(w.shape)} for loc shape {Check.Shape(loc.shape)}",
+        Check.Argument(w.dim() >= 2 && w.shape[^2] == k, name, "covFactor",
+            $"shape {Check.Shape(w.shape)} for loc shape {Check.Shape(loc.shape)}",
             $"[..., {k}, r] (k = {k} rows, one per dimension of loc; r >= 1 columns)",
             w.dim() >= 2 && w.shape[^1] == k ? "It looks transposed: pass W as k x r (e.g. W.mT)." : $"Give the factor {k} rows.");
         Check.Argument(w.shape[^1] >= 1, name, "covFactor", $"shape {Check.Shape(w.shape)}", "at least one column (rank r >= 1)",
             "Use MultivariateNormal or Independent(Normal) for a purely diagonal covariance.");
-        Check.Argument(d.dim() >= 1 && d.shape[^1] == k, name, "covDiag", $"shape {Check.Shape(d.shape)} for loc shape {Check.Shape(loc.shape)}", $"[..., {k}]",
+        Check.Argument(d.dim() >= 1 && d.shape[^1] == k, name, "covDiag",
+            $"shape {Check.Shape(d.shape)} for loc shape {Check.Shape(loc.shape)}", $"[..., {k}]",
             $"Pass one positive variance per dimension: a vector of length {k}.");
         return BroadcastShapes(loc.shape[..^1], w.shape[..^2], d.shape[..^1])
             ?? throw Check.Error(name, "loc, covFactor, covDiag",
@@ -121,7 +123,8 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
 
     /// <summary>tr(E^T Sigma^-1 F) = sum(E F / D) - sum((A E)(A F)) (Woodbury, A = L_C^-1 W^T D^-1) for E, F of shape [.., k, m].</summary>
     internal Tensor TraceInverseProduct(Tensor e, Tensor f) =>
-        (e * f / CovDiag.unsqueeze(-1)).sum(new long[] { -2, -1 }) - (_whitenedFactor.matmul(e) * _whitenedFactor.matmul(f)).sum(new long[] { -2, -1 });
+        (e * f / CovDiag.unsqueeze(-1)).sum(new long[] { -2, -1 })
+            - (_whitenedFactor.matmul(e) * _whitenedFactor.matmul(f)).sum(new long[] { -2, -1 });
 
     Tensor IGaussianCovariance.LogDetCovariance() => LogDet();
 
@@ -140,7 +143,8 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
 
 public static partial class Dist
 {
-    /// <summary>N(loc, W W^T + diag(D)) over the last dimension: <paramref name="covFactor"/> W is [k, r], <paramref name="covDiag"/> D &gt; 0.</summary>
+    /// <summary>N(loc, W W^T + diag(D)) over the last dimension: <paramref name="covFactor"/> W is [k, r],
+    /// <paramref name="covDiag"/> D &gt; 0.</summary>
     public static LowRankMultivariateNormal LowRankMultivariateNormal(Tensor loc, Tensor covFactor, Tensor covDiag, bool validate = true) =>
         new(loc, covFactor, covDiag, validate);
 }

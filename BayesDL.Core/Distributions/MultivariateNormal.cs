@@ -39,8 +39,8 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
     /// </summary>
     internal static (long[] Batch, long[] Event) Shapes(Tensor loc, Tensor l, string parameter)
     {
-        Check.Argument(loc.dim() >= 1, nameof(MultivariateNormal), "loc", $"shape {Check.Shape(loc.shape)}", "at least one dimension (the event dimension k)",
-            "Pass the mean as a vector [k] (or [..., k] for a batch).");
+        Check.Argument(loc.dim() >= 1, nameof(MultivariateNormal), "loc", $"shape {Check.Shape(loc.shape)}",
+            "at least one dimension (the event dimension k)", "Pass the mean as a vector [k] (or [..., k] for a batch).");
         long k = loc.shape[^1];
         if (l.dim() < 2 || l.shape[^1] != l.shape[^2])
             throw Check.Error(nameof(MultivariateNormal), parameter, $"shape {Check.Shape(l.shape)}",
@@ -52,18 +52,21 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
                 $"[..., {k}, {k}] (square, matching loc's last dimension {k})",
                 $"Make the {parameter} {k} x {k}, or the mean of length {l.shape[^1]}.");
         long[] batch = BroadcastShapes(loc.shape[..^1], l.shape[..^2])
-            ?? throw Check.Error(nameof(MultivariateNormal), "loc, " + parameter, $"batch shapes {Check.Shape(loc.shape[..^1])} and {Check.Shape(l.shape[..^2])}",
+            ?? throw Check.Error(nameof(MultivariateNormal), "loc, " + parameter,
+            $"batch shapes {Check.Shape(loc.shape[..^1])} and {Check.Shape(l.shape[..^2])}",
                 "batch shapes that broadcast together", "Make the trailing batch dimensions equal or 1.");
         return (batch, new[] { k });
     }
 
-    /// <summary>Cholesky-factorises a covariance, with an error naming the batch index and minor when it is not positive-definite.</summary>
+    /// <summary>Cholesky-factorises a covariance, with an error naming the batch index and minor when it is not
+    /// positive-definite.</summary>
     internal static Tensor Cholesky(Tensor covariance, bool validate, string component = nameof(MultivariateNormal))
     {
         if (!validate) return linalg.cholesky(covariance);
         Check.Finite(covariance, component, "covariance");
         using var scope = NewDisposeScope();
-        double tolerance = (covariance.dtype == ScalarType.Float64 ? 1e-10 : 1e-5) * covariance.abs().max().to(ScalarType.Float64).item<double>();
+        double tolerance = (covariance.dtype == ScalarType.Float64 ? 1e-10 : 1e-5) * covariance.abs().max()
+            .to(ScalarType.Float64).item<double>();
         Check.Satisfies((covariance - covariance.mT).abs().amax(new long[] { -2, -1 }), v => v.le(tolerance), component,
             "covariance (largest |C - C^T|)", $"<= {tolerance:G3} (a symmetric matrix)", "Symmetrise it, e.g. (C + C^T) / 2.");
         var (l, info) = linalg.cholesky_ex(covariance);

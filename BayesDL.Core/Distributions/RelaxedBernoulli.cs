@@ -34,7 +34,8 @@ public sealed class RelaxedBernoulli : Distribution
     {
         Check.Argument((probs is null) != (logits is null), nameof(RelaxedBernoulli), "probs/logits",
             probs is null ? "neither" : "both", "exactly one of probs and logits");
-        return BroadcastShape(nameof(RelaxedBernoulli), ("temperature", temperature), (probs is null ? "logits" : "probs", (probs ?? logits)!));
+        return BroadcastShape(nameof(RelaxedBernoulli), ("temperature", temperature),
+            (probs is null ? "logits" : "probs", (probs ?? logits)!));
     }
 
     /// <summary>The temperature T (&gt; 0).</summary>
@@ -125,11 +126,13 @@ public sealed class RelaxedBernoulli : Distribution
 
 public static partial class Dist
 {
-    /// <summary>Relaxed Bernoulli (binary Concrete) with temperature <paramref name="temperature"/> and probabilities <paramref name="probs"/>.</summary>
+    /// <summary>Relaxed Bernoulli (binary Concrete) with temperature <paramref name="temperature"/> and probabilities
+    /// <paramref name="probs"/>.</summary>
     public static RelaxedBernoulli RelaxedBernoulli(Tensor temperature, Tensor probs, bool validate = true) =>
         new(temperature, probs, null, validate);
 
-    /// <summary>Relaxed Bernoulli (binary Concrete) with temperature <paramref name="temperature"/> and log-odds <paramref name="logits"/>.</summary>
+    /// <summary>Relaxed Bernoulli (binary Concrete) with temperature <paramref name="temperature"/> and log-odds
+    /// <paramref name="logits"/>.</summary>
     public static RelaxedBernoulli RelaxedBernoulliLogits(Tensor temperature, Tensor logits, bool validate = true) =>
         new(temperature, null, logits, validate);
 }

@@ -22,7 +22,8 @@ public sealed class ScaleMixtureNormal : Distribution
     const double Step = 0.05;
 
     internal ScaleMixtureNormal(Tensor pi, Tensor sigma1, Tensor sigma2, bool validate)
-        : base(BroadcastShape(nameof(ScaleMixtureNormal), ("pi", pi), ("sigma1", sigma1), ("sigma2", sigma2)), Array.Empty<long>(), validate)
+        : base(BroadcastShape(nameof(ScaleMixtureNormal), ("pi", pi), ("sigma1", sigma1), ("sigma2", sigma2)),
+            Array.Empty<long>(), validate)
     {
         if (validate)
         {
@@ -89,7 +90,8 @@ public sealed class ScaleMixtureNormal : Distribution
         }
         long n = (long)Math.Ceiling((hi - lo) / Step) + 1;
         // Grid on a leading dimension; the parameters broadcast over the trailing (batch) dimensions.
-        Tensor u = linspace(lo, lo + (n - 1) * Step, n, dtype: Dtype, device: Device).reshape(new[] { n }.Concat(Enumerable.Repeat(1L, BatchShape.Length)).ToArray());
+        Tensor u = linspace(lo, lo + (n - 1) * Step, n, dtype: Dtype, device: Device)
+            .reshape(new[] { n }.Concat(Enumerable.Repeat(1L, BatchShape.Length)).ToArray());
         Tensor logp = LogDensity(u.exp());
         // H = -2 integral_0^inf p(w) log p(w) dw = -2 integral p(e^u) log p(e^u) e^u du (p is symmetric).
         Tensor h = -2 * Step * ((logp + u).exp() * logp).sum(0L);

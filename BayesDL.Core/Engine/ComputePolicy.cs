@@ -9,7 +9,8 @@ namespace BayesDL.Engine;
 /// installed and a device is present, else the CPU, with float32.
 /// </summary>
 /// <param name="Device">The device new tensors are created on.</param>
-/// <param name="Dtype">The floating-point type of new tensors: <see cref="ScalarType.Float32"/> or <see cref="ScalarType.Float64"/>.</param>
+/// <param name="Dtype">The floating-point type of new tensors: <see cref="ScalarType.Float32"/> or
+/// <see cref="ScalarType.Float64"/>.</param>
 public sealed record ComputePolicy(Device Device, ScalarType Dtype)
 {
     /// <summary>CUDA if available, else CPU; float32.</summary>
@@ -31,7 +32,8 @@ public sealed record ComputePolicy(Device Device, ScalarType Dtype)
     public Tensor Tensor(double[] values, params long[] shape)
     {
         Validation.Check.Argument(values.Length == (shape.Length == 0 ? 1 : shape.Aggregate(1L, (a, b) => a * b)),
-            nameof(ComputePolicy), "values", $"{values.Length} values", $"as many values as the shape {Validation.Check.Shape(shape)} holds");
+            nameof(ComputePolicy), "values", $"{values.Length} values",
+            $"as many values as the shape {Validation.Check.Shape(shape)} holds");
         using var t = torch.tensor(values, dtype: ScalarType.Float64);
         return t.reshape(shape).to(Dtype, Device);
     }

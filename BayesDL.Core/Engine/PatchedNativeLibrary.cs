@@ -29,11 +29,13 @@ internal static class PatchedNativeLibrary
 
     static string Rid => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? "linux-arm64" : "linux-x64";
 
-    /// <summary>Runs the steps above; any failure leaves the decision to TorchSharp (and its error to <see cref="NativeEngine.EnsureLoaded"/>).</summary>
+    /// <summary>Runs the steps above; any failure leaves the decision to TorchSharp
+    /// (and its error to <see cref="NativeEngine.EnsureLoaded"/>).</summary>
     internal static void Preload()
     {
         string? here = Path.GetDirectoryName(typeof(PatchedNativeLibrary).Assembly.Location);
-        string[] besideUs = string.IsNullOrEmpty(here) ? [] : [Path.Combine(here, "runtimes", Rid, "native", LibraryFile), Path.Combine(here, LibraryFile)];
+        string[] besideUs = string.IsNullOrEmpty(here) ? [] : [Path.Combine(here, "runtimes", Rid, "native", LibraryFile),
+            Path.Combine(here, LibraryFile)];
         foreach (string candidate in besideUs)
             if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out _)) { LoadedFrom = candidate; return; }
 
@@ -96,8 +98,8 @@ internal static class PatchedNativeLibrary
     {
         byte[] bytes = File.ReadAllBytes(original);
         string hash = Convert.ToHexString(SHA256.HashData(bytes))[..16].ToLowerInvariant();
-        string folder = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
-            "BayesDL", "native", hash);
+        string folder = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData,
+            Environment.SpecialFolderOption.Create), "BayesDL", "native", hash);
         string target = Path.Combine(folder, LibraryFile);
         if (File.Exists(target)) return target;
         Directory.CreateDirectory(folder);

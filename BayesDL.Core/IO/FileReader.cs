@@ -16,7 +16,8 @@ internal sealed class FileReader
     readonly byte[] _bytes;
     readonly int _end;
 
-    /// <summary>A reader over <paramref name="bytes"/>[<paramref name="start"/>, <paramref name="end"/>) of the file <paramref name="path"/>.</summary>
+    /// <summary>A reader over <paramref name="bytes"/>[<paramref name="start"/>, <paramref name="end"/>) of the file
+    /// <paramref name="path"/>.</summary>
     public FileReader(string path, byte[] bytes, int start = 0, int? end = null)
     {
         Path = path;
@@ -47,7 +48,8 @@ internal sealed class FileReader
     /// <summary>A reader over the same bytes starting at <paramref name="position"/>.</summary>
     public FileReader At(int position) => new(Path, _bytes, position, _end);
 
-    /// <summary>The bytes [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) without moving (in range by the caller's checks).</summary>
+    /// <summary>The bytes [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) without moving
+    /// (in range by the caller's checks).</summary>
     public ReadOnlySpan<byte> Slice(int start, int length) => new(_bytes, start, length);
 
     /// <summary>Bytes left before the end.</summary>
@@ -60,7 +62,8 @@ internal sealed class FileReader
     public ReadOnlySpan<byte> Bytes(long count, string what)
     {
         if (count < 0 || count > Remaining)
-            throw Error($"{what} ({count} bytes)", count < 0 ? "a negative length" : $"the end of the file after {Remaining} more bytes (at offset {Position}): the file is truncated or a length in it is corrupt");
+            throw Error($"{what} ({count} bytes)", count < 0 ? "a negative length" : $"the end of the file after {Remaining} more bytes " +
+                $"(at offset {Position}): the file is truncated or a length in it is corrupt");
         var span = new ReadOnlySpan<byte>(_bytes, Position, (int)count);
         Position += (int)count;
         return span;

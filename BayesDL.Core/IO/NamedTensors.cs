@@ -76,7 +76,8 @@ internal static class NamedTensors
         var shape = new long[rank];
         for (int d = 0; d < rank; d++) shape[d] = reader.Leb128($"size {d} of '{name}'");
         if (!shape.SequenceEqual(target.shape))
-            throw reader.Error($"'{name}' of shape {Check.Shape(target.shape)} in {what}", $"shape {Check.Shape(shape)}: the weights belong to another architecture");
+            throw reader.Error($"'{name}' of shape {Check.Shape(target.shape)} in {what}",
+                $"shape {Check.Shape(shape)}: the weights belong to another architecture");
         long bytes = target.numel() * size;
         byte[] data = reader.ByteArray(bytes, $"the {target.numel()} values of '{name}'");
         using var scope = NewDisposeScope();
@@ -125,5 +126,6 @@ internal static class NamedTensors
     }
 
     static string Names(IReadOnlyList<(string Name, Tensor Target)> targets) =>
-        targets.Count <= 6 ? string.Join(", ", targets.Select(t => $"'{t.Name}'")) : string.Join(", ", targets.Take(6).Select(t => $"'{t.Name}'")) + ", ...";
+        targets.Count <= 6 ? string.Join(", ", targets.Select(t => $"'{t.Name}'")) : string.Join(", ",
+            targets.Take(6).Select(t => $"'{t.Name}'")) + ", ...";
 }

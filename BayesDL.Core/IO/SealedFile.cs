@@ -24,7 +24,8 @@ internal static class SealedFile
 
     /// <summary>What <see cref="Open"/> found: the format version and a reader at the start of the body.</summary>
     /// <param name="Version">The format version.</param>
-    /// <param name="Legacy">True for a file of a version before the frame: no checksum, and <paramref name="Reader"/> starts at the JSON header.</param>
+    /// <param name="Legacy">True for a file of a version before the frame: no checksum, and <paramref name="Reader"/> starts
+    /// at the JSON header.</param>
     /// <param name="Reader">The body (verified when not legacy), starting with its JSON header.</param>
     internal sealed record Opened(int Version, bool Legacy, FileReader Reader);
 
@@ -66,7 +67,8 @@ internal static class SealedFile
         string preamble = reader.String("the format version (a JSON text)");
         int version = Version(reader, preamble);
         if (version > current)
-            throw reader.Error($"a {what} of format version {current} or older", $"format version {version}: the file was written by a newer BayesDL; update BayesDL to read it");
+            throw reader.Error($"a {what} of format version {current} or older",
+                $"format version {version}: the file was written by a newer BayesDL; update BayesDL to read it");
         if (version < firstSealed)
         {
             // Before the frame: the string just read was the whole JSON header; hand back a reader positioned on it.
@@ -78,7 +80,8 @@ internal static class SealedFile
         ReadOnlySpan<byte> hash = reader.Bytes(HashBytes, "the body's SHA-256 checksum");
         if (length != reader.Remaining)
             throw reader.Error($"a body of {length} bytes after the checksum, as the file declares",
-                length > reader.Remaining ? $"{reader.Remaining} bytes: the file is truncated" : $"{reader.Remaining} bytes: the file has extra bytes or a corrupt length");
+                length > reader.Remaining ? $"{reader.Remaining} bytes: the file is truncated"
+                : $"{reader.Remaining} bytes: the file has extra bytes or a corrupt length");
         int start = reader.Position;
         byte[] actual = SHA256.HashData(reader.Slice(start, (int)length));
         if (!hash.SequenceEqual(actual))
@@ -92,7 +95,8 @@ internal static class SealedFile
         try
         {
             using var json = JsonDocument.Parse(preamble);
-            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("Version", out var v) && v.TryGetInt32(out int version))
+            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("Version", out var v)
+                && v.TryGetInt32(out int version))
                 return version;
         }
         catch (JsonException) { }

@@ -42,7 +42,8 @@ public static class ConjugateLinearRegression
     {
         const string who = nameof(ConjugateLinearRegression);
         Validation.Check.Argument(x.dim() == 2, who, "x", $"shape {Check.Shape(x.shape)}", "a matrix [N, D]");
-        Validation.Check.Argument(y.dim() == 1 && y.shape[0] == x.shape[0], who, "y", $"shape {Check.Shape(y.shape)}", $"a vector [N] with N = {x.shape[0]} rows of x");
+        Validation.Check.Argument(y.dim() == 1 && y.shape[0] == x.shape[0], who, "y", $"shape {Check.Shape(y.shape)}",
+            $"a vector [N] with N = {x.shape[0]} rows of x");
         Validation.Check.Positive(noiseStd, who, nameof(noiseStd));
         Validation.Check.Positive(priorStd, who, nameof(priorStd));
     }

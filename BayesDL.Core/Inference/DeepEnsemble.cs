@@ -19,7 +19,8 @@ public sealed class DeepEnsemble : IStochasticPredictor
 {
     readonly nn.Module<Tensor, Tensor>[] _members;
 
-    /// <summary>An ensemble of trained members whose outputs <paramref name="likelihood"/> interprets (default categorical: logits).</summary>
+    /// <summary>An ensemble of trained members whose outputs <paramref name="likelihood"/> interprets
+    /// (default categorical: logits).</summary>
     public DeepEnsemble(IEnumerable<nn.Module<Tensor, Tensor>> members, Likelihood? likelihood = null)
     {
         _members = members.ToArray();

@@ -23,8 +23,10 @@ public static class LinearRegressionVI
         public void Validate()
         {
             const string component = nameof(LinearRegressionVI) + "." + nameof(Options);
-            Validation.Check.Positive(MaxIterations, component, nameof(MaxIterations), "Allow L-BFGS a few hundred iterations (500 is the default).");
-            Validation.Check.NonNegative(Tolerance, component, nameof(Tolerance), "Use a small gradient tolerance such as 1e-12, or 0 to run every iteration.");
+            Validation.Check.Positive(MaxIterations, component, nameof(MaxIterations),
+                "Allow L-BFGS a few hundred iterations (500 is the default).");
+            Validation.Check.NonNegative(Tolerance, component, nameof(Tolerance),
+                "Use a small gradient tolerance such as 1e-12, or 0 to run every iteration.");
         }
     }
 

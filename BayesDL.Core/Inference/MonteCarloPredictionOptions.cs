@@ -20,8 +20,10 @@ public sealed record MonteCarloPredictionOptions(
     public void Validate()
     {
         const string component = nameof(MonteCarloPredictionOptions);
-        Validation.Check.Positive(MemoryBudgetMB, component, nameof(MemoryBudgetMB), "Use a few megabytes on a CPU (8 is the default); raise it on a GPU.");
+        Validation.Check.Positive(MemoryBudgetMB, component, nameof(MemoryBudgetMB),
+            "Use a few megabytes on a CPU (8 is the default); raise it on a GPU.");
         if (MaxRowsPerPass is long rows)
-            Validation.Check.Positive(rows, component, nameof(MaxRowsPerPass), "Cap the replicated rows per pass at a positive count, or leave it null to follow the memory budget.");
+            Validation.Check.Positive(rows, component, nameof(MaxRowsPerPass),
+                "Cap the replicated rows per pass at a positive count, or leave it null to follow the memory budget.");
     }
 }

@@ -200,7 +200,8 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
         foreach (var (_, module) in Model.named_modules())
             if (module is nn.Module<Tensor, Tensor> m && !ReferenceEquals(m, Model))
             {
-                var hook = m.register_forward_hook((_, _, output) => { bytes += output.NumberOfElements * output.ElementSize; return output; });
+                var hook = m.register_forward_hook((_, _, output) =>
+                    { bytes += output.NumberOfElements * output.ElementSize; return output; });
                 removers.Add(hook.remove);
             }
         try

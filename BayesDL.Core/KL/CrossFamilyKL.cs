@@ -54,14 +54,16 @@ internal static class CrossFamilyKL
         return gaussian + nonGaussianity;
     }
 
-    /// <summary>KL(Gamma(a, b) || N(m, s^2)) = Gaussian KL of N(a/b, a/b^2) from q + KL(Gamma || N(a/b, a/b^2)) (see the class remarks).</summary>
+    /// <summary>KL(Gamma(a, b) || N(m, s^2)) = Gaussian KL of N(a/b, a/b^2) from q + KL(Gamma || N(a/b, a/b^2))
+    /// (see the class remarks).</summary>
     internal static Tensor GammaNormal(Gamma p, Normal q)
     {
         using var scope = NewDisposeScope();
         return MomentMatchedToNormal(p, q, KLNumerics.GammaNonGaussianity(p.Concentration.expand(p.BatchShape))).MoveToOuterDisposeScope();
     }
 
-    /// <summary>KL(Beta(a, b) || N(m, s^2)) = Gaussian KL of Beta's moment-matched Normal from q + its non-Gaussianity (see the class remarks).</summary>
+    /// <summary>KL(Beta(a, b) || N(m, s^2)) = Gaussian KL of Beta's moment-matched Normal from q + its non-Gaussianity
+    /// (see the class remarks).</summary>
     internal static Tensor BetaNormal(Beta p, Normal q)
     {
         using var scope = NewDisposeScope();
@@ -90,7 +92,8 @@ internal static class CrossFamilyKL
     {
         using var scope = NewDisposeScope();
         Tensor d = p.Loc - q.Loc;
-        Tensor meanAbs = p.Scale * Math.Sqrt(2 / Math.PI) * (-0.5 * (d / p.Scale).square()).exp() + d * (d / (p.Scale * Math.Sqrt(2))).erf();
+        Tensor meanAbs = p.Scale * Math.Sqrt(2 / Math.PI) * (-0.5 * (d / p.Scale).square()).exp() +
+            d * (d / (p.Scale * Math.Sqrt(2))).erf();
         Tensor kl = -p.Entropy() + (2 * q.Scale).log() + meanAbs / q.Scale;
         return kl.clamp_min(0).MoveToOuterDisposeScope();
     }
@@ -144,7 +147,8 @@ internal static class CrossFamilyKL
         return InfWhere(outside, kl).MoveToOuterDisposeScope();
     }
 
-    /// <summary>E[log x] + 1 for x ~ U[a, b], a &gt;= 0: (b log b - a log a)/(b - a) (without the -1, so values near 0 keep their digits).</summary>
+    /// <summary>E[log x] + 1 for x ~ U[a, b], a &gt;= 0: (b log b - a log a)/(b - a) (without the -1, so values near 0
+    /// keep their digits).</summary>
     static Tensor UniformExpectedLogPlusOne(Uniform p, Tensor low, Tensor high) =>
         (xlogy(high, high) - xlogy(low, low)) / (p.High - p.Low);
 

@@ -70,8 +70,8 @@ internal static class DiscreteKL
     /// </summary>
     internal static Tensor CategoricalCategorical(Categorical p, Categorical q)
     {
-        Validation.Check.Argument(p.Categories == q.Categories, nameof(KLDivergence), "q", $"{q.Categories} categories for p's {p.Categories}",
-            "the same number of categories as p");
+        Validation.Check.Argument(p.Categories == q.Categories, nameof(KLDivergence), "q",
+            $"{q.Categories} categories for p's {p.Categories}", "the same number of categories as p");
         using var scope = NewDisposeScope();
         long[] shape = Distribution.BroadcastShapes(p.Probs.shape, q.Probs.shape)!;
         Tensor pk = p.Probs.expand(shape), qk = q.Probs.expand(shape);

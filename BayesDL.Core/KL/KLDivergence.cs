@@ -41,7 +41,11 @@ public static class KLDivergence
     /// <summary>Every registered pair, ordered by name.</summary>
     public static IReadOnlyList<KLPair> RegisteredPairs
     {
-        get { lock (Gate) return Registry.Keys.Select(k => new KLPair(k.Item1, k.Item2)).OrderBy(k => k.Name, StringComparer.Ordinal).ToList(); }
+        get
+        {
+            lock (Gate)
+                return Registry.Keys.Select(k => new KLPair(k.Item1, k.Item2)).OrderBy(k => k.Name, StringComparer.Ordinal).ToList();
+        }
     }
 
     /// <summary>True when <see cref="Analytic"/> has a closed form for this (p, q) (possibly via a base type).</summary>

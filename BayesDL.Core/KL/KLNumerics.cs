@@ -33,7 +33,8 @@ internal static class KLNumerics
     /// </summary>
     const int Shift = 12;
 
-    /// <summary>c_k = B_2k / (2k (2k - 1)), k = 1..7: lgamma(x) = (x - 1/2) log x - x + log(2 pi)/2 + sum_k c_k x^(1 - 2k) + O(x^-15).</summary>
+    /// <summary>c_k = B_2k / (2k (2k - 1)), k = 1..7: lgamma(x) = (x - 1/2) log x - x + log(2 pi)/2 + sum_k c_k
+    /// x^(1 - 2k) + O(x^-15).</summary>
     static readonly double[] StirlingTerms = { 1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188, -691.0 / 360360, 1.0 / 156 };
 
     /// <summary>

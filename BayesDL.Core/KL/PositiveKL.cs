@@ -10,7 +10,8 @@ namespace BayesDL.KL;
 /// </summary>
 internal static class PositiveKL
 {
-    /// <summary>KL(Exp(a) || Exp(b)) = r - 1 - log r, r = b/a: <see cref="KLNumerics.RatioGap"/> (non-negative, exact 0 at a = b).</summary>
+    /// <summary>KL(Exp(a) || Exp(b)) = r - 1 - log r, r = b/a: <see cref="KLNumerics.RatioGap"/>
+    /// (non-negative, exact 0 at a = b).</summary>
     internal static Tensor ExponentialExponential(Exponential p, Exponential q)
     {
         using var scope = NewDisposeScope();

@@ -18,7 +18,8 @@ public sealed class BayesConv2d : VariationalLayer
     readonly Parameter? bias_mu, bias_rho, bias;
 #pragma warning restore IDE1006
 
-    internal BayesConv2d(long inChannels, long outChannels, long kernelSize, long stride, long padding, long dilation, BayesLayerOptions options)
+    internal BayesConv2d(long inChannels, long outChannels, long kernelSize, long stride, long padding,
+        long dilation, BayesLayerOptions options)
         : base(nameof(BayesConv2d), options)
     {
         Check.Positive(inChannels, nameof(BayesConv2d), nameof(inChannels));
@@ -27,7 +28,8 @@ public sealed class BayesConv2d : VariationalLayer
         Check.Positive(stride, nameof(BayesConv2d), nameof(stride));
         Check.Positive(dilation, nameof(BayesConv2d), nameof(dilation));
         Check.Argument(padding >= 0, nameof(BayesConv2d), nameof(padding), padding.ToString(), ">= 0");
-        InChannels = inChannels; OutChannels = outChannels; KernelSize = kernelSize; Stride = stride; Padding = padding; Dilation = dilation;
+        InChannels = inChannels; OutChannels = outChannels; KernelSize = kernelSize; Stride = stride;
+        Padding = padding; Dilation = dilation;
         long[] shape = { outChannels, inChannels, kernelSize, kernelSize };
         double bound = 1.0 / Math.Sqrt(inChannels * kernelSize * kernelSize); // as nn.Conv2d
         weight_mu = new Parameter(empty(shape).uniform_(-bound, bound));

@@ -70,7 +70,8 @@ public sealed class BayesLinear : VariationalLayer
                     // Pre-activations are Gaussian given x: mean x mu^T + b_mu, variance x^2 sigma^2^T + sigma_b^2;
                     // each row draws its own noise, so rows are independent draws whatever WeightDraws is.
                     Tensor mean = nn.functional.linear(input, weight_mu, BiasMu);
-                    Tensor variance = nn.functional.linear(input.square(), Sigma(weight_rho).square(), bias_rho is null ? null : Sigma(bias_rho).square());
+                    Tensor variance = nn.functional.linear(input.square(), Sigma(weight_rho).square(),
+                        bias_rho is null ? null : Sigma(bias_rho).square());
                     output = mean + (variance + 1e-16).sqrt() * randn_like(mean);
                     break;
                 }
@@ -87,7 +88,8 @@ public sealed class BayesLinear : VariationalLayer
                     Tensor dw = SamplePerturbation(weight_rho, s);
                     Tensor signIn = RandomSigns(input.shape, input.dtype, input.device);
                     Tensor signOut = RandomSigns(new[] { input.shape[0], OutFeatures }, input.dtype, input.device);
-                    Tensor perturbation = (input * signIn).view(s, group, InFeatures).bmm(dw.transpose(1, 2)).view(-1, OutFeatures) * signOut;
+                    Tensor perturbation = (input * signIn).view(s, group, InFeatures).bmm(dw.transpose(1, 2))
+                        .view(-1, OutFeatures) * signOut;
                     output = AddBias((mean + perturbation).view(s, group, OutFeatures), s).view(-1, OutFeatures);
                     break;
                 }
@@ -116,7 +118,8 @@ public sealed class BayesLinear : VariationalLayer
 /// <summary>Factories for Bayesian layers (the public way to make one, as <c>nn.Linear</c> is for linear layers).</summary>
 public static partial class BayesNN
 {
-    /// <summary>A Bayesian fully connected layer in -&gt; out; <paramref name="options"/> default: local reparameterization, N(0, 1) prior, rho = -5.</summary>
+    /// <summary>A Bayesian fully connected layer in -&gt; out; <paramref name="options"/> default: local reparameterization, N(0, 1)
+    /// prior, rho = -5.</summary>
     public static BayesLinear BayesLinear(long inFeatures, long outFeatures, BayesLayerOptions? options = null) =>
         new(inFeatures, outFeatures, options ?? new BayesLayerOptions());
 }

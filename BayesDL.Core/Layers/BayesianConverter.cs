@@ -49,7 +49,8 @@ public static class BayesianConverter
         bool square = conv.padding is not null && conv.kernel_size.Distinct().Count() == 1 && conv.stride.Distinct().Count() == 1
             && conv.padding.Distinct().Count() == 1 && conv.dilation.Distinct().Count() == 1;
         Check.Argument(square && conv.groups == 1 && conv.padding_mode == PaddingModes.Zeros, nameof(BayesianConverter), "network",
-            $"a Conv2d with kernel ({string.Join(", ", conv.kernel_size)}), stride ({string.Join(", ", conv.stride!)}), groups {conv.groups}, padding mode {conv.padding_mode}",
+            $"a Conv2d with kernel ({string.Join(", ", conv.kernel_size)}), stride ({string.Join(", ", conv.stride!)}), groups " +
+            $"{conv.groups}, padding mode {conv.padding_mode}",
             "Conv2d layers with square kernel, stride, padding and dilation, groups = 1 and zero padding");
         var layer = BayesNN.BayesConv2d(conv.in_channels, conv.out_channels, conv.kernel_size[0], conv.stride![0], conv.padding![0],
             conv.dilation![0], options with { Bias = conv.bias is not null });

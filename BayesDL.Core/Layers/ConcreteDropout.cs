@@ -100,7 +100,8 @@ public sealed class ConcreteDropout : nn.Module<Tensor, Tensor>, IMonteCarloLaye
         {
             Tensor p = P;
             // The relaxed *drop* indicator z̃ ~ RelaxedBernoulli(t, p); keep = 1 − z̃.
-            var relaxed = Dist.RelaxedBernoulliLogits(torch.tensor(_options.Temperature, dtype: input.dtype, device: input.device), p_logit, validate: false);
+            var relaxed = Dist.RelaxedBernoulliLogits(torch.tensor(_options.Temperature, dtype: input.dtype,
+                device: input.device), p_logit, validate: false);
             Tensor keep = 1 - relaxed.RSample(maskShape);
             dropped = input * keep / (1 - p);
         }
@@ -125,6 +126,7 @@ public sealed class ConcreteDropout : nn.Module<Tensor, Tensor>, IMonteCarloLaye
 public static partial class BayesNN
 {
     /// <summary>Concrete dropout on the inputs of <paramref name="layer"/> (Linear or Conv) with a learned probability.</summary>
-    public static ConcreteDropout ConcreteDropout(nn.Module<Tensor, Tensor> layer, ConcreteDropoutOptions? options = null, string name = "ConcreteDropout") =>
+    public static ConcreteDropout ConcreteDropout(nn.Module<Tensor, Tensor> layer, ConcreteDropoutOptions? options = null,
+        string name = "ConcreteDropout") =>
         new(layer, options ?? new ConcreteDropoutOptions(), name);
 }

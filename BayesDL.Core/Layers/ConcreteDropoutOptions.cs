@@ -20,10 +20,12 @@ public sealed record ConcreteDropoutOptions(
     /// The paper's coefficients for N training examples and prior length-scale l (the prior
     /// W ~ N(0, l⁻² I)): WeightRegularizer = l²/(2N), DropoutRegularizer = 1/N.
     /// </summary>
-    public static ConcreteDropoutOptions ForDataset(long trainingExamples, double lengthScale = 1e-2, double temperature = 0.1, double initialP = 0.1)
+    public static ConcreteDropoutOptions ForDataset(long trainingExamples, double lengthScale = 1e-2,
+        double temperature = 0.1, double initialP = 0.1)
     {
         Check.Positive(trainingExamples, nameof(ConcreteDropoutOptions), nameof(trainingExamples), "Pass the number of training rows N.");
-        Check.Positive(lengthScale, nameof(ConcreteDropoutOptions), nameof(lengthScale), "Use a prior length-scale of order 1e-2 (the default).");
+        Check.Positive(lengthScale, nameof(ConcreteDropoutOptions), nameof(lengthScale),
+            "Use a prior length-scale of order 1e-2 (the default).");
         return new(lengthScale * lengthScale / (2.0 * trainingExamples), 1.0 / trainingExamples, temperature, initialP);
     }
 
@@ -36,6 +38,7 @@ public sealed record ConcreteDropoutOptions(
         Check.Argument(double.IsFinite(DropoutRegularizer) && DropoutRegularizer >= 0, component, nameof(DropoutRegularizer),
             DropoutRegularizer.ToString("R"), ">= 0", "Use ConcreteDropoutOptions.ForDataset(N).");
         Check.Positive(Temperature, component, nameof(Temperature), "Use 0.1 (Gal, Hron & Kendall 2017).");
-        Check.Argument(InitialP > 0 && InitialP < 1, component, nameof(InitialP), InitialP.ToString("R"), "in (0, 1)", "Start from a small rate such as 0.1.");
+        Check.Argument(InitialP > 0 && InitialP < 1, component, nameof(InitialP), InitialP.ToString("R"), "in (0, 1)",
+            "Start from a small rate such as 0.1.");
     }
 }

@@ -13,7 +13,8 @@ public static class ConcreteDropoutRegularizer
     public static Tensor Total(nn.Module model)
     {
         var layers = Layers(model);
-        Validation.Check.Argument(layers.Count > 0, nameof(ConcreteDropoutRegularizer), nameof(model), "a model without ConcreteDropout layers",
+        Validation.Check.Argument(layers.Count > 0, nameof(ConcreteDropoutRegularizer), nameof(model),
+            "a model without ConcreteDropout layers",
             "a model containing at least one ConcreteDropout layer", "Wrap weight layers with BayesNN.ConcreteDropout(layer, options).");
         using var scope = NewDisposeScope();
         Tensor total = layers[0].Regularizer();

@@ -19,7 +19,8 @@ namespace BayesDL.Layers;
 /// <param name="Precision">Model precision τ (1 for classification; the Gaussian noise precision for regression).</param>
 public sealed record MCDropoutPrior(double LengthScale, long TrainingExamples, double Precision = 1.0)
 {
-    /// <summary>λ = l² (1 − p) / (2 N τ) for a weight layer whose inputs are dropped with probability <paramref name="dropProbability"/>.</summary>
+    /// <summary>λ = l² (1 − p) / (2 N τ) for a weight layer whose inputs are dropped with probability
+    /// <paramref name="dropProbability"/>.</summary>
     public double Coefficient(double dropProbability)
     {
         Validate();

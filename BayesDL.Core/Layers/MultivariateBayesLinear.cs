@@ -29,7 +29,8 @@ public sealed class MultivariateBayesLinear : nn.Module<Tensor, Tensor>, IVariat
 #pragma warning restore IDE1006
     int _weightDraws = 1;
 
-    internal MultivariateBayesLinear(long inFeatures, long outFeatures, MultivariateBayesOptions options) : base(nameof(MultivariateBayesLinear))
+    internal MultivariateBayesLinear(long inFeatures, long outFeatures, MultivariateBayesOptions options)
+        : base(nameof(MultivariateBayesLinear))
     {
         Check.Positive(inFeatures, nameof(MultivariateBayesLinear), nameof(inFeatures));
         Check.Positive(outFeatures, nameof(MultivariateBayesLinear), nameof(outFeatures));
@@ -84,25 +85,29 @@ public sealed class MultivariateBayesLinear : nn.Module<Tensor, Tensor>, IVariat
     /// </summary>
     public Distribution PriorDistribution() => PriorOver(Options.EffectivePrior, Parameters, mu.dtype, mu.device);
 
-    /// <summary>The element-wise prior over a vector of <paramref name="parameters"/> coordinates (see <see cref="PriorDistribution"/>).</summary>
+    /// <summary>The element-wise prior over a vector of <paramref name="parameters"/> coordinates
+    /// (see <see cref="PriorDistribution"/>).</summary>
     internal static Distribution PriorOver(PriorSpec prior, long parameters, ScalarType dtype, Device device)
     {
         Tensor Filled(double v) => full(parameters, v, dtype: dtype, device: device);
         double[] a = prior.Parameters;
         return prior.Family switch
         {
-            "Normal" => Dist.LowRankMultivariateNormal(Filled(a[0]), zeros(parameters, 1, dtype: dtype, device: device), Filled(a[1] * a[1]), validate: false),
+            "Normal" => Dist.LowRankMultivariateNormal(Filled(a[0]), zeros(parameters, 1, dtype: dtype, device: device),
+                Filled(a[1] * a[1]), validate: false),
             "Laplace" => Dist.Independent(Dist.Laplace(Filled(a[0]), Filled(a[1]), validate: false)),
             _ => Dist.Independent(Dist.ScaleMixtureNormal(Filled(a[0]), Filled(a[1]), Filled(a[2]), validate: false)),
         };
     }
 
-    /// <summary>KL(q || p): the registry's closed form when the pair is registered (Normal prior), else its Monte Carlo estimate with <see cref="MultivariateBayesOptions.KLSamples"/> draws.</summary>
+    /// <summary>KL(q || p): the registry's closed form when the pair is registered (Normal prior), else its Monte Carlo estimate with
+    /// <see cref="MultivariateBayesOptions.KLSamples"/> draws.</summary>
     public Tensor KL()
     {
         using var scope = NewDisposeScope();
         Distribution q = Posterior(), p = PriorDistribution();
-        Tensor kl = KLDivergence.IsRegistered(q, p) ? KLDivergence.Analytic(q, p) : KLDivergence.MonteCarlo(q, p, Options.KLSamples).Estimate;
+        Tensor kl = KLDivergence.IsRegistered(q, p) ? KLDivergence.Analytic(q, p)
+            : KLDivergence.MonteCarlo(q, p, Options.KLSamples).Estimate;
         return kl.MoveToOuterDisposeScope();
     }
 
@@ -138,6 +143,7 @@ public static partial class BayesNN
     /// A Bayesian fully connected layer in -&gt; out with a correlated Gaussian posterior over all its weights and biases:
     /// low rank plus diagonal (<c>Rank</c> k &gt;= 1) or full covariance (Rank 0, the default); prior N(0, 1) unless given.
     /// </summary>
-    public static MultivariateBayesLinear MultivariateBayesLinear(long inFeatures, long outFeatures, MultivariateBayesOptions? options = null) =>
+    public static MultivariateBayesLinear MultivariateBayesLinear(long inFeatures, long outFeatures,
+        MultivariateBayesOptions? options = null) =>
         new(inFeatures, outFeatures, options ?? new MultivariateBayesOptions());
 }

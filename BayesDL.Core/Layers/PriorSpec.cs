@@ -51,7 +51,8 @@ public sealed record PriorSpec(string Family, double[] Parameters)
             "Laplace" when Parameters.Length == 2 => Dist.Laplace(P(0), P(1), validate: false),
             "ScaleMixtureNormal" when Parameters.Length == 3 => Dist.ScaleMixtureNormal(P(0), P(1), P(2), validate: false),
             _ => throw Check.Error(nameof(PriorSpec), nameof(Family), $"\"{Family}\" with {Parameters.Length} parameters",
-                "a known prior family with its parameters: Normal(loc, scale), Laplace(loc, scale), ScaleMixtureNormal(pi, sigma1, sigma2)", "Build priors with the PriorSpec factories."),
+                "a known prior family with its parameters: Normal(loc, scale), Laplace(loc, scale), ScaleMixtureNormal(pi, sigma1, sigma2)",
+                "Build priors with the PriorSpec factories."),
         };
     }
 

@@ -17,7 +17,8 @@ public sealed class VariationalConcreteDropout : nn.Module<Tensor, Tensor>, IVar
     readonly ConcreteDropout dropout;
     int _weightDraws = 1;
 
-    internal VariationalConcreteDropout(nn.Module<Tensor, Tensor> layer, double lengthScale, double initialP) : base(nameof(VariationalConcreteDropout))
+    internal VariationalConcreteDropout(nn.Module<Tensor, Tensor> layer, double lengthScale, double initialP)
+        : base(nameof(VariationalConcreteDropout))
     {
         Check.Positive(lengthScale, nameof(VariationalConcreteDropout), nameof(lengthScale));
         LengthScale = lengthScale;
@@ -55,7 +56,9 @@ public sealed class VariationalConcreteDropout : nn.Module<Tensor, Tensor>, IVar
 
 public static partial class BayesNN
 {
-    /// <summary>Concrete dropout on the inputs of <paramref name="layer"/> whose KL the ELBO objective collects (prior length-scale l).</summary>
-    public static VariationalConcreteDropout VariationalConcreteDropout(nn.Module<Tensor, Tensor> layer, double lengthScale = 1.0, double initialP = 0.1) =>
+    /// <summary>Concrete dropout on the inputs of <paramref name="layer"/> whose KL the ELBO objective collects
+    /// (prior length-scale l).</summary>
+    public static VariationalConcreteDropout VariationalConcreteDropout(nn.Module<Tensor, Tensor> layer,
+        double lengthScale = 1.0, double initialP = 0.1) =>
         new(layer, lengthScale, initialP);
 }

@@ -88,7 +88,8 @@ public abstract class VariationalLayer : nn.Module<Tensor, Tensor>, IVariational
     {
         long batch = input.shape[0];
         Check.Argument(batch % WeightDraws == 0, GetType().Name, "input", $"a batch of {batch} rows",
-            $"a multiple of WeightDraws = {WeightDraws} (one equal group per weight draw)", "Repeat the inputs WeightDraws times along the batch dimension.");
+            $"a multiple of WeightDraws = {WeightDraws} (one equal group per weight draw)",
+            "Repeat the inputs WeightDraws times along the batch dimension.");
         return batch / WeightDraws;
     }
 

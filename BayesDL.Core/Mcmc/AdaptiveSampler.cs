@@ -23,7 +23,8 @@ internal static class AdaptiveSampler
     internal static McmcResult Run(string who, LogDensity target, HmcOptions options, Tensor? initialPosition,
                                    Func<ChainState, double[], Tensor, Random, Transition> kernel)
     {
-        Validation.Check.Argument(target is not null, who, nameof(target), "null", "a LogDensity", "Build one with LogDensity.FromFunction.");
+        Validation.Check.Argument(target is not null, who, nameof(target), "null", "a LogDensity",
+            "Build one with LogDensity.FromFunction.");
         options ??= new HmcOptions();
         options.Validate();
         NativeEngine.Seed(options.Seed);
@@ -103,7 +104,8 @@ internal static class AdaptiveSampler
         int c = options.Chains, d = target.Dimension;
         if (initial is null)
             return (rand(c, d, dtype: policy.Dtype, device: policy.Device) * 2 - 1) * options.InitRadius;
-        bool shared = initial.dim() == 1 && initial.shape[0] == d, perChain = initial.dim() == 2 && initial.shape[0] == c && initial.shape[1] == d;
+        bool shared = initial.dim() == 1 && initial.shape[0] == d, perChain = initial.dim() == 2
+            && initial.shape[0] == c && initial.shape[1] == d;
         Validation.Check.Argument(shared || perChain, who, "initialPosition", $"shape {Validation.Check.Shape(initial.shape)}",
             $"[{d}] (one start for all chains) or [{c}, {d}] (one per chain)");
         using Tensor moved = policy.Apply(initial).detach();
@@ -118,10 +120,13 @@ internal static class AdaptiveSampler
         {
             bool gradientFinite = gradients.Skip(j * d).Take(d).All(double.IsFinite);
             if (double.IsFinite(values[j]) && gradientFinite) continue;
-            string at = "[" + string.Join(", ", start.Skip(j * d).Take(Math.Min(d, 8)).Select(v => v.ToString("G6"))) + (d > 8 ? ", ..." : "") + "]";
-            string found = double.IsFinite(values[j]) ? $"a non-finite gradient at chain {j}'s initial position {at}" : $"log density {values[j]} at chain {j}'s initial position {at}";
+            string at = "[" + string.Join(", ", start.Skip(j * d).Take(Math.Min(d, 8)).Select(v => v.ToString("G6"))) +
+                (d > 8 ? ", ..." : "") + "]";
+            string found = double.IsFinite(values[j]) ? $"a non-finite gradient at chain {j}'s initial position {at}"
+                : $"log density {values[j]} at chain {j}'s initial position {at}";
             throw Validation.Check.Error(who, $"target ({target.Name})", found, "finite with a finite gradient at every initial position",
-                "Pass an initialPosition inside the support, or reparameterise constrained parameters to the real line (e.g. the log of a scale).");
+                "Pass an initialPosition inside the support, or reparameterise constrained parameters to the real " +
+                "line (e.g. the log of a scale).");
         }
     }
 
@@ -143,7 +148,8 @@ internal static class AdaptiveSampler
             Tensor momentum = randn(state.Position.shape, dtype: policy.Dtype, device: policy.Device) / invMass.sqrt();
             var end = Leapfrog.Integrate(target, state.Position, momentum, state.Gradient, policy.Tensor(e, c, 1), invMass, 1);
             gradients += c;
-            double[] error = Host(Leapfrog.Kinetic(end.Momentum, invMass) - end.LogDensity - (Leapfrog.Kinetic(momentum, invMass) - state.LogDensity));
+            double[] error = Host(Leapfrog.Kinetic(end.Momentum, invMass) - end.LogDensity
+                - (Leapfrog.Kinetic(momentum, invMass) - state.LogDensity));
             for (int j = 0; j < c; j++)
             {
                 if (done[j]) continue;

@@ -1,14 +1,16 @@
 namespace BayesDL.Mcmc;
 
 /// <summary>
-/// Settings of <see cref="HamiltonianMonteCarlo.Sample"/> (static HMC, Neal 2011) and <see cref="NoUTurnSampler.Sample"/> with Stan-style warm-up
-/// (Hoffman &amp; Gelman 2014, sec. 3.2; Stan reference manual, "HMC algorithm parameters").
+/// Settings of <see cref="HamiltonianMonteCarlo.Sample"/> (static HMC, Neal 2011) and <see cref="NoUTurnSampler.Sample"/> with Stan-style
+/// warm-up (Hoffman &amp; Gelman 2014, sec. 3.2; Stan reference manual, "HMC algorithm parameters").
 /// </summary>
 /// <param name="Samples">Draws kept per chain after warm-up.</param>
 /// <param name="Warmup">Warm-up iterations per chain (discarded): step size and mass matrix are adapted here.</param>
 /// <param name="Chains">Independent chains, run together as one batch [chains, D].</param>
-/// <param name="StepSize">Leapfrog step size epsilon: the starting point of adaptation, or the step size itself when <paramref name="AdaptStepSize"/> is false.</param>
-/// <param name="LeapfrogSteps">Leapfrog steps L per proposal (the maximum when <paramref name="RandomizeSteps"/>); the trajectory length is L epsilon.</param>
+/// <param name="StepSize">Leapfrog step size epsilon: the starting point of adaptation, or the step size itself when
+/// <paramref name="AdaptStepSize"/> is false.</param>
+/// <param name="LeapfrogSteps">Leapfrog steps L per proposal (the maximum when <paramref name="RandomizeSteps"/>); the trajectory
+/// length is L epsilon.</param>
 /// <param name="TargetAcceptance">delta, the mean Metropolis acceptance probability dual averaging aims at (Stan: 0.8).</param>
 /// <param name="AdaptStepSize">Adapt epsilon by dual averaging during warm-up.</param>
 /// <param name="AdaptMassMatrix">Estimate a diagonal inverse mass matrix (the posterior variances) in Stan's doubling windows.</param>
@@ -24,8 +26,8 @@ namespace BayesDL.Mcmc;
 /// <param name="Seed">Seeds momenta, initial points, jitter and the accept/reject draws.</param>
 public sealed record HmcOptions(int Samples = 1000, int Warmup = 500, int Chains = 4, double StepSize = 0.1, int LeapfrogSteps = 10,
                                 double TargetAcceptance = 0.8, bool AdaptStepSize = true, bool AdaptMassMatrix = true,
-                                bool RandomizeSteps = true, double StepSizeJitter = 0.0, double InitRadius = 2.0, double MaxEnergyError = 1000.0, long Seed = 0,
-                                int MaxTreeDepth = 10)
+                                bool RandomizeSteps = true, double StepSizeJitter = 0.0, double InitRadius = 2.0,
+                                double MaxEnergyError = 1000.0, long Seed = 0, int MaxTreeDepth = 10)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting.</summary>
     public void Validate()
@@ -37,10 +39,11 @@ public sealed record HmcOptions(int Samples = 1000, int Warmup = 500, int Chains
         Validation.Check.Positive(Chains, who, nameof(Chains), "Run at least one chain; four make R-hat meaningful.");
         Validation.Check.Positive(StepSize, who, nameof(StepSize), "Start from 0.1; warm-up adapts it.");
         Validation.Check.Positive(LeapfrogSteps, who, nameof(LeapfrogSteps), "Use about 10 leapfrog steps per proposal.");
-        Validation.Check.Argument(TargetAcceptance > 0 && TargetAcceptance < 1, who, nameof(TargetAcceptance), TargetAcceptance.ToString("R"),
+        Validation.Check.Argument(TargetAcceptance > 0 && TargetAcceptance < 1, who,
+            nameof(TargetAcceptance), TargetAcceptance.ToString("R"),
             "in (0, 1)", "Stan's default 0.8 suits most targets; raise it (0.9-0.99) for difficult geometry.");
-        Validation.Check.Argument(StepSizeJitter >= 0 && StepSizeJitter < 1, who, nameof(StepSizeJitter), StepSizeJitter.ToString("R"), "in [0, 1)",
-            "Use 0 (no jitter) or a small fraction such as 0.1.");
+        Validation.Check.Argument(StepSizeJitter >= 0 && StepSizeJitter < 1, who, nameof(StepSizeJitter),
+            StepSizeJitter.ToString("R"), "in [0, 1)", "Use 0 (no jitter) or a small fraction such as 0.1.");
         Validation.Check.Positive(InitRadius, who, nameof(InitRadius), "Stan starts chains in [-2, 2]^D.");
         Validation.Check.Positive(MaxEnergyError, who, nameof(MaxEnergyError), "Stan counts an energy error above 1000 as divergent.");
         Validation.Check.Argument(MaxTreeDepth >= 1 && MaxTreeDepth <= 30, who, nameof(MaxTreeDepth), MaxTreeDepth.ToString(), "in [1, 30]",

@@ -14,7 +14,8 @@ internal static class Leapfrog
     /// <summary>Position, momentum, log density and its gradient at the end of a trajectory (all [C, D] or [C]).</summary>
     internal sealed record State(Tensor Position, Tensor Momentum, Tensor LogDensity, Tensor Gradient);
 
-    /// <summary>log p~ [C] and its gradient [C, D] at <paramref name="positions"/> by autograd (chains are independent, so grad of the sum).</summary>
+    /// <summary>log p~ [C] and its gradient [C, D] at <paramref name="positions"/> by autograd (chains are independent, so
+    /// grad of the sum).</summary>
     internal static (Tensor LogDensity, Tensor Gradient) ValueAndGradient(LogDensity target, Tensor positions)
     {
         using var gradMode = enable_grad();
@@ -33,7 +34,8 @@ internal static class Leapfrog
     /// <paramref name="steps"/> leapfrog steps from (q, p) with step sizes <paramref name="stepSize"/> [C, 1]; <paramref name="gradient"/>
     /// is grad log p~(q), reused from the previous trajectory so each step costs one gradient evaluation.
     /// </summary>
-    internal static State Integrate(LogDensity target, Tensor position, Tensor momentum, Tensor gradient, Tensor stepSize, Tensor inverseMass, int steps)
+    internal static State Integrate(LogDensity target, Tensor position, Tensor momentum, Tensor gradient,
+        Tensor stepSize, Tensor inverseMass, int steps)
     {
         using var scope = NewDisposeScope();
         Tensor q = position, p = momentum, g = gradient, lp = empty(0);
@@ -44,6 +46,7 @@ internal static class Leapfrog
             (lp, g) = ValueAndGradient(target, q);
             p = p + 0.5 * stepSize * g;
         }
-        return new State(q.MoveToOuterDisposeScope(), p.MoveToOuterDisposeScope(), lp.MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
+        return new State(q.MoveToOuterDisposeScope(), p.MoveToOuterDisposeScope(),
+            lp.MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
     }
 }

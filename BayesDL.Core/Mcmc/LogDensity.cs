@@ -36,7 +36,8 @@ public sealed class LogDensity
     /// <summary>log p~ at each row of <paramref name="positions"/> [C, D]; returns [C].</summary>
     public Tensor Evaluate(Tensor positions)
     {
-        Validation.Check.Argument(positions.dim() == 2 && positions.shape[1] == Dimension, $"{nameof(LogDensity)} '{Name}'", nameof(positions),
+        Validation.Check.Argument(positions.dim() == 2 && positions.shape[1] == Dimension,
+            $"{nameof(LogDensity)} '{Name}'", nameof(positions),
             $"shape {Validation.Check.Shape(positions.shape)}", $"[chains, {Dimension}]");
         Tensor result = _batched(positions);
         Validation.Check.Argument(result.dim() == 1 && result.shape[0] == positions.shape[0], $"{nameof(LogDensity)} '{Name}'", "result",
@@ -46,21 +47,25 @@ public sealed class LogDensity
     }
 
     /// <summary>A target from a function of one parameter vector [D] to a scalar log density (evaluated chain by chain).</summary>
-    public static LogDensity FromFunction(int dimension, Func<Tensor, Tensor> logDensity, ComputePolicy? policy = null, string name = "target") =>
+    public static LogDensity FromFunction(int dimension, Func<Tensor, Tensor> logDensity,
+        ComputePolicy? policy = null, string name = "target") =>
         new(name, dimension, policy ?? ComputePolicy.Default.Float64(), theta =>
         {
             var rows = new Tensor[theta.shape[0]];
             for (long c = 0; c < rows.Length; c++)
             {
                 Tensor v = logDensity(theta[c]);
-                Validation.Check.Argument(v.numel() == 1, $"{nameof(LogDensity)} '{name}'", "result", $"shape {Validation.Check.Shape(v.shape)}", "a scalar log density");
+                Validation.Check.Argument(v.numel() == 1, $"{nameof(LogDensity)} '{name}'", "result",
+                    $"shape {Validation.Check.Shape(v.shape)}", "a scalar log density");
                 rows[c] = v.reshape(1);
             }
             return cat(rows);
         });
 
-    /// <summary>A target from a vectorised function of positions [C, D] to log densities [C]: one call per leapfrog step for all chains.</summary>
-    public static LogDensity FromBatchedFunction(int dimension, Func<Tensor, Tensor> logDensity, ComputePolicy? policy = null, string name = "target") =>
+    /// <summary>A target from a vectorised function of positions [C, D] to log densities [C]: one call per leapfrog step
+    /// for all chains.</summary>
+    public static LogDensity FromBatchedFunction(int dimension, Func<Tensor, Tensor> logDensity,
+        ComputePolicy? policy = null, string name = "target") =>
         new(name, dimension, policy ?? ComputePolicy.Default.Float64(), logDensity);
 
     /// <summary>
@@ -72,7 +77,8 @@ public sealed class LogDensity
     {
         Inference.ConjugateLinearRegression.CheckArguments(x, y, noiseStd, priorStd);
         long n = x.shape[0], d = x.shape[1];
-        double likelihoodConst = -n * Math.Log(noiseStd * Math.Sqrt(2 * Math.PI)), priorConst = -d * Math.Log(priorStd * Math.Sqrt(2 * Math.PI));
+        double likelihoodConst = -n * Math.Log(noiseStd * Math.Sqrt(2 * Math.PI)),
+            priorConst = -d * Math.Log(priorStd * Math.Sqrt(2 * Math.PI));
         return new("Bayesian linear regression", (int)d, new ComputePolicy(x.device, x.dtype), w =>
         {
             Tensor residual = y - w.matmul(x.T); // [C, N]
@@ -89,7 +95,8 @@ public sealed class LogDensity
     {
         const string who = nameof(BayesianLogisticRegression);
         Validation.Check.Argument(x.dim() == 2, who, "x", $"shape {Validation.Check.Shape(x.shape)}", "a matrix [N, D]");
-        Validation.Check.Argument(y.dim() == 1 && y.shape[0] == x.shape[0], who, "y", $"shape {Validation.Check.Shape(y.shape)}", $"a vector [N] with N = {x.shape[0]} rows of x");
+        Validation.Check.Argument(y.dim() == 1 && y.shape[0] == x.shape[0], who, "y", $"shape {Validation.Check.Shape(y.shape)}",
+            $"a vector [N] with N = {x.shape[0]} rows of x");
         Validation.Check.Satisfies(y, v => v.eq(0).logical_or(v.eq(1)), who, "y", "0 or 1", "Encode the two classes as 0 and 1.");
         Validation.Check.Positive(priorStd, who, nameof(priorStd));
         long d = x.shape[1];

@@ -46,11 +46,13 @@ public static class McmcDiagnostics
     static IReadOnlyList<double[]> Checked(IReadOnlyList<double[]> chains)
     {
         const string who = nameof(McmcDiagnostics);
-        Validation.Check.Argument(chains is not null && chains.Count >= 1, who, "chains", $"{chains?.Count ?? 0} chains", "at least one chain");
+        Validation.Check.Argument(chains is not null && chains.Count >= 1, who, "chains",
+            $"{chains?.Count ?? 0} chains", "at least one chain");
         int n = chains![0].Length;
         for (int j = 0; j < chains.Count; j++)
         {
-            Validation.Check.Argument(chains[j].Length == n, who, "chains", $"chain {j} with {chains[j].Length} draws", $"{n} draws like chain 0", "Pass chains of equal length.");
+            Validation.Check.Argument(chains[j].Length == n, who, "chains", $"chain {j} with {chains[j].Length} draws",
+                $"{n} draws like chain 0", "Pass chains of equal length.");
             int bad = Array.FindIndex(chains[j], v => !double.IsFinite(v));
             Validation.Check.Argument(bad < 0, who, "chains", bad < 0 ? "" : $"{chains[j][bad]} at chain {j}, draw {bad}", "finite draws");
         }

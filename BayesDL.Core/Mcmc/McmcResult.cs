@@ -13,7 +13,8 @@ public sealed class McmcResult : IDisposable
     readonly Lazy<IReadOnlyList<ParameterSummary>> _summary;
 
     internal McmcResult(double[] draws, int chains, int drawsPerChain, int dimension, ComputePolicy policy, double[] stepSizes,
-                        double[] inverseMass, double acceptanceRate, double warmupAcceptanceRate, int divergences, long gradientEvaluations, TimeSpan elapsed)
+                        double[] inverseMass, double acceptanceRate, double warmupAcceptanceRate, int divergences,
+                        long gradientEvaluations, TimeSpan elapsed)
     {
         _draws = draws;
         ChainCount = chains;
@@ -70,9 +71,11 @@ public sealed class McmcResult : IDisposable
     /// <summary>Coordinate <paramref name="parameter"/> as <c>[chain][draw]</c>, the input of <see cref="McmcDiagnostics"/>.</summary>
     public double[][] Trace(int parameter)
     {
-        Validation.Check.Argument(parameter >= 0 && parameter < Dimension, nameof(McmcResult), nameof(parameter), parameter.ToString(), $"in [0, {Dimension - 1}]");
+        Validation.Check.Argument(parameter >= 0 && parameter < Dimension, nameof(McmcResult), nameof(parameter),
+            parameter.ToString(), $"in [0, {Dimension - 1}]");
         return Enumerable.Range(0, ChainCount).Select(j =>
-            Enumerable.Range(0, DrawsPerChain).Select(i => _draws[((long)j * DrawsPerChain + i) * Dimension + parameter]).ToArray()).ToArray();
+            Enumerable.Range(0, DrawsPerChain)
+                .Select(i => _draws[((long)j * DrawsPerChain + i) * Dimension + parameter]).ToArray()).ToArray();
     }
 
     /// <summary>Per-coordinate mean, sd, MCSE, ESS, bulk ESS and R-hat (computed on first use).</summary>

@@ -19,14 +19,16 @@ public sealed class ModelPosterior : IDisposable
         int c = run.ChainCount, n = run.DrawsPerChain;
         using var scope = NewDisposeScope();
         IReadOnlyDictionary<string, Tensor> values = model.Constrain(run.Samples.reshape(c * n, run.Dimension));
-        Draws = values.ToDictionary(kv => kv.Key, kv => kv.Value.reshape(new long[] { c, n }.Concat(kv.Value.shape.Skip(1)).ToArray()).MoveToOuterDisposeScope());
+        Draws = values.ToDictionary(kv => kv.Key,
+            kv => kv.Value.reshape(new long[] { c, n }.Concat(kv.Value.shape.Skip(1)).ToArray()).MoveToOuterDisposeScope());
         _summary = new(() => NamedSummary.Table(model, Draws));
     }
 
     /// <summary>The model sampled.</summary>
     public Model Model { get; }
 
-    /// <summary>The run on the unconstrained space: draws [chains, draws, P], step sizes, divergences, gradient evaluations, time.</summary>
+    /// <summary>The run on the unconstrained space: draws [chains, draws, P], step sizes, divergences, gradient
+    /// evaluations, time.</summary>
     public McmcResult Run { get; }
 
     /// <summary>Every parameter and deterministic quantity on the constrained scale, [chains, draws] ++ its shape.</summary>

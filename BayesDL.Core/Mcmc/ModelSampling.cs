@@ -15,7 +15,8 @@ namespace BayesDL.Mcmc;
 /// </summary>
 public static class ModelSampling
 {
-    /// <summary>Runs <see cref="NoUTurnSampler"/> on <paramref name="model"/>; <paramref name="initialValues"/>: named constrained values (others start at random).</summary>
+    /// <summary>Runs <see cref="NoUTurnSampler"/> on <paramref name="model"/>; <paramref name="initialValues"/>: named constrained values
+    /// (others start at random).</summary>
     public static ModelPosterior Nuts(Model model, HmcOptions? options = null, IReadOnlyDictionary<string, Tensor>? initialValues = null)
     {
         options ??= new HmcOptions();
@@ -31,16 +32,19 @@ public static class ModelSampling
         using (start) return new ModelPosterior(model, HamiltonianMonteCarlo.Sample(target, options, start));
     }
 
-    static (LogDensity Target, Tensor Start) Prepare(string who, Model model, HmcOptions options, IReadOnlyDictionary<string, Tensor>? initialValues)
+    static (LogDensity Target, Tensor Start) Prepare(string who, Model model, HmcOptions options,
+        IReadOnlyDictionary<string, Tensor>? initialValues)
     {
-        Validation.Check.Argument(model is not null, $"{nameof(ModelSampling)}.{who}", nameof(model), "null", "a Model", "Build one with Model.Create or probModel { }.");
+        Validation.Check.Argument(model is not null, $"{nameof(ModelSampling)}.{who}", nameof(model), "null", "a Model",
+            "Build one with Model.Create or probModel { }.");
         options.Validate();
         ComputePolicy policy = model!.Policy;
         NativeEngine.Seed(options.Seed);
         Tensor start;
         using (var scope = NewDisposeScope())
         {
-            Tensor random = (rand(options.Chains, model.Dimension, dtype: policy.Dtype, device: policy.Device) * 2 - 1) * options.InitRadius;
+            Tensor random = (rand(options.Chains, model.Dimension, dtype: policy.Dtype, device: policy.Device) * 2
+                - 1) * options.InitRadius;
             if (initialValues is not null)
             {
                 // Named values replace the random start of their coordinates; the others keep theirs.
@@ -74,7 +78,8 @@ public static class ModelSampling
                 throw Validation.Check.Error(who, $"model '{model.Name}'",
                     $"log density {lp[j]} at chain {j}'s initial point{(site is null ? "" : $", first in the term of '{site}'")}",
                     "finite at every initial point",
-                    fix?.Invoke(site) ?? $"Give initial values inside the support{(site is null ? "" : $" of '{site}'")}, or reduce InitRadius.");
+                    fix?.Invoke(site) ?? "Give initial values inside the " +
+                    $"support{(site is null ? "" : $" of '{site}'")}, or reduce InitRadius.");
             }
         }
     }

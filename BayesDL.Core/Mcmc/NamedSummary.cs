@@ -26,8 +26,10 @@ public sealed record NamedSummary(string Name, double Mean, double StdDev, doubl
         ParameterSummary s = ParameterSummary.Of(chains);
         double[] sorted = chains.SelectMany(c => c).Order().ToArray();
         double q5 = Quantile(sorted, 0.05), q95 = Quantile(sorted, 0.95);
-        double Indicator(double q) => McmcDiagnostics.EffectiveSampleSize(chains.Select(c => c.Select(v => v <= q ? 1.0 : 0.0).ToArray()).ToArray());
-        return new(name, s.Mean, s.StdDev, s.Mcse, q5, Quantile(sorted, 0.5), q95, s.BulkEss, Math.Min(Indicator(q5), Indicator(q95)), s.RHat);
+        double Indicator(double q) =>
+            McmcDiagnostics.EffectiveSampleSize(chains.Select(c => c.Select(v => v <= q ? 1.0 : 0.0).ToArray()).ToArray());
+        return new(name, s.Mean, s.StdDev, s.Mcse, q5, Quantile(sorted, 0.5), q95, s.BulkEss,
+            Math.Min(Indicator(q5), Indicator(q95)), s.RHat);
     }
 
     /// <summary>
@@ -71,5 +73,6 @@ public sealed record NamedSummary(string Name, double Mean, double StdDev, doubl
 
     /// <summary>One row of a summary table.</summary>
     public override string ToString() =>
-        $"{Name,-14} mean {Mean,10:G5}  sd {StdDev,9:G4}  mcse {Mcse,8:G3}  5% {Q5,9:G4}  50% {Q50,9:G4}  95% {Q95,9:G4}  bulk ESS {BulkEss,6:F0}  tail ESS {TailEss,6:F0}  R-hat {RHat:F3}";
+        $"{Name,-14} mean {Mean,10:G5}  sd {StdDev,9:G4}  mcse {Mcse,8:G3}  5% {Q5,9:G4}  50% {Q50,9:G4}  95% {Q95,9:G4}  bulk ESS " +
+            $"{BulkEss,6:F0}  tail ESS {TailEss,6:F0}  R-hat {RHat:F3}";
 }

@@ -37,10 +37,12 @@ public sealed class NetworkLogDensity
         InputWidth = network.InputShape.Aggregate(1L, (a, b) => a * b);
         OutputWidth = network.OutputShape[0];
         Target = LogDensity.FromBatchedFunction(Dimension, Evaluate, policy,
-            $"network {Validation.Check.Shape([.. network.InputShape])} -> {Validation.Check.Shape([.. network.OutputShape])} ({Dimension} weights)");
+            $"network {Validation.Check.Shape([.. network.InputShape])} -> " +
+            $"{Validation.Check.Shape([.. network.OutputShape])} ({Dimension} weights)");
     }
 
-    /// <summary>The unnormalized log posterior, for <see cref="HamiltonianMonteCarlo.Sample"/> or <see cref="NoUTurnSampler.Sample"/>.</summary>
+    /// <summary>The unnormalized log posterior, for <see cref="HamiltonianMonteCarlo.Sample"/> or
+    /// <see cref="NoUTurnSampler.Sample"/>.</summary>
     public LogDensity Target { get; }
 
     /// <summary>D, the number of weights and biases.</summary>
@@ -69,47 +71,57 @@ public sealed class NetworkLogDensity
         Validation.Check.Argument((gaussian && likelihood.Noise == GaussianNoise.Fixed) || likelihood.Kind == LikelihoodKind.Categorical,
             Who, "likelihood", likelihood.DisplayName, "Gaussian with a fixed noise sigma or Categorical",
             "MCMC here samples weights only: use Likelihoods.Gaussian(sigma) (not a learned sigma) or Likelihoods.Categorical().");
-        Validation.Check.Argument(network.OutputShape.Count == 1, Who, nameof(network), $"output shape {Validation.Check.Shape([.. network.OutputShape])} per example",
+        Validation.Check.Argument(network.OutputShape.Count == 1, Who, nameof(network),
+            $"output shape {Validation.Check.Shape([.. network.OutputShape])} per example",
             "one output vector per example", "End the network with a dense layer (after a Flatten).");
         string input = Validation.Check.Shape([.. network.InputShape]);
-        Validation.Check.Argument(x.dim() == network.InputShape.Count + 1 && x.shape[1..].SequenceEqual(network.InputShape) && x.shape[0] > 0, Who, nameof(x),
-            $"shape {Validation.Check.Shape(x.shape)}", $"{Validation.Check.BatchShape([.. network.InputShape])} with N >= 1 (one example of shape {input} per row)");
-        Validation.Check.Argument(x.is_floating_point(), Who, nameof(x), x.dtype.ToString(), "a floating-point tensor", "Use float64 for HMC.");
+        Validation.Check.Argument(x.dim() == network.InputShape.Count + 1 && x.shape[1..].SequenceEqual(network.InputShape)
+            && x.shape[0] > 0, Who, nameof(x),
+            $"shape {Validation.Check.Shape(x.shape)}",
+            $"{Validation.Check.BatchShape([.. network.InputShape])} with N >= 1 (one example of shape {input} per row)");
+        Validation.Check.Argument(x.is_floating_point(), Who, nameof(x), x.dtype.ToString(),
+            "a floating-point tensor", "Use float64 for HMC.");
         Validation.Check.Finite(x, Who, nameof(x));
         long n = x.shape[0], outputs = network.OutputShape[0];
         Tensor target;
         if (gaussian)
         {
             bool ok = (y.dim() == 2 && y.shape[0] == n && y.shape[1] == outputs) || (y.dim() == 1 && y.shape[0] == n && outputs == 1);
-            Validation.Check.Argument(ok, Who, nameof(y), $"shape {Validation.Check.Shape(y.shape)}", $"[{n}, {outputs}]{(outputs == 1 ? $" or [{n}]" : "")} (one target row per row of x)");
+            Validation.Check.Argument(ok, Who, nameof(y), $"shape {Validation.Check.Shape(y.shape)}",
+                $"[{n}, {outputs}]{(outputs == 1 ? $" or [{n}]" : "")} (one target row per row of x)");
             Validation.Check.Finite(y, Who, nameof(y));
             target = y.to(x.dtype, x.device).reshape(n, outputs);
         }
         else
         {
-            Validation.Check.Argument(y.dim() == 1 && y.shape[0] == n && !y.is_floating_point(), Who, nameof(y), $"shape {Validation.Check.Shape(y.shape)} {y.dtype}",
-                $"integer class indices [{n}] (one per row of x)");
-            Validation.Check.Satisfies(y.to(ScalarType.Float64), v => v.ge(0).logical_and(v.lt(outputs)), Who, nameof(y), $"a class index in [0, {outputs - 1}]");
+            Validation.Check.Argument(y.dim() == 1 && y.shape[0] == n && !y.is_floating_point(), Who, nameof(y),
+                $"shape {Validation.Check.Shape(y.shape)} {y.dtype}", $"integer class indices [{n}] (one per row of x)");
+            Validation.Check.Satisfies(y.to(ScalarType.Float64), v => v.ge(0).logical_and(v.lt(outputs)), Who, nameof(y),
+                $"a class index in [0, {outputs - 1}]");
             target = y.to(ScalarType.Int64, x.device).reshape(1, n, 1);
         }
         // The data lives as long as the target, outside any caller's dispose scope.
-        return new(network, x.detach().clone().DetachFromDisposeScope(), target.detach().clone().DetachFromDisposeScope(), likelihood, new ComputePolicy(x.device, x.dtype));
+        return new(network, x.detach().clone().DetachFromDisposeScope(), target.detach().clone().DetachFromDisposeScope(), likelihood,
+            new ComputePolicy(x.device, x.dtype));
     }
 
     /// <summary>The network, as a function of theta.</summary>
     public FunctionalNetwork Network => _network;
 
-    /// <summary>f_theta(x) for every chain: theta [C, D] (or [D]) and inputs [N, ..input] -&gt; outputs [C, N, out] (logits for Categorical).</summary>
+    /// <summary>f_theta(x) for every chain: theta [C, D] (or [D]) and inputs [N, ..input] -&gt; outputs [C, N, out]
+    /// (logits for Categorical).</summary>
     public Tensor Forward(Tensor theta, Tensor inputs)
     {
         if (theta.dim() == 1) theta = theta.unsqueeze(0);
         CheckTheta(theta);
-        Validation.Check.Argument(inputs.dim() == _network.InputShape.Count + 1 && inputs.shape[1..].SequenceEqual(_network.InputShape), Who, nameof(inputs),
+        Validation.Check.Argument(inputs.dim() == _network.InputShape.Count + 1
+            && inputs.shape[1..].SequenceEqual(_network.InputShape), Who, nameof(inputs),
             $"shape {Validation.Check.Shape(inputs.shape)}", Validation.Check.BatchShape([.. _network.InputShape]));
         return _network.Forward(theta, inputs.to(Policy.Dtype, Policy.Device));
     }
 
-    /// <summary>log p(theta) summed over all layers' weights, per chain: [C, D] -&gt; [C] (the library's prior distributions' LogProb).</summary>
+    /// <summary>log p(theta) summed over all layers' weights, per chain: [C, D] -&gt; [C]
+    /// (the library's prior distributions' LogProb).</summary>
     public Tensor LogPrior(Tensor theta)
     {
         CheckTheta(theta);
@@ -150,6 +162,6 @@ public sealed class NetworkLogDensity
     Tensor Evaluate(Tensor theta) => LogPrior(theta) + LogLikelihood(theta);
 
     void CheckTheta(Tensor theta) =>
-        Validation.Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {Validation.Check.Shape(theta.shape)}",
-            $"[chains, {Dimension}] (one row of all {Dimension} weights per chain)");
+        Validation.Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta),
+            $"shape {Validation.Check.Shape(theta.shape)}", $"[chains, {Dimension}] (one row of all {Dimension} weights per chain)");
 }

@@ -25,7 +25,8 @@ public static class NoUTurnSampler
     {
         ComputePolicy policy = target.Policy;
         int c = eps.Length, d = target.Dimension;
-        double[] q = AdaptiveSampler.Host(state.Position), lp = AdaptiveSampler.Host(state.LogDensity), g = AdaptiveSampler.Host(state.Gradient);
+        double[] q = AdaptiveSampler.Host(state.Position), lp = AdaptiveSampler.Host(state.LogDensity),
+            g = AdaptiveSampler.Host(state.Gradient);
         double[] m = AdaptiveSampler.Host(invMass);
         double[] p = AdaptiveSampler.Host(randn(c, d, dtype: policy.Dtype, device: policy.Device) / invMass.sqrt());
         var (nextQ, nextLp, nextG) = (new double[c * d], new double[c], new double[c * d]);

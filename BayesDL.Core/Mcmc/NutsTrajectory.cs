@@ -12,7 +12,8 @@ namespace BayesDL.Mcmc;
 /// exp(-H): uniformly (multinomially) inside new subtrees, biased towards the newer half at the top level.
 /// Bookkeeping runs on the host in double precision; only log p~ and its gradient touch tensors.
 /// </summary>
-internal sealed class NutsTrajectory(LogDensity target, double[] inverseMass, double stepSize, int maxDepth, double maxEnergyError, Random rng)
+internal sealed class NutsTrajectory(LogDensity target, double[] inverseMass, double stepSize, int maxDepth,
+    double maxEnergyError, Random rng)
 {
     internal sealed record Point(double[] Q, double[] P, double[] G, double LogDensity);
 

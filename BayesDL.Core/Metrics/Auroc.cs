@@ -20,7 +20,8 @@ public static class Auroc
     public static double Compute(double[] inDistributionScores, double[] outOfDistributionScores)
     {
         Check.Argument(inDistributionScores.Length > 0, nameof(Auroc), nameof(inDistributionScores), "no scores", "at least one score");
-        Check.Argument(outOfDistributionScores.Length > 0, nameof(Auroc), nameof(outOfDistributionScores), "no scores", "at least one score");
+        Check.Argument(outOfDistributionScores.Length > 0, nameof(Auroc), nameof(outOfDistributionScores),
+            "no scores", "at least one score");
         CheckFinite(inDistributionScores, nameof(inDistributionScores));
         CheckFinite(outOfDistributionScores, nameof(outOfDistributionScores));
         int nIn = inDistributionScores.Length, nOut = outOfDistributionScores.Length, n = nIn + nOut;

@@ -25,7 +25,8 @@ public static class DatasetShift
     /// <paramref name="test"/> (flat 28x28 images [N, 784] unless sizes are given) rotated by each angle, and on
     /// <paramref name="outOfDistribution"/> inputs for the AUROC. <paramref name="progress"/> gets one line per angle.
     /// </summary>
-    public static ShiftCurve Evaluate(string method, IStochasticPredictor predictor, int samples, LabeledData test, Tensor outOfDistribution,
+    public static ShiftCurve Evaluate(string method, IStochasticPredictor predictor, int samples,
+        LabeledData test, Tensor outOfDistribution,
         double[]? angles = null, int bins = 15, long height = 28, long width = 28, Action<string>? progress = null)
     {
         angles ??= DefaultAngles();

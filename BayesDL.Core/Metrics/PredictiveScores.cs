@@ -25,7 +25,8 @@ namespace BayesDL.Metrics;
 public sealed record PredictiveScores(double Accuracy, double NegativeLogLikelihood, double BrierScore, double ExpectedCalibrationError,
     double MeanPredictiveEntropy, double MeanMutualInformation, long Count, long Samples, int Bins)
 {
-    /// <summary>Scores a classification predictive [T, N, C] against labels [N] (int64) with <paramref name="bins"/> calibration bins.</summary>
+    /// <summary>Scores a classification predictive [T, N, C] against labels [N] (int64) with <paramref name="bins"/>
+    /// calibration bins.</summary>
     public static PredictiveScores Compute(PredictiveSamples predictive, Tensor targets, int bins = 15)
     {
         Check.Argument(predictive.Kind == PredictiveKind.Classification, nameof(PredictiveScores), nameof(predictive),

@@ -28,8 +28,10 @@ public sealed record RegressionScores(double RootMeanSquaredError, double TestLo
     /// </summary>
     public static RegressionScores Compute(PredictiveSamples predictive, RegressionSplit split)
     {
-        Check.Argument(predictive.Kind == PredictiveKind.Regression && predictive.Samples.shape[^1] == 1, nameof(RegressionScores), nameof(predictive),
-            $"a {predictive.Kind} predictive of shape {Check.Shape(predictive.Samples.shape)}", "a regression predictive of shape [T, N, 1] (one target)");
+        Check.Argument(predictive.Kind == PredictiveKind.Regression && predictive.Samples.shape[^1] == 1,
+            nameof(RegressionScores), nameof(predictive),
+            $"a {predictive.Kind} predictive of shape {Check.Shape(predictive.Samples.shape)}",
+            "a regression predictive of shape [T, N, 1] (one target)");
         using var scope = NewDisposeScope();
         double mean = split.Scaling.TargetMean, scale = split.Scaling.TargetScale;
         Tensor means = predictive.Samples.to(ScalarType.Float64) * scale + mean;
@@ -55,8 +57,8 @@ public sealed record RegressionScores(double RootMeanSquaredError, double TestLo
         Check.Argument(variances is not null, nameof(RegressionScores), "predictive", "a predictive without noise variances",
             "a predictive with the noise variances s2_t [T, N, D] (the test log-likelihood is of the full predictive, noise included)",
             "Pass the model's noise: PredictiveSamples.Regression(means, variances), with a homoscedastic variance expanded to [T, N, D].");
-        Check.Argument(targets.shape.SequenceEqual(means.shape[1..]), nameof(RegressionScores), "targets", $"shape {Check.Shape(targets.shape)}",
-            $"the predictive's [N, D] = {Check.Shape(means.shape[1..])}");
+        Check.Argument(targets.shape.SequenceEqual(means.shape[1..]), nameof(RegressionScores), "targets",
+            $"shape {Check.Shape(targets.shape)}", $"the predictive's [N, D] = {Check.Shape(means.shape[1..])}");
         double rmse = (means.mean(new long[] { 0 }) - targets).square().mean().sqrt().item<double>();
         double ll = MixtureLogLikelihood(means, variances!, targets).mean().item<double>();
         return new RegressionScores(rmse, ll, means.shape[1], means.shape[0]);

@@ -18,7 +18,8 @@ internal static class DefaultConstraint
         Uniform u => Constraint.Interval(u.Low, u.High),
         Dirichlet => Constraint.Simplex,
         Independent i => For(i.Base, site),
-        _ => throw Validation.Check.Error(nameof(Model), $"constraint of '{site}'", $"a {prior.Name} prior, whose support has no default constraint",
+        _ => throw Validation.Check.Error(nameof(Model), $"constraint of '{site}'",
+        $"a {prior.Name} prior, whose support has no default constraint",
             "given for this prior", "Pass a constraint, e.g. Constraint.Positive, to Sample."),
     };
 }

@@ -39,9 +39,11 @@ public sealed class Model
     /// a prior whose shape is not the parameter's, an observation whose shape is not the data's, a missing data key) are
     /// thrown here, naming the site.
     /// </summary>
-    public static Model Create(string name, Action<ModelContext> body, IReadOnlyDictionary<string, Tensor>? data = null, ComputePolicy? policy = null)
+    public static Model Create(string name, Action<ModelContext> body,
+        IReadOnlyDictionary<string, Tensor>? data = null, ComputePolicy? policy = null)
     {
-        Check.Argument(!string.IsNullOrWhiteSpace(name), nameof(Model), nameof(name), name is null ? "null" : $"'{name}'", "a non-empty name");
+        Check.Argument(!string.IsNullOrWhiteSpace(name), nameof(Model), nameof(name),
+            name is null ? "null" : $"'{name}'", "a non-empty name");
         Check.Argument(body is not null, nameof(Model), nameof(body), "null", "the model's body, a delegate over its ModelContext");
         var model = new Model(name!, body!, data ?? new Dictionary<string, Tensor>(), policy ?? ComputePolicy.Cpu.Float64());
         using var scope = NewDisposeScope();
@@ -154,13 +156,16 @@ public sealed class Model
         bool same = _byName.TryGetValue(name, out ModelParameter? p) && p.Shape.SequenceEqual(shape) && p.Constraint == constraint.Name;
         if (!same)
             throw Check.Error($"{nameof(Model)} '{Name}'", $"'{name}'",
-                p is null ? "a parameter that the first run of the body did not declare" : $"shape {Validation.Check.Shape(shape)} and {constraint.Name}, first declared as {p}",
-                "the same parameters, shapes and constraints on every run of the body", "Declare every parameter unconditionally, with a fixed shape.");
+                p is null ? "a parameter that the first run of the body did not declare"
+                : $"shape {Validation.Check.Shape(shape)} and {constraint.Name}, first declared as {p}",
+                "the same parameters, shapes and constraints on every run of the body",
+                "Declare every parameter unconditionally, with a fixed shape.");
         return p!;
     }
 
     void CheckPositions(Tensor positions) =>
-        Check.Argument(positions is not null && positions.dim() == 2 && positions.shape[1] == Dimension, $"{nameof(Model)} '{Name}'", nameof(positions),
+        Check.Argument(positions is not null && positions.dim() == 2 && positions.shape[1] == Dimension,
+            $"{nameof(Model)} '{Name}'", nameof(positions),
             positions is null ? "null" : $"shape {Validation.Check.Shape(positions.shape)}", $"[chains, {Dimension}]");
 
     /// <summary>"Model 'eight schools': mu, tau, theta_tilde".</summary>

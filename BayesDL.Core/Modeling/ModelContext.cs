@@ -65,8 +65,10 @@ public sealed class ModelContext
     public Tensor Data(string key)
     {
         if (_model.DataTable.TryGetValue(key, out Tensor? value)) return value;
-        string keys = _model.DataTable.Count == 0 ? "no data at all" : "keys " + string.Join(", ", _model.DataTable.Keys.Select(k => $"'{k}'"));
-        throw Check.Error(Who, $"data '{key}'", $"missing (the data has {keys})", "present in the data", $"Pass a tensor under \"{key}\" in the data of Model.Create.");
+        string keys = _model.DataTable.Count == 0 ? "no data at all" : "keys " +
+            string.Join(", ", _model.DataTable.Keys.Select(k => $"'{k}'"));
+        throw Check.Error(Who, $"data '{key}'", $"missing (the data has {keys})", "present in the data",
+            $"Pass a tensor under \"{key}\" in the data of Model.Create.");
     }
 
     /// <summary>
@@ -79,25 +81,30 @@ public sealed class ModelContext
     public Tensor Sample(string name, Distribution prior, long[]? shape = null, Constraint? constraint = null)
     {
         ClaimName(name, nameof(Sample));
-        Check.Argument(prior is not null, Who, $"prior of '{name}'", "null", "a distribution", "Pass a prior, or use Sample(name, constraint) for a flat one.");
+        Check.Argument(prior is not null, Who, $"prior of '{name}'", "null", "a distribution",
+            "Pass a prior, or use Sample(name, constraint) for a flat one.");
         constraint ??= DefaultConstraint.For(prior!, name);
         Tensor y = Place(name, shape ?? Array.Empty<long>(), constraint);
         Tensor lp = Site(name, "prior", () => prior!.LogProb(y));
         long[] expected = y.shape[..(y.shape.Length - prior!.EventShape.Length)];
         if (!lp.shape.SequenceEqual(expected))
             throw Check.Error(Who, $"prior of '{name}'",
-                $"a {prior.Name} with batch shape {Show(prior.BatchShape)} and event shape {Show(prior.EventShape)}, whose log density has shape {Show(lp.shape)} for the value's {Show(y.shape)}",
-                $"one log density per element of '{name}' (declared shape {Show(shape ?? Array.Empty<long>())}, one value per chain in front)",
+                $"a {prior.Name} with batch shape {Show(prior.BatchShape)} and event shape {Show(prior.EventShape)}, whose log density " +
+                $"has shape {Show(lp.shape)} for the value's {Show(y.shape)}",
+                $"one log density per element of '{name}' (declared shape {Show(shape ?? Array.Empty<long>())}, " +
+                "one value per chain in front)",
                 "Declare the parameter's shape (the shape argument of Sample), or give the prior parameters of that shape.");
         Add(name, PerChain(lp));
         return y;
     }
 
-    /// <summary>A parameter with a flat (improper uniform) prior on the constrained scale, as Stan's parameters without a prior statement.</summary>
+    /// <summary>A parameter with a flat (improper uniform) prior on the constrained scale, as Stan's parameters without a
+    /// prior statement.</summary>
     public Tensor Sample(string name, Constraint constraint, long[]? shape = null)
     {
         ClaimName(name, nameof(Sample));
-        Check.Argument(constraint is not null, Who, $"constraint of '{name}'", "null", "a constraint", "Pass Constraint.Real for an unbounded parameter.");
+        Check.Argument(constraint is not null, Who, $"constraint of '{name}'", "null", "a constraint",
+            "Pass Constraint.Real for an unbounded parameter.");
         return Place(name, shape ?? Array.Empty<long>(), constraint!);
     }
 
@@ -119,7 +126,8 @@ public sealed class ModelContext
             Add(name, lp.sum().expand(Chains));
         else
             throw Check.Error(Who, $"observation '{name}'",
-                $"a {likelihood.Name} with batch shape {Show(likelihood.BatchShape)} for data of shape {Show(data.shape)} (log density of shape {Show(lp.shape)})",
+                $"a {likelihood.Name} with batch shape {Show(likelihood.BatchShape)} for data of shape {Show(data.shape)} (log " +
+                $"density of shape {Show(lp.shape)})",
                 $"one log density per observation, of shape {Show(batch)} or [chains] ++ {Show(batch)}",
                 "Give the likelihood one parameter per observation (or one per chain, [chains, 1]), matching the data's shape.");
         if (_pass == Pass.Discover) ObservedNames.Add(name);
@@ -139,7 +147,8 @@ public sealed class ModelContext
         Add(name, PerChain(logDensity!));
     }
 
-    /// <summary>A named quantity computed from the parameters, reported with them (Stan's transformed parameters); returns <paramref name="value"/>.</summary>
+    /// <summary>A named quantity computed from the parameters, reported with them (Stan's transformed parameters); returns
+    /// <paramref name="value"/>.</summary>
     public Tensor Deterministic(string name, Tensor value)
     {
         ClaimName(name, nameof(Deterministic));
@@ -154,7 +163,8 @@ public sealed class ModelContext
     void ClaimName(string name, string what)
     {
         Check.Argument(!string.IsNullOrWhiteSpace(name), Who, "name", name is null ? "null" : $"'{name}'", $"a non-empty name for {what}");
-        Check.Argument(_names.Add(name!), Who, $"'{name}'", $"the name '{name}' used twice", "unique names for parameters, observations and deterministic quantities",
+        Check.Argument(_names.Add(name!), Who, $"'{name}'", $"the name '{name}' used twice",
+            "unique names for parameters, observations and deterministic quantities",
             $"Rename one of them; {what} '{name}' repeats an earlier name.");
     }
 
@@ -167,7 +177,8 @@ public sealed class ModelContext
             rank == 0 ? "positive dimensions" : $"at least {rank} dimension{(rank == 1 ? "" : "s")} for the {constraint.Name} constraint",
             rank == 0 ? null : $"Declare the shape, e.g. [{string.Join(", ", Enumerable.Repeat("K", rank))}].");
         long[] valueShape = shape.Length == 0 ? new long[] { 1 } : shape;
-        long[] xShape = valueShape[..(valueShape.Length - rank)].Concat(rank == 0 ? Array.Empty<long>() : bijector.InverseShape(valueShape[^rank..])).ToArray();
+        long[] xShape = valueShape[..(valueShape.Length - rank)].Concat(rank == 0 ? Array.Empty<long>()
+            : bijector.InverseShape(valueShape[^rank..])).ToArray();
         long[] chainX = new long[] { Chains }.Concat(xShape).ToArray();
         long length = xShape.Aggregate(1L, (a, b) => a * b);
         ComputePolicy policy = _model.Policy;
@@ -193,7 +204,8 @@ public sealed class ModelContext
                     bool shared = y0.shape.SequenceEqual(shape) || y0.shape.SequenceEqual(valueShape);
                     bool perChain = y0.shape.SequenceEqual(chainY) || (shape.Length == 0 && y0.shape.SequenceEqual(new long[] { Chains }));
                     Check.Argument(shared || perChain, Who, $"initial value of '{name}'", $"shape {Show(y0.shape)}",
-                        $"{Show(shape)} (one value for every chain) or {Show(new long[] { Chains }.Concat(shape).ToArray())} (one per chain)");
+                        $"{Show(shape)} (one value for every chain) or " +
+                        $"{Show(new long[] { Chains }.Concat(shape).ToArray())} (one per chain)");
                     Tensor y = (shared ? y0.reshape(valueShape).unsqueeze(0).expand(chainY) : y0.reshape(chainY)).clone();
                     constraint.Check(y, Who, $"initial value of '{name}'");
                     x = bijector.Inverse(y);
@@ -205,8 +217,10 @@ public sealed class ModelContext
         }
         Tensor result = bijector.Forward(x);
         long[] expectedY = new long[] { Chains }.Concat(valueShape).ToArray();
-        Check.Argument(result.shape.SequenceEqual(expectedY), Who, $"bounds of '{name}'", $"a {constraint.Name} constraint giving values of shape {Show(result.shape)}",
-            $"values of the parameter's shape {Show(expectedY)} ([chains] ++ shape)", "Give the bounds the parameter's shape, [chains, 1], or make them scalars.");
+        Check.Argument(result.shape.SequenceEqual(expectedY), Who, $"bounds of '{name}'",
+            $"a {constraint.Name} constraint giving values of shape {Show(result.shape)}",
+            $"values of the parameter's shape {Show(expectedY)} ([chains] ++ shape)",
+            "Give the bounds the parameter's shape, [chains, 1], or make them scalars.");
         Add(name, PerChain(bijector.LogAbsDetJacobian(x)));
         Values[name] = shape.Length == 0 ? result.squeeze(1) : result;
         return result;

@@ -17,7 +17,8 @@ public sealed class Autoencoder : nn.Module<Tensor, Tensor>
     readonly nn.Module<Tensor, Tensor> encoder, decoder, code;
 
     /// <summary>Same argument meaning as <see cref="Vae"/>'s constructor.</summary>
-    public Autoencoder(nn.Module<Tensor, Tensor> encoder, long encoderFeatures, nn.Module<Tensor, Tensor> decoder, DecoderLikelihood likelihood,
+    public Autoencoder(nn.Module<Tensor, Tensor> encoder, long encoderFeatures,
+        nn.Module<Tensor, Tensor> decoder, DecoderLikelihood likelihood,
         long dataFeatures, long latentDim, string name = "Autoencoder") : base(name)
     {
         Check.Positive(encoderFeatures, name, "encoderFeatures");
@@ -47,7 +48,8 @@ public sealed class Autoencoder : nn.Module<Tensor, Tensor>
     /// <summary>The code z(x), shape [B, D].</summary>
     public Tensor Encode(Tensor x)
     {
-        Check.Argument(x.dim() == 2 && x.shape[1] == DataFeatures, GetName(), "x", $"shape {Check.Shape(x.shape)}", $"shape [B, {DataFeatures}]");
+        Check.Argument(x.dim() == 2 && x.shape[1] == DataFeatures, GetName(), "x",
+            $"shape {Check.Shape(x.shape)}", $"shape [B, {DataFeatures}]");
         return code.forward(encoder.forward(x));
     }
 

@@ -38,7 +38,8 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
         RegisterComponents();
         // MC-dropout layers are a variational posterior too (Bernoulli q(W), Gal & Ghahramani 2016): their KL term is
         // zero here (the dropout objective), and repeated inputs in ForwardDraws draw independent masks.
-        Check.Argument(VariationalLayers.Count > 0 || body.modules().OfType<Layers.IMonteCarloLayer>().Any(), nameof(BayesianNetwork), nameof(body),
+        Check.Argument(VariationalLayers.Count > 0 || body.modules().OfType<Layers.IMonteCarloLayer>().Any(),
+            nameof(BayesianNetwork), nameof(body),
             "no variational layer", "a Sequential holding at least one BayesLinear, BayesConv2d or MC-dropout layer",
             "Convert a network with BayesianConverter.Convert or MCDropoutConverter.Convert.");
     }
@@ -73,13 +74,15 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
         if (layers.Count == 0)
         {
             var like = parameters().FirstOrDefault();
-            return (like is null ? zeros(new long[0]) : zeros(new long[0], dtype: like.dtype, device: like.device)).MoveToOuterDisposeScope();
+            return (like is null ? zeros(new long[0]) : zeros(new long[0], dtype: like.dtype,
+                device: like.device)).MoveToOuterDisposeScope();
         }
         Tensor total = layers.Select(l => l.KL()).Aggregate((a, b) => a + b);
         return total.MoveToOuterDisposeScope();
     }
 
-    /// <summary>One stochastic forward pass: raw outputs (logits, means, ...). The input is checked first (see the class remarks).</summary>
+    /// <summary>One stochastic forward pass: raw outputs (logits, means, ...). The input is checked first
+    /// (see the class remarks).</summary>
     public override Tensor forward(Tensor input)
     {
         CheckInput(input, nameof(input));
@@ -113,10 +116,13 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
         {
             Check.Argument(input.dtype == weights.dtype, component, parameter, $"dtype {input.dtype}",
                 $"{weights.dtype}, the dtype of the network's parameters",
-                $"Convert the inputs ({parameter}.to({weights.dtype}); F#: .to_type)" + (input.dtype is ScalarType.Float32 or ScalarType.Float64
-                    ? $", or build or load the model under a ComputePolicy of dtype {input.dtype}, e.g. ComputePolicy.Default.{input.dtype}()."
+                $"Convert the inputs ({parameter}.to({weights.dtype}); F#: .to_type)" +
+                (input.dtype is ScalarType.Float32 or ScalarType.Float64
+                    ? $", or build or load the model under a ComputePolicy of dtype {input.dtype}, e.g. " +
+                    $"ComputePolicy.Default.{input.dtype}()."
                     : "."));
-            Check.Argument(input.device_type == weights.device_type && input.device_index == weights.device_index, component, parameter, $"device {input.device}",
+            Check.Argument(input.device_type == weights.device_type && input.device_index == weights.device_index, component,
+                parameter, $"device {input.device}",
                 $"{weights.device}, the device of the network's parameters", $"Move the inputs with {parameter}.to(\"{weights.device}\").");
         }
         if (!known) return; // a module of the user's own before the first weight layer may change the shape
@@ -147,7 +153,8 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
         using var scope = NewDisposeScope();
         long n = input.shape[0];
         long[] repeatedShape = new[] { draws * n }.Concat(input.shape.Skip(1)).ToArray();
-        Tensor repeated = draws == 1 ? input : input.unsqueeze(0).expand(new[] { (long)draws }.Concat(input.shape).ToArray()).reshape(repeatedShape);
+        Tensor repeated = draws == 1 ? input : input.unsqueeze(0)
+            .expand(new[] { (long)draws }.Concat(input.shape).ToArray()).reshape(repeatedShape);
         var layers = VariationalLayers;
         foreach (var l in layers) l.WeightDraws = draws;
         try

@@ -18,12 +18,15 @@ public sealed class ConditionalVae : nn.Module<Tensor, Tensor, Tensor>
     /// <paramref name="encoder"/> reads [B, dataFeatures + classes]; <paramref name="decoder"/> reads [N, latentDim + classes]
     /// (build them with <c>VaeNetworks</c> and those widths). <paramref name="prior"/>: p(z), N(0, I) when null.
     /// </summary>
-    public ConditionalVae(nn.Module<Tensor, Tensor> encoder, long encoderFeatures, nn.Module<Tensor, Tensor> decoder, DecoderLikelihood likelihood,
-        long dataFeatures, long latentDim, int classes, string name = "ConditionalVae", Distributions.Distribution? prior = null) : base(name)
+    public ConditionalVae(nn.Module<Tensor, Tensor> encoder, long encoderFeatures,
+        nn.Module<Tensor, Tensor> decoder, DecoderLikelihood likelihood,
+        long dataFeatures, long latentDim, int classes, string name = "ConditionalVae",
+        Distributions.Distribution? prior = null) : base(name)
     {
         Check.Argument(classes >= 2, name, "classes", classes.ToString(), "at least 2");
         Classes = classes;
-        vae = new Vae(encoder, encoderFeatures, decoder, likelihood, dataFeatures, latentDim, conditionFeatures: classes, prior: prior, name: name);
+        vae = new Vae(encoder, encoderFeatures, decoder, likelihood, dataFeatures, latentDim,
+            conditionFeatures: classes, prior: prior, name: name);
         RegisterComponents();
     }
 
@@ -37,7 +40,8 @@ public sealed class ConditionalVae : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor labels) => vae.Reconstruct(x, OneHot(labels, x));
 
     /// <summary>ELBO(x | y) with the weighting of <paramref name="options"/>.</summary>
-    public VaeElboTerms Elbo(Tensor x, Tensor labels, VaeElboOptions? options = null, long step = 0) => vae.Elbo(x, options, step, OneHot(labels, x));
+    public VaeElboTerms Elbo(Tensor x, Tensor labels, VaeElboOptions? options = null, long step = 0) =>
+        vae.Elbo(x, options, step, OneHot(labels, x));
 
     /// <summary>The IWAE bound on log p(x | y) with k samples.</summary>
     public Tensor Iwae(Tensor x, Tensor labels, int k, int chunk = 0) => vae.Iwae(x, k, OneHot(labels, x), chunk);

@@ -13,7 +13,8 @@ public abstract class DecoderLikelihood
     /// <summary>The name used in messages.</summary>
     public abstract string Name { get; }
 
-    /// <summary>How many decoder outputs each data feature needs (1 for Bernoulli logits, 2 for mean and log-scale, K for K categories).</summary>
+    /// <summary>How many decoder outputs each data feature needs (1 for Bernoulli logits, 2 for mean and log-scale, K
+    /// for K categories).</summary>
     public abstract long ParametersPerFeature { get; }
 
     /// <summary>log p(x | decoder output) summed over the features: shape <c>x.shape[..^1]</c> after broadcasting.</summary>

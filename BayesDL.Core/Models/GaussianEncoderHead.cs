@@ -13,7 +13,8 @@ public sealed class GaussianEncoderHead : nn.Module<Tensor, Tensor>
 {
     readonly nn.Module<Tensor, Tensor> loc, logVariance;
 
-    /// <summary>A head from <paramref name="inFeatures"/> encoder features to a <paramref name="latentDim"/>-dimensional Gaussian.</summary>
+    /// <summary>A head from <paramref name="inFeatures"/> encoder features to a
+    /// <paramref name="latentDim"/>-dimensional Gaussian.</summary>
     public GaussianEncoderHead(long inFeatures, long latentDim, string name = "GaussianEncoderHead") : base(name)
     {
         Validation.Check.Positive(inFeatures, name, "inFeatures");

@@ -15,7 +15,8 @@ public static class LatentInspection
     /// </summary>
     public static Tensor Traversal(Vae vae, Tensor x, double range = 3, int steps = 9)
     {
-        Check.Argument(x.dim() == 2 && x.shape[0] == 1, nameof(Traversal), "x", $"shape {Check.Shape(x.shape)}", $"one image, shape [1, {vae.DataFeatures}]");
+        Check.Argument(x.dim() == 2 && x.shape[0] == 1, nameof(Traversal), "x", $"shape {Check.Shape(x.shape)}",
+            $"one image, shape [1, {vae.DataFeatures}]");
         Check.Positive(range, nameof(Traversal), "range");
         Check.Argument(steps >= 2, nameof(Traversal), "steps", steps.ToString(), "at least 2");
         using var scope = NewDisposeScope();
@@ -61,7 +62,8 @@ public static class LatentInspection
     /// <summary>The first two principal components of rows [N, D] (the rows themselves when D = 2): [N, 2].</summary>
     public static Tensor Project2D(Tensor points)
     {
-        Check.Argument(points.dim() == 2 && points.shape[1] >= 2, nameof(Project2D), "points", $"shape {Check.Shape(points.shape)}", "shape [N, D] with D >= 2");
+        Check.Argument(points.dim() == 2 && points.shape[1] >= 2, nameof(Project2D), "points",
+            $"shape {Check.Shape(points.shape)}", "shape [N, D] with D >= 2");
         if (points.shape[1] == 2) return points.alias();
         using var scope = NewDisposeScope();
         Tensor centred = points - points.mean(new long[] { 0 }, keepdim: true);

@@ -65,7 +65,8 @@ public static class ModelFile
     };
 
     // The module types a saved body may hold, as the error for any other names them.
-    static string SupportedModules => LayerKinds.Supported + " (ConcreteDropout and VariationalConcreteDropout around a Linear or Conv2d; Conv2d with a square kernel, groups 1)";
+    static string SupportedModules => LayerKinds.Supported +
+        " (ConcreteDropout and VariationalConcreteDropout around a Linear or Conv2d; Conv2d with a square kernel, groups 1)";
 
     /// <summary>
     /// The description at the start of the body. Kind null (versions 1 to 3) is a network. A network and an ensemble use

@@ -21,7 +21,8 @@ public sealed class SemiSupervisedVae : nn.Module<Tensor, Tensor>
     readonly nn.Module<Tensor, Tensor> classifier;
 
     /// <summary><paramref name="classifier"/> maps [B, dataFeatures] to C logits.</summary>
-    public SemiSupervisedVae(ConditionalVae generative, nn.Module<Tensor, Tensor> classifier, double alpha = 46, string name = "SemiSupervisedVae") : base(name)
+    public SemiSupervisedVae(ConditionalVae generative, nn.Module<Tensor, Tensor> classifier, double alpha = 46,
+        string name = "SemiSupervisedVae") : base(name)
     {
         Check.Argument(double.IsFinite(alpha) && alpha >= 0, name, "alpha", alpha.ToString("R"), ">= 0 and finite");
         this.generative = generative;

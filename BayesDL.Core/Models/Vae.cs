@@ -80,7 +80,8 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
 
     /// <summary>The prior p(z) on the device and dtype of <paramref name="like"/>.</summary>
     public Distribution Prior(Tensor like) =>
-        prior ?? Dist.Normal(zeros(LatentDim, dtype: like.dtype, device: like.device), ones(LatentDim, dtype: like.dtype, device: like.device), validate: false);
+        prior ?? Dist.Normal(zeros(LatentDim, dtype: like.dtype, device: like.device),
+            ones(LatentDim, dtype: like.dtype, device: like.device), validate: false);
 
     /// <summary>The mean reconstruction E[x | z = mu(x)].</summary>
     public override Tensor forward(Tensor x) => Reconstruct(x);
@@ -93,15 +94,18 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
         return head.Posterior(encoder.forward(input));
     }
 
-    /// <summary>The decoder's raw output for latents z of shape [..., D] (and a condition [B, C] broadcast over leading sample dims).</summary>
+    /// <summary>The decoder's raw output for latents z of shape [..., D] (and a condition [B, C] broadcast over
+    /// leading sample dims).</summary>
     public Tensor Decode(Tensor z, Tensor? condition = null)
     {
-        Check.Argument(z.dim() >= 2 && z.shape[^1] == LatentDim, GetName(), "z", $"shape {Check.Shape(z.shape)}", $"shape [..., {LatentDim}]");
+        Check.Argument(z.dim() >= 2 && z.shape[^1] == LatentDim, GetName(), "z",
+            $"shape {Check.Shape(z.shape)}", $"shape [..., {LatentDim}]");
         using var scope = NewDisposeScope();
         Tensor input = z;
         if (ConditionFeatures > 0)
         {
-            Check.Argument(condition is not null, GetName(), "condition", "null", $"a [{z.shape[^2]}, {ConditionFeatures}] tensor (the model is conditional)");
+            Check.Argument(condition is not null, GetName(), "condition", "null",
+                $"a [{z.shape[^2]}, {ConditionFeatures}] tensor (the model is conditional)");
             input = cat(new[] { z, condition!.to(z.dtype).expand(z.shape[..^1].Append(ConditionFeatures).ToArray()) }, -1);
         }
         Tensor flat = decoder.forward(input.reshape(-1, input.shape[^1]));
@@ -131,8 +135,8 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
         Tensor reconstruction = samples == 1 ? logLikelihood.squeeze(0) : logLikelihood.mean(new long[] { 0 });
         Tensor kl = LatentKL.PerDimension(q, Prior(x), (options ?? new VaeElboOptions()).MonteCarloKLSamples);
         VaeElboTerms t = VaeElbo.Compute(reconstruction, kl, options, step);
-        return new VaeElboTerms(t.Loss.MoveToOuterDisposeScope(), t.Elbo.MoveToOuterDisposeScope(), t.Reconstruction.MoveToOuterDisposeScope(),
-            t.KL.MoveToOuterDisposeScope(), t.KLWeight);
+        return new VaeElboTerms(t.Loss.MoveToOuterDisposeScope(), t.Elbo.MoveToOuterDisposeScope(),
+            t.Reconstruction.MoveToOuterDisposeScope(), t.KL.MoveToOuterDisposeScope(), t.KLWeight);
     }
 
     /// <summary>log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for <paramref name="k"/> posterior samples: shape [k, B].</summary>
@@ -186,9 +190,12 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
         Check.Argument(x.dim() == 2 && x.shape[1] == DataFeatures, GetName(), "x", $"shape {Check.Shape(x.shape)}",
             $"shape [B, {DataFeatures}]", "Flatten images to rows, e.g. x.reshape(-1, 784).");
         if (ConditionFeatures == 0)
-            Check.Argument(condition is null, GetName(), "condition", "a tensor", "null (this VAE is unconditional; build it with conditionFeatures > 0)");
+            Check.Argument(condition is null, GetName(), "condition", "a tensor",
+                "null (this VAE is unconditional; build it with conditionFeatures > 0)");
         else
-            Check.Argument(condition is not null && condition.dim() == 2 && condition.shape[0] == x.shape[0] && condition.shape[1] == ConditionFeatures,
-                GetName(), "condition", condition is null ? "null" : $"shape {Check.Shape(condition.shape)}", $"shape [{x.shape[0]}, {ConditionFeatures}]");
+            Check.Argument(condition is not null && condition.dim() == 2 && condition.shape[0] == x.shape[0]
+                && condition.shape[1] == ConditionFeatures,
+                GetName(), "condition", condition is null ? "null" : $"shape {Check.Shape(condition.shape)}",
+                $"shape [{x.shape[0]}, {ConditionFeatures}]");
     }
 }

@@ -53,7 +53,8 @@ internal sealed record BayesConv2dSpec(long InChannels, long OutChannels, long K
     internal override string? Invalid() =>
         InChannels < 1 || OutChannels < 1 || Kernel < 1 || Stride < 1 || Padding < 0
             ? $"{Name}: channels, kernel and stride must be >= 1 and padding >= 0." : null;
-    internal override ShapeStep Infer(IReadOnlyList<long> input) => Conv2dSpec.ConvShape(input, InChannels, OutChannels, Kernel, Stride, Padding);
+    internal override ShapeStep Infer(IReadOnlyList<long> input) => Conv2dSpec.ConvShape(input, InChannels,
+        OutChannels, Kernel, Stride, Padding);
     internal override nn.Module<Tensor, Tensor> Create(BuildContext context) => context.Policy.Apply(BayesNN.BayesConv2d(
         InChannels, OutChannels, Kernel, Stride, Padding, options: new BayesLayerOptions(Estimator, Prior ?? context.DefaultPrior)));
 }

@@ -76,11 +76,13 @@ internal sealed record Conv2dSpec(long InChannels, long OutChannels, long Kernel
     internal override ShapeStep Infer(IReadOnlyList<long> input) => ConvShape(input, InChannels, OutChannels, Kernel, Stride, Padding);
 
     /// <summary>[c, h, w] -> [out, (h + 2 pad - k) / stride + 1, (w + 2 pad - k) / stride + 1].</summary>
-    internal static ShapeStep ConvShape(IReadOnlyList<long> input, long inChannels, long outChannels, long kernel, long stride, long padding)
+    internal static ShapeStep ConvShape(IReadOnlyList<long> input, long inChannels, long outChannels,
+        long kernel, long stride, long padding)
     {
         if (input.Count != 3 || input[0] != inChannels) return ShapeStep.Expect($"[{inChannels}, height, width]");
         long h = (input[1] + 2 * padding - kernel) / stride + 1, w = (input[2] + 2 * padding - kernel) / stride + 1;
-        return h < 1 || w < 1 ? ShapeStep.Expect($"[{inChannels}, height, width] with height and width >= {kernel - 2 * padding}") : ShapeStep.Ok(outChannels, h, w);
+        return h < 1 || w < 1 ? ShapeStep.Expect($"[{inChannels}, height, width] with height and width >= {kernel - 2 * padding}")
+            : ShapeStep.Ok(outChannels, h, w);
     }
     internal override nn.Module<Tensor, Tensor> Create(BuildContext context) =>
         context.WeightLayer(nn.Conv2d(InChannels, OutChannels, Kernel, stride: Stride, padding: Padding));

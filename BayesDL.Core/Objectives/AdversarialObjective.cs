@@ -33,7 +33,8 @@ public sealed class AdversarialObjective
     /// <summary>The observation model (its negative log-likelihood is the scoring rule).</summary>
     public Likelihood Likelihood { get; }
 
-    /// <summary>The fast-gradient-sign inputs x + ε · sign(∇_x ℓ(θ, x, y)), detached; the model's parameter gradients are untouched.</summary>
+    /// <summary>The fast-gradient-sign inputs x + ε · sign(∇_x ℓ(θ, x, y)), detached; the model's parameter
+    /// gradients are untouched.</summary>
     public Tensor AdversarialInputs(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets)
     {
         using var scope = NewDisposeScope();
@@ -47,7 +48,8 @@ public sealed class AdversarialObjective
     public Tensor Loss(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets)
     {
         Check.Argument(inputs.dim() >= 1 && inputs.shape[0] > 0 && targets.shape[0] == inputs.shape[0], nameof(AdversarialObjective),
-            nameof(targets), $"{targets.shape[0]} targets for {(inputs.dim() >= 1 ? inputs.shape[0] : 0)} inputs", "one target per input row");
+            nameof(targets), $"{targets.shape[0]} targets for {(inputs.dim() >= 1 ? inputs.shape[0] : 0)} inputs",
+            "one target per input row");
         using var scope = NewDisposeScope();
         Tensor adversarial = AdversarialInputs(model, inputs, targets);
         Tensor clean = -Likelihood.LogLikelihood(model.forward(inputs), targets).mean();

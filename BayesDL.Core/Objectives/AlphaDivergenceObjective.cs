@@ -46,7 +46,8 @@ public sealed class AlphaDivergenceObjective
     public Tensor Loss(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor targets)
     {
         Check.Argument(inputs.dim() >= 1 && inputs.shape[0] > 0 && targets.shape[0] == inputs.shape[0], nameof(AlphaDivergenceObjective),
-            nameof(targets), $"{targets.shape[0]} targets for {(inputs.dim() >= 1 ? inputs.shape[0] : 0)} inputs", "one target per input row");
+            nameof(targets), $"{targets.shape[0]} targets for {(inputs.dim() >= 1 ? inputs.shape[0] : 0)} inputs",
+            "one target per input row");
         using var scope = NewDisposeScope();
         long b = inputs.shape[0];
         Tensor outputs = model.forward(Replicate(inputs));

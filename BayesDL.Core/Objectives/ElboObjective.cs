@@ -35,14 +35,16 @@ public sealed class ElboObjective
     public ElboTerms Evaluate(Tensor inputs, Tensor targets, BatchPosition? position = null)
     {
         long b = inputs.shape[0];
-        Check.Argument(targets.shape[0] == b, nameof(ElboObjective), nameof(targets), $"{targets.shape[0]} rows", $"{b} rows, one per input");
+        Check.Argument(targets.shape[0] == b, nameof(ElboObjective), nameof(targets),
+            $"{targets.shape[0]} rows", $"{b} rows, one per input");
         double share = (Options.Schedule ?? KLSchedule.Constant()).Share(position ?? BatchPosition.FullBatch, b, DatasetSize);
         int s = Options.WeightSamples;
         using var scope = NewDisposeScope();
         Tensor outputs = Model.ForwardDraws(inputs, s);
         Tensor flat = outputs.view(new[] { s * b }.Concat(outputs.shape.Skip(2)).ToArray());
         Tensor repeatedTargets = s == 1 ? targets
-            : targets.unsqueeze(0).expand(new[] { (long)s }.Concat(targets.shape).ToArray()).reshape(new[] { s * b }.Concat(targets.shape.Skip(1)).ToArray());
+            : targets.unsqueeze(0).expand(new[] { (long)s }.Concat(targets.shape).ToArray())
+            .reshape(new[] { s * b }.Concat(targets.shape.Skip(1)).ToArray());
         Tensor logLik = Model.Likelihood.LogLikelihood(flat, repeatedTargets).view(s, b).mean(new long[] { 0 }).sum();
         Tensor kl = Model.KL();
         Tensor elbo = logLik - share * kl;

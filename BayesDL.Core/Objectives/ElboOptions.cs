@@ -7,5 +7,6 @@ public sealed record ElboOptions(KLSchedule? Schedule = null, int WeightSamples 
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the out-of-range setting, its value and a fix.</summary>
     public void Validate() =>
-        Validation.Check.Positive(WeightSamples, nameof(ElboOptions), nameof(WeightSamples), "Use 1 weight draw per step, or a few for a lower-variance gradient.");
+        Validation.Check.Positive(WeightSamples, nameof(ElboOptions), nameof(WeightSamples),
+            "Use 1 weight draw per step, or a few for a lower-variance gradient.");
 }

@@ -26,7 +26,8 @@ public sealed record KLSchedule(KLScheduleKind Kind = KLScheduleKind.Constant, d
     public static KLSchedule LinearWarmup(long steps, double finalWeight = 1.0)
     {
         Check.Positive(steps, nameof(KLSchedule), nameof(steps));
-        Check.Argument(double.IsFinite(finalWeight) && finalWeight >= 0, nameof(KLSchedule), nameof(finalWeight), finalWeight.ToString("R"), ">= 0 and finite");
+        Check.Argument(double.IsFinite(finalWeight) && finalWeight >= 0, nameof(KLSchedule), nameof(finalWeight),
+            finalWeight.ToString("R"), ">= 0 and finite");
         return new(KLScheduleKind.LinearWarmup, finalWeight, steps);
     }
 

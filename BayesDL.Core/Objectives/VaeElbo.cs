@@ -18,7 +18,8 @@ public static class VaeElbo
     public static VaeElboTerms Compute(Tensor reconstruction, Tensor klParts, VaeElboOptions? options = null, long step = 0)
     {
         options ??= new VaeElboOptions();
-        Check.Argument(reconstruction.dim() == 1, nameof(VaeElbo), "reconstruction", $"shape {Check.Shape(reconstruction.shape)}", "shape [B]");
+        Check.Argument(reconstruction.dim() == 1, nameof(VaeElbo), "reconstruction",
+            $"shape {Check.Shape(reconstruction.shape)}", "shape [B]");
         Check.Argument(klParts.dim() == 2 && klParts.shape[0] == reconstruction.shape[0], nameof(VaeElbo), "klParts",
             $"shape {Check.Shape(klParts.shape)}", $"shape [{reconstruction.shape[0]}, J]");
         double weight = options.KLWeight(step);

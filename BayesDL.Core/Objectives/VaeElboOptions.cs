@@ -18,8 +18,10 @@ namespace BayesDL.Objectives;
 /// <param name="Beta">KL weight (&gt;= 0); 1 gives the ELBO.</param>
 /// <param name="WarmupSteps">Steps over which the KL weight rises linearly from 0 to Beta (0: no warm-up).</param>
 /// <param name="FreeBitsPerDimension">Free-bits floor lambda in nats per latent dimension (0: off).</param>
-/// <param name="MonteCarloKLSamples">Draws for the KL when the prior has no closed form (&gt;= 2: the estimator reports a standard error).</param>
-public sealed record VaeElboOptions(double Beta = 1.0, long WarmupSteps = 0, double FreeBitsPerDimension = 0.0, int MonteCarloKLSamples = 16)
+/// <param name="MonteCarloKLSamples">Draws for the KL when the prior has no closed form (&gt;= 2: the estimator reports
+/// a standard error).</param>
+public sealed record VaeElboOptions(double Beta = 1.0, long WarmupSteps = 0,
+    double FreeBitsPerDimension = 0.0, int MonteCarloKLSamples = 16)
 {
     /// <summary>beta_t = Beta * min(1, step / WarmupSteps).</summary>
     public double KLWeight(long step)
@@ -32,12 +34,14 @@ public sealed record VaeElboOptions(double Beta = 1.0, long WarmupSteps = 0, dou
     /// <summary>Throws an <see cref="ArgumentException"/> naming the bad option.</summary>
     public void Validate()
     {
-        Check.Argument(double.IsFinite(Beta) && Beta >= 0, nameof(VaeElboOptions), nameof(Beta), Beta.ToString("R"), ">= 0 and finite", "Use 1 for the ELBO, > 1 for a beta-VAE.");
+        Check.Argument(double.IsFinite(Beta) && Beta >= 0, nameof(VaeElboOptions), nameof(Beta), Beta.ToString("R"), ">= 0 and finite",
+            "Use 1 for the ELBO, > 1 for a beta-VAE.");
         Check.Argument(WarmupSteps >= 0, nameof(VaeElboOptions), nameof(WarmupSteps), WarmupSteps.ToString(), ">= 0",
             "Use 0 for no warm-up, or the steps over which the KL weight rises to Beta.");
         Check.Argument(double.IsFinite(FreeBitsPerDimension) && FreeBitsPerDimension >= 0, nameof(VaeElboOptions),
-            nameof(FreeBitsPerDimension), FreeBitsPerDimension.ToString("R"), ">= 0 nats and finite", "Use 0 (off) or a fraction of a nat such as 0.25.");
-        Check.Argument(MonteCarloKLSamples >= 2, nameof(VaeElboOptions), nameof(MonteCarloKLSamples), MonteCarloKLSamples.ToString(), ">= 2",
-            "Use 2 or more draws (the estimator needs two for its standard error).");
+            nameof(FreeBitsPerDimension), FreeBitsPerDimension.ToString("R"), ">= 0 nats and finite",
+            "Use 0 (off) or a fraction of a nat such as 0.25.");
+        Check.Argument(MonteCarloKLSamples >= 2, nameof(VaeElboOptions), nameof(MonteCarloKLSamples),
+            MonteCarloKLSamples.ToString(), ">= 2", "Use 2 or more draws (the estimator needs two for its standard error).");
     }
 }

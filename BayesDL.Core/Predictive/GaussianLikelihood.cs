@@ -38,7 +38,8 @@ public sealed class GaussianLikelihood : Likelihood
     public double InitialSigma { get; }
 
     /// <summary>The current noise sigma (fixed or learned); heteroscedastic noise has none.</summary>
-    public double NoiseSigma => noise_rho is null ? InitialSigma : (nn.functional.softplus(noise_rho.detach(), 1, 20) + MinSigma).to(ScalarType.Float64).item<double>();
+    public double NoiseSigma => noise_rho is null ? InitialSigma : (nn.functional.softplus(noise_rho.detach(), 1, 20) + MinSigma)
+        .to(ScalarType.Float64).item<double>();
 
     /// <summary>Splits an output into (mean, sigma) with broadcastable shapes.</summary>
     (Tensor Mean, Tensor Sigma) Split(Tensor output)

@@ -15,7 +15,8 @@ namespace BayesDL.Predictive;
 [JsonConverter(typeof(LikelihoodSpecJson))]
 public sealed record LikelihoodSpec(LikelihoodKind Kind, GaussianNoise Noise = GaussianNoise.Fixed, double Sigma = 1.0)
 {
-    /// <summary>How messages name this likelihood: <c>Gaussian(sigma = 0.5)</c>, <c>Heteroscedastic Gaussian</c>, <c>Categorical</c>.</summary>
+    /// <summary>How messages name this likelihood: <c>Gaussian(sigma = 0.5)</c>, <c>Heteroscedastic Gaussian</c>,
+    /// <c>Categorical</c>.</summary>
     public string DisplayName => Kind switch
     {
         LikelihoodKind.Gaussian => Noise switch
@@ -43,13 +44,22 @@ public sealed record LikelihoodSpec(LikelihoodKind Kind, GaussianNoise Noise = G
             double sigma = 1.0;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
-                if (reader.TokenType != JsonTokenType.PropertyName) throw new JsonException("a property name in the likelihood description");
+                if (reader.TokenType != JsonTokenType.PropertyName) throw new JsonException("a property " +
+                    "name in the likelihood description");
                 string property = reader.GetString()!;
                 reader.Read();
                 switch (property)
                 {
-                    case nameof(Kind): kind = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new JsonException("Kind as a string"); break;
-                    case nameof(Noise): noise = reader.TokenType == JsonTokenType.String ? reader.GetString() : throw new JsonException("Noise as a string"); break;
+                    case nameof(Kind):
+                        kind = reader.TokenType == JsonTokenType.String
+                            ? reader.GetString()
+                            : throw new JsonException("Kind as a string");
+                        break;
+                    case nameof(Noise):
+                        noise = reader.TokenType == JsonTokenType.String
+                            ? reader.GetString()
+                            : throw new JsonException("Noise as a string");
+                        break;
                     case nameof(Sigma): sigma = reader.GetDouble(); break;
                     default: reader.Skip(); break;
                 }
@@ -59,7 +69,8 @@ public sealed record LikelihoodSpec(LikelihoodKind Kind, GaussianNoise Noise = G
                 throw new JsonException($"the likelihood kind \"{kind}\"; expected one of {string.Join(", ", Names.Select(n => n.Name))}");
             var parsed = GaussianNoise.Fixed;
             if (known[0].Kind == LikelihoodKind.Gaussian && !(Enum.TryParse(noise, out parsed) && Enum.IsDefined(parsed)))
-                throw new JsonException($"the Gaussian noise \"{noise}\"; expected one of {string.Join(", ", Enum.GetNames<GaussianNoise>())}");
+                throw new JsonException($"the Gaussian noise \"{noise}\"; expected one of " +
+                    $"{string.Join(", ", Enum.GetNames<GaussianNoise>())}");
             return new LikelihoodSpec(known[0].Kind, parsed, sigma);
         }
 

@@ -27,11 +27,13 @@ namespace BayesDL.Training;
 /// </param>
 public sealed record CheckpointOptions(string Path, int EveryEpochs = 1, bool Resume = true)
 {
-    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="component"/> when the path is blank or EveryEpochs &lt; 1.</summary>
+    /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="component"/> when the path is blank or
+    /// EveryEpochs &lt; 1.</summary>
     internal void Validate(string component)
     {
         Validation.Check.Argument(!string.IsNullOrWhiteSpace(Path), component, "Checkpoint.Path", $"\"{Path}\"", "a file path",
             "Give the checkpoint a file name, e.g. new CheckpointOptions(\"run.ckpt\").");
-        Validation.Check.Positive(EveryEpochs, component, "Checkpoint.EveryEpochs", "Use 1 to write after every epoch, or k to write after every k-th.");
+        Validation.Check.Positive(EveryEpochs, component, "Checkpoint.EveryEpochs",
+            "Use 1 to write after every epoch, or k to write after every k-th.");
     }
 }

@@ -53,15 +53,19 @@ public sealed record LearningRateSchedule
     {
         Check.Positive(everyEpochs, nameof(LearningRateSchedule), nameof(everyEpochs));
         Check.Argument(double.IsFinite(factor) && factor > 0 && factor <= 1, nameof(LearningRateSchedule), nameof(factor),
-            factor.ToString("R", CultureInfo.InvariantCulture), "a decay factor γ in (0, 1]", "Use e.g. LearningRateSchedule.Step(10, 0.1) for a tenfold decay every 10 epochs.");
+            factor.ToString("R", CultureInfo.InvariantCulture), "a decay factor γ in (0, 1]",
+            "Use e.g. LearningRateSchedule.Step(10, 0.1) for a tenfold decay every 10 epochs.");
         return new(Shape.Step, everyEpochs, factor);
     }
 
-    /// <summary>Cosine annealing from the base rate down to <paramref name="minimumFactor"/> m ∈ [0, 1] times it at the end of the run.</summary>
+    /// <summary>Cosine annealing from the base rate down to <paramref name="minimumFactor"/> m ∈ [0, 1] times it at the
+    /// end of the run.</summary>
     public static LearningRateSchedule Cosine(double minimumFactor = 0.0)
     {
-        Check.Argument(double.IsFinite(minimumFactor) && minimumFactor >= 0 && minimumFactor <= 1, nameof(LearningRateSchedule), nameof(minimumFactor),
-            minimumFactor.ToString("R", CultureInfo.InvariantCulture), "a final fraction m of the base rate in [0, 1]", "Use 0 to anneal to zero, or e.g. 0.01.");
+        Check.Argument(double.IsFinite(minimumFactor) && minimumFactor >= 0 && minimumFactor <= 1,
+            nameof(LearningRateSchedule), nameof(minimumFactor),
+            minimumFactor.ToString("R", CultureInfo.InvariantCulture), "a final fraction m of the base rate in [0, 1]",
+            "Use 0 to anneal to zero, or e.g. 0.01.");
         return new(Shape.Cosine, 1, minimumFactor);
     }
 

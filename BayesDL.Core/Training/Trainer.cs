@@ -12,12 +12,13 @@ namespace BayesDL.Training;
 /// <summary>
 /// The one minibatch training loop of BayesDL: Bayes by Backprop (<see cref="Fit{TModel}"/>: the ELBO of an
 /// <see cref="IVariationalModel"/>, KL scaled by the training-set size), the builders' MC and concrete dropout fits, every fit of
-/// the VAE family, every ensemble member, and any per-minibatch loss over row indices (<see cref="Fit(IEnumerable{Parameter}, long, Func{Tensor, BatchPosition, Tensor}, Action{StepReport}?, Action{EpochReport}?)"/>)
-/// train through it. Per step: zero the gradients, evaluate the loss on the minibatch's rows, stop on a NaN or infinite loss
-/// (<see cref="TrainingDivergedException"/> naming the step and the last finite loss), backpropagate, set the scheduled learning
-/// rate (<see cref="TrainerOptions.Schedule"/>), take an optimizer step (<see cref="TrainerOptions.Optimizer"/>: Adam, SGD, SGD
-/// with Nesterov momentum), all inside the step's own dispose scope so native memory stays flat; then the step callback, and
-/// after each epoch the epoch callback.
+/// the VAE family, every ensemble member, and any per-minibatch loss over row indices
+/// (<see cref="Fit(IEnumerable{Parameter}, long, Func{Tensor, BatchPosition, Tensor}, Action{StepReport}?, Action{EpochReport}?)"/>) train
+/// through it. Per step: zero the gradients, evaluate the loss on the minibatch's rows, stop on a NaN or infinite loss
+/// (<see cref="TrainingDivergedException"/> naming the step and the last finite loss), backpropagate, set the scheduled learning rate
+/// (<see cref="TrainerOptions.Schedule"/>), take an optimizer step (<see cref="TrainerOptions.Optimizer"/>: Adam, SGD, SGD with Nesterov
+/// momentum), all inside the step's own dispose scope so native memory stays flat; then the step callback, and after each
+/// epoch the epoch callback.
 /// <para>The shuffle contract (one for every fit): training starts by seeding the engine's generator with
 /// <see cref="TrainerOptions.Seed"/> s (weight noise, dropout masks, latent draws then follow from s); epoch e (from 1) visits the
 /// rows in the order of <c>randperm(N)</c> drawn on the CPU from a generator seeded with s · 1,000,003 + e, cut into consecutive
@@ -55,7 +56,8 @@ public sealed class Trainer
     {
         Check.Positive(data.Count, nameof(Trainer), nameof(data));
         var objective = new ElboObjective(model, data.Count, elbo);
-        return Fit(model, data, objective.Evaluate, model.KL, onStep, onEpoch, TrainingCheckpoint.DescribeSettings(elbo ?? new ElboOptions()));
+        return Fit(model, data, objective.Evaluate, model.KL, onStep, onEpoch,
+            TrainingCheckpoint.DescribeSettings(elbo ?? new ElboOptions()));
     }
 
     /// <summary>
@@ -71,8 +73,10 @@ public sealed class Trainer
         var list = parameters.ToList();
         Check.Argument(list.Count > 0, nameof(Trainer), nameof(parameters), "no parameters", "at least one trainable parameter");
         Check.Positive(rows, nameof(Trainer), nameof(rows));
-        return Run(new TrainingRun(nameof(Trainer), list, list.Select((p, i) => ($"parameter {i}", (Tensor)p)).ToList(), rows, list[0].device,
-            (idx, position) => new MinibatchLoss(loss(idx, position)), null, CheckpointKind.Trainer, "a caller's loss over parameters"), onStep, onEpoch);
+        return Run(new TrainingRun(nameof(Trainer), list,
+            list.Select((p, i) => ($"parameter {i}", (Tensor)p)).ToList(), rows, list[0].device,
+            (idx, position) => new MinibatchLoss(loss(idx, position)), null, CheckpointKind.Trainer,
+            "a caller's loss over parameters"), onStep, onEpoch);
     }
 
     /// <summary>

@@ -28,7 +28,8 @@ public sealed record TrainerOptions(
         Validation.Check.Positive(BatchSize, component, nameof(BatchSize), "Pass the rows per minibatch, e.g. 128.");
         Validation.Check.Argument(Enum.IsDefined(Optimizer), component, nameof(Optimizer), Optimizer.ToString(), "an OptimizerKind value",
             "Use OptimizerKind.Adam, OptimizerKind.Sgd or OptimizerKind.SgdMomentum.");
-        Validation.Check.Positive(LearningRate, component, nameof(LearningRate), "Adam's usual step size is 1e-3; lower it if the loss diverges.");
+        Validation.Check.Positive(LearningRate, component, nameof(LearningRate),
+            "Adam's usual step size is 1e-3; lower it if the loss diverges.");
         Checkpoint?.Validate(component);
     }
 }

@@ -15,7 +15,8 @@ namespace BayesDL.Training;
 /// </summary>
 internal enum CheckpointKind
 {
-    /// <summary><see cref="Trainer"/>'s fits and the builders' Bayes-by-Backprop, MC and concrete dropout fits: the model's state dict (or the parameters by position).</summary>
+    /// <summary><see cref="Trainer"/>'s fits and the builders' Bayes-by-Backprop, MC and concrete dropout fits: the model's state dict
+    /// (or the parameters by position).</summary>
     Trainer,
 
     /// <summary>The VAE family's fits (Builders.VaeFitting: VAE, autoencoder, conditional VAE, M2): the model's state dict.</summary>
@@ -23,7 +24,8 @@ internal enum CheckpointKind
 
     /// <summary>
     /// A deep ensemble's fit (Builders.EnsembleBuilding.FitEnsemble): every member's state dict ("member m/..."), the optimizer
-    /// of the member in training, and the histories of the members completed before it (<see cref="TrainingCheckpoint.Header.CompletedRuns"/>).
+    /// of the member in training, and the histories of the members completed before it
+    /// (<see cref="TrainingCheckpoint.Header.CompletedRuns"/>).
     /// </summary>
     Ensemble,
 }
@@ -36,7 +38,8 @@ internal enum CheckpointKind
 /// steps, the settings that must match on resume (name and value: optimizer, batch size, learning rate, seed, training
 /// rows, the objective's settings, ...), the name, shape and dtype of every saved tensor, and the kind's epoch
 /// history (<see cref="EpochReport"/>s; for an ensemble also those of the members completed before the one in training);</item>
-/// <item>the tensors (<see cref="NamedTensors"/>: the model's state dict, every member's for an ensemble, or "parameter i" for a loss over parameters);</item>
+/// <item>the tensors (<see cref="NamedTensors"/>: the model's state dict, every member's for an ensemble, or "parameter i" for a
+/// loss over parameters);</item>
 /// <item>the optimizer state as TorchSharp's <c>save_state_dict</c> writes it (Adam: per parameter t, m, v; SGD: momentum
 /// buffers), as a length (int64) and the bytes;</item>
 /// <item>the generator states: a count (int32), then per generator its name ("engine": the engine's CPU generator, the only one:
@@ -70,7 +73,8 @@ internal static class TrainingCheckpoint
     /// The checkpoint's JSON header; <paramref name="Reports"/> holds one entry per completed epoch of the run in training, and
     /// <paramref name="CompletedRuns"/> (ensembles: one history per member completed before it) the runs of the same fit before it.
     /// </summary>
-    internal sealed record Header(int Version, CheckpointKind Kind, int CompletedEpochs, long Steps, List<Setting> Settings, List<TensorEntry> Tensors,
+    internal sealed record Header(int Version, CheckpointKind Kind, int CompletedEpochs, long Steps,
+        List<Setting> Settings, List<TensorEntry> Tensors,
         List<EpochReport>? Reports = null, List<List<EpochReport>>? CompletedRuns = null);
 
     /// <summary>What a checkpoint saves and restores: named tensors and the optimizer (and the engine's generator).</summary>
@@ -81,7 +85,8 @@ internal static class TrainingCheckpoint
 
     /// <summary>A setting's value as the header records it (invariant culture; doubles round-trip).</summary>
     internal static Setting Same(string name, object value) =>
-        new(name, value is double d ? d.ToString("R", CultureInfo.InvariantCulture) : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "");
+        new(name, value is double d ? d.ToString("R", CultureInfo.InvariantCulture) : Convert.ToString(value,
+            CultureInfo.InvariantCulture) ?? "");
 
     /// <summary>The header of a run at this point.</summary>
     internal static Header Describe(CheckpointKind kind, State state, int completedEpochs, long steps, IEnumerable<Setting> settings,
@@ -90,7 +95,8 @@ internal static class TrainingCheckpoint
             state.Tensors.Select(t => new TensorEntry(t.Name, t.Value.shape, t.Value.dtype.ToString())).ToList(), reports?.ToList(),
             completedRuns?.Select(r => r.ToList()).ToList());
 
-    /// <summary>Writes the checkpoint atomically; <paramref name="midway"/> (tests) runs after the tensors, before the optimizer state.</summary>
+    /// <summary>Writes the checkpoint atomically; <paramref name="midway"/> (tests) runs after the tensors, before the
+    /// optimizer state.</summary>
     internal static void Write(string path, Header header, State state, Action<BinaryWriter>? midway = null) =>
         SealedFile.Write(path, Magic, Version, writer =>
         {
@@ -99,7 +105,8 @@ internal static class TrainingCheckpoint
             midway?.Invoke(writer);
             using (var optimizer = new MemoryStream())
             {
-                using (var w = new BinaryWriter(optimizer, System.Text.Encoding.UTF8, leaveOpen: true)) ((OptimizerHelper)state.Optimizer).save_state_dict(w);
+                using (var w = new BinaryWriter(optimizer, System.Text.Encoding.UTF8,
+                    leaveOpen: true)) ((OptimizerHelper)state.Optimizer).save_state_dict(w);
                 writer.Write(optimizer.Length);
                 writer.Write(optimizer.GetBuffer(), 0, (int)optimizer.Length);
             }
@@ -124,8 +131,10 @@ internal static class TrainingCheckpoint
         var differences = Differences(saved, expected);
         if (differences.Count > 0)
             throw reader.Error("a checkpoint of this run (the same architecture, data and options)", string.Join("; ", differences) +
-                ". Resume with the architecture, data and options the checkpoint was written with, or delete the file (or set Resume = false) to start afresh");
-        var tensors = NamedTensors.Read(reader, state.Tensors.Select(t => (t.Name, t.Value)).ToList(), sameDType: true, "the checkpoint's model state");
+                ". Resume with the architecture, data and options the checkpoint was written with, or delete the file (or set " +
+                "Resume = false) to start afresh");
+        var tensors = NamedTensors.Read(reader, state.Tensors.Select(t => (t.Name, t.Value)).ToList(),
+            sameDType: true, "the checkpoint's model state");
         try
         {
             byte[] optimizer = reader.ByteArray(reader.Int64("the length of the optimizer state"), "the optimizer state");
@@ -168,7 +177,8 @@ internal static class TrainingCheckpoint
         var reader = opened.Reader;
         if (opened.Legacy || magic != Magic)
             throw reader.Error($"a training checkpoint of format version {Version}",
-                $"format version {opened.Version} (written by an earlier BayesDL; this BayesDL reads version {Version}). Delete the file (or set Resume = false) to start afresh");
+                $"format version {opened.Version} (written by an earlier BayesDL; this BayesDL reads version {Version}). Delete the file " +
+                "(or set Resume = false) to start afresh");
         var saved = reader.Json<Header>("the checkpoint header", Json);
         CheckHeader(reader, saved, opened.Version, kind);
         return (reader, saved);
@@ -180,13 +190,15 @@ internal static class TrainingCheckpoint
             throw reader.Error($"format version {version} in the header, as in the preamble", $"version {saved.Version}");
         if (!Enum.IsDefined(saved.Kind) || saved.Kind != kind)
             throw reader.Error($"a checkpoint of kind {kind} ({Loop(kind)})", $"kind {saved.Kind} ({Loop(saved.Kind)})");
-        if (saved.Settings is null || saved.Tensors is null || saved.Tensors.Any(t => t?.Name is null || t.Shape is null || t.DType is null))
+        if (saved.Settings is null || saved.Tensors is null
+            || saved.Tensors.Any(t => t?.Name is null || t.Shape is null || t.DType is null))
             throw reader.Error("a header listing the settings and tensors", "a header without them");
         int history = saved.Reports is { } reports && reports.All(r => r is not null) ? reports.Count : -1;
         if (saved.CompletedEpochs < 0 || saved.Steps < 0 || history != saved.CompletedEpochs)
             throw reader.Error("a header with one history entry per completed epoch and a non-negative step count",
                 $"{saved.CompletedEpochs} completed epochs, {saved.Steps} steps and {history} history entries");
-        if (kind == CheckpointKind.Ensemble && (saved.CompletedRuns is null || saved.CompletedRuns.Any(r => r is null || r.Any(e => e is null))))
+        if (kind == CheckpointKind.Ensemble
+            && (saved.CompletedRuns is null || saved.CompletedRuns.Any(r => r is null || r.Any(e => e is null))))
             throw reader.Error("an ensemble checkpoint with the histories of the members completed before the one in training", "none");
     }
 
@@ -217,7 +229,8 @@ internal static class TrainingCheckpoint
         {
             Adam => optim.Adam(copies.Select(g => new Adam.ParamGroup(g))),
             SGD => optim.SGD(copies.Select(g => new SGD.ParamGroup(g)), 0.1),
-            _ => throw new InvalidOperationException($"TrainingCheckpoint: no state check for the optimizer {live.GetType().Name}; add it to CheckOptimizerState."),
+            _ => throw new InvalidOperationException("TrainingCheckpoint: no state check for the optimizer " +
+            $"{live.GetType().Name}; add it to CheckOptimizerState."),
         };
         try
         {
@@ -238,7 +251,8 @@ internal static class TrainingCheckpoint
             string parameter = names.TryGetValue(parameters[i].Handle, out string? name) ? $"'{name}'" : $"parameter {i}";
             foreach (var (what, value) in StateTensors(saved[i]))
                 if (value is not null && NamedTensors.NonFinite(value) is string found)
-                    throw new FileFormatException(path, $"finite values in {what} of {parameter} in the checkpoint's optimizer state", found);
+                    throw new FileFormatException(path,
+                        $"finite values in {what} of {parameter} in the checkpoint's optimizer state", found);
         }
     }
 
@@ -251,7 +265,8 @@ internal static class TrainingCheckpoint
         _ => throw new InvalidOperationException($"TrainingCheckpoint: no state check for {s.GetType().FullName}; add it to StateTensors."),
     };
 
-    /// <summary>Applies a checked checkpoint: the tensors, the optimizer state (checked by <see cref="CheckOptimizerState"/>), the generators.</summary>
+    /// <summary>Applies a checked checkpoint: the tensors, the optimizer state (checked by <see cref="CheckOptimizerState"/>),
+    /// the generators.</summary>
     static void Restore(State state, Tensor[] tensors, byte[] optimizer, List<byte[]> generators)
     {
         using (no_grad())
@@ -289,8 +304,10 @@ internal static class TrainingCheckpoint
         var mine = now.ToDictionary(t => t.Name);
         foreach (var t in saved)
         {
-            if (!mine.Remove(t.Name, out var m)) yield return $"the checkpoint has '{t.Name}' of shape {Check.Shape(t.Shape)} which the model lacks";
-            else if (!t.Shape.SequenceEqual(m.Shape)) yield return $"'{t.Name}' has shape {Check.Shape(t.Shape)} in the checkpoint but {Check.Shape(m.Shape)} in the model";
+            if (!mine.Remove(t.Name, out var m)) yield return $"the checkpoint has '{t.Name}' of shape " +
+                $"{Check.Shape(t.Shape)} which the model lacks";
+            else if (!t.Shape.SequenceEqual(m.Shape)) yield return $"'{t.Name}' has shape {Check.Shape(t.Shape)} in the checkpoint but " +
+                $"{Check.Shape(m.Shape)} in the model";
             else if (t.DType != m.DType) yield return $"'{t.Name}' has dtype {t.DType} in the checkpoint but {m.DType} in the model";
         }
         foreach (var m in mine.Values) yield return $"the model has '{m.Name}' of shape {Check.Shape(m.Shape)} which the checkpoint lacks";

@@ -7,7 +7,8 @@ namespace BayesDL.Training;
 /// </summary>
 public sealed class TrainingDivergedException : Exception
 {
-    /// <summary>Creates the exception for a loss of <paramref name="loss"/> at <paramref name="step"/> (from 1) of <paramref name="epoch"/>.</summary>
+    /// <summary>Creates the exception for a loss of <paramref name="loss"/> at <paramref name="step"/> (from 1) of
+    /// <paramref name="epoch"/>.</summary>
     public TrainingDivergedException(string message, long step, int epoch, double loss) : base(message)
     {
         Step = step;

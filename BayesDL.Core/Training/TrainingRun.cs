@@ -22,10 +22,12 @@ internal readonly record struct MinibatchLoss(Tensor Loss, Tensor? Elbo = null);
 /// <param name="Kind">The checkpoint kind.</param>
 /// <param name="Objective">The objective's settings; a checkpoint resumes only under the same description.</param>
 /// <param name="Settings">Further settings a checkpoint must match (an ensemble's member count).</param>
-/// <param name="CompletedRuns">The histories of the runs completed before this one in a fit of several runs (ensemble members), saved in its checkpoints.</param>
+/// <param name="CompletedRuns">The histories of the runs completed before this one in a fit of several runs (ensemble members), saved
+/// in its checkpoints.</param>
 /// <param name="Update">Replaces the optimizer's step when set: called after backpropagation with the step's scheduled rate η_t (the
 /// stochastic-gradient MCMC samplers move the parameters themselves, <c>BayesDL.Mcmc.SgmcmcSampler</c>); null: the optimizer steps.</param>
-internal sealed record TrainingRun(string Fit, IReadOnlyList<Parameter> Parameters, IReadOnlyList<(string Name, Tensor Value)> Saved, long Rows,
+internal sealed record TrainingRun(string Fit, IReadOnlyList<Parameter> Parameters,
+    IReadOnlyList<(string Name, Tensor Value)> Saved, long Rows,
     Device Device, Func<Tensor, BatchPosition, MinibatchLoss> Loss, Func<Tensor>? KL, CheckpointKind Kind, string Objective,
     IReadOnlyList<TrainingCheckpoint.Setting>? Settings = null, IReadOnlyList<IReadOnlyList<EpochReport>>? CompletedRuns = null,
     Action<double>? Update = null)

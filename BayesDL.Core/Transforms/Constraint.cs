@@ -61,37 +61,45 @@ public sealed class Constraint
     public override string ToString() => $"{Name} ({Description})";
 
     /// <summary>The real line; <see cref="IdentityBijector"/>.</summary>
-    public static Constraint Real { get; } = new("Real", () => "a real number", 0, new IdentityBijector(), v => ones_like(v, dtype: ScalarType.Bool));
+    public static Constraint Real { get; } = new("Real", () => "a real number", 0, new IdentityBijector(),
+        v => ones_like(v, dtype: ScalarType.Bool));
 
     /// <summary>y &gt; 0; <see cref="ExpBijector"/>.</summary>
     public static Constraint Positive { get; } = new("Positive", () => "> 0", 0, new ExpBijector(), v => v.gt(0));
 
     /// <summary>y &gt; <paramref name="low"/>; <see cref="HalfLineBijector"/>.</summary>
-    public static Constraint GreaterThan(Tensor low) => new("GreaterThan", () => $"> {Show(low)}", 0, new HalfLineBijector(low, upper: false), v => v.gt(low));
+    public static Constraint GreaterThan(Tensor low) => new("GreaterThan", () => $"> {Show(low)}", 0,
+        new HalfLineBijector(low, upper: false), v => v.gt(low));
 
     /// <summary>y &lt; <paramref name="high"/>; <see cref="HalfLineBijector"/>.</summary>
-    public static Constraint LessThan(Tensor high) => new("LessThan", () => $"< {Show(high)}", 0, new HalfLineBijector(high, upper: true), v => v.lt(high));
+    public static Constraint LessThan(Tensor high) => new("LessThan", () => $"< {Show(high)}", 0,
+        new HalfLineBijector(high, upper: true), v => v.lt(high));
 
-    /// <summary>a &lt; y &lt; b; <see cref="IntervalBijector"/>. Bounds may depend on other parameters (they broadcast against y).</summary>
+    /// <summary>a &lt; y &lt; b; <see cref="IntervalBijector"/>. Bounds may depend on other parameters
+    /// (they broadcast against y).</summary>
     public static Constraint Interval(Tensor low, Tensor high) =>
-        new("Interval", () => $"in ({Show(low)}, {Show(high)})", 0, new IntervalBijector(low, high), v => v.gt(low).logical_and(v.lt(high)));
+        new("Interval", () => $"in ({Show(low)}, {Show(high)})", 0, new IntervalBijector(low, high),
+            v => v.gt(low).logical_and(v.lt(high)));
 
     /// <summary>a &lt; y &lt; b with fixed bounds, as float64 scalars (they promote to the value's dtype).</summary>
     public static Constraint Interval(double low, double high)
     {
-        Validation.Check.Argument(low < high, nameof(Constraint), nameof(high), $"{high:R} with low = {low:R}", "> low", "Pass bounds with low < high.");
+        Validation.Check.Argument(low < high, nameof(Constraint), nameof(high), $"{high:R} with low = {low:R}",
+            "> low", "Pass bounds with low < high.");
         return Interval(tensor(low).DetachFromDisposeScope(), tensor(high).DetachFromDisposeScope());
     }
 
     /// <summary>Strictly increasing along the last dimension (Stan's <c>ordered</c>); <see cref="OrderedBijector"/>.</summary>
-    public static Constraint Ordered { get; } = new("Ordered", () => "strictly increasing along the last dimension", 1, new OrderedBijector(), v =>
+    public static Constraint Ordered { get; } = new("Ordered", () => "strictly increasing along the last dimension",
+        1, new OrderedBijector(), v =>
     {
         long k = v.shape[^1];
         return k == 1 ? ones(v.shape[..^1], dtype: ScalarType.Bool, device: v.device) : v.diff(dim: -1).gt(0).all(-1);
     });
 
     /// <summary>Non-negative entries summing to one along the last dimension; <see cref="StickBreakingBijector"/>.</summary>
-    public static Constraint Simplex { get; } = new("Simplex", () => "a probability vector (entries >= 0, summing to 1 along the last dimension)", 1,
+    public static Constraint Simplex { get; } =
+        new("Simplex", () => "a probability vector (entries >= 0, summing to 1 along the last dimension)", 1,
         new StickBreakingBijector(), v => v.ge(0).all(-1).logical_and((v.sum(-1) - 1).abs().le(Tolerance)));
 
     /// <summary>
@@ -99,7 +107,8 @@ public sealed class Constraint
     /// <see cref="CorrCholeskyBijector"/>.
     /// </summary>
     public static Constraint CorrCholesky { get; } = new("CorrCholesky",
-        () => "the lower Cholesky factor of a correlation matrix (lower triangular, positive diagonal, unit-length rows)", 2, new CorrCholeskyBijector(), v =>
+        () => "the lower Cholesky factor of a correlation matrix (lower triangular, positive diagonal, unit-length rows)",
+        2, new CorrCholeskyBijector(), v =>
         {
             Tensor lowerOnly = v.triu(1).eq(0).all(-1).all(-1);
             Tensor diagonal = v.diagonal(0, -2, -1).gt(0).all(-1);
@@ -108,5 +117,6 @@ public sealed class Constraint
         });
 
     static string Show(Tensor t) =>
-        t.numel() == 1 ? t.to(ScalarType.Float64, CPU).item<double>().ToString("G6") : $"a tensor of shape {Validation.Check.Shape(t.shape)}";
+        t.numel() == 1 ? t.to(ScalarType.Float64, CPU).item<double>().ToString("G6")
+            : $"a tensor of shape {Validation.Check.Shape(t.shape)}";
 }

@@ -24,7 +24,8 @@ public static class Check
     public static void Positive(Tensor value, string component, string parameter)
     {
         if (WithinBounds(value, 0, double.PositiveInfinity, loInclusive: false)) return;
-        Elementwise(value, component, parameter, v => v.gt(0), "> 0 (a finite positive number)", "Pass a positive value, e.g. softplus of an unconstrained one.");
+        Elementwise(value, component, parameter, v => v.gt(0), "> 0 (a finite positive number)",
+            "Pass a positive value, e.g. softplus of an unconstrained one.");
     }
 
     /// <summary>Every element finite.</summary>
@@ -51,7 +52,8 @@ public static class Check
 
     /// <summary>A finite non-negative real; <paramref name="fix"/> says how to choose one.</summary>
     public static void NonNegative(double value, string component, string parameter, string? fix = null) =>
-        Argument(double.IsFinite(value) && value >= 0, component, parameter, value.ToString("R"), ">= 0 (a finite non-negative number)", fix);
+        Argument(double.IsFinite(value) && value >= 0, component, parameter, value.ToString("R"),
+            ">= 0 (a finite non-negative number)", fix);
 
     /// <summary>A real in [lo, hi]; <paramref name="fix"/> says how to choose one.</summary>
     public static void InRange(double value, double lo, double hi, string component, string parameter, string? fix = null) =>
@@ -71,7 +73,8 @@ public static class Check
     /// Every element finite and satisfying <paramref name="ok"/> (an element-wise boolean test); the message names
     /// the first offending element and its index. Used for supports such as {0, 1} or (0, 1).
     /// </summary>
-    public static void Satisfies(Tensor value, Func<Tensor, Tensor> ok, string component, string parameter, string expected, string? fix = null) =>
+    public static void Satisfies(Tensor value, Func<Tensor, Tensor> ok, string component, string parameter,
+        string expected, string? fix = null) =>
         Elementwise(value, component, parameter, ok, expected, fix);
 
     /// <summary>Every element finite and non-negative.</summary>
@@ -95,7 +98,8 @@ public static class Check
         var bounds = stack(new[] { min, max }).to(ScalarType.Float64, CPU).data<double>();
         double a = bounds[0], b = bounds[1];
         // NaN fails every comparison, so a NaN anywhere (propagated to min and max) takes the slow path.
-        return (loInclusive ? a >= lo : a > lo) && (double.IsPositiveInfinity(hi) ? b < hi : b <= hi) && double.IsFinite(a) && double.IsFinite(b);
+        return (loInclusive ? a >= lo : a > lo) && (double.IsPositiveInfinity(hi) ? b < hi : b <= hi)
+            && double.IsFinite(a) && double.IsFinite(b);
     }
 
     static void Elementwise(Tensor value, string component, string parameter, Func<Tensor, Tensor> ok, string expected, string? fix)

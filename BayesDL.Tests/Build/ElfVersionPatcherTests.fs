@@ -40,7 +40,8 @@ let ``patching sets the weak flag on GLIBCXX_3.4.32 and changes nothing else`` (
     Assert.Equal(target.Flags ||| 2us, uint16 after[int target.FlagsOffset] ||| (uint16 after[int target.FlagsOffset + 1] <<< 8))
     // Every other requirement is exactly as it was.
     let others (bytes: byte[]) =
-        ElfVersionPatcher.ReadRequirements bytes |> Seq.filter (fun r -> r.Version <> version) |> Seq.map (fun r -> r.File, r.Version, r.Flags) |> List.ofSeq
+        ElfVersionPatcher.ReadRequirements bytes |> Seq.filter (fun r -> r.Version <> version)
+        |> Seq.map (fun r -> r.File, r.Version, r.Flags) |> List.ofSeq
     Assert.Equal<(string * string * uint16) list>(others before, others after)
 
 [<Fact>]

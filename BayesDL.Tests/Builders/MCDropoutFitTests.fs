@@ -39,12 +39,14 @@ let private parameters (m: BuiltModel) = m.Network.parameters() |> Seq.map value
 [<Theory>]
 [<InlineData(false)>]
 [<InlineData(true)>]
-let ``with alpha and a length-scale the recorded loss is the alpha-divergence plus the prior term on the same batch and masks`` (regression: bool) =
+let ``with alpha and a length-scale the recorded loss is the alpha-divergence plus the prior term on the same batch and masks``
+        (regression: bool) =
     engine ()
     use d = data regression
     let seed = 7L
     // One epoch of one full batch: the recorded mean loss is the objective at the initial weights, before the step.
-    let options = MCDropoutFitOptions(Epochs = 1, BatchSize = int rows, LearningRate = 0.01, Seed = seed, LengthScale = 1.5, Alpha = 0.5, TrainingMasks = 10)
+    let options = MCDropoutFitOptions(Epochs = 1, BatchSize = int rows, LearningRate = 0.01, Seed = seed,
+                                      LengthScale = 1.5, Alpha = 0.5, TrainingMasks = 10)
     use fitted = build (declaration regression)
     let report = fitted.FitMCDropout(d, options) |> Seq.exactlyOne
     // Independently: a fresh copy of the initial model, the engine seeded as the trainer seeds it, and the trainer's
@@ -77,7 +79,8 @@ let ``without a length-scale and alpha the dropout fit is the plain fit weight f
     use dropout = build (declaration false)
     let dropoutReports = dropout.FitMCDropout(d, MCDropoutFitOptions(Epochs = 2, BatchSize = 8, LearningRate = 0.01, Seed = 3L))
     Assert.Equal<float[][]>(parameters plain, parameters dropout)
-    Assert.Equal<float list>(plainReports |> Seq.map (fun r -> r.MeanLoss) |> List.ofSeq, dropoutReports |> Seq.map (fun r -> r.MeanLoss) |> List.ofSeq)
+    Assert.Equal<float list>(plainReports |> Seq.map (fun r -> r.MeanLoss) |> List.ofSeq,
+                             dropoutReports |> Seq.map (fun r -> r.MeanLoss) |> List.ofSeq)
     Assert.All(dropoutReports, fun r -> Assert.Equal(0.0, r.KL))
     // Training moved the weights, so the equality is not that of two untouched models; and the prior changes the run.
     Assert.NotEqual<float[][]>(initial, parameters dropout)
@@ -117,12 +120,15 @@ let ``a model outside the dropout family is refused; MC-dropout layers without B
     Assert.Equal(BuildErrorKind.UnsupportedFamily, (Assert.Single e.Errors).Kind)
     Assert.Contains("MeanField, has 1 variational", e.Message)
     Assert.Contains("VariationalFamily.Dropout(p)", e.Message)
-    let concrete = ModelBuilder.Sequential().Linear(4L, 3L).WithLikelihood(Likelihoods.Categorical()).WithVariational(VariationalFamily.ConcreteDropout)
+    let concrete = ModelBuilder.Sequential().Linear(4L, 3L).WithLikelihood(Likelihoods.Categorical())
+                       .WithVariational(VariationalFamily.ConcreteDropout)
     let e2 = Assert.Throws<BuildException>(fun () -> concrete.FitMCDropout(d, policy = cpu64) |> ignore)
     Assert.Equal(BuildErrorKind.UnsupportedFamily, (Assert.Single e2.Errors).Kind)
     // The benchmark's layout: explicit MC dropout before the hidden weight layer, none on the inputs.
-    let explicitLayers = ModelBuilder.Sequential().Linear(4L, 16L).Relu().MCDropout(0.5).Linear(16L, 3L).WithLikelihood(Likelihoods.Categorical())
-    let fit = explicitLayers.FitMCDropout(d, MCDropoutFitOptions(Epochs = 1, BatchSize = 8, LengthScale = 1.0, Alpha = 0.5, TrainingMasks = 2), cpu64)
+    let explicitLayers = ModelBuilder.Sequential().Linear(4L, 16L).Relu().MCDropout(0.5).Linear(16L, 3L)
+                             .WithLikelihood(Likelihoods.Categorical())
+    let fit = explicitLayers.FitMCDropout(d, MCDropoutFitOptions(Epochs = 1, BatchSize = 8, LengthScale = 1.0,
+                                                                 Alpha = 0.5, TrainingMasks = 2), cpu64)
     use _ = fit.Model
     Assert.True(Double.IsFinite fit.Epochs[0].MeanLoss && fit.Epochs[0].KL > 0.0, sprintf "%A" fit.Epochs[0])
 
@@ -151,7 +157,9 @@ let ``the declaration's IsMCDropout agrees with what FitMCDropout accepts of the
                         built.FitMCDropout(d, MCDropoutFitOptions(Epochs = 1, BatchSize = 24)) |> ignore
                         true
                     with :? BuildException as e when e.Errors |> Seq.exists (fun x -> x.Kind = BuildErrorKind.UnsupportedFamily) -> false
-                Assert.True((accepted = declared.IsMCDropout), sprintf "%s under %s: the network is %s, the declaration says %b" name family.Name (if accepted then "accepted" else "refused") declared.IsMCDropout)
+                Assert.True((accepted = declared.IsMCDropout),
+                            sprintf "%s under %s: the network is %s, the declaration says %b" name family.Name
+                                (if accepted then "accepted" else "refused") declared.IsMCDropout)
                 Assert.Equal(declared.IsMCDropout, declared.ValidateMCDropoutFit(MCDropoutFitOptions()).Count = 0)
                 checkedPairs <- checkedPairs + 1
     // Both verdicts occur, so the agreement is not that of a constant.

@@ -85,8 +85,11 @@ let ``out-of-range layer parameters are reported for every layer`` () =
 let ``Build throws a BuildException listing the mistakes`` () =
     let e = Assert.Throws<BuildException>(fun () -> ModelBuilder.Sequential().Linear(2L, 3L).Linear(4L, 1L).Build(cpu64) |> ignore)
     containsAll e.Message [ "Linear(4 -> 1)"; "[4]"; "[3]"; "no likelihood" ]
-    Assert.Equal<BuildErrorKind list>([ BuildErrorKind.ShapeMismatch; BuildErrorKind.Incomplete; BuildErrorKind.Incomplete ], [ for x in e.Errors -> x.Kind ])
-    let d = Assert.Throws<BuildException>(fun () -> ModelBuilder.Sequential().Linear(2L, 3L).WithLikelihood(Likelihoods.Categorical()).Build(cpu64) |> ignore)
+    Assert.Equal<BuildErrorKind list>([ BuildErrorKind.ShapeMismatch; BuildErrorKind.Incomplete; BuildErrorKind.Incomplete ],
+                                      [ for x in e.Errors -> x.Kind ])
+    let d =
+        Assert.Throws<BuildException>(fun () ->
+            ModelBuilder.Sequential().Linear(2L, 3L).WithLikelihood(Likelihoods.Categorical()).Build(cpu64) |> ignore)
     containsAll d.Message [ "no weight posterior"; "BuildNetwork()" ]
 
 [<Fact>]
@@ -105,7 +108,8 @@ let ``a valid declaration builds a network with the declared shapes and the buil
 [<Fact>]
 let ``a convolutional declaration builds and its output matches the inferred shape`` () =
     engine ()
-    use m = ModelBuilder.Sequential(1L, 12L, 12L).Conv2d(1L, 4L, 3L, stride = 2L, padding = 1L).Relu().Flatten().Linear(144L, 2L).BuildNetwork(cpu64)
+    use m = ModelBuilder.Sequential(1L, 12L, 12L).Conv2d(1L, 4L, 3L, stride = 2L, padding = 1L).Relu().Flatten()
+                .Linear(144L, 2L).BuildNetwork(cpu64)
     use x = torch.randn(3L, 1L, 12L, 12L, dtype = torch.ScalarType.Float64)
     use y = m.forward x
     Assert.Equal<int64>([| 3L; 2L |], y.shape)
@@ -113,7 +117,8 @@ let ``a convolutional declaration builds and its output matches the inferred sha
 [<Fact>]
 let ``a full-rank family on an oversized layer is unsupported, naming the layer and its parameter count`` () =
     // 100 x 50 weights + 50 biases = 5050 parameters: a 5050 x 5050 Cholesky factor, above the 2048-parameter limit.
-    let e = ModelBuilder.Sequential().BayesLinear(100L, 50L).Relu().BayesLinear(50L, 1L).WithVariational(VariationalFamily.FullRank) |> single
+    let e = ModelBuilder.Sequential().BayesLinear(100L, 50L).Relu().BayesLinear(50L, 1L)
+                .WithVariational(VariationalFamily.FullRank) |> single
     Assert.Equal(BuildErrorKind.UnsupportedFamily, e.Kind)
     Assert.Equal(0, e.LayerIndex)
     containsAll e.Message [ "layer 0 'BayesLinear(100 -> 50)'"; "5050 weights"; "5050 x 5050"; "2048"; "lowRank" ]
@@ -123,7 +128,8 @@ let ``a full-rank family on an oversized layer is unsupported, naming the layer 
 
 [<Fact>]
 let ``a correlated family on a Bayesian convolution, and a rank above the parameter count, are unsupported`` () =
-    let conv = ModelBuilder.Sequential(1L, 6L, 6L).BayesConv2d(1L, 2L, 3L).Flatten().BayesLinear(32L, 2L).WithVariational(VariationalFamily.LowRank 2) |> single
+    let conv = ModelBuilder.Sequential(1L, 6L, 6L).BayesConv2d(1L, 2L, 3L).Flatten().BayesLinear(32L, 2L)
+                   .WithVariational(VariationalFamily.LowRank 2) |> single
     Assert.Equal(BuildErrorKind.UnsupportedFamily, conv.Kind)
     containsAll conv.Message [ "layer 0 'BayesConv2d(1 -> 2, kernel 3"; "20 weights"; "dense Bayesian layers" ]
     let rank = ModelBuilder.Sequential().BayesLinear(2L, 1L).WithVariational(VariationalFamily.LowRank 5) |> single
@@ -134,7 +140,8 @@ let ``concrete dropout refuses Bayesian layers and a prior without a closed-form
     let bayesian = ModelBuilder.Sequential().BayesLinear(4L, 2L).WithVariational(VariationalFamily.ConcreteDropout) |> single
     Assert.Equal(BuildErrorKind.UnsupportedFamily, bayesian.Kind)
     containsAll bayesian.Message [ "'BayesLinear(4 -> 2)'"; "ConcreteDropout" ]
-    let prior = ModelBuilder.Sequential().Linear(4L, 2L).WithPrior(Priors.Laplace(0.0, 1.0)).WithVariational(VariationalFamily.ConcreteDropout) |> single
+    let prior = ModelBuilder.Sequential().Linear(4L, 2L).WithPrior(Priors.Laplace(0.0, 1.0))
+                    .WithVariational(VariationalFamily.ConcreteDropout) |> single
     Assert.Equal(BuildErrorKind.UnsupportedFamily, prior.Kind)
     containsAll prior.Message [ "N(0, s^2)"; "Laplace" ]
 

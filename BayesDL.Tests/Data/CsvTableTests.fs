@@ -73,7 +73,8 @@ let private withCell (dir: TempDir) (cell: string) =
 [<InlineData("1e400", "beyond the range of a double")>]
 [<InlineData("-2.5e308", "beyond the range of a double")>]
 [<InlineData("", "an empty cell")>]
-let ``NaN, infinities, numbers that overflow to infinity and empty cells are refused naming file, line and column`` (cell: string, what: string) =
+let ``NaN, infinities, numbers that overflow to infinity and empty cells are refused naming file, line and column`` (cell: string,
+                                                                                                                     what: string) =
     use dir = new TempDir()
     let path = withCell dir cell
     let e = Assert.Throws<FileFormatException>(fun () -> CsvTable.Load(path) |> ignore)

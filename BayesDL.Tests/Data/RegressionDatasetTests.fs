@@ -97,7 +97,8 @@ let ``a missing target column, a non-numeric cell or splits beyond the rows name
     use dir = new TempDir()
     File.WriteAllText(dir.File "t.csv", "x1,x2,y\n1,2,3\n4,5,6\n")
     File.WriteAllText(dir.File "t.splits.json", """{"rows": 2, "splits": [{"test": [1]}]}""")
-    let target = Assert.Throws<FileFormatException>(fun () -> RegressionDataset.Load(dir.File "t.csv", dir.File "t.splits.json", target = "z") |> ignore)
+    let target = Assert.Throws<FileFormatException>(fun () -> RegressionDataset.Load(dir.File "t.csv",
+                                                                                     dir.File "t.splits.json", target = "z") |> ignore)
     Assert.Equal(dir.File "t.csv", target.Path)
     Assert.Contains("\"z\"", target.Expected)
     Assert.Contains("\"x1\", \"x2\", \"y\"", target.Found)
@@ -110,5 +111,6 @@ let ``a missing target column, a non-numeric cell or splits beyond the rows name
     Assert.Equal(dir.File "big.splits.json", index.Path)
     Assert.Contains("2 at position 0", index.Found)
     File.WriteAllText(dir.File "wide.csv", "x1,y\n1,2,3\n")
-    let header = Assert.Throws<FileFormatException>(fun () -> RegressionDataset.Load(dir.File "wide.csv", dir.File "t.splits.json") |> ignore)
+    let header = Assert.Throws<FileFormatException>(fun () -> RegressionDataset.Load(dir.File "wide.csv",
+                                                                                     dir.File "t.splits.json") |> ignore)
     Assert.Contains("2 name(s) on line 1", header.Found)

@@ -36,7 +36,8 @@ let ``LogProb equals the reference density (MathNet where it has the family)`` (
             let ours = values (d.LogProb v)
             for i, xi in Array.indexed (values v) do
                 let r = reference x xi
-                Assert.True(not (Double.IsNaN ours[i]) && not (Double.IsInfinity ours[i]), sprintf "%s %A: log p(%g) = %g" name x xi ours[i])
+                Assert.True(not (Double.IsNaN ours[i]) && not (Double.IsInfinity ours[i]),
+                            sprintf "%s %A: log p(%g) = %g" name x xi ours[i])
                 // Both sides are float64 closed forms: agreement to ~1e-9 relative (lgamma of large arguments limits it).
                 if Double.IsFinite r && abs r < 1e300 then
                     Assert.True(close 1e-9 r ours[i], sprintf "%s %A at %g: ours %.15g, reference %.15g" name x xi ours[i] r)
@@ -101,8 +102,10 @@ let ``sample means and variances match Mean and Variance within 5 standard error
                 // SE of the sample mean sqrt(Var/n); of the sample variance sqrt((m4 - m2^2)/n) (delta method).
                 let seMean = sqrt (var[i] / float n)
                 let seVar = sqrt ((m4[i] - m2[i] * m2[i]) / float n)
-                Assert.True(abs (sMean[i] - mean[i]) <= 5.0 * seMean, sprintf "%s %A [%d]: sample mean %g, Mean %g, SE %g" name x i sMean[i] mean[i] seMean)
-                Assert.True(abs (m2[i] - var[i]) <= 5.0 * seVar + 1e-12, sprintf "%s %A [%d]: sample variance %g, Variance %g, SE %g" name x i m2[i] var[i] seVar)
+                Assert.True(abs (sMean[i] - mean[i]) <= 5.0 * seMean,
+                            sprintf "%s %A [%d]: sample mean %g, Mean %g, SE %g" name x i sMean[i] mean[i] seMean)
+                Assert.True(abs (m2[i] - var[i]) <= 5.0 * seVar + 1e-12,
+                            sprintf "%s %A [%d]: sample variance %g, Variance %g, SE %g" name x i m2[i] var[i] seVar)
 
 /// Families whose sampler's pathwise derivative is libtorch's implicit (Gamma) gradient, not the sampler's own path:
 /// their gradients agree with d E[x] / d theta only in expectation.
@@ -131,9 +134,12 @@ let ``RSample gradients match finite differences`` (name: string) =
             (objective theta 9L 200).backward()
             let grad = values theta.grad
             for j in 0 .. x.Length - 1 do
-                let shifted delta = use _ = torch.no_grad() in scalar (objective (parameters cpu64 (Array.mapi (fun i v -> if i = j then v + delta else v) x)) 9L 200)
+                let shifted delta =
+                    use _ = torch.no_grad() in
+                    scalar (objective (parameters cpu64 (Array.mapi (fun i v -> if i = j then v + delta else v) x)) 9L 200)
                 let fd = (shifted h - shifted -h) / (2.0 * h)
-                Assert.True(abs (fd - grad[j]) <= 1e-5 * (1.0 + abs fd), sprintf "%s %A d/dtheta[%d]: autograd %.10g, finite difference %.10g" name x j grad[j] fd)
+                Assert.True(abs (fd - grad[j]) <= 1e-5 * (1.0 + abs fd),
+                            sprintf "%s %A d/dtheta[%d]: autograd %.10g, finite difference %.10g" name x j grad[j] fd)
         else
             // Implicit reparameterisation: the mean pathwise gradient over 40 batches of 500 draws estimates
             // d E[sum x] / d theta; the finite difference of the analytic Mean must lie within 5 SE of it.
@@ -161,7 +167,8 @@ let ``float32 results agree with float64 within float32 tolerance`` (name: strin
         let d64, d32 = make f cpu64 x, make f ComputePolicy.Cpu x
         let v = points d64 4
         let pairs =
-            [ "LogProb", values (d64.LogProb v), values (d32.LogProb(v.to_type(if name = "Categorical" then torch.ScalarType.Int64 else torch.ScalarType.Float32)))
+            [ "LogProb", values (d64.LogProb v),
+                  values (d32.LogProb(v.to_type(if name = "Categorical" then torch.ScalarType.Int64 else torch.ScalarType.Float32)))
               "Entropy", values (d64.Entropy()), values (d32.Entropy())
               "Mean", values d64.Mean, values d32.Mean
               "Variance", values d64.Variance, values d32.Variance ]
@@ -196,7 +203,8 @@ let batchShapes : int64[] list = [ [||]; [| 4L |]; [| 2L; 3L |] ]
 /// the order of reductions (matrix products) and the quadrature grids of ScaleMixtureNormal and RelaxedBernoulli, which
 /// span the batch's parameter range (their error is below 1e-12 relative): 1e-10 relative.
 let private sameAs (expected: float) (actual: float) =
-    (Double.IsNaN expected && Double.IsNaN actual) || (Double.IsInfinity expected && expected = actual) || abs (actual - expected) <= 1e-10 * (1.0 + abs expected)
+    (Double.IsNaN expected && Double.IsNaN actual) || (Double.IsInfinity expected
+                                                       && expected = actual) || abs (actual - expected) <= 1e-10 * (1.0 + abs expected)
 
 [<Theory>]
 [<MemberData(nameof familyNames)>]
@@ -226,7 +234,8 @@ let ``over batch shapes (), (4,) and (2,3) LogProb, Entropy, Mean and Variance h
             let di = make f cpu64 xs[i]
             let lpi = values (di.LogProb(flatV.select(1L, int64 i)))
             let check what (expected: float) (actual: float) =
-                Assert.True(sameAs expected actual, sprintf "%s batch %A element %d %s: alone %.15g, batched %.15g" name batch i what expected actual)
+                Assert.True(sameAs expected actual,
+                            sprintf "%s batch %A element %d %s: alone %.15g, batched %.15g" name batch i what expected actual)
             check "LogProb[0]" lpi[0] lps[i]
             check "LogProb[1]" lpi[1] lps[n + i]
             check "Entropy" (scalar (di.Entropy())) hs[i]

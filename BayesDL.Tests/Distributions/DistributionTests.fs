@@ -51,7 +51,9 @@ let ``the relaxed Bernoulli density integrates to 1 and approaches Bernoulli as 
         let y = t.sigmoid()
         let f = values ((d.LogProb y).exp() * y * (1.0 - y))
         let h = 72.0 / 20000.0
-        let mass = h / 3.0 * (f[0] + f[20000] + (Array.sum [| for i in 1 .. 2 .. 19999 -> 4.0 * f[i] |]) + (Array.sum [| for i in 2 .. 2 .. 19998 -> 2.0 * f[i] |]))
+        let mass =
+            h / 3.0 * (f[0] + f[20000] + (Array.sum [| for i in 1 .. 2 .. 19999 -> 4.0 * f[i] |])
+                       + (Array.sum [| for i in 2 .. 2 .. 19998 -> 2.0 * f[i] |]))
         Assert.Equal(1.0, mass, 6)
     // As T -> 0 the mean tends to p and the variance to p (1 - p).
     let cold = Dist.RelaxedBernoulli(sc 0.02, sc 0.3)

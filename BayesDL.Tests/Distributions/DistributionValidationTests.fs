@@ -37,7 +37,8 @@ let nonPositive () : seq<obj[]> =
       "Dirichlet", (fun () -> box (Dist.Dirichlet(v [ 1.0; 0.0; 2.0 ]))), [ "Dirichlet"; "'concentration'"; "index [1]" ]
       "ScaleMixtureNormal", (fun () -> box (Dist.ScaleMixtureNormal(sc 0.5, sc 1.0, sc -0.1))), [ "ScaleMixtureNormal"; "'sigma2'"; "-0.1" ]
       "RelaxedBernoulli", (fun () -> box (Dist.RelaxedBernoulli(sc 0.0, sc 0.5))), [ "RelaxedBernoulli"; "'temperature'" ]
-      "LowRankMultivariateNormal", (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0 ]; [ 0.0 ] ], v [ 1.0; -1.0 ]))),
+      "LowRankMultivariateNormal", (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0 ],
+                                                                                  m [ [ 1.0 ]; [ 0.0 ] ], v [ 1.0; -1.0 ]))),
         [ "LowRankMultivariateNormal"; "'covDiag'"; "-1" ] ]
     |> Seq.map (fun (name, build, fragments) -> [| box name; box build; box fragments |])
 
@@ -70,7 +71,8 @@ let nans () : seq<obj[]> =
       "Categorical logits", (fun () -> box (Dist.CategoricalLogits(v [ 0.0; nan ]))), [ "Categorical"; "'logits'"; "NaN" ]
       "Uniform", (fun () -> box (Dist.Uniform(sc nan, sc 1.0))), [ "Uniform"; "'low'"; "NaN" ]
       "StudentT", (fun () -> box (Dist.StudentT(sc 3.0, sc nan, sc 1.0))), [ "StudentT"; "'loc'"; "NaN" ]
-      "MultivariateNormal", (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0; nan ]; [ nan; 1.0 ] ]))), [ "MultivariateNormal"; "'covariance'"; "NaN" ]
+      "MultivariateNormal", (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0; nan ]; [ nan; 1.0 ] ]))),
+        [ "MultivariateNormal"; "'covariance'"; "NaN" ]
       "Dirichlet", (fun () -> box (Dist.Dirichlet(v [ 1.0; nan ]))), [ "Dirichlet"; "'concentration'"; "NaN" ] ]
     |> Seq.map (fun (name, build, fragments) -> [| box name; box build; box fragments |])
 
@@ -81,20 +83,29 @@ let ``a NaN parameter is rejected, never propagated`` (_case: string, build: uni
 
 [<Fact>]
 let ``a non-positive-definite covariance is rejected with the failing minor`` () =
-    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0; 2.0 ]; [ 2.0; 1.0 ] ]))) [ "MultivariateNormal"; "'covariance'"; "leading minor of order 2"; "positive-definite" ]
-    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0; 0.5 ]; [ 0.4; 1.0 ] ]))) [ "MultivariateNormal"; "symmetric" ]
-    rejects (fun () -> box (Dist.MultivariateNormalTril(v [ 0.0; 0.0 ], m [ [ 1.0; 0.0 ]; [ 0.3; -1.0 ] ]))) [ "MultivariateNormal"; "'scaleTril (diagonal)'"; "-1" ]
-    rejects (fun () -> box (Dist.MultivariateNormalTril(v [ 0.0; 0.0 ], m [ [ 1.0; 0.2 ]; [ 0.3; 1.0 ] ]))) [ "MultivariateNormal"; "lower triangular" ]
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0; 2.0 ]; [ 2.0; 1.0 ] ])))
+        [ "MultivariateNormal"; "'covariance'"; "leading minor of order 2"; "positive-definite" ]
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0; 0.5 ]; [ 0.4; 1.0 ] ])))
+        [ "MultivariateNormal"; "symmetric" ]
+    rejects (fun () -> box (Dist.MultivariateNormalTril(v [ 0.0; 0.0 ], m [ [ 1.0; 0.0 ]; [ 0.3; -1.0 ] ])))
+        [ "MultivariateNormal"; "'scaleTril (diagonal)'"; "-1" ]
+    rejects (fun () -> box (Dist.MultivariateNormalTril(v [ 0.0; 0.0 ], m [ [ 1.0; 0.2 ]; [ 0.3; 1.0 ] ])))
+        [ "MultivariateNormal"; "lower triangular" ]
 
 [<Fact>]
 let ``incompatible batch shapes are rejected, naming the shapes`` () =
     rejects (fun () -> box (Dist.Normal(v [ 0.0; 1.0; 2.0 ], v [ 1.0; 1.0 ]))) [ "Normal"; "loc shape [3]"; "scale shape [2]"; "broadcast" ]
     rejects (fun () -> box (Dist.Gamma(v [ 1.0; 1.0; 2.0 ], v [ 1.0; 1.0 ]))) [ "Gamma"; "[3]"; "[2]" ]
-    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0; 0.0 ], m [ [ 1.0; 0.0 ]; [ 0.0; 1.0 ] ]))) [ "MultivariateNormal"; "[2, 2]"; "[..., 3, 3]" ]
-    rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0 ]; [ 0.0 ]; [ 1.0 ] ], v [ 1.0; 1.0 ]))) [ "LowRankMultivariateNormal"; "'covFactor'"; "[3, 1]" ]
-    rejects (fun () -> box (KLDivergence.Analytic(Dist.Laplace(v [ 0.0; 1.0 ], v [ 1.0; 1.0 ]), Dist.Laplace(v [ 0.0; 1.0; 2.0 ], v [ 1.0; 1.0; 1.0 ])))) [ "KLDivergence"; "[3]"; "[2]" ]
-    rejects (fun () -> box (KLDivergence.Analytic(Dist.Categorical(v [ 0.5; 0.5 ]), Dist.Categorical(v [ 0.2; 0.3; 0.5 ])))) [ "KLDivergence"; "3 categories"; "2" ]
-    rejects (fun () -> box (Dist.Independent(Dist.Normal(v [ 0.0; 1.0 ], v [ 1.0; 1.0 ]), 2))) [ "Independent"; "'reinterpretedBatchDims'"; "2"; "[0, 1]" ]
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0; 0.0 ], m [ [ 1.0; 0.0 ]; [ 0.0; 1.0 ] ])))
+        [ "MultivariateNormal"; "[2, 2]"; "[..., 3, 3]" ]
+    rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0 ]; [ 0.0 ]; [ 1.0 ] ], v [ 1.0; 1.0 ])))
+        [ "LowRankMultivariateNormal"; "'covFactor'"; "[3, 1]" ]
+    rejects (fun () -> box (KLDivergence.Analytic(Dist.Laplace(v [ 0.0; 1.0 ], v [ 1.0; 1.0 ]),
+                                                  Dist.Laplace(v [ 0.0; 1.0; 2.0 ], v [ 1.0; 1.0; 1.0 ])))) [ "KLDivergence"; "[3]"; "[2]" ]
+    rejects (fun () -> box (KLDivergence.Analytic(Dist.Categorical(v [ 0.5; 0.5 ]), Dist.Categorical(v [ 0.2; 0.3; 0.5 ]))))
+        [ "KLDivergence"; "3 categories"; "2" ]
+    rejects (fun () -> box (Dist.Independent(Dist.Normal(v [ 0.0; 1.0 ], v [ 1.0; 1.0 ]), 2)))
+        [ "Independent"; "'reinterpretedBatchDims'"; "2"; "[0, 1]" ]
 
 [<Fact>]
 let ``values outside the support are rejected by LogProb`` () =
@@ -110,14 +121,19 @@ let ``values outside the support are rejected by LogProb`` () =
 [<Fact>]
 let ``a covariance, scale_tril or low-rank factor of the wrong shape is rejected in BayesDL's words, naming both shapes`` () =
     let nonSquare = m [ [ 1.0; 0.0; 0.0 ]; [ 0.0; 1.0; 0.0 ] ]
-    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], nonSquare))) [ "MultivariateNormal"; "'covariance'"; "[2, 3]"; "square"; "2 x 3" ]
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], nonSquare)))
+        [ "MultivariateNormal"; "'covariance'"; "[2, 3]"; "square"; "2 x 3" ]
     // validate: false skips value checks, never shape checks: the engine would otherwise fail inside the Cholesky.
-    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], nonSquare, validate = false))) [ "MultivariateNormal"; "'covariance'"; "[2, 3]" ]
-    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], v [ 1.0; 1.0 ]))) [ "MultivariateNormal"; "'covariance'"; "shape [2]"; "diag_embed" ]
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], nonSquare, validate = false)))
+        [ "MultivariateNormal"; "'covariance'"; "[2, 3]" ]
+    rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], v [ 1.0; 1.0 ])))
+        [ "MultivariateNormal"; "'covariance'"; "shape [2]"; "diag_embed" ]
     rejects (fun () -> box (Dist.MultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0; 0.0; 0.0 ]; [ 0.0; 1.0; 0.0 ]; [ 0.0; 0.0; 1.0 ] ])))
         [ "MultivariateNormal"; "'covariance'"; "shape [3, 3] for loc shape [2]"; "[..., 2, 2]" ]
-    rejects (fun () -> box (Dist.MultivariateNormalTril(v [ 0.0; 0.0 ], nonSquare))) [ "MultivariateNormal"; "'scaleTril'"; "[2, 3]"; "square" ]
-    rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0; 0.0 ], m [ [ 1.0; 0.0; 1.0 ]; [ 0.0; 1.0; 0.0 ] ], v [ 1.0; 1.0; 1.0 ])))
+    rejects (fun () -> box (Dist.MultivariateNormalTril(v [ 0.0; 0.0 ], nonSquare)))
+        [ "MultivariateNormal"; "'scaleTril'"; "[2, 3]"; "square" ]
+    rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0; 0.0 ],
+                                                           m [ [ 1.0; 0.0; 1.0 ]; [ 0.0; 1.0; 0.0 ] ], v [ 1.0; 1.0; 1.0 ])))
         [ "LowRankMultivariateNormal"; "'covFactor'"; "[2, 3] for loc shape [3]"; "transposed" ]
     rejects (fun () -> box (Dist.LowRankMultivariateNormal(v [ 0.0; 0.0 ], m [ [ 1.0 ]; [ 0.0 ] ], v [ 1.0; 1.0; 1.0 ])))
         [ "LowRankMultivariateNormal"; "'covDiag'"; "[3] for loc shape [2]"; "[..., 2]" ]
@@ -137,7 +153,8 @@ let ``LogProb of a value whose shape does not fit the batch and event shapes nam
     // Draws of the distribution (so in the support) with the batch dimension cut from 3 to 2: [1, 2] ++ event.
     let value = d.Sample(1L).narrow(1L, 0L, 2L)
     let e = Assert.Throws<ArgumentException>(fun () -> d.LogProb value |> ignore)
-    for fragment in [ d.Name; "'value'"; "shape " + shapeText value.shape; "batch shape [3]"; "event shape " + shapeText d.EventShape; "Sample(n)" ] do
+    for fragment in [ d.Name; "'value'"; "shape " + shapeText value.shape; "batch shape [3]";
+                      "event shape " + shapeText d.EventShape; "Sample(n)" ] do
         Assert.Contains(fragment, e.Message)
     if d.EventShape.Length > 0 then
         // An event of the wrong size: [1, 3] ++ (k - 1) for event (k).
@@ -158,7 +175,8 @@ let ``parameters and values of different ranks broadcast aligned on the right, a
     Assert.Equal<int64[]>([| 2L; 3L |], Dist.Normal(loc, v [ 1.0; 2.0; 3.0 ]).BatchShape)
     Assert.Equal<int64[]>([| 2L; 3L |], Dist.Gamma(v [ 1.0; 2.0; 3.0 ], loc + 1.0).BatchShape)
     // (3) against (3, 2) does not broadcast (the trailing 3 and 2 differ), whatever the leading dimension.
-    rejects (fun () -> box (Dist.Normal(v [ 0.0; 1.0; 2.0 ], cpu64.Tensor(Array.create 6 1.0, 3L, 2L)))) [ "Normal"; "loc shape [3]"; "scale shape [3, 2]" ]
+    rejects (fun () -> box (Dist.Normal(v [ 0.0; 1.0; 2.0 ], cpu64.Tensor(Array.create 6 1.0, 3L, 2L))))
+        [ "Normal"; "loc shape [3]"; "scale shape [3, 2]" ]
     // Values with more dimensions than the batch: [5, 1] against batch (3) is [5, 3].
     let u = Dist.Uniform(v [ 0.0; 0.0; 0.0 ], v [ 1.0; 2.0; 3.0 ])
     Assert.Equal<int64[]>([| 5L; 3L |], (u.LogProb(cpu64.Tensor(Array.create 5 0.5, 5L, 1L))).shape)

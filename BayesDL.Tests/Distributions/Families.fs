@@ -78,7 +78,9 @@ let families : Family list =
       { Name = "ScaleMixtureNormal"; Build = (fun t -> Dist.ScaleMixtureNormal(at t 0, at t 1, at t 2))
         Moderate = gens [ uniform 0.1 0.9; logUniform 0.5 2.0; logUniform 0.01 0.3 ]
         Extreme = gens [ uniform 1e-6 (1.0 - 1e-6); logUniform 1e-4 1e4; logUniform 1e-4 1e4 ]
-        Reference = Some(fun x v -> logAdd (log x[0] + Distributions.Normal.PDFLn(0.0, x[1], v)) (log (1.0 - x[0]) + Distributions.Normal.PDFLn(0.0, x[2], v)))
+        Reference =
+            Some(fun x v ->
+                logAdd (log x[0] + Distributions.Normal.PDFLn(0.0, x[1], v)) (log (1.0 - x[0]) + Distributions.Normal.PDFLn(0.0, x[2], v)))
         Support = "real" }
       { Name = "RelaxedBernoulli"; Build = (fun t -> Dist.RelaxedBernoulli(at t 0, at t 1))
         Moderate = gens [ logUniform 0.3 2.0; uniform 0.1 0.9 ]; Extreme = gens [ logUniform 0.05 10.0; uniform 1e-6 (1.0 - 1e-6) ]
@@ -152,8 +154,11 @@ let integrate (f: float -> float) (a: float) (b: float) (cuts: float list) =
 /// x = e^u on (0, inf), x = sigmoid(t) on (0, 1), direct on the real line (split at cuts) and on [low, high].
 let overSupport (support: string) (bounds: float * float) (cuts: float list) (g: float -> float) =
     match support with
-    | "positive" -> integrate (fun u -> let x = exp u in if x = 0.0 || Double.IsInfinity x then 0.0 else g x * x) Double.NegativeInfinity Double.PositiveInfinity (cuts |> List.filter (fun c -> c > 0.0) |> List.map log)
+    | "positive" ->
+        integrate (fun u -> let x = exp u in if x = 0.0 || Double.IsInfinity x then 0.0 else g x * x) Double.NegativeInfinity
+            Double.PositiveInfinity (cuts |> List.filter (fun c -> c > 0.0) |> List.map log)
     | "unit" ->
-        integrate (fun t -> let x = 1.0 / (1.0 + exp -t) in if x <= 0.0 || x >= 1.0 then 0.0 else g x * x * (1.0 / (1.0 + exp t))) -40.0 40.0 []
+        integrate (fun t -> let x = 1.0 / (1.0 + exp -t) in if x <= 0.0 || x >= 1.0 then 0.0 else g x * x * (1.0 / (1.0 + exp t)))
+            -40.0 40.0 []
     | "interval" -> integrate g (fst bounds) (snd bounds) cuts
     | _ -> integrate g Double.NegativeInfinity Double.PositiveInfinity cuts

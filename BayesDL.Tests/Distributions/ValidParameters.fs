@@ -61,6 +61,7 @@ type ValidParameters =
     static member PositiveDefinite() =
         choleskyFactor |> Gen.map (fun l -> PositiveDefinite(covarianceOf l, l)) |> Arb.fromGen
     static member NearlyEqual() =
-        Gen.map2 (fun m sign -> NearlyEqual(if sign then m else -m)) (uniform (log 1e-10) (log 1e-4) |> Gen.map exp) (Gen.elements [ true; false ])
+        Gen.map2 (fun m sign -> NearlyEqual(if sign then m else -m)) (uniform (log 1e-10) (log 1e-4) |> Gen.map exp)
+            (Gen.elements [ true; false ])
         |> Arb.fromGen
     static member BatchShape() = Gen.elements [ [||]; [| 4L |]; [| 2L; 3L |] ] |> Gen.map BatchShape |> Arb.fromGen

@@ -40,7 +40,8 @@ let ``every fenced block says which language it is`` () =
                 if not (allowedInfo.Contains b.Info) then
                     yield sprintf "%s line %d: ```%s" (relative page) b.FenceLine b.Info ]
     Assert.True(List.isEmpty unknown,
-        sprintf "fenced blocks with an info string outside %A (F# and C# must be `fsharp` and `csharp` so that they run; a fragment that cannot run alone is `text`):\n%s"
+        sprintf "fenced blocks with an info string outside %A (F# and C# must be `fsharp` and `csharp` so that they run; a fragment \
+                 that cannot run alone is `text`):\n%s"
             allowedInfo (String.concat "\n" unknown))
 
 /// A page with a good block and a bad one (at a known line) run through the same path as the docs; the report must name
@@ -131,5 +132,6 @@ let ``docs/architecture.md draws the namespace graph of BayesDL.Core's using dir
     Assert.False(Set.isEmpty actual, "no `using BayesDL.*` directive found under BayesDL.Core")
     let show edges = edges |> Seq.map (fun (a, b) -> sprintf "    %s --> %s" a b) |> String.concat "\n"
     Assert.True((drawn = actual),
-        sprintf "docs/architecture.md's mermaid graph differs from the using directives.\nmissing:\n%s\nno longer there:\n%s\nthe whole graph today:\n%s"
+        sprintf "docs/architecture.md's mermaid graph differs from the using directives.\nmissing:\n%s\nno longer \
+                 there:\n%s\nthe whole graph today:\n%s"
             (show (Set.difference actual drawn)) (show (Set.difference drawn actual)) (show actual))

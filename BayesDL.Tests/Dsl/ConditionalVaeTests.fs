@@ -16,14 +16,17 @@ let private seq' (n: int64) = ModelBuilder.Sequential()
 /// 24 rows of 6 features in [0, 1] with labels in {0, 1, 2}.
 let private labelled () =
     NativeEngine.Seed 21L
-    new BayesDL.Data.LabeledData(torch.rand(24L, 6L, dtype = torch.ScalarType.Float64), torch.randint(3L, [| 24L |], dtype = torch.ScalarType.Int64))
+    new BayesDL.Data.LabeledData(torch.rand(24L, 6L, dtype = torch.ScalarType.Float64),
+                                 torch.randint(3L, [| 24L |], dtype = torch.ScalarType.Int64))
 
 let private settings = vi { epochs 3; batchSize 8; learningRate 0.01; seed 2L }
 let private options = settings.ToOptions()
 
 /// The same 6-8-2 VAE from C# and from F#, for the tests that fit both and compare.
-let private tinyVaeBuilder () = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
-let private tinyVaeDecl () = vae { encoder (linear 6L 8L >> Activation.relu); decoder (linear 2L 8L >> Activation.relu >> linear 8L 6L); latent 2 }
+let private tinyVaeBuilder () = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(),
+                                                 ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
+let private tinyVaeDecl () = vae { encoder (linear 6L 8L >> Activation.relu);
+                                   decoder (linear 2L 8L >> Activation.relu >> linear 8L 6L); latent 2 }
 
 [<Fact>]
 let ``the C# VaeBuilder Fit equals building and fitting the F# vae block`` () =
@@ -46,10 +49,12 @@ let ``a cvae block and the C# Conditional builder build and fit identical condit
     use data = labelled ()
     NativeEngine.Seed 31L
     let csharp =
-        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(), ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L)
+        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(),
+                         ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L)
             .Conditional(3).Fit(data, options, cpu64)
     NativeEngine.Seed 31L
-    let built = cvae { encoder (linear 9L 8L >> Activation.relu); decoder (linear 5L 8L >> Activation.relu >> linear 8L 6L); latent 2; classes 3 } |> Cvae.buildOn cpu64 |> orFail
+    let built = cvae { encoder (linear 9L 8L >> Activation.relu); decoder (linear 5L 8L >> Activation.relu >> linear 8L 6L); latent 2;
+                       classes 3 } |> Cvae.buildOn cpu64 |> orFail
     let fsharp = Cvae.fit settings data built |> orFail
     Assert.Equal<float list>(List.ofSeq csharp.EpochLosses, fsharp.EpochLosses)
     Assert.Equal<float[]>(values (csharp.Model.forward(data.Inputs, data.Targets)), values (built.forward(data.Inputs, data.Targets)))
@@ -62,14 +67,16 @@ let ``a cvae block and the C# Conditional builder build and fit identical condit
 [<Fact>]
 let ``cvae width mistakes name the layer and both widths`` () =
     // The encoder forgot the one-hot label: it reads 6 = 3 data features + 3 classes, but the decoder outputs 6.
-    match cvae { encoder (linear 6L 8L >> Activation.relu); decoder (linear 5L 8L >> Activation.relu >> linear 8L 6L); latent 2; classes 3 } |> Cvae.validate with
+    match cvae { encoder (linear 6L 8L >> Activation.relu); decoder (linear 5L 8L >> Activation.relu >> linear 8L 6L);
+                 latent 2; classes 3 } |> Cvae.validate with
     | Error(LikelihoodMismatch(layer, message)) ->
         Assert.Equal("Linear(8 -> 6)", layer)
         Assert.Contains("6 = 3 data features + 3 classes", message)
         Assert.Contains("[3] for 3 features", message)
     | other -> failwithf "expected LikelihoodMismatch, got %A" other
     // The decoder reads z alone.
-    let errors = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L).Conditional(3).Validate()
+    let errors = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(),
+                                  ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L).Conditional(3).Validate()
     let e = Assert.Single errors
     Assert.Equal(BuildErrorKind.ShapeMismatch, e.Kind)
     Assert.Equal("Linear(2 -> 8)", e.Layer)
@@ -84,7 +91,8 @@ let ``an m2 block and the C# SemiSupervised builder build and fit identical M2 m
     use unlabelled = torch.rand(40L, 6L, dtype = torch.ScalarType.Float64)
     NativeEngine.Seed 32L
     let csharp =
-        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(), ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L)
+        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(),
+                         ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L)
             .Conditional(3).SemiSupervised(ModelBuilder.Sequential().Linear(6L, 8L).Relu().Linear(8L, 3L), alpha = 10.0)
             .Fit(data, unlabelled, options, cpu64)
     NativeEngine.Seed 32L
@@ -106,7 +114,8 @@ let ``an m2 block and the C# SemiSupervised builder build and fit identical M2 m
 [<Fact>]
 let ``m2 classifier mistakes and M2-incompatible settings are reported before training`` () =
     engine ()
-    let decl = m2 { encoder (linear 9L 8L >> Activation.relu); decoder (linear 5L 8L >> Activation.relu >> linear 8L 6L); latent 2; classes 3 }
+    let decl = m2 { encoder (linear 9L 8L >> Activation.relu);
+                    decoder (linear 5L 8L >> Activation.relu >> linear 8L 6L); latent 2; classes 3 }
     match M2.validate decl with
     | Error(Incomplete message) -> Assert.Contains("classifier", message)
     | other -> failwithf "expected Incomplete, got %A" other

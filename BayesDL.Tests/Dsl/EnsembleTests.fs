@@ -39,18 +39,21 @@ let ``an ensemble declared in F# and in C# trains identical members with the sam
 
 [<Fact>]
 let ``an ensemble with a learned homoscedastic sigma is a LikelihoodMismatch, a Bayesian layer is UnsupportedFamily`` () =
-    match model { network (linear 1L 8L >> Activation.relu >> linear 8L 1L); likelihood gaussian } |> Ensemble.validate (ensemble { members 2 }) with
+    match model { network (linear 1L 8L >> Activation.relu >> linear 8L 1L);
+                  likelihood gaussian } |> Ensemble.validate (ensemble { members 2 }) with
     | Error(LikelihoodMismatch(layer, message)) ->
         Assert.Equal("Linear(8 -> 1)", layer)
         Assert.Contains("Gaussian(learned sigma)", message)
         Assert.Contains("heteroscedastic", message)
     | other -> failwithf "expected LikelihoodMismatch, got %A" other
-    let errors = ModelBuilder.Sequential().BayesLinear(1L, 8L).Relu().Linear(8L, 2L).WithLikelihood(Likelihoods.Heteroscedastic()).ValidateEnsemble()
+    let errors = ModelBuilder.Sequential().BayesLinear(1L, 8L).Relu().Linear(8L, 2L)
+                     .WithLikelihood(Likelihoods.Heteroscedastic()).ValidateEnsemble()
     let e = Assert.Single errors
     Assert.Equal(BuildErrorKind.UnsupportedFamily, e.Kind)
     Assert.Contains("layer 0 'BayesLinear(1 -> 8)' is Bayesian", e.Message)
     match model { network (linear 1L 2L); likelihood heteroscedastic } |> Ensemble.validate (ensemble { members 0 }) with
-    | Error(InvalidParameter(_, message)) -> Assert.Contains("EnsembleFitOptions: parameter 'Members' must be a positive integer; found 0. Use a few members", message)
+    | Error(InvalidParameter(_, message)) ->
+        Assert.Contains("EnsembleFitOptions: parameter 'Members' must be a positive integer; found 0. Use a few members", message)
     | other -> failwithf "expected InvalidParameter, got %A" other
 
 [<Fact>]

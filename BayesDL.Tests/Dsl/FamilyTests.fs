@@ -48,7 +48,8 @@ let ``concreteDropout declared in F# and C# wraps every weight layer identically
 
 [<Fact>]
 let ``fullRank on an oversized layer is an UnsupportedFamily BayesError naming the layer and its parameter count`` () =
-    let declared = bayes { network (bayesLinear 64L 64L >> Activation.relu >> bayesLinear 64L 1L); likelihood (gaussianWith 1.0); variational fullRank }
+    let declared = bayes { network (bayesLinear 64L 64L >> Activation.relu >> bayesLinear 64L 1L);
+                           likelihood (gaussianWith 1.0); variational fullRank }
     match Model.validate declared with
     | Error(UnsupportedFamily(layer, message)) ->
         // 64 x 64 + 64 = 4160 parameters > 2048; the second layer (65) fits.
@@ -63,7 +64,8 @@ let ``a concrete-dropout model's KL is the paper's closed form and fitting learn
     let x = torch.rand(64L, 2L, dtype = torch.ScalarType.Float64)
     let y = x.sum(1L, keepdim = true) + 0.05 * torch.randn(64L, 1L, dtype = torch.ScalarType.Float64)
     use data = new BayesDL.Data.LabeledData(x, y)
-    let declared = bayes { network (linear 2L 16L >> Activation.relu >> linear 16L 1L); likelihood (gaussianWith 0.1); prior (Normal(0., 2.)); variational concreteDropout }
+    let declared = bayes { network (linear 2L 16L >> Activation.relu >> linear 16L 1L); likelihood (gaussianWith 0.1);
+                           prior (Normal(0., 2.)); variational concreteDropout }
     let built = Model.buildOn cpu64 declared |> orFail
     use _ = built.Core
     // KL = sum over layers l^2/2 ||W||^2 / (1 - p) + l^2/2 ||b||^2 - K H(p), with l = 1/s0 = 0.5 for the prior N(0, 2^2).
@@ -74,10 +76,13 @@ let ``a concrete-dropout model's KL is the paper's closed form and fitting learn
             let lin = c.Dropout.Layer :?> Modules.Linear
             let p = c.DropoutProbability
             let entropy = -p * log p - (1.0 - p) * log (1.0 - p)
-            0.125 * scalar (lin.weight.square().sum()) / (1.0 - p) + 0.125 * scalar (lin.bias.square().sum()) - float c.Dropout.InputFeatures * entropy)
+            0.125 * scalar (lin.weight.square().sum()) / (1.0 - p) + 0.125 * scalar (lin.bias.square().sum())
+            - float c.Dropout.InputFeatures * entropy)
     Assert.Equal(expected, scalar (built.Core.Network.KL()), 10)
-    let before = built.Core.Network.VariationalLayers |> Seq.map (fun l -> (l :?> VariationalConcreteDropout).DropoutProbability) |> List.ofSeq
+    let before = built.Core.Network.VariationalLayers
+                 |> Seq.map (fun l -> (l :?> VariationalConcreteDropout).DropoutProbability) |> List.ofSeq
     let epochs = built.Core.Fit(data, VariationalFitOptions(Epochs = 40, BatchSize = 32, LearningRate = 0.02, Seed = 1L))
     Assert.True(epochs[epochs.Count - 1].MeanLoss < epochs[0].MeanLoss, "the loss decreases")
-    let after = built.Core.Network.VariationalLayers |> Seq.map (fun l -> (l :?> VariationalConcreteDropout).DropoutProbability) |> List.ofSeq
+    let after = built.Core.Network.VariationalLayers
+                |> Seq.map (fun l -> (l :?> VariationalConcreteDropout).DropoutProbability) |> List.ofSeq
     Assert.All(List.zip before after, fun (b, a) -> Assert.NotEqual(b, a, 6))

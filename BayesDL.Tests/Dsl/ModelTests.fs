@@ -184,8 +184,10 @@ let ``Bayesian models declared in F# and C# draw identical outputs with the same
 [<Fact>]
 let ``an analytic ELBO with a scale-mixture weight prior is UnregisteredKL naming the layer, before training`` () =
     engine ()
-    use data = new BayesDL.Data.LabeledData(torch.zeros(4L, 2L, dtype = torch.ScalarType.Float64), torch.zeros(4L, dtype = torch.ScalarType.Int64))
-    let declared = bayes { network (bayesLinear 2L 3L >> Activation.relu >> bayesLinear 3L 2L); likelihood categorical; prior (scaleMixture 0.5 1.0 0.0025) }
+    use data = new BayesDL.Data.LabeledData(torch.zeros(4L, 2L, dtype = torch.ScalarType.Float64),
+                                            torch.zeros(4L, dtype = torch.ScalarType.Int64))
+    let declared = bayes { network (bayesLinear 2L 3L >> Activation.relu >> bayesLinear 3L 2L); likelihood categorical;
+                           prior (scaleMixture 0.5 1.0 0.0025) }
     Assert.Equal(Ok(), Model.validate declared) // the declaration itself is fine
     match declared |> Model.fitVariational (vi { elbo analyticKL; epochs 1 }) cpu64 data |> expectError with
     | Several(UnregisteredKL(layer, message) :: _) | UnregisteredKL(layer, message) ->
@@ -221,8 +223,10 @@ let ``fitVariational trains a declared Bayesian regression and reports one finit
 [<Fact>]
 let ``mcDropout settings refuse a model that is not declared with the dropout family`` () =
     engine ()
-    use data = new BayesDL.Data.LabeledData(torch.zeros(4L, 2L, dtype = torch.ScalarType.Float64), torch.zeros(4L, dtype = torch.ScalarType.Int64))
-    match model { network (linear 2L 2L); likelihood categorical } |> Model.fitMCDropout (mcDropout { samples 10 }) cpu64 data |> expectError with
+    use data = new BayesDL.Data.LabeledData(torch.zeros(4L, 2L, dtype = torch.ScalarType.Float64),
+                                            torch.zeros(4L, dtype = torch.ScalarType.Int64))
+    match model { network (linear 2L 2L);
+                  likelihood categorical } |> Model.fitMCDropout (mcDropout { samples 10 }) cpu64 data |> expectError with
     | UnsupportedFamily(_, message) -> Assert.Contains("dropout p", message)
     | other -> failwithf "expected UnsupportedFamily, got %A" other
 
@@ -253,7 +257,8 @@ let ``mcDropout settings map to the core's MC dropout options, and the DSL fit i
     use _ = fromCSharp.Model
     let weights (m: BuiltModel) = m.Network.parameters() |> Seq.map values |> Array.ofSeq
     Assert.Equal<float[][]>(weights fromCSharp.Model, weights fromFSharp.Model.Core)
-    Assert.Equal<float list>(fromCSharp.Epochs |> Seq.map (fun e -> e.MeanLoss) |> List.ofSeq, fromFSharp.Epochs |> List.map (fun e -> e.MeanLoss))
+    Assert.Equal<float list>(fromCSharp.Epochs |> Seq.map (fun e -> e.MeanLoss) |> List.ofSeq,
+                             fromFSharp.Epochs |> List.map (fun e -> e.MeanLoss))
     // The prior is wired in: its KL (N times the weight-decay term) is reported.
     Assert.True(fromFSharp.Epochs |> List.forall (fun e -> e.KL > 0.0), sprintf "%A" fromFSharp.Epochs)
     match model { network (linear 3L 2L); likelihood categorical; variational (dropout 0.25) }

@@ -70,7 +70,8 @@ let ``every fit typed Result returns an Error for NaN data instead of throwing``
         use v = v
         // The VAE checks its input before the loss: NaN data is an InvalidParameter naming x and the element.
         match v |> Vae.fit (vi { epochs 1; batchSize 16 }) poisoned.Inputs with
-        | Error(InvalidParameter(_, message)) -> Assert.Contains("parameter 'x' must be finite (not NaN or infinite); found NaN at index [", message)
+        | Error(InvalidParameter(_, message)) ->
+            Assert.Contains("parameter 'x' must be finite (not NaN or infinite); found NaN at index [", message)
         | other -> failwithf "Vae.fit: expected InvalidParameter, got %A" other
     | Error e -> failwith e.Message
 
@@ -78,7 +79,8 @@ let ``every fit typed Result returns an Error for NaN data instead of throwing``
 let ``bad data and undeclared posteriors are Error values, not exceptions`` () =
     engine ()
     // Data of the wrong width: the core's input check names the parameter.
-    use wide = new BayesDL.Data.LabeledData(torch.rand(8L, 7L, dtype = torch.ScalarType.Float64), torch.zeros(8L, dtype = torch.ScalarType.Int64))
+    use wide = new BayesDL.Data.LabeledData(torch.rand(8L, 7L, dtype = torch.ScalarType.Float64),
+                                            torch.zeros(8L, dtype = torch.ScalarType.Int64))
     match classifier 4L |> Model.fitVariational (vi { epochs 1 }) cpu64 wide with
     | Error(InvalidParameter(_, message)) -> Assert.Contains("data.Inputs", message)
     | other -> failwithf "expected InvalidParameter, got %A" other

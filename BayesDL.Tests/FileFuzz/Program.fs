@@ -58,20 +58,23 @@ let private fuzz (reader: Reader) (cases: int) (seed: uint64) (folder: string) (
                     Failed("silent-success", "the corrupt file was read without an error")
                 with
                 | :? FileFormatException as e when reader.Names e path -> Refused
-                | :? FileFormatException as e -> Failed("wrong-path", sprintf "FileFormatException naming %s instead of the file: %s" e.Path e.Message)
+                | :? FileFormatException as e -> Failed("wrong-path",
+                                                        sprintf "FileFormatException naming %s instead of the file: %s" e.Path e.Message)
                 | e -> Failed("wrong-exception", sprintf "%s instead of FileFormatException: %s" (e.GetType().Name) e.Message)
             | Some expected ->
                 try
                     let found = reader.Read path
                     if found = expected then Accepted else Failed("wrong-content", "the valid mutated file was read with other content")
-                with e -> Failed("false-rejection", sprintf "the mutated file is valid but was refused: %s: %s" (e.GetType().Name) e.Message)
+                with e -> Failed("false-rejection",
+                                 sprintf "the mutated file is valid but was refused: %s: %s" (e.GetType().Name) e.Message)
         let ms = clock.Elapsed.TotalMilliseconds
         maxSeen <- max maxSeen ms
         let verdict = if ms > maxMs then Failed("slow", sprintf "took %.0f ms (bound %.0f ms)" ms maxMs) else verdict
         match verdict with
         | Refused -> refused <- refused + 1
         | Accepted -> accepted <- accepted + 1
-        | Failed(kind, why) -> failures.Add(kind, sprintf "failure reader=%s case=%d kind=%s (%O): %s" reader.Name i kind m (why.ReplaceLineEndings " "))
+        | Failed(kind, why) ->
+            failures.Add(kind, sprintf "failure reader=%s case=%d kind=%s (%O): %s" reader.Name i kind m (why.ReplaceLineEndings " "))
     let kinds = failures |> Seq.countBy fst |> Seq.map (fun (k, n) -> sprintf "%s:%d" k n) |> String.concat ","
     printfn "summary reader=%s cases=%d refused=%d accepted=%d failures=%d max_ms=%.1f total_s=%.2f kinds=%s"
         reader.Name cases refused accepted failures.Count maxSeen total.Elapsed.TotalSeconds (if kinds = "" then "none" else kinds)
@@ -91,7 +94,8 @@ let main argv =
     | [| "write-checkpoints"; path |] ->
         use model = KillRun.model ()
         use data = KillRun.data ()
-        BayesDL.Training.Trainer(KillRun.options path 100000).Fit(model, data, onEpoch = fun e -> printfn "epoch %d" e.Epoch; Console.Out.Flush())
+        BayesDL.Training.Trainer(KillRun.options path 100000)
+            .Fit(model, data, onEpoch = fun e -> printfn "epoch %d" e.Epoch; Console.Out.Flush())
         |> ignore
         0
     | _ ->

@@ -69,10 +69,12 @@ let private trainerOptions (path: string) =
 /// A VAE-family fit (checkpoint kind VaeFamily) of one epoch on a tiny VAE: writes the checkpoint, or resumes from it.
 let private vaeRun (path: string) =
     NativeEngine.Seed 4L
-    use vae = ComputePolicy.Cpu.Apply(new Vae(BayesDL.Builders.VaeNetworks.MlpEncoder(3L, 4L), 4L, BayesDL.Builders.VaeNetworks.MlpDecoder(2L, [| 4L |], 3L), BernoulliDecoder(), 3L, 2L))
+    use vae = ComputePolicy.Cpu.Apply(new Vae(BayesDL.Builders.VaeNetworks.MlpEncoder(3L, 4L), 4L,
+                                              BayesDL.Builders.VaeNetworks.MlpDecoder(2L, [| 4L |], 3L), BernoulliDecoder(), 3L, 2L))
     NativeEngine.Seed 6L
     use rows = torch.rand(12L, 3L)
-    let options = BayesDL.Builders.VariationalFitOptions(Epochs = 1, BatchSize = 4, LearningRate = 0.01, Seed = 3L, Checkpoint = CheckpointOptions(path))
+    let options = BayesDL.Builders.VariationalFitOptions(Epochs = 1, BatchSize = 4, LearningRate = 0.01, Seed = 3L,
+                                                         Checkpoint = CheckpointOptions(path))
     BayesDL.Builders.VaeFitting.Fit(vae, rows, options) |> ignore
 
 let model =
@@ -214,7 +216,10 @@ let idx =
         let rng = Random 5
         let dims = [| 12; 3; 4 |]
         let data = Array.init (12 * 3 * 4) (fun _ -> byte (rng.Next 256))
-        let header = Array.concat [ [| 0uy; 0uy; 8uy; 3uy |]; dims |> Array.collect (fun d -> let b = Array.zeroCreate 4 in BinaryPrimitives.WriteInt32BigEndian(Span b, d); b) ]
+        let header =
+            Array.concat
+                [ [| 0uy; 0uy; 8uy; 3uy |];
+                  dims |> Array.collect (fun d -> let b = Array.zeroCreate 4 in BinaryPrimitives.WriteInt32BigEndian(Span b, d); b) ]
         let bytes = Array.append header data
         File.WriteAllBytes(path, bytes)
         bytes
@@ -256,7 +261,8 @@ let private csvPrint (x: float[]) (y: float[]) (rows: int) (width: int) =
 let private csvOracle (bytes: byte[]) : string option =
     use reader = new StreamReader(new MemoryStream(bytes), Encoding.UTF8, detectEncodingFromByteOrderMarks = true)
     let lines = Seq.unfold (fun () -> match reader.ReadLine() with null -> None | l -> Some(l, ())) () |> Array.ofSeq
-    let data = lines |> Array.skip (min 1 lines.Length) |> Array.filter (String.IsNullOrWhiteSpace >> not) |> Array.map (fun l -> l.Split ',')
+    let data = lines |> Array.skip (min 1 lines.Length) |> Array.filter (String.IsNullOrWhiteSpace >> not)
+               |> Array.map (fun l -> l.Split ',')
     if data.Length = 0 then None
     else
         let width = data[0].Length
@@ -270,13 +276,16 @@ let private csvOracle (bytes: byte[]) : string option =
             if cells |> Array.exists (Array.exists Option.isNone) then None
             else
                 let values = cells |> Array.map (Array.map Option.get)
-                Some(csvPrint (values |> Array.collect (fun r -> r[.. width - 2])) (values |> Array.map (fun r -> r[width - 1])) data.Length width)
+                Some(csvPrint (values |> Array.collect (fun r -> r[.. width - 2])) (values |> Array.map (fun r -> r[width - 1]))
+                              data.Length width)
 
 let csv =
     { Name = "csv"
       Create = fun path ->
         let rng = Random 7
-        let row () = String.Join(",", Array.init 4 (fun _ -> (Math.Round(rng.NextDouble() * 200.0 - 100.0, 3)).ToString("R", CultureInfo.InvariantCulture)))
+        let row () =
+            String.Join(",", Array.init 4 (fun _ ->
+                (Math.Round(rng.NextDouble() * 200.0 - 100.0, 3)).ToString("R", CultureInfo.InvariantCulture)))
         let text = "x1,x2,x3,y\n" + String.Join("\n", Array.init 15 (fun _ -> row ())) + "\n"
         File.WriteAllText(path, text)
         File.ReadAllBytes path
@@ -355,7 +364,8 @@ let private splitsOracle (rows: int) (bytes: byte[]) : string option =
                 | Some test ->
                     match m.TryFind "train" with
                     | Some t ->
-                        indices t |> Option.filter (fun train -> Set.isEmpty (Set.intersect (set train) (set test))) |> Option.map (fun train -> test, train)
+                        indices t |> Option.filter (fun train -> Set.isEmpty (Set.intersect (set train) (set test)))
+                        |> Option.map (fun train -> test, train)
                     | None ->
                         let train = [| 0 .. rows - 1 |] |> Array.filter (fun i -> not (Array.contains i test))
                         if train.Length = 0 then None else Some(test, train)
@@ -395,7 +405,8 @@ let splits =
 /// The layout's CSV: header x1,x2,x3,y and 24 rows of numbers.
 let private layoutCsv () =
     let rng = Random 11
-    let row () = String.Join(",", Array.init 4 (fun _ -> Math.Round(rng.NextDouble() * 50.0 - 10.0, 2).ToString("R", CultureInfo.InvariantCulture)))
+    let row () =
+        String.Join(",", Array.init 4 (fun _ -> Math.Round(rng.NextDouble() * 50.0 - 10.0, 2).ToString("R", CultureInfo.InvariantCulture)))
     "x1,x2,x3,y\n" + String.Join("\n", Array.init layoutRows (fun _ -> row ())) + "\n"
 
 let private sha (bytes: byte[]) = Convert.ToHexString(Security.Cryptography.SHA256.HashData bytes).ToLowerInvariant()
@@ -459,7 +470,8 @@ let private manifestOracle (csv: byte[]) (splitsFile: byte[]) (expected: string)
                 match m.TryFind key with
                 | None -> true
                 | Some v -> int32Of v = Some value
-            if shaOk "csv_sha256" csv && shaOk "splits_sha256" splitsFile && countOk "rows" layoutRows && countOk "features" 3 && countOk "splits" 3
+            if shaOk "csv_sha256" csv && shaOk "splits_sha256" splitsFile && countOk "rows" layoutRows && countOk "features" 3
+               && countOk "splits" 3
             then Some expected
             else None
 

@@ -37,7 +37,8 @@ let private caseBoundMs = 2000.0
 [<InlineData("splits")>]
 [<InlineData("uci-csv")>]
 [<InlineData("uci-manifest")>]
-let ``every truncation, bit flip, insertion and header edit of a file ends in FileFormatException or, when still valid, in its content`` (reader: string) =
+let ``every truncation, bit flip, insertion and header edit of a file ends in FileFormatException or, when still valid, in its content``
+        (reader: string) =
     Assert.True(File.Exists childDll, sprintf "%s is missing: build BayesDL.Tests" childDll)
     use dir = new TempDir()
     use child = start [ "fuzz"; reader; string cases; "20261203"; dir.Path; string caseBoundMs ]
@@ -50,7 +51,10 @@ let ``every truncation, bit flip, insertion and header edit of a file ends in Fi
     let output, errors = stdout.Result, stderr.Result
     let lastCase = errors.Split('\n') |> Array.filter (fun l -> l.StartsWith "case ") |> Array.tryLast |> Option.defaultValue "(none)"
     Assert.True(finished, sprintf "the %s fuzz did not finish within 120 s; last case started: %s" reader lastCase)
-    Assert.True((child.ExitCode = 0), sprintf "the %s fuzz child ended with exit code %d (a crash or native abort) in %s\n%s\n%s" reader child.ExitCode lastCase output (errors.Split('\n') |> Array.filter (fun l -> not (l.StartsWith "case ")) |> Array.truncate 5 |> String.concat "\n"))
+    Assert.True((child.ExitCode = 0),
+                sprintf "the %s fuzz child ended with exit code %d (a crash or native abort) in %s\n%s\n%s" reader
+                    child.ExitCode lastCase output (errors.Split('\n') |> Array.filter (fun l -> not (l.StartsWith "case "))
+                                                    |> Array.truncate 5 |> String.concat "\n"))
     let summary = Regex.Match(output, @"summary reader=(\S+) cases=(\d+) refused=(\d+) accepted=(\d+) failures=(\d+)")
     Assert.True(summary.Success, sprintf "no summary from the %s fuzz:\n%s" reader output)
     Assert.Equal(reader, summary.Groups[1].Value)

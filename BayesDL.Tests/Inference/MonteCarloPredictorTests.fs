@@ -124,7 +124,8 @@ let ``vectorized prediction without explicit masks has the loop's distribution``
 [<Fact>]
 let ``the memory budget sets the replicated rows per pass`` () =
     engine ()
-    let model = torch.nn.Sequential([| BayesNN.MCDropout(0.5) :> Module; torch.nn.Linear(784L, 400L); torch.nn.ReLU(); torch.nn.Linear(400L, 10L) |])
+    let model = torch.nn.Sequential([| BayesNN.MCDropout(0.5) :> Module; torch.nn.Linear(784L, 400L);
+                                       torch.nn.ReLU(); torch.nn.Linear(400L, 10L) |])
     use x = torch.rand(16L, 784L)
     let rows (mb: float) = MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MemoryBudgetMB = mb)).RowsPerPass(x)
     let r1, r4 = rows 1.0, rows 4.0
@@ -149,7 +150,8 @@ let ``heteroscedastic regression separates aleatoric and epistemic variance`` ()
     use m = cpu64.Tensor([| 1.0; 1.0; 1.0; 1.0; 0.0; 0.0; 0.0; 0.0 |], 2L, 1L, 4L)
     drop.MaskSource <- vectorizedSource m 2L 1L 2L
     use x = torch.ones([| 1L; 4L |], dtype = torch.ScalarType.Float64)
-    use p = MonteCarloPredictor(model, Likelihood.Gaussian(GaussianNoise.Heteroscedastic), MonteCarloPredictionOptions(MaxRowsPerPass = Nullable 2L)).Predict(x, 2)
+    use p = MonteCarloPredictor(model, Likelihood.Gaussian(GaussianNoise.Heteroscedastic),
+                                MonteCarloPredictionOptions(MaxRowsPerPass = Nullable 2L)).Predict(x, 2)
     Assert.Equal(4.0, scalar (p.Mean()), 12)
     Assert.Equal(0.25, scalar (p.AleatoricVariance()), 12)
     Assert.Equal(16.0, scalar (p.EpistemicVariance()), 12)
@@ -166,4 +168,5 @@ let ``the predictor restores the model's training mode and rejects bad arguments
     Assert.True(model.training)
     let e = Assert.Throws<ArgumentException>(fun () -> predictor.Predict(x, 0) |> ignore)
     Assert.Contains("'samples'", e.Message)
-    Assert.Throws<ArgumentException>(fun () -> MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MemoryBudgetMB = -1.0)) |> ignore) |> ignore
+    Assert.Throws<ArgumentException>(fun () ->
+        MonteCarloPredictor(model, options = MonteCarloPredictionOptions(MemoryBudgetMB = -1.0)) |> ignore) |> ignore

@@ -51,7 +51,8 @@ let ``0 <= MI <= predictive entropy <= log C and the parts add up`` (Probability
     use raw = cpu64.Tensor(w, int64 t, int64 n, int64 c)
     use s = PredictiveSamples.Classification(raw / raw.sum(-1L, keepdim = true))
     let total, aleatoric, mi = values (s.PredictiveEntropy()), values (s.ExpectedEntropy()), values (s.MutualInformation())
-    Array.zip3 total aleatoric mi |> Array.forall (fun (tot, ale, m) -> m >= 0.0 && m <= tot + 1e-12 && tot <= Math.Log(float c) + 1e-12 && abs (tot - ale - m) < 1e-12)
+    Array.zip3 total aleatoric mi
+    |> Array.forall (fun (tot, ale, m) -> m >= 0.0 && m <= tot + 1e-12 && tot <= Math.Log(float c) + 1e-12 && abs (tot - ale - m) < 1e-12)
 
 [<Fact>]
 let ``regression variances follow the law of total variance (MathNet population variance)`` () =

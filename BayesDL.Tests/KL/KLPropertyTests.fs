@@ -16,7 +16,8 @@ open BayesDL.Tests.Distributions.ValidParameters
 
 /// The pairs BayesDL ships (tests elsewhere register pairs of their own test types).
 let shippedPairs () =
-    KLDivergence.RegisteredPairs |> Seq.filter (fun k -> k.P.Namespace = "BayesDL.Distributions" && k.Q.Namespace = "BayesDL.Distributions") |> List.ofSeq
+    KLDivergence.RegisteredPairs
+    |> Seq.filter (fun k -> k.P.Namespace = "BayesDL.Distributions" && k.Q.Namespace = "BayesDL.Distributions") |> List.ofSeq
 
 let pairNames () : seq<obj[]> = shippedPairs () |> Seq.map (fun k -> [| box k.P.Name; box k.Q.Name |])
 
@@ -71,7 +72,8 @@ let ``KL is non-negative, zero for p = p, finite or +inf, at extreme valid param
 
 [<Theory>]
 [<MemberData(nameof pairNames)>]
-let ``analytic KL equals quadrature (1-D), the exact sum (discrete) or Monte Carlo within 5 SE (multivariate)`` (pName: string, qName: string) =
+let ``analytic KL equals quadrature (1-D), the exact sum (discrete) or Monte Carlo within 5 SE (multivariate)`` (pName: string,
+                                                                                                                 qName: string) =
     engine ()
     NativeEngine.Seed 5L
     let fp, fq = family pName, family qName
@@ -95,7 +97,8 @@ let ``analytic KL equals quadrature (1-D), the exact sum (discrete) or Monte Car
         elif fp.Support = "discrete" then
             let support = if pName = "Bernoulli" then [ 0.0; 1.0 ] else [ 0.0 .. 3.0 ]
             let reference = support |> List.sumBy (fun k -> let a = fp.Reference.Value xp k in exp a * (a - fq.Reference.Value xq k))
-            Assert.True(abs (analytic - reference) <= 1e-12 + 1e-10 * reference, sprintf "case %d: analytic %g, exact sum %g" i analytic reference)
+            Assert.True(abs (analytic - reference) <= 1e-12 + 1e-10 * reference,
+                        sprintf "case %d: analytic %g, exact sum %g" i analytic reference)
         else
             let mc = KLDivergence.MonteCarlo(p, q, 20000)
             let est, se = scalar (mc.Estimate.sum()), scalar (mc.StandardError.square().sum().sqrt())
@@ -151,28 +154,40 @@ let ``KL is invariant under a shared affine change of variables where the family
         let y (m, s) = sc (a * m + b), sc (abs a * s)
         let normal (m, s) = let l, t = y (m, s) in Dist.Normal(l, t)
         let laplace (m, s) = let l, t = y (m, s) in Dist.Laplace(l, t)
-        check "Normal-Normal" (kl (Dist.Normal(sc 0.3, sc 1.2)) (Dist.Normal(sc -0.5, sc 0.7))) (kl (normal (0.3, 1.2)) (normal (-0.5, 0.7)))
-        check "Laplace-Laplace" (kl (Dist.Laplace(sc 0.3, sc 1.2)) (Dist.Laplace(sc -0.5, sc 0.7))) (kl (laplace (0.3, 1.2)) (laplace (-0.5, 0.7)))
-        check "Normal-Laplace" (kl (Dist.Normal(sc 0.3, sc 1.2)) (Dist.Laplace(sc -0.5, sc 0.7))) (kl (normal (0.3, 1.2)) (laplace (-0.5, 0.7)))
-        check "Laplace-Normal" (kl (Dist.Laplace(sc 0.3, sc 1.2)) (Dist.Normal(sc -0.5, sc 0.7))) (kl (laplace (0.3, 1.2)) (normal (-0.5, 0.7)))
+        check "Normal-Normal" (kl (Dist.Normal(sc 0.3, sc 1.2)) (Dist.Normal(sc -0.5, sc 0.7)))
+            (kl (normal (0.3, 1.2)) (normal (-0.5, 0.7)))
+        check "Laplace-Laplace" (kl (Dist.Laplace(sc 0.3, sc 1.2)) (Dist.Laplace(sc -0.5, sc 0.7)))
+            (kl (laplace (0.3, 1.2)) (laplace (-0.5, 0.7)))
+        check "Normal-Laplace" (kl (Dist.Normal(sc 0.3, sc 1.2)) (Dist.Laplace(sc -0.5, sc 0.7)))
+            (kl (normal (0.3, 1.2)) (laplace (-0.5, 0.7)))
+        check "Laplace-Normal" (kl (Dist.Laplace(sc 0.3, sc 1.2)) (Dist.Normal(sc -0.5, sc 0.7)))
+            (kl (laplace (0.3, 1.2)) (normal (-0.5, 0.7)))
         if a > 0.0 then
             let uniform (l, h) = Dist.Uniform(sc (a * l + b), sc (a * h + b))
-            check "Uniform-Uniform" (kl (Dist.Uniform(sc 0.2, sc 0.9)) (Dist.Uniform(sc 0.0, sc 1.5))) (kl (uniform (0.2, 0.9)) (uniform (0.0, 1.5)))
-            check "Uniform-Normal" (kl (Dist.Uniform(sc 0.2, sc 0.9)) (Dist.Normal(sc 0.0, sc 1.5))) (kl (uniform (0.2, 0.9)) (normal (0.0, 1.5)))
+            check "Uniform-Uniform" (kl (Dist.Uniform(sc 0.2, sc 0.9)) (Dist.Uniform(sc 0.0, sc 1.5)))
+                (kl (uniform (0.2, 0.9)) (uniform (0.0, 1.5)))
+            check "Uniform-Normal" (kl (Dist.Uniform(sc 0.2, sc 0.9)) (Dist.Normal(sc 0.0, sc 1.5)))
+                (kl (uniform (0.2, 0.9)) (normal (0.0, 1.5)))
             // Scaling x -> a x (b = 0): rate / a for Exponential and Gamma, scale * a for HalfNormal.
-            check "Exponential-Gamma" (kl (Dist.Exponential(sc 1.7)) (Dist.Gamma(sc 2.5, sc 1.5))) (kl (Dist.Exponential(sc (1.7 / a))) (Dist.Gamma(sc 2.5, sc (1.5 / a))))
-            check "Gamma-Gamma" (kl (Dist.Gamma(sc 3.0, sc 1.7)) (Dist.Gamma(sc 2.5, sc 1.5))) (kl (Dist.Gamma(sc 3.0, sc (1.7 / a))) (Dist.Gamma(sc 2.5, sc (1.5 / a))))
-            check "Gamma-Exponential" (kl (Dist.Gamma(sc 3.0, sc 1.7)) (Dist.Exponential(sc 0.5))) (kl (Dist.Gamma(sc 3.0, sc (1.7 / a))) (Dist.Exponential(sc (0.5 / a))))
-            check "HalfNormal-HalfNormal" (kl (Dist.HalfNormal(sc 0.4)) (Dist.HalfNormal(sc 1.5))) (kl (Dist.HalfNormal(sc (0.4 * a))) (Dist.HalfNormal(sc (1.5 * a))))
+            check "Exponential-Gamma" (kl (Dist.Exponential(sc 1.7)) (Dist.Gamma(sc 2.5, sc 1.5)))
+                (kl (Dist.Exponential(sc (1.7 / a))) (Dist.Gamma(sc 2.5, sc (1.5 / a))))
+            check "Gamma-Gamma" (kl (Dist.Gamma(sc 3.0, sc 1.7)) (Dist.Gamma(sc 2.5, sc 1.5)))
+                (kl (Dist.Gamma(sc 3.0, sc (1.7 / a))) (Dist.Gamma(sc 2.5, sc (1.5 / a))))
+            check "Gamma-Exponential" (kl (Dist.Gamma(sc 3.0, sc 1.7)) (Dist.Exponential(sc 0.5)))
+                (kl (Dist.Gamma(sc 3.0, sc (1.7 / a))) (Dist.Exponential(sc (0.5 / a))))
+            check "HalfNormal-HalfNormal" (kl (Dist.HalfNormal(sc 0.4)) (Dist.HalfNormal(sc 1.5)))
+                (kl (Dist.HalfNormal(sc (0.4 * a))) (Dist.HalfNormal(sc (1.5 * a))))
     // Multivariate: x -> A x + c maps N(m, S) to N(A m + c, A S A^T); with a diagonal A the low-rank family is closed too.
     let m (rows: float list list) = cpu64.Tensor(List.concat rows |> Array.ofList, int64 rows.Length, int64 rows.Head.Length)
     let v (xs: float list) = cpu64.Tensor(Array.ofList xs, int64 xs.Length)
     let a = m [ [ 2.0; 0.5; 0.0 ]; [ -1.0; 1.0; 0.3 ]; [ 0.0; 0.2; 0.7 ] ]
     let c = v [ 1.0; -2.0; 0.5 ]
-    let cp, cq = m [ [ 1.0; 0.3; 0.1 ]; [ 0.3; 0.8; -0.2 ]; [ 0.1; -0.2; 1.5 ] ], m [ [ 1.4; -0.2; 0.0 ]; [ -0.2; 1.0; 0.3 ]; [ 0.0; 0.3; 0.9 ] ]
+    let cp, cq = m [ [ 1.0; 0.3; 0.1 ]; [ 0.3; 0.8; -0.2 ]; [ 0.1; -0.2; 1.5 ] ], m [ [ 1.4; -0.2; 0.0 ];
+                                                                                      [ -0.2; 1.0; 0.3 ]; [ 0.0; 0.3; 0.9 ] ]
     let mp, mq = v [ 0.1; -0.2; 0.3 ], v [ -0.3; 0.2; 0.0 ]
     let push (mu: torch.Tensor) (s: torch.Tensor) = Dist.MultivariateNormal(a.matmul mu + c, a.matmul(s).matmul(a.T))
-    check "MultivariateNormal-MultivariateNormal" (kl (Dist.MultivariateNormal(mp, cp)) (Dist.MultivariateNormal(mq, cq))) (kl (push mp cp) (push mq cq))
+    check "MultivariateNormal-MultivariateNormal" (kl (Dist.MultivariateNormal(mp, cp)) (Dist.MultivariateNormal(mq, cq)))
+        (kl (push mp cp) (push mq cq))
     let dA = v [ 2.0; -0.5; 3.0 ]
     let w, d = m [ [ 0.2; 0.4 ]; [ 0.7; -0.1 ]; [ -0.3; 0.5 ] ], v [ 0.9; 0.5; 1.2 ]
     let lowRank (mu: torch.Tensor) = Dist.LowRankMultivariateNormal(mu, w, d)
@@ -211,7 +226,8 @@ let ``low-rank normals: KL(p || p) is exactly 0 at condition numbers near 1e8, a
     let w = torch.randn([| 3L; k; 4L |], dtype = torch.ScalarType.Float64) * 30.0
     let d = torch.rand([| 3L; k |], dtype = torch.ScalarType.Float64) * 2.0 + 1e-4
     let mu = torch.randn([| 3L; k |], dtype = torch.ScalarType.Float64)
-    let self = values (KLDivergence.Analytic(Dist.LowRankMultivariateNormal(mu, w, d), Dist.LowRankMultivariateNormal(mu.clone(), w.clone(), d.clone())))
+    let self = values (KLDivergence.Analytic(Dist.LowRankMultivariateNormal(mu, w, d),
+                                             Dist.LowRankMultivariateNormal(mu.clone(), w.clone(), d.clone())))
     Assert.All(self, fun v -> Assert.Equal(0.0, v))
     // Against the full-covariance pair (a sum of non-negative gaps) for ranks 4 and 2 and moderate conditioning.
     let wp = torch.randn([| k; 4L |], dtype = torch.ScalarType.Float64)
@@ -231,7 +247,8 @@ let ``low-rank normals: KL(p || p) is exactly 0 at condition numbers near 1e8, a
 
 [<Theory>]
 [<MemberData(nameof pairNames)>]
-let ``over batch shapes (), (4,) and (2,3) KL has the broadcast batch shape and equals the element-by-element KLs`` (pName: string, qName: string) =
+let ``over batch shapes (), (4,) and (2,3) KL has the broadcast batch shape and equals the element-by-element KLs`` (pName: string,
+                                                                                                                     qName: string) =
     engine ()
     let fp, fq = family pName, family qName
     let agree (expected: float) (actual: float) =
@@ -239,7 +256,8 @@ let ``over batch shapes (), (4,) and (2,3) KL has the broadcast batch shape and 
     for batch in [ [||]; [| 4L |]; [| 2L; 3L |] ] do
         use scope = torch.NewDisposeScope()
         let n = Array.fold (*) 1L batch |> int
-        let xs = List.zip (draw fp.Moderate (130 + batch.Length) n) (draw fq.Moderate (140 + batch.Length) n) |> List.mapi (fun i (xp, xq) -> nest pName qName i xp xq)
+        let xs = List.zip (draw fp.Moderate (130 + batch.Length) n) (draw fq.Moderate (140 + batch.Length) n)
+                 |> List.mapi (fun i (xp, xq) -> nest pName qName i xp xq)
         let p, q = makeBatch fp cpu64 batch (List.map fst xs), makeBatch fq cpu64 batch (List.map snd xs)
         let batched = KLDivergence.Analytic(p, q)
         Assert.Equal<int64[]>(batch, batched.shape)
@@ -251,9 +269,11 @@ let ``over batch shapes (), (4,) and (2,3) KL has the broadcast batch shape and 
         let flatBroadcast = values broadcast
         for i, (xp, xq) in List.indexed xs do
             let alone = kl (make fp cpu64 xp) (make fq cpu64 xq)
-            Assert.True(agree alone flat[i], sprintf "%s-%s batch %A element %d: alone %.15g, batched %.15g" pName qName batch i alone flat[i])
+            Assert.True(agree alone flat[i],
+                        sprintf "%s-%s batch %A element %d: alone %.15g, batched %.15g" pName qName batch i alone flat[i])
             let aloneBroadcast = kl (make fp cpu64 xp) q0
-            Assert.True(agree aloneBroadcast flatBroadcast[i], sprintf "%s-%s batch %A element %d against q_0: alone %.15g, batched %.15g" pName qName batch i aloneBroadcast flatBroadcast[i])
+            Assert.True(agree aloneBroadcast flatBroadcast[i], sprintf "%s-%s batch %A element %d against q_0: alone %.15g, batched \
+                                                                        %.15g" pName qName batch i aloneBroadcast flatBroadcast[i])
 
 // ---- Properties over the extremes of the valid parameter ranges (FsCheck wrapper types, ValidParameters) ----
 
@@ -285,7 +305,8 @@ let ``Normal, Laplace and LogNormal KLs obey the laws at locations to 1e3 and sc
 
 [<Property(MaxTest = 40, Replay = "(1203,23)", Arbitrary = [| typeof<ValidParameters> |])>]
 let ``Exponential, HalfNormal, Gamma, Beta and Dirichlet KLs obey the laws at concentrations 1e-3 to 1e6 and scales 1e-6 to 1e6``
-        (PositiveScale r1, PositiveScale r2, Concentration a1, Concentration a2, Concentration b1, Concentration b2, Concentration c, NearlyEqual eps) =
+        (PositiveScale r1, PositiveScale r2, Concentration a1, Concentration a2, Concentration b1, Concentration b2,
+         Concentration c, NearlyEqual eps) =
     engine ()
     let n (x: float) = x * (1.0 + eps)
     laws (fun r -> upcast Dist.Exponential(sc r)) r1 (n r1)
@@ -305,7 +326,8 @@ let ``Exponential, HalfNormal, Gamma, Beta and Dirichlet KLs obey the laws at co
 
 [<Property(MaxTest = 100, Replay = "(1203,19)", Arbitrary = [| typeof<ValidParameters> |])>]
 let ``Bernoulli, Categorical and Uniform KLs obey the laws at probabilities 1e-6 to 1 - 1e-6 and widths 1e-6 to 1e6``
-        (Probability p1, Probability p2, Probability p3, Probability p4, Location low, PositiveScale w, PositiveScale e1, PositiveScale e2, NearlyEqual eps) =
+        (Probability p1, Probability p2, Probability p3, Probability p4, Location low, PositiveScale w, PositiveScale e1,
+         PositiveScale e2, NearlyEqual eps) =
     engine ()
     laws (fun p -> upcast Dist.Bernoulli(sc p)) p1 p2
     && laws (fun p -> upcast Dist.Bernoulli(sc p)) p1 (if p1 < 0.5 then p1 * (1.0 + eps) else 1.0 - (1.0 - p1) * (1.0 + eps))
@@ -315,7 +337,8 @@ let ``Bernoulli, Categorical and Uniform KLs obey the laws at probabilities 1e-6
     && laws (fun (l, h) -> upcast Dist.Uniform(sc l, sc h)) (low, low + w) (low - e1, low + w + e2)
 
 [<Property(MaxTest = 60, Replay = "(1203,25)", Arbitrary = [| typeof<ValidParameters> |])>]
-let ``MultivariateNormal KLs obey the laws for positive-definite covariances`` (PositiveDefinite(c1, l1), PositiveDefinite(c2, l2), Location m, NearlyEqual eps) =
+let ``MultivariateNormal KLs obey the laws for positive-definite covariances`` (PositiveDefinite(c1, l1),
+                                                                                PositiveDefinite(c2, l2), Location m, NearlyEqual eps) =
     engine ()
     let loc = vec [| m; -m / 2.0; 0.0 |]
     let tril (l: float[]) : Distribution = upcast Dist.MultivariateNormalTril(loc, cpu64.Tensor(l, 3L, 3L))
@@ -345,7 +368,9 @@ let ``nearly equal pairs have the KL of the second-order expansion, to relative 
     // Laplace(m, s) || Laplace(m, s (1 + e)): r - 1 - log r with r = 1/(1 + e).
     && near (e * e / 2.0) (kl (Dist.Laplace(sc m, sc s)) (Dist.Laplace(sc m, sc s2)))
     // N(m, s) || N(m + s e, s): z^2 / 2 with z = e (the shift relative to the scale).
-    && (let m2 = m + s * eps in let z = (m - m2) / s in m2 = m || near (z * z / 2.0) (kl (Dist.Normal(sc m, sc s)) (Dist.Normal(sc m2, sc s))))
+    && (let m2 = m + s * eps in
+        let z = (m - m2) / s in
+        m2 = m || near (z * z / 2.0) (kl (Dist.Normal(sc m, sc s)) (Dist.Normal(sc m2, sc s))))
 
 /// Nearly equal discrete pairs against the second-order expansion KL = sum_i delta_i^2 / (2 p_i) (1 + O(delta / p)), from
 /// probabilities and from logits (KL(softmax(z) || softmax(z + d e_j)) = p_j (1 - p_j) d^2 / 2 (1 + O(d))): the textbook
@@ -359,7 +384,9 @@ let ``nearly equal Bernoulli and Categorical pairs have the KL of the second-ord
     // Bernoulli(p) || Bernoulli(q), the smaller of p and 1 - p perturbed; delta = q - p exact (Sterbenz).
     let q = if p < 0.5 then p * (1.0 + eps) else 1.0 - (1.0 - p) * (1.0 + eps)
     let delta = q - p
-    let bernoulli = delta = 0.0 || near (delta * delta / (2.0 * p * (1.0 - p))) (delta / min p (1.0 - p)) (kl (Dist.Bernoulli(sc p)) (Dist.Bernoulli(sc q)))
+    let bernoulli =
+        delta = 0.0
+        || near (delta * delta / (2.0 * p * (1.0 - p))) (delta / min p (1.0 - p)) (kl (Dist.Bernoulli(sc p)) (Dist.Bernoulli(sc q)))
     // From logits z and z + d: p (1 - p) d^2 / 2.
     let z = log p - log (1.0 - p)
     let z2 = z + eps * max 1.0 (abs z)
@@ -372,7 +399,8 @@ let ``nearly equal Bernoulli and Categorical pairs have the KL of the second-ord
     let dc = moved - log p // the shift the float64 logits carry (exact: Sterbenz)
     let categoricalLogits =
         dc = 0.0
-        || near (p0 * (1.0 - p0) * dc * dc / 2.0) dc (kl (Dist.CategoricalLogits(vec [| log p; log w; 0.0 |])) (Dist.CategoricalLogits(vec [| moved; log w; 0.0 |])))
+        || near (p0 * (1.0 - p0) * dc * dc / 2.0) dc
+                (kl (Dist.CategoricalLogits(vec [| log p; log w; 0.0 |])) (Dist.CategoricalLogits(vec [| moved; log w; 0.0 |])))
     // Weights halved (the same distribution) so that the scaled one stays a valid probability <= 1.
     let a0 = p / 2.0
     let scaled = a0 * (1.0 + eps)
@@ -381,7 +409,8 @@ let ``nearly equal Bernoulli and Categorical pairs have the KL of the second-ord
     let shift = e - e * e / 2.0 + e * e * e / 3.0
     let categorical =
         scaled = a0
-        || near (p0 * (1.0 - p0) * shift * shift / 2.0) shift (kl (Dist.Categorical(vec [| a0; w / 2.0; 0.5 |])) (Dist.Categorical(vec [| scaled; w / 2.0; 0.5 |])))
+        || near (p0 * (1.0 - p0) * shift * shift / 2.0) shift
+                (kl (Dist.Categorical(vec [| a0; w / 2.0; 0.5 |])) (Dist.Categorical(vec [| scaled; w / 2.0; 0.5 |])))
     bernoulli && logits && categoricalLogits && categorical
 
 /// Cross-family KLs against a Normal with p's own mean and variance, the hardest case (for large concentrations p is
@@ -394,4 +423,5 @@ let ``cross-family KLs to a moment-matched Normal are finite and never negative 
     use scope = torch.NewDisposeScope()
     let matched (p: Distribution) = Dist.Normal(p.Mean, p.StdDev)
     let ok (p: Distribution) = let d = kl p (matched p) in Double.IsFinite d && d >= 0.0
-    ok (Dist.Gamma(sc a, sc r)) && ok (Dist.Beta(sc a, sc b)) && ok (Dist.Beta(sc a, sc a)) && ok (Dist.Exponential(sc r)) && ok (Dist.Laplace(sc 0.0, sc r))
+    ok (Dist.Gamma(sc a, sc r)) && ok (Dist.Beta(sc a, sc b)) && ok (Dist.Beta(sc a, sc a)) && ok (Dist.Exponential(sc r))
+    && ok (Dist.Laplace(sc 0.0, sc r))

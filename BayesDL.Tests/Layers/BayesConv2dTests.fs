@@ -27,7 +27,8 @@ let ``every estimator's conv outputs have the posterior's exact mean and varianc
     // Exact moments of y = conv(x, W) + b under q: mean conv(x, mu) + b_mu, variance conv(x^2, sigma^2) + sigma_b^2.
     let stride, pad, dil = [| 1L; 1L |], [| 1L; 1L |], [| 1L; 1L |]
     let mean = values (torch.nn.functional.conv2d(x, l.WeightMu, l.BiasMu, stride, pad, dil, 1L))
-    let var = values (torch.nn.functional.conv2d(x.square(), VariationalLayer.Sigma(l.WeightRho).square(), VariationalLayer.Sigma(l.BiasRho).square(), stride, pad, dil, 1L))
+    let var = values (torch.nn.functional.conv2d(x.square(), VariationalLayer.Sigma(l.WeightRho).square(),
+                                                 VariationalLayer.Sigma(l.BiasRho).square(), stride, pad, dil, 1L))
     let k = 4000
     use _ = torch.no_grad()
     let draws = Array.init k (fun _ -> values (l.forward x))

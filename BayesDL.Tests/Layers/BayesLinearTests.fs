@@ -65,7 +65,8 @@ let ``each estimator's single-sample gradients average to the exact gradient of 
     let sampled = singleSampleGradients l (fun () -> (y - l.forward x).square().sum() * 0.5) 3000
     // The mean of 3,000 i.i.d. unbiased draws is within 5 SE of the truth per coordinate (p < 1e-5 for all 16 jointly).
     meanAndSe sampled |> Array.iteri (fun j (m, se) ->
-        Assert.True(abs (m - exact[j]) <= 5.0 * se + 1e-10, sprintf "%A coordinate %d: mean %g vs exact %g (SE %g)" estimator j m exact[j] se))
+        Assert.True(abs (m - exact[j]) <= 5.0 * se + 1e-10,
+                    sprintf "%A coordinate %d: mean %g vs exact %g (SE %g)" estimator j m exact[j] se))
 
 [<Theory>]
 [<InlineData(0)>]
@@ -93,7 +94,8 @@ let ``through a tanh hidden layer each estimator matches a 20,000-draw reference
     // Reference SE is ~sqrt(2000/20000) of the sampled mean's SE; both enter the 5 SE bound.
     meanAndSe sampled |> Array.iteri (fun j (m, se) ->
         let tol = 5.0 * se * sqrt (1.0 + 2000.0 / 20000.0) + 1e-10
-        Assert.True(abs (m - reference[j]) <= tol, sprintf "%A coordinate %d: mean %g vs reference %g (tol %g)" estimator j m reference[j] tol))
+        Assert.True(abs (m - reference[j]) <= tol,
+                    sprintf "%A coordinate %d: mean %g vs reference %g (tol %g)" estimator j m reference[j] tol))
 
 let private gradientVariance estimator =
     let l = layer estimator 16 8 5L
@@ -197,7 +199,9 @@ let ``a Laplace prior gives the closed-form KL through the registry`` () =
     // KL = -H[N(mu, s^2)] + log(2b) + E|w|/b, with the folded-normal mean E|w| = s sqrt(2/pi) e^(-mu^2/2s^2) + mu (1 - 2 Phi(-mu/s)).
     let expected =
         Array.map2 (fun mu s ->
-            let foldedMean = s * sqrt (2.0 / Math.PI) * exp (-mu * mu / (2.0 * s * s)) + mu * (1.0 - 2.0 * MathNet.Numerics.Distributions.Normal.CDF(0.0, 1.0, -mu / s))
+            let foldedMean =
+                s * sqrt (2.0 / Math.PI) * exp (-mu * mu / (2.0 * s * s))
+                + mu * (1.0 - 2.0 * MathNet.Numerics.Distributions.Normal.CDF(0.0, 1.0, -mu / s))
             -(0.5 * Math.Log(2.0 * Math.PI * Math.E * s * s)) + Math.Log(2.0 * b) + foldedMean / b) mus sigmas
         |> Array.sum
     Assert.Equal(expected, scalar (l.KL()), 8)
@@ -207,7 +211,8 @@ let ``a scale-mixture prior gives a Monte Carlo KL within 5 SE of quadrature, wi
     setup ()
     NativeEngine.Seed 10L
     let draws = 4000
-    let l = BayesNN.BayesLinear(3L, 2L, BayesLayerOptions(Prior = PriorSpec.ScaleMixture(0.5, 1.0, 0.05), InitialRho = -2.0, KLSamples = draws)) |> cpu64.Apply
+    let l = BayesNN.BayesLinear(3L, 2L, BayesLayerOptions(Prior = PriorSpec.ScaleMixture(0.5, 1.0, 0.05), InitialRho = -2.0,
+                                                          KLSamples = draws)) |> cpu64.Apply
     let mus, sigmas = posterior l
     let logPrior w =
         let a = Math.Log 0.5 + MathNet.Numerics.Distributions.Normal.PDFLn(0.0, 1.0, w)

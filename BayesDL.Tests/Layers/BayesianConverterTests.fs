@@ -12,7 +12,8 @@ open BayesDL.Tests.TestSupport
 let ``Linear and Conv2d become Bayesian, other modules stay, and MOPED starts at the trained weights`` () =
     engine ()
     NativeEngine.Seed 3L
-    let net = torch.nn.Sequential(torch.nn.Conv2d(1L, 2L, 3L, padding = 1L), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(32L, 3L, hasBias = false))
+    let net = torch.nn.Sequential(torch.nn.Conv2d(1L, 2L, 3L, padding = 1L), torch.nn.ReLU(), torch.nn.Flatten(),
+                                  torch.nn.Linear(32L, 3L, hasBias = false))
     let bnn = BayesianConverter.Convert(net, BayesLayerOptions(Estimator = GradientEstimator.Flipout), mopedDelta = 0.1)
     let children = bnn.children() |> Array.ofSeq
     Assert.IsType<BayesConv2d>(children[0]) |> ignore

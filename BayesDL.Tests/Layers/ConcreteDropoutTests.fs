@@ -50,11 +50,13 @@ let ``learned p falls when the data needs every input and moves to one half unde
     Assert.True(fit.DropoutProbability < 0.1, $"p = {fit.DropoutProbability} did not fall from 0.3")
     // The entropy term -K·H(p) alone is minimized at p = 1/2: from both sides p moves towards it.
     for start in [ 0.1; 0.9 ] do
-        let l = BayesNN.ConcreteDropout(torch.nn.Linear(8L, 1L), ConcreteDropoutOptions(WeightRegularizer = 0.0, DropoutRegularizer = 1.0, InitialP = start))
+        let l = BayesNN.ConcreteDropout(torch.nn.Linear(8L, 1L),
+                                        ConcreteDropoutOptions(WeightRegularizer = 0.0, DropoutRegularizer = 1.0, InitialP = start))
         train l (fun () -> l.Regularizer()) 200
         Assert.True(abs (l.DropoutProbability - 0.5) < abs (start - 0.5) / 4.0, $"p = {l.DropoutProbability} from {start}")
     // The weight term ‖W‖²/(1 - p) alone pulls p down.
-    let w = BayesNN.ConcreteDropout(torch.nn.Linear(8L, 1L), ConcreteDropoutOptions(WeightRegularizer = 1.0, DropoutRegularizer = 0.0, InitialP = 0.5))
+    let w = BayesNN.ConcreteDropout(torch.nn.Linear(8L, 1L),
+                                    ConcreteDropoutOptions(WeightRegularizer = 1.0, DropoutRegularizer = 0.0, InitialP = 0.5))
     w.Layer.parameters() |> Seq.iter (fun p -> p.requires_grad <- false)
     train w (fun () -> w.Regularizer()) 50
     Assert.True(w.DropoutProbability < 0.4, $"p = {w.DropoutProbability}")
@@ -92,5 +94,6 @@ let ``only Linear and convolution layers can be wrapped`` () =
     engine ()
     let e = Assert.Throws<ArgumentException>(fun () -> BayesNN.ConcreteDropout(torch.nn.ReLU()) |> ignore)
     Assert.Contains("Linear or Conv", e.Message)
-    let e2 = Assert.Throws<ArgumentException>(fun () -> BayesNN.ConcreteDropout(torch.nn.Linear(2L, 2L), ConcreteDropoutOptions(InitialP = 1.0)) |> ignore)
+    let e2 = Assert.Throws<ArgumentException>(fun () -> BayesNN.ConcreteDropout(torch.nn.Linear(2L, 2L),
+                                                                                ConcreteDropoutOptions(InitialP = 1.0)) |> ignore)
     Assert.Contains("InitialP", e2.Message)

@@ -47,7 +47,8 @@ let ``existing dropout is re-enabled in place and convolutions get channel dropo
     engine ()
     let inner = torch.nn.Sequential([| torch.nn.Flatten() :> Module; torch.nn.Dropout(0.3); torch.nn.Linear(8L * 4L * 4L, 10L) |])
     let original =
-        torch.nn.Sequential([| torch.nn.Conv2d(1L, 8L, 3L) :> Module; torch.nn.ReLU(); torch.nn.Dropout2d(0.25); torch.nn.Conv2d(8L, 8L, 3L); inner |])
+        torch.nn.Sequential([| torch.nn.Conv2d(1L, 8L, 3L) :> Module; torch.nn.ReLU(); torch.nn.Dropout2d(0.25);
+                               torch.nn.Conv2d(8L, 8L, 3L); inner |])
     let mc = MCDropoutConverter.Convert(original, MCDropoutConversion(P = 0.1, InputP = 0.0))
     // InputP = 0: nothing before the first convolution; Dropout2d -> MC (0.25), no second dropout inserted.
     Assert.Equal<string list>([ "Conv2d"; "ReLU"; "MCSpatialDropout(0.25)"; "Conv2d"; "Sequential" ], kinds mc)

@@ -36,7 +36,8 @@ let ``the regularizer weights each layer by the rate of the dropout in front of 
     Assert.True(scalar ((l2.weight.grad - l2.weight * (2.0 * 2.25 * 0.5 / 200.0)).abs().max()) < 1e-7)
     // A ConcreteDropout-wrapped layer brings its own regularizer and is not counted twice.
     let inner = torch.nn.Linear(4L, 2L)
-    let withConcrete = torch.nn.Sequential([| torch.nn.Linear(3L, 4L) :> Module; BayesNN.ConcreteDropout(inner, ConcreteDropoutOptions()) |])
+    let withConcrete = torch.nn.Sequential([| torch.nn.Linear(3L, 4L) :> Module;
+                                              BayesNN.ConcreteDropout(inner, ConcreteDropoutOptions()) |])
     Assert.Equal(1, (MCDropoutPrior.WeightLayers withConcrete).Count)
 
 [<Fact>]
@@ -47,4 +48,5 @@ let ``bad prior settings are rejected with the parameter named`` () =
     Assert.Contains("LengthScale", e.Message)
     Assert.Throws<ArgumentException>(fun () -> MCDropoutPrior(1.0, 0L).Coefficient 0.5 |> ignore) |> ignore
     Assert.Throws<ArgumentException>(fun () -> MCDropoutPrior(1.0, 10L).Coefficient 1.0 |> ignore) |> ignore
-    Assert.Throws<ArgumentException>(fun () -> MCDropoutPrior(1.0, 10L).Regularizer(torch.nn.Sequential([| torch.nn.ReLU() :> Module |])) |> ignore) |> ignore
+    Assert.Throws<ArgumentException>(fun () ->
+        MCDropoutPrior(1.0, 10L).Regularizer(torch.nn.Sequential([| torch.nn.ReLU() :> Module |])) |> ignore) |> ignore

@@ -61,7 +61,8 @@ let ``MonteCarloMode switches every MC layer of a model and counts them`` () =
     engine ()
     let d1 = BayesNN.MCDropout(0.5)
     let d2 = BayesNN.MCSpatialDropout(0.2)
-    let model = torch.nn.Sequential([| torch.nn.Linear(3L, 3L) :> Module; d1 :> Module; torch.nn.Sequential([| d2 :> Module |]) :> Module |])
+    let model = torch.nn.Sequential([| torch.nn.Linear(3L, 3L) :> Module; d1 :> Module;
+                                       torch.nn.Sequential([| d2 :> Module |]) :> Module |])
     Assert.Equal(2, MonteCarloMode.Set(model, false))
     Assert.False(d1.MonteCarlo); Assert.False(d2.MonteCarlo)
     Assert.Equal(2, MonteCarloMode.Set(model, true))

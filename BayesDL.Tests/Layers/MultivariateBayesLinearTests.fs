@@ -40,7 +40,11 @@ let ``the layer's KL equals KLDivergence for its pair and the dense closed form`
     Assert.Equal(scalar (KLDivergence.Analytic(q, layer.PriorDistribution())), reported, 10)
     // Independently: the dense covariance of q (LowRank: U U^T + D, full: L L^T) in the textbook formula,
     // and the registry's pair of dense multivariate normals.
-    let sigma = match q with :? LowRankMultivariateNormal as l -> l.Covariance | :? MultivariateNormal as m -> m.Covariance | _ -> failwith "q"
+    let sigma =
+        match q with
+        | :? LowRankMultivariateNormal as l -> l.Covariance
+        | :? MultivariateNormal as m -> m.Covariance
+        | _ -> failwith "q"
     Assert.Equal(denseKL q.Mean sigma 0.2 0.7, reported, 9)
     let p = Dist.MultivariateNormal(torch.full(15L, 0.2, dtype = f64), 0.49 * torch.eye(15L, dtype = f64))
     Assert.Equal(scalar (KLDivergence.Analytic(Dist.MultivariateNormal(q.Mean, sigma), p)), reported, 9)
@@ -51,13 +55,16 @@ let ``a Laplace prior has no closed form with a correlated posterior, so the KL 
     // s sqrt(2/pi) exp(-(mu-m)^2 / 2s^2) + (mu - m)(1 - 2 Phi(-(mu-m)/s)).
     engine ()
     NativeEngine.Seed 5L
-    let layer = cpu64.Apply(BayesNN.MultivariateBayesLinear(2L, 2L, MultivariateBayesOptions(2, Priors.Laplace(0.0, 0.5), KLSamples = 4000)))
+    let layer = cpu64.Apply(BayesNN.MultivariateBayesLinear(2L, 2L,
+                                                            MultivariateBayesOptions(2, Priors.Laplace(0.0, 0.5), KLSamples = 4000)))
     randomizeParameters layer
     let q = layer.Posterior()
     let mu = values q.Mean
     let sd = values q.StdDev
     let normal = MathNet.Numerics.Distributions.Normal(0.0, 1.0)
-    let absMean i = sd[i] * sqrt (2.0 / Math.PI) * exp (-(mu[i] ** 2.0) / (2.0 * sd[i] ** 2.0)) + mu[i] * (1.0 - 2.0 * normal.CumulativeDistribution(-mu[i] / sd[i]))
+    let absMean i =
+        sd[i] * sqrt (2.0 / Math.PI) * exp (-(mu[i] ** 2.0) / (2.0 * sd[i] ** 2.0))
+        + mu[i] * (1.0 - 2.0 * normal.CumulativeDistribution(-mu[i] / sd[i]))
     let expectedLogP = [ 0 .. mu.Length - 1 ] |> List.sumBy (fun i -> -Math.Log(2.0 * 0.5) - absMean i / 0.5)
     let truth = -(scalar (q.Entropy())) - expectedLogP
     let mc = KLDivergence.MonteCarlo(q, layer.PriorDistribution(), 4000)
@@ -89,7 +96,8 @@ let ``weight draws have the posterior's covariance`` () =
         Assert.True(abs (scalar empirical[int64 i, int64 i] - v) < 5.0 * v * sqrt (2.0 / float n), sprintf "var %d" i)
     // The rank-1 factor correlates them: the sample covariance has standard error sqrt((s1^2 s2^2 + c^2) / n).
     let v0, v1, c = scalar cov[4L, 4L], scalar cov[5L, 5L], scalar cov[4L, 5L]
-    Assert.True(abs (scalar empirical[0L, 1L] - c) < 5.0 * sqrt ((v0 * v1 + c * c) / float n), sprintf "cov %f vs %f" (scalar empirical[0L, 1L]) c)
+    Assert.True(abs (scalar empirical[0L, 1L] - c) < 5.0 * sqrt ((v0 * v1 + c * c) / float n),
+                sprintf "cov %f vs %f" (scalar empirical[0L, 1L]) c)
 
 [<Fact>]
 let ``a low-rank Bayesian regression fits: the loss decreases and the predictive beats the prior predictive`` () =

@@ -51,7 +51,8 @@ let private matchesCorrelatedGaussian (r: McmcResult) =
 [<Fact>]
 let ``HMC on a correlated 2-D Gaussian matches its mean and covariance within 5 MCSE`` () =
     setup ()
-    use r = HamiltonianMonteCarlo.Sample(correlatedGaussian (), HmcOptions(Samples = 600, Warmup = 300, Chains = 4, LeapfrogSteps = 8, Seed = 11L))
+    use r = HamiltonianMonteCarlo.Sample(correlatedGaussian (),
+                                         HmcOptions(Samples = 600, Warmup = 300, Chains = 4, LeapfrogSteps = 8, Seed = 11L))
     matchesCorrelatedGaussian r
     Assert.Equal<int64>([| 4L; 600L; 2L |], r.Samples.shape)
 
@@ -89,7 +90,8 @@ let ``dual averaging drives the warm-up acceptance rate to its target; a higher 
     use s = cpu64.Tensor(scales, 10L)
     let target = LogDensity.FromBatchedFunction(10, (fun x -> -0.5 * (x / s).square().sum(1L)), cpu64)
     let run delta =
-        use r = HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 100, Warmup = 400, Chains = 2, LeapfrogSteps = 5, TargetAcceptance = delta,
+        use r = HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 100, Warmup = 400, Chains = 2,
+                                                                LeapfrogSteps = 5, TargetAcceptance = delta,
                                                                 AdaptMassMatrix = false, Seed = 3L))
         r.WarmupAcceptanceRate, r.AcceptanceRate, Seq.average r.StepSizes
     let runs = [ for delta in [ 0.6; 0.8; 0.95 ] -> delta, run delta ]
@@ -119,10 +121,12 @@ let ``bad options and shapes are refused with the parameter named`` () =
     Assert.Contains("'TargetAcceptance'", e.Message)
     Assert.Contains("1.5", e.Message)
     let shape = Assert.Throws<ArgumentException>(fun () ->
-        HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 5, Warmup = 0, Chains = 2), cpu64.Tensor([| 1.0; 2.0; 3.0 |], 3L)) |> ignore)
+        HamiltonianMonteCarlo.Sample(target, HmcOptions(Samples = 5, Warmup = 0, Chains = 2),
+                                     cpu64.Tensor([| 1.0; 2.0; 3.0 |], 3L)) |> ignore)
     Assert.Contains("'initialPosition'", shape.Message)
     let scalarTarget = LogDensity.FromBatchedFunction(2, (fun x -> -x.square().sum()), cpu64, "wrong")
-    let wrong = Assert.Throws<ArgumentException>(fun () -> HamiltonianMonteCarlo.Sample(scalarTarget, HmcOptions(Samples = 5, Warmup = 0)) |> ignore)
+    let wrong = Assert.Throws<ArgumentException>(fun () -> HamiltonianMonteCarlo.Sample(scalarTarget,
+                                                                                        HmcOptions(Samples = 5, Warmup = 0)) |> ignore)
     Assert.Contains("one log density per chain", wrong.Message)
 
 [<Fact>]

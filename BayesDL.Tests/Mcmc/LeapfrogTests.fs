@@ -45,12 +45,14 @@ let private energy (sigma: float[]) (invMass: float[]) (q: float[]) (p: float[])
     Array.init q.Length (fun i -> 0.5 * (q[i] / sigma[i]) ** 2.0 + 0.5 * invMass[i] * p[i] ** 2.0)
 
 [<Property(MaxTest = 60, Replay = "(2026,11)", Arbitrary = [| typeof<Problems> |])>]
-let ``leapfrog is reversible: integrate, negate the momentum, integrate again, and you are back`` (Problem(sigma, invMass, q, p, fraction, steps)) =
+let ``leapfrog is reversible: integrate, negate the momentum, integrate again, and you are back`` (Problem(sigma, invMass,
+                                                                                                           q, p, fraction, steps)) =
     engine ()
     // A non-Gaussian target (a quartic term) so that reversibility is not an accident of linear dynamics; a step well
     // inside the stable range (eps omega < 0.5), since in an unstable (chaotic) regime round-off alone grows exponentially.
     let s = cpu64.Tensor(sigma, int64 sigma.Length)
-    let target = LogDensity.FromBatchedFunction(sigma.Length, (fun x -> let z = x / s in -(0.5 * z.square() + 0.01 * z.square().square()).sum(1L)), cpu64)
+    let target = LogDensity.FromBatchedFunction(sigma.Length,
+                                                (fun x -> let z = x / s in -(0.5 * z.square() + 0.01 * z.square().square()).sum(1L)), cpu64)
     let omega = Array.map2 (fun m sd -> sqrt m / sd) invMass sigma |> Array.max
     let eps = 0.25 * fraction / omega
     let q = Array.map2 (*) q sigma // start within 3 sd, where the quartic term at most raises the local frequency by 1.5

@@ -81,7 +81,8 @@ let ``splitting catches a drifting chain and folding catches chains that differ 
 [<Fact>]
 let ``bad chains are refused with the chain and the draw named`` () =
     engine ()
-    let e = Assert.Throws<ArgumentException>(fun () -> McmcDiagnostics.SplitRHat [| [| 1.0; 2.0; 3.0; 4.0 |]; [| 1.0; 2.0; 3.0 |] |] |> ignore)
+    let e =
+        Assert.Throws<ArgumentException>(fun () -> McmcDiagnostics.SplitRHat [| [| 1.0; 2.0; 3.0; 4.0 |]; [| 1.0; 2.0; 3.0 |] |] |> ignore)
     Assert.Contains("chain 1 with 3 draws", e.Message)
     let nan = Assert.Throws<ArgumentException>(fun () -> McmcDiagnostics.EffectiveSampleSize [| [| 1.0; nan; 3.0; 4.0 |] |] |> ignore)
     Assert.Contains("chain 0, draw 1", nan.Message)

@@ -38,7 +38,8 @@ let ``Hmc.sample gives the core sampler's draws as records, and bad settings as 
         Assert.Equal(core.AcceptanceRate, run.AcceptanceRate)
     match Hmc.sample (nuts { samples 30; warmup 20; chains 1; seed 8L }) (Hmc.linearRegression 0.5 1.0 design y) with
     | Ok run ->
-        use core = NoUTurnSampler.Sample(LogDensity.BayesianLinearRegression(design, y, 0.5, 1.0), HmcOptions(Samples = 30, Warmup = 20, Chains = 1, Seed = 8L))
+        use core = NoUTurnSampler.Sample(LogDensity.BayesianLinearRegression(design, y, 0.5, 1.0),
+                                         HmcOptions(Samples = 30, Warmup = 20, Chains = 1, Seed = 8L))
         Assert.Equal<float[]>(values core.Samples, run.Draws |> Array.concat |> Array.concat)
     | Error e -> failwith e.Message
     match Hmc.sample (mcmc { chains 0 }) (Hmc.linearRegression 0.5 1.0 design y) with

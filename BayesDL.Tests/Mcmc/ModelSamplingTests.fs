@@ -132,7 +132,8 @@ let ``the named summary reads the constrained draws: tau is positive and theta i
     Assert.True(torch.all(posterior.Draws["tau"].gt(torch.tensor 0.0)).item<bool>())
     let expected = posterior.Draws["theta_trans"] * posterior.Draws["tau"].unsqueeze(-1) + posterior.Draws["mu"].unsqueeze(-1)
     Assert.True(torch.allclose(expected, posterior.Draws["theta"], rtol = 1e-12, atol = 1e-12))
-    Assert.Equal<string list>([ for j in 1..8 -> sprintf "theta_trans[%d]" j ] @ [ "mu"; "tau" ] @ [ for j in 1..8 -> sprintf "theta[%d]" j ],
+    Assert.Equal<string list>([ for j in 1..8 -> sprintf "theta_trans[%d]" j ] @ [ "mu"; "tau" ]
+                              @ [ for j in 1..8 -> sprintf "theta[%d]" j ],
                               [ for s in posterior.Summary -> s.Name ])
     let tau = posterior["tau"]
     Assert.True(tau.Q5 > 0.0 && tau.Q5 <= tau.Q50 && tau.Q50 <= tau.Q95)
@@ -150,7 +151,8 @@ let ``a start outside the support and a density that is not finite at the start 
             let! x = flat "x" [] Constraint.Real
             do! observe "y" (Normal(x * 1e200, 1.0)) (torch.tensor [| 0.0 |])
         } |> build
-    let infinite = Assert.Throws<ArgumentException>(fun () -> ModelSampling.Nuts(steep, HmcOptions(Samples = 10, Warmup = 10, Chains = 2)) |> ignore)
+    let infinite =
+        Assert.Throws<ArgumentException>(fun () -> ModelSampling.Nuts(steep, HmcOptions(Samples = 10, Warmup = 10, Chains = 2)) |> ignore)
     Assert.Contains("first in the term of 'y'", infinite.Message)
     // A distribution that rejects its parameters while the body builds it: the model and the last site completed.
     let overflow =
@@ -158,6 +160,8 @@ let ``a start outside the support and a density that is not finite at the start 
             let! x = sample "x" (Normal(0.0, 1.0))
             do! observe "y" (Normal(x * 1e300 * 1e300, 1.0)) (torch.tensor [| 0.0 |])
         } |> build
-    let rejected = Assert.Throws<ArgumentException>(fun () -> ModelSampling.Nuts(overflow, HmcOptions(Samples = 10, Warmup = 10, Chains = 2)) |> ignore)
+    let rejected =
+        Assert.Throws<ArgumentException>(fun () ->
+            ModelSampling.Nuts(overflow, HmcOptions(Samples = 10, Warmup = 10, Chains = 2)) |> ignore)
     Assert.Contains("Model 'overflow', after 'x'", rejected.Message)
     Assert.Contains("'loc'", rejected.Message)

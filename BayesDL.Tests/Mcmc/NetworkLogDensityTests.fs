@@ -29,7 +29,8 @@ let private rows (x: float[]) width = Array.chunkBySize width x
 let ``the network target is the hand-computed log prior plus Gaussian log likelihood at a random theta`` () =
     engine ()
     NativeEngine.Seed 11L
-    let builder = ModelBuilder.Sequential().Linear(2L, 3L).Tanh().Linear(3L, 2L).WithPrior(Priors.Normal(0.1, 0.7)).WithLikelihood(Likelihoods.Gaussian 0.4)
+    let builder = ModelBuilder.Sequential().Linear(2L, 3L).Tanh().Linear(3L, 2L).WithPrior(Priors.Normal(0.1, 0.7))
+                      .WithLikelihood(Likelihoods.Gaussian 0.4)
     let x = torch.randn(5L, 2L, dtype = torch.ScalarType.Float64)
     let y = torch.randn(5L, 2L, dtype = torch.ScalarType.Float64)
     let network = builder.LogDensity(x, y)
@@ -39,7 +40,8 @@ let ``the network target is the hand-computed log prior plus Gaussian log likeli
     let prior = t |> Array.sumBy (fun v -> PdfNormal.PDFLn(0.1, 0.7, v))
     let likelihood =
         Array.zip (rows (values x) 2) (rows (values y) 2)
-        |> Array.sumBy (fun (xi, yi) -> Array.map2 (fun f v -> PdfNormal.PDFLn(f, 0.4, v)) (handForward [ 2; 3; 2 ] tanh t xi) yi |> Array.sum)
+        |> Array.sumBy (fun (xi, yi) ->
+            Array.map2 (fun f v -> PdfNormal.PDFLn(f, 0.4, v)) (handForward [ 2; 3; 2 ] tanh t xi) yi |> Array.sum)
     Assert.Equal(prior + likelihood, scalar (network.Target.Evaluate theta), 9)
     Assert.Equal(prior, scalar (network.LogPrior theta), 9)
 
@@ -55,7 +57,9 @@ let ``a Categorical network with a layer's own Laplace prior is the hand-compute
     let network = builder.LogDensity(x, torch.tensor labels)
     let theta = torch.randn(1L, int64 network.Dimension, dtype = torch.ScalarType.Float64)
     let t = values theta
-    let prior = (t[..8] |> Array.sumBy (fun v -> PdfNormal.PDFLn(0.0, 2.0, v))) + (t[9..] |> Array.sumBy (fun v -> PdfLaplace.PDFLn(0.0, 0.5, v)))
+    let prior =
+        (t[..8] |> Array.sumBy (fun v -> PdfNormal.PDFLn(0.0, 2.0, v)))
+        + (t[9..] |> Array.sumBy (fun v -> PdfLaplace.PDFLn(0.0, 0.5, v)))
     let likelihood =
         rows (values x) 2
         |> Array.mapi (fun i xi ->
@@ -87,7 +91,8 @@ let ``one linear layer without bias or activation is the Bayesian linear regress
     NativeEngine.Seed 13L
     let x = torch.randn(15L, 3L, dtype = torch.ScalarType.Float64)
     let y = x.matmul(cpu64.Tensor([| 0.5; -1.0; 2.0 |], 3L)) + 0.2 * torch.randn(15L, dtype = torch.ScalarType.Float64)
-    let builder = ModelBuilder.Sequential().Linear(3L, 1L, bias = false).WithPrior(Priors.Normal(0.0, 1.5)).WithLikelihood(Likelihoods.Gaussian 0.3)
+    let builder = ModelBuilder.Sequential().Linear(3L, 1L, bias = false).WithPrior(Priors.Normal(0.0, 1.5))
+                      .WithLikelihood(Likelihoods.Gaussian 0.3)
     let network = builder.LogDensity(x, y)
     let linear = LogDensity.BayesianLinearRegression(x, y, 0.3, 1.5)
     let theta = torch.randn(4L, 3L, dtype = torch.ScalarType.Float64)
@@ -101,7 +106,8 @@ let private smallRegression () =
     x, y
 
 let private tanhNet hidden noise =
-    ModelBuilder.Sequential().Linear(1L, hidden).Tanh().Linear(hidden, 1L).WithPrior(Priors.Normal(0.0, 1.0)).WithLikelihood(Likelihoods.Gaussian noise)
+    ModelBuilder.Sequential().Linear(1L, hidden).Tanh().Linear(hidden, 1L).WithPrior(Priors.Normal(0.0, 1.0))
+        .WithLikelihood(Likelihoods.Gaussian noise)
 
 [<Fact>]
 let ``evaluating all chains at once equals evaluating each chain alone, values and gradients`` () =
@@ -159,18 +165,25 @@ let ``bad data, layers, likelihoods and draws are clear errors naming the parame
     let x, y = smallRegression ()
     let net = tanhNet 4L 0.1
     let err (f: unit -> 'a) = (Assert.Throws<ArgumentException>(fun () -> f () |> ignore)).Message
-    Assert.Contains("parameter 'x' must be [N, 1]", err (fun () -> net.LogDensity(torch.zeros(20L, 2L, dtype = torch.ScalarType.Float64), y)))
-    Assert.Contains("parameter 'y' must be [20, 1] or [20]", err (fun () -> net.LogDensity(x, torch.zeros(19L, dtype = torch.ScalarType.Float64))))
+    Assert.Contains("parameter 'x' must be [N, 1]",
+                    err (fun () -> net.LogDensity(torch.zeros(20L, 2L, dtype = torch.ScalarType.Float64), y)))
+    Assert.Contains("parameter 'y' must be [20, 1] or [20]",
+                    err (fun () -> net.LogDensity(x, torch.zeros(19L, dtype = torch.ScalarType.Float64))))
     let classifier = ModelBuilder.Sequential().Linear(1L, 3L).WithLikelihood(Likelihoods.Categorical())
-    Assert.Contains("class index in [0, 2]; found 3 at index [1]", err (fun () -> classifier.LogDensity(x.narrow(0L, 0L, 3L), torch.tensor [| 0L; 3L; 1L |])))
+    Assert.Contains("class index in [0, 2]; found 3 at index [1]",
+                    err (fun () -> classifier.LogDensity(x.narrow(0L, 0L, 3L), torch.tensor [| 0L; 3L; 1L |])))
     let withDropout = ModelBuilder.Sequential().Linear(1L, 4L).Dropout(0.1).Linear(4L, 1L).WithLikelihood(Likelihoods.Gaussian 0.1)
     Assert.Contains("layer 1 'Dropout(p = 0.1)'", err (fun () -> withDropout.LogDensity(x, y)))
     let learned = ModelBuilder.Sequential().Linear(1L, 1L).WithLikelihood(Likelihoods.GaussianLearned())
     Assert.Contains("Gaussian with a fixed noise sigma or Categorical", err (fun () -> learned.LogDensity(x, y)))
     let network = net.LogDensity(x, y)
-    Assert.Contains($"[chains, {network.Dimension}]", err (fun () -> network.Target.Evaluate(torch.zeros(2L, 3L, dtype = torch.ScalarType.Float64))))
-    Assert.Contains($"parameter 'theta' must be [chains, {network.Dimension}]", err (fun () -> network.LogLikelihood(torch.zeros(4L, dtype = torch.ScalarType.Float64))))
-    Assert.Contains("parameter 'inputs' must be [N, 1]", err (fun () -> network.Predict(torch.zeros(2L, int64 network.Dimension, dtype = torch.ScalarType.Float64), torch.zeros(3L, 2L))))
+    Assert.Contains($"[chains, {network.Dimension}]",
+                    err (fun () -> network.Target.Evaluate(torch.zeros(2L, 3L, dtype = torch.ScalarType.Float64))))
+    Assert.Contains($"parameter 'theta' must be [chains, {network.Dimension}]",
+                    err (fun () -> network.LogLikelihood(torch.zeros(4L, dtype = torch.ScalarType.Float64))))
+    Assert.Contains("parameter 'inputs' must be [N, 1]",
+                    err (fun () -> network.Predict(torch.zeros(2L, int64 network.Dimension, dtype = torch.ScalarType.Float64),
+                                                   torch.zeros(3L, 2L))))
 
 [<Fact>]
 let ``Hmc.network samples a model { } declaration and returns mistakes as a BayesError`` () =

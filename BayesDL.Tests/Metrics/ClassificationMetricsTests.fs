@@ -16,7 +16,8 @@ let ``accuracy, NLL and Brier match hand computation`` () =
     use y = labels [| 0L; 1L; 1L |]
     Assert.Equal(2.0 / 3.0, ClassificationMetrics.Accuracy(p, y), 12)
     Assert.Equal(-(Math.Log 0.7 + Math.Log 0.3 + Math.Log 0.5) / 3.0, ClassificationMetrics.NegativeLogLikelihood(p, y), 12)
-    let brier = ((0.3 ** 2.0 + 0.2 ** 2.0 + 0.1 ** 2.0) + (0.1 ** 2.0 + 0.7 ** 2.0 + 0.6 ** 2.0) + (0.25 ** 2.0 + 0.5 ** 2.0 + 0.25 ** 2.0)) / 3.0
+    let brier =
+        ((0.3 ** 2.0 + 0.2 ** 2.0 + 0.1 ** 2.0) + (0.1 ** 2.0 + 0.7 ** 2.0 + 0.6 ** 2.0) + (0.25 ** 2.0 + 0.5 ** 2.0 + 0.25 ** 2.0)) / 3.0
     Assert.Equal(brier, ClassificationMetrics.BrierScore(p, y), 12)
 
 [<Fact>]

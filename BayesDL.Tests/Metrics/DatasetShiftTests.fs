@@ -36,7 +36,8 @@ let ``the shift evaluation scores each rotation like the metrics do and writes o
     use ood = ensemble.Predict(noise)
     Assert.Equal(DatasetShift.OodAuroc(clean, ood), curve.OodAuroc, 12)
     use dir = new TempDir()
-    let paths = ShiftPlots.Save([| curve; ShiftCurve("copy", curve.Angles, curve.Accuracy, curve.Nll, curve.Brier, curve.Ece, curve.Entropy, curve.OodAuroc) |], dir.Path)
+    let paths = ShiftPlots.Save([| curve; ShiftCurve("copy", curve.Angles, curve.Accuracy, curve.Nll, curve.Brier, curve.Ece,
+                                                     curve.Entropy, curve.OodAuroc) |], dir.Path)
     Assert.Equal(5, paths.Count)
     for KeyValue(_, path) in paths do
         Assert.True(File.Exists path && FileInfo(path).Length > 1000L, path)

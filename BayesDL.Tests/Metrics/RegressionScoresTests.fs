@@ -28,7 +28,8 @@ let ``the mixture log-likelihood equals log of the mean of the components' densi
     let n = 6
     let mu, var, y = mixture t n d (10 * t + d)
     let tensor (v: float[]) (shape: int64[]) = cpu64.Tensor(v, shape)
-    let ours = values (RegressionScores.MixtureLogLikelihood(tensor mu [| int64 t; int64 n; int64 d |], tensor var [| int64 t; int64 n; int64 d |], tensor y [| int64 n; int64 d |]))
+    let ours = values (RegressionScores.MixtureLogLikelihood(tensor mu [| int64 t; int64 n; int64 d |],
+                                                             tensor var [| int64 t; int64 n; int64 d |], tensor y [| int64 n; int64 d |]))
     for i in 0 .. n - 1 do
         let density =
             [ for s in 0 .. t - 1 ->
@@ -64,10 +65,12 @@ let ``scores of a split's standardised predictive are computed on the original s
     // By hand on the original scale: component means m + s mu, sds s sqrt(var), targets 130 and 120.
     let targets = [| 130.0; 120.0 |]
     let ll =
-        [ for i in 0 .. 1 -> log ([ for k in 0 .. t - 1 -> Normal.PDF(m + s * mu[k * 2 + i], s * sqrt var[k * 2 + i], targets[i]) ] |> List.average) ]
+        [ for i in 0 .. 1 -> log ([ for k in 0 .. t - 1 -> Normal.PDF(m + s * mu[k * 2 + i],
+                                                                      s * sqrt var[k * 2 + i], targets[i]) ] |> List.average) ]
         |> List.average
     let rmse =
-        sqrt ([ for i in 0 .. 1 -> (m + s * ([ for k in 0 .. t - 1 -> mu[k * 2 + i] ] |> List.average) - targets[i]) ** 2.0 ] |> List.average)
+        sqrt ([ for i in 0 .. 1 -> (m + s * ([ for k in 0 .. t - 1 -> mu[k * 2 + i] ] |> List.average) - targets[i]) ** 2.0 ]
+              |> List.average)
     Assert.Equal(ll, scores.TestLogLikelihood, 10)
     Assert.Equal(rmse, scores.RootMeanSquaredError, 10)
     Assert.Equal(2L, scores.Count)

@@ -12,13 +12,15 @@ open BayesDL.Tests.TestSupport
 let private policy = ComputePolicy.Cpu.Float64()
 
 let private cvae () =
-    policy.Apply(new ConditionalVae(VaeNetworks.MlpEncoder(20L + 3L, 16L), 16L, VaeNetworks.MlpDecoder(2L + 3L, [| 16L |], 20L), BernoulliDecoder(), 20L, 2L, 3))
+    policy.Apply(new ConditionalVae(VaeNetworks.MlpEncoder(20L + 3L, 16L), 16L, VaeNetworks.MlpDecoder(2L + 3L, [| 16L |], 20L),
+                                    BernoulliDecoder(), 20L, 2L, 3))
 
 [<Fact>]
 let ``autoencoder reconstructs with the VAE's shapes and its loss is the negative log-likelihood`` () =
     engine ()
     NativeEngine.Seed 1L
-    let ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(20L, 16L), 16L, VaeNetworks.MlpDecoder(2L, [| 16L |], 20L), BernoulliDecoder(), 20L, 2L))
+    let ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(20L, 16L), 16L,
+                                          VaeNetworks.MlpDecoder(2L, [| 16L |], 20L), BernoulliDecoder(), 20L, 2L))
     use x = torch.rand(4L, 20L, dtype = torch.ScalarType.Float64)
     Assert.Equal<int64[]>([| 4L; 2L |], ae.Encode(x).shape)
     Assert.Equal<int64[]>([| 4L; 20L |], ae.Reconstruct(x).shape)
@@ -68,7 +70,8 @@ let ``a prior without a closed-form KL gets the registry's Monte Carlo KL; a Nor
     engine ()
     NativeEngine.Seed 4L
     let enc, dec = VaeNetworks.MlpEncoder(20L, 16L), VaeNetworks.MlpDecoder(3L, [| 16L |], 20L)
-    let mixture = BayesDL.Distributions.Dist.ScaleMixtureNormal(policy.Tensor([| 0.5; 0.5; 0.5 |], 3L), policy.Scalar 1.0, policy.Scalar 0.1)
+    let mixture = BayesDL.Distributions.Dist.ScaleMixtureNormal(policy.Tensor([| 0.5; 0.5; 0.5 |], 3L),
+                                                                policy.Scalar 1.0, policy.Scalar 0.1)
     let vae = policy.Apply(new Vae(enc, 16L, dec, BernoulliDecoder(), 20L, 3L, prior = mixture))
     use x = torch.rand(2L, 20L, dtype = torch.ScalarType.Float64)
     use _ = torch.no_grad ()
@@ -80,10 +83,12 @@ let ``a prior without a closed-form KL gets the registry's Monte Carlo KL; a Nor
     let reference = values (ratio.mean([| 0L |]))
     let sd = values (ratio.std(0L))
     // SE of the difference of the two estimates: sd * sqrt(1/20000 + 1/200000); allow 5 of them.
-    for i in 0 .. 1 do Assert.InRange(kl.[i] - reference.[i], -5.0 * sd.[i] * sqrt (1.0 / 20000.0 + 1.0 / 200000.0), 5.0 * sd.[i] * sqrt (1.0 / 20000.0 + 1.0 / 200000.0))
+    for i in 0 .. 1 do Assert.InRange(kl.[i] - reference.[i], -5.0 * sd.[i] * sqrt (1.0 / 20000.0 + 1.0 / 200000.0),
+                                      5.0 * sd.[i] * sqrt (1.0 / 20000.0 + 1.0 / 200000.0))
     // With the standard Normal as an explicit prior the registry's closed form is used: the KL has no sampling noise.
     let normalPrior = BayesDL.Distributions.Dist.Normal(policy.Tensor([| 0.0; 0.0; 0.0 |], 3L), policy.Tensor([| 1.0; 1.0; 1.0 |], 3L))
-    let vaeN = policy.Apply(new Vae(VaeNetworks.MlpEncoder(20L, 16L), 16L, VaeNetworks.MlpDecoder(3L, [| 16L |], 20L), BernoulliDecoder(), 20L, 3L, prior = normalPrior))
+    let vaeN = policy.Apply(new Vae(VaeNetworks.MlpEncoder(20L, 16L), 16L, VaeNetworks.MlpDecoder(3L, [| 16L |], 20L),
+                                    BernoulliDecoder(), 20L, 3L, prior = normalPrior))
     let qn = vaeN.Posterior(x)
     let closed = values ((0.5 * (qn.Scale.square() + qn.Loc.square() - 1.0 - qn.Scale.square().log())).sum(-1L))
     Array.iter2 (fun (a: float) (b: float) -> Assert.Equal(a, b, 10)) closed (values (vaeN.Elbo(x).KL))

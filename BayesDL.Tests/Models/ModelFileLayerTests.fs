@@ -96,18 +96,21 @@ let ``a trained low-rank or full-rank (rank 0) model round-trips with options, p
 let ``a concrete-dropout model declared in the DSL keeps its learned dropout rates, parameters and seeded predictions`` () =
     engine ()
     use data = regressionData ()
-    let declared = bayes { network (linear 2L 16L >> Activation.relu >> linear 16L 1L); likelihood (gaussianWith 0.1); prior (Normal(0., 2.)); variational concreteDropout }
+    let declared = bayes { network (linear 2L 16L >> Activation.relu >> linear 16L 1L); likelihood (gaussianWith 0.1);
+                           prior (Normal(0., 2.)); variational concreteDropout }
     let built = Model.buildOn cpu64 declared |> orFail
     use _ = built.Core
     let model = built.Core.Network
     built.Core.Fit(data, VariationalFitOptions(Epochs = 5, BatchSize = 16, LearningRate = 0.05, Seed = 1L)) |> ignore
-    let rates (m: BayesianNetwork) = m.VariationalLayers |> Seq.map (fun l -> (l :?> VariationalConcreteDropout).DropoutProbability) |> Array.ofSeq
+    let rates (m: BayesianNetwork) = m.VariationalLayers
+                                     |> Seq.map (fun l -> (l :?> VariationalConcreteDropout).DropoutProbability) |> Array.ofSeq
     // Learned: no rate is still at its initial 0.1.
     Assert.All(rates model, fun p -> Assert.NotEqual(0.1, p))
     let loaded = roundTrip model
     Assert.Equal<float[]>(rates model, rates loaded)
     let settings (m: BayesianNetwork) =
-        m.VariationalLayers |> Seq.map (fun l -> let c = l :?> VariationalConcreteDropout in c.LengthScale, c.Dropout.Options) |> Array.ofSeq
+        m.VariationalLayers
+        |> Seq.map (fun l -> let c = l :?> VariationalConcreteDropout in c.LengthScale, c.Dropout.Options) |> Array.ofSeq
     Assert.Equal<(float * ConcreteDropoutOptions)[]>(settings model, settings loaded)
     Assert.Equal(0.5, fst (settings loaded).[0]) // l = 1 / s0 for the prior N(0, 2^2)
     assertSameState model loaded
@@ -137,7 +140,8 @@ let private declaredUnder (family: string) =
     let bayesian = family = "meanField" || family = "lowRank" || family = "fullRank"
     let trunk =
         ModelBuilder.Sequential(1L, 4L, 4L).Conv2d(1L, 2L, 3L, padding = 1L).Activation(Activation.Elu)
-        |> fun b -> if family = "meanField" then b.BayesConv2d(2L, 2L, 3L, padding = 1L, estimator = GradientEstimator.Reparameterization) else b
+        |> fun b -> if family = "meanField" then b.BayesConv2d(2L, 2L, 3L, padding = 1L,
+                                                               estimator = GradientEstimator.Reparameterization) else b
         |> fun b -> b.Flatten().Dropout(0.2).Linear(32L, 8L).Activation(Activation.Gelu).MCDropout(0.1)
     let tail =
         if bayesian then trunk.BayesLinear(8L, 5L).Activation(Activation.Softplus).BayesLinear(5L, 3L, prior = PriorSpec.Laplace(0.0, 0.5))
@@ -149,7 +153,8 @@ let private declaredUnder (family: string) =
         | "fullRank" -> VariationalFamily.FullRank
         | "dropout" -> VariationalFamily.Dropout 0.25
         | _ -> VariationalFamily.ConcreteDropout
-    tail.Sigmoid().Linear(3L, 3L).Tanh().Relu().Activation(Activation.Softmax).WithVariational(familyOf).WithLikelihood(Likelihoods.GaussianLearned 0.3)
+    tail.Sigmoid().Linear(3L, 3L).Tanh().Relu().Activation(Activation.Softmax).WithVariational(familyOf)
+        .WithLikelihood(Likelihoods.GaussianLearned 0.3)
 
 [<Theory>]
 [<InlineData "meanField">]
@@ -175,7 +180,8 @@ let ``every layer kind the builders declare saves and loads under each variation
 let private everyLayer () =
     NativeEngine.Seed 11L
     let concrete = ConcreteDropoutOptions(WeightRegularizer = 1e-3, DropoutRegularizer = 1e-2, Temperature = 0.3, InitialP = 0.25)
-    let lowRank = MultivariateBayesOptions(Rank = 2, Prior = PriorSpec.ScaleMixture(0.3, 1.5, 0.1), InitialRho = -3.0, InitialFactorStd = 0.01, KLSamples = 5)
+    let lowRank = MultivariateBayesOptions(Rank = 2, Prior = PriorSpec.ScaleMixture(0.3, 1.5, 0.1), InitialRho = -3.0,
+                                           InitialFactorStd = 0.01, KLSamples = 5)
     let noDropoutAtTest = BayesNN.MCDropout(0.3)
     noDropoutAtTest.MonteCarlo <- false
     let model =
@@ -204,7 +210,8 @@ let ``every layer's settings survive: rank, priors, temperature, regularizers, l
         Assert.Equal(Modules.GELU.Approximate.tanh, (at m 5 : Modules.GELU).approximate)
         Assert.False((at m 6 : MCDropout).MonteCarlo)
         Assert.Equal(0.2, (at m 7 : Modules.Dropout).p)
-        Assert.Equal(MultivariateBayesOptions(2, PriorSpec.ScaleMixture(0.3, 1.5, 0.1), -3.0, 0.01, 5), (at m 8 : MultivariateBayesLinear).Options)
+        Assert.Equal(MultivariateBayesOptions(2, PriorSpec.ScaleMixture(0.3, 1.5, 0.1), -3.0, 0.01, 5),
+                     (at m 8 : MultivariateBayesLinear).Options)
         Assert.Equal((2.0, 10.0), ((at m 9 : Modules.Softplus).beta, (at m 9 : Modules.Softplus).threshold))
         Assert.Equal(MultivariateBayesOptions(0, PriorSpec.Normal(0.1, 0.8)), (at m 10 : MultivariateBayesLinear).Options)
     // The perturbed learned rate (not the initial 0.25) is what was saved.
@@ -236,7 +243,8 @@ let ``a file written by format version 1 still loads with its layers, options an
     let layers = loaded.VariationalLayers |> Seq.cast<BayesLinear> |> Array.ofSeq
     Assert.Equal<BayesLayerOptions[]>([| flip; det |], layers |> Array.map _.Options)
     Assert.Equal((expected.Likelihood :?> GaussianLikelihood).NoiseSigma, (loaded.Likelihood :?> GaussianLikelihood).NoiseSigma)
-    Assert.Equal<string[]>([| "BayesLinear"; "Tanh"; "Linear"; "ReLU"; "BayesLinear" |], loaded.Body.children() |> Seq.map (fun c -> c.GetType().Name) |> Array.ofSeq)
+    Assert.Equal<string[]>([| "BayesLinear"; "Tanh"; "Linear"; "ReLU"; "BayesLinear" |],
+                           loaded.Body.children() |> Seq.map (fun c -> c.GetType().Name) |> Array.ofSeq)
 
 [<Fact>]
 let ``an unsupported layer is refused with its name, type and the supported list, and nothing is written`` () =
@@ -246,8 +254,10 @@ let ``an unsupported layer is refused with its name, type and the supported list
         let e = Assert.Throws<System.ArgumentException>(fun () -> ModelFile.Save(model, dir.File "m.bnn"))
         Assert.Empty(Directory.GetFiles dir.Path) // refused before the temporary file is opened
         e.Message
-    let leaky = refuse (BayesianNetwork.Create(Likelihood.Categorical(), BayesNN.BayesLinear(3L, 4L), torch.nn.LeakyReLU(), BayesNN.BayesLinear(4L, 2L)))
-    for part in [ "layer '1' of type LeakyReLU"; "MultivariateBayesLinear"; "VariationalConcreteDropout"; "MCDropout" ] do Assert.Contains(part, leaky)
+    let leaky = refuse (BayesianNetwork.Create(Likelihood.Categorical(), BayesNN.BayesLinear(3L, 4L),
+                                               torch.nn.LeakyReLU(), BayesNN.BayesLinear(4L, 2L)))
+    for part in [ "layer '1' of type LeakyReLU"; "MultivariateBayesLinear"; "VariationalConcreteDropout";
+                  "MCDropout" ] do Assert.Contains(part, leaky)
     // A concrete-dropout layer saves only around a weight layer the file describes (Linear or square Conv2d).
     let conv1d = refuse (BayesianNetwork.Create(Likelihood.Categorical(), BayesNN.ConcreteDropout(torch.nn.Conv1d(2L, 3L, 3L))))
     Assert.Contains("layer '0' of type Conv1d", conv1d)

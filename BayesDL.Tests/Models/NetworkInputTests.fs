@@ -17,8 +17,10 @@ let ``the first weight layer's input features or channels, in every family`` () 
     // MC dropout before a deterministic layer: the dropout changes no size, the Linear decides.
     Assert.Equal(NetworkInput(7L, false), inputOf (ModelBuilder.Sequential().Input(7L).MCDropout(0.1).Linear(7L, 3L)))
     Assert.Equal(NetworkInput(9L, false),
-                 inputOf (ModelBuilder.Sequential().BayesLinear(9L, 4L).Relu().BayesLinear(4L, 3L).WithVariational(VariationalFamily.LowRank 2)))
+                 inputOf (ModelBuilder.Sequential().BayesLinear(9L, 4L).Relu().BayesLinear(4L, 3L)
+                              .WithVariational(VariationalFamily.LowRank 2)))
     Assert.Equal(NetworkInput(6L, false),
-                 inputOf (ModelBuilder.Sequential().Linear(6L, 4L).Relu().Linear(4L, 3L).WithVariational(VariationalFamily.ConcreteDropout)))
+                 inputOf (ModelBuilder.Sequential().Linear(6L, 4L).Relu().Linear(4L, 3L)
+                              .WithVariational(VariationalFamily.ConcreteDropout)))
     Assert.Equal(NetworkInput(2L, true),
                  inputOf (ModelBuilder.Sequential().Input(2L, 6L, 6L).BayesConv2d(2L, 3L, 3L).Relu().Flatten().BayesLinear(48L, 3L)))

@@ -13,7 +13,8 @@ open BayesDL.Tests.TestSupport
 
 let private policy = ComputePolicy.Cpu
 
-let private smallVae latent = policy.Apply(new Vae(VaeNetworks.MlpEncoder(784L, 64L), 64L, VaeNetworks.MlpDecoder(latent, [| 64L |], 784L), BernoulliDecoder(), 784L, latent))
+let private smallVae latent = policy.Apply(new Vae(VaeNetworks.MlpEncoder(784L, 64L), 64L, VaeNetworks.MlpDecoder(latent, [| 64L |], 784L),
+                                                   BernoulliDecoder(), 784L, latent))
 
 let private data = lazy (engine (); Mnist.LoadSubset("train", policy = policy).Take(1200L))
 
@@ -67,7 +68,8 @@ let ``bad inputs name the parameter, the value and the expected shape or range``
     Assert.Contains("2-D", e.Message)
     let e = Assert.Throws<ArgumentException>(fun () -> VaeNetworks.ConvEncoder(1L, 30L, 28L) |> ignore)
     Assert.Contains("height", e.Message); Assert.Contains("30", e.Message)
-    let cvae = new ConditionalVae(VaeNetworks.MlpEncoder(794L, 16L), 16L, VaeNetworks.MlpDecoder(13L, [| 16L |], 784L), BernoulliDecoder(), 784L, 3L, 10)
+    let cvae = new ConditionalVae(VaeNetworks.MlpEncoder(794L, 16L), 16L, VaeNetworks.MlpDecoder(13L, [| 16L |], 784L),
+                                  BernoulliDecoder(), 784L, 3L, 10)
     let e = Assert.Throws<ArgumentException>(fun () -> cvae.Generate(torch.tensor([| 3L; 10L |])) |> ignore)
     Assert.Contains("labels", e.Message); Assert.Contains("10", e.Message)
 
@@ -82,22 +84,26 @@ let ``likelihoods match their densities`` () =
     // Learned-scale Gaussian: outputs = [means | log-scales].
     let out = cpu64.Tensor([| 0.5; -0.5; 0.1; 0.2; -0.3; 0.0 |], 1L, 6L)
     let xs = [| 1.0; 0.0; -1.0 |]
-    let expected = Array.init 3 (fun i -> MathNet.Numerics.Distributions.Normal.PDFLn([| 0.5; -0.5; 0.1 |].[i], exp [| 0.2; -0.3; 0.0 |].[i], xs.[i])) |> Array.sum
+    let expected = Array.init 3 (fun i -> MathNet.Numerics.Distributions.Normal.PDFLn([| 0.5; -0.5; 0.1 |].[i],
+                                                                                      exp [| 0.2; -0.3; 0.0 |].[i], xs.[i])) |> Array.sum
     Assert.Equal(expected, scalar (GaussianDecoder().LogLikelihood(out, cpu64.Tensor(xs, 1L, 3L))), 10)
-    let fixedExpected = Array.init 3 (fun i -> MathNet.Numerics.Distributions.Normal.PDFLn([| 0.5; -0.5; 0.1 |].[i], 0.7, xs.[i])) |> Array.sum
+    let fixedExpected =
+        Array.init 3 (fun i -> MathNet.Numerics.Distributions.Normal.PDFLn([| 0.5; -0.5; 0.1 |].[i], 0.7, xs.[i])) |> Array.sum
     Assert.Equal(fixedExpected, scalar (GaussianDecoder(Nullable 0.7).LogLikelihood(out.narrow(1L, 0L, 3L), cpu64.Tensor(xs, 1L, 3L))), 10)
     // Categorical over 3 levels for 2 pixels: logits laid out [level, pixel]; x = [0.0, 1.0] -> levels [0, 2].
     let cl = [| 1.0; 0.0; 2.0; 1.0; 3.0; -1.0 |]
     let lse a b c = log (exp a + exp b + exp c)
     let expectedCat = (cl.[0] - lse cl.[0] cl.[2] cl.[4]) + (cl.[5] - lse cl.[1] cl.[3] cl.[5])
-    Assert.Equal(expectedCat, scalar (CategoricalDecoder(3).LogLikelihood(cpu64.Tensor(cl, 1L, 6L), cpu64.Tensor([| 0.0; 1.0 |], 1L, 2L))), 10)
+    Assert.Equal(expectedCat,
+                 scalar (CategoricalDecoder(3).LogLikelihood(cpu64.Tensor(cl, 1L, 6L), cpu64.Tensor([| 0.0; 1.0 |], 1L, 2L))), 10)
     Assert.Equal<int64[]>([| 1L; 2L |], CategoricalDecoder(3).Mean(cpu64.Tensor(cl, 1L, 6L)).shape)
 
 [<Fact>]
 let ``conv encoder and decoder fit the VAE on 28x28 images with a learned-variance Gaussian`` () =
     engine ()
     let lik = GaussianDecoder()
-    let vae = policy.Apply(new Vae(VaeNetworks.ConvEncoder(), VaeNetworks.ConvEncoderFeatures(), VaeNetworks.ConvDecoder(4L, parametersPerFeature = lik.ParametersPerFeature), lik, 784L, 4L))
+    let vae = policy.Apply(new Vae(VaeNetworks.ConvEncoder(), VaeNetworks.ConvEncoderFeatures(),
+                                   VaeNetworks.ConvDecoder(4L, parametersPerFeature = lik.ParametersPerFeature), lik, 784L, 4L))
     use x = data.Value.Inputs.narrow(0L, 0L, 3L)
     let t = vae.Elbo(x)
     Assert.Equal<int64[]>([| 3L |], t.Elbo.shape)
@@ -152,6 +158,7 @@ let ``the IWAE bound is a training objective: its gradient reaches encoder and d
     let before = bound ()
     vae.Iwae(x, 5).mean().neg().backward()
     Assert.True(vae.parameters() |> Seq.forall (fun p -> not (isNull p.grad) && scalar (p.grad.abs().sum()) > 0.0))
-    Trainer(TrainerOptions(Epochs = 20, BatchSize = 64, Seed = 7L)).Fit(vae.parameters(), 64L, fun idx _ -> vae.Iwae(x.index(idx), 5).mean().neg()) |> ignore
+    Trainer(TrainerOptions(Epochs = 20, BatchSize = 64, Seed = 7L))
+        .Fit(vae.parameters(), 64L, fun idx _ -> vae.Iwae(x.index(idx), 5).mean().neg()) |> ignore
     let after = bound ()
     Assert.True(after > before + 20.0, $"IWAE(k=5) should rise by > 20 nats in 20 steps: {before} -> {after}")

@@ -35,7 +35,8 @@ let ``the registry holds every kind the builders and model files use, each under
     Assert.Equal(types.Length, (Array.distinct types).Length)
     Assert.Equal(types.Length, (LayerKinds.All |> Seq.map (fun k -> k.Module) |> Seq.distinct |> Seq.length))
     for t in [ "Linear"; "Conv2d"; "BayesLinear"; "BayesConv2d"; "MultivariateBayesLinear"; "Flatten"; "Dropout"; "MCDropout"
-               "MCSpatialDropout"; "ConcreteDropout"; "VariationalConcreteDropout"; "ReLU"; "Tanh"; "Sigmoid"; "Softplus"; "ELU"; "GELU"; "Softmax" ] do
+               "MCSpatialDropout"; "ConcreteDropout"; "VariationalConcreteDropout"; "ReLU"; "Tanh"; "Sigmoid"; "Softplus"; "ELU"; "GELU"
+               "Softmax" ] do
         Assert.Contains(t, types)
     for kind in LayerKinds.All do
         Assert.Same(kind, LayerKinds.Named kind.Type)
@@ -75,7 +76,8 @@ let ``every registered kind's functional form equals its module's forward for ra
                     yield net.forward(x).detach(), network.Pack net ] |> List.unzip
             use expected = torch.stack(outputs)
             use theta = torch.stack(thetas)
-            check (theta.shape[1] = int64 network.Dimension && functional.Parameters |> Seq.sumBy (fun p -> p.Count) = int64 network.Dimension)
+            check (theta.shape[1] = int64 network.Dimension
+                   && functional.Parameters |> Seq.sumBy (fun p -> p.Count) = int64 network.Dimension)
                 (sprintf "%s: theta has %d entries, the network %d" kind.Type theta.shape[1] network.Dimension)
             use actual = network.Forward(theta, x)
             if actual.shape <> expected.shape then
@@ -110,7 +112,8 @@ let ``every registered kind round-trips through a model file bitwise: descriptio
         check (Seq.toList original.Keys = Seq.toList restored.Keys) (sprintf "%s: other tensors after loading" kind.Type)
         for KeyValue(key, value) in original do
             if restored.ContainsKey key then
-                check (value.shape = restored[key].shape && value.eq(restored[key]).all().item<bool>()) (sprintf "%s: tensor %s differs after loading" kind.Type key)
+                check (value.shape = restored[key].shape && value.eq(restored[key]).all().item<bool>())
+                    (sprintf "%s: tensor %s differs after loading" kind.Type key)
         // The same random stream through both: a setting read back wrong (a rate, a slope, a dimension) changes the output.
         use x = torch.randn([| yield 5L; yield! input |], dtype = torch.ScalarType.Float64)
         let pass (network: BayesianNetwork) =

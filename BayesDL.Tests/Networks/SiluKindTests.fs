@@ -25,7 +25,8 @@ let private bayesianSilu () =
 [<Fact>]
 let ``SiLU is x sigmoid(x) as a module and as a functional form, and C# and the F# DSL declare the same layer`` () =
     engine ()
-    let composed = Model.toBuilder (model { network (bayesLinear 2L 8L >> Activation.silu >> bayesLinear 8L 1L); likelihood (gaussianWith 0.1) })
+    let composed = Model.toBuilder
+                       (model { network (bayesLinear 2L 8L >> Activation.silu >> bayesLinear 8L 1L); likelihood (gaussianWith 0.1) })
     Assert.Equal<LayerSpec>((bayesianSilu ()).Layers, composed.Layers)
     Assert.Empty(composed.Validate())
     Assert.Equal("SiLU", composed.Layers[1].Name)
@@ -50,7 +51,8 @@ let ``a Bayesian SiLU network trains, and its model file loads bitwise, predicti
     let before = model.Network.state_dict() |> Seq.map (fun kv -> kv.Key, kv.Value.detach().clone()) |> Map.ofSeq
     let reports = model.Fit(data, VariationalFitOptions(Epochs = 2, BatchSize = 16, LearningRate = 0.01))
     Assert.Equal(2, reports.Count)
-    Assert.All(reports, fun r -> Assert.True(Double.IsFinite r.MeanLoss && Double.IsFinite r.Elbo, sprintf "epoch %d: loss %g" r.Epoch r.MeanLoss))
+    Assert.All(reports, fun r -> Assert.True(Double.IsFinite r.MeanLoss && Double.IsFinite r.Elbo,
+                                             sprintf "epoch %d: loss %g" r.Epoch r.MeanLoss))
     // Every parameter moved (the gradient reaches the layer before the SiLU through it).
     for KeyValue(key, value) in model.Network.state_dict() do
         Assert.False(value.allclose(before[key]), sprintf "%s did not change in training" key)

@@ -36,7 +36,8 @@ let ``with explicit masks the loss is minus one over alpha times the log of the 
                 use xi = (x[i] * m[k * B + i] / 0.5).unsqueeze(0L)
                 -(scalar (ce (lin.forward xi) (y[i].unsqueeze(0L)))) |] |]
     let expected =
-        [ for i in 0 .. int B - 1 -> -(1.0 / alpha) * Math.Log((Array.sumBy (fun (row: float[]) -> Math.Exp(alpha * row[i])) logp) / float K) ]
+        [ for i in 0 .. int B - 1 ->
+              -(1.0 / alpha) * Math.Log((Array.sumBy (fun (row: float[]) -> Math.Exp(alpha * row[i])) logp) / float K) ]
         |> List.average
     Assert.Equal(expected, scalar loss, 10)
 

@@ -18,7 +18,8 @@ let private setup () =
 let private network () =
     NativeEngine.Seed 4L
     let o = BayesLayerOptions(Estimator = GradientEstimator.Reparameterization, InitialRho = -1.0)
-    let m = BayesianNetwork.Create(Likelihood.Gaussian(GaussianNoise.Fixed, 0.7), BayesNN.BayesLinear(3L, 5L, o), torch.nn.Tanh(), BayesNN.BayesLinear(5L, 1L, o))
+    let m = BayesianNetwork.Create(Likelihood.Gaussian(GaussianNoise.Fixed, 0.7), BayesNN.BayesLinear(3L, 5L, o),
+                                   torch.nn.Tanh(), BayesNN.BayesLinear(5L, 1L, o))
     cpu64.Apply m
 
 let private data n =
@@ -75,7 +76,8 @@ let ``several weight samples average the log-likelihood over independent draws``
     let x, y = data 8
     NativeEngine.Seed 3L
     let one = [ for _ in 1 .. 400 -> scalar (ElboObjective(model, 8L).Evaluate(x, y).ExpectedLogLikelihood) ]
-    let four = [ for _ in 1 .. 100 -> scalar (ElboObjective(model, 8L, ElboOptions(WeightSamples = 4)).Evaluate(x, y).ExpectedLogLikelihood) ]
+    let four = [ for _ in 1 .. 100 -> scalar (ElboObjective(model, 8L,
+                                                            ElboOptions(WeightSamples = 4)).Evaluate(x, y).ExpectedLogLikelihood) ]
     let var (xs: float list) = MathNet.Numerics.Statistics.Statistics.Variance xs
     // Averaging 4 draws divides the variance by 4; both estimates have ~10% relative error, so 4x vs 1.6x is clear.
     Assert.True(var four < var one / 1.6, sprintf "variance with 4 samples %g vs 1 sample %g" (var four) (var one))

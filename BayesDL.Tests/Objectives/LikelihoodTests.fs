@@ -45,11 +45,16 @@ let ``Bernoulli and categorical log-likelihoods are stable log probabilities`` (
 [<Fact>]
 let ``likelihood inputs are validated`` () =
     engine ()
-    let e = Assert.Throws<ArgumentException>(fun () -> Likelihood.Gaussian(GaussianNoise.Fixed, 1.0).LogLikelihood(torch.zeros(3L, 1L), torch.zeros(3L)) |> ignore)
+    let e = Assert.Throws<ArgumentException>(fun () -> Likelihood.Gaussian(GaussianNoise.Fixed, 1.0).LogLikelihood(torch.zeros(3L, 1L),
+                                                                                                                   torch.zeros(3L))
+                                                                                                                   |> ignore)
     Assert.Contains("target.unsqueeze(1)", e.Message)
-    let e2 = Assert.Throws<ArgumentException>(fun () -> Likelihood.Categorical().LogLikelihood(torch.zeros(3L, 2L), torch.zeros(3L)) |> ignore)
+    let e2 = Assert.Throws<ArgumentException>(fun () -> Likelihood.Categorical().LogLikelihood(torch.zeros(3L, 2L),
+                                                                                               torch.zeros(3L)) |> ignore)
     Assert.Contains("int64", e2.Message)
-    let e3 = Assert.Throws<ArgumentException>(fun () -> Likelihood.Gaussian(GaussianNoise.Heteroscedastic).LogLikelihood(torch.zeros(3L, 3L), torch.zeros(3L, 1L)) |> ignore)
+    let e3 =
+        Assert.Throws<ArgumentException>(fun () ->
+            Likelihood.Gaussian(GaussianNoise.Heteroscedastic).LogLikelihood(torch.zeros(3L, 3L), torch.zeros(3L, 1L)) |> ignore)
     Assert.Contains("even", e3.Message)
     Assert.Throws<ArgumentException>(fun () -> Likelihood.Gaussian(GaussianNoise.Fixed, -1.0) |> ignore) |> ignore
 
@@ -79,19 +84,26 @@ let ``fitting a classifier on labels beyond its classes stops with the likelihoo
     use built =
         BayesDL.Builders.ModelBuilder.Sequential().BayesLinear(4L, 3L)
             .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical()).Build(cpu64)
-    use data = new BayesDL.Data.LabeledData(torch.rand(6L, 4L, dtype = torch.ScalarType.Float64), torch.tensor([| 0L; 1L; 2L; 9L; 1L; 0L |]))
-    let e = Assert.Throws<ArgumentException>(fun () -> built.Fit(data, BayesDL.Builders.VariationalFitOptions(Epochs = 1, Seed = 1L)) |> ignore)
+    use data = new BayesDL.Data.LabeledData(torch.rand(6L, 4L, dtype = torch.ScalarType.Float64),
+                                            torch.tensor([| 0L; 1L; 2L; 9L; 1L; 0L |]))
+    let e = Assert.Throws<ArgumentException>(fun () -> built.Fit(data,
+                                                                 BayesDL.Builders.VariationalFitOptions(Epochs = 1, Seed = 1L)) |> ignore)
     Assert.Contains("CategoricalLikelihood: parameter 'target'", e.Message)
     Assert.Contains("found 9", e.Message)
 
 [<Fact>]
 let ``likelihood specs are typed, and their JSON keeps the string form model files have always had`` () =
     let specs =
-        [ BayesDL.Builders.Likelihoods.Gaussian 0.5, LikelihoodKind.Gaussian, GaussianNoise.Fixed, """{"Kind":"GaussianLikelihood","Noise":"Fixed","Sigma":0.5}"""
-          BayesDL.Builders.Likelihoods.GaussianLearned(), LikelihoodKind.Gaussian, GaussianNoise.Homoscedastic, """{"Kind":"GaussianLikelihood","Noise":"Homoscedastic","Sigma":1}"""
-          BayesDL.Builders.Likelihoods.Heteroscedastic(), LikelihoodKind.Gaussian, GaussianNoise.Heteroscedastic, """{"Kind":"GaussianLikelihood","Noise":"Heteroscedastic","Sigma":1}"""
-          BayesDL.Builders.Likelihoods.Bernoulli(), LikelihoodKind.Bernoulli, GaussianNoise.Fixed, """{"Kind":"BernoulliLikelihood","Noise":"","Sigma":1}"""
-          BayesDL.Builders.Likelihoods.Categorical(), LikelihoodKind.Categorical, GaussianNoise.Fixed, """{"Kind":"CategoricalLikelihood","Noise":"","Sigma":1}""" ]
+        [ BayesDL.Builders.Likelihoods.Gaussian 0.5, LikelihoodKind.Gaussian, GaussianNoise.Fixed,
+            """{"Kind":"GaussianLikelihood","Noise":"Fixed","Sigma":0.5}"""
+          BayesDL.Builders.Likelihoods.GaussianLearned(), LikelihoodKind.Gaussian, GaussianNoise.Homoscedastic,
+            """{"Kind":"GaussianLikelihood","Noise":"Homoscedastic","Sigma":1}"""
+          BayesDL.Builders.Likelihoods.Heteroscedastic(), LikelihoodKind.Gaussian, GaussianNoise.Heteroscedastic,
+            """{"Kind":"GaussianLikelihood","Noise":"Heteroscedastic","Sigma":1}"""
+          BayesDL.Builders.Likelihoods.Bernoulli(), LikelihoodKind.Bernoulli, GaussianNoise.Fixed,
+            """{"Kind":"BernoulliLikelihood","Noise":"","Sigma":1}"""
+          BayesDL.Builders.Likelihoods.Categorical(), LikelihoodKind.Categorical, GaussianNoise.Fixed,
+            """{"Kind":"CategoricalLikelihood","Noise":"","Sigma":1}""" ]
     for spec, kind, noise, json in specs do
         Assert.Equal(kind, spec.Kind)
         Assert.Equal(noise, spec.Noise)
@@ -101,6 +113,7 @@ let ``likelihood specs are typed, and their JSON keeps the string form model fil
         use built = Likelihood.FromSpec spec
         Assert.Equal(spec, built.Describe())
     // The short form a version-1 file may hold, and strings that name no likelihood.
-    Assert.Equal(LikelihoodSpec(LikelihoodKind.Categorical), Text.Json.JsonSerializer.Deserialize<LikelihoodSpec> """{"Kind":"CategoricalLikelihood"}""")
+    Assert.Equal(LikelihoodSpec(LikelihoodKind.Categorical),
+                 Text.Json.JsonSerializer.Deserialize<LikelihoodSpec> """{"Kind":"CategoricalLikelihood"}""")
     for bad in [ """{"Kind":"PoissonLikelihood"}"""; """{"Kind":"GaussianLikelihood","Noise":"Loud"}"""; """{"Kind":3}""" ] do
         Assert.Throws<Text.Json.JsonException>(fun () -> Text.Json.JsonSerializer.Deserialize<LikelihoodSpec> bad |> ignore) |> ignore

@@ -155,7 +155,8 @@ type PackageConsumerTests(packed: PackedFeed, log: ITestOutputHelper) =
             let text = reader.ReadToEnd()
             Assert.Contains("""<license type="expression">MIT</license>""", text)
             if id = "BayesDL.Core" then
-                for asset in [ "buildTransitive/BayesDL.Core.targets"; "buildTransitive/ElfVersionPatcher.cs"; "lib/net10.0/BayesDL.Core.xml"
+                for asset in [ "buildTransitive/BayesDL.Core.targets";
+                               "buildTransitive/ElfVersionPatcher.cs"; "lib/net10.0/BayesDL.Core.xml"
                                "contentFiles/any/any/data/mnist-subset-train-images-idx3-ubyte.gz" ] do
                     Assert.True(names.Contains asset, sprintf "%s lacks %s; it has %A" nupkg asset names)
                 Assert.Contains("TorchSharp-cpu", text)
@@ -208,7 +209,8 @@ type PackageConsumerTests(packed: PackedFeed, log: ITestOutputHelper) =
             let folder = Path.Combine(dataHome, "BayesDL", "native")
             if Directory.Exists folder then Directory.GetFiles(folder, "libLibTorchSharp.so", SearchOption.AllDirectories) else [||]
         if needsPatch then
-            Assert.True(copies.Length = 1 && weakRequirement copies[0], sprintf "expected one patched copy under %s; found %A" dataHome copies)
+            Assert.True(copies.Length = 1 && weakRequirement copies[0],
+                        sprintf "expected one patched copy under %s; found %A" dataHome copies)
         else Assert.Empty copies
 
     [<Fact>]

@@ -27,7 +27,9 @@ let ``plotting rejects images of the wrong shape`` () =
     use dir = new TempDir()
     let e = Assert.Throws<ArgumentException>(fun () -> ImageGrid.Save(torch.rand(3L, 100L), 2, dir.File "g.png") |> ignore)
     Assert.Contains("images", e.Message); Assert.Contains("784", e.Message)
-    let e = Assert.Throws<ArgumentException>(fun () -> LatentScatter.Save(torch.rand(3L, 2L), torch.zeros(4L, dtype = torch.ScalarType.Int64), dir.File "s.png") |> ignore)
+    let e = Assert.Throws<ArgumentException>(fun () -> LatentScatter.Save(torch.rand(3L, 2L),
+                                                                          torch.zeros(4L, dtype = torch.ScalarType.Int64), dir.File "s.png")
+                                                                          |> ignore)
     Assert.Contains("labels", e.Message)
 
 [<Fact>]

@@ -44,7 +44,8 @@ let ``script runs in quick mode and exits 0`` (script: string) =
     Assert.True(File.Exists built, sprintf "%s is missing: run `dotnet build BayesDL.sln` before the script tests" built)
     let watch = Stopwatch.StartNew()
     let code, output = run command
-    Assert.True((code = 0), sprintf "dotnet %s exited with %d after %.1f s\n%s" (String.Join(" ", command)) code watch.Elapsed.TotalSeconds output)
+    Assert.True((code = 0),
+                sprintf "dotnet %s exited with %d after %.1f s\n%s" (String.Join(" ", command)) code watch.Elapsed.TotalSeconds output)
 
 [<Fact>]
 let ``every lecture script exists as fsx and csx`` () =
@@ -69,7 +70,8 @@ let ``the csx runner fails on a run-time exception and resolves paths from the s
     use dir = new TempDir()
     File.WriteAllText(dir.File "data.txt", "42")
     let script = dir.File "throws.csx"
-    File.WriteAllText(script, "var v = File.ReadAllText(Relative(\"data.txt\"));\nConsole.WriteLine(\"read \" + v);\nthrow new InvalidOperationException(\"boom\");\n")
+    File.WriteAllText(script, "var v = File.ReadAllText(Relative(\"data.txt\"));\nConsole.WriteLine(\"read \" + v);\nthrow new \
+                               InvalidOperationException(\"boom\");\n")
     let code, output = run [ cliDll; "script"; script ]
     Assert.NotEqual(0, code)
     Assert.Contains("read 42", output)

@@ -133,7 +133,8 @@ let ``a variational fit with KL warm-up and several weight samples resumes exact
     // Another warm-up is another objective: refused, naming it.
     use other = declaration ()
     let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
-        other.Fit(data, VariationalFitOptions(Epochs = 4, BatchSize = 16, LearningRate = 0.02, Seed = 6L, WeightSamples = 2, KLWarmupEpochs = 1,
+        other.Fit(data, VariationalFitOptions(Epochs = 4, BatchSize = 16, LearningRate = 0.02, Seed = 6L,
+                                              WeightSamples = 2, KLWarmupEpochs = 1,
                                               Checkpoint = CheckpointOptions(path))) |> ignore)
     Assert.Contains("the objective is", e.Message)
     Assert.Contains("\"KLWarmupEpochs\":1", e.Message)
@@ -179,7 +180,9 @@ let ``resuming into another architecture or with other options names what differ
     Trainer(adam 1 0.02 (CheckpointOptions(path))).Fit(small, data) |> ignore
     use wide = classifier 16L 2L
     let before = state wide
-    let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> Trainer(adam 2 0.02 (CheckpointOptions(path))).Fit(wide, data) |> ignore)
+    let e =
+        Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
+            Trainer(adam 2 0.02 (CheckpointOptions(path))).Fit(wide, data) |> ignore)
     // The first entry whose shape differs, named with both shapes.
     let name, savedShape, modelShape =
         Seq.zip (small.state_dict()) (wide.state_dict())
@@ -200,7 +203,8 @@ let ``resuming into another architecture or with other options names what differ
 /// A tiny VAE (6 Bernoulli features, one hidden layer of 8) with the given latent size, its weights drawn from seed.
 let private tinyVae (latent: int64) (seed: int64) =
     NativeEngine.Seed seed
-    ComputePolicy.Cpu.Apply(new Vae(VaeNetworks.MlpEncoder(6L, 8L), 8L, VaeNetworks.MlpDecoder(latent, [| 8L |], 6L), BernoulliDecoder(), 6L, latent))
+    ComputePolicy.Cpu.Apply(new Vae(VaeNetworks.MlpEncoder(6L, 8L), 8L, VaeNetworks.MlpDecoder(latent, [| 8L |], 6L),
+                                    BernoulliDecoder(), 6L, latent))
 
 let private parameterValues (m: torch.nn.Module) = m.parameters() |> Seq.map values |> List.ofSeq
 
@@ -235,7 +239,8 @@ let ``a killed run of a caller's loss over parameters resumed into a fresh VAE e
     scrambleEngine ()
     let resumed = tinyVae 2L 99L
     let epochsRun = ResizeArray()
-    let reports = Trainer(lossOptions 4 0.01 (CheckpointOptions(path))).Fit(resumed.parameters(), 40L, vaeLoss resumed x, onEpoch = fun (e: EpochReport) -> epochsRun.Add e.Epoch)
+    let reports = Trainer(lossOptions 4 0.01 (CheckpointOptions(path))).Fit(resumed.parameters(), 40L, vaeLoss resumed x,
+                                                                            onEpoch = fun (e: EpochReport) -> epochsRun.Add e.Epoch)
     Assert.Equal<int list>([ 3; 4 ], List.ofSeq epochsRun)
     Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
     Assert.Equal<float[] list>(parameterValues straight, parameterValues resumed)
@@ -269,7 +274,8 @@ let ``a checkpoint of a loss over parameters of another latent size or learning 
     use bnn = classifier 4L 1L
     Trainer(settings 1 OptimizerKind.Adam 0.02 (CheckpointOptions(trainerPath))).Fit(bnn, data) |> ignore
     let e3 = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
-        VaeFitting.Fit(same, x, VariationalFitOptions(Epochs = 2, BatchSize = 8, LearningRate = 0.01, Seed = 3L, Checkpoint = CheckpointOptions(trainerPath))) |> ignore)
+        VaeFitting.Fit(same, x, VariationalFitOptions(Epochs = 2, BatchSize = 8, LearningRate = 0.01, Seed = 3L,
+                                                      Checkpoint = CheckpointOptions(trainerPath))) |> ignore)
     Assert.Contains("expected a checkpoint of kind VaeFamily", e3.Message)
     Assert.Contains("found kind Trainer", e3.Message)
     Assert.Equal(trainerPath, e3.Path)
@@ -279,7 +285,8 @@ let ``a builder VAE fit with KL warm-up and several z draws resumes from its che
     setup ()
     use dir = new TempDir()
     use x = tinyRows ()
-    let declaration = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(), ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
+    let declaration = ModelBuilder.Vae(ModelBuilder.Sequential().Linear(6L, 8L).Relu(),
+                                       ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 6L), 2L)
     let fit epochs (checkpoint: CheckpointOptions) =
         VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 6L, WeightSamples = 2, KLWarmupEpochs = 3,
                               Checkpoint = checkpoint)
@@ -295,7 +302,8 @@ let ``a builder VAE fit with KL warm-up and several z draws resumes from its che
     Assert.Equal<float[] list>(parameterValues expected.Model, parameterValues resumed.Model)
     // Another warm-up is another objective: refused, naming it.
     let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
-        declaration.Fit(x, VariationalFitOptions(Epochs = 4, BatchSize = 8, LearningRate = 0.01, Seed = 6L, WeightSamples = 2, KLWarmupEpochs = 1,
+        declaration.Fit(x, VariationalFitOptions(Epochs = 4, BatchSize = 8, LearningRate = 0.01, Seed = 6L,
+                                                 WeightSamples = 2, KLWarmupEpochs = 1,
                                                  Checkpoint = CheckpointOptions(path)), ComputePolicy.Cpu) |> ignore)
     Assert.Contains("the objective is", e.Message)
     Assert.Contains("\"KLWarmupEpochs\":1", e.Message)
@@ -308,9 +316,11 @@ let ``an M2 fit resumes exactly: its labelled minibatches continue from the rest
     use data = new LabeledData(torch.rand(24L, 6L), torch.randint(3L, [| 24L |], dtype = torch.ScalarType.Int64))
     use unlabelled = torch.rand(40L, 6L)
     let declaration =
-        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(), ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L)
+        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(),
+                         ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L)
             .Conditional(3).SemiSupervised(ModelBuilder.Sequential().Linear(6L, 8L).Relu().Linear(8L, 3L), alpha = 10.0)
-    // 5 unlabelled steps per epoch, 3 labelled minibatches per permutation: epoch 3 starts at step 10, mid-permutation (the 4th, minibatch 2).
+    // 5 unlabelled steps per epoch, 3 labelled minibatches per permutation: epoch 3 starts at step 10,
+    // mid-permutation (the 4th, minibatch 2).
     let fit epochs (checkpoint: CheckpointOptions) =
         VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 2L, Checkpoint = checkpoint)
     NativeEngine.Seed 32L
@@ -330,7 +340,8 @@ let ``a conditional VAE fit resumes from its checkpoint exactly`` () =
     NativeEngine.Seed 21L
     use data = new LabeledData(torch.rand(40L, 6L), torch.randint(3L, [| 40L |], dtype = torch.ScalarType.Int64))
     let declaration =
-        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(), ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L).Conditional(3)
+        ModelBuilder.Vae(ModelBuilder.Sequential().Linear(9L, 8L).Relu(),
+                         ModelBuilder.Sequential().Linear(5L, 8L).Relu().Linear(8L, 6L), 2L).Conditional(3)
     let fit epochs (checkpoint: CheckpointOptions) =
         VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 2L, KLWarmupEpochs = 2, Checkpoint = checkpoint)
     NativeEngine.Seed 32L
@@ -358,7 +369,8 @@ let ``a concrete dropout fit resumes from its checkpoint exactly, learned dropou
     use straight = declaration ()
     let expected = straight.Fit(data, fit 4 null)
     let rates (m: BuiltModel) =
-        m.Network.Body.modules() |> Seq.choose (function :? VariationalConcreteDropout as d -> Some d.DropoutProbability | _ -> None) |> List.ofSeq
+        m.Network.Body.modules()
+        |> Seq.choose (function :? VariationalConcreteDropout as d -> Some d.DropoutProbability | _ -> None) |> List.ofSeq
     // The rates moved away from their initial 0.1, so a resume that lost them would show.
     Assert.All(rates straight, fun p -> Assert.NotEqual(0.1, p))
     let path = dir.File "concrete.ckpt"
@@ -379,7 +391,8 @@ let ``an ensemble fit killed in the middle of member 3 of 5 resumes into the uni
     use data = blobs 48
     let declaration = ModelBuilder.Sequential().Linear(2L, 8L).Relu().Linear(8L, 2L).WithLikelihood(Likelihoods.Categorical())
     let options (checkpoint: CheckpointOptions) =
-        EnsembleFitOptions(Members = 5, Epochs = 3, BatchSize = 16, LearningRate = 0.02, Seed = 4L, AdversarialEpsilon = 0.05, Checkpoint = checkpoint)
+        EnsembleFitOptions(Members = 5, Epochs = 3, BatchSize = 16, LearningRate = 0.02, Seed = 4L,
+                           AdversarialEpsilon = 0.05, Checkpoint = checkpoint)
     let memberStates (r: EnsembleFitResult) = r.Ensemble.Members |> Seq.map state |> List.ofSeq
     let losses (r: EnsembleFitResult) = r.MemberLosses |> Seq.map List.ofSeq |> List.ofSeq
     let expected = declaration.FitEnsemble(data, options null, ComputePolicy.Cpu)
@@ -387,10 +400,12 @@ let ``an ensemble fit killed in the middle of member 3 of 5 resumes into the uni
     // The test hook: the epoch callback throws after member 3's second epoch (its checkpoint written).
     Assert.Throws<Killed>(fun () ->
         declaration.FitEnsemble(data, options (CheckpointOptions(path)), ComputePolicy.Cpu,
-                                Action<int, EpochReport>(fun m e -> if m = 2 && e.Epoch = 2 then raise (Killed e.Epoch))) |> ignore) |> ignore
+                                Action<int, EpochReport>(fun m e -> if m = 2 && e.Epoch = 2 then raise (Killed e.Epoch)))
+                                |> ignore) |> ignore
     scrambleEngine ()
     let trained = ResizeArray()
-    let resumed = declaration.FitEnsemble(data, options (CheckpointOptions(path)), ComputePolicy.Cpu, Action<int, EpochReport>(fun m e -> trained.Add((m, e.Epoch))))
+    let resumed = declaration.FitEnsemble(data, options (CheckpointOptions(path)), ComputePolicy.Cpu, Action<int,
+                                          EpochReport>(fun m e -> trained.Add((m, e.Epoch))))
     // Members 1 and 2 come from the checkpoint, member 3 continues with its third epoch, members 4 and 5 train afresh.
     Assert.Equal<(int * int) list>([ 2, 3; 3, 1; 3, 2; 3, 3; 4, 1; 4, 2; 4, 3 ], List.ofSeq trained)
     Assert.Equal<float list list>(losses expected, losses resumed)
@@ -399,7 +414,8 @@ let ``an ensemble fit killed in the middle of member 3 of 5 resumes into the uni
     Assert.NotEqual<(string * float[]) list>((memberStates expected)[0], (memberStates expected)[1])
     // A checkpoint of this ensemble refuses another member count, naming it; a VAE checkpoint is refused by its kind.
     let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
-        declaration.FitEnsemble(data, EnsembleFitOptions(Members = 6, Epochs = 3, BatchSize = 16, LearningRate = 0.02, Seed = 4L, AdversarialEpsilon = 0.05,
+        declaration.FitEnsemble(data, EnsembleFitOptions(Members = 6, Epochs = 3, BatchSize = 16, LearningRate = 0.02,
+                                                         Seed = 4L, AdversarialEpsilon = 0.05,
                                                          Checkpoint = CheckpointOptions(path)), ComputePolicy.Cpu) |> ignore)
     Assert.Contains("the number of members is 5 in the checkpoint but 6 in this run", e.Message)
     let trainerPath = dir.File "bnn.ckpt"
@@ -417,7 +433,8 @@ let ``a run with a cosine learning-rate schedule and Nesterov momentum resumes e
     use dir = new TempDir()
     use data = blobs 64
     let options schedule (checkpoint: CheckpointOptions) =
-        TrainerOptions(Epochs = 4, BatchSize = 16, Optimizer = OptimizerKind.SgdMomentum, LearningRate = 0.05, Seed = 3L, Checkpoint = checkpoint,
+        TrainerOptions(Epochs = 4, BatchSize = 16, Optimizer = OptimizerKind.SgdMomentum, LearningRate = 0.05,
+                       Seed = 3L, Checkpoint = checkpoint,
                        Schedule = schedule)
     let cosine = LearningRateSchedule.Cosine(0.1)
     use straight = classifier 8L 1L
@@ -425,7 +442,8 @@ let ``a run with a cosine learning-rate schedule and Nesterov momentum resumes e
     let path = dir.File "cosine.ckpt"
     use first = classifier 8L 1L
     Assert.Throws<Killed>(fun () ->
-        Trainer(options cosine (CheckpointOptions(path))).Fit(first, data, onEpoch = fun e -> if e.Epoch = 2 then raise (Killed 2)) |> ignore) |> ignore
+        Trainer(options cosine (CheckpointOptions(path)))
+            .Fit(first, data, onEpoch = fun e -> if e.Epoch = 2 then raise (Killed 2)) |> ignore) |> ignore
     scrambleEngine ()
     use resumed = classifier 8L 99L
     let rates = ResizeArray()
@@ -433,11 +451,13 @@ let ``a run with a cosine learning-rate schedule and Nesterov momentum resumes e
     Assert.Equal<(int * float * float * float) list>(rows expected, rows reports)
     Assert.Equal<(string * float[]) list>(state straight, state resumed)
     // The resumed steps 9..16 of 16 continue the schedule: 0.05 (0.1 + 0.9 (1 + cos(pi t / 16)) / 2) for t = 8..15.
-    Assert.Equal<float list>([ for t in 8 .. 15 -> 0.05 * (0.1 + (1.0 - 0.1) * (1.0 + cos (Math.PI * float t / 16.0)) / 2.0) ], List.ofSeq rates)
+    Assert.Equal<float list>([ for t in 8 .. 15 -> 0.05 * (0.1 + (1.0 - 0.1) * (1.0 + cos (Math.PI * float t / 16.0)) / 2.0) ],
+                             List.ofSeq rates)
     use other = classifier 8L 2L
     let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () ->
         Trainer(options (LearningRateSchedule.Step(1, 0.5)) (CheckpointOptions(path))).Fit(other, data) |> ignore)
-    Assert.Contains("the learning-rate schedule is Cosine(minimum factor 0.1) in the checkpoint but Step(every 1 epochs, factor 0.5) in this run", e.Message)
+    Assert.Contains("the learning-rate schedule is Cosine(minimum factor 0.1) in the checkpoint but Step(every 1 epochs, \
+                     factor 0.5) in this run", e.Message)
 
 // Corrupt and old checkpoints of both kinds: one FileFormatException naming the file, never a native abort (issue 12).
 
@@ -457,7 +477,8 @@ let private trainerCheckpoint (dir: TempDir) =
 /// A VAE fit's checkpoint (kind VaeFamily) after one epoch, and a function resuming from it.
 let private vaeCheckpoint (dir: TempDir) =
     let path = dir.File "vae.ckpt"
-    let options epochs = VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 3L, Checkpoint = CheckpointOptions(path))
+    let options epochs = VariationalFitOptions(Epochs = epochs, BatchSize = 8, LearningRate = 0.01, Seed = 3L,
+                                               Checkpoint = CheckpointOptions(path))
     use x = tinyRows ()
     let vae = tinyVae 2L 1L
     VaeFitting.Fit(vae, x, options 1) |> ignore
@@ -523,7 +544,8 @@ let private refusedSpoiledCheckpoint (kind: OptimizerKind) (spoil: torch.nn.Modu
     use dir = new TempDir()
     let path = dir.File "spoiled.ckpt"
     let checkpointState (m: torch.nn.Module) =
-        TrainingCheckpoint.State(m.state_dict() |> Seq.map (fun kv -> struct (kv.Key, kv.Value)) |> List.ofSeq |> ResizeArray, optimizerFor kind m)
+        TrainingCheckpoint.State(m.state_dict() |> Seq.map (fun kv -> struct (kv.Key, kv.Value)) |> List.ofSeq
+                                 |> ResizeArray, optimizerFor kind m)
     use written = classifier 8L 2L
     let saved = checkpointState written
     do

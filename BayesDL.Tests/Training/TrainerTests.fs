@@ -32,7 +32,8 @@ let ``training separates two blobs, is reproducible with a seed, and reports eve
     let run () =
         let model = classifier 1L
         let seen = ResizeArray()
-        let h = Trainer(TrainerOptions(Epochs = 8, BatchSize = 32, LearningRate = 0.02, Seed = 3L)).Fit(model, data, onEpoch = fun e -> seen.Add e.Epoch)
+        let h = Trainer(TrainerOptions(Epochs = 8, BatchSize = 32, LearningRate = 0.02, Seed = 3L))
+                    .Fit(model, data, onEpoch = fun e -> seen.Add e.Epoch)
         model, h, List.ofSeq seen
     let model, h1, seen = run ()
     let _, h2, _ = run ()
@@ -51,7 +52,8 @@ let ``a NaN loss stops training naming the step and the last finite loss`` () =
     use data = new LabeledData(x, clean.Targets.clone())
     let steps = ResizeArray<float>()
     let e = Assert.Throws<TrainingDivergedException>(fun () ->
-        Trainer(TrainerOptions(Epochs = 2, BatchSize = 10, Shuffle = false)).Fit(classifier 1L, data, onStep = fun s -> steps.Add s.Loss) |> ignore)
+        Trainer(TrainerOptions(Epochs = 2, BatchSize = 10, Shuffle = false))
+            .Fit(classifier 1L, data, onStep = fun s -> steps.Add s.Loss) |> ignore)
     // Row 25 is in the third minibatch of the first epoch.
     Assert.Contains("at step 3 (epoch 1, minibatch 3 of 4)", e.Message)
     Assert.Equal(2, steps.Count)
@@ -106,7 +108,8 @@ let ``step reports give the batch position and the live parameters, so iterates 
     Trainer(TrainerOptions(Epochs = 3, BatchSize = 16, LearningRate = 0.02, Seed = 3L)).Fit(model, data, onStep = fun s ->
         positions.Add((s.Step, s.Epoch, s.BatchIndex, s.BatchesPerEpoch))
         if s.EndsEpoch then epochEnds.Add(s.Parameters |> Seq.map values |> Array.ofSeq)) |> ignore
-    Assert.Equal<(int64 * int * int * int) list>([ for e in 1 .. 3 do for b in 0 .. 2 -> (int64 ((e - 1) * 3 + b + 1), e, b, 3) ], List.ofSeq positions)
+    Assert.Equal<(int64 * int * int * int) list>([ for e in 1 .. 3 do for b in 0 .. 2 -> (int64 ((e - 1) * 3 + b + 1), e, b, 3) ],
+                                                 List.ofSeq positions)
     Assert.Equal(3, epochEnds.Count)
     // The last epoch's end is the trained model; earlier ends differ from it (training moved the weights).
     Assert.Equal<float[][]>(model.parameters() |> Seq.map values |> Array.ofSeq, epochEnds[2])

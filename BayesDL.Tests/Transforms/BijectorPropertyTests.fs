@@ -85,7 +85,8 @@ let private finiteDifferenceLogDet (c: Constraint) (forward: torch.Tensor -> tor
         let plus = values (free c (forward (torch.tensor (shifted h))))
         let minus = values (free c (forward (torch.tensor (shifted -h))))
         for i in 0 .. n - 1 do jacobian[i, j] <- (plus[i] - minus[i]) / (2.0 * h)
-    let m = torch.tensor(Array.init (n * n) (fun ij -> jacobian[ij / n, ij % n]), dtype = torch.ScalarType.Float64).reshape(int64 n, int64 n)
+    let m = torch.tensor(Array.init (n * n) (fun ij -> jacobian[ij / n, ij % n]), dtype = torch.ScalarType.Float64)
+                .reshape(int64 n, int64 n)
     let struct (_, logabs) = torch.linalg.slogdet m
     scalar logabs
 
@@ -117,7 +118,8 @@ let ``inverse undoes forward and forward lands inside the constraint`` (Transfor
         Assert.True(abs (a - b) <= 1e-9, sprintf "%s batch %A: x = %.17g came back as %.17g" kind batch a b)
 
 [<Property(MaxTest = 150, Replay = "(1717,5)", Arbitrary = [| typeof<TransformCases> |])>]
-let ``log |det J| equals the log-determinant of the finite-difference and the autograd Jacobian`` (TransformCase(kind, batch, eventLength, x, bounds)) =
+let ``log |det J| equals the log-determinant of the finite-difference and the autograd Jacobian`` (TransformCase(kind, batch,
+                                                                                                                 eventLength, x, bounds)) =
     engine ()
     use scope = torch.NewDisposeScope()
     let c = constraintOf kind batch bounds
@@ -135,7 +137,8 @@ let ``log |det J| equals the log-determinant of the finite-difference and the au
             let point = [| x[e] |]
             let fd, ad = finiteDifferenceLogDet single forward point, autogradLogDet single forward point
             // Central differences: truncation h^2 |f'''| / 6 plus rounding eps |f| / h, ~1e-9 relative here.
-            Assert.True(abs (fd - flatLadj[e]) <= 1e-6 * (1.0 + abs fd), sprintf "%s: ladj %.12g, finite differences %.12g" kind flatLadj[e] fd)
+            Assert.True(abs (fd - flatLadj[e]) <= 1e-6 * (1.0 + abs fd),
+                        sprintf "%s: ladj %.12g, finite differences %.12g" kind flatLadj[e] fd)
             Assert.True(abs (ad - flatLadj[e]) <= 1e-10 * (1.0 + abs ad), sprintf "%s: ladj %.12g, autograd %.12g" kind flatLadj[e] ad)
     else
         Assert.Equal<int64[]>(batch, ladj.shape)
@@ -144,8 +147,10 @@ let ``log |det J| equals the log-determinant of the finite-difference and the au
         for e in 0 .. count - 1 do
             let point = x[e * n .. e * n + n - 1]
             let fd, ad = finiteDifferenceLogDet c b.Forward point, autogradLogDet c b.Forward point
-            Assert.True(abs (fd - flatLadj[e]) <= 1e-5 * (1.0 + abs fd), sprintf "%s: ladj %.12g, finite differences %.12g at %A" kind flatLadj[e] fd point)
-            Assert.True(abs (ad - flatLadj[e]) <= 1e-9 * (1.0 + abs ad), sprintf "%s: ladj %.12g, autograd %.12g at %A" kind flatLadj[e] ad point)
+            Assert.True(abs (fd - flatLadj[e]) <= 1e-5 * (1.0 + abs fd),
+                        sprintf "%s: ladj %.12g, finite differences %.12g at %A" kind flatLadj[e] fd point)
+            Assert.True(abs (ad - flatLadj[e]) <= 1e-9 * (1.0 + abs ad),
+                        sprintf "%s: ladj %.12g, autograd %.12g at %A" kind flatLadj[e] ad point)
 
 [<Fact>]
 let ``the interval's inverse stays finite and exact within 1e-300 of either bound in float64`` () =
@@ -174,11 +179,13 @@ let ``every bijector gives finite values and log-det-Jacobians far from the orig
         let rank = c.Bijector.InputEventRank
         for magnitude in [ 40.0; 700.0 ] do
             let raw = [| magnitude; -magnitude; magnitude; -magnitude; magnitude; -magnitude |]
-            let u = if rank = 0 then torch.tensor [| magnitude; -magnitude |] else torch.tensor(raw, dtype = torch.ScalarType.Float64).reshape(2L, 3L)
+            let u = if rank = 0 then torch.tensor [| magnitude;
+                                                     -magnitude |] else torch.tensor(raw, dtype = torch.ScalarType.Float64).reshape(2L, 3L)
             let y = c.Bijector.Forward u
             let ladj = c.Bijector.LogAbsDetJacobian u
             Assert.False(torch.isnan(y).any().item<bool>(), sprintf "%s at |x| = %g: y = %A" kind magnitude (values y))
-            Assert.False(torch.isnan(ladj).any().item<bool>() || torch.isinf(ladj).logical_and(ladj.gt(torch.tensor 0.0)).any().item<bool>(),
+            Assert.False(torch.isnan(ladj).any().item<bool>()
+                         || torch.isinf(ladj).logical_and(ladj.gt(torch.tensor 0.0)).any().item<bool>(),
                          sprintf "%s at |x| = %g: ladj = %A" kind magnitude (values ladj))
     // The simplex still sums to one with entries of very different sizes.
     let s = (Constraint.Simplex).Bijector.Forward(torch.tensor [| 40.0; -40.0; 0.0 |])

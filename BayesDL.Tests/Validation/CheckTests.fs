@@ -73,7 +73,9 @@ let ``Check.Shape is the one shape formatter: messages write shapes in one notat
     // Messages of a distribution, a builder walk, the compute policy and the MC predictor agree on the notation.
     engine ()
     let policy = BayesDL.Engine.ComputePolicy.Cpu.Float64()
-    let distribution = Assert.ThrowsAny<ArgumentException>(fun () -> BayesDL.Distributions.Dist.Normal(policy.Tensor([| 0.0; 1.0; 2.0 |], 3L), policy.Tensor([| 1.0; 1.0 |], 2L)) |> ignore)
+    let distribution =
+        Assert.ThrowsAny<ArgumentException>(fun () -> BayesDL.Distributions.Dist.Normal(policy.Tensor([| 0.0; 1.0; 2.0 |], 3L),
+                                                                                        policy.Tensor([| 1.0; 1.0 |], 2L)) |> ignore)
     Assert.Contains("loc shape [3] and scale shape [2]", distribution.Message)
     let values = Assert.ThrowsAny<ArgumentException>(fun () -> policy.Tensor([| 1.0 |], 2L, 2L) |> ignore)
     Assert.Contains("shape [2, 2]", values.Message)
@@ -85,7 +87,9 @@ let ``Check.Shape is the one shape formatter: messages write shapes in one notat
         [ for project in [ "BayesDL.Core"; "BayesDL.Dsl"; "BayesDL.Cli"; "BayesDL.Plotting" ] do
             for file in IO.Directory.EnumerateFiles(IO.Path.Combine(repoRoot, project), "*.*", IO.SearchOption.AllDirectories) do
                 let sep = string IO.Path.DirectorySeparatorChar
-                if (file.EndsWith ".cs" || file.EndsWith ".fs") && not (file.Contains(sep + "obj" + sep)) && IO.Path.GetFileName file <> "Check.cs" then
+                if (file.EndsWith ".cs"
+                    || file.EndsWith ".fs") && not (file.Contains(sep + "obj" + sep)) && IO.Path.GetFileName file <> "Check.cs" then
                     for number, line in IO.File.ReadAllLines file |> Array.indexed do
-                        if formatter.IsMatch line then yield sprintf "%s:%d: %s" (IO.Path.GetRelativePath(repoRoot, file)) (number + 1) (line.Trim()) ]
+                        if formatter.IsMatch line then
+                            yield sprintf "%s:%d: %s" (IO.Path.GetRelativePath(repoRoot, file)) (number + 1) (line.Trim()) ]
     Assert.True(List.isEmpty offenders, String.Join("\n", offenders))

@@ -36,7 +36,8 @@ let private cases () : Case list =
       case<VariationalFitOptions> "KLWarmupEpochs" "-2" (fun () -> VariationalFitOptions(KLWarmupEpochs = -2).Validate())
       case<CheckpointOptions> "Checkpoint.Path" "\" \"" (fun () -> VariationalFitOptions(Checkpoint = CheckpointOptions(" ")).Validate())
       |> within "VariationalFitOptions"
-      case<CheckpointOptions> "Checkpoint.EveryEpochs" "0" (fun () -> MCDropoutFitOptions(Checkpoint = CheckpointOptions("a.ckpt", 0)).Validate())
+      case<CheckpointOptions> "Checkpoint.EveryEpochs" "0"
+          (fun () -> MCDropoutFitOptions(Checkpoint = CheckpointOptions("a.ckpt", 0)).Validate())
       |> within "MCDropoutFitOptions"
       case<EnsembleFitOptions> "Members" "0" (fun () -> EnsembleFitOptions(Members = 0).Validate())
       case<EnsembleFitOptions> "Epochs" "0" (fun () -> EnsembleFitOptions(Epochs = 0).Validate())
@@ -49,7 +50,8 @@ let private cases () : Case list =
       case<MCDropoutFitOptions> "LengthScale" "-1.5" (fun () -> MCDropoutFitOptions(LengthScale = -1.5).Validate())
       case<MCDropoutFitOptions> "Alpha" "0" (fun () -> MCDropoutFitOptions(Alpha = 0.0).Validate())
       case<MCDropoutFitOptions> "TrainingMasks" "0" (fun () -> MCDropoutFitOptions(TrainingMasks = 0).Validate())
-      case<CheckpointOptions> "Checkpoint.EveryEpochs" "0" (fun () -> EnsembleFitOptions(Checkpoint = CheckpointOptions("a.ckpt", 0)).Validate())
+      case<CheckpointOptions> "Checkpoint.EveryEpochs" "0"
+          (fun () -> EnsembleFitOptions(Checkpoint = CheckpointOptions("a.ckpt", 0)).Validate())
       |> within "EnsembleFitOptions"
       case<TrainerOptions> "Epochs" "0" (fun () -> TrainerOptions(Epochs = 0).Validate())
       case<TrainerOptions> "BatchSize" "0" (fun () -> TrainerOptions(BatchSize = 0).Validate())
@@ -85,7 +87,8 @@ let private cases () : Case list =
       |> within "BayesLayerOptions of BayesLinear"
       case<BayesLayerOptions> "KLSamples" "1" (fun () -> BayesNN.BayesLinear(2L, 3L, BayesLayerOptions(KLSamples = 1)) |> ignore)
       |> within "BayesLayerOptions of BayesLinear"
-      case<MultivariateBayesOptions> "Rank" "-1" (fun () -> BayesNN.MultivariateBayesLinear(2L, 3L, MultivariateBayesOptions(Rank = -1)) |> ignore)
+      case<MultivariateBayesOptions> "Rank" "-1"
+          (fun () -> BayesNN.MultivariateBayesLinear(2L, 3L, MultivariateBayesOptions(Rank = -1)) |> ignore)
       |> within "MultivariateBayesOptions of MultivariateBayesLinear"
       case<MultivariateBayesOptions> "InitialFactorStd" "-1" (fun () ->
           BayesNN.MultivariateBayesLinear(2L, 3L, MultivariateBayesOptions(Rank = 2, InitialFactorStd = -1.0)) |> ignore)
@@ -111,7 +114,8 @@ let private cases () : Case list =
       case<AdviOptions> "Draws" "3" (fun () -> AdviOptions(Draws = 3).Validate()) ]
 
 /// "<component>: parameter '<name>' must be <expected>; found <value>. <fix>", the fix a sentence of its own.
-let private shape = Regex(@"^(?<component>.+?): parameter '(?<parameter>[^']+)' must be (?<expected>.+?); found (?<found>.+?)\. (?<fix>[A-Z].*\.)")
+let private shape =
+    Regex(@"^(?<component>.+?): parameter '(?<parameter>[^']+)' must be (?<expected>.+?); found (?<found>.+?)\. (?<fix>[A-Z].*\.)")
 
 [<Fact>]
 let ``every bad setting of every options type is an ArgumentException naming the type, parameter, value, expectation and a fix`` () =
@@ -119,7 +123,8 @@ let ``every bad setting of every options type is an ArgumentException naming the
     for c in cases () do
         let e = Assert.ThrowsAny<ArgumentException>(fun () -> c.Validate())
         let m = shape.Match e.Message
-        Assert.True(m.Success, sprintf "%s.%s: the message does not read '<type>: parameter ... must be ...; found ... . <fix>': %s" c.Type.Name c.Parameter e.Message)
+        Assert.True(m.Success, sprintf "%s.%s: the message does not read '<type>: parameter ... must be ...; found ... . <fix>': \
+                                        %s" c.Type.Name c.Parameter e.Message)
         Assert.Equal(c.Component, m.Groups["component"].Value)
         Assert.Equal(c.Parameter, m.Groups["parameter"].Value)
         Assert.Equal(c.Found, m.Groups["found"].Value)
@@ -144,5 +149,7 @@ let ``fit settings checked with a declaration become InvalidParameter build erro
     let error = Assert.Single(declaration.ValidateFit(VariationalFitOptions(Epochs = 0)))
     Assert.Equal(BuildErrorKind.InvalidParameter, error.Kind)
     Assert.StartsWith("VariationalFitOptions: parameter 'Epochs' must be a positive integer; found 0. ", error.Message)
-    let ensemble = Assert.Single(ModelBuilder.Sequential().Linear(2L, 2L).WithLikelihood(Likelihoods.Categorical()).ValidateEnsemble(EnsembleFitOptions(Members = 0)))
+    let ensemble =
+        Assert.Single(ModelBuilder.Sequential().Linear(2L, 2L).WithLikelihood(Likelihoods.Categorical())
+                          .ValidateEnsemble(EnsembleFitOptions(Members = 0)))
     Assert.StartsWith("EnsembleFitOptions: parameter 'Members'", ensemble.Message)

@@ -20,7 +20,8 @@ public interface IWorkload
 /// <summary>Options shared by all workloads.</summary>
 /// <param name="Quick">Seconds-long smoke-test version.</param>
 /// <param name="OutputDirectory">Where PNGs and other artefacts go.</param>
-/// <param name="Seed">Seed of the run (<c>--seed N</c>, default 1), for workloads that report it; the same seed repeats a run exactly.</param>
+/// <param name="Seed">Seed of the run (<c>--seed N</c>, default 1), for workloads that report it; the same seed
+/// repeats a run exactly.</param>
 public sealed record BenchOptions(bool Quick, string OutputDirectory, long Seed = 1)
 {
     /// <summary>The whole command line, for workloads with options of their own (e.g. <c>uci --datasets yacht</c>).</summary>

@@ -24,7 +24,8 @@ namespace BayesDL.Bench.Workloads;
 public sealed class BbbWorkload : IWorkload
 {
     public string Name => "bbb";
-    public string Description => "Bayes by Backprop MLP 784-400-400-10 on MNIST subset vs raw TorchSharp; accuracy, ECE, MI on rotated digits, RSS";
+    public string Description => "Bayes by Backprop MLP 784-400-400-10 on MNIST subset vs raw TorchSharp; " +
+        "accuracy, ECE, MI on rotated digits, RSS";
 
     public IDictionary<string, object> Run(BenchOptions options)
     {
@@ -38,7 +39,8 @@ public sealed class BbbWorkload : IWorkload
         NativeEngine.Seed(1);
         var layer = new BayesLayerOptions(GradientEstimator.LocalReparameterization, PriorSpec.Normal(0, 1), InitialRho: -5);
         var model = BayesianNetwork.Create(Likelihood.Categorical(),
-            BayesNN.BayesLinear(784, 400, layer), nn.ReLU(), BayesNN.BayesLinear(400, 400, layer), nn.ReLU(), BayesNN.BayesLinear(400, 10, layer));
+            BayesNN.BayesLinear(784, 400, layer), nn.ReLU(), BayesNN.BayesLinear(400, 400, layer), nn.ReLU(),
+            BayesNN.BayesLinear(400, 10, layer));
         var raw = new RawBbb(data, 128);
         var rawSeconds = new List<double>();
         var rss = new Dictionary<long, double>();
@@ -72,7 +74,8 @@ public sealed class BbbWorkload : IWorkload
             Probe(s.Step, probeStep, memorySteps, rss);
             if (s.Step % 1000 == 0) options.Progress($"memory run: step {s.Step}, RSS {ProcessMemory.RssMb():F1} MB");
         });
-        options.Progress($"RSS after {probeStep} steps {rss.GetValueOrDefault(probeStep):F1} MB, after {memorySteps} steps {rss.GetValueOrDefault(memorySteps):F1} MB");
+        options.Progress($"RSS after {probeStep} steps {rss.GetValueOrDefault(probeStep):F1} MB, after {memorySteps} steps " +
+            $"{rss.GetValueOrDefault(memorySteps):F1} MB");
 
         return new Dictionary<string, object>
         {

@@ -59,7 +59,8 @@ public sealed class KLWorkload : IWorkload
         using (no_grad())
         {
             Tensor a = KLDivergence.Analytic(Dist.DiagonalNormal(mu, sigma), Dist.DiagonalNormal(priorLoc, priorScale));
-            Tensor b = (0.5 * ((sigma / priorScale).square() + ((mu - priorLoc) / priorScale).square() - 1) - (sigma / priorScale).log()).sum(-1);
+            Tensor b = (0.5 * ((sigma / priorScale).square() + ((mu - priorLoc) / priorScale).square() - 1)
+                - (sigma / priorScale).log()).sum(-1);
             agree = Math.Abs(a.item<float>() - b.item<float>()) / Math.Abs(b.item<float>());
         }
         Ours(3); Raw(3); // warm-up

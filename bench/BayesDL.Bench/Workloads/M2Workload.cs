@@ -44,14 +44,15 @@ public sealed class M2Workload : IWorkload
         options.Progress($"labelled-only classifier: {accuracyLabelled:P2} after {baselineEpochs} epochs");
 
         NativeEngine.Seed(1);   // before building: the initialisation draws from the engine's generator
-        var generative = new ConditionalVae(VaeNetworks.MlpEncoder(784 + 10, 400), 400, VaeNetworks.MlpDecoder(50 + 10, new long[] { 400 }, 784),
-            new BernoulliDecoder(), 784, 50, classes: 10);
+        var generative = new ConditionalVae(VaeNetworks.MlpEncoder(784 + 10, 400), 400,
+            VaeNetworks.MlpDecoder(50 + 10, new long[] { 400 }, 784), new BernoulliDecoder(), 784, 50, classes: 10);
         var m2 = policy.Apply(new SemiSupervisedVae(generative, VaeNetworks.MlpClassifier(784, new long[] { 400 }, 10)));
         // The library's M2 fit: each step one unlabelled minibatch (an epoch is one pass over them) and one labelled minibatch
         // from permutations of the labelled images seeded with Seed + 1.
         long steps = m2Steps;
         VaeFitting.Fit(m2, new LabeledData(xl, yl), xu, new VariationalFitOptions(epochs, 128, 1e-3, Seed: 1), e =>
-            options.Progress($"M2 epoch {e.Epoch}: loss {e.MeanLoss:F2}, test accuracy {VaeBench.Accuracy(m2.Predict, test.Inputs, test.Targets):P2}"));
+            options.Progress($"M2 epoch {e.Epoch}: loss {e.MeanLoss:F2}, test accuracy " +
+                $"{VaeBench.Accuracy(m2.Predict, test.Inputs, test.Targets):P2}"));
         double accuracyM2 = VaeBench.Accuracy(m2.Predict, test.Inputs, test.Targets);
 
         options.Progress($"M2 {accuracyM2:P2} vs labelled-only {accuracyLabelled:P2} ({baselineEpochs} epochs, {steps} steps each)");

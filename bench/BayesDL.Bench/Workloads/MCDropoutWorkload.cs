@@ -29,7 +29,8 @@ public sealed class MCDropoutWorkload : IWorkload
     const double PyTorchLoopSeconds = 4.7;
 
     public string Name => "mcdropout";
-    public string Description => "MC dropout MLP 784-400-400-10 on MNIST subset: T=100 predictive vectorized vs loop, NLL/ECE vs dropout off, noise OOD";
+    public string Description => "MC dropout MLP 784-400-400-10 on MNIST subset: T=100 predictive vectorized vs loop, " +
+        "NLL/ECE vs dropout off, noise OOD";
 
     /// <summary>
     /// The delta-method estimate of the upward bias of the T-sample predictive's NLL, mean over examples of
@@ -64,7 +65,8 @@ public sealed class MCDropoutWorkload : IWorkload
         using var mc = vectorized.Predict(test.Inputs, samples);
         double predictSeconds = clock.Elapsed.TotalSeconds;
         long rowsPerPass = vectorized.RowsPerPass(test.Inputs);
-        options.Progress($"vectorized T={samples}: {predictSeconds:F2} s ({rowsPerPass} replicated rows per pass, {vectorized.DeterministicPrefix} leading layers shared); peak RSS {ProcessMemory.PeakRssMb():F0} MB");
+        options.Progress($"vectorized T={samples}: {predictSeconds:F2} s ({rowsPerPass} replicated rows per pass, " +
+            $"{vectorized.DeterministicPrefix} leading layers shared); peak RSS {ProcessMemory.PeakRssMb():F0} MB");
         ProcessMemory.ReleaseFreedNativeMemory();
         clock.Restart();
         using (var naive = loop.Predict(test.Inputs, samples)) { }
@@ -93,7 +95,8 @@ public sealed class MCDropoutWorkload : IWorkload
         double nllTenfold;
         using (var moreSamples = vectorized.Predict(test.Inputs, 10 * samples))
             nllTenfold = ClassifierTraining.Score(moreSamples, test.Targets).Nll;
-        options.Progress($"MC NLL with T={samples}: {nll:F4} (estimated finite-T bias {jensenBias:F4}); with T={10 * samples}: {nllTenfold:F4}");
+        options.Progress($"MC NLL with T={samples}: {nll:F4} (estimated finite-T bias {jensenBias:F4}); with " +
+            $"T={10 * samples}: {nllTenfold:F4}");
 
         using var noise = ClassifierTraining.NoiseImages(test.Count, seed: 7);
         NativeEngine.Seed(3);

@@ -15,7 +15,8 @@ namespace BayesDL.Bench.Workloads;
 public sealed class McmcWorkload : IWorkload
 {
     public string Name => "mcmc";
-    public string Description => "HMC and NUTS on Bayesian linear regression (N=200, D=5): ESS/s, R-hat, acceptance, error vs the exact posterior";
+    public string Description => "HMC and NUTS on Bayesian linear regression (N=200, D=5): ESS/s, R-hat, " +
+        "acceptance, error vs the exact posterior";
 
     public IDictionary<string, object> Run(BenchOptions options)
     {
@@ -36,7 +37,8 @@ public sealed class McmcWorkload : IWorkload
         var vi = LinearRegressionVI.Fit(x, y, noise, priorStd);
         double[] viMean = vi.Q.Mean.data<double>().ToArray(), viSd = vi.Q.StdDev().data<double>().ToArray();
 
-        var hmc = new HmcOptions(Samples: options.Quick ? 200 : 2000, Warmup: options.Quick ? 150 : 1000, Chains: 4, LeapfrogSteps: 10, Seed: 17);
+        var hmc = new HmcOptions(Samples: options.Quick ? 200 : 2000, Warmup: options.Quick ? 150 : 1000,
+            Chains: 4, LeapfrogSteps: 10, Seed: 17);
         var target = LogDensity.BayesianLinearRegression(x, y, noise, priorStd);
         var figures = new Dictionary<string, object>();
         foreach (string sampler in new[] { "hmc", "nuts" })
@@ -50,8 +52,10 @@ public sealed class McmcWorkload : IWorkload
             double meanErrorSd = Enumerable.Range(0, d).Max(i => Math.Abs(s[i].Mean - exactMean[i]) / exactSd[i]);
             double meanErrorMcse = Enumerable.Range(0, d).Max(i => Math.Abs(s[i].Mean - exactMean[i]) / s[i].Mcse);
             double sdRelativeError = Enumerable.Range(0, d).Max(i => Math.Abs(s[i].StdDev / exactSd[i] - 1));
-            options.Progress($"{sampler}: min ESS {run.MinEss:F0} in {run.Elapsed.TotalSeconds:F1} s ({run.EssPerSecond:F1}/s), max R-hat {run.MaxRHat:F4}, " +
-                             $"acceptance {run.AcceptanceRate:F3}, mean error {meanErrorSd:F4} sd = {meanErrorMcse:F2} MCSE, RSS {rssBefore:F0} -> {rssAfter:F0} MB");
+            options.Progress($"{sampler}: min ESS {run.MinEss:F0} in {run.Elapsed.TotalSeconds:F1} s " +
+                $"({run.EssPerSecond:F1}/s), max R-hat {run.MaxRHat:F4}, " +
+                             $"acceptance {run.AcceptanceRate:F3}, mean error {meanErrorSd:F4} sd = {meanErrorMcse:F2} MCSE, RSS " +
+                             $"{rssBefore:F0} -> {rssAfter:F0} MB");
             figures[$"{sampler}_ess_per_s"] = Math.Round(run.EssPerSecond, 2);
             figures[$"{sampler}_min_ess"] = Math.Round(run.MinEss, 1);
             figures[$"{sampler}_min_bulk_ess"] = Math.Round(s.Min(p => p.BulkEss), 1);
@@ -71,7 +75,8 @@ public sealed class McmcWorkload : IWorkload
         vi.Q.Dispose();
         figures["draws"] = hmc.Chains * hmc.Samples;
         figures["target_acceptance"] = hmc.TargetAcceptance;
-        figures["vi_mean_error_max_in_sd"] = Math.Round(Enumerable.Range(0, d).Max(i => Math.Abs(viMean[i] - exactMean[i]) / exactSd[i]), 9);
+        figures["vi_mean_error_max_in_sd"] =
+            Math.Round(Enumerable.Range(0, d).Max(i => Math.Abs(viMean[i] - exactMean[i]) / exactSd[i]), 9);
         figures["vi_sd_relative_error_max"] = Math.Round(Enumerable.Range(0, d).Max(i => Math.Abs(viSd[i] / exactSd[i] - 1)), 9);
         figures["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssMb(), 1);
         figures["device"] = policy.ToString();

@@ -20,7 +20,8 @@ internal sealed class RawTorchSharpVae : nn.Module<Tensor, (Tensor, Tensor, Tens
     {
         generator = new Generator((ulong)seed);
         manual_seed(seed);
-        fc1 = nn.Linear(784, 400); fc21 = nn.Linear(400, 20); fc22 = nn.Linear(400, 20); fc3 = nn.Linear(20, 400); fc4 = nn.Linear(400, 784);
+        fc1 = nn.Linear(784, 400); fc21 = nn.Linear(400, 20); fc22 = nn.Linear(400, 20);
+        fc3 = nn.Linear(20, 400); fc4 = nn.Linear(400, 784);
         RegisterComponents();
         this.to(device, dtype);
         optimizer = optim.Adam(parameters(), 1e-3);
@@ -47,7 +48,8 @@ internal sealed class RawTorchSharpVae : nn.Module<Tensor, (Tensor, Tensor, Tens
         return (fc4.forward(nn.functional.relu(fc3.forward(z))), mu, logvar);
     }
 
-    /// <summary>One epoch over the rows of <paramref name="x"/> (shuffled, batch 128, the last batch smaller); returns its seconds.</summary>
+    /// <summary>One epoch over the rows of <paramref name="x"/> (shuffled, batch 128, the last batch smaller);
+    /// returns its seconds.</summary>
     public double TrainEpoch(Tensor x)
     {
         long n = x.shape[0];
@@ -84,7 +86,8 @@ internal sealed class RawTorchSharpVae : nn.Module<Tensor, (Tensor, Tensor, Tens
             Tensor mu = fc21.forward(h), logvar = fc22.forward(h);
             Tensor eps = randn(new[] { samples, mu.shape[0], mu.shape[1] }, dtype: mu.dtype, device: mu.device, generator: generator);
             Tensor logits = fc4.forward(nn.functional.relu(fc3.forward(mu + eps * (0.5 * logvar).exp())));
-            Tensor bce = nn.functional.binary_cross_entropy_with_logits(logits, batch.expand(logits.shape), reduction: nn.Reduction.None).sum(-1L).mean(new long[] { 0 });
+            Tensor bce = nn.functional.binary_cross_entropy_with_logits(logits, batch.expand(logits.shape), reduction: nn.Reduction.None)
+                .sum(-1L).mean(new long[] { 0 });
             Tensor kld = -0.5 * (1 + logvar - mu.square() - logvar.exp()).sum(-1L);
             sum -= (bce + kld).sum().to(ScalarType.Float64).item<double>();
         }

@@ -29,7 +29,8 @@ public sealed class ToyRegressionWorkload : IWorkload
         double xScale = 4.0, yScale = y.std().item<float>();
         const double noise = 3.0;
         var model = BayesianNetwork.Create(Likelihood.Gaussian(GaussianNoise.Fixed, noise / yScale),
-            BayesNN.BayesLinear(1, 100, new BayesLayerOptions(InitialRho: -5)), nn.ReLU(), BayesNN.BayesLinear(100, 1, new BayesLayerOptions(InitialRho: -5)));
+            BayesNN.BayesLinear(1, 100, new BayesLayerOptions(InitialRho: -5)), nn.ReLU(),
+            BayesNN.BayesLinear(100, 1, new BayesLayerOptions(InitialRho: -5)));
         using var train = new LabeledData(x / xScale, y / yScale);
         int epochs = options.Quick ? 300 : 4000;
         var trainer = new Trainer(new TrainerOptions(Epochs: epochs, BatchSize: 20, LearningRate: 0.01, Seed: 7));

@@ -14,7 +14,8 @@ internal static class VaeBench
     /// <summary>784-400-D ReLU MLP encoder and D-400-784 decoder with a Bernoulli likelihood (the PyTorch example's model).</summary>
     public static Vae MlpVae(long latent, long conditionFeatures = 0) =>
         new(VaeNetworks.MlpEncoder(Pixels + conditionFeatures, 400), 400,
-            VaeNetworks.MlpDecoder(latent + conditionFeatures, new long[] { 400 }, Pixels), new BernoulliDecoder(), Pixels, latent, conditionFeatures);
+            VaeNetworks.MlpDecoder(latent + conditionFeatures, new long[] { 400 }, Pixels), new BernoulliDecoder(),
+            Pixels, latent, conditionFeatures);
 
     /// <summary>The mean over rows of a per-example statistic computed batch by batch without gradients.</summary>
     public static double MeanOver(Tensor x, int batch, Func<Tensor, Tensor> perExample)
@@ -63,10 +64,12 @@ internal static class VaeBench
     /// Trains the 784-400-10 ReLU classifier by maximum likelihood (cross-entropy; Adam 1e-3, batch 128) through the library's
     /// ensemble fit with one member, initialised and shuffled from <paramref name="seed"/>, under <paramref name="policy"/>; returns it.
     /// </summary>
-    public static nn.Module<Tensor, Tensor> TrainClassifier(Tensor x, Tensor y, int epochs, long seed, ComputePolicy policy, Action<int, double>? progress = null)
+    public static nn.Module<Tensor, Tensor> TrainClassifier(Tensor x, Tensor y, int epochs, long seed, ComputePolicy policy,
+        Action<int, double>? progress = null)
     {
         var fit = ModelBuilder.Sequential().Linear(Pixels, 400).Relu().Linear(400, 10).WithLikelihood(Likelihoods.Categorical())
-            .FitEnsemble(new Data.LabeledData(x, y), new EnsembleFitOptions(Members: 1, Epochs: epochs, BatchSize: 128, LearningRate: 1e-3, Seed: seed),
+            .FitEnsemble(new Data.LabeledData(x, y), new EnsembleFitOptions(Members: 1, Epochs: epochs,
+            BatchSize: 128, LearningRate: 1e-3, Seed: seed),
                 policy, (_, e) => progress?.Invoke(e.Epoch, e.MeanLoss));
         return fit.Ensemble.Members[0];
     }

@@ -13,9 +13,9 @@ namespace BayesDL.Bench.Workloads;
 
 /// <summary>
 /// Where a VAE training step spends its time: the vae workload's model trained by the library's pieces (the steps of
-/// <see cref="Vae.Elbo"/> and <see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{Training.EpochReport}?)"/>, each timed with a stopwatch; CPU kernels run synchronously)
-/// next to the bare TorchSharp loop, epochs interleaved so both see the same machine load. Also times the whole
-/// library epoch (<see cref="VaeFitting"/>'s VAE fit, through the one training loop) as the vae workload runs it.
+/// <see cref="Vae.Elbo"/> and <see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{Training.EpochReport}?)"/>, each timed
+/// with a stopwatch; CPU kernels run synchronously) next to the bare TorchSharp loop, epochs interleaved so both see the same machine load.
+/// Also times the whole library epoch (<see cref="VaeFitting"/>'s VAE fit, through the one training loop) as the vae workload runs it.
 /// </summary>
 public sealed class VaePhasesWorkload : IWorkload
 {
@@ -126,7 +126,11 @@ public sealed class VaePhasesWorkload : IWorkload
             options.Progress($"epoch {e + 1} done");
         }
         long steps = step;
-        static double Median(List<double> v) { var o = v.OrderBy(a => a).ToList(); return o.Count % 2 == 1 ? o[o.Count / 2] : 0.5 * (o[o.Count / 2 - 1] + o[o.Count / 2]); }
+        static double Median(List<double> v)
+        {
+            var o = v.OrderBy(a => a).ToList();
+            return o.Count % 2 == 1 ? o[o.Count / 2] : 0.5 * (o[o.Count / 2 - 1] + o[o.Count / 2]);
+        }
         static double[] StepTotals(Dictionary<string, List<double>> d) =>
             Enumerable.Range(0, d.Values.First().Count).Select(i => d.Values.Sum(l => l[i])).ToArray();
 
@@ -180,7 +184,9 @@ public sealed class VaePhasesWorkload : IWorkload
             ["library_median_ms_per_step"] = Math.Round(Median(StepTotals(lib).ToList()), 3),
             ["raw_median_ms_per_step"] = Math.Round(Median(StepTotals(bare).ToList()), 3),
             ["elbo_call_median_ms_per_step"] = Math.Round(Median(StepTotals(call).ToList()), 3),
-            ["load_average_1min"] = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : -1.0,
+            ["load_average_1min"] = File.Exists("/proc/loadavg")
+                ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)
+                : -1.0,
         };
         foreach (var (k, v) in lib) result["library_median_ms_" + k] = Math.Round(Median(v), 3);
         foreach (var (k, v) in bare) result["raw_median_ms_" + k] = Math.Round(Median(v), 3);

@@ -20,7 +20,11 @@ public sealed class VaeWorkload : IWorkload
     public string Name => "vae";
     public string Description => "MNIST VAE 784-400-20: s/epoch vs raw TorchSharp, test ELBO, IWAE(k=100), AE comparison, PNGs";
 
-    static double Median(List<double> v) { var s = v.OrderBy(a => a).ToList(); return s.Count % 2 == 1 ? s[s.Count / 2] : 0.5 * (s[s.Count / 2 - 1] + s[s.Count / 2]); }
+    static double Median(List<double> v)
+    {
+        var s = v.OrderBy(a => a).ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : 0.5 * (s[s.Count / 2 - 1] + s[s.Count / 2]);
+    }
 
     const int SeedsForSpread = 5;
 
@@ -77,7 +81,8 @@ public sealed class VaeWorkload : IWorkload
             rawEpochSeconds.Add(raw.TrainEpoch(x));
             rssByEpoch.Add(Math.Round(ProcessMemory.RssMb(), 1));
             liveTensorsByEpoch.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
-            options.Progress($"VAE epoch {e}: loss {l:F2} nats/image ({epochSeconds[^1]:F3} s; raw TorchSharp loop {rawEpochSeconds[^1]:F3} s)");
+            options.Progress($"VAE epoch {e}: loss {l:F2} nats/image ({epochSeconds[^1]:F3} s; raw TorchSharp " +
+                $"loop {rawEpochSeconds[^1]:F3} s)");
             sw.Restart();
         });
         double sPerEpoch = Median(epochSeconds);
@@ -88,7 +93,8 @@ public sealed class VaeWorkload : IWorkload
         double testIwae = VaeBench.MeanOver(xt, 50, b => vae.Iwae(b, iwaeK, chunk: 50));
         double rawTestElbo = raw.TestElbo(xt, elboSamples);
         double testRecon = VaeBench.MeanOver(xt, 500, b => vae.Elbo(b).Reconstruction.neg());
-        options.Progress($"test ELBO {testElbo:F2} (evaluation s.e. {testElboSe:F3}), IWAE(k={iwaeK}) {testIwae:F2} nats/image; bare TorchSharp loop's model: test ELBO {rawTestElbo:F2}");
+        options.Progress($"test ELBO {testElbo:F2} (evaluation s.e. {testElboSe:F3}), IWAE(k={iwaeK}) {testIwae:F2} nats/image; bare " +
+            $"TorchSharp loop's model: test ELBO {rawTestElbo:F2}");
 
         // The test ELBO after 10 epochs of 8,000 images (630 steps, the loss still falling by 2 nats an epoch) moves with
         // the seed by about a nat, so the same recipe is repeated for the next seeds, in the library and in the bare loop.
@@ -103,7 +109,8 @@ public sealed class VaeWorkload : IWorkload
         }
 
         NativeEngine.Seed(seed + 1);
-        var ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784, 400), 400, VaeNetworks.MlpDecoder(20, new long[] { 400 }, 784), new BernoulliDecoder(), 784, 20));
+        var ae = policy.Apply(new Autoencoder(VaeNetworks.MlpEncoder(784, 400), 400, VaeNetworks.MlpDecoder(20, new long[] { 400 }, 784),
+            new BernoulliDecoder(), 784, 20));
         VaeFitting.Fit(ae, x, training, e => options.Progress($"AE epoch {e.Epoch}: reconstruction loss {e.MeanLoss:F2}"));
         double aeRecon = VaeBench.MeanOver(xt, 500, b => ae.ReconstructionLoss(b));
         double vaeMse = VaeBench.MeanOver(xt, 500, b => (vae.Reconstruct(b) - b).square().sum(-1));
@@ -121,14 +128,20 @@ public sealed class VaeWorkload : IWorkload
         {
             NativeEngine.Seed(3);
             using var zAe = randn(64, 20, dtype: x.dtype, device: x.device);
-            pngs["png_vae_prior_samples"] = ImageGrid.Save(vae.SamplePrior(64), 8, Png("vae_prior_samples.png"), title: "VAE: decode z ~ N(0, I)");
-            pngs["png_ae_prior_samples"] = ImageGrid.Save(ae.DecodeMean(zAe), 8, Png("ae_prior_samples.png"), title: "AE: decode z ~ N(0, I)");
+            pngs["png_vae_prior_samples"] = ImageGrid.Save(vae.SamplePrior(64), 8, Png("vae_prior_samples.png"),
+                title: "VAE: decode z ~ N(0, I)");
+            pngs["png_ae_prior_samples"] = ImageGrid.Save(ae.DecodeMean(zAe), 8, Png("ae_prior_samples.png"),
+                title: "AE: decode z ~ N(0, I)");
             Tensor originals = xt[TensorIndex.Slice(0, 16)];
-            pngs["png_reconstructions"] = ImageGrid.Save(cat(new[] { originals, vae.Reconstruct(originals), ae.Reconstruct(originals) }, 0), 16,
+            pngs["png_reconstructions"] =
+                ImageGrid.Save(cat(new[] { originals, vae.Reconstruct(originals), ae.Reconstruct(originals) }, 0), 16,
                 Png("reconstructions.png"), title: "test images / VAE / AE reconstructions");
-            pngs["png_traversal"] = ImageGrid.Save(LatentInspection.Traversal(vae, xt[TensorIndex.Slice(0, 1)]), 9, Png("traversal.png"), title: "one row per latent dimension, z_d in [-3, 3]");
-            pngs["png_manifold"] = ImageGrid.Save(LatentInspection.Manifold(vae2, 20), 20, Png("manifold_2d.png"), title: "2-D latent manifold");
-            pngs["png_latent_scatter"] = LatentScatter.Save(LatentInspection.LatentMeans(vae2, xt), test.Targets, Png("latent_scatter_2d.png"), "Test latent means (2-D VAE)");
+            pngs["png_traversal"] = ImageGrid.Save(LatentInspection.Traversal(vae, xt[TensorIndex.Slice(0, 1)]), 9, Png("traversal.png"),
+                title: "one row per latent dimension, z_d in [-3, 3]");
+            pngs["png_manifold"] = ImageGrid.Save(LatentInspection.Manifold(vae2, 20), 20,
+                Png("manifold_2d.png"), title: "2-D latent manifold");
+            pngs["png_latent_scatter"] = LatentScatter.Save(LatentInspection.LatentMeans(vae2, xt), test.Targets,
+                Png("latent_scatter_2d.png"), "Test latent means (2-D VAE)");
         }
 
         var result = new Dictionary<string, object>
@@ -171,7 +184,9 @@ public sealed class VaeWorkload : IWorkload
             ["rss_mb_by_epoch"] = rssByEpoch.ToArray(),
             ["device"] = policy.ToString(),
             // The machine is shared: the 1-minute load average at the end says how contended the timings were.
-            ["load_average_1min"] = File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) : -1.0,
+            ["load_average_1min"] = File.Exists("/proc/loadavg")
+                ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)
+                : -1.0,
         };
         foreach (var (k, v) in pngs) result[k] = v;
         return result;
