@@ -7,18 +7,22 @@ namespace BayesDL.Cli;
 
 /// <summary>
 /// The one exception handler of every command: prints one error line in BayesDL's words and returns the exit code of
-/// <see cref="ExitCodes"/>. Usage errors (exit 2): an unknown or misspelt option (named, with the nearest valid spelling
-/// and the command's options), a value of the wrong type (named with its option), a missing argument or value, a failed
-/// settings check, an <see cref="InputException"/> (an option given twice, arguments after <c>--</c>), and a <see cref="FileFormatException"/> (its message names the file,
-/// what was expected and found). Anything else is a failure at run time (exit 1); cancellation exits 130.
+/// <see cref="ExitCodes"/>. Usage errors (exit 2): an unknown or misspelt option (named, with the nearest valid spelling and the command's
+/// options), a value of the wrong type (named with its option), a missing argument or value, a failed settings check, an
+/// <see cref="InputException"/> (an option given twice, arguments after <c>--</c>), and a <see cref="FileFormatException"/> (its message
+/// names the file, what was expected and found). Anything else is a failure at run time (exit 1); cancellation exits 130.
 /// </summary>
 internal static partial class ErrorReport
 {
-    /// <summary>Reports <paramref name="error"/> on <paramref name="console"/> (the error console: standard error); <paramref name="args"/> is the command line.</summary>
+    /// <summary>
+    /// Reports <paramref name="error"/> on <paramref name="console"/> (the error console: standard error); <paramref name="args"/> is the
+    /// command line.
+    /// </summary>
     public static int Handle(Exception error, IReadOnlyList<string> args, IAnsiConsole console, OptionCatalog catalog)
     {
         if (error is OperationCanceledException) return 130;
-        if (error is CommandParseException { Message: var m } parse && m.StartsWith("Unknown command", StringComparison.Ordinal) && parse.Pretty is { } pretty)
+        if (error is CommandParseException { Message: var m } parse && m.StartsWith("Unknown command", StringComparison.Ordinal)
+            && parse.Pretty is { } pretty)
         {
             console.Write(pretty);
             return ExitCodes.Usage;
@@ -64,7 +68,9 @@ internal static partial class ErrorReport
                $" Its options: {string.Join(", ", options.Select(o => string.Join("/", o.Names)))}.";
     }
 
-    /// <summary>"--samples abc: expected a whole number, e.g. --samples 100", or "--samples needs a value"; null when the option is not found.</summary>
+    /// <summary>
+    /// "--samples abc: expected a whole number, e.g. --samples 100", or "--samples needs a value"; null when the option is not found.
+    /// </summary>
     static string? BadValueMessage(string value, IReadOnlyList<string> args, string? command, OptionCatalog catalog)
     {
         var options = catalog.For(command);

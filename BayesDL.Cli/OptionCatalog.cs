@@ -4,7 +4,9 @@ using Spectre.Console.Cli;
 
 namespace BayesDL.Cli;
 
-/// <summary>One option of a command as its settings declare it: every spelling (<c>--samples</c>, <c>-h</c>), the value name, the default.</summary>
+/// <summary>
+/// One option of a command as its settings declare it: every spelling (<c>--samples</c>, <c>-h</c>), the value name, the default.
+/// </summary>
 /// <param name="Names">The spellings with their dashes, long names first.</param>
 /// <param name="ValueName">The value's placeholder (<c>T</c> in <c>--samples &lt;T&gt;</c>), or null for a flag.</param>
 /// <param name="ValueType">The property's type, for saying what a value must look like.</param>

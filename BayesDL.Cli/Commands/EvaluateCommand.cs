@@ -49,7 +49,8 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         public string? Images { get; init; }
 
         [CommandOption("--labels <FILE>")]
-        [Description("Labels: IDX, or a one-column CSV of class indices. For CSV images it may be left out: then their last column is the label.")]
+        [Description("Labels: IDX, or a one-column CSV of class indices. For CSV images it may be left out: then their last column is " +
+                     "the label.")]
         public string? Labels { get; init; }
 
         [CommandOption("--csv <FILE>")]
@@ -80,14 +81,16 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
 
         public override ValidationResult Validate()
         {
-            if (Samples < 1) return ValidationResult.Error($"--samples {Samples}: expected a positive number of predictions (e.g. --samples 100).");
+            if (Samples < 1) return ValidationResult.Error($"--samples {Samples}: expected a positive number of predictions (e.g. " +
+                                                           "--samples 100).");
             if (!File.Exists(Model)) return ValidationResult.Error($"MODEL {Model}: file not found.");
             if (Csv is not null)
             {
                 if (Images is not null || Labels is not null)
                     return ValidationResult.Error($"--csv {Csv} and --images/--labels both given: score one data set, a table or images.");
                 if (Target is null)
-                    return ValidationResult.Error("--target is missing: name the --csv table's target column (header name or 0-based index).");
+                    return ValidationResult.Error("--target is missing: name the --csv table's target column (header name or 0-based " +
+                                                  "index).");
                 return File.Exists(Csv) ? ValidationResult.Success() : ValidationResult.Error($"--csv {Csv}: file not found.");
             }
             if (Target is not null)

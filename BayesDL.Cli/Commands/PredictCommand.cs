@@ -24,7 +24,10 @@ namespace BayesDL.Cli.Commands;
 /// </summary>
 public sealed class PredictCommand(IAnsiConsole console) : Command<PredictCommand.Settings>
 {
-    /// <summary>Arrays of T x N x K values alive at once (as in evaluate: the draws, their concatenation, the probabilities, the entropies' temporaries).</summary>
+    /// <summary>
+    /// Arrays of T x N x K values alive at once (as in evaluate: the draws, their concatenation, the probabilities, the entropies'
+    /// temporaries).
+    /// </summary>
     const int PredictiveCopies = 12;
 
     public sealed class Settings : CommandSettings
@@ -58,10 +61,12 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
 
         public override ValidationResult Validate()
         {
-            if (Samples < 1) return ValidationResult.Error($"--samples {Samples}: expected a positive number of predictions (e.g. --samples 100).");
+            if (Samples < 1) return ValidationResult.Error($"--samples {Samples}: expected a positive number of predictions (e.g. " +
+                                                           "--samples 100).");
             if (Format is not ("csv" or "json")) return ValidationResult.Error($"--format {Format}: expected csv or json.");
             if (!File.Exists(Model)) return ValidationResult.Error($"MODEL {Model}: file not found.");
-            if (Input is null) return ValidationResult.Error("--input is missing: give the rows to predict (--input FILE, CSV or IDX images).");
+            if (Input is null) return ValidationResult.Error("--input is missing: give the rows to predict (--input FILE, CSV or IDX " +
+                                                             "images).");
             return File.Exists(Input) ? ValidationResult.Success() : ValidationResult.Error($"--input {Input}: file not found.");
         }
     }
@@ -73,11 +78,13 @@ public sealed class PredictCommand(IAnsiConsole console) : Command<PredictComman
         using var predictive = Predict(settings, policy);
         var rows = Rows(predictive);
         var writer = console.Profile.Out.Writer;
-        if (settings.Format == "json") writer.WriteLine(JsonSerializer.Serialize(rows.Select(r => r.ToDictionary(c => c.Name, c => c.Value))));
+        if (settings.Format == "json")
+            writer.WriteLine(JsonSerializer.Serialize(rows.Select(r => r.ToDictionary(c => c.Name, c => c.Value))));
         else
         {
             writer.WriteLine(string.Join(",", rows[0].Select(c => c.Name)));
-            foreach (var row in rows) writer.WriteLine(string.Join(",", row.Select(c => c.Value.ToString("R", CultureInfo.InvariantCulture))));
+            foreach (var row in rows)
+                writer.WriteLine(string.Join(",", row.Select(c => c.Value.ToString("R", CultureInfo.InvariantCulture))));
         }
         return ExitCodes.Success;
     }

@@ -45,10 +45,13 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
 
         public override ValidationResult Validate()
         {
-            if (Points < 1) return ValidationResult.Error($"--points {Points}: expected a positive number of generated points (e.g. --points 50).");
-            if (Epochs < 0) return ValidationResult.Error($"--epochs {Epochs}: expected 0 (skip part 2) or a positive number of epochs (e.g. --epochs 3).");
+            if (Points < 1) return ValidationResult.Error($"--points {Points}: expected a positive number of generated points (e.g. " +
+                                                          "--points 50).");
+            if (Epochs < 0) return ValidationResult.Error($"--epochs {Epochs}: expected 0 (skip part 2) or a positive number of epochs " +
+                                                          "(e.g. --epochs 3).");
             return Save is not null && Epochs <= 0
-                ? ValidationResult.Error($"--save {Save} needs the classifier of part 2, but --epochs {Epochs} skips it; use --epochs 1 or more.")
+                ? ValidationResult.Error($"--save {Save} needs the classifier of part 2, but --epochs {Epochs} skips it; use --epochs 1 " +
+                                         "or more.")
                 : ValidationResult.Success();
         }
     }
@@ -77,15 +80,20 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
         var vi = LinearRegressionVI.Fit(design, y, NoiseStd, PriorStd);
         using var q = vi.Q;
 
-        AnsiConsole.MarkupLine($"[bold]BayesDL quickstart[/]: y = 1.5 - 2x + e, e ~ N(0, {NoiseStd}^2), {settings.Points} points, prior w ~ N(0, {PriorStd}^2 I), engine {policy}");
+        AnsiConsole.MarkupLine($"[bold]BayesDL quickstart[/]: y = 1.5 - 2x + e, e ~ N(0, {NoiseStd}^2), {settings.Points} points, prior " +
+                               $"w ~ N(0, {PriorStd}^2 I), engine {policy}");
         var table = new Table().AddColumns("weight", "exact mean", "VI mean", "exact std", "VI std", "max |diff|");
         string[] names = { "intercept", "slope" };
         double[] em = exact.Mean.data<double>().ToArray(), qm = q.Mean.data<double>().ToArray();
         double[] es = exact.StdDev().data<double>().ToArray(), qs = q.StdDev().data<double>().ToArray();
         for (int i = 0; i < names.Length; i++)
-            table.AddRow(names[i], F(em[i]), F(qm[i]), F(es[i]), F(qs[i]), Math.Max(Math.Abs(em[i] - qm[i]), Math.Abs(es[i] - qs[i])).ToString("E1"));
+        {
+            double gap = Math.Max(Math.Abs(em[i] - qm[i]), Math.Abs(es[i] - qs[i]));
+            table.AddRow(names[i], F(em[i]), F(qm[i]), F(es[i]), F(qs[i]), gap.ToString("E1"));
+        }
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"log evidence log p(y) = {logEvidence:F6}; ELBO of q = {vi.Elbo:F6} (ELBO <= log p(y), equal when q is the exact posterior)");
+        AnsiConsole.MarkupLine($"log evidence log p(y) = {logEvidence:F6}; ELBO of q = {vi.Elbo:F6} (ELBO <= log p(y), equal when q is " +
+                               "the exact posterior)");
         if (settings.Epochs > 0) BayesianClassifier(settings);
         return ExitCodes.Success;
     }
@@ -96,7 +104,8 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
         var policy = ComputePolicy.Default;
         using var train = Mnist.LoadSubset("train", policy: policy);
         using var test = Mnist.LoadSubset("test", policy: policy);
-        AnsiConsole.MarkupLine($"\n[bold]Bayes by Backprop[/] 784-200-10, N(0, 1) prior, {train.Count} training digits, {settings.Epochs} epochs, engine {policy}");
+        AnsiConsole.MarkupLine($"\n[bold]Bayes by Backprop[/] 784-200-10, N(0, 1) prior, {train.Count} training digits, " +
+                               $"{settings.Epochs} epochs, engine {policy}");
         var fit = ModelBuilder.Sequential()
             .BayesLinear(784, 200, prior: Priors.Normal(0, 1)).Relu()
             .BayesLinear(200, 10)
@@ -104,12 +113,15 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
             .FitVariational(train, new VariationalFitOptions(Epochs: settings.Epochs, Seed: settings.Seed), policy);
         using var model = fit.Model;
         foreach (var epoch in fit.Epochs)
-            AnsiConsole.MarkupLine($"  epoch {epoch.Epoch}: ELBO {epoch.Elbo:F0} nats over the training set (KL(q||p) {epoch.KL:F0}), loss per example {epoch.MeanLoss:F4}, {epoch.Seconds:F1} s");
+            AnsiConsole.MarkupLine($"  epoch {epoch.Epoch}: ELBO {epoch.Elbo:F0} nats over the training set (KL(q||p) {epoch.KL:F0}), " +
+                                   $"loss per example {epoch.MeanLoss:F4}, {epoch.Seconds:F1} s");
         if (settings.Save is not null)
         {
             ModelFile.Save(model.Network, settings.Save);
-            AnsiConsole.MarkupLine($"  saved to {Markup.Escape(settings.Save)}; score it with [bold]bayesdl evaluate {Markup.Escape(settings.Save)} " +
-                                   $"--images data/{Mnist.SubsetFile("test", "images-idx3")} --labels data/{Mnist.SubsetFile("test", "labels-idx1")}[/]");
+            AnsiConsole.MarkupLine($"  saved to {Markup.Escape(settings.Save)}; score it with [bold]bayesdl evaluate " +
+                                   $"{Markup.Escape(settings.Save)} " +
+                                   $"--images data/{Mnist.SubsetFile("test", "images-idx3")} --labels " +
+                                   $"data/{Mnist.SubsetFile("test", "labels-idx1")}[/]");
         }
 
         using var scope = NewDisposeScope();
@@ -117,7 +129,8 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
         using var upright = model.Predict(test.Inputs, samples);
         using var rotated = model.Predict(turned, samples);
         Tensor probabilities = upright.Mean();
-        var table = new Table().AddColumns($"test digits (T = {samples} weight samples)", "accuracy", "predictive entropy", "mutual information (epistemic)");
+        var table = new Table().AddColumns($"test digits (T = {samples} weight samples)", "accuracy", "predictive entropy",
+            "mutual information (epistemic)");
         table.AddRow("upright", F(ClassificationMetrics.Accuracy(probabilities, test.Targets)),
             F(upright.PredictiveEntropy().mean().item<float>()), F(upright.MutualInformation().mean().item<float>()));
         table.AddRow("turned 90 degrees", F(ClassificationMetrics.Accuracy(rotated.Mean(), test.Targets)),
@@ -125,7 +138,8 @@ public sealed class QuickstartCommand : Command<QuickstartCommand.Settings>
         AnsiConsole.Write(table);
         double ece = ReliabilityDiagram.Compute(probabilities, test.Targets).ExpectedCalibrationError;
         double auroc = Auroc.Compute(upright.MutualInformation(), rotated.MutualInformation());
-        AnsiConsole.MarkupLine($"ECE (15 bins) {ece:F4}; NLL {ClassificationMetrics.NegativeLogLikelihood(probabilities, test.Targets):F4}; " +
+        AnsiConsole.MarkupLine($"ECE (15 bins) {ece:F4}; NLL " +
+                               $"{ClassificationMetrics.NegativeLogLikelihood(probabilities, test.Targets):F4}; " +
                                $"AUROC of mutual information for telling turned from upright digits {auroc:F3}");
     }
 

@@ -10,11 +10,12 @@ using static TorchSharp.torch;
 namespace BayesDL.Cli.Commands;
 
 /// <summary>
-/// <c>bayesdl sample MODEL --count N --output FILE.png|FILE.idx</c>: new data from a VAE saved by
-/// <c>bayesdl train --method vae</c> (a <see cref="ModelFile"/> of a VAE, read with <see cref="ModelFile.LoadVae"/>): N draws z ~ p(z) = N(0, I) decoded to their means E[x | z] (<see cref="Vae.SamplePrior"/>),
-/// written as a PNG grid (square images, <see cref="ImageGrid"/>) or an IDX file of bytes round(255 x) ([N, side, side] for square
-/// images, else [N, features]; gzipped when the name ends in .gz). With <c>--traverse</c>, a latent traversal instead: row d varies
-/// z_d over N values evenly spaced in [-3, 3] with the other coordinates at 0, for the first min(D, 10) latent dimensions.
+/// <c>bayesdl sample MODEL --count N --output FILE.png|FILE.idx</c>: new data from a VAE saved by <c>bayesdl train --method vae</c> (a
+/// <see cref="ModelFile"/> of a VAE, read with <see cref="ModelFile.LoadVae"/>): N draws z ~ p(z) = N(0, I) decoded to their means E[x | z]
+/// (<see cref="Vae.SamplePrior"/>), written as a PNG grid (square images, <see cref="ImageGrid"/>) or an IDX file of bytes round(255 x)
+/// ([N, side, side] for square images, else [N, features]; gzipped when the name ends in .gz). With <c>--traverse</c>, a latent traversal
+/// instead: row d varies z_d over N values evenly spaced in [-3, 3] with the other coordinates at 0, for the first min(D, 10) latent
+/// dimensions.
 /// </summary>
 public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.Settings>
 {
@@ -71,7 +72,8 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
         long features = vae.DataFeatures, side = (long)Math.Round(Math.Sqrt(features));
         bool square = side * side == features;
         if (Kind(settings.Output!) == "png" && !square)
-            throw new InputException($"--output {settings.Output}: a PNG grid shows square images, but the VAE's rows have {features} values; write .idx instead.");
+            throw new InputException($"--output {settings.Output}: a PNG grid shows square images, but the VAE's rows have {features} " +
+                                     "values; write .idx instead.");
         MemoryBudget.Require("--count", settings.Count, features * 4.0 * (settings.Traverse ? TraversedDimensions : 1) * 4,
             $"{(settings.Traverse ? "the traversal's" : "the")} images of {features} float32 values (4 copies)");
         NativeEngine.Seed(settings.Seed);
@@ -82,7 +84,9 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
         if (Kind(settings.Output!) == "png")
         {
             int columns = settings.Traverse ? settings.Count : (int)Math.Ceiling(Math.Sqrt(settings.Count));
-            string title = settings.Traverse ? $"latent traversal: z_d from -3 to 3, d = 1..{rows}" : $"{settings.Count} draws from the VAE's prior";
+            string title = settings.Traverse
+                ? $"latent traversal: z_d from -3 to 3, d = 1..{rows}"
+                : $"{settings.Count} draws from the VAE's prior";
             ImageGrid.Save(images, columns, settings.Output!, (int)side, (int)side, title);
         }
         else WriteIdx(settings.Output!, images, square ? [side, side] : [features]);
@@ -103,7 +107,10 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
         }
     }
 
-    /// <summary>Decoded means of z = t e_d for d below <paramref name="dimensions"/> and t over <paramref name="steps"/> values in [-3, 3]: [dimensions x steps, features].</summary>
+    /// <summary>
+    /// Decoded means of z = t e_d for d below <paramref name="dimensions"/> and t over <paramref name="steps"/> values in [-3, 3]:
+    /// [dimensions x steps, features].
+    /// </summary>
     static Tensor Traversal(Vae vae, int dimensions, int steps)
     {
         using var scope = NewDisposeScope();
@@ -121,11 +128,14 @@ public sealed class SampleCommand(IAnsiConsole console) : Command<SampleCommand.
         byte[] bytes;
         using (var b = images.clamp(0, 1).mul(255).round().to(ScalarType.Byte).cpu()) bytes = b.data<byte>().ToArray();
         long[] dims = [images.shape[0], .. shape];
-        string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        string temporary = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!,
+            $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
             using (var file = File.Create(temporary))
-            using (Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Optimal) : file)
+            using (Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
+                       ? new GZipStream(file, CompressionLevel.Optimal)
+                       : file)
             {
                 stream.Write([0, 0, 0x08, (byte)dims.Length]);
                 foreach (long d in dims) stream.Write([(byte)(d >> 24), (byte)(d >> 16), (byte)(d >> 8), (byte)d]);

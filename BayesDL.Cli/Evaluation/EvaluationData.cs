@@ -145,7 +145,9 @@ internal static class EvaluationData
         }
     }
 
-    /// <summary>A file error from the core's readers, prefixed with the option that named the file (its message starts with the path).</summary>
+    /// <summary>
+    /// A file error from the core's readers, prefixed with the option that named the file (its message starts with the path).
+    /// </summary>
     static InputException Named(FileFormatException e, string images, string? labels) =>
         new($"{(labels is not null && e.Path == labels ? "--labels" : "--images")} {e.Message}");
 
@@ -176,7 +178,8 @@ internal static class EvaluationData
             throw new InputException($"{option} {images}: the model starts with a convolution, which needs the image height and width; " +
                                      "give the images as an IDX file (its header holds them).");
         if (input.Size != 1)
-            throw new InputException($"{option} {images}: single-channel images, but the model's first convolution takes {input.Size} channels.");
+            throw new InputException($"{option} {images}: single-channel images, but the model's first convolution takes {input.Size} " +
+                                     "channels.");
         int[] dims;
         using (var reader = IdxReader.Open(images, expectedRank: 3)) dims = reader.Dimensions;
         var shaped = new LabeledData(data.Inputs.reshape(data.Count, 1, dims[1], dims[2]).clone(), data.Targets.clone());

@@ -7,7 +7,10 @@ using Microsoft.CodeAnalysis.Scripting;
 
 namespace BayesDL.Cli.Scripting;
 
-/// <summary>The outcome of running one script: exit code (<see cref="ExitCodes"/>: 2 missing script or compile errors, 1 run-time failure) and, on failure, a readable report.</summary>
+/// <summary>
+/// The outcome of running one script: exit code (<see cref="ExitCodes"/>: 2 missing script or compile errors, 1 run-time failure) and, on
+/// failure, a readable report.
+/// </summary>
 public sealed record ScriptOutcome(int ExitCode, string Error);
 
 /// <summary>
@@ -31,7 +34,8 @@ public static class CsxRunner
     {
         string full = Path.GetFullPath(path);
         if (!File.Exists(full))
-            return new ScriptOutcome(ExitCodes.Usage, $"script: file '{full}' not found (expected a .csx file, e.g. scripts/bayes-rule.csx).");
+            return new ScriptOutcome(ExitCodes.Usage, $"script: file '{full}' not found (expected a .csx file, e.g. " +
+                                                      "scripts/bayes-rule.csx).");
         string folder = Path.GetDirectoryName(full)!;
         var globals = new ScriptGlobals(full, args, quick);
         string code = await File.ReadAllTextAsync(full);

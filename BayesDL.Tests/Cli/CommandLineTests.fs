@@ -118,9 +118,14 @@ let ``an option given twice is an error naming it and both uses, in every comman
     usageError (evaluate @ [ "--seed=1"; "--samples"; "5"; "--seed"; "2" ]) [ "--seed is given 2 times (--seed=1, --seed 2)" ]
     usageError (evaluate @ [ "--json"; "--json" ]) [ "--json is given 2 times"; "bayesdl evaluate --help" ]
     usageError [ "evaluate"; model; "--images"; images; "--images"; labels ] [ "--images is given 2 times" ]
-    usageError [ "quickstart"; "--epochs"; "0"; "--epochs"; "1" ] [ "--epochs is given 2 times (--epochs 0, --epochs 1)"; "bayesdl quickstart" ]
+    usageError
+        [ "quickstart"; "--epochs"; "0"; "--epochs"; "1" ]
+        [ "--epochs is given 2 times (--epochs 0, --epochs 1)"; "bayesdl quickstart" ]
     let script = dir.File "args.csx"
-    File.WriteAllText(script, "if (Args.Count != 1 || Args[0] != \"--quick\") throw new InvalidOperationException(\"args \" + string.Join(\" \", Args));\n")
+    File.WriteAllText(
+        script,
+        "if (Args.Count != 1 || Args[0] != \"--quick\") "
+        + "throw new InvalidOperationException(\"args \" + string.Join(\" \", Args));\n")
     usageError [ "script"; script; "--quick"; "--quick" ] [ "--quick is given 2 times"; "bayesdl script" ]
     // After `--` the arguments are the script's: its own `--quick` does not count as a second.
     let code, output = run [ "script"; script; "--quick"; "--"; "--quick" ]

@@ -91,7 +91,8 @@ let ``evaluate reads CSV images with labels in their own file or in the last col
     let images, labels, both = dir.File "images.csv", dir.File "labels.csv", dir.File "both.csv"
     File.WriteAllLines(images, Array.append [| header |] (rows |> Array.map (fun (x, _) -> String.Join(",", Array.map number x))))
     File.WriteAllLines(labels, Array.append [| "label" |] (rows |> Array.map (fun (_, y) -> string y)))
-    File.WriteAllLines(both, Array.append [| header + ",label" |] (rows |> Array.map (fun (x, y) -> String.Join(",", Array.map number x) + "," + string y)))
+    let line (x, y) = String.Join(",", Array.map number x) + "," + string y
+    File.WriteAllLines(both, Array.append [| header + ",label" |] (rows |> Array.map line))
     let accuracy (args: string list) =
         let code, output = run ([ "evaluate"; modelPath ] @ args @ [ "--samples"; "20"; "--seed"; "3"; "--json" ])
         Assert.True((code = 0), output)

@@ -37,7 +37,9 @@ let ``predict prints each row's class probabilities, entropy and the core's alea
     let code, out, err = runStreams [ "predict"; model; "--input"; images; "--samples"; "20"; "--seed"; "3" ]
     Assert.True((code = ExitCodes.Success), err)
     let header, rows = parseCsv out
-    Assert.Equal<string[]>([| "row"; "class"; "p0"; "p1"; "p2"; "predictive_entropy"; "aleatoric_expected_entropy"; "epistemic_mutual_information" |], header)
+    Assert.Equal<string[]>(
+        [| "row"; "class"; "p0"; "p1"; "p2"; "predictive_entropy"; "aleatoric_expected_entropy"; "epistemic_mutual_information" |],
+        header)
     Assert.Equal(40, rows.Length)
     // The same predictive from the core: the loaded model, the same images (pixels / 255) and seed.
     use network = ModelFile.Load(model, ComputePolicy.Default)
@@ -81,11 +83,15 @@ let ``predict on a regression model standardises the rows and gives mean, E[sigm
     File.WriteAllLines(train, "a,b,y" :: [ for r in rows -> format r ])
     File.WriteAllLines(query, [ "a,b"; "5,100.5"; "30,98"; "0,100" ])
     let model = dir.File "reg.bnn"
-    let code, text = run [ "train"; "--csv"; train; "--target"; "y"; "--task"; "regression"; "--network"; "2-8-2"; "--epochs"; "1"; "--output"; model; "--quiet" ]
+    let code, text =
+        run [ "train"; "--csv"; train; "--target"; "y"; "--task"; "regression"; "--network"; "2-8-2"; "--epochs"; "1"
+              "--output"; model; "--quiet" ]
     Assert.True((code = ExitCodes.Success), text)
     // The file keeps the training rows' statistics.
     let (ma, sa), (mb, sb), (my, sy) =
-        meanSd (rows |> Array.map (fun (a, _, _) -> a)), meanSd (rows |> Array.map (fun (_, b, _) -> b)), meanSd (rows |> Array.map (fun (_, _, y) -> y))
+        meanSd (rows |> Array.map (fun (a, _, _) -> a)),
+        meanSd (rows |> Array.map (fun (_, b, _) -> b)),
+        meanSd (rows |> Array.map (fun (_, _, y) -> y))
     let scaling = ModelFile.StandardizationOf model
     Assert.NotNull scaling
     let stored =
@@ -234,7 +240,10 @@ let ``an ensemble's model file predicts with one draw per member, no options nee
     use mean = p.Mean()
     close (values (mean.select(1L, 0L))) (column header rows "p0") "p0 against the loaded ensemble's mean"
     // Three members disagree somewhere: the mutual information is positive for some row, and H = E[H] + I for every row.
-    let h, eh, mi = column header rows "predictive_entropy", column header rows "aleatoric_expected_entropy", column header rows "epistemic_mutual_information"
+    let h, eh, mi =
+        column header rows "predictive_entropy",
+        column header rows "aleatoric_expected_entropy",
+        column header rows "epistemic_mutual_information"
     Assert.True(mi |> Array.exists (fun v -> v > 1e-4), sprintf "%A" mi)
     for i in 0 .. rows.Length - 1 do
         Assert.True(abs (h[i] - eh[i] - mi[i]) <= 1e-5, sprintf "row %d: H %g, E[H] %g, I %g" i h[i] eh[i] mi[i])
@@ -246,7 +255,9 @@ let ``an ensemble's model file predicts with one draw per member, no options nee
     Assert.True((code = ExitCodes.Usage), output)
     Assert.Contains("--config", output)
     let vae = dir.File "vae.bnn"
-    let code, text = run [ "train"; "--method"; "vae"; "--network"; "16-8-2"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; vae; "--quiet" ]
+    let code, text =
+        run [ "train"; "--method"; "vae"; "--network"; "16-8-2"; "--images"; images; "--labels"; labels; "--epochs"; "1"
+              "--output"; vae; "--quiet" ]
     Assert.True((code = ExitCodes.Success), text)
     fragment [ "predict"; vae; "--input"; images ] "a VAE, which predicts no targets"
     let broken = File.ReadAllBytes ensemble

@@ -17,7 +17,9 @@ let private readIdx (path: string) =
     let b = memory.ToArray()
     Assert.Equal<byte[]>([| 0uy; 0uy; 8uy |], b[0..2])
     let rank = int b[3]
-    let dims = [ for i in 0 .. rank - 1 -> (int b[4 + 4 * i] <<< 24) ||| (int b[5 + 4 * i] <<< 16) ||| (int b[6 + 4 * i] <<< 8) ||| int b[7 + 4 * i] ]
+    let dims =
+        [ for i in 0 .. rank - 1 ->
+            (int b[4 + 4 * i] <<< 24) ||| (int b[5 + 4 * i] <<< 16) ||| (int b[6 + 4 * i] <<< 8) ||| int b[7 + 4 * i] ]
     dims, b[4 + 4 * rank ..]
 
 [<Fact>]
@@ -29,7 +31,9 @@ let ``sample draws from a trained VAE as PNG or IDX, and a traversal decodes z =
     writeIdx images [ 64; 4; 4 ] (Array.init (64 * 16) (fun _ -> byte (rng.Next 256))) false
     writeIdx labels [ 64 ] (Array.zeroCreate 64) false
     let vae = dir.File "vae.bnn"
-    let code, text = run [ "train"; "--method"; "vae"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"; "--output"; vae; "--quiet" ]
+    let code, text =
+        run [ "train"; "--method"; "vae"; "--network"; "16-8-3"; "--images"; images; "--labels"; labels; "--epochs"; "1"
+              "--output"; vae; "--quiet" ]
     Assert.True((code = ExitCodes.Success), text)
     let sample (args: string list) =
         let code, output = run ([ "sample"; vae ] @ args)

@@ -208,7 +208,9 @@ let private sameAs (expected: float) (actual: float) =
 
 [<Theory>]
 [<MemberData(nameof familyNames)>]
-let ``over batch shapes (), (4,) and (2,3) LogProb, Entropy, Mean and Variance have the batch shape and equal the element-by-element results`` (name: string) =
+let ``over batch shapes (), (4,) and (2,3) LogProb, Entropy, Mean and Variance have the batch shape and equal the element-wise results``
+    (name: string)
+    =
     engine ()
     NativeEngine.Seed 12L
     let f = family name

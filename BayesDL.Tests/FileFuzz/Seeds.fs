@@ -413,8 +413,10 @@ let private sha (bytes: byte[]) = Convert.ToHexString(Security.Cryptography.SHA2
 
 /// A manifest recording the CSV's SHA-256 and the counts for the data set `name`, with the descriptive fields of data/uci's.
 let private manifestText (name: string) (csv: byte[]) =
-    sprintf """{"source":"fuzz","datasets":{"%s":{"title":"Fuzz","citation":"none","target":"y","rows":%d,"features":3,"splits":3,"csv_sha256":"%s"},"other":{"rows":1}}}"""
-        name layoutRows (sha csv)
+    let entry =
+        sprintf """{"title":"Fuzz","citation":"none","target":"y","rows":%d,"features":3,"splits":3,"csv_sha256":"%s"}"""
+            layoutRows (sha csv)
+    sprintf """{"source":"fuzz","datasets":{"%s":%s,"other":{"rows":1}}}""" name entry
 
 /// What a loaded data set holds (fingerprint): name, sizes, columns, targets and the splits.
 let private datasetPrint (d: RegressionDataset) =

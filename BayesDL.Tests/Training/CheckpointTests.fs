@@ -224,7 +224,9 @@ let private lossOptions (epochs: int) (learningRate: float) (checkpoint: Checkpo
 let private meanLosses (reports: seq<EpochReport>) = reports |> Seq.map (fun r -> r.MeanLoss) |> List.ofSeq
 
 [<Fact>]
-let ``a killed run of a caller's loss over parameters resumed into a fresh VAE equals the uninterrupted run bitwise: parameters, Adam state, engine generator, step`` () =
+let ``a killed loss-over-parameters run resumed into a fresh VAE equals the uninterrupted run bitwise: weights, Adam, generator, step``
+    ()
+    =
     setup ()
     use dir = new TempDir()
     use x = tinyRows ()
@@ -246,7 +248,9 @@ let ``a killed run of a caller's loss over parameters resumed into a fresh VAE e
     Assert.Equal<float[] list>(parameterValues straight, parameterValues resumed)
 
 [<Fact>]
-let ``a checkpoint of a loss over parameters of another latent size or learning rate is refused naming the parameter and both shapes, loading nothing`` () =
+let ``a loss-over-parameters checkpoint of another latent size or learning rate is refused naming parameter and shapes, loading nothing``
+    ()
+    =
     setup ()
     use dir = new TempDir()
     use x = tinyRows ()
@@ -385,7 +389,9 @@ let ``a concrete dropout fit resumes from its checkpoint exactly, learned dropou
     Assert.Equal<float list>(rates straight, rates resumed)
 
 [<Fact>]
-let ``an ensemble fit killed in the middle of member 3 of 5 resumes into the uninterrupted ensemble bitwise, without retraining members 1 and 2`` () =
+let ``an ensemble fit killed in the middle of member 3 of 5 resumes into the uninterrupted ensemble bitwise, not retraining members 1, 2``
+    ()
+    =
     setup ()
     use dir = new TempDir()
     use data = blobs 48
@@ -580,7 +586,7 @@ let ``a checkpoint holding NaN weights is refused naming the file and the tensor
 [<InlineData("exp_avg", "NaN")>] // Adam's first moment
 [<InlineData("exp_avg_sq", "Infinity")>] // Adam's second moment
 [<InlineData("momentum_buffer", "-Infinity")>] // SGD's Nesterov momentum buffer
-let ``a checkpoint whose optimizer state holds NaN or an infinity is refused naming the file, the state tensor and its parameter, loading nothing``
+let ``a checkpoint whose optimizer state holds NaN or an infinity is refused naming the file, state tensor and parameter, loading nothing``
         (moment: string, value: string) =
     setup ()
     let bad = Double.Parse(value, Globalization.CultureInfo.InvariantCulture)
