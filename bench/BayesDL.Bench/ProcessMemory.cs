@@ -26,6 +26,26 @@ public static partial class ProcessMemory
         return RssMb();
     }
 
+    /// <summary>
+    /// Resets the peak resident set size (VmHWM) to the current RSS, so that <see cref="PeakRssMb"/> afterwards is the peak of what
+    /// runs next alone (Linux 4.0 and later: "5" written to /proc/self/clear_refs). Returns false where that is not possible (then
+    /// <see cref="PeakRssMb"/> stays the process's peak since it started).
+    /// </summary>
+    public static bool ResetPeak()
+    {
+        const string path = "/proc/self/clear_refs";
+        if (!File.Exists(path)) return false;
+        try
+        {
+            File.WriteAllText(path, "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
     static extern int MallocTrim(nuint pad);
 

@@ -15,6 +15,7 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.KLWorkload(),
     new BayesDL.Bench.Workloads.MCDropoutWorkload(),
     new BayesDL.Bench.Workloads.ShiftWorkload(),
+    new BayesDL.Bench.Workloads.PosthocWorkload(),
     new BayesDL.Bench.Workloads.McmcWorkload(),
     new BayesDL.Bench.Workloads.UciWorkload(),
     new BayesDL.Bench.Workloads.SbcWorkload(),
