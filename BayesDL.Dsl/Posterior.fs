@@ -58,7 +58,8 @@ type SwagBuilder() =
 /// The stochastic-gradient MCMC settings an `sgmcmc { }` block builds up (the core's SgmcmcOptions, field by field).
 type SgmcmcSettings =
     { Sampler: SgmcmcKind; Epochs: int; BatchSize: int; StepSize: float; Chains: int; BurnInEpochs: int; Thinning: int; Temperature: float
-      Friction: float; PreconditionerDecay: float; PreconditionerEpsilon: float; Cycles: int; ExplorationFraction: float; Seed: int64 }
+      Friction: float; PreconditionerDecay: float; PreconditionerEpsilon: float; Cycles: int; ExplorationFraction: float; Seed: int64
+      StepDecay: float; StepDecayOffset: float }
 
     /// The core's defaults.
     static member Default =
@@ -66,12 +67,13 @@ type SgmcmcSettings =
         { Sampler = o.Sampler; Epochs = o.Epochs; BatchSize = o.BatchSize; StepSize = o.StepSize; Chains = o.Chains
           BurnInEpochs = o.BurnInEpochs; Thinning = o.Thinning; Temperature = o.Temperature; Friction = o.Friction
           PreconditionerDecay = o.PreconditionerDecay; PreconditionerEpsilon = o.PreconditionerEpsilon; Cycles = o.Cycles
-          ExplorationFraction = o.ExplorationFraction; Seed = o.Seed }
+          ExplorationFraction = o.ExplorationFraction; Seed = o.Seed; StepDecay = o.StepDecay; StepDecayOffset = o.StepDecayOffset }
 
     /// The core's options these settings stand for.
     member s.ToOptions() =
         SgmcmcOptions(s.Sampler, s.Epochs, s.BatchSize, s.StepSize, s.Chains, s.BurnInEpochs, s.Thinning, s.Temperature, s.Friction,
-                      s.PreconditionerDecay, s.PreconditionerEpsilon, s.Cycles, s.ExplorationFraction, s.Seed)
+                      s.PreconditionerDecay, s.PreconditionerEpsilon, s.Cycles, s.ExplorationFraction, s.Seed, s.StepDecay,
+                      s.StepDecayOffset)
 
 /// The samplers, for `sampler sghmc` and friends.
 [<AutoOpen>]
@@ -114,6 +116,12 @@ type SgmcmcBuilder() =
     /// β, the exploring (noise-free) part of each cycle.
     [<CustomOperation "exploration">]
     member _.Exploration(s: SgmcmcSettings, beta: float) = { s with ExplorationFraction = beta }
+    /// The decreasing step size η_t = η_0 (1 + t / b)^(-γ) (Welling & Teh 2011) with this γ in (0.5, 1].
+    [<CustomOperation "stepDecay">]
+    member _.StepDecay(s: SgmcmcSettings, gamma: float) = { s with StepDecay = gamma }
+    /// b of the decreasing step size, in steps.
+    [<CustomOperation "stepDecayOffset">]
+    member _.StepDecayOffset(s: SgmcmcSettings, b: float) = { s with StepDecayOffset = b }
     [<CustomOperation "seed">]
     member _.Seed(s: SgmcmcSettings, seed: int64) = { s with Seed = seed }
 

@@ -1,7 +1,8 @@
 /// Simulation-based calibration from F#: `sbc { replications 1000; draws 99; thinning 2; bins 20; seed 1L }` declares the
 /// run, `Sbc.run settings model sampler` runs the core's `Sbc.Run` (Talts et al. 2018) and returns its result or the core's
 /// message as an error. Samplers: `Sbc.nuts`, `Sbc.hmc` (settings from `mcmc { }`/`nuts { }`, a target per data set),
-/// `Sbc.gaussian` (an approximation fitted per data set), `Sbc.ofFunction` (anything else, e.g. SGLD).
+/// `Sbc.gaussian` (an approximation fitted per data set), `Sbc.sgmcmc` (SGLD or SGHMC over a network's weights, `sgmcmc { }`),
+/// `Sbc.ofFunction` (anything else).
 namespace BayesDL.Dsl
 
 open System
@@ -48,6 +49,13 @@ module Sbc =
     /// A Gaussian approximation fitted to each data set (variational, Laplace or exact), sampled independently.
     let gaussian (name: string) (fit: TorchSharp.torch.Tensor -> BayesDL.Inference.GaussianPosterior) =
         PosteriorSamplers.Gaussian(name, Func<_, _> fit)
+
+    /// Stochastic-gradient MCMC (`sgmcmc { sampler sgld; stepDecay 0.55; ... }`) over the weights of `network` (a FunctionalNetwork)
+    /// under `likelihood` on the fixed inputs: asked for M draws it runs M chains side by side and returns each chain's final
+    /// weights, M independent draws (so run it with `thinning 1`).
+    let sgmcmc (options: SgmcmcOptions) (network: BayesDL.Networks.FunctionalNetwork) (likelihood: BayesDL.Predictive.Likelihood)
+        (inputs: TorchSharp.torch.Tensor) =
+        PosteriorSamplers.Sgmcmc(network, likelihood, inputs, options)
 
     /// Any method as a function data -> count -> seed -> draws [count, D].
     let ofFunction (name: string) (draw: TorchSharp.torch.Tensor -> int -> int64 -> TorchSharp.torch.Tensor) =

@@ -1,15 +1,20 @@
 // MAP versus posterior on the cubic toy of Hernandez-Lobato & Adams (2015): 20 points x ~ U[-4, 4], y = x^3 + e,
 // e ~ N(0, 3^2). One network, 1 -> 50 ReLU -> 1 with an N(0, 1) prior on every weight (targets scaled by 30, so the noise
-// sd is 0.1), fitted three ways:
-//   MAP:  the posterior mode (Adam on log prior + log likelihood: weight decay = the Gaussian prior), one network;
-//   VI:   Bayes by Backprop, a mean-field Gaussian over the weights fitted by maximising the ELBO;
-//   NUTS: draws from the weight posterior itself (the same log density as MAP).
-// Each method is one line of `methods`: a name and a fit returning a predictor; Laplace, SWAG or SGHMC join with one line.
+// sd is 0.1), fitted six ways:
+//   MAP:     the posterior mode (Adam on log prior + log likelihood: weight decay = the Gaussian prior), one network;
+//   Laplace: a Gaussian around the MAP weights, precision = GGN / sigma^2 + prior precision, linearised (GLM) predictive;
+//   VI:      Bayes by Backprop, a mean-field Gaussian over the weights fitted by maximising the ELBO;
+//   SWAG:    the moments of the SGD iterates from the MAP weights (diagonal plus low rank);
+//   SGHMC:   stochastic-gradient HMC from the MAP weights, minibatches of 5 points, draws kept after a burn-in;
+//   NUTS:    draws from the weight posterior itself (the same log density as MAP).
+// Each method is one line of `methods`: a name and a fit returning a predictor.
 // Prints a table (test NLL on 500 fresh points, predictive sd inside the data and at |x| = 6, wall time) and writes
 // artifacts/scripts/map-vs-posterior-csx.png, one panel per method.
 // Run: dotnet run --project BayesDL.Cli -- script scripts/map-vs-posterior.csx
 using System.Diagnostics;
 using BayesDL.Mcmc;
+using BayesDL.Networks;
+using BayesDL.Swag;
 using static TorchSharp.torch;
 
 var policy = ComputePolicy.Cpu.Float64();
@@ -34,10 +39,18 @@ var network = ModelBuilder.Sequential()
     .WithLikelihood(Likelihoods.Gaussian(3.0 / scale))
     .WithVariational(VariationalFamily.MeanField);
 
-// MAP: maximise log p(theta) + log p(y | theta) over the flat weights with Adam (the same target NUTS samples).
-Func<Tensor, PredictiveSamples> FitMap()
+// The same network of ordinary dense layers with the same prior and noise: what Laplace, SWAG and SGHMC work on. Its weights
+// are ordered as the flat vector MAP and NUTS use (per layer W [out, in], then b [out]), so they all start from the MAP weights.
+var deterministic = ModelBuilder.Sequential().Linear(1, hidden).Relu().Linear(hidden, 1)
+    .WithPrior(Priors.Normal(0, 1)).WithLikelihood(Likelihoods.Gaussian(3.0 / scale));
+var target = network.LogDensity(data.Inputs, data.Targets);
+
+// MAP: maximise log p(theta) + log p(y | theta) over the flat weights with Adam (the same target NUTS samples); computed once,
+// Laplace, SWAG and SGHMC start from it (their times below are their own part after it).
+Tensor? mapMode = null;
+Tensor MapMode()
 {
-    var target = network.LogDensity(data.Inputs, data.Targets);
+    if (mapMode is not null) return mapMode;
     var theta = new TorchSharp.Modules.Parameter(randn(1, target.Dimension, dtype: ScalarType.Float64) * 0.3);
     var adam = optim.Adam(new[] { theta }, 0.01);
     for (int step = 0; step < (Quick ? 300 : 5000); step++)
@@ -48,8 +61,55 @@ Func<Tensor, PredictiveSamples> FitMap()
         loss.backward();
         adam.step();
     }
-    Tensor mode = theta.detach().clone();
+    return mapMode = theta.detach().clone();
+}
+
+Func<Tensor, PredictiveSamples> FitMap()
+{
+    Tensor mode = MapMode();
     return x => target.Predict(mode, x);
+}
+
+// Laplace over all 151 weights around the MAP: the full GGN, the model's prior precision 1 (N(0, 1)) and noise, GLM predictive
+// (closed form: f* and J Sigma J^T + sigma^2).
+Func<Tensor, PredictiveSamples> FitLaplace()
+{
+    Tensor mode = MapMode().squeeze(0);
+    var net = deterministic.BuildNetwork(policy);
+    var functional = FunctionalNetwork.From(net, new long[] { 1 }, deterministic.Prior);
+    using (no_grad())
+    {
+        long offset = 0;
+        foreach (var p in net.parameters())
+        {
+            p.copy_(mode.narrow(0, offset, p.numel()).view(p.shape));
+            offset += p.numel();
+        }
+    }
+    if ((functional.Pack(net) - mode).abs().max().item<double>() != 0)
+        throw new InvalidOperationException("the MAP weights did not land in the network's order");
+    var posterior = deterministic.Laplace(net).AllWeights().Full().Glm().PriorPrecision(1.0).Fit(data);
+    Console.WriteLine($"Laplace: log evidence {posterior.LogEvidence:F1}");
+    return x => posterior.Predict(x);
+}
+
+// SWAG from the MAP weights: SGD with momentum on minibatches of 5, 4 snapshots per epoch, rank 20 (quick: 5). The rate is
+// touchy here: at 3e-4 the iterates hardly leave the mode, at 5e-4 they jump out of it (test NLL 3.65); 4e-4 sits between.
+Func<Tensor, PredictiveSamples> FitSwag()
+{
+    var options = new SwagOptions(Rank: Quick ? 5 : 20, Epochs: Quick ? 10 : 500, BurnInEpochs: Quick ? 1 : 50, BatchSize: 5,
+        LearningRate: 4e-4, SnapshotsPerEpoch: 4, Seed: 3);
+    var posterior = deterministic.FitSwag(data, options, policy, MapMode().squeeze(0));
+    return x => posterior.Predict(x, Quick ? 20 : 200);
+}
+
+// SGHMC from the MAP weights: minibatches of 5 (gradients scaled to the 20 points), friction 0.1, 4 chains (quick: 1).
+Func<Tensor, PredictiveSamples> FitSghmc()
+{
+    var options = new SgmcmcOptions(SgmcmcKind.Sghmc, Epochs: Quick ? 60 : 3000, BatchSize: 5, StepSize: 1e-5, Chains: Quick ? 1 : 4,
+        BurnInEpochs: Quick ? 20 : 500, Thinning: Quick ? 4 : 40, Friction: 0.1, Seed: 3);
+    var posterior = deterministic.FitSgmcmc(data, options, policy, MapMode().squeeze(0));
+    return x => posterior.Predict(x, Math.Min(200, posterior.Store.ChainCount * posterior.Store.DrawsPerChain));
 }
 
 // VI: Bayes by Backprop on the same declaration (mean-field Gaussian weights, the same prior and noise).
@@ -75,7 +135,10 @@ Func<Tensor, PredictiveSamples> FitNuts()
 var methods = new (string Name, Func<Func<Tensor, PredictiveSamples>> Fit)[]
 {
     ("MAP", FitMap),
+    ("Laplace (GGN, GLM)", FitLaplace),
     ("VI (Bayes by Backprop)", FitVI),
+    ("SWAG", FitSwag),
+    ("SGHMC", FitSghmc),
     ("NUTS", FitNuts),
 };
 

@@ -10,8 +10,10 @@ namespace BayesDL.Mcmc;
 /// p(θ | D)^(1/T) ∝ exp(−U(θ) / T) (T = <see cref="Temperature"/>; T &lt; 1 a cold posterior, Wenzel et al. 2020). With
 /// <see cref="Cycles"/> &gt; 0 the step size follows the cyclical cosine of cyclical SG-MCMC (Zhang, Li, Zhang, Chen &amp; Wilson 2020):
 /// η_k = η_0 (1 + cos(π r_k)) / 2 with r_k the position in the cycle; while r_k &lt; <see cref="ExplorationFraction"/> β the sampler
-/// explores (no noise: SGD, or SGD with momentum for SGHMC), afterwards it samples. Draws are kept after <see cref="BurnInEpochs"/>, every
-/// <see cref="Thinning"/>-th sampling step, in managed memory (<see cref="SampleStore"/>).
+/// explores (no noise: SGD, or SGD with momentum for SGHMC), afterwards it samples. With <see cref="StepDecay"/> γ &gt; 0 the step size
+/// decreases instead, η_t = η_0 (1 + t / b)^(−γ) (b = <see cref="StepDecayOffset"/>; Welling &amp; Teh 2011's schedule,
+/// <see cref="Training.LearningRateSchedule.Decay"/>), so the discretisation bias of the draws vanishes as t grows. Draws are kept
+/// after <see cref="BurnInEpochs"/>, every <see cref="Thinning"/>-th sampling step, in managed memory (<see cref="SampleStore"/>).
 /// </summary>
 /// <param name="Sampler">SGLD, preconditioned SGLD or SGHMC.</param>
 /// <param name="Epochs">Passes over the training set, burn-in included.</param>
@@ -28,10 +30,13 @@ namespace BayesDL.Mcmc;
 /// <param name="Cycles">0: constant step size; c &gt; 0: c cosine cycles over the run.</param>
 /// <param name="ExplorationFraction">β ∈ [0, 1): the part of each cycle without noise and without draws (cycles only).</param>
 /// <param name="Seed">The training core's seed: data order and the sampler's noise.</param>
+/// <param name="StepDecay">γ: 0 for no decay, or γ ∈ (0.5, 1] for the decreasing step size η_t = η_0 (1 + t / b)^(−γ) (not with
+/// cycles).</param>
+/// <param name="StepDecayOffset">b &gt; 0 of the decreasing step size, in steps (minibatches).</param>
 public sealed record SgmcmcOptions(SgmcmcKind Sampler = SgmcmcKind.Sghmc, int Epochs = 20, int BatchSize = 128, double StepSize = 1e-5,
                                    int Chains = 1, int BurnInEpochs = 5, int Thinning = 10, double Temperature = 1.0, double Friction = 0.1,
                                    double PreconditionerDecay = 0.99, double PreconditionerEpsilon = 1e-5, int Cycles = 0,
-                                   double ExplorationFraction = 0.5, long Seed = 0)
+                                   double ExplorationFraction = 0.5, long Seed = 0, double StepDecay = 0, double StepDecayOffset = 100)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting, its value and a fix.</summary>
     public void Validate()
@@ -57,5 +62,17 @@ public sealed record SgmcmcOptions(SgmcmcKind Sampler = SgmcmcKind.Sghmc, int Ep
             "0 (constant step) or a number of cycles >= 1");
         Check.Argument(ExplorationFraction >= 0 && ExplorationFraction < 1, who, nameof(ExplorationFraction), F(ExplorationFraction),
             "a fraction β in [0, 1) of each cycle", "Use 0.5 (half of each cycle explores, half samples).");
+        Check.Argument(StepDecay == 0 || (StepDecay > 0.5 && StepDecay <= 1), who, nameof(StepDecay), F(StepDecay),
+            "0 (no decay) or a power γ in (0.5, 1] (Σ η_t = ∞, Σ η_t² < ∞)", "Use Welling & Teh's 0.55, or 1.");
+        Check.Argument(double.IsFinite(StepDecayOffset) && StepDecayOffset > 0, who, nameof(StepDecayOffset), F(StepDecayOffset),
+            "a number of steps b > 0", "Use e.g. 100.");
+        Check.Argument(StepDecay == 0 || Cycles == 0, who, nameof(StepDecay), $"{F(StepDecay)} with {Cycles} cycles",
+            "a decreasing step size or cycles, not both", "Set StepDecay = 0 for cyclical SG-MCMC, or Cycles = 0.");
     }
+
+    /// <summary>The step-size schedule: the cyclical cosine, the decreasing step size, or null (constant).</summary>
+    internal Training.LearningRateSchedule? Schedule() =>
+        Cycles > 0 ? Training.LearningRateSchedule.Cyclic(Cycles)
+        : StepDecay > 0 ? Training.LearningRateSchedule.Decay(StepDecayOffset, StepDecay)
+        : null;
 }

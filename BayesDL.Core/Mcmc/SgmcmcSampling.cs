@@ -47,10 +47,11 @@ public static class SgmcmcSampling
         start.Dispose();
         long n = data.Count, batch = Math.Min(options.BatchSize, n);
         int batches = (int)((n + batch - 1) / batch);
-        var schedule = options.Cycles > 0 ? LearningRateSchedule.Cyclic(options.Cycles) : null;
+        var schedule = options.Schedule();
         long total = (long)options.Epochs * batches;
-        bool Explores(long step) => schedule is not null && schedule.CyclePosition(step, total) < options.ExplorationFraction;
-        int Cycle(long step) => schedule is null ? 0 : (int)(step / schedule.CycleLength(total));
+        bool cyclical = options.Cycles > 0;
+        bool Explores(long step) => cyclical && schedule!.CyclePosition(step, total) < options.ExplorationFraction;
+        int Cycle(long step) => cyclical ? (int)(step / schedule!.CycleLength(total)) : 0;
         using var sampler = new SgmcmcSampler([theta], options, n, batches, Explores);
         var trainer = new Trainer(new TrainerOptions(options.Epochs, options.BatchSize, OptimizerKind.Sgd, options.StepSize, options.Seed,
             Schedule: schedule));

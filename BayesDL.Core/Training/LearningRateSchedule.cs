@@ -17,20 +17,26 @@ namespace BayesDL.Training;
 /// m η_0: η_t = η_0 (m + (1 − m) (1 + cos(π r_t)) / 2) with r_t = (t mod L) / L ∈ [0, 1) the position in the cycle
 /// (<see cref="CyclePosition"/>). With m = 0 this is the cyclical step size of cyclical SG-MCMC (Zhang, Li, Zhang, Chen &amp;
 /// Wilson 2020, eq. 1); SWAG's cyclic rate (Maddox et al. 2019) collects at the ends of the cycles.</item>
+/// <item><see cref="Decay"/>(b, γ): η_t = η_0 (1 + t / b)^(−γ), the decreasing step size of SGLD (Welling &amp; Teh 2011, whose
+/// ε_t = a (b + t)^(−γ) is this with a = η_0 b^γ).</item>
 /// </list>
 /// </summary>
 public sealed record LearningRateSchedule
 {
     /// <summary>The schedule shapes.</summary>
-    public enum Shape { Constant, Step, Cosine, Cyclic }
+    public enum Shape { Constant, Step, Cosine, Cyclic, Decay }
 
-    LearningRateSchedule(Shape kind, int everyEpochs, double factor, int cycles = 1)
+    LearningRateSchedule(Shape kind, int everyEpochs, double factor, int cycles = 1, double offset = 1)
     {
         Kind = kind;
         EveryEpochs = everyEpochs;
         Factor = factor;
         Cycles = cycles;
+        Offset = offset;
     }
+
+    /// <summary>b of <see cref="Decay"/>: the steps over which the rate falls to η_0 2^(−γ) (1 for the other shapes).</summary>
+    public double Offset { get; }
 
     /// <summary>c of <see cref="Cyclic"/>: the number of cycles the run is cut into (1 for the other shapes).</summary>
     public int Cycles { get; }
@@ -42,7 +48,7 @@ public sealed record LearningRateSchedule
     public int EveryEpochs { get; }
 
     /// <summary>γ of <see cref="Step"/> (the decay factor), m of <see cref="Cosine"/> and <see cref="Cyclic"/> (the final rate over
-    /// the base rate), 1 for <see cref="Constant"/>.</summary>
+    /// the base rate), the power γ of <see cref="Decay"/>, 1 for <see cref="Constant"/>.</summary>
     public double Factor { get; }
 
     /// <summary>η_t = η_0 throughout (the default).</summary>
@@ -83,6 +89,22 @@ public sealed record LearningRateSchedule
     }
 
     /// <summary>
+    /// The polynomially decreasing rate η_t = η_0 (1 + t / b)^(−γ) of SGLD (Welling &amp; Teh 2011), with b =
+    /// <paramref name="offsetSteps"/> &gt; 0 and γ = <paramref name="power"/> ∈ (0.5, 1]: then Σ_t η_t = ∞ and Σ_t η_t² &lt; ∞ (the
+    /// Robbins-Monro conditions under which SGLD's draws converge to the posterior without a Metropolis correction).
+    /// </summary>
+    public static LearningRateSchedule Decay(double offsetSteps, double power)
+    {
+        Check.Argument(double.IsFinite(offsetSteps) && offsetSteps > 0, nameof(LearningRateSchedule), nameof(offsetSteps),
+            offsetSteps.ToString("R", CultureInfo.InvariantCulture), "a number of steps b > 0",
+            "Use e.g. 100: the rate halves (for γ = 1) after b steps.");
+        Check.Argument(double.IsFinite(power) && power > 0.5 && power <= 1, nameof(LearningRateSchedule), nameof(power),
+            power.ToString("R", CultureInfo.InvariantCulture), "a power γ in (0.5, 1] (Σ η_t = ∞, Σ η_t² < ∞)",
+            "Use Welling & Teh's 0.55, or 1.");
+        return new(Shape.Decay, 1, power, 1, offsetSteps);
+    }
+
+    /// <summary>
     /// r_t = (t mod L) / L ∈ [0, 1), the position of step <paramref name="step"/> (from 0) in its cycle of L = ⌈T / c⌉ steps
     /// (T = <paramref name="totalSteps"/>); the whole run is one cycle for the shapes other than <see cref="Cyclic"/>.
     /// </summary>
@@ -104,6 +126,7 @@ public sealed record LearningRateSchedule
         Shape.Step => baseRate * Math.Pow(Factor, step / batchesPerEpoch / EveryEpochs),
         Shape.Cosine => baseRate * (Factor + (1 - Factor) * (1 + Math.Cos(Math.PI * Math.Min(step, totalSteps) / totalSteps)) / 2),
         Shape.Cyclic => baseRate * (Factor + (1 - Factor) * (1 + Math.Cos(Math.PI * CyclePosition(step, totalSteps))) / 2),
+        Shape.Decay => baseRate * Math.Pow(1 + step / Offset, -Factor),
         _ => baseRate,
     };
 
@@ -113,6 +136,8 @@ public sealed record LearningRateSchedule
         Shape.Step => $"Step(every {EveryEpochs} epochs, factor {Factor.ToString("R", CultureInfo.InvariantCulture)})",
         Shape.Cosine => $"Cosine(minimum factor {Factor.ToString("R", CultureInfo.InvariantCulture)})",
         Shape.Cyclic => $"Cyclic({Cycles} cycles, minimum factor {Factor.ToString("R", CultureInfo.InvariantCulture)})",
+        Shape.Decay => $"Decay(offset {Offset.ToString("R", CultureInfo.InvariantCulture)} steps, " +
+                       $"power {Factor.ToString("R", CultureInfo.InvariantCulture)})",
         _ => "Constant",
     };
 }

@@ -8,6 +8,7 @@
 ///   0.42, a bias of half a posterior sd with 0.30. So these tests catch a grossly wrong sampler, not a subtle one: the
 ///   `sbc` benchmark (N = 1,000, L = 99, 20 bins) detects each of those with power 1.00.
 /// - Gaussian approximations, N = 100, L = 19, 10 bins: sd 0.31x flagged with power 1.000 (0.5x: 0.998).
+/// SGLD (decreasing steps) uses the samplers' settings with thinning 1 (its draws are independent chains).
 /// Each sampler test costs about 8 s of CPU (40 NUTS or HMC runs of 60 warm-up and 18 kept iterations on a 2-D target);
 /// the Gaussian ones well under a second.
 module BayesDL.Tests.Calibration.SbcTests
@@ -55,6 +56,32 @@ let ``NUTS and HMC on Bayesian linear regression pass SBC at the 1% level`` (sam
     let result = Sbc.Run(SbcModel.BayesianLinearRegression(x, 0.5, 1.0), method, samplerOptions)
     passesAtOnePercent result
     Assert.Equal(40, result.Parameters[0].Ranks.Length)
+    Assert.All(result.Parameters, fun p -> Assert.All(p.Ranks, fun r -> Assert.InRange(r, 0, 9)))
+
+/// SGLD with decreasing steps over the weights of one dense layer without bias on the inputs (1, x): that network with an N(0, 1)
+/// prior and a Gaussian likelihood of sd 0.5 is the Bayesian linear regression SBC simulates. Minibatches of 10 of the 20 points,
+/// eta_t = 0.01 (1 + t / 8)^-1 over 200 steps: eta_0 lambda_max = 0.81 (lambda_max = 81, the largest posterior precision), so
+/// the first steps forget the start (sum of eta_t times lambda_min = 30.5 is 8), and the last step's discretisation and
+/// minibatch noise inflate the variance by about 3% (eta lambda_max / 2 = 1.5%, eta V / 2 = 1.6% for the minibatch
+/// gradient's variance V = 84), far below what these settings can see. Each draw is one chain's final weights (9 chains).
+let private sgldOptions epochs =
+    SgmcmcOptions(Sampler = SgmcmcKind.Sgld, Epochs = epochs, BatchSize = 10, StepSize = 0.01, StepDecay = 1.0, StepDecayOffset = 8.0)
+
+let private sgldOnLinearRegression (options: SgmcmcOptions) (x: torch.Tensor) =
+    let layer = torch.nn.Linear(2L, 1L, hasBias = false, dtype = torch.ScalarType.Float64)
+    let network =
+        BayesDL.Networks.FunctionalNetwork.From(torch.nn.Sequential(struct ("w", layer :> torch.nn.Module<_, _>)), [| 2L |],
+                                                BayesDL.Layers.PriorSpec.Normal(0.0, 1.0))
+    PosteriorSamplers.Sgmcmc(network, BayesDL.Predictive.Likelihood.Gaussian(BayesDL.Predictive.GaussianNoise.Fixed, 0.5), x, options)
+
+[<Fact>]
+let ``SGLD with decreasing steps on Bayesian linear regression passes SBC at the 1% level`` () =
+    engineOneThread ()
+    let x = design ()
+    let method = sgldOnLinearRegression (sgldOptions 100) x
+    Assert.Equal("SGLD (decreasing steps)", method.Name)
+    let result = Sbc.Run(SbcModel.BayesianLinearRegression(x, 0.5, 1.0), method, SbcOptions(40, 9, 1, 5, 1L))
+    passesAtOnePercent result
     Assert.All(result.Parameters, fun p -> Assert.All(p.Ranks, fun r -> Assert.InRange(r, 0, 9)))
 
 /// The exact posterior (a control: it must pass) and the exact mean-field Gaussian q_i = N(m_i, 1 / Lambda_ii) of the

@@ -79,14 +79,16 @@ let private sgdOnQuadratic (schedule: LearningRateSchedule) =
     scalar p, List.ofSeq rates
 
 [<Fact>]
-let ``a learning-rate schedule sets every step's rate: constant, step decay every 2 epochs, cosine to 0.1 of the base`` () =
+let ``a learning-rate schedule sets every step's rate: constant, step decay every 2 epochs, cosine to 0.1 of the base, decay`` () =
     setup ()
     let expectedStep = [ for t in 0 .. 11 -> 0.2 * 0.5 ** float (t / 3 / 2) ]
     let expectedCosine = [ for t in 0 .. 11 -> 0.2 * (0.1 + (1.0 - 0.1) * (1.0 + cos (Math.PI * float t / 12.0)) / 2.0) ]
+    let expectedDecay = [ for t in 0 .. 11 -> 0.2 * (1.0 + float t / 4.0) ** -0.55 ]
     for schedule, expected in
         [ LearningRateSchedule.Constant, List.replicate 12 0.2
           LearningRateSchedule.Step(2, 0.5), expectedStep
-          LearningRateSchedule.Cosine(0.1), expectedCosine ] do
+          LearningRateSchedule.Cosine(0.1), expectedCosine
+          LearningRateSchedule.Decay(4.0, 0.55), expectedDecay ] do
         let final, rates = sgdOnQuadratic schedule
         Assert.Equal<float list>(expected, rates)
         let product = expected |> List.fold (fun acc eta -> acc * (1.0 - eta)) 1.0
@@ -97,6 +99,8 @@ let ``bad schedule settings are refused naming the parameter`` () =
     Assert.Contains("everyEpochs", (Assert.Throws<ArgumentException>(fun () -> LearningRateSchedule.Step(0, 0.5) |> ignore)).Message)
     Assert.Contains("factor", (Assert.Throws<ArgumentException>(fun () -> LearningRateSchedule.Step(1, 1.5) |> ignore)).Message)
     Assert.Contains("minimumFactor", (Assert.Throws<ArgumentException>(fun () -> LearningRateSchedule.Cosine(-0.1) |> ignore)).Message)
+    Assert.Contains("offsetSteps", (Assert.Throws<ArgumentException>(fun () -> LearningRateSchedule.Decay(0.0, 1.0) |> ignore)).Message)
+    Assert.Contains("(0.5, 1]", (Assert.Throws<ArgumentException>(fun () -> LearningRateSchedule.Decay(10.0, 0.5) |> ignore)).Message)
 
 [<Fact>]
 let ``step reports give the batch position and the live parameters, so iterates can be collected at each epoch's end`` () =
