@@ -137,6 +137,51 @@ let vaeModel =
       Oracle = sealedOracle original
       Names = namesFile }
 
+/// A model file of a regression network trained on standardised data (format version 5: kind and Scaling record).
+let standardizedModel =
+    let original = ref [||]
+    { Name = "standardized-model"
+      Create = fun path ->
+        NativeEngine.Seed 2L
+        use m =
+            BayesianNetwork.Create(Likelihood.FromSpec(BayesDL.Builders.Likelihoods.Heteroscedastic()), BayesNN.BayesLinear(3L, 4L),
+                                   torch.nn.ReLU(), BayesNN.BayesLinear(4L, 2L))
+        let scaling = Standardization.Of([| 1.5; -2.0; 100.0 |], [| 0.5; 3.0; 20.0 |], 7.25, 1.75)
+        ModelFile.Save(m, path, scaling)
+        original.Value <- File.ReadAllBytes path
+        original.Value
+      Header = frameHeader
+      HeaderValues = jsonChars
+      Read = fun path ->
+        use m = ModelFile.Load(path, ComputePolicy.Cpu)
+        let s = ModelFile.StandardizationOf path
+        sprintf "%A %A %g %g" (Seq.toList s.InputMean) (Seq.toList s.InputScale) s.TargetMean s.TargetScale
+      Oracle = fun bytes ->
+        // Sealed: only the unchanged file is valid, and it reads back its statistics.
+        sealedOracle original bytes |> Option.map (fun _ -> "[1.5; -2.0; 100.0] [0.5; 3.0; 20.0] 7.25 1.75")
+      Names = namesFile }
+
+/// A model file of a last-layer KFAC Laplace posterior of a small classifier (format version 4, kind Laplace).
+let laplaceModel =
+    let original = ref [||]
+    { Name = "laplace-model"
+      Create = fun path ->
+        NativeEngine.Seed 3L
+        use net = torch.nn.Sequential(torch.nn.Linear(2L, 4L), torch.nn.ReLU(), torch.nn.Linear(4L, 2L))
+        use data = blobs ()
+        use likelihood = Likelihood.Categorical()
+        use posterior = BayesDL.Posthoc.LaplacePosterior.Fit(net, likelihood, data)
+        ModelFile.SaveLaplace(posterior, path)
+        original.Value <- File.ReadAllBytes path
+        original.Value
+      Header = frameHeader
+      HeaderValues = jsonChars
+      Read = fun path ->
+        use posterior = ModelFile.LoadLaplace(path, ComputePolicy.Cpu)
+        "unchanged"
+      Oracle = sealedOracle original
+      Names = namesFile }
+
 let trainerCheckpoint =
     let original = ref [||]
     { Name = "trainer-checkpoint"
@@ -499,4 +544,6 @@ let uciManifest =
       // A checksum the manifest records that no longer matches names the data file and, as the record, the manifest.
       Names = fun e path -> e.Path = path || e.Expected.Contains path }
 
-let all = [ model; ensembleModel; vaeModel; trainerCheckpoint; vaeCheckpoint; idx; idxGzip; csv; splits; uciCsv; uciManifest ]
+let all =
+    [ model; ensembleModel; vaeModel; standardizedModel; laplaceModel; trainerCheckpoint; vaeCheckpoint; idx; idxGzip; csv; splits
+      uciCsv; uciManifest ]

@@ -29,6 +29,8 @@ let private caseBoundMs = 2000.0
 [<InlineData("model")>]
 [<InlineData("ensemble-model")>]
 [<InlineData("vae-model")>]
+[<InlineData("standardized-model")>]
+[<InlineData("laplace-model")>]
 [<InlineData("trainer-checkpoint")>]
 [<InlineData("vae-checkpoint")>]
 [<InlineData("idx")>]
@@ -63,7 +65,7 @@ let ``every truncation, bit flip, insertion and header edit of a file ends in Fi
     Assert.Equal(cases, int summary.Groups[3].Value + int summary.Groups[4].Value)
     // Checksummed files are never valid after a mutation (the layout's CSV is checksummed by its manifest): every case
     // must have been refused.
-    if reader = "model" || reader.EndsWith "checkpoint" || reader = "uci-csv" then Assert.Equal(cases, int summary.Groups[3].Value)
+    if reader.EndsWith "model" || reader.EndsWith "checkpoint" || reader = "uci-csv" then Assert.Equal(cases, int summary.Groups[3].Value)
 
 /// The temporary files of an atomic write in progress (see AtomicFile).
 let private temporaries (dir: string) = Directory.GetFiles(dir, ".run.ckpt.*.tmp")
