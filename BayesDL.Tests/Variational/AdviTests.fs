@@ -290,11 +290,12 @@ let ``bad settings and a start where the density is not finite are errors naming
     Assert.Contains("Advi.Fit", e.Message); Assert.Contains("first in the term of 'obs'", e.Message)
 
 /// Full-rank ADVI against posteriordb's reference means: within 0.1 reference sd (opt-in with BAYESDL_POSTERIORDB=1).
-/// Not met yet (measured 2026-12-03, default AdviOptions, seed 1): the three are regressions on unstandardised predictors
-/// (sblrc's X has sd ~200, mom_iq and height ~100 and ~66), whose posteriors are narrow (beta sd 0.001) or have a long
-/// intercept-slope ridge; from Sigma = I the fit moves along that ridge too slowly (sblrc: sigma 12.1 against 1.04, kidiq:
-/// intercept 1.3 against 25.9, earnings: intercept 0.26 against 5.78; 3,000 and 10,000 steps of 256 draws do no better).
-/// A start at the mode with the Laplace covariance, or whitening the predictors, is the missing piece.
+/// The three are regressions on unstandardised predictors (sblrc's X has sd ~200, mom_iq and height ~100 and ~66), whose
+/// posteriors are narrow (beta sd 0.001) or have a long intercept-slope ridge. From the origin in the model's coordinates
+/// (AdviInitialization.Origin) the fit moves along that ridge too slowly and failed (2026-12-03, seed 1, 10,000 steps: sblrc
+/// sigma 12.1 against 1.04, kidiq intercept 1.3 against 25.9, earnings intercept 0.26 against 5.78). From the default Laplace
+/// start, optimised in the coordinates it whitens, all means were within 0.04 sd (2026-12-04, seed 1; largest: sblrc beta[2]
+/// 0.038, kidiq beta[2] 0.035, earnings beta[1] 0.020).
 type AdviPosteriorDbTests(out: ITestOutputHelper) =
     let check (name: string) =
         engine ()
