@@ -15,15 +15,20 @@ namespace BayesDL.Variational;
 /// estimated with M reparameterised draws x = mu + S eps per step (eq. 10-11), all scored in one batched call of the model,
 /// and the negative ELBO is minimised by the one training core (<see cref="Trainer"/>, Adam) instead of Stan's adaptive step
 /// sequence; the fitted guide is the average of the iterates over the last quarter of the steps (Polyak &amp; Juditsky 1992).
+/// By default (<see cref="AdviInitialization.Laplace"/>) the guide starts at the Laplace approximation N(x*, K^-1) (x* the mode
+/// of log p~, K its negative Hessian there) and is optimised in the coordinates z = A^-1 (x - x*) whitened by it: Adam's
+/// per-coordinate steps of size ~ eta are then steps of ~ eta posterior sds whatever the model's scales, where from the origin
+/// a posterior with sds of 1e-3 along some axes and a long correlated ridge along others is out of reach of any one eta.
 /// The fitted guide is summarised like an MCMC posterior: draws mapped to the constrained scale by the model's
 /// bijectors, Stan's named summary per scalar element.
 /// </summary>
 public static class Advi
 {
     /// <summary>
-    /// Fits a guide of <paramref name="options"/>' family to <paramref name="model"/>. The log density must be finite at the guide's
-    /// start, the unconstrained origin (else an error naming the first site that is not); a loss that turns NaN or infinite
-    /// later stops the fit with the training core's error naming the step.
+    /// Fits a guide of <paramref name="options"/>' family to <paramref name="model"/>. The log density must be finite at the
+    /// unconstrained origin, where the guide (or its Laplace start's mode search) starts (else an error naming the first site that is
+    /// not); a loss that turns NaN or infinite later stops the fit with the training core's error naming the step. How the fit
+    /// started is in <see cref="AdviPosterior.Start"/>.
     /// </summary>
     public static AdviPosterior Fit(Model model, AdviOptions? options = null)
     {
@@ -40,10 +45,9 @@ public static class Advi
                 "ADVI starts every parameter at the unconstrained origin (0 on the real line, 1 for a positive one)" +
                 (site is null ? "." : $": check the prior and data of '{site}' there."));
 
-        Engine.NativeEngine.Seed(options.Seed);
-        var guide = new GaussianGuide(options.Family, model.Dimension, options.Rank, model.Policy);
-        var trace = new double[options.Steps];
         var clock = Stopwatch.StartNew();
+        var (guide, start) = StartingGuide(model, options);
+        var trace = new double[options.Steps];
         var trainer = new Trainer(new TrainerOptions(Epochs: options.Steps / AdviOptions.StepsPerEpoch, BatchSize: 1,
             LearningRate: options.LearningRate, Seed: options.Seed, Shuffle: false,
             Schedule: options.Schedule ?? LearningRateSchedule.Cosine(0.01)));
@@ -66,7 +70,48 @@ public static class Advi
 
         Engine.NativeEngine.Seed(options.Seed + 1);
         var (finalElbo, standardError) = FinalElbo(model, guide, options.ElboDraws);
-        return new AdviPosterior(model, guide, trace, finalElbo, standardError, options, clock.Elapsed);
+        return new AdviPosterior(model, guide, trace, finalElbo, standardError, options, clock.Elapsed, start);
+    }
+
+    /// <summary>
+    /// The guide at its start (<see cref="AdviOptions.Initialization"/>): for the Laplace start, x = x* + A z with A = chol(K^-1)
+    /// (full rank), A = diag(K_ii)^-1/2 (mean field: the mean-field optimum's scales for a Gaussian posterior) or
+    /// A = diag((K^-1)_ii)^1/2 (low rank: the Laplace marginal sds), so that q starts at (nearly) the Laplace approximation and the
+    /// optimizer moves z, in which the posterior is close to N(0, I). The engine is seeded with the options' seed before the guide
+    /// draws its low-rank factor.
+    /// </summary>
+    static (GaussianGuide Guide, AdviStart Start) StartingGuide(Model model, AdviOptions options)
+    {
+        var (mode, precision, start) = options.Initialization == AdviInitialization.Laplace
+            ? LaplaceStart.Find(model, options.NewtonSteps)
+            : (null, null, new AdviStart(AdviInitialization.Origin, 0, OriginLogDensity(model), "Origin start, as asked."));
+        Engine.NativeEngine.Seed(options.Seed);
+        if (mode is null || precision is null)
+            return (new GaussianGuide(options.Family, model.Dimension, options.Rank, model.Policy), start);
+        Tensor basis;
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            Tensor covariance = cholesky_inverse(linalg.cholesky(precision));
+            basis = (options.Family switch
+            {
+                GuideFamily.FullRank => linalg.cholesky((covariance + covariance.T) / 2),
+                GuideFamily.MeanField => precision.diagonal().rsqrt(),
+                _ => covariance.diagonal().sqrt(),
+            }).MoveToOuterDisposeScope();
+        }
+        // Outside any dispose scope: the guide's parameters live as long as the posterior.
+        var guide = new GaussianGuide(options.Family, model.Dimension, options.Rank, model.Policy, mode, basis);
+        foreach (Tensor t in new[] { mode, precision, basis }) t.Dispose();
+        return (guide, start);
+    }
+
+    static double OriginLogDensity(Model model)
+    {
+        using var noGrad = no_grad();
+        using var origin = zeros(1, model.Dimension, dtype: model.Policy.Dtype, device: model.Policy.Device);
+        using var lp = model.LogDensity(origin);
+        return lp.to(ScalarType.Float64).item<double>();
     }
 
     /// <summary>

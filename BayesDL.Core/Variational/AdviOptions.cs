@@ -14,9 +14,15 @@ namespace BayesDL.Variational;
 /// <param name="Draws">Draws from the fitted guide for the named summary on the constrained scale.</param>
 /// <param name="ElboDraws">Draws for the final ELBO estimate (Stan's elbo_samples: 100).</param>
 /// <param name="Seed">Seeds the low-rank factor's start, the training draws and the summary's draws.</param>
+/// <param name="Initialization">Where the guide starts and in which coordinates it is optimised: by default at the Laplace
+/// approximation N(x*, K^-1) of the unconstrained posterior, in coordinates whitened by it (the remedy of Pyro's
+/// AutoLaplaceApproximation for badly scaled, correlated posteriors, e.g. regressions on unstandardised predictors); or at Stan's
+/// origin (<see cref="AdviInitialization"/>).</param>
+/// <param name="NewtonSteps">At most this many Newton steps in the Laplace start's mode search (each costs one batched evaluation
+/// of the model at P points and a double backward); without a mode by then the fit starts at the origin.</param>
 public sealed record AdviOptions(GuideFamily Family = GuideFamily.FullRank, int Rank = 2, int Steps = 10_000, int GradientDraws = 8,
                                  double LearningRate = 0.05, LearningRateSchedule? Schedule = null, int Draws = 4000, int ElboDraws = 1000,
-                                 long Seed = 0)
+                                 long Seed = 0, AdviInitialization Initialization = AdviInitialization.Laplace, int NewtonSteps = 100)
 {
     /// <summary>Steps per epoch of the training core: the ELBO trace is kept per step, the epochs only batch the callbacks.</summary>
     internal const int StepsPerEpoch = 100;
@@ -36,5 +42,9 @@ public sealed record AdviOptions(GuideFamily Family = GuideFamily.FullRank, int 
         Validation.Check.Argument(Draws >= 4, who, nameof(Draws), Draws.ToString(), "at least 4",
             "Use a few thousand draws for the summary.");
         Validation.Check.Positive(ElboDraws, who, nameof(ElboDraws), "Stan estimates the ELBO with 100 draws.");
+        Validation.Check.Argument(Enum.IsDefined(Initialization), who, nameof(Initialization), Initialization.ToString(),
+            "an AdviInitialization value", "Use AdviInitialization.Laplace or AdviInitialization.Origin.");
+        Validation.Check.Positive(NewtonSteps, who, nameof(NewtonSteps),
+            "Newton's method needs a few to a few dozen steps on a smooth log-concave posterior; use e.g. 100.");
     }
 }

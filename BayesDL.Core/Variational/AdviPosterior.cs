@@ -15,8 +15,9 @@ public sealed class AdviPosterior : IDisposable
     readonly Lazy<IReadOnlyList<NamedSummary>> _summary;
 
     internal AdviPosterior(Model model, GaussianGuide guide, double[] trace, double elbo, double elboStandardError, AdviOptions options,
-                           TimeSpan elapsed)
+                           TimeSpan elapsed, AdviStart start)
     {
+        Start = start;
         Model = model;
         Guide = guide;
         ElboTrace = trace;
@@ -55,7 +56,10 @@ public sealed class AdviPosterior : IDisposable
     /// </summary>
     public double ElboStandardError { get; }
 
-    /// <summary>Wall time of the optimisation.</summary>
+    /// <summary>How the fit started: at the Laplace approximation (and after how many Newton steps), or at the origin and why.</summary>
+    public AdviStart Start { get; }
+
+    /// <summary>Wall time of the fit: the Laplace start's mode search and the optimisation.</summary>
     public TimeSpan Elapsed { get; }
 
     /// <summary>Every parameter and deterministic quantity on the constrained scale, [1, draws] ++ its shape.</summary>

@@ -17,17 +17,36 @@ namespace BayesDL.Variational;
 /// </list>
 /// The correlation parameters B and G are relative to each coordinate's scale exp(omega_i): an optimizer step of a given size
 /// changes correlations, not absolute spreads, so a posterior whose sds are 1e-3 is fitted as easily as one whose sds are 1.
-/// It starts at mu = 0, Sigma = I (Stan's initialisation; G starts as small random numbers, since G = 0 is a stationary point
-/// of the ELBO in G).
+/// The optimizer's parameters may live in whitened coordinates: with a fixed shift m and a fixed factor A (lower-triangular [P, P],
+/// or diagonal [P]), q is the law of x = m + A z with z ~ N(mu, Sigma_z) of the form above, so
+/// mean m + A mu, covariance A Sigma_z A^T, H[q] = H[q_z] + log |det A| and log q(x) = log q_z(A^-1 (x - m)) - log |det A|.
+/// A dense A keeps a full-rank guide full rank; a diagonal A keeps mean-field and low-rank guides in their families. The family
+/// and the ELBO's optimum are the same as without A; only the optimizer's geometry changes (<see cref="AdviInitialization.Laplace"/>
+/// sets m to the mode and A A^T to the inverse negative Hessian there, so that the posterior is close to N(0, I) in z).
+/// It starts at mu = 0, Sigma_z = I (without A: Stan's initialisation; G starts as small random numbers, since G = 0 is a
+/// stationary point of the ELBO in G).
 /// </summary>
 public sealed class GaussianGuide : IDisposable
 {
     readonly Parameter _loc;
     readonly Parameter _scale;     // omega [P]
     readonly Parameter? _factor;   // B [P, P] (full rank, strictly lower part used) or G [P, r] (low rank)
+    readonly Tensor? _shift;       // m [P] of x = m + A z, or null: x = z
+    readonly Tensor? _basis;       // A: [P] (diagonal) or [P, P] (lower-triangular), or null: the identity
 
-    internal GaussianGuide(GuideFamily family, int dimension, int rank, ComputePolicy policy)
+    /// <summary>
+    /// A guide of <paramref name="family"/> at mu = 0, Sigma_z = I in the coordinates z of x = <paramref name="shift"/> +
+    /// <paramref name="basis"/> z (both null: x = z; a [P] basis is diagonal, a [P, P] one lower-triangular with a positive
+    /// diagonal, dense only for the full-rank family). The guide keeps its own copies.
+    /// </summary>
+    internal GaussianGuide(GuideFamily family, int dimension, int rank, ComputePolicy policy, Tensor? shift = null, Tensor? basis = null)
     {
+        if (shift is not null && basis is not null)
+        {
+            using var noGrad = no_grad();
+            _shift = shift.detach().clone().to(policy.Dtype, policy.Device);
+            _basis = basis.detach().clone().to(policy.Dtype, policy.Device);
+        }
         Family = family;
         Dimension = dimension;
         Rank = family switch { GuideFamily.FullRank => dimension, GuideFamily.LowRank => rank, _ => 0 };
@@ -52,10 +71,10 @@ public sealed class GaussianGuide : IDisposable
     /// <summary>The tensors the optimizer moves.</summary>
     internal IReadOnlyList<Parameter> Parameters => _factor is null ? [_loc, _scale] : [_loc, _scale, _factor];
 
-    /// <summary>mu [P], a copy.</summary>
+    /// <summary>The mean m + A mu [P], a copy.</summary>
     public Tensor Mean
     {
-        get { using (no_grad()) return _loc.detach().clone(); }
+        get { using (no_grad()) return Map(_loc.unsqueeze(0)).squeeze(0).detach().clone(); }
     }
 
     /// <summary>Sigma [P, P], a copy.</summary>
@@ -71,6 +90,8 @@ public sealed class GaussianGuide : IDisposable
                 GuideFamily.LowRank => LowRankFactor().matmul(LowRankFactor().T) + diag((_scale * 2).exp()),
                 _ => diag((_scale * 2).exp()),
             };
+            if (_basis is not null)
+                cov = _basis.dim() == 1 ? cov * _basis.outer(_basis) : _basis.matmul(cov).matmul(_basis.T);
             return cov.detach().MoveToOuterDisposeScope();
         }
     }
@@ -88,7 +109,7 @@ public sealed class GaussianGuide : IDisposable
             GuideFamily.LowRank => _loc + (randn(n, Rank, dtype: _loc.dtype, device: _loc.device).matmul(_factor!.T) + eps) * _scale.exp(),
             _ => _loc + eps * _scale.exp(),
         };
-        return x.MoveToOuterDisposeScope();
+        return Map(x).MoveToOuterDisposeScope();
     }
 
     /// <summary><paramref name="n"/> draws [n, P] without gradients.</summary>
@@ -106,7 +127,7 @@ public sealed class GaussianGuide : IDisposable
             GuideFamily.LowRank => _scale.sum() + 0.5 * CapacitanceLogDet(),
             _ => _scale.sum(),
         };
-        return (halfLogDet + 0.5 * Dimension * (1 + Math.Log(2 * Math.PI))).MoveToOuterDisposeScope();
+        return (halfLogDet + LogDetBasis() + 0.5 * Dimension * (1 + Math.Log(2 * Math.PI))).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -120,7 +141,7 @@ public sealed class GaussianGuide : IDisposable
         Validation.Check.Argument(x is not null && x.dim() == 2 && x.shape[1] == Dimension, nameof(GaussianGuide), nameof(x),
             x is null ? "null" : $"shape {Validation.Check.Shape(x.shape)}", $"a [n, {Dimension}] tensor", "Pass one row per point.");
         using var scope = NewDisposeScope();
-        Tensor z = x! - _loc;
+        Tensor z = Unmap(x!) - _loc;
         Tensor quadratic = Family switch
         {
             GuideFamily.FullRank => linalg.solve_triangular(Lower(), z.T, upper: false).square().sum(new long[] { 0 }),
@@ -128,8 +149,20 @@ public sealed class GaussianGuide : IDisposable
             _ => (z * (-_scale).exp()).square().sum(1),
         };
         Tensor halfLogDet = Family == GuideFamily.LowRank ? _scale.sum() + 0.5 * CapacitanceLogDet() : _scale.sum();
-        return (-0.5 * quadratic - halfLogDet - 0.5 * Dimension * Math.Log(2 * Math.PI)).MoveToOuterDisposeScope();
+        return (-0.5 * quadratic - halfLogDet - LogDetBasis() - 0.5 * Dimension * Math.Log(2 * Math.PI)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>x = m + A z per row of <paramref name="z"/> [n, P] (z itself without a basis).</summary>
+    Tensor Map(Tensor z) => _basis is null ? z : _shift! + (_basis.dim() == 1 ? z * _basis : z.matmul(_basis.T));
+
+    /// <summary>z = A^-1 (x - m) per row of <paramref name="x"/> [n, P], by a triangular solve for a dense A.</summary>
+    Tensor Unmap(Tensor x) => _basis is null ? x
+        : _basis.dim() == 1 ? (x - _shift!) / _basis
+        : linalg.solve_triangular(_basis, (x - _shift!).T, upper: false).T;
+
+    /// <summary>log |det A| = sum_i log |A_ii| (0 without a basis).</summary>
+    Tensor LogDetBasis() => _basis is null ? zeros(1, dtype: _loc.dtype, device: _loc.device).sum()
+        : (_basis.dim() == 1 ? _basis : _basis.diagonal()).abs().log().sum();
 
     /// <summary>u^T (I + G G^T)^-1 u per row of u [n, P], by the Woodbury identity.</summary>
     Tensor LowRankQuadratic(Tensor u)
@@ -156,5 +189,7 @@ public sealed class GaussianGuide : IDisposable
     public void Dispose()
     {
         foreach (Parameter p in Parameters) p.Dispose();
+        _shift?.Dispose();
+        _basis?.Dispose();
     }
 }

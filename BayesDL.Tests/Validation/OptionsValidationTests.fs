@@ -114,7 +114,9 @@ let private cases () : Case list =
       case<SbcOptions> "Bins" "7 with Draws = 99" (fun () -> SbcOptions(Bins = 7).Validate())
       case<AdviOptions> "Rank" "0" (fun () -> AdviOptions(Rank = 0).Validate())
       case<AdviOptions> "GradientDraws" "0" (fun () -> AdviOptions(GradientDraws = 0).Validate())
-      case<AdviOptions> "Draws" "3" (fun () -> AdviOptions(Draws = 3).Validate()) ]
+      case<AdviOptions> "Draws" "3" (fun () -> AdviOptions(Draws = 3).Validate())
+      case<AdviOptions> "NewtonSteps" "0" (fun () -> AdviOptions(NewtonSteps = 0).Validate())
+      case<AdviOptions> "Initialization" "7" (fun () -> AdviOptions(Initialization = enum<AdviInitialization> 7).Validate()) ]
 
 /// "<component>: parameter '<name>' must be <expected>; found <value>. <fix>", the fix a sentence of its own.
 let private shape =
