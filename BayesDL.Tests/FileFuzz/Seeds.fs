@@ -77,110 +77,93 @@ let private vaeRun (path: string) =
                                                          Checkpoint = CheckpointOptions(path))
     BayesDL.Builders.VaeFitting.Fit(vae, rows, options) |> ignore
 
-let model =
+/// A model file in the checksummed frame: `write` saves it, `read` loads it and returns what it read; only the unchanged
+/// file is valid, and it must read as `expected`.
+let private sealedModelFile (name: string) (write: string -> unit) (read: string -> string) (expected: string) =
     let original = ref [||]
-    { Name = "model"
+    { Name = name
       Create = fun path ->
-        use m = classifier 1L
-        ModelFile.Save(m, path)
+        write path
         original.Value <- File.ReadAllBytes path
         original.Value
       Header = frameHeader
       HeaderValues = jsonChars
-      Read = fun path ->
-        use m = ModelFile.Load(path, ComputePolicy.Cpu)
-        "unchanged"
-      Oracle = sealedOracle original
+      Read = read
+      Oracle = fun bytes -> sealedOracle original bytes |> Option.map (fun _ -> expected)
       Names = namesFile }
+
+let model =
+    sealedModelFile "model"
+        (fun path ->
+            use m = classifier 1L
+            ModelFile.Save(m, path))
+        (fun path ->
+            use m = ModelFile.Load(path, ComputePolicy.Cpu)
+            "unchanged")
+        "unchanged"
 
 /// A model file of a 2-member deep ensemble (format version 4, kind Ensemble).
 let ensembleModel =
-    let original = ref [||]
-    { Name = "ensemble-model"
-      Create = fun path ->
-        let declared =
-            BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L)
-                .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
-        let ensemble = BayesDL.Builders.EnsembleBuilding.BuildEnsemble(declared, 2, 1L, ComputePolicy.Cpu)
-        ModelFile.SaveEnsemble(ensemble, path)
-        for m in ensemble.Members do m.Dispose()
-        original.Value <- File.ReadAllBytes path
-        original.Value
-      Header = frameHeader
-      HeaderValues = jsonChars
-      Read = fun path ->
-        let ensemble = ModelFile.LoadEnsemble(path, ComputePolicy.Cpu)
-        for m in ensemble.Members do m.Dispose()
+    sealedModelFile "ensemble-model"
+        (fun path ->
+            let declared =
+                BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L)
+                    .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+            let ensemble = BayesDL.Builders.EnsembleBuilding.BuildEnsemble(declared, 2, 1L, ComputePolicy.Cpu)
+            ModelFile.SaveEnsemble(ensemble, path)
+            for m in ensemble.Members do m.Dispose())
+        (fun path ->
+            let ensemble = ModelFile.LoadEnsemble(path, ComputePolicy.Cpu)
+            for m in ensemble.Members do m.Dispose()
+            "unchanged")
         "unchanged"
-      Oracle = sealedOracle original
-      Names = namesFile }
 
 /// A model file of a small VAE with a learned-scale Gaussian decoder (format version 4, kind Vae).
 let vaeModel =
-    let original = ref [||]
-    { Name = "vae-model"
-      Create = fun path ->
-        NativeEngine.Seed 5L
-        let encoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(3L, 4L).Relu()
-        let decoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 6L)
-        let declared =
-            BayesDL.Builders.ModelBuilder.Vae(encoder, decoder, 2L).WithLikelihood(BayesDL.Builders.Likelihoods.GaussianLearned())
-        use vae = declared.Build(ComputePolicy.Cpu)
-        ModelFile.SaveVae(vae, path)
-        original.Value <- File.ReadAllBytes path
-        original.Value
-      Header = frameHeader
-      HeaderValues = jsonChars
-      Read = fun path ->
-        use vae = ModelFile.LoadVae(path, ComputePolicy.Cpu)
+    sealedModelFile "vae-model"
+        (fun path ->
+            NativeEngine.Seed 5L
+            let encoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(3L, 4L).Relu()
+            let decoder = BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 6L)
+            let declared =
+                BayesDL.Builders.ModelBuilder.Vae(encoder, decoder, 2L).WithLikelihood(BayesDL.Builders.Likelihoods.GaussianLearned())
+            use vae = declared.Build(ComputePolicy.Cpu)
+            ModelFile.SaveVae(vae, path))
+        (fun path ->
+            use vae = ModelFile.LoadVae(path, ComputePolicy.Cpu)
+            "unchanged")
         "unchanged"
-      Oracle = sealedOracle original
-      Names = namesFile }
 
-/// A model file of a regression network trained on standardised data (format version 5: kind and Scaling record).
+/// A model file of a regression network trained on standardised data (format version 5: kind and Scaling record); it must
+/// read back its statistics.
 let standardizedModel =
-    let original = ref [||]
-    { Name = "standardized-model"
-      Create = fun path ->
-        NativeEngine.Seed 2L
-        use m =
-            BayesianNetwork.Create(Likelihood.FromSpec(BayesDL.Builders.Likelihoods.Heteroscedastic()), BayesNN.BayesLinear(3L, 4L),
-                                   torch.nn.ReLU(), BayesNN.BayesLinear(4L, 2L))
-        let scaling = Standardization.Of([| 1.5; -2.0; 100.0 |], [| 0.5; 3.0; 20.0 |], 7.25, 1.75)
-        ModelFile.Save(m, path, scaling)
-        original.Value <- File.ReadAllBytes path
-        original.Value
-      Header = frameHeader
-      HeaderValues = jsonChars
-      Read = fun path ->
-        use m = ModelFile.Load(path, ComputePolicy.Cpu)
-        let s = ModelFile.StandardizationOf path
-        sprintf "%A %A %g %g" (Seq.toList s.InputMean) (Seq.toList s.InputScale) s.TargetMean s.TargetScale
-      Oracle = fun bytes ->
-        // Sealed: only the unchanged file is valid, and it reads back its statistics.
-        sealedOracle original bytes |> Option.map (fun _ -> "[1.5; -2.0; 100.0] [0.5; 3.0; 20.0] 7.25 1.75")
-      Names = namesFile }
+    sealedModelFile "standardized-model"
+        (fun path ->
+            NativeEngine.Seed 2L
+            use m =
+                BayesianNetwork.Create(Likelihood.FromSpec(BayesDL.Builders.Likelihoods.Heteroscedastic()), BayesNN.BayesLinear(3L, 4L),
+                                       torch.nn.ReLU(), BayesNN.BayesLinear(4L, 2L))
+            ModelFile.Save(m, path, Standardization.Of([| 1.5; -2.0; 100.0 |], [| 0.5; 3.0; 20.0 |], 7.25, 1.75)))
+        (fun path ->
+            use m = ModelFile.Load(path, ComputePolicy.Cpu)
+            let s = ModelFile.StandardizationOf path
+            sprintf "%A %A %g %g" (Seq.toList s.InputMean) (Seq.toList s.InputScale) s.TargetMean s.TargetScale)
+        "[1.5; -2.0; 100.0] [0.5; 3.0; 20.0] 7.25 1.75"
 
 /// A model file of a last-layer KFAC Laplace posterior of a small classifier (format version 4, kind Laplace).
 let laplaceModel =
-    let original = ref [||]
-    { Name = "laplace-model"
-      Create = fun path ->
-        NativeEngine.Seed 3L
-        use net = torch.nn.Sequential(torch.nn.Linear(2L, 4L), torch.nn.ReLU(), torch.nn.Linear(4L, 2L))
-        use data = blobs ()
-        use likelihood = Likelihood.Categorical()
-        use posterior = BayesDL.Posthoc.LaplacePosterior.Fit(net, likelihood, data)
-        ModelFile.SaveLaplace(posterior, path)
-        original.Value <- File.ReadAllBytes path
-        original.Value
-      Header = frameHeader
-      HeaderValues = jsonChars
-      Read = fun path ->
-        use posterior = ModelFile.LoadLaplace(path, ComputePolicy.Cpu)
+    sealedModelFile "laplace-model"
+        (fun path ->
+            NativeEngine.Seed 3L
+            use net = torch.nn.Sequential(torch.nn.Linear(2L, 4L), torch.nn.ReLU(), torch.nn.Linear(4L, 2L))
+            use data = blobs ()
+            use likelihood = Likelihood.Categorical()
+            use posterior = BayesDL.Posthoc.LaplacePosterior.Fit(net, likelihood, data)
+            ModelFile.SaveLaplace(posterior, path))
+        (fun path ->
+            use posterior = ModelFile.LoadLaplace(path, ComputePolicy.Cpu)
+            "unchanged")
         "unchanged"
-      Oracle = sealedOracle original
-      Names = namesFile }
 
 let trainerCheckpoint =
     let original = ref [||]
