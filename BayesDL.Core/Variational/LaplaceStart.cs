@@ -20,8 +20,8 @@ internal static class LaplaceStart
     const double Tolerance = 1e-8;
 
     /// <summary>
-    /// Mode x* [P] and K [P, P] (the caller owns them), or null tensors with the reason in the start's note when no mode was
-    /// found within <paramref name="maxSteps"/> Newton steps.
+    /// Mode x* [P] and K [P, P] (outside any dispose scope: the caller disposes them), or null tensors with the reason in the
+    /// start's note when no mode was found within <paramref name="maxSteps"/> Newton steps.
     /// </summary>
     internal static (Tensor? Mode, Tensor? Precision, AdviStart Start) Find(Model model, int maxSteps)
     {
@@ -35,6 +35,8 @@ internal static class LaplaceStart
             origin = lp;
             for (int step = 1; step <= maxSteps; step++)
             {
+                // One scope per Newton step: only x and its derivatives carry over to the next one.
+                using var stepScope = NewDisposeScope();
                 Tensor k = -h;
                 double scale = Math.Max(Host(k.diagonal().abs().mean()), 1e-300);
                 var (factor, lambda) = DampedCholesky(k, scale);
@@ -43,7 +45,7 @@ internal static class LaplaceStart
                 Tensor d = cholesky_solve(g.unsqueeze(1), factor).squeeze(1);
                 double decrement = Host((g * d).sum());
                 if (lambda == 0 && decrement / 2 < Tolerance)
-                    return (x.MoveToOuterDisposeScope(), k.MoveToOuterDisposeScope(), new AdviStart(AdviInitialization.Laplace, step - 1,
+                    return (x.DetachFromDisposeScope(), k.DetachFromDisposeScope(), new AdviStart(AdviInitialization.Laplace, step - 1,
                         lp, $"Laplace start at the mode after {step - 1} Newton steps (decrement {decrement / 2:G3})."));
                 Tensor t = tensor(Enumerable.Range(0, 31).Select(i => Math.Pow(2, -i)).ToArray(), dtype: x.dtype, device: x.device);
                 double[] trial;
@@ -55,12 +57,17 @@ internal static class LaplaceStart
                 {
                     // Rounding: no step gains, yet the model is already at a mode up to the precision of its dtype.
                     if (lambda == 0 && decrement / 2 < 1e-4)
-                        return (x.MoveToOuterDisposeScope(), k.MoveToOuterDisposeScope(), new AdviStart(AdviInitialization.Laplace,
+                        return (x.DetachFromDisposeScope(), k.DetachFromDisposeScope(), new AdviStart(AdviInitialization.Laplace,
                             step - 1, lp, $"Laplace start at the mode up to rounding (decrement {decrement / 2:G3})."));
                     return Failed(model, origin, step - 1, $"no step along the Newton direction raised log p~ (at {lp:G6})");
                 }
+                var previous = new[] { x, g, h };
                 x = (x + Math.Pow(2, -accept) * d).detach();
                 (lp, g, h) = Derivatives(model, x);
+                x.MoveToOuterDisposeScope();
+                g.MoveToOuterDisposeScope();
+                h.MoveToOuterDisposeScope();
+                foreach (var stale in previous) stale.Dispose();
             }
             return Failed(model, origin, maxSteps, $"no mode within {maxSteps} Newton steps (log p~ still rising, at {lp:G6}: " +
                 "an unbounded density such as a funnel's?)");
