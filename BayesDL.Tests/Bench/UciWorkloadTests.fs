@@ -80,3 +80,37 @@ let ``MC dropout chooses p and tau, and the ensemble its epsilon, without the te
         let near, far = chosen "near" m, chosen "far" m
         Assert.NotEmpty near
         Assert.Equal<Map<string, float>>(near, far)
+
+[<Fact>]
+let ``Laplace, SWAG and SGHMC choose the prior, the noise and their rates on the training rows alone`` () =
+    engine ()
+    use dir = new TempDir()
+    writeLinear dir "near" 0.0
+    writeLinear dir "far" 50.0
+    let chosen name method =
+        use split = RegressionDataset.FromFolder(dir.Path, name).Split(0, ComputePolicy.Cpu)
+        let outcome = UciRecipes.Run(method, split, UciSettings.Quick, 7L, ignore)
+        use _ = outcome.Predictive
+        outcome.Chosen |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq
+    for m in [ "laplace"; "swag"; "sghmc" ] do
+        let near, far = chosen "near" m, chosen "far" m
+        Assert.True(near.ContainsKey "noise_sd", sprintf "%s chose %A" m near)
+        Assert.Equal<Map<string, float>>(near, far)
+
+[<Fact>]
+let ``--workers 2 shares the fits between two processes and gives the single process's table`` () =
+    engine ()
+    use single = new TempDir()
+    use shared = new TempDir()
+    let args = [ "--data"; Path.Combine(repoRoot, "data", "uci"); "--methods"; "bbb,laplace,swag"; "--splits"; "2" ]
+    let one = results (run single args)
+    let two = results (run shared (args @ [ "--workers"; "2" ]))
+    Assert.Equal(one.Length, two.Length)
+    for a, b in List.zip one two do
+        Assert.Equal(string a["method"], string b["method"])
+        Assert.Equal(2, b["splits"] :?> int)
+        // Worker processes run one engine thread; a different thread count may reorder float sums, nothing more.
+        for key in [ "rmse_mean"; "test_ll_mean" ] do
+            let x, y = a[key] :?> float, b[key] :?> float
+            Assert.True(abs (x - y) <= 1e-4 * (1.0 + abs x), sprintf "%O %s: %g in one process, %g over two" a["method"] key x y)
+    Assert.True(Directory.Exists(Path.Combine(shared.Path, "uci-worker-1")))

@@ -1,8 +1,14 @@
 using BayesDL.Builders;
 using BayesDL.Data;
 using BayesDL.Engine;
+using BayesDL.Inference;
+using BayesDL.Mcmc;
 using BayesDL.Metrics;
+using BayesDL.Networks;
+using BayesDL.Posthoc;
 using BayesDL.Predictive;
+using BayesDL.Swag;
+using BayesDL.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,7 +25,7 @@ namespace BayesDL.Bench.Workloads;
 public static class UciRecipes
 {
     /// <summary>The method names the workload accepts (<c>--methods</c>), in table order.</summary>
-    public static readonly string[] Methods = ["mc-dropout", "concrete-dropout", "ensemble", "bbb"];
+    public static readonly string[] Methods = ["mc-dropout", "concrete-dropout", "ensemble", "bbb", "laplace", "swag", "sghmc"];
 
     /// <summary>A recipe's predictive of the test inputs and the hyperparameters it chose.</summary>
     public sealed record Outcome(PredictiveSamples Predictive, IReadOnlyDictionary<string, double> Chosen);
@@ -32,6 +38,9 @@ public static class UciRecipes
             "concrete-dropout" => ConcreteDropout(split, settings, seed),
             "ensemble" => Ensemble(split, settings, seed),
             "bbb" => BayesByBackprop(split, settings, seed),
+            "laplace" => Laplace(split, settings, seed),
+            "swag" => Swag(split, settings, seed),
+            "sghmc" => Sghmc(split, settings, seed),
             _ => throw new ArgumentException(
                 $"UciRecipes: unknown method '{method}'; expected one of {string.Join(", ", Methods)}.", nameof(method)),
         };
@@ -148,6 +157,145 @@ public static class UciRecipes
         {
             ["noise_sd"] = ((GaussianLikelihood)model.Network.Likelihood).NoiseSigma * split.Scaling.TargetScale,
         });
+    }
+
+    /// <summary>
+    /// The maximum-likelihood network the post-hoc recipes start from: squared error on the standardised target (a Gaussian of
+    /// sd 1), Adam for <see cref="UciSettings.MapSteps"/> steps through <see cref="EnsembleBuilding.FitEnsemble"/> with one
+    /// member; then a last-layer Laplace approximation with the full Hessian (51 weights), the prior precision and the noise sd
+    /// tuned together by maximising the Laplace evidence on the training rows (MacKay 1992; Immer et al. 2021), so no
+    /// hyperparameter is chosen on held-out rows. The tuned noise sd σ is the empirical-Bayes noise of the SWAG and SGHMC
+    /// recipes as well.
+    /// </summary>
+    static (DeepEnsemble Map, LaplacePosterior Posterior) MapAndLaplace(RegressionSplit split, UciSettings settings, long seed)
+    {
+        var map = Network(split.Train, outputs: 1).WithLikelihood(Likelihoods.Gaussian(1.0)).FitEnsemble(split.Train,
+            new EnsembleFitOptions(Members: 1, Epochs: settings.Epochs(split.Train.Count, settings.MapSteps),
+                BatchSize: settings.BatchSize, LearningRate: settings.LearningRate, Seed: seed), ComputePolicy.Cpu).Ensemble;
+        try
+        {
+            return (map, map.FitLaplace(0, split.Train, new LaplaceOptions(Subset: LaplaceSubset.LastLayer,
+                Hessian: HessianStructure.Full, Predictive: LaplacePredictiveKind.Glm, TunePrior: true, TuneNoise: true, Seed: seed)));
+        }
+        catch
+        {
+            Release(map);
+            throw;
+        }
+    }
+
+    static void Release(DeepEnsemble map)
+    {
+        foreach (var member in map.Members) member.Dispose();
+        map.Likelihood.Dispose();
+    }
+
+    /// <summary>
+    /// Post-hoc last-layer Laplace (Daxberger et al. 2021): the network of <see cref="MapAndLaplace"/> and its closed-form GLM
+    /// predictive N(f(x), J Σ Jᵀ + σ²), with the evidence-tuned prior precision and noise.
+    /// </summary>
+    public static Outcome Laplace(RegressionSplit split, UciSettings settings, long seed)
+    {
+        var (map, posterior) = MapAndLaplace(split, settings, seed);
+        using (posterior)
+        {
+            try
+            {
+                double scale = split.Scaling.TargetScale;
+                return new Outcome(posterior.Predict(split.Test.Inputs, 1), new Dictionary<string, double>
+                {
+                    ["prior_precision"] = posterior.PriorPrecision[0],
+                    ["noise_sd"] = posterior.NoiseSigma!.Value * scale,
+                    ["log_evidence"] = posterior.LogEvidence,
+                });
+            }
+            finally
+            {
+                Release(map);
+            }
+        }
+    }
+
+    /// <summary>The declaration SWAG and SGHMC sample: the benchmark network, a Gaussian likelihood of sd σ, the prior N(0, 1).</summary>
+    static SequentialBuilder NoisyNetwork(LabeledData data, double sigma) =>
+        Network(data, outputs: 1).WithLikelihood(Likelihoods.Gaussian(sigma)).WithPrior(Priors.Normal(0, 1));
+
+    /// <summary>
+    /// The MAP network's weights packed for the functional fits, and the evidence-tuned noise sd σ (standardised scale) of
+    /// <see cref="MapAndLaplace"/>.
+    /// </summary>
+    static (Tensor Weights, double Sigma) MapStart(RegressionSplit split, UciSettings settings, long seed)
+    {
+        var (map, posterior) = MapAndLaplace(split, settings, seed);
+        using (posterior)
+        {
+            try
+            {
+                double sigma = posterior.NoiseSigma!.Value;
+                var member = map.Members[0];
+                var network = FunctionalNetwork.From(member, [split.Train.Inputs.shape[1]], Priors.Normal(0, 1));
+                return (network.Pack(member), sigma);
+            }
+            finally
+            {
+                Release(map);
+            }
+        }
+    }
+
+    /// <summary>
+    /// SWAG (Maddox et al. 2019) from the MAP weights: SGD with momentum at a constant rate for <see cref="UciSettings.SwagSteps"/>
+    /// steps on the negative log posterior with the Gaussian likelihood of the evidence-tuned σ and the prior N(0, 1),
+    /// <see cref="UciSettings.SwagSnapshots"/> snapshots, rank K = <see cref="UciSettings.SwagRank"/>. The rate is
+    /// <see cref="UciSettings.SwagLearningRate"/> σ²: the likelihood's curvature grows as 1/σ², so the same effective step on
+    /// every data set.
+    /// </summary>
+    public static Outcome Swag(RegressionSplit split, UciSettings settings, long seed)
+    {
+        var (start, sigma) = MapStart(split, settings, seed);
+        using (start)
+        {
+            int epochs = settings.Epochs(split.Train.Count, settings.SwagSteps);
+            var options = new SwagOptions(Rank: settings.SwagRank, Epochs: epochs, BurnInEpochs: 0, BatchSize: settings.BatchSize,
+                LearningRate: settings.SwagLearningRate * sigma * sigma, Optimizer: OptimizerKind.SgdMomentum,
+                SnapshotsPerEpoch: Math.Max(1, (int)Math.Ceiling((double)settings.SwagSnapshots / epochs)), Seed: seed);
+            using var posterior = NoisyNetwork(split.Train, sigma).FitSwag(split.Train, options, ComputePolicy.Cpu, start);
+            return new Outcome(posterior.Predict(split.Test.Inputs, settings.Samples), new Dictionary<string, double>
+            {
+                ["noise_sd"] = sigma * split.Scaling.TargetScale,
+                ["learning_rate"] = options.LearningRate,
+                ["snapshots"] = posterior.Gaussian.Snapshots,
+            });
+        }
+    }
+
+    /// <summary>
+    /// Cyclical SGHMC (Chen et al. 2014; Zhang et al. 2020) from the MAP weights at temperature 1: the Gaussian likelihood of the
+    /// evidence-tuned σ and the prior N(0, 1), <see cref="UciSettings.SghmcSteps"/> steps in <see cref="UciSettings.SghmcCycles"/>
+    /// cosine cycles, half of each exploring; step η = <see cref="UciSettings.SghmcStepScale"/> σ² / N (the posterior's curvature
+    /// grows as N / σ²), friction 0.1; the thinning keeps about <see cref="UciSettings.SghmcDraws"/> draws.
+    /// </summary>
+    public static Outcome Sghmc(RegressionSplit split, UciSettings settings, long seed)
+    {
+        var (start, sigma) = MapStart(split, settings, seed);
+        using (start)
+        {
+            long n = split.Train.Count;
+            int epochs = settings.Epochs(n, settings.SghmcSteps);
+            long steps = epochs * ((n + settings.BatchSize - 1) / settings.BatchSize);
+            int thinning = (int)Math.Max(1, steps / 2 / settings.SghmcDraws);
+            var options = new SgmcmcOptions(SgmcmcKind.Sghmc, Epochs: epochs, BatchSize: settings.BatchSize,
+                StepSize: settings.SghmcStepScale * sigma * sigma / n, BurnInEpochs: 0, Thinning: thinning, Temperature: 1,
+                Friction: 0.1, Cycles: settings.SghmcCycles, ExplorationFraction: 0.5, Seed: seed);
+            var posterior = NoisyNetwork(split.Train, sigma).FitSgmcmc(split.Train, options, ComputePolicy.Cpu, start);
+            int draws = posterior.Store.ChainCount * posterior.Store.DrawsPerChain;
+            return new Outcome(posterior.Predict(split.Test.Inputs, draws), new Dictionary<string, double>
+            {
+                ["noise_sd"] = sigma * split.Scaling.TargetScale,
+                ["step_size"] = options.StepSize,
+                ["draws"] = draws,
+            });
+        }
     }
 
     /// <summary>The benchmark's network: D inputs, one hidden layer of 50 ReLU units, <paramref name="outputs"/> outputs.</summary>

@@ -20,19 +20,31 @@ namespace BayesDL.Bench.Workloads;
 /// <param name="ValidationFraction">
 /// The share of a split's training rows held out to choose hyperparameters (20%, as Gal &amp; Ghahramani).
 /// </param>
-/// <param name="Samples">T, the stochastic forward passes of each predictive (MC dropout, concrete dropout, Bayes by Backprop).</param>
+/// <param name="Samples">T, the draws of each sampled predictive (MC dropout, concrete dropout, Bayes by Backprop, SWAG).</param>
+/// <param name="MapSteps">Adam steps of the maximum-likelihood network that Laplace, SWAG and SGHMC start from.</param>
+/// <param name="SwagSteps">SGD steps of the SWAG collection.</param>
+/// <param name="SwagLearningRate">SWAG's SGD rate per unit noise variance (the rate is this times σ²).</param>
+/// <param name="SwagRank">SWAG's rank K.</param>
+/// <param name="SwagSnapshots">About how many snapshots SWAG collects (whole snapshots per epoch).</param>
+/// <param name="SghmcSteps">SGHMC steps in all.</param>
+/// <param name="SghmcStepScale">c of SGHMC's step η = c σ² / N.</param>
+/// <param name="SghmcCycles">SGHMC's cosine cycles.</param>
+/// <param name="SghmcDraws">About how many weight draws SGHMC keeps (the thinning is set to keep this many).</param>
 public sealed record UciSettings(int BatchSize = 32, double LearningRate = 1e-3, int MCDropoutSteps = 4000, int ConcreteSteps = 3000,
                                  int EnsembleSteps = 1000, int EnsembleBatchSize = 64, double EnsembleLearningRate = 3e-3,
                                  int BbbSteps = 3000, double BbbLearningRate = 1e-2,
                                  int Members = 5, double LengthScale = 1e-2, double[]? DropoutRates = null, double ValidationFraction = 0.2,
-                                 int Samples = 1000)
+                                 int Samples = 1000, int MapSteps = 3000, int SwagSteps = 1000, double SwagLearningRate = 0.01,
+                                 int SwagRank = 20, int SwagSnapshots = 50, int SghmcSteps = 2000, double SghmcStepScale = 0.01,
+                                 int SghmcCycles = 4, int SghmcDraws = 200)
 {
     /// <summary>MC dropout's dropout-rate grid (default 0.005, 0.01, 0.05, 0.1).</summary>
     public double[] DropoutRates { get; init; } = DropoutRates ?? [0.005, 0.01, 0.05, 0.1];
 
     /// <summary>The seconds-long settings of <c>--quick</c>: a few steps, a 2-point rate grid, 2 members, 50 draws.</summary>
     public static UciSettings Quick { get; } = new(MCDropoutSteps: 40, ConcreteSteps: 40, EnsembleSteps: 40, BbbSteps: 40, Members: 2,
-        DropoutRates: [0.01, 0.1], Samples: 50);
+        DropoutRates: [0.01, 0.1], Samples: 50, MapSteps: 40, SwagSteps: 40, SwagRank: 2, SwagSnapshots: 4, SghmcSteps: 40, SghmcCycles: 2,
+        SghmcDraws: 10);
 
     /// <summary>
     /// MC dropout's noise grid, as noise standard deviations on the standardised target scale (τ = 1 / (sd_y σ)² on the original

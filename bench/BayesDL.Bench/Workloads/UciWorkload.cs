@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Metrics;
@@ -16,12 +18,14 @@ namespace BayesDL.Bench.Workloads;
 /// Markdown table (<c>uci.md</c> in the output folder, with the published MC dropout figures beside the five bundled sets)
 /// and in the JSON line, which also holds every split's figures and chosen hyperparameters.
 /// Options: <c>--data DIR</c>, <c>--datasets a,b</c>, <c>--methods m1,m2</c>, <c>--splits N</c> (the first N), <c>--quick</c>
-/// (the first split of yacht, or of the first data set, with <see cref="UciSettings.Quick"/>).
+/// (the first split of yacht, or of the first data set, with <see cref="UciSettings.Quick"/>), <c>--workers N</c> (N child
+/// processes with one engine thread each share the fits; on 2 cores, 2 workers halve the wall time of the table).
 /// </summary>
 public sealed class UciWorkload : IWorkload
 {
     public string Name => "uci";
-    public string Description => "UCI regression table: MC dropout, concrete dropout, ensemble, BBB; RMSE and test LL over the splits";
+    public string Description =>
+        "UCI regression table: MC dropout, concrete dropout, ensemble, BBB, Laplace, SWAG, SGHMC; RMSE and test LL over the splits";
 
     /// <summary>Gal &amp; Ghahramani's MC dropout re-run (mean, standard error) for RMSE and test LL (data/uci/README.md).</summary>
     public static readonly IReadOnlyDictionary<string, (double Rmse, double RmseSe, double LL, double LLSe)> Published =
@@ -58,39 +62,57 @@ public sealed class UciWorkload : IWorkload
         var settings = options.Quick ? UciSettings.Quick : new UciSettings();
         var total = Stopwatch.StartNew();
 
-        var rows = new List<Row>();
+        var catalog = datasets.ToDictionary(d => d, d => RegressionDataset.FromFolder(folder, d));
+        // Every (data set, method, split) in table order; a worker of --workers runs the jobs whose position is its index modulo N.
+        var jobs = (from d in datasets
+                    from m in methods
+                    from i in Enumerable.Range(0, Math.Min(splitLimit, catalog[d].Splits.Count))
+                    select (Dataset: d, Method: m, Split: i)).ToArray();
         string tablePath = Path.Combine(options.OutputDirectory, "uci.md");
-        foreach (string name in datasets)
+        var shard = Shard(options.Value("--shard"));
+        int workers = Workers(options.Value("--workers"));
+        List<SplitResult> results;
+        if (shard is null && workers > 1)
         {
-            var data = RegressionDataset.FromFolder(folder, name);
-            int splits = Math.Min(splitLimit, data.Splits.Count);
-            options.Progress($"{name}: {data.Count} rows, {data.Features} features, {splits} of {data.Splits.Count} splits");
-            foreach (string method in methods)
+            options.Progress($"{jobs.Length} fits over {workers} worker processes (one engine thread each)");
+            results = RunWorkers(options, workers, jobs.Length,
+                partial => File.WriteAllText(tablePath, Table(Rows(partial, jobs), settings, total.Elapsed.TotalSeconds)));
+        }
+        else
+        {
+            var (index, count) = shard ?? (0, 1);
+            string resultsPath = Path.Combine(options.OutputDirectory, ResultsFile);
+            File.WriteAllText(resultsPath, "");
+            results = [];
+            foreach (var name in datasets)
+                options.Progress($"{name}: {catalog[name].Count} rows, {catalog[name].Features} features, " +
+                                 $"{Math.Min(splitLimit, catalog[name].Splits.Count)} of {catalog[name].Splits.Count} splits");
+            for (int j = index; j < jobs.Length; j += count)
             {
-                var row = new Row(name, method);
-                rows.Add(row);
-                for (int i = 0; i < splits; i++)
-                {
-                    using var split = data.Split(i, ComputePolicy.Cpu);
-                    var clock = Stopwatch.StartNew();
-                    var outcome = UciRecipes.Run(method, split, settings, options.Seed * 1000 + i, options.Progress);
-                    using var predictive = outcome.Predictive;
-                    var scores = RegressionScores.Compute(predictive, split);
-                    double seconds = clock.Elapsed.TotalSeconds;
-                    row.Splits.Add(new SplitFigures(i, scores.RootMeanSquaredError, scores.TestLogLikelihood, seconds, outcome.Chosen));
-                    options.Progress($"{name} {method} split {i}: RMSE {scores.RootMeanSquaredError:G4}, " +
-                                     $"test LL {scores.TestLogLikelihood:F3} " +
-                                     $"({seconds:F1} s; {string.Join(", ", outcome.Chosen.Select(c => $"{c.Key} {c.Value:G3}"))})");
-                    ProcessMemory.ReleaseFreedNativeMemory();
-                    // The table so far, after every split: a long run stopped early keeps what it measured.
-                    File.WriteAllText(tablePath, Table(rows, settings, total.Elapsed.TotalSeconds));
-                }
-                options.Progress($"{name} {method}: RMSE {row.Rmse.Mean:G4} ± {row.Rmse.Se:G2}, " +
-                                 $"test LL {row.LL.Mean:F3} ± {row.LL.Se:F3}, " +
-                                 $"{row.Seconds:F1} s per split");
+                var (name, method, i) = jobs[j];
+                using var split = catalog[name].Split(i, ComputePolicy.Cpu);
+                var clock = Stopwatch.StartNew();
+                var outcome = UciRecipes.Run(method, split, settings, options.Seed * 1000 + i, options.Progress);
+                using var predictive = outcome.Predictive;
+                var scores = RegressionScores.Compute(predictive, split);
+                var result = new SplitResult(name, method, i, scores.RootMeanSquaredError, scores.TestLogLikelihood,
+                    clock.Elapsed.TotalSeconds, new Dictionary<string, double>(outcome.Chosen));
+                results.Add(result);
+                options.Progress($"{name} {method} split {i}: RMSE {result.Rmse:G4}, test LL {result.LL:F3} " +
+                                 $"({result.Seconds:F1} s; {string.Join(", ", result.Chosen.Select(c => $"{c.Key} {c.Value:G3}"))})");
+                ProcessMemory.ReleaseFreedNativeMemory();
+                // Every finished split at once, on disk: a long run stopped early keeps what it measured, and a parent of
+                // --workers reads its workers' results from here.
+                File.AppendAllText(resultsPath, JsonSerializer.Serialize(result, Json) + "\n");
+                if (shard is null) File.WriteAllText(tablePath, Table(Rows(results, jobs), settings, total.Elapsed.TotalSeconds));
             }
+            if (shard is not null) return new Dictionary<string, object> { ["shard"] = $"{index}/{count}", ["fits"] = results.Count };
         }
 
+        var rows = Rows(results, jobs);
+        foreach (var r in rows)
+            options.Progress($"{r.Dataset} {r.Method}: RMSE {r.Rmse.Mean:G4} ± {r.Rmse.Se:G2}, test LL {r.LL.Mean:F3} ± {r.LL.Se:F3}, " +
+                             $"{r.Seconds:F1} s per split");
         string markdown = Table(rows, settings, total.Elapsed.TotalSeconds);
         File.WriteAllText(tablePath, markdown);
         Console.Error.WriteLine(markdown);
@@ -99,10 +121,89 @@ public sealed class UciWorkload : IWorkload
             ["data"] = Path.GetFullPath(folder),
             ["table"] = tablePath,
             ["seconds"] = Math.Round(total.Elapsed.TotalSeconds, 1),
+            ["workers"] = workers,
             ["results"] = rows.Select(r => r.ToJson()).ToList(),
             ["settings"] = settings,
         };
     }
+
+    /// <summary>The file, in the output folder, that holds one JSON line per finished split.</summary>
+    const string ResultsFile = "uci-splits.jsonl";
+
+    static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>The rows of the table in job order, each with its splits in split order.</summary>
+    static List<Row> Rows(IEnumerable<SplitResult> results, IEnumerable<(string Dataset, string Method, int Split)> jobs)
+    {
+        var done = results.ToLookup(r => (r.Dataset, r.Method));
+        return jobs.Select(j => (j.Dataset, j.Method)).Distinct()
+            .Select(key => new Row(key.Dataset, key.Method, done[key].OrderBy(r => r.Split).ToList())).ToList();
+    }
+
+    /// <summary><c>--shard k/N</c> (a worker of <c>--workers N</c>): the worker's index and the worker count, or null.</summary>
+    static (int Index, int Count)? Shard(string? text)
+    {
+        if (text is null) return null;
+        string[] parts = text.Split('/');
+        return parts.Length == 2 && int.TryParse(parts[0], out int k) && int.TryParse(parts[1], out int n) && n > 0 && k >= 0 && k < n
+            ? (k, n)
+            : throw new ArgumentException($"uci: --shard must be k/N with 0 <= k < N; found '{text}'.");
+    }
+
+    /// <summary><c>--workers N</c>: the worker processes (1 by default: the run stays in this process).</summary>
+    static int Workers(string? text) =>
+        text is null ? 1
+        : int.TryParse(text, out int n) && n > 0 ? n
+        : throw new ArgumentException($"uci: --workers must be a positive integer; found '{text}'.");
+
+    /// <summary>
+    /// Runs the jobs in <paramref name="workers"/> child processes of this benchmark, worker k with <c>--shard k/N</c>, one engine
+    /// thread and its own output folder, and collects their result lines; about every 30 s <paramref name="partial"/> gets what has
+    /// finished so far. Workers share nothing but the data files, so their fits are the ones a single process would make.
+    /// </summary>
+    static List<SplitResult> RunWorkers(BenchOptions options, int workers, int jobCount, Action<List<SplitResult>> partial)
+    {
+        string[] own = ["--workers", "--out", "--threads", "--shard"];
+        var passed = new List<string>();
+        for (int a = 0; a < options.Arguments.Count; a++)
+        {
+            if (own.Contains(options.Arguments[a])) a++;
+            else passed.Add(options.Arguments[a]);
+        }
+        // Workers run this benchmark's assembly on the dotnet host: the one running us, the SDK's (a test host), or the one on PATH.
+        string host = Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
+            : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var children = new List<(Process Process, string Folder, Task Output)>();
+        for (int k = 0; k < workers; k++)
+        {
+            string folder = Path.Combine(options.OutputDirectory, $"uci-worker-{k}");
+            Directory.CreateDirectory(folder);
+            var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, UseShellExecute = false };
+            start.ArgumentList.Add(typeof(UciWorkload).Assembly.Location);
+            foreach (string a in passed) start.ArgumentList.Add(a);
+            foreach (string a in new[] { "--shard", $"{k}/{workers}", "--out", folder, "--threads", "1" }) start.ArgumentList.Add(a);
+            var process = Process.Start(start) ?? throw new InvalidOperationException($"uci: worker {k} did not start.");
+            // A worker's stdout is its own JSON line, not the run's: read and dropped (stderr, the progress, goes to ours).
+            children.Add((process, folder, process.StandardOutput.ReadToEndAsync()));
+        }
+        List<SplitResult> Collect() => children.SelectMany(c => ReadResults(Path.Combine(c.Folder, ResultsFile))).ToList();
+        while (!children.All(c => c.Process.WaitForExit(TimeSpan.FromSeconds(30)))) partial(Collect());
+        foreach (var (process, _, output) in children)
+        {
+            output.Wait();
+            if (process.ExitCode != 0)
+                throw new InvalidOperationException($"uci: a worker process exited with code {process.ExitCode}; see its messages above.");
+        }
+        var results = Collect();
+        if (results.Count != jobCount)
+            throw new InvalidOperationException($"uci: the workers finished {results.Count} of {jobCount} fits.");
+        return results;
+    }
+
+    static IEnumerable<SplitResult> ReadResults(string path) =>
+        File.Exists(path)
+            ? File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<SplitResult>(l, Json)!)
+            : [];
 
     static string[]? List(string? value) =>
         value?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -136,13 +237,15 @@ public sealed class UciWorkload : IWorkload
         return mean.ToString("F" + digits, CultureInfo.InvariantCulture) + " ± " + se.ToString("F" + digits, CultureInfo.InvariantCulture);
     }
 
-    sealed record SplitFigures(int Split, double Rmse, double LL, double Seconds, IReadOnlyDictionary<string, double> Chosen);
+    /// <summary>One fit's figures: a data set, a method, a split.</summary>
+    sealed record SplitResult(string Dataset, string Method, int Split, double Rmse, double LL, double Seconds,
+        Dictionary<string, double> Chosen);
 
-    sealed class Row(string dataset, string method)
+    sealed class Row(string dataset, string method, List<SplitResult> splits)
     {
         public string Dataset { get; } = dataset;
         public string Method { get; } = method;
-        public List<SplitFigures> Splits { get; } = [];
+        public List<SplitResult> Splits { get; } = splits;
         public (double Mean, double Se) Rmse => Summary(Splits.Select(s => s.Rmse));
         public (double Mean, double Se) LL => Summary(Splits.Select(s => s.LL));
         public double Seconds => Splits.Average(s => s.Seconds);
