@@ -90,8 +90,10 @@ public static class UciRecipes
     {
         NativeEngine.Seed(seed);
         var network = Network(data, outputs: 1).WithLikelihood(Likelihoods.Gaussian(sigma)).WithVariational(VariationalFamily.Dropout(p));
-        return network.FitMCDropout(data, new MCDropoutFitOptions(Epochs: settings.Epochs(data.Count, settings.MCDropoutSteps),
-            BatchSize: settings.BatchSize, LearningRate: settings.LearningRate, Seed: seed, LengthScale: settings.LengthScale),
+        int epochs = Math.Max(settings.MCDropoutEpochs,
+            UciSettings.Epochs(data.Count, settings.MCDropoutSteps, settings.MCDropoutBatchSize));
+        return network.FitMCDropout(data, new MCDropoutFitOptions(Epochs: epochs,
+            BatchSize: settings.MCDropoutBatchSize, LearningRate: settings.LearningRate, Seed: seed, LengthScale: settings.LengthScale),
             ComputePolicy.Cpu).Model;
     }
 
@@ -107,8 +109,9 @@ public static class UciRecipes
             .Build(ComputePolicy.Cpu);
         using (model)
         {
-            model.Fit(split.Train, new VariationalFitOptions(Epochs: settings.Epochs(split.Train.Count, settings.ConcreteSteps),
-                BatchSize: settings.BatchSize, LearningRate: settings.LearningRate, Seed: seed));
+            int epochs = settings.TrainingEpochs(split.Train.Count, settings.ConcreteSteps, settings.BatchSize);
+            model.Fit(split.Train, new VariationalFitOptions(Epochs: epochs, BatchSize: settings.BatchSize,
+                LearningRate: settings.LearningRate, Seed: seed));
             var rates = model.Network.modules().OfType<Layers.VariationalConcreteDropout>().Select(l => l.DropoutProbability).ToArray();
             NativeEngine.Seed(seed + 2);
             var chosen = rates.Select((r, i) => ($"p{i}", r)).ToDictionary(e => e.Item1, e => e.r);
@@ -132,7 +135,7 @@ public static class UciRecipes
         }
         var fitted = Network(split.Train, outputs: 2).WithLikelihood(Likelihoods.Heteroscedastic()).FitEnsemble(split.Train,
             new EnsembleFitOptions(Members: settings.Members,
-                Epochs: UciSettings.Epochs(split.Train.Count, settings.EnsembleSteps, settings.EnsembleBatchSize),
+                Epochs: settings.TrainingEpochs(split.Train.Count, settings.EnsembleSteps, settings.EnsembleBatchSize),
                 BatchSize: settings.EnsembleBatchSize,
                 LearningRate: settings.EnsembleLearningRate, Seed: seed, AdversarialEpsilon: epsilon), ComputePolicy.Cpu);
         return new Outcome(fitted.Ensemble.Predict(split.Test.Inputs), new Dictionary<string, double> { ["epsilon"] = epsilon });
@@ -149,7 +152,7 @@ public static class UciRecipes
         var declared = ModelBuilder.Sequential().BayesLinear(d, Hidden).Relu().BayesLinear(Hidden, 1)
             .WithLikelihood(Likelihoods.GaussianLearned()).WithPrior(Priors.Normal(0, 1));
         var fitted = declared.FitVariational(split.Train,
-            new VariationalFitOptions(Epochs: settings.Epochs(split.Train.Count, settings.BbbSteps),
+            new VariationalFitOptions(Epochs: settings.TrainingEpochs(split.Train.Count, settings.BbbSteps, settings.BatchSize),
             BatchSize: settings.BatchSize, LearningRate: settings.BbbLearningRate, Seed: seed), ComputePolicy.Cpu);
         using var model = fitted.Model;
         NativeEngine.Seed(seed + 2);
@@ -170,7 +173,7 @@ public static class UciRecipes
     static (DeepEnsemble Map, LaplacePosterior Posterior) MapAndLaplace(RegressionSplit split, UciSettings settings, long seed)
     {
         var map = Network(split.Train, outputs: 1).WithLikelihood(Likelihoods.Gaussian(1.0)).FitEnsemble(split.Train,
-            new EnsembleFitOptions(Members: 1, Epochs: settings.Epochs(split.Train.Count, settings.MapSteps),
+            new EnsembleFitOptions(Members: 1, Epochs: settings.TrainingEpochs(split.Train.Count, settings.MapSteps, settings.BatchSize),
                 BatchSize: settings.BatchSize, LearningRate: settings.LearningRate, Seed: seed), ComputePolicy.Cpu).Ensemble;
         try
         {
