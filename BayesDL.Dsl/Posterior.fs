@@ -138,10 +138,11 @@ module Swag =
         (d: ModelDecl) : Result<SwagPosterior, BayesError> =
         BayesError.ofCore (fun () -> (Model.toBuilder d).FitSwag(data, options, policy, Option.toObj initial))
 
-    /// MultiSWAG: `members` SWAG posteriors from the ensemble's initialisations.
-    let fitMulti (members: int) (options: SwagOptions) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData) (d: ModelDecl)
-        : Result<MultiSwagPosterior, BayesError> =
-        BayesError.ofCore (fun () -> (Model.toBuilder d).FitMultiSwag(data, members, options, policy))
+    /// MultiSWAG: `members` SWAG posteriors from the ensemble's initialisations, or from the rows of `initial` [members, D]
+    /// (e.g. a trained deep ensemble's weights).
+    let fitMulti (members: int) (options: SwagOptions) (policy: ComputePolicy) (data: BayesDL.Data.LabeledData)
+        (initial: TorchSharp.torch.Tensor option) (d: ModelDecl) : Result<MultiSwagPosterior, BayesError> =
+        BayesError.ofCore (fun () -> (Model.toBuilder d).FitMultiSwag(data, members, options, policy, Option.toObj initial))
 
 /// Stochastic-gradient MCMC over a declared network's weights, through the core.
 module Sgmcmc =

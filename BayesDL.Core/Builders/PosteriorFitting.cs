@@ -4,6 +4,7 @@ using BayesDL.Mcmc;
 using BayesDL.Networks;
 using BayesDL.Swag;
 using BayesDL.Training;
+using BayesDL.Validation;
 using static TorchSharp.torch;
 
 namespace BayesDL.Builders;
@@ -32,19 +33,30 @@ public static class PosteriorFitting
     }
 
     /// <summary>
-    /// MultiSWAG (Wilson &amp; Izmailov 2020): <paramref name="members"/> SWAG posteriors, member m from the ensemble's network m and with
-    /// seed <see cref="SwagOptions.Seed"/> + m; the predictive is their equal mixture.
+    /// MultiSWAG (Wilson &amp; Izmailov 2020): <paramref name="members"/> SWAG posteriors, member m with seed
+    /// <see cref="SwagOptions.Seed"/> + m, from the ensemble's network m, or from row m of <paramref name="initial"/> [members, D]
+    /// (e.g. a trained deep ensemble's weights, one <c>FunctionalNetwork.Pack</c> per member, stacked); the predictive is their
+    /// equal mixture.
     /// </summary>
     public static MultiSwagPosterior FitMultiSwag(this SequentialBuilder model, LabeledData data, int members = 3,
-        SwagOptions? options = null, ComputePolicy? policy = null)
+        SwagOptions? options = null, ComputePolicy? policy = null, Tensor? initial = null)
     {
         options ??= new SwagOptions();
+        Check.Positive(members, nameof(PosteriorFitting), nameof(members), "MultiSWAG needs at least one member (3 in the paper).");
         var (network, likelihood, starts) = Prepare(model, members, options.Seed, policy);
         var fitted = new List<SwagPosterior>();
         try
         {
+            if (initial is not null)
+                Check.Argument(initial.dim() == 2 && initial.shape[0] == members && initial.shape[1] == network.Dimension,
+                    nameof(PosteriorFitting), nameof(initial), $"shape {Check.Shape(initial.shape)}",
+                    $"[{members}, {network.Dimension}] (one row of weights per member)",
+                    "Stack one FunctionalNetwork.Pack(member) per member, or pass null to start from fresh initialisations.");
             for (int m = 0; m < members; m++)
-                fitted.Add(SwagFit.Fit(network, likelihood, data, starts[m], options with { Seed = options.Seed + m }));
+            {
+                using var start = initial?[m];
+                fitted.Add(SwagFit.Fit(network, likelihood, data, start ?? starts[m], options with { Seed = options.Seed + m }));
+            }
         }
         catch
         {

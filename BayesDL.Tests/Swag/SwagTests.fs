@@ -97,3 +97,24 @@ let ``SWAG and MultiSWAG fit a declared classifier and predict through Predictiv
     Assert.All(multi.Members, fun m -> Assert.Equal(4, m.Gaussian.Snapshots))
     use pm = multi.Predict(data.Inputs, 12)
     Assert.Equal(12L, pm.SampleCount)
+
+[<Fact>]
+let ``MultiSWAG starts member m from row m of the given weights, and a wrong shape names the argument and both shapes`` () =
+    engineOneThread ()
+    use data = blobs 100
+    let model = ModelBuilder.Sequential().Linear(2L, 16L).Relu().Linear(16L, 2L).WithLikelihood(Likelihoods.Categorical())
+    let d = 2L * 16L + 16L + 16L * 2L + 2L
+    // Two far-apart starts; a rate so small that SGD cannot move the weights measurably: each member's SWAG mean is its start.
+    use initial = torch.stack([| torch.full(d, 0.3f); torch.full(d, -0.2f) |])
+    let options = SwagOptions(Rank = 2, Epochs = 2, BurnInEpochs = 0, BatchSize = 25, LearningRate = 1e-9, SnapshotsPerEpoch = 2)
+    use multi = model.FitMultiSwag(data, 2, options, BayesDL.Engine.ComputePolicy.Cpu, initial)
+    for m in 0 .. 1 do
+        let mean = multi.Members[m].Gaussian.Mean.to_type(torch.ScalarType.Float64)
+        let gap = (mean - initial[int64 m].to_type(torch.ScalarType.Float64)).abs().max().item<float>()
+        Assert.True(gap < 1e-5, sprintf "member %d: SWAG mean %g from its start" m gap)
+    use wrong = torch.zeros(3L, d)
+    let e = Assert.Throws<ArgumentException>(fun () ->
+        model.FitMultiSwag(data, 2, options, BayesDL.Engine.ComputePolicy.Cpu, wrong) |> ignore)
+    Assert.Contains("initial", e.Message)
+    Assert.Contains("[3, 82]", e.Message)
+    Assert.Contains("[2, 82]", e.Message)
