@@ -21,10 +21,10 @@ namespace BayesDL.Cli.Commands;
 /// <c>bayesdl train --method vi|mcdropout|ensemble|vae|laplace|swag|sgmcmc --network 784-400-400-10 (--images F --labels F |
 /// --csv F --target COL --task T) --output MODEL</c>: declares the network with the builders, fits it with the method's library fit
 /// and saves it as a <see cref="ModelFile"/> (a network for vi and mcdropout, a deep ensemble, a VAE, a Laplace, SWAG or SG-MCMC
-/// posterior), which <c>predict</c>, <c>evaluate</c> and <c>sample</c> read without further options. Every method is checkpointed through the core
-/// (<see cref="CheckpointOptions"/>, written atomically after every epoch to <c>--checkpoint</c>, default MODEL.ckpt; an ensemble's one
-/// file holds all its members): the first Ctrl+C finishes the epoch under way, keeps the checkpoint and exits 130, and <c>--resume</c>
-/// continues from it, ending bitwise identical to an uninterrupted run.
+/// posterior), which <c>predict</c>, <c>evaluate</c> and <c>sample</c> read without further options. Every method is checkpointed
+/// through the core (<see cref="CheckpointOptions"/>, written atomically after every epoch to <c>--checkpoint</c>, default MODEL.ckpt;
+/// an ensemble's one file holds all its members): the first Ctrl+C finishes the epoch under way, keeps the checkpoint and exits 130,
+/// and <c>--resume</c> continues from it, ending bitwise identical to an uninterrupted run.
 /// </summary>
 public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
 {
