@@ -668,7 +668,7 @@ public static class ModelFile
         }
     }
 
-    internal static LayerRecord Describe(string name, nn.Module m) =>
+    static LayerRecord Describe(string name, nn.Module m) =>
         Record(m, name) with { Name = name, MonteCarlo = (m as IMonteCarloLayer)?.MonteCarlo };
 
     static LayerRecord Record(nn.Module m, string name) =>

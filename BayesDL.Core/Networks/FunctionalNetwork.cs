@@ -168,13 +168,22 @@ public sealed class FunctionalNetwork
     {
         try
         {
-            return children.Select(c => Models.ModelFile.Describe(c.Name, c.Module)).ToList();
+            return children.Select(c => Record(c.Module, c.Name) with
+            {
+                Name = c.Name,
+                MonteCarlo = (c.Module as IMonteCarloLayer)?.MonteCarlo
+            }).ToList();
         }
         catch (ArgumentException)
         {
             return null;
         }
     }
+
+    /// <summary>The record a layer's kind writes of it (as a model file's description holds it); throws for a module of no kind.</summary>
+    static LayerRecord Record(nn.Module module, string name) =>
+        LayerKinds.For(module)?.Save(module, inner => Record(inner, name))
+        ?? throw new ArgumentException($"layer '{name}' of type {module.GetType().Name} has no record");
 
     void CheckTheta(Tensor theta) =>
         Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {Validation.Check.Shape(theta.shape)}",
