@@ -4,8 +4,12 @@ using BayesDL.Builders;
 using BayesDL.Cli.Training;
 using BayesDL.Data;
 using BayesDL.Engine;
+using BayesDL.Mcmc;
 using BayesDL.Models;
+using BayesDL.Networks;
 using BayesDL.Posthoc;
+using BayesDL.Predictive;
+using BayesDL.Swag;
 using BayesDL.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -14,21 +18,22 @@ using static TorchSharp.torch;
 namespace BayesDL.Cli.Commands;
 
 /// <summary>
-/// <c>bayesdl train --method vi|mcdropout|ensemble|vae|laplace --network 784-400-400-10 (--images F --labels F | --csv F --target COL
-/// --task T) --output MODEL</c>: declares the network with the builders, fits it with the method's library fit and saves it as a
-/// <see cref="ModelFile"/> (a network for vi and mcdropout, a deep ensemble, a VAE, a Laplace posterior), which <c>predict</c>,
-/// <c>evaluate</c> and <c>sample</c> read without further options. Every method is checkpointed through the core
-/// (<see cref="CheckpointOptions"/>, written atomically after every epoch to <c>--checkpoint</c>, default MODEL.ckpt; an ensemble's one
-/// file holds all its members): the first Ctrl+C finishes the epoch under way, keeps the checkpoint and exits 130, and <c>--resume</c>
-/// continues from it, ending bitwise identical to an uninterrupted run.
+/// <c>bayesdl train --method vi|mcdropout|ensemble|vae|laplace|swag|sgmcmc --network 784-400-400-10 (--images F --labels F |
+/// --csv F --target COL --task T) --output MODEL</c>: declares the network with the builders, fits it with the method's library fit
+/// and saves it as a <see cref="ModelFile"/> (a network for vi and mcdropout, a deep ensemble, a VAE, a Laplace, SWAG or SG-MCMC
+/// posterior), which <c>predict</c>, <c>evaluate</c> and <c>sample</c> read without further options. Every method is checkpointed
+/// through the core (<see cref="CheckpointOptions"/>, written atomically after every epoch to <c>--checkpoint</c>, default MODEL.ckpt;
+/// an ensemble's one file holds all its members): the first Ctrl+C finishes the epoch under way, keeps the checkpoint and exits 130,
+/// and <c>--resume</c> continues from it, ending bitwise identical to an uninterrupted run.
 /// </summary>
 public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--method <METHOD>")]
-        [Description("vi (Bayes by Backprop), mcdropout, ensemble, vae, or laplace (post-hoc last-layer KFAC Laplace of a " +
-                     "maximum-likelihood network, evidence-tuned prior). Default vi.")]
+        [Description("vi (Bayes by Backprop), mcdropout, ensemble, vae, laplace (post-hoc last-layer KFAC Laplace of a " +
+                     "maximum-likelihood network, evidence-tuned prior), swag or sgmcmc (a maximum-likelihood network, then SWAG " +
+                     "or SGHMC over the last quarter of the epochs). Default vi.")]
         public string? Method { get; init; }
 
         [CommandOption("--images <FILE>")]
@@ -329,6 +334,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         }
         if (o.Method == "laplace") return PrepareLaplace(o, widths, data, classification, scaling, Checkpoint, policy);
         var likelihood = classification ? Likelihoods.Categorical() : Likelihoods.Heteroscedastic();
+        if (o.Method is "swag" or "sgmcmc") return PrepareSampled(o, widths, data, likelihood, scaling, Checkpoint, policy);
         if (o.Method == "ensemble")
         {
             var members = NetworkDeclaration.Deterministic(widths, activation).WithLikelihood(likelihood);
@@ -412,6 +418,82 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 foreach (var member in result?.Ensemble.Members ?? []) member.Dispose();
                 result?.Ensemble.Likelihood.Dispose();
             }), o.Epochs);
+    }
+
+    /// <summary>
+    /// The epochs swag and sgmcmc collect snapshots or keep draws in: the last quarter of <c>--epochs</c> (at least one, at most
+    /// all but one); the epochs before train the network by maximum likelihood, checkpointed.
+    /// </summary>
+    internal static int PosteriorEpochs(int epochs) => Math.Clamp((epochs + 3) / 4, 1, epochs - 1);
+
+    /// <summary>
+    /// swag and sgmcmc: the network trained by maximum likelihood for the first epochs (<see cref="EnsembleBuilding.FitEnsemble"/> with
+    /// one member and Adam at <c>--lr</c>, checkpointed like an ensemble), then, when saved, the posterior fitted from those weights over
+    /// the last <see cref="PosteriorEpochs"/> epochs (a Categorical likelihood, or for regression the heteroscedastic Gaussian on the
+    /// standardised target). swag: <see cref="PosteriorFitting.FitSwag"/> with <see cref="SwagOptions"/>' SGD with momentum and rate,
+    /// no further burn-in, and rank K = 20 (fewer when the run collects fewer) snapshots spread evenly over the collection epochs.
+    /// sgmcmc: <see cref="PosteriorFitting.FitSgmcmc"/> with <see cref="SgmcmcOptions"/>' sampler (SGHMC) and friction, the step size
+    /// η = 0.01 / N (the options' advice), no further burn-in, and a thinning that keeps about 30 draws. For regression the rate and the
+    /// step are scaled by the trained network's noise variance (<see cref="NoiseVariance"/>).
+    /// </summary>
+    static MethodFit PrepareSampled(TrainOptions o, long[] widths, LabeledData data, LikelihoodSpec likelihood, Standardization? scaling,
+        Func<bool, CheckpointOptions> checkpoint, ComputePolicy policy)
+    {
+        if (o.Epochs < 2)
+            throw new InputException($"--epochs {o.Epochs}: {o.Method} trains the network first and then fits the posterior over the " +
+                                     "last quarter of the epochs, so it needs at least 2, e.g. --epochs 8.");
+        var network = NetworkDeclaration.Deterministic(widths, o.ActivationKind()).WithLikelihood(likelihood);
+        int posteriorEpochs = PosteriorEpochs(o.Epochs), trainEpochs = o.Epochs - posteriorEpochs;
+        var fitOptions = new EnsembleFitOptions(Members: 1, trainEpochs, o.BatchSize, o.LearningRate, o.Seed);
+        var errors = network.ValidateEnsemble(fitOptions);
+        if (errors.Count > 0) throw new InputException($"--network {o.Network}: " + string.Join(" ", errors.Select(m => m.Message)));
+        int batches = (int)((data.Count + Math.Min(o.BatchSize, data.Count) - 1) / Math.Min(o.BatchSize, data.Count));
+        EnsembleFitResult? result = null;
+        void Save(string path)
+        {
+            var map = result!.Ensemble.Members[0];
+            var functional = FunctionalNetwork.From(map, [data.Inputs.shape[1]], network.Prior);
+            using var start = functional.Pack(map);
+            double noise = NoiseVariance(result.Ensemble, data, likelihood);
+            if (o.Method == "swag")
+            {
+                int perEpoch = Math.Min(batches, (20 + posteriorEpochs - 1) / posteriorEpochs);
+                var swag = new SwagOptions(Rank: Math.Min(20, perEpoch * posteriorEpochs), Epochs: posteriorEpochs, BurnInEpochs: 0,
+                    BatchSize: o.BatchSize, LearningRate: new SwagOptions().LearningRate * noise, SnapshotsPerEpoch: perEpoch,
+                    Seed: o.Seed);
+                using var posterior = network.FitSwag(data, swag, policy, start);
+                ModelFile.SaveSwag(posterior, path, scaling);
+            }
+            else
+            {
+                var sgmcmc = new SgmcmcOptions(Epochs: posteriorEpochs, BatchSize: o.BatchSize, StepSize: 0.01 * noise / data.Count,
+                    BurnInEpochs: 0, Thinning: Math.Max(1, posteriorEpochs * batches / 30), Seed: o.Seed);
+                ModelFile.SaveSgmcmc(network.FitSgmcmc(data, sgmcmc, policy, start), path, scaling);
+            }
+        }
+        return new MethodFit((resume, onEpoch) =>
+                result = network.FitEnsemble(data, fitOptions with { Checkpoint = checkpoint(resume) }, policy,
+                    (_, r) => onEpoch(new EpochLine(r.Epoch, r.MeanLoss, null, 0))),
+            Save,
+            new Deferred(() =>
+            {
+                foreach (var member in result?.Ensemble.Members ?? []) member.Dispose();
+                result?.Ensemble.Likelihood.Dispose();
+            }), trainEpochs);
+    }
+
+    /// <summary>
+    /// The trained network's mean predicted noise variance on the (standardised) training rows, at most 1; 1 for a classifier. The
+    /// Gaussian loss's curvature grows as 1 / σ², so swag's SGD rate and sgmcmc's step size are scaled by σ² to take the same steps
+    /// whatever noise the network has learned (unscaled, a network fitted to σ ≈ 0.05 diverges at SWAG's rate of 0.01).
+    /// </summary>
+    static double NoiseVariance(Inference.DeepEnsemble trained, LabeledData data, LikelihoodSpec likelihood)
+    {
+        if (likelihood.Kind != LikelihoodKind.Gaussian) return 1;
+        using var scope = NewDisposeScope();
+        using var predictive = trained.Predict(data.Inputs);
+        double variance = predictive.Variances!.mean().to(ScalarType.Float64).item<double>();
+        return double.IsFinite(variance) && variance > 0 ? Math.Min(1, variance) : 1;
     }
 
     /// <summary>

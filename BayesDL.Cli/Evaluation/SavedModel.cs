@@ -2,6 +2,7 @@ using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Models;
+using BayesDL.Networks;
 using BayesDL.Posthoc;
 using BayesDL.Predictive;
 using BayesDL.Validation;
@@ -10,8 +11,8 @@ using static TorchSharp.torch;
 namespace BayesDL.Cli.Evaluation;
 
 /// <summary>
-/// A model file opened for <c>bayesdl predict</c> and <c>evaluate</c>: one network (vi, mcdropout, quickstart), a deep ensemble
-/// or a Laplace posterior, with the <see cref="Standardization"/> it was trained under, if any
+/// A model file opened for <c>bayesdl predict</c> and <c>evaluate</c>: one network (vi, mcdropout, quickstart), a deep ensemble,
+/// or a Laplace, SWAG or SG-MCMC posterior, with the <see cref="Standardization"/> it was trained under, if any
 /// (<see cref="ModelFile.StandardizationOf"/>). Its
 /// <see cref="Predict"/> takes rows on the data's original scale: the inputs go forward through x' = (x - mean_x) / sd_x, and a
 /// regression predictive comes back on the target's scale, means mu = mean_y + sd_y mu' and noise variances s2 = sd_y^2 s2', so
@@ -21,11 +22,13 @@ namespace BayesDL.Cli.Evaluation;
 internal sealed class SavedModel : IDisposable
 {
     readonly IStochasticPredictor _predictor;
-    // The network a single forward pass goes through (an ensemble's first member), to learn the output width.
-    readonly nn.Module<Tensor, Tensor> _first;
+    // One forward pass (an ensemble's first member, a SWAG or SG-MCMC network at its mean or first draw), to learn the output width.
+    readonly Func<Tensor, Tensor> _first;
     readonly Action _dispose;
+    // The most draws the predictive can have (an SG-MCMC posterior's kept draws), or null when any number can be drawn.
+    int? _draws;
 
-    SavedModel(string path, IStochasticPredictor predictor, nn.Module<Tensor, Tensor> first, LikelihoodKind likelihood, int? members,
+    SavedModel(string path, IStochasticPredictor predictor, Func<Tensor, Tensor> first, LikelihoodKind likelihood, int? members,
         NetworkInput input, Standardization? scaling, Action dispose)
     {
         Path = path; _predictor = predictor; _first = first; Likelihood = likelihood; Members = members; Input = input;
@@ -59,27 +62,45 @@ internal sealed class SavedModel : IDisposable
         {
             case ModelFileKind.Network:
                 var network = Loaded(path, p => ModelFile.Load(p, policy));
-                return Checked(path, network, network, network.Likelihood.Describe().Kind, null, NetworkInput.Of(network), scaling,
-                    network.Dispose);
+                return Checked(path, network, network.forward, network.Likelihood.Describe().Kind, null, NetworkInput.Of(network),
+                    scaling, network.Dispose);
             case ModelFileKind.Ensemble:
                 var ensemble = Loaded(path, p => ModelFile.LoadEnsemble(p, policy));
-                return Checked(path, ensemble, ensemble.Members[0], ensemble.Likelihood.Describe().Kind, ensemble.Members.Count,
+                return Checked(path, ensemble, ensemble.Members[0].forward, ensemble.Likelihood.Describe().Kind, ensemble.Members.Count,
                     NetworkInput.Of(ensemble.Members[0]), scaling, () => Dispose(ensemble));
             case ModelFileKind.Laplace:
                 var laplace = Loaded(path, p => ModelFile.LoadLaplace(p, policy));
                 var body = (nn.Module<Tensor, Tensor>)laplace.Network;
-                return Checked(path, laplace, body, laplace.LikelihoodKind, null, NetworkInput.Of(body), scaling, laplace.Dispose);
+                return Checked(path, laplace, body.forward, laplace.LikelihoodKind, null, NetworkInput.Of(body), scaling, laplace.Dispose);
+            case ModelFileKind.Swag:
+                var swag = Loaded(path, p => ModelFile.LoadSwag(p, policy));
+                return Checked(path, swag, x => swag.Network.Forward(swag.Gaussian.Mean.to(x.dtype), x)[0],
+                    swag.Likelihood.Describe().Kind, null, InputOf(swag.Network), scaling, () =>
+                    {
+                        swag.Likelihood.Dispose();
+                        swag.Dispose();
+                    });
+            case ModelFileKind.Sgmcmc:
+                var sgmcmc = Loaded(path, p => ModelFile.LoadSgmcmc(p, policy));
+                var store = sgmcmc.Store;
+                var opened = Checked(path, sgmcmc, x => sgmcmc.Network.Forward(store.ToTensor([(0, 0)], x.dtype, x.device), x)[0],
+                    sgmcmc.Likelihood.Describe().Kind, null, InputOf(sgmcmc.Network), scaling, sgmcmc.Likelihood.Dispose);
+                opened._draws = store.ChainCount * store.DrawsPerChain;
+                return opened;
             case ModelFileKind.Vae:
                 throw new InputException($"MODEL {path}: a model file of kind Vae: a VAE, which predicts no targets, so " +
                                          $"`bayesdl {command}` cannot use it; draw new data from it with `bayesdl sample`.");
             default:
                 throw new InputException($"MODEL {path}: a model file of kind {kind}, which `bayesdl {command}` does not read yet; " +
-                                         $"it reads the kinds {ModelFileKind.Network} (vi, mcdropout), {ModelFileKind.Ensemble} and " +
-                                         $"{ModelFileKind.Laplace}.");
+                                         $"it reads the kinds {ModelFileKind.Network} (vi, mcdropout), {ModelFileKind.Ensemble}, " +
+                                         $"{ModelFileKind.Laplace}, {ModelFileKind.Swag} and {ModelFileKind.Sgmcmc}.");
         }
     }
 
-    static SavedModel Checked(string path, IStochasticPredictor predictor, nn.Module<Tensor, Tensor> first, LikelihoodKind likelihood,
+    /// <summary>What a network's functional form takes: the features per row, or the channels of an image input [C, H, W].</summary>
+    static NetworkInput InputOf(FunctionalNetwork network) => new(network.InputShape[0], network.InputShape.Count > 1);
+
+    static SavedModel Checked(string path, IStochasticPredictor predictor, Func<Tensor, Tensor> first, LikelihoodKind likelihood,
         int? members, NetworkInput? input, Standardization? scaling, Action dispose)
     {
         try
@@ -98,8 +119,11 @@ internal sealed class SavedModel : IDisposable
         }
     }
 
-    /// <summary>The draws the predictive will have: the member count for an ensemble, <paramref name="requested"/> otherwise.</summary>
-    public int Samples(int requested) => Members ?? requested;
+    /// <summary>
+    /// The draws the predictive will have: the member count for an ensemble, at most the kept draws for an SG-MCMC posterior,
+    /// <paramref name="requested"/> otherwise.
+    /// </summary>
+    public int Samples(int requested) => Members ?? (_draws is int draws ? Math.Min(draws, requested) : requested);
 
     /// <summary>The width of the model's output for the rows <paramref name="inputs"/> (original scale), from one row.</summary>
     public long Outputs(Tensor inputs)
@@ -107,7 +131,7 @@ internal sealed class SavedModel : IDisposable
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor row = Forward(inputs.narrow(0, 0, 1));
-        return _first.forward(row).shape[^1];
+        return _first(row).shape[^1];
     }
 
     /// <summary>

@@ -15,8 +15,9 @@ namespace BayesDL.Cli.Training;
 /// </code>
 /// </summary>
 /// <param name="Method">
-/// vi (Bayes by Backprop), mcdropout, ensemble, vae, or laplace (a maximum-likelihood network made Bayesian post hoc by a
-/// last-layer Kronecker-factored Laplace approximation with the evidence-tuned prior).
+/// vi (Bayes by Backprop), mcdropout, ensemble, vae, laplace (a maximum-likelihood network made Bayesian post hoc by a
+/// last-layer Kronecker-factored Laplace approximation with the evidence-tuned prior), swag or sgmcmc (a maximum-likelihood network,
+/// then SWAG snapshots or SG-MCMC draws over the last quarter of the epochs).
 /// </param>
 /// <param name="Task">classification or regression (CSV data; IDX data are classification).</param>
 /// <param name="Network">
@@ -34,12 +35,7 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
     double? Dropout = null, int Members = 5, int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 2026)
 {
     /// <summary>The methods this BayesDL trains.</summary>
-    public static readonly string[] Methods = ["vi", "mcdropout", "ensemble", "vae", "laplace"];
-
-    /// <summary>
-    /// Methods the library has but <c>train</c> cannot save yet (the model file has no SWAG or SG-MCMC kind), named in the error.
-    /// </summary>
-    public static readonly string[] Planned = ["swag", "sgmcmc"];
+    public static readonly string[] Methods = ["vi", "mcdropout", "ensemble", "vae", "laplace", "swag", "sgmcmc"];
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -112,12 +108,8 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
     /// <summary>Refuses options out of range or that do not go together, naming the option, its value and a fix.</summary>
     public void Validate()
     {
-        if (Planned.Contains(Method))
-            throw new InputException($"--method {Method}: `bayesdl train` cannot save a {Method} posterior yet (fit it from code, " +
-                                     $"docs/sgmcmc-and-swag.md); use one of {string.Join(", ", Methods)}.");
         if (!Methods.Contains(Method))
-            throw new InputException($"--method {Method}: expected one of {string.Join(", ", Methods)} (planned: " +
-                                     $"{string.Join(", ", Planned)})" +
+            throw new InputException($"--method {Method}: expected one of {string.Join(", ", Methods)}" +
                                      (OptionCatalog.Nearest(Method, Methods) is { } near ? $"; did you mean '{near}'?" : "."));
         if (Task is not null and not ("classification" or "regression"))
             throw new InputException($"--task {Task}: expected classification or regression.");

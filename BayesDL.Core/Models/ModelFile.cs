@@ -5,10 +5,12 @@ using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.IO;
 using BayesDL.Layers;
+using BayesDL.Mcmc;
 using BayesDL.Networks;
 using BayesDL.Objectives;
 using BayesDL.Posthoc;
 using BayesDL.Predictive;
+using BayesDL.Swag;
 using BayesDL.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -17,7 +19,8 @@ using static TorchSharp.torch;
 namespace BayesDL.Models;
 
 /// <summary>
-/// Saves and loads a <see cref="BayesianNetwork"/>, a <see cref="DeepEnsemble"/>, a <see cref="Vae"/> or a Laplace posterior whole.
+/// Saves and loads a <see cref="BayesianNetwork"/>, a <see cref="DeepEnsemble"/>, a <see cref="Vae"/>, or a Laplace, SWAG or SG-MCMC
+/// posterior whole.
 /// A network: the architecture
 /// (each layer under its name in the body, so the
 /// state-dict keys match, e.g. the <c>mc_dropout_k</c> layers <see cref="MCDropoutConverter"/> inserts), each layer's
@@ -37,6 +40,9 @@ namespace BayesDL.Models;
 /// the training rows' input means and standard deviations and the target's, in the description's <c>Scaling</c>, a record with its
 /// own version); only files that carry one are written as version 5 (with a kind), so an older BayesDL refuses them instead of
 /// predicting on the wrong scale, and <see cref="StandardizationOf"/> reads it back.
+/// Format version 6 adds the SWAG and SG-MCMC posteriors (<see cref="SaveSwag"/>, <see cref="SaveSgmcmc"/>): the layers their
+/// network's functional form was built from, its input shape and default prior, the likelihood, and the Gaussian's statistics or the
+/// kept draws; only these kinds are written as version 6, so an older BayesDL refuses them as files of a newer version.
 /// Files of versions 1 and 2 (the magic, the JSON description and the state dict, without checksum; version 1 numbers the
 /// layers 0, 1, ... and has no per-type settings) still load. Every problem with a file (missing, truncated, corrupt, of
 /// a newer version, a description that does not parse, weights of another architecture, NaN or infinite weights) is a
@@ -49,9 +55,12 @@ namespace BayesDL.Models;
 public static class ModelFile
 {
     const string Magic = "BAYESDL-BNN";
-    // Version 4 adds the kind, with ensembles and VAEs; version 5 the standardisation. Networks are written as version 3 without one.
+    // Version 4 adds the kind, with ensembles and VAEs; version 5 the standardisation; version 6 the SWAG and SG-MCMC posteriors.
+    // Networks are written as version 3 without a standardisation, the other kinds of version 4 as version 4 (5 with one).
     const int KindVersion = 4;
-    const int Version = 5;
+    const int ScalingFileVersion = 5;
+    const int PosteriorVersion = 6;
+    const int Version = 6;
     const int ScalingVersion = 1;
     const int NetworkVersion = 3;
     // The first version written in the checksummed frame.
@@ -78,8 +87,23 @@ public static class ModelFile
         public int? Members { get; init; }
         public VaeRecord? Vae { get; init; }
         public LaplaceRecord? Laplace { get; init; }
+        public SwagRecord? Swag { get; init; }
+        public SgmcmcRecord? Sgmcmc { get; init; }
         public ScalingRecord? Scaling { get; init; }
     }
+
+    /// <summary>
+    /// A SWAG posterior (format version 6) beside its network's layers and likelihood: the per-example input shape and default prior
+    /// its functional form was built with, the snapshots n averaged, the rank K and the seed of its draws.
+    /// </summary>
+    internal sealed record SwagRecord(long[]? InputShape, PriorSpec? DefaultPrior, int Snapshots, int Rank, long Seed);
+
+    /// <summary>
+    /// An SG-MCMC posterior (format version 6) beside its network's layers and likelihood: the per-example input shape and default
+    /// prior of its functional form, the sampler's settings, the chains and the cycle of each kept draw (their number is the draws
+    /// per chain).
+    /// </summary>
+    internal sealed record SgmcmcRecord(long[]? InputShape, PriorSpec? DefaultPrior, SgmcmcOptions? Options, int Chains, int[]? Cycles);
 
     /// <summary>The standardisation the model's inputs and targets went through (format version 5), versioned on its own.</summary>
     internal sealed record ScalingRecord(int Version, double[]? InputMean, double[]? InputScale, double TargetMean, double TargetScale);
@@ -108,7 +132,7 @@ public static class ModelFile
     static NetworkRecord Scaled(NetworkRecord record, ModelFileKind kind, Standardization? scaling) => scaling is null ? record
         : record with
         {
-            Version = Version,
+            Version = Math.Max(record.Version, ScalingFileVersion),
             Kind = kind,
             Scaling = new ScalingRecord(ScalingVersion, scaling.InputMean.ToArray(), scaling.InputScale.ToArray(), scaling.TargetMean,
                 scaling.TargetScale)
@@ -207,6 +231,170 @@ public static class ModelFile
             if (network is not null) network.Dispose();
             else foreach (var (_, layer) in layers) layer.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes a SWAG posterior to <paramref name="path"/> atomically (format version 6): its network's layers (as
+    /// <see cref="FunctionalNetwork.From"/> was given them: a module of supported layers, as <see cref="Builders.PosteriorFitting"/>
+    /// makes it), the per-example input shape and default prior, the likelihood, the snapshots n, the rank K and the seed of the draws,
+    /// and the Gaussian's float64 tensors θ_SWA [D] under "swag.mean", Σ_diag [D] under "swag.variance" and D̂ᵀ [K, D] under
+    /// "swag.deviations" (the network's own weights are the draws, so none are stored). With <paramref name="scaling"/>, the
+    /// standardisation of the training data is kept too. Throws <see cref="ArgumentException"/> when the network cannot be described
+    /// (nothing is written then).
+    /// </summary>
+    public static void SaveSwag(SwagPosterior posterior, string path, Standardization? scaling = null)
+    {
+        ArgumentNullException.ThrowIfNull(posterior);
+        var (layers, prior) = Functional(posterior.Network, "SWAG posterior's network");
+        var g = posterior.Gaussian;
+        var record = new SwagRecord([.. posterior.Network.InputShape], prior, g.Snapshots, g.Rank, posterior.Seed);
+        var tensors = new List<(string, Tensor)> { ("swag.mean", g.Mean), ("swag.variance", g.Variance), ("swag.deviations", g.Deviations) }
+            .Concat(posterior.Likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList();
+        Write(path, Scaled(new NetworkRecord(PosteriorVersion, layers, posterior.Likelihood.Describe())
+        {
+            Kind = ModelFileKind.Swag,
+            Swag = record
+        }, ModelFileKind.Swag, scaling), tensors);
+    }
+
+    /// <summary>
+    /// Reads a SWAG posterior written by <see cref="SaveSwag"/>, its Gaussian placed by <paramref name="policy"/>'s device (default
+    /// policy if null; the statistics stay float64, predictions take the inputs' dtype), predicting with the draws of the saved seed.
+    /// Throws <see cref="FileFormatException"/> naming the file for every file that is not a valid SWAG file.
+    /// </summary>
+    public static SwagPosterior LoadSwag(string path, ComputePolicy? policy = null)
+    {
+        policy ??= ComputePolicy.Default;
+        var (reader, record) = Open(path, ModelFileKind.Swag);
+        if (record.Layers is null || record.Likelihood is null || record.Swag is not { InputShape: not null, DefaultPrior: not null } swag)
+            throw reader.Error("a SWAG description with its network's layers, input shape, prior, likelihood and the Gaussian's settings",
+                "a description without them");
+        var network = Rebuild(reader, record.Layers, swag.InputShape, swag.DefaultPrior, "the SWAG posterior's network", policy);
+        long d = network.Dimension;
+        if (swag.Snapshots < 1 || swag.Rank < 2 || (2.0 + swag.Rank) * d > reader.Remaining)
+            throw reader.Error($"a SWAG Gaussian of n >= 1 snapshots and rank K >= 2 whose [{d}] statistics and [K, {d}] deviations fit " +
+                $"in the file's {reader.Remaining} bytes", $"{swag.Snapshots} snapshots, rank {swag.Rank}");
+        var likelihood = policy.Apply(Described(reader, "the likelihood", () => Likelihood.FromSpec(record.Likelihood)));
+        Tensor mean = zeros([d], ScalarType.Float64, policy.Device), variance = zeros([d], ScalarType.Float64, policy.Device);
+        Tensor deviations = zeros([swag.Rank, d], ScalarType.Float64, policy.Device);
+        try
+        {
+            ReadWeights(reader, new List<(string, Tensor)>
+                {
+                    ("swag.mean", mean), ("swag.variance", variance), ("swag.deviations", deviations)
+                }.Concat(likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList());
+            bool negative;
+            using (var below = variance.lt(0)) using (var any = below.any()) negative = any.item<bool>();
+            if (negative)
+                throw reader.Error("a SWAG variance >= 0 for every weight", "a negative variance in 'swag.variance'");
+            return new SwagPosterior(network, likelihood, new SwagGaussian(mean, variance, deviations, swag.Snapshots), swag.Seed);
+        }
+        catch
+        {
+            mean.Dispose(); variance.Dispose(); deviations.Dispose();
+            likelihood.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes an SG-MCMC posterior to <paramref name="path"/> atomically (format version 6): its network's layers, input shape and
+    /// default prior (as for <see cref="SaveSwag"/>), the likelihood, the sampler's settings (<see cref="SgmcmcOptions"/>), the chains
+    /// and every kept draw's cycle, and the draws θ_{c,t} as one float32 tensor [chains, draws, D] under "sgmcmc.draws" (the
+    /// <see cref="SampleStore"/> keeps them as float32). With <paramref name="scaling"/>, the standardisation of the training data is kept
+    /// too. Throws <see cref="ArgumentException"/> when the posterior has no kept draw or its network cannot be described (nothing is
+    /// written then).
+    /// </summary>
+    public static void SaveSgmcmc(SgmcmcPosterior posterior, string path, Standardization? scaling = null)
+    {
+        ArgumentNullException.ThrowIfNull(posterior);
+        var store = posterior.Store;
+        Check.Argument(store.DrawsPerChain > 0, nameof(ModelFile), "posterior", "an SG-MCMC posterior without kept draws",
+            "at least one kept draw per chain", "Run more epochs after the burn-in, or lower Thinning.");
+        var (layers, prior) = Functional(posterior.Network, "SG-MCMC posterior's network");
+        var record = new SgmcmcRecord([.. posterior.Network.InputShape], prior, posterior.Options, store.ChainCount, [.. store.Cycles]);
+        var all = Enumerable.Range(0, store.ChainCount).SelectMany(c => Enumerable.Range(0, store.DrawsPerChain).Select(t => (c, t)))
+            .ToList();
+        using var draws = store.ToTensor(all, ScalarType.Float32, CPU).reshape(store.ChainCount, store.DrawsPerChain, store.Dimension);
+        var tensors = new List<(string, Tensor)> { ("sgmcmc.draws", draws) }
+            .Concat(posterior.Likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList();
+        Write(path, Scaled(new NetworkRecord(PosteriorVersion, layers, posterior.Likelihood.Describe())
+        {
+            Kind = ModelFileKind.Sgmcmc,
+            Sgmcmc = record
+        }, ModelFileKind.Sgmcmc, scaling), tensors);
+    }
+
+    /// <summary>
+    /// Reads an SG-MCMC posterior written by <see cref="SaveSgmcmc"/>: the same draws (float32, in managed memory as the sampler kept
+    /// them), its likelihood placed by <paramref name="policy"/> (default policy if null; predictions take the inputs' dtype and
+    /// device). Throws <see cref="FileFormatException"/> naming the file for every file that is not a valid SG-MCMC file.
+    /// </summary>
+    public static SgmcmcPosterior LoadSgmcmc(string path, ComputePolicy? policy = null)
+    {
+        policy ??= ComputePolicy.Default;
+        var (reader, record) = Open(path, ModelFileKind.Sgmcmc);
+        if (record.Layers is null || record.Likelihood is null
+            || record.Sgmcmc is not { InputShape: not null, DefaultPrior: not null, Options: not null, Cycles: not null } sg)
+            throw reader.Error("an SG-MCMC description with its network's layers, input shape, prior, likelihood, the sampler's " +
+                "settings and the draws' cycles", "a description without them");
+        Described(reader, "the sampler's settings", () => { sg.Options.Validate(); return true; });
+        var network = Rebuild(reader, record.Layers, sg.InputShape, sg.DefaultPrior, "the SG-MCMC posterior's network", policy);
+        long d = network.Dimension;
+        int chains = sg.Chains, count = sg.Cycles.Length;
+        if (chains < 1 || count < 1 || sg.Cycles.Any(c => c < 0) || 4.0 * chains * count * d > reader.Remaining)
+            throw reader.Error($"at least one chain and one kept draw (each cycle >= 0) whose [chains, draws, {d}] float32 values fit in " +
+                $"the file's {reader.Remaining} bytes", $"{chains} chains of {count} draws");
+        var likelihood = policy.Apply(Described(reader, "the likelihood", () => Likelihood.FromSpec(record.Likelihood)));
+        try
+        {
+            using var draws = zeros([chains, count, d], ScalarType.Float32);
+            ReadWeights(reader, new List<(string, Tensor)> { ("sgmcmc.draws", draws) }
+                .Concat(likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList());
+            var store = new SampleStore(chains, (int)d);
+            for (int t = 0; t < count; t++)
+            {
+                using var scope = NewDisposeScope();
+                store.Add(draws.select(1, t), sg.Cycles[t]);
+            }
+            return new SgmcmcPosterior(network, likelihood, store, sg.Options);
+        }
+        catch
+        {
+            likelihood.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The layer records and default prior a <see cref="FunctionalNetwork"/> was built from; throws when it has none.</summary>
+    static (List<LayerRecord> Layers, PriorSpec Prior) Functional(FunctionalNetwork network, string what) =>
+        network.Layers is { } layers && network.DefaultPrior is { } prior
+            ? ([.. layers], prior)
+            : throw Check.Error(nameof(ModelFile), "posterior", $"the {what}, built from a module a model file cannot describe",
+                "a network of " + SupportedModules, "Declare the network with the builders (SequentialBuilder).");
+
+    /// <summary>
+    /// The functional form of the layers <paramref name="records"/> (modules built, placed by <paramref name="policy"/>, read and
+    /// disposed): what <see cref="FunctionalNetwork.From"/> gave the saved posterior.
+    /// </summary>
+    static FunctionalNetwork Rebuild(FileReader reader, List<LayerRecord> records, long[] inputShape, PriorSpec prior, string what,
+        ComputePolicy policy)
+    {
+        if (inputShape.Length == 0 || inputShape.Any(n => n < 1))
+            throw reader.Error($"a per-example input shape of positive sizes for {what}", $"[{string.Join(", ", inputShape)}]");
+        var layers = records.Select((r, i) => (r.Name ?? i.ToString(), Build(r, reader))).ToArray();
+        TorchSharp.Modules.Sequential? network = null;
+        try
+        {
+            network = policy.Apply(nn.Sequential(layers));
+            var body = network;
+            return Described(reader, what, () => FunctionalNetwork.From(body, inputShape, prior));
+        }
+        finally
+        {
+            if (network is not null) network.Dispose();
+            else foreach (var (_, layer) in layers) layer.Dispose();
         }
     }
 
@@ -367,9 +555,13 @@ public static class ModelFile
             string kinds = string.Join(", ", Enum.GetNames<ModelFileKind>());
             throw reader.Error($"the model kind (one of {kinds}) in a file of format version {record.Version}", "none");
         }
-        if (record.Version < Version && record.Scaling is not null)
-            throw reader.Error($"no standardisation in a file of format version {record.Version} (it came with version {Version})",
-                "one");
+        if (record.Version < ScalingFileVersion && record.Scaling is not null)
+            throw reader.Error(
+                $"no standardisation in a file of format version {record.Version} (it came with version {ScalingFileVersion})", "one");
+        if (record.Version < PosteriorVersion && record.Kind is ModelFileKind.Swag or ModelFileKind.Sgmcmc)
+            throw reader.Error(
+                $"no {record.Kind} posterior in a file of format version {record.Version} (it came with version {PosteriorVersion})",
+                $"kind {record.Kind}");
         var kind = record.Kind ?? ModelFileKind.Network;
         if (expected is ModelFileKind want && kind != want)
             throw reader.Error($"a model file of {Name(want)}", $"a model file of {Name(kind)}: read it with ModelFile.{Reader(kind)}");
@@ -384,6 +576,8 @@ public static class ModelFile
         ModelFileKind.Ensemble => "a deep ensemble",
         ModelFileKind.Vae => "a VAE",
         ModelFileKind.Laplace => "a Laplace posterior",
+        ModelFileKind.Swag => "a SWAG posterior",
+        ModelFileKind.Sgmcmc => "an SG-MCMC posterior",
         _ => "one network",
     };
 
@@ -392,6 +586,8 @@ public static class ModelFile
         ModelFileKind.Ensemble => nameof(LoadEnsemble),
         ModelFileKind.Vae => nameof(LoadVae),
         ModelFileKind.Laplace => nameof(LoadLaplace),
+        ModelFileKind.Swag => nameof(LoadSwag),
+        ModelFileKind.Sgmcmc => nameof(LoadSgmcmc),
         _ => nameof(Load),
     };
 

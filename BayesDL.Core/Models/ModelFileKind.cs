@@ -14,4 +14,10 @@ public enum ModelFileKind
 
     /// <summary>A <see cref="Posthoc.LaplacePosterior"/> (format version 4); read with <see cref="ModelFile.LoadLaplace"/>.</summary>
     Laplace,
+
+    /// <summary>A <see cref="Swag.SwagPosterior"/> (format version 6); read with <see cref="ModelFile.LoadSwag"/>.</summary>
+    Swag,
+
+    /// <summary>An <see cref="Mcmc.SgmcmcPosterior"/> (format version 6); read with <see cref="ModelFile.LoadSgmcmc"/>.</summary>
+    Sgmcmc,
 }

@@ -33,6 +33,15 @@ public sealed class FunctionalNetwork
         Dimension = checked((int)layers.Sum(l => l.Slots.Sum(s => s.Count)));
     }
 
+    /// <summary>
+    /// The layers' settings as a model file describes them (each layer's record under its name in the module), from which
+    /// <c>Models.ModelFile</c> rebuilds the network; null when a layer cannot be described.
+    /// </summary>
+    internal IReadOnlyList<LayerRecord>? Layers { get; private init; }
+
+    /// <summary>The prior of the weights without one of their own, as <see cref="From"/> was given it.</summary>
+    internal PriorSpec? DefaultPrior { get; private init; }
+
     /// <summary>D, the number of weights (and biases) of all layers.</summary>
     public int Dimension { get; }
 
@@ -91,7 +100,7 @@ public sealed class FunctionalNetwork
         // One example through zero weights gives the output shape.
         Tensor output = probe.Propagate(zeros(1, probe.Dimension, dtype: dtype, device: device),
             zeros([1, .. input], dtype: dtype, device: device));
-        return new(probe._layers, input, output.shape[2..]);
+        return new(probe._layers, input, output.shape[2..]) { Layers = Describe(children), DefaultPrior = defaultPrior };
     }
 
     /// <summary>f_theta(x) for every draw: theta [S, D] (or [D]) and inputs [batch, ..InputShape] -&gt; [S, batch,
@@ -153,6 +162,28 @@ public sealed class FunctionalNetwork
         }
         return cat(parts, 0).clone().MoveToOuterDisposeScope();
     }
+
+    /// <summary>The children's layer records (see <see cref="Layers"/>), or null when one has none.</summary>
+    static List<LayerRecord>? Describe(IEnumerable<(string Name, nn.Module Module)> children)
+    {
+        try
+        {
+            return children.Select(c => Record(c.Module, c.Name) with
+            {
+                Name = c.Name,
+                MonteCarlo = (c.Module as IMonteCarloLayer)?.MonteCarlo
+            }).ToList();
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The record a layer's kind writes of it (as a model file's description holds it); throws for a module of no kind.</summary>
+    static LayerRecord Record(nn.Module module, string name) =>
+        LayerKinds.For(module)?.Save(module, inner => Record(inner, name))
+        ?? throw new ArgumentException($"layer '{name}' of type {module.GetType().Name} has no record");
 
     void CheckTheta(Tensor theta) =>
         Check.Argument(theta.dim() == 2 && theta.shape[1] == Dimension, Who, nameof(theta), $"shape {Validation.Check.Shape(theta.shape)}",

@@ -268,3 +268,79 @@ let ``an ensemble's model file predicts with one draw per member, no options nee
     fragment [ "predict"; model; "--input"; dir.File "none.csv" ] "--input"
     File.WriteAllLines(dir.File "wide.csv", [ "a,b,c"; "1,2,3" ])
     fragment [ "predict"; model; "--input"; dir.File "wide.csv" ] "each image has 3 values but the model's first layer takes 16 inputs"
+
+/// The predictive of a loaded SWAG or SG-MCMC model file at `x` (standardised rows), T = `samples` draws (at most SG-MCMC's kept draws).
+let private posteriorPredict (model: string) (x: torch.Tensor) (samples: int) : BayesDL.Predictive.PredictiveSamples =
+    match ModelFile.KindOf model with
+    | ModelFileKind.Swag ->
+        use posterior = ModelFile.LoadSwag(model, ComputePolicy.Default)
+        posterior.Predict(x, samples)
+    | ModelFileKind.Sgmcmc ->
+        let posterior = ModelFile.LoadSgmcmc(model, ComputePolicy.Default)
+        posterior.Predict(x, min samples (posterior.Store.ChainCount * posterior.Store.DrawsPerChain))
+    | kind -> failwithf "expected a SWAG or SG-MCMC file, found %A" kind
+
+[<Theory>]
+[<InlineData("swag")>]
+[<InlineData("sgmcmc")>]
+let ``train --method swag and sgmcmc save posteriors whose predict matches the core's and that evaluate scores`` (methodName: string) =
+    engine ()
+    use dir = new TempDir()
+    let rng = Random 8
+    let format (cells: float list) = String.Join(",", cells |> List.map (fun v -> v.ToString("R", CultureInfo.InvariantCulture)))
+    // Regression on a scale far from mean 0, sd 1 (the predictive must come back on it).
+    let train, query = dir.File "train.csv", dir.File "query.csv"
+    let rows =
+        Array.init 48 (fun _ -> let a, b = 10.0 * rng.NextDouble(), 100.0 + rng.NextDouble() in [ a; b; 50.0 + 20.0 * (a - b + 100.0) ])
+    File.WriteAllLines(train, "a,b,y" :: [ for r in rows -> format r ])
+    File.WriteAllLines(query, [ "a,b"; "5,100.5"; "3,99" ])
+    let model = dir.File (methodName + "-regression.bdl")
+    let code, text =
+        run [ "train"; "--method"; methodName; "--csv"; train; "--target"; "y"; "--task"; "regression"; "--network"; "2-8-2"
+              "--epochs"; "4"; "--batch-size"; "8"; "--output"; model; "--quiet" ]
+    Assert.True((code = ExitCodes.Success), text)
+    Assert.Equal((if methodName = "swag" then ModelFileKind.Swag else ModelFileKind.Sgmcmc), ModelFile.KindOf model)
+    let scaling = ModelFile.StandardizationOf model
+    Assert.NotNull scaling
+    let code, out, err = runStreams [ "predict"; model; "--input"; query; "--samples"; "25"; "--seed"; "4"; "--format"; "json" ]
+    Assert.True((code = ExitCodes.Success), err)
+    let printed = JsonDocument.Parse(out).RootElement.EnumerateArray() |> Seq.toArray
+    let field (name: string) = printed |> Array.map (fun r -> r.GetProperty(name).GetDouble())
+    let z (v: float) i = (v - scaling.InputMean[i]) / scaling.InputScale[i]
+    use x = torch.tensor([| z 5.0 0; z 100.5 1; z 3.0 0; z 99.0 1 |] |> Array.map float32).reshape(2L, 2L)
+    use p = posteriorPredict model x 25
+    let my, sy = scaling.TargetMean, scaling.TargetScale
+    closeRelative (values (p.Mean()) |> Array.map (fun m -> my + sy * m)) (field "mean") "mean"
+    closeRelative (values (p.AleatoricVariance()) |> Array.map (fun v -> sy * sy * v)) (field "aleatoric_variance") "E[sigma^2]"
+    // Weights drawn from the posterior: the draws' means differ, so the epistemic part is there.
+    Assert.True(field "epistemic_variance" |> Array.forall (fun v -> v > 0.0), out)
+    let code, out, err = runStreams [ "evaluate"; model; "--csv"; train; "--target"; "y" ]
+    Assert.True((code = ExitCodes.Success), err)
+    Assert.Contains("RMSE", out)
+    // Classification: three classes by the sign pattern of two inputs; predict's probabilities are the core's.
+    let classes = dir.File "classes.csv"
+    let labelled =
+        Array.init 60 (fun i ->
+            let a, b = rng.NextDouble() * 2.0 - 1.0, rng.NextDouble() * 2.0 - 1.0
+            [ a; b; float (if a > 0.0 then 0 elif b > 0.0 then 1 else 2) ])
+    File.WriteAllLines(classes, "a,b,y" :: [ for r in labelled -> format r ])
+    let classifier = dir.File (methodName + "-classifier.bdl")
+    let code, text =
+        run [ "train"; "--method"; methodName; "--csv"; classes; "--target"; "y"; "--task"; "classification"; "--network"; "2-8-3"
+              "--epochs"; "20"; "--batch-size"; "8"; "--lr"; "0.05"; "--output"; classifier; "--quiet" ]
+    Assert.True((code = ExitCodes.Success), text)
+    let code, out, err = runStreams [ "predict"; classifier; "--input"; query; "--samples"; "20"; "--seed"; "4" ]
+    Assert.True((code = ExitCodes.Success), err)
+    let header, printedRows = parseCsv out
+    let scaling = ModelFile.StandardizationOf classifier
+    let z (v: float) i = (v - scaling.InputMean[i]) / scaling.InputScale[i]
+    use x = torch.tensor([| z 5.0 0; z 100.5 1; z 3.0 0; z 99.0 1 |] |> Array.map float32).reshape(2L, 2L)
+    use p = posteriorPredict classifier x 20
+    use mean = p.Mean()
+    for k in 0 .. 2 do
+        close (values (mean.select(1, int64 k))) (column header printedRows (sprintf "p%d" k)) (sprintf "p%d" k)
+    let code, out, err = runStreams [ "evaluate"; classifier; "--csv"; classes; "--target"; "y"; "--json" ]
+    Assert.True((code = ExitCodes.Success), err)
+    let scores = JsonDocument.Parse(out).RootElement
+    // The majority class (a > 0) is about half of the rows; the classes are separable, so the posterior should find most of them.
+    Assert.True(scores.GetProperty("accuracy").GetDouble() > 0.8, out)

@@ -165,6 +165,38 @@ let laplaceModel =
             "unchanged")
         "unchanged"
 
+/// A model file of a SWAG posterior of a small classifier (format version 6, kind Swag).
+let swagModel =
+    sealedModelFile "swag-model"
+        (fun path ->
+            use data = blobs ()
+            let declared =
+                BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L)
+                    .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+            let options = BayesDL.Swag.SwagOptions(Rank = 2, Epochs = 2, BurnInEpochs = 1, BatchSize = 8, SnapshotsPerEpoch = 2)
+            use posterior = BayesDL.Builders.PosteriorFitting.FitSwag(declared, data, options, ComputePolicy.Cpu)
+            ModelFile.SaveSwag(posterior, path))
+        (fun path ->
+            use posterior = ModelFile.LoadSwag(path, ComputePolicy.Cpu)
+            "unchanged")
+        "unchanged"
+
+/// A model file of an SG-MCMC posterior of a small classifier, two chains (format version 6, kind Sgmcmc).
+let sgmcmcModel =
+    sealedModelFile "sgmcmc-model"
+        (fun path ->
+            use data = blobs ()
+            let declared =
+                BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L)
+                    .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+            let options = BayesDL.Mcmc.SgmcmcOptions(Epochs = 2, BurnInEpochs = 1, BatchSize = 8, Thinning = 1, Chains = 2)
+            let posterior = BayesDL.Builders.PosteriorFitting.FitSgmcmc(declared, data, options, ComputePolicy.Cpu)
+            ModelFile.SaveSgmcmc(posterior, path))
+        (fun path ->
+            ModelFile.LoadSgmcmc(path, ComputePolicy.Cpu) |> ignore
+            "unchanged")
+        "unchanged"
+
 let trainerCheckpoint =
     let original = ref [||]
     { Name = "trainer-checkpoint"
@@ -528,5 +560,5 @@ let uciManifest =
       Names = fun e path -> e.Path = path || e.Expected.Contains path }
 
 let all =
-    [ model; ensembleModel; vaeModel; standardizedModel; laplaceModel; trainerCheckpoint; vaeCheckpoint; idx; idxGzip; csv; splits
-      uciCsv; uciManifest ]
+    [ model; ensembleModel; vaeModel; standardizedModel; laplaceModel; swagModel; sgmcmcModel; trainerCheckpoint; vaeCheckpoint; idx
+      idxGzip; csv; splits; uciCsv; uciManifest ]

@@ -31,6 +31,8 @@ let private caseBoundMs = 2000.0
 [<InlineData("vae-model")>]
 [<InlineData("standardized-model")>]
 [<InlineData("laplace-model")>]
+[<InlineData("swag-model")>]
+[<InlineData("sgmcmc-model")>]
 [<InlineData("trainer-checkpoint")>]
 [<InlineData("vae-checkpoint")>]
 [<InlineData("idx")>]

@@ -270,7 +270,7 @@ let ``a file of an unknown format version is refused naming the version`` () =
     do
         use writer = new BinaryWriter(File.Create path, Encoding.UTF8)
         writer.Write "BAYESDL-BNN"
-        writer.Write """{"Version":6,"Layers":[],"Likelihood":{"Kind":"CategoricalLikelihood"}}"""
+        writer.Write """{"Version":7,"Layers":[],"Likelihood":{"Kind":"CategoricalLikelihood"}}"""
     let e = Assert.Throws<BayesDL.Validation.FileFormatException>(fun () -> ModelFile.Load path |> ignore)
-    // Version 5 (a regression model's standardisation) is the newest this BayesDL reads.
-    for part in [ "format version 6"; "format version 5 or older"; "newer BayesDL" ] do Assert.Contains(part, e.Message)
+    // Version 6 (SWAG and SG-MCMC posteriors) is the newest this BayesDL reads.
+    for part in [ "format version 7"; "format version 6 or older"; "newer BayesDL" ] do Assert.Contains(part, e.Message)
