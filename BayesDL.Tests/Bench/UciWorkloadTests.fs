@@ -82,7 +82,7 @@ let ``MC dropout chooses p and tau, and the ensemble its epsilon, without the te
         Assert.Equal<Map<string, float>>(near, far)
 
 [<Fact>]
-let ``Laplace, SWAG and SGHMC choose the prior, the noise and their rates on the training rows alone`` () =
+let ``Laplace, SWAG, SGHMC and NUTS choose the prior, the noise and their rates on the training rows alone`` () =
     engine ()
     use dir = new TempDir()
     writeLinear dir "near" 0.0
@@ -92,7 +92,7 @@ let ``Laplace, SWAG and SGHMC choose the prior, the noise and their rates on the
         let outcome = UciRecipes.Run(method, split, UciSettings.Quick, 7L, ignore)
         use _ = outcome.Predictive
         outcome.Chosen |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq
-    for m in [ "laplace"; "swag"; "sghmc" ] do
+    for m in [ "laplace"; "swag"; "sghmc"; "nuts" ] do
         let near, far = chosen "near" m, chosen "far" m
         Assert.True(near.ContainsKey "noise_sd", sprintf "%s chose %A" m near)
         Assert.Equal<Map<string, float>>(near, far)

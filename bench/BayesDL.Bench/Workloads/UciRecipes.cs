@@ -27,6 +27,11 @@ public static class UciRecipes
     /// <summary>The method names the workload accepts (<c>--methods</c>), in table order.</summary>
     public static readonly string[] Methods = ["mc-dropout", "concrete-dropout", "ensemble", "bbb", "laplace", "swag", "sghmc"];
 
+    /// <summary>
+    /// Methods run only when named in <c>--methods</c>: NUTS, the gold standard, costs minutes per split (see <see cref="Nuts"/>).
+    /// </summary>
+    public static readonly string[] OptIn = ["nuts"];
+
     /// <summary>A recipe's predictive of the test inputs and the hyperparameters it chose.</summary>
     public sealed record Outcome(PredictiveSamples Predictive, IReadOnlyDictionary<string, double> Chosen);
 
@@ -41,6 +46,7 @@ public static class UciRecipes
             "laplace" => Laplace(split, settings, seed),
             "swag" => Swag(split, settings, seed),
             "sghmc" => Sghmc(split, settings, seed),
+            "nuts" => Nuts(split, settings, seed),
             _ => throw new ArgumentException(
                 $"UciRecipes: unknown method '{method}'; expected one of {string.Join(", ", Methods)}.", nameof(method)),
         };
@@ -297,6 +303,37 @@ public static class UciRecipes
                 ["noise_sd"] = sigma * split.Scaling.TargetScale,
                 ["step_size"] = options.StepSize,
                 ["draws"] = draws,
+            });
+        }
+    }
+
+    /// <summary>
+    /// NUTS (Hoffman &amp; Gelman 2014) over all the network's weights, the gold standard the approximations are measured against:
+    /// the posterior under the Gaussian likelihood of the evidence-tuned σ and the prior N(0, 1) (SWAG's and SGHMC's target), in
+    /// float64 on the full training split, <see cref="UciSettings.NutsChains"/> chains from the MAP weights, each
+    /// <see cref="UciSettings.NutsWarmup"/> warm-up iterations (step size and diagonal mass adapted) and
+    /// <see cref="UciSettings.NutsDraws"/> draws, trees at most 2^<see cref="UciSettings.NutsTreeDepth"/> leapfrog steps deep.
+    /// The predictive is the mixture over every draw.
+    /// </summary>
+    public static Outcome Nuts(RegressionSplit split, UciSettings settings, long seed)
+    {
+        var (start, sigma) = MapStart(split, settings, seed);
+        using (start)
+        {
+            using var x = split.Train.Inputs.to(ScalarType.Float64);
+            using var y = split.Train.Targets.to(ScalarType.Float64);
+            using var initial = start.to(ScalarType.Float64);
+            using var posterior = NoisyNetwork(split.Train, sigma).SampleNuts(x, y, new HmcOptions(Samples: settings.NutsDraws,
+                Warmup: settings.NutsWarmup, Chains: settings.NutsChains, Seed: seed, MaxTreeDepth: settings.NutsTreeDepth), initial);
+            using var testX = split.Test.Inputs.to(ScalarType.Float64);
+            var r = posterior.Result;
+            return new Outcome(posterior.Predict(testX), new Dictionary<string, double>
+            {
+                ["noise_sd"] = sigma * split.Scaling.TargetScale,
+                ["divergences"] = r.Divergences,
+                ["acceptance"] = r.AcceptanceRate,
+                ["max_rhat"] = r.MaxRHat,
+                ["gradients"] = r.GradientEvaluations,
             });
         }
     }

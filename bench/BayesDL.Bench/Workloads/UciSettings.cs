@@ -37,6 +37,10 @@ namespace BayesDL.Bench.Workloads;
 /// <param name="SghmcCycles">SGHMC's cosine cycles.</param>
 /// <param name="SghmcDraws">About how many weight draws SGHMC keeps (the thinning is set to keep this many).</param>
 /// <param name="MinEpochs">The fewest epochs of a fit from scratch (concrete dropout, ensemble, Bayes by Backprop, MAP).</param>
+/// <param name="NutsChains">NUTS chains (opt-in method).</param>
+/// <param name="NutsWarmup">NUTS warm-up iterations per chain.</param>
+/// <param name="NutsDraws">NUTS draws per chain.</param>
+/// <param name="NutsTreeDepth">NUTS's largest tree depth.</param>
 public sealed record UciSettings(int BatchSize = 32, double LearningRate = 1e-3, int MCDropoutEpochs = 200, int MCDropoutSteps = 4000,
                                  int MCDropoutBatchSize = 128,
                                  int ConcreteSteps = 3000,
@@ -45,7 +49,8 @@ public sealed record UciSettings(int BatchSize = 32, double LearningRate = 1e-3,
                                  int Members = 5, double LengthScale = 1e-2, double[]? DropoutRates = null, double ValidationFraction = 0.2,
                                  int Samples = 1000, int MapSteps = 3000, int SwagSteps = 1000, double SwagLearningRate = 0.01,
                                  int SwagRank = 20, int SwagSnapshots = 50, int SghmcSteps = 2000, double SghmcStepScale = 0.01,
-                                 int SghmcCycles = 4, int SghmcDraws = 200, int MinEpochs = 40)
+                                 int SghmcCycles = 4, int SghmcDraws = 200, int MinEpochs = 40,
+                                 int NutsChains = 2, int NutsWarmup = 300, int NutsDraws = 300, int NutsTreeDepth = 8)
 {
     /// <summary>MC dropout's dropout-rate grid (default 0.005, 0.01, 0.05, 0.1).</summary>
     public double[] DropoutRates { get; init; } = DropoutRates ?? [0.005, 0.01, 0.05, 0.1];
@@ -53,7 +58,8 @@ public sealed record UciSettings(int BatchSize = 32, double LearningRate = 1e-3,
     /// <summary>The seconds-long settings of <c>--quick</c>: a few steps, a 2-point rate grid, 2 members, 50 draws.</summary>
     public static UciSettings Quick { get; } = new(MCDropoutEpochs: 1, MCDropoutSteps: 40, ConcreteSteps: 40, EnsembleSteps: 40,
         BbbSteps: 40, Members: 2, DropoutRates: [0.01, 0.1], Samples: 50, MapSteps: 40, SwagSteps: 40, SwagRank: 2, SwagSnapshots: 4,
-        SghmcSteps: 40, SghmcCycles: 2, SghmcDraws: 10, MinEpochs: 1);
+        SghmcSteps: 40, SghmcCycles: 2, SghmcDraws: 10, MinEpochs: 1,
+        NutsChains: 1, NutsWarmup: 10, NutsDraws: 10, NutsTreeDepth: 4);
 
     /// <summary>
     /// MC dropout's noise grid, as noise standard deviations on the standardised target scale (τ = 1 / (sd_y σ)² on the original

@@ -52,9 +52,10 @@ public sealed class UciWorkload : IWorkload
             throw new ArgumentException(
                 $"uci: no data set '{d}' in {folder} (NAME.csv and NAME.splits.json); found {string.Join(", ", available)}.");
         string[] methods = List(options.Value("--methods")) ?? UciRecipes.Methods;
-        foreach (string m in methods.Where(m => !UciRecipes.Methods.Contains(m)))
+        foreach (string m in methods.Where(m => !UciRecipes.Methods.Contains(m) && !UciRecipes.OptIn.Contains(m)))
             throw new ArgumentException(
-                $"uci: unknown method '{m}' in --methods; expected some of {string.Join(",", UciRecipes.Methods)}.");
+                $"uci: unknown method '{m}' in --methods; expected some of " +
+                $"{string.Join(",", UciRecipes.Methods.Concat(UciRecipes.OptIn))}.");
         string? splitsText = options.Value("--splits");
         int splitLimit = splitsText is null ? (options.Quick ? 1 : int.MaxValue)
             : int.TryParse(splitsText, out int s) && s > 0 ? s
