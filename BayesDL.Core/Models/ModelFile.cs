@@ -382,7 +382,7 @@ public static class ModelFile
         ComputePolicy policy)
     {
         if (inputShape.Length == 0 || inputShape.Any(n => n < 1))
-            throw reader.Error($"a per-example input shape of positive sizes for {what}", $"[{string.Join(", ", inputShape)}]");
+            throw reader.Error($"a per-example input shape of positive sizes for {what}", Check.Shape(inputShape));
         var layers = records.Select((r, i) => (r.Name ?? i.ToString(), Build(r, reader))).ToArray();
         TorchSharp.Modules.Sequential? network = null;
         try
