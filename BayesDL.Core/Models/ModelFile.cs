@@ -156,7 +156,7 @@ public static class ModelFile
                     "members of the same declared layers",
                     "Build the members from one declaration (SequentialBuilder.BuildEnsemble or FitEnsemble).");
         var tensors = members.SelectMany((member, m) => member.state_dict().Select(e => ($"{m}.{e.Key}", e.Value)))
-            .Concat(ensemble.Likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList();
+            .Concat(LikelihoodTensors(ensemble.Likelihood)).ToList();
         Write(path, Scaled(new NetworkRecord(KindVersion, layers, ensemble.Likelihood.Describe())
         {
             Kind = ModelFileKind.Ensemble,
@@ -250,7 +250,7 @@ public static class ModelFile
         var g = posterior.Gaussian;
         var record = new SwagRecord([.. posterior.Network.InputShape], prior, g.Snapshots, g.Rank, posterior.Seed);
         var tensors = new List<(string, Tensor)> { ("swag.mean", g.Mean), ("swag.variance", g.Variance), ("swag.deviations", g.Deviations) }
-            .Concat(posterior.Likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList();
+            .Concat(LikelihoodTensors(posterior.Likelihood)).ToList();
         Write(path, Scaled(new NetworkRecord(PosteriorVersion, layers, posterior.Likelihood.Describe())
         {
             Kind = ModelFileKind.Swag,
@@ -283,7 +283,7 @@ public static class ModelFile
             ReadWeights(reader, new List<(string, Tensor)>
                 {
                     ("swag.mean", mean), ("swag.variance", variance), ("swag.deviations", deviations)
-                }.Concat(likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList());
+                }.Concat(LikelihoodTensors(likelihood)).ToList());
             bool negative;
             using (var below = variance.lt(0)) using (var any = below.any()) negative = any.item<bool>();
             if (negative)
@@ -318,7 +318,7 @@ public static class ModelFile
             .ToList();
         using var draws = store.ToTensor(all, ScalarType.Float32, CPU).reshape(store.ChainCount, store.DrawsPerChain, store.Dimension);
         var tensors = new List<(string, Tensor)> { ("sgmcmc.draws", draws) }
-            .Concat(posterior.Likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList();
+            .Concat(LikelihoodTensors(posterior.Likelihood)).ToList();
         Write(path, Scaled(new NetworkRecord(PosteriorVersion, layers, posterior.Likelihood.Describe())
         {
             Kind = ModelFileKind.Sgmcmc,
@@ -351,7 +351,7 @@ public static class ModelFile
         {
             using var draws = zeros([chains, count, d], ScalarType.Float32);
             ReadWeights(reader, new List<(string, Tensor)> { ("sgmcmc.draws", draws) }
-                .Concat(likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList());
+                .Concat(LikelihoodTensors(likelihood)).ToList());
             var store = new SampleStore(chains, (int)d);
             for (int t = 0; t < count; t++)
             {
@@ -366,6 +366,10 @@ public static class ModelFile
             throw;
         }
     }
+
+    /// <summary>A likelihood's learned tensors under the names a model file stores them by ("likelihood." + key).</summary>
+    static IEnumerable<(string, Tensor)> LikelihoodTensors(Likelihood likelihood) =>
+        likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value));
 
     /// <summary>The layer records and default prior a <see cref="FunctionalNetwork"/> was built from; throws when it has none.</summary>
     static (List<LayerRecord> Layers, PriorSpec Prior) Functional(FunctionalNetwork network, string what) =>
@@ -453,7 +457,7 @@ public static class ModelFile
                     Build(r, reader))).ToArray())));
             likelihood = policy.Apply(Described(reader, "the likelihood", () => Likelihood.FromSpec(record.Likelihood)));
             ReadWeights(reader, members.SelectMany((member, m) => member.state_dict().Select(e => ($"{m}.{e.Key}", e.Value)))
-                .Concat(likelihood.state_dict().Select(e => ($"likelihood.{e.Key}", e.Value))).ToList());
+                .Concat(LikelihoodTensors(likelihood)).ToList());
             foreach (var member in members) member.eval();
             return new DeepEnsemble(members, likelihood);
         }

@@ -65,17 +65,20 @@ let ``a data set of one's own in the UCI layout runs with no code change, and th
         Assert.Equal(2, r["splits"] :?> int)
         Assert.True((r["rmse_mean"] :?> float) < 0.5 * sd, sprintf "%O: RMSE %O vs target sd %g" r["method"] r["rmse_mean"] sd)
 
+/// What recipe `method` chose on split 0 of the data set `name` in `dir` (quick settings, seed 7).
+let private chosenOnSplit0 (dir: TempDir) name method =
+    use split = RegressionDataset.FromFolder(dir.Path, name).Split(0, ComputePolicy.Cpu)
+    let outcome = UciRecipes.Run(method, split, UciSettings.Quick, 7L, ignore)
+    use _ = outcome.Predictive
+    outcome.Chosen |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq
+
 [<Fact>]
 let ``MC dropout chooses p and tau, and the ensemble its epsilon, without the test rows: moving them changes nothing chosen`` () =
     engine ()
     use dir = new TempDir()
     writeLinear dir "near" 0.0
     writeLinear dir "far" 50.0
-    let chosen name method =
-        use split = RegressionDataset.FromFolder(dir.Path, name).Split(0, ComputePolicy.Cpu)
-        let outcome = UciRecipes.Run(method, split, UciSettings.Quick, 7L, ignore)
-        use _ = outcome.Predictive
-        outcome.Chosen |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq
+    let chosen = chosenOnSplit0 dir
     for m in [ "mc-dropout"; "ensemble" ] do
         let near, far = chosen "near" m, chosen "far" m
         Assert.NotEmpty near
@@ -87,11 +90,7 @@ let ``Laplace, SWAG, SGHMC and NUTS choose the prior, the noise and their rates 
     use dir = new TempDir()
     writeLinear dir "near" 0.0
     writeLinear dir "far" 50.0
-    let chosen name method =
-        use split = RegressionDataset.FromFolder(dir.Path, name).Split(0, ComputePolicy.Cpu)
-        let outcome = UciRecipes.Run(method, split, UciSettings.Quick, 7L, ignore)
-        use _ = outcome.Predictive
-        outcome.Chosen |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq
+    let chosen = chosenOnSplit0 dir
     for m in [ "laplace"; "swag"; "sghmc"; "nuts" ] do
         let near, far = chosen "near" m, chosen "far" m
         Assert.True(near.ContainsKey "noise_sd", sprintf "%s chose %A" m near)

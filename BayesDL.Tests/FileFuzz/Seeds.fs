@@ -59,6 +59,11 @@ let private classifier (seed: int64) =
     NativeEngine.Seed seed
     BayesianNetwork.Create(Likelihood.Categorical(), BayesNN.BayesLinear(2L, 4L), torch.nn.ReLU(), BayesNN.BayesLinear(4L, 2L))
 
+/// The 2-4-2 ReLU classifier the ensemble, SWAG and SG-MCMC seeds are made of.
+let private smallClassifier () =
+    BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L)
+        .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+
 let private blobs () =
     NativeEngine.Seed 8L
     new LabeledData(torch.randn(16L, 2L), torch.randint(2L, [| 16L |], dtype = torch.ScalarType.Int64))
@@ -106,9 +111,7 @@ let model =
 let ensembleModel =
     sealedModelFile "ensemble-model"
         (fun path ->
-            let declared =
-                BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L)
-                    .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+            let declared = smallClassifier ()
             let ensemble = BayesDL.Builders.EnsembleBuilding.BuildEnsemble(declared, 2, 1L, ComputePolicy.Cpu)
             ModelFile.SaveEnsemble(ensemble, path)
             for m in ensemble.Members do m.Dispose())
@@ -170,9 +173,7 @@ let swagModel =
     sealedModelFile "swag-model"
         (fun path ->
             use data = blobs ()
-            let declared =
-                BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L)
-                    .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+            let declared = smallClassifier ()
             let options = BayesDL.Swag.SwagOptions(Rank = 2, Epochs = 2, BurnInEpochs = 1, BatchSize = 8, SnapshotsPerEpoch = 2)
             use posterior = BayesDL.Builders.PosteriorFitting.FitSwag(declared, data, options, ComputePolicy.Cpu)
             ModelFile.SaveSwag(posterior, path))
@@ -186,9 +187,7 @@ let sgmcmcModel =
     sealedModelFile "sgmcmc-model"
         (fun path ->
             use data = blobs ()
-            let declared =
-                BayesDL.Builders.ModelBuilder.Sequential().Linear(2L, 4L).Relu().Linear(4L, 2L)
-                    .WithLikelihood(BayesDL.Builders.Likelihoods.Categorical())
+            let declared = smallClassifier ()
             let options = BayesDL.Mcmc.SgmcmcOptions(Epochs = 2, BurnInEpochs = 1, BatchSize = 8, Thinning = 1, Chains = 2)
             let posterior = BayesDL.Builders.PosteriorFitting.FitSgmcmc(declared, data, options, ComputePolicy.Cpu)
             ModelFile.SaveSgmcmc(posterior, path))
