@@ -20,7 +20,7 @@ public sealed class Bernoulli : Distribution
     {
         if (probs is not null)
         {
-            if (validate) Check.InRange(probs, 0, 1, nameof(Bernoulli), "probs");
+            if (Validate) Check.InRange(probs, 0, 1, nameof(Bernoulli), "probs");
             Probs = probs;
             Logits = probs.log() - (-probs).log1p();
             LogP = probs.log();
@@ -28,7 +28,7 @@ public sealed class Bernoulli : Distribution
         }
         else
         {
-            if (validate) Check.Finite(logits!, nameof(Bernoulli), "logits");
+            if (Validate) Check.Finite(logits!, nameof(Bernoulli), "logits");
             Logits = logits!;
             Probs = logits!.sigmoid();
             LogP = -nn.functional.softplus(-logits!);

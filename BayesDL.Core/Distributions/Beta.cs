@@ -17,7 +17,7 @@ public sealed class Beta : Distribution
     internal Beta(Tensor alpha, Tensor beta, bool validate)
         : base(BroadcastShape(nameof(Beta), ("alpha", alpha), ("beta", beta)), Array.Empty<long>(), validate)
     {
-        if (validate)
+        if (Validate)
         {
             Check.Positive(alpha, nameof(Beta), "alpha");
             Check.Positive(beta, nameof(Beta), "beta");

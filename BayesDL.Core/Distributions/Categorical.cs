@@ -20,7 +20,7 @@ public sealed class Categorical : Distribution
     {
         if (probs is not null)
         {
-            if (validate)
+            if (Validate)
             {
                 Check.InRange(probs, 0, 1, nameof(Categorical), "probs");
                 Check.Positive(probs.sum(-1), nameof(Categorical), "probs (sum over the last dimension)");
@@ -30,7 +30,7 @@ public sealed class Categorical : Distribution
         }
         else
         {
-            if (validate) Check.Finite(logits!, nameof(Categorical), "logits");
+            if (Validate) Check.Finite(logits!, nameof(Categorical), "logits");
             LogProbs = logits!.log_softmax(-1);
             Probs = LogProbs.exp();
         }

@@ -17,7 +17,7 @@ public sealed class Dirichlet : Distribution
     internal Dirichlet(Tensor concentration, bool validate)
         : base(Shape(concentration)[..^1], Shape(concentration)[^1..], validate)
     {
-        if (validate) Check.Positive(concentration, nameof(Dirichlet), "concentration");
+        if (Validate) Check.Positive(concentration, nameof(Dirichlet), "concentration");
         Concentration = concentration;
     }
 

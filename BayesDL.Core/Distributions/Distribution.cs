@@ -23,7 +23,34 @@ public abstract class Distribution
     {
         BatchShape = batchShape;
         EventShape = eventShape;
-        Validate = validate;
+        Validate = validate && t_suspensions == 0;
+    }
+
+    [ThreadStatic] static int t_suspensions;
+
+    /// <summary>
+    /// Until the returned scope is disposed, distributions built on this thread skip their argument and support checks, as
+    /// if made with <c>validate: false</c> (torch's <c>Distribution.set_default_validate_args(False)</c>, Pyro's
+    /// <c>enable_validation(False)</c>). For inner loops that have already checked their inputs once: the samplers evaluate a
+    /// model's log density thousands of times after checking it at the start, and each check costs a reduction and a
+    /// device-to-host copy. An invalid parameter then gives NaN or an infinity instead of an error. Scopes nest.
+    /// </summary>
+    public static IDisposable WithoutValidation()
+    {
+        t_suspensions++;
+        return new ValidationSuspension();
+    }
+
+    sealed class ValidationSuspension : IDisposable
+    {
+        bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            t_suspensions--;
+        }
     }
 
     /// <summary>The family's name as used in messages and the KL registry, e.g. "Normal".</summary>

@@ -15,7 +15,7 @@ public sealed class Exponential : Distribution
     internal Exponential(Tensor rate, bool validate)
         : base(rate.shape, Array.Empty<long>(), validate)
     {
-        if (validate) Check.Positive(rate, nameof(Exponential), "rate");
+        if (Validate) Check.Positive(rate, nameof(Exponential), "rate");
         Rate = rate;
     }
 

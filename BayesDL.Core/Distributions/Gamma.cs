@@ -17,7 +17,7 @@ public sealed class Gamma : Distribution
     internal Gamma(Tensor concentration, Tensor rate, bool validate)
         : base(BroadcastShape(nameof(Gamma), ("concentration", concentration), ("rate", rate)), Array.Empty<long>(), validate)
     {
-        if (validate)
+        if (Validate)
         {
             Check.Positive(concentration, nameof(Gamma), "concentration");
             Check.Positive(rate, nameof(Gamma), "rate");

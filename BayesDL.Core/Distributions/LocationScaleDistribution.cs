@@ -16,7 +16,7 @@ public abstract class LocationScaleDistribution : Distribution
     private protected LocationScaleDistribution(string family, Tensor loc, Tensor scale, long[] batchShape, bool validate)
         : base(batchShape, Array.Empty<long>(), validate)
     {
-        if (validate)
+        if (Validate)
         {
             Check.Finite(loc, family, "loc");
             Check.Positive(scale, family, "scale");

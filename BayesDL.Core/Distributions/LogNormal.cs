@@ -19,7 +19,7 @@ public sealed class LogNormal : Distribution
     internal LogNormal(Tensor loc, Tensor scale, bool validate)
         : base(BroadcastShape(nameof(LogNormal), ("loc", loc), ("scale", scale)), Array.Empty<long>(), validate)
     {
-        if (validate)
+        if (Validate)
         {
             Check.Finite(loc, nameof(LogNormal), "loc");
             Check.Positive(scale, nameof(LogNormal), "scale");

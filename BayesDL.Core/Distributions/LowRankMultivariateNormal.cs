@@ -20,7 +20,7 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
     internal LowRankMultivariateNormal(Tensor loc, Tensor covFactor, Tensor covDiag, bool validate)
         : base(Shapes(loc, covFactor, covDiag), new[] { loc.shape[^1] }, validate)
     {
-        if (validate)
+        if (Validate)
         {
             Check.Finite(loc, nameof(LowRankMultivariateNormal), "loc");
             Check.Finite(covFactor, nameof(LowRankMultivariateNormal), "covFactor");

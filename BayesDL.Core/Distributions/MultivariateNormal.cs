@@ -20,7 +20,7 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
     internal MultivariateNormal(Tensor loc, Tensor scaleTril, bool validate)
         : base(Shapes(loc, scaleTril, "scaleTril").Batch, Shapes(loc, scaleTril, "scaleTril").Event, validate)
     {
-        if (validate)
+        if (Validate)
         {
             Check.Finite(loc, nameof(MultivariateNormal), "loc");
             using var scope = NewDisposeScope();

@@ -20,7 +20,7 @@ public sealed class RelaxedBernoulli : Distribution
     internal RelaxedBernoulli(Tensor temperature, Tensor? probs, Tensor? logits, bool validate)
         : base(Shape(temperature, probs, logits), Array.Empty<long>(), validate)
     {
-        if (validate)
+        if (Validate)
         {
             Check.Positive(temperature, nameof(RelaxedBernoulli), "temperature");
             if (probs is not null) Check.InRange(probs, 0, 1, nameof(RelaxedBernoulli), "probs");

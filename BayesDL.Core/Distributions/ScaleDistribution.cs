@@ -16,7 +16,7 @@ public abstract class ScaleDistribution : Distribution
     private protected ScaleDistribution(string family, Tensor scale, bool validate)
         : base(scale.shape, Array.Empty<long>(), validate)
     {
-        if (validate) Check.Positive(scale, family, "scale");
+        if (Validate) Check.Positive(scale, family, "scale");
         Scale = scale;
     }
 

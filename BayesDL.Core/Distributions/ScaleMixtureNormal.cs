@@ -25,7 +25,7 @@ public sealed class ScaleMixtureNormal : Distribution
         : base(BroadcastShape(nameof(ScaleMixtureNormal), ("pi", pi), ("sigma1", sigma1), ("sigma2", sigma2)),
             Array.Empty<long>(), validate)
     {
-        if (validate)
+        if (Validate)
         {
             Check.InRange(pi, 0, 1, nameof(ScaleMixtureNormal), "pi");
             Check.Positive(sigma1, nameof(ScaleMixtureNormal), "sigma1");

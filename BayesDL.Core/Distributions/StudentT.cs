@@ -20,7 +20,7 @@ public sealed class StudentT : LocationScaleDistribution
     internal StudentT(Tensor df, Tensor loc, Tensor scale, bool validate)
         : base(nameof(StudentT), loc, scale, BroadcastShape(nameof(StudentT), ("df", df), ("loc", loc), ("scale", scale)), validate)
     {
-        if (validate) Check.Positive(df, nameof(StudentT), "df");
+        if (Validate) Check.Positive(df, nameof(StudentT), "df");
         Df = df;
     }
 

@@ -15,7 +15,7 @@ public sealed class Uniform : Distribution
     internal Uniform(Tensor low, Tensor high, bool validate)
         : base(BroadcastShape(nameof(Uniform), ("low", low), ("high", high)), Array.Empty<long>(), validate)
     {
-        if (validate)
+        if (Validate)
         {
             Check.Finite(low, nameof(Uniform), "low");
             Check.Finite(high, nameof(Uniform), "high");

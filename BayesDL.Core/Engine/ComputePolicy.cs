@@ -31,9 +31,9 @@ public sealed record ComputePolicy(Device Device, ScalarType Dtype)
     /// <summary>A tensor of the given values and shape on this policy's device and dtype.</summary>
     public Tensor Tensor(double[] values, params long[] shape)
     {
-        Validation.Check.Argument(values.Length == (shape.Length == 0 ? 1 : shape.Aggregate(1L, (a, b) => a * b)),
-            nameof(ComputePolicy), "values", $"{values.Length} values",
-            $"as many values as the shape {Validation.Check.Shape(shape)} holds");
+        if (values.Length != (shape.Length == 0 ? 1 : shape.Aggregate(1L, (a, b) => a * b))) // the message only when needed: a hot path
+            throw Validation.Check.Error(nameof(ComputePolicy), "values", $"{values.Length} values",
+                $"as many values as the shape {Validation.Check.Shape(shape)} holds");
         using var t = torch.tensor(values, dtype: ScalarType.Float64);
         return t.reshape(shape).to(Dtype, Device);
     }

@@ -11,7 +11,8 @@ internal sealed record ChainState(Tensor Position, Tensor LogDensity, Tensor Gra
 }
 
 /// <summary>One Markov transition of every chain: the next state, each chain's acceptance statistic and divergence flag.</summary>
-internal sealed record Transition(ChainState Next, double[] AcceptanceStatistic, bool[] Divergent, long GradientEvaluations);
+/// <paramref name="DivergedFrom"/>: per chain, where its divergent trajectory left the posterior (null when it did not diverge).
+internal sealed record Transition(ChainState Next, double[] AcceptanceStatistic, double[]?[] DivergedFrom, long GradientEvaluations);
 
 /// <summary>
 /// The run shared by <see cref="HamiltonianMonteCarlo"/> and <see cref="NoUTurnSampler"/>: initialisation and its checks,
@@ -47,7 +48,9 @@ internal static class AdaptiveSampler
         var variance = new WindowVariance(c, d);
         var draws = new double[(long)c * n * d];
         double acceptance = 0, adaptedAcceptance = 0;
-        int divergences = 0, adaptedIterations = 0;
+        int adaptedIterations = 0;
+        var divergent = new bool[(long)c * n];
+        var divergencePoints = new List<double[]>();
 
         for (int it = 0; it < warmup + n; it++)
         {
@@ -86,8 +89,13 @@ internal static class AdaptiveSampler
             else
             {
                 acceptance += step.AcceptanceStatistic.Sum();
-                divergences += step.Divergent.Count(x => x);
                 int row = it - warmup;
+                for (int j = 0; j < c; j++)
+                {
+                    if (step.DivergedFrom[j] is not { } from) continue;
+                    divergent[(long)j * n + row] = true;
+                    divergencePoints.Add(from);
+                }
                 for (int j = 0; j < c; j++) Array.Copy(position, j * d, draws, ((long)j * n + row) * d, d);
             }
         }
@@ -95,7 +103,7 @@ internal static class AdaptiveSampler
         state.Dispose();
         invMass.Dispose();
         return new McmcResult(draws, c, n, d, policy, eps, inverseMass, acceptance / ((double)c * n),
-            adaptedIterations > 0 ? adaptedAcceptance / adaptedIterations : double.NaN, divergences, gradients, watch.Elapsed);
+            adaptedIterations > 0 ? adaptedAcceptance / adaptedIterations : double.NaN, divergent, divergencePoints, gradients, watch.Elapsed);
     }
 
     static Tensor Initial(string who, LogDensity target, HmcOptions options, Tensor? initial)

@@ -38,18 +38,21 @@ public static class HamiltonianMonteCarlo
 
         var accept = new bool[c];
         var probability = new double[c];
-        var divergent = new bool[c];
+        var divergedFrom = new double[]?[c];
+        double[]? origin = null;
         for (int j = 0; j < c; j++)
         {
             double e = energyError[j];
             probability[j] = double.IsFinite(e) ? Math.Min(1, Math.Exp(-e)) : 0;
             accept[j] = rng.NextDouble() < probability[j];
-            divergent[j] = !(e <= options.MaxEnergyError);
+            if (e <= options.MaxEnergyError) continue;
+            origin ??= AdaptiveSampler.Host(state.Position);
+            divergedFrom[j] = origin[(j * d)..((j + 1) * d)]; // the trajectory's start: static HMC does not track where it failed
         }
         Tensor keep = tensor(accept).to(policy.Device);
         Tensor keepRows = keep.unsqueeze(1);
         var next = new ChainState(where(keepRows, end.Position, state.Position), where(keep, end.LogDensity, state.LogDensity),
                                   where(keepRows, end.Gradient, state.Gradient));
-        return new Transition(next, probability, divergent, (long)c * steps);
+        return new Transition(next, probability, divergedFrom, (long)c * steps);
     }
 }

@@ -36,13 +36,15 @@ public sealed class LogDensity
     /// <summary>log p~ at each row of <paramref name="positions"/> [C, D]; returns [C].</summary>
     public Tensor Evaluate(Tensor positions)
     {
-        Validation.Check.Argument(positions.dim() == 2 && positions.shape[1] == Dimension,
-            $"{nameof(LogDensity)} '{Name}'", nameof(positions),
-            $"shape {Validation.Check.Shape(positions.shape)}", $"[chains, {Dimension}]");
+        // Called on every leapfrog step: the messages are built only when they are needed.
+        if (positions.dim() != 2 || positions.shape[1] != Dimension)
+            throw Validation.Check.Error($"{nameof(LogDensity)} '{Name}'", nameof(positions),
+                $"shape {Validation.Check.Shape(positions.shape)}", $"[chains, {Dimension}]");
         Tensor result = _batched(positions);
-        Validation.Check.Argument(result.dim() == 1 && result.shape[0] == positions.shape[0], $"{nameof(LogDensity)} '{Name}'", "result",
-            $"shape {Validation.Check.Shape(result.shape)}", $"one log density per chain, shape ({positions.shape[0]})",
-            "A target built with FromFunction must return a scalar; one built with FromBatchedFunction a vector [C].");
+        if (result.dim() != 1 || result.shape[0] != positions.shape[0])
+            throw Validation.Check.Error($"{nameof(LogDensity)} '{Name}'", "result",
+                $"shape {Validation.Check.Shape(result.shape)}", $"one log density per chain, shape ({positions.shape[0]})",
+                "A target built with FromFunction must return a scalar; one built with FromBatchedFunction a vector [C].");
         return result;
     }
 

@@ -13,7 +13,8 @@ public sealed class McmcResult : IDisposable
     readonly Lazy<IReadOnlyList<ParameterSummary>> _summary;
 
     internal McmcResult(double[] draws, int chains, int drawsPerChain, int dimension, ComputePolicy policy, double[] stepSizes,
-                        double[] inverseMass, double acceptanceRate, double warmupAcceptanceRate, int divergences,
+                        double[] inverseMass, double acceptanceRate, double warmupAcceptanceRate, bool[] divergent,
+                        IReadOnlyList<double[]> divergencePoints,
                         long gradientEvaluations, TimeSpan elapsed)
     {
         _draws = draws;
@@ -25,7 +26,9 @@ public sealed class McmcResult : IDisposable
         InverseMassMatrix = Enumerable.Range(0, chains).Select(j => inverseMass[(j * dimension)..((j + 1) * dimension)]).ToArray();
         AcceptanceRate = acceptanceRate;
         WarmupAcceptanceRate = warmupAcceptanceRate;
-        Divergences = divergences;
+        Divergences = divergent.Count(x => x);
+        DivergencePoints = divergencePoints;
+        DivergentTransitions = Enumerable.Range(0, chains).Select(j => divergent[(j * drawsPerChain)..((j + 1) * drawsPerChain)]).ToArray();
         GradientEvaluations = gradientEvaluations;
         Elapsed = elapsed;
         _summary = new(() => Enumerable.Range(0, dimension).Select(i => ParameterSummary.Of(Trace(i))).ToArray());
@@ -61,6 +64,20 @@ public sealed class McmcResult : IDisposable
 
     /// <summary>Kept iterations whose energy error exceeded <see cref="HmcOptions.MaxEnergyError"/> or was not finite.</summary>
     public int Divergences { get; }
+
+    /// <summary>
+    /// Which kept iterations diverged, <c>[chain][draw]</c> (Stan's <c>divergent__</c>): the draw kept by a divergent transition
+    /// marks where the sampler failed to follow the posterior's geometry (in the centred eight-schools model, the funnel's neck
+    /// at small tau). Plot the draws with these flags against a scale parameter to find it.
+    /// </summary>
+    public IReadOnlyList<bool[]> DivergentTransitions { get; }
+
+    /// <summary>
+    /// Where each kept divergent transition failed, in the order of <see cref="DivergentTransitions"/> by iteration: for NUTS
+    /// the position [D] its first divergent leapfrog step started from (PyMC's divergence point), for static HMC the
+    /// trajectory's start. Unlike the kept draw, this is where the integrator lost the posterior.
+    /// </summary>
+    public IReadOnlyList<double[]> DivergencePoints { get; }
 
     /// <summary>Gradient evaluations of the log density over the whole run (one per chain per leapfrog step).</summary>
     public long GradientEvaluations { get; }

@@ -48,6 +48,34 @@ public sealed class ModelPosterior : IDisposable
     /// <summary>Post-warm-up divergent transitions, over all chains.</summary>
     public int Divergences => Run.Divergences;
 
+    /// <summary>
+    /// Where the divergences happened, for <paramref name="name"/> (a scalar parameter or element, "tau", "theta[3]"): its value
+    /// at each <see cref="McmcResult.DivergencePoints"/> (where a divergent trajectory lost the posterior), and at every kept draw
+    /// for comparison, both on the constrained scale. In the centred eight-schools model the divergences sit at small tau, the
+    /// neck of the funnel that a non-centred parameterisation removes.
+    /// </summary>
+    public (double[] AtDivergences, double[] Draws) WhereDiverged(string name)
+    {
+        NamedSummary row = this[name]; // the error lists the names
+        int open = row.Name.IndexOf('[');
+        string quantity = open < 0 ? row.Name : row.Name[..open];
+        int element = 0;
+        if (open >= 0)
+        {
+            long[] shape = Draws[quantity].shape[2..];
+            int[] index = row.Name[(open + 1)..^1].Split(',')
+                .Select(i => int.Parse(i, System.Globalization.CultureInfo.InvariantCulture) - 1).ToArray();
+            for (int k = 0; k < index.Length; k++) element = element * (int)shape[k] + index[k];
+        }
+        using var scope = NewDisposeScope();
+        double[] Element(Tensor values, long rows) => AdaptiveSampler.Host(values.reshape(rows, -1).select(1, element));
+        double[] draws = Element(Draws[quantity], (long)Run.ChainCount * Run.DrawsPerChain);
+        int count = Run.DivergencePoints.Count;
+        if (count == 0) return (Array.Empty<double>(), draws);
+        Tensor points = Model.Policy.Tensor(Run.DivergencePoints.SelectMany(p => p).ToArray(), count, Run.Dimension);
+        return (Element(Model.Constrain(points)[quantity], count), draws);
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {

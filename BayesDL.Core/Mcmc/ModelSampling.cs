@@ -1,3 +1,4 @@
+using BayesDL.Distributions;
 using BayesDL.Engine;
 using BayesDL.Modeling;
 using static TorchSharp.torch;
@@ -10,8 +11,9 @@ namespace BayesDL.Mcmc;
 /// Chains start uniformly in [-r, r]^P on the unconstrained space (Stan's default, r = <see cref="HmcOptions.InitRadius"/>)
 /// or at given named values. Start-up checks name what is wrong: an initial value outside its constraint, a data key the
 /// model lacks, a log density that is not finite at a start (with the first site whose term is not).
-/// During sampling, a point where a distribution rejects its parameters (a scale that underflowed to zero on a wild
-/// trajectory) has log density -infinity, which the sampler treats as a divergence.
+/// During sampling the distributions skip their argument checks (<see cref="Distribution.WithoutValidation"/>): a point where a
+/// parameter leaves its range (a scale that underflowed to zero on a wild trajectory) has a NaN or infinite log density, which
+/// the sampler treats as a divergence, as it does a body that throws there.
 /// </summary>
 public static class ModelSampling
 {
@@ -57,7 +59,11 @@ public static class ModelSampling
             start = random.MoveToOuterDisposeScope();
         }
         CheckStart($"{nameof(ModelSampling)}.{who}", model, start);
-        var target = LogDensity.FromBatchedFunction(model.Dimension, x => Guarded(model, x), policy, model.Name);
+        // Checked at the start (CheckStart, with every distribution validating); the thousands of evaluations after it skip the checks.
+        var target = LogDensity.FromBatchedFunction(model.Dimension, x =>
+        {
+            using (Distribution.WithoutValidation()) return Guarded(model, x);
+        }, policy, model.Name);
         return (target, start);
     }
 

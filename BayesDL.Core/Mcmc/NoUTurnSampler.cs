@@ -8,8 +8,14 @@ namespace BayesDL.Mcmc;
 /// that picks its trajectory length per iteration by doubling until the path turns back, up to
 /// <see cref="HmcOptions.MaxTreeDepth"/> doublings, so no <see cref="HmcOptions.LeapfrogSteps"/> has to be tuned.
 /// Same warm-up as <see cref="HamiltonianMonteCarlo"/> (dual averaging towards the mean acceptance statistic over the
-/// trajectory; windowed diagonal mass matrix). Chains run one after another (tree shapes differ per chain), so
-/// <see cref="LogDensity.Evaluate"/> sees one position [1, D] per call.
+/// trajectory; windowed diagonal mass matrix).
+/// <para>
+/// The chains advance in lockstep: each leapfrog step evaluates <see cref="LogDensity.Evaluate"/> once, on the positions
+/// [k, D] of the k chains whose trajectories are still growing (trees differ in depth per chain, so k shrinks as chains
+/// finish; the others wait). On small models the cost of a call is mostly fixed per tensor operation, so one call for all
+/// chains costs little more than one for a single chain. Each chain draws its directions and proposals from its own
+/// generator, so the result does not depend on how the chains are scheduled.
+/// </para>
 /// </summary>
 public static class NoUTurnSampler
 {
@@ -29,23 +35,43 @@ public static class NoUTurnSampler
             g = AdaptiveSampler.Host(state.Gradient);
         double[] m = AdaptiveSampler.Host(invMass);
         double[] p = AdaptiveSampler.Host(randn(c, d, dtype: policy.Dtype, device: policy.Device) / invMass.sqrt());
-        var (nextQ, nextLp, nextG) = (new double[c * d], new double[c], new double[c * d]);
-        var statistic = new double[c];
-        var divergent = new bool[c];
-        long steps = 0;
+        double[] Row(double[] a, int j) => a[(j * d)..((j + 1) * d)];
+
+        var trajectories = new NutsTrajectory[c];
+        var runs = new IEnumerator<double[]>[c];
         for (int j = 0; j < c; j++)
         {
-            double[] Row(double[] a) => a[(j * d)..((j + 1) * d)];
-            var trajectory = new NutsTrajectory(target, Row(m), eps[j], options.MaxTreeDepth, options.MaxEnergyError, rng);
-            var sample = trajectory.Run(new NutsTrajectory.Point(Row(q), Row(p), Row(g), lp[j]));
+            trajectories[j] = new NutsTrajectory(Row(m, j), eps[j], options.MaxTreeDepth, options.MaxEnergyError, new Random(rng.Next()));
+            runs[j] = trajectories[j].Run(new NutsTrajectory.Point(Row(q, j), Row(p, j), Row(g, j), lp[j])).GetEnumerator();
+        }
+        List<int> growing = Enumerable.Range(0, c).Where(j => runs[j].MoveNext()).ToList();
+        while (growing.Count > 0)
+        {
+            var positions = new double[growing.Count * d];
+            for (int i = 0; i < growing.Count; i++) Array.Copy(runs[growing[i]].Current, 0, positions, i * d, d);
+            var (values, gradients) = Evaluate(target, positions, growing.Count);
+            for (int i = 0; i < growing.Count; i++) trajectories[growing[i]].Receive(values[i], Row(gradients, i));
+            growing.RemoveAll(j => !runs[j].MoveNext());
+        }
+
+        var (nextQ, nextLp, nextG) = (new double[c * d], new double[c], new double[c * d]);
+        for (int j = 0; j < c; j++)
+        {
+            NutsTrajectory.Point sample = trajectories[j].Sample!;
             Array.Copy(sample.Q, 0, nextQ, j * d, d);
             Array.Copy(sample.G, 0, nextG, j * d, d);
             nextLp[j] = sample.LogDensity;
-            statistic[j] = trajectory.AcceptanceStatistic;
-            divergent[j] = trajectory.Divergent;
-            steps += trajectory.Steps;
         }
         var next = new ChainState(policy.Tensor(nextQ, c, d), policy.Tensor(nextLp, c), policy.Tensor(nextG, c, d));
-        return new Transition(next, statistic, divergent, steps);
+        return new Transition(next, trajectories.Select(t => t.AcceptanceStatistic).ToArray(),
+            trajectories.Select(t => t.DivergedFrom).ToArray(), trajectories.Sum(t => (long)t.Steps));
+    }
+
+    /// <summary>log p~ and its gradient at <paramref name="rows"/> positions [rows, D] given flat, on the host.</summary>
+    static (double[] LogDensity, double[] Gradient) Evaluate(LogDensity target, double[] positions, int rows)
+    {
+        using var scope = NewDisposeScope();
+        var (lp, g) = Leapfrog.ValueAndGradient(target, target.Policy.Tensor(positions, rows, target.Dimension));
+        return (AdaptiveSampler.Host(lp), AdaptiveSampler.Host(g));
     }
 }

@@ -1,6 +1,3 @@
-using BayesDL.Engine;
-using static TorchSharp.torch;
-
 namespace BayesDL.Mcmc;
 
 /// <summary>
@@ -10,22 +7,33 @@ namespace BayesDL.Mcmc;
 /// (p#_-^T rho &lt;= 0 or p#_+^T rho &lt;= 0, rho the summed momenta, p# = M^-1 p, also checked across the two halves of
 /// every merge), diverges, or reaches the maximum depth. The next state is drawn from the trajectory with weights
 /// exp(-H): uniformly (multinomially) inside new subtrees, biased towards the newer half at the top level.
-/// Bookkeeping runs on the host in double precision; only log p~ and its gradient touch tensors.
+/// <para>
+/// Written as a coroutine so that chains whose trees have different shapes can still share one batched gradient call per
+/// leapfrog step: <see cref="Run"/> yields each position whose log density and gradient it needs, and the driver
+/// (<see cref="NoUTurnSampler"/>) answers through <see cref="Receive"/> before resuming it. Bookkeeping runs on the host in
+/// double precision.
+/// </para>
 /// </summary>
-internal sealed class NutsTrajectory(LogDensity target, double[] inverseMass, double stepSize, int maxDepth,
-    double maxEnergyError, Random rng)
+internal sealed class NutsTrajectory(double[] inverseMass, double stepSize, int maxDepth, double maxEnergyError, Random rng)
 {
     internal sealed record Point(double[] Q, double[] P, double[] G, double LogDensity);
 
     sealed record Tree(Point Minus, Point Plus, Point Proposal, double LogWeight, double[] Rho);
 
-    double _h0, _sumAcceptance;
+    /// <summary>Where a recursive step leaves its result (iterators cannot return values).</summary>
+    sealed class Slot { internal Tree? Tree; internal Point? Point; }
+
+    double _h0, _sumAcceptance, _receivedLogDensity;
+    double[]? _receivedGradient;
 
     /// <summary>Leapfrog steps taken (= gradient evaluations).</summary>
     internal int Steps { get; private set; }
 
     /// <summary>True when some step's energy error exceeded the threshold (that subtree was discarded).</summary>
-    internal bool Divergent { get; private set; }
+    internal bool Divergent => DivergedFrom is not null;
+
+    /// <summary>The position the first divergent leapfrog step started from (the last point the integrator followed), or null.</summary>
+    internal double[]? DivergedFrom { get; private set; }
 
     /// <summary>Stan's acceptance statistic: the mean of min(1, exp(H0 - H)) over all leapfrog steps of the trajectory.</summary>
     internal double AcceptanceStatistic => Steps == 0 ? 0 : _sumAcceptance / Steps;
@@ -33,15 +41,28 @@ internal sealed class NutsTrajectory(LogDensity target, double[] inverseMass, do
     /// <summary>Tree depth reached (the trajectory has up to 2^depth steps).</summary>
     internal int Depth { get; private set; }
 
-    internal Point Run(Point start)
+    /// <summary>The next state, set when <see cref="Run"/> has finished.</summary>
+    internal Point? Sample { get; private set; }
+
+    /// <summary>The answer to the position <see cref="Run"/> yielded last: log p~ there and its gradient.</summary>
+    internal void Receive(double logDensity, double[] gradient)
+    {
+        _receivedLogDensity = logDensity;
+        _receivedGradient = gradient;
+    }
+
+    /// <summary>The transition from <paramref name="start"/>: yields positions to evaluate; ends with <see cref="Sample"/> set.</summary>
+    internal IEnumerable<double[]> Run(Point start)
     {
         _h0 = Hamiltonian(start);
         var tree = new Tree(start, start, start, 0, (double[])start.P.Clone());
         Point sample = start;
+        var slot = new Slot();
         for (Depth = 0; Depth < maxDepth;)
         {
             int direction = rng.NextDouble() < 0.5 ? -1 : 1;
-            Tree? sub = Build(direction == 1 ? tree.Plus : tree.Minus, direction, Depth);
+            foreach (double[] q in Build(direction == 1 ? tree.Plus : tree.Minus, direction, Depth, slot)) yield return q;
+            Tree? sub = slot.Tree;
             if (sub is null) break; // divergent or turning inside: the new half is discarded entirely
             Depth++;
             if (Math.Log(rng.NextDouble()) < sub.LogWeight - tree.LogWeight) sample = sub.Proposal; // biased progressive sampling
@@ -49,31 +70,43 @@ internal sealed class NutsTrajectory(LogDensity target, double[] inverseMass, do
             tree = new Tree(minus.Minus, plus.Plus, sample, LogSumExp(tree.LogWeight, sub.LogWeight), Add(tree.Rho, sub.Rho));
             if (Turning(minus, plus, tree.Rho)) break;
         }
-        return sample;
+        Sample = sample;
     }
 
-    /// <summary>A subtree of 2^depth steps from <paramref name="from"/>; null when it diverges or turns (invalid).</summary>
-    Tree? Build(Point from, int direction, int depth)
+    /// <summary>A subtree of 2^depth steps from <paramref name="from"/> into <paramref name="result"/>; null when it diverges or
+    /// turns (invalid).</summary>
+    IEnumerable<double[]> Build(Point from, int direction, int depth, Slot result)
     {
         if (depth == 0)
         {
-            Point next = Step(from, direction * stepSize);
+            var step = new Slot();
+            foreach (double[] q in Step(from, direction * stepSize, step)) yield return q;
+            Point next = step.Point!;
             Steps++;
             double error = Hamiltonian(next) - _h0;
             if (double.IsNaN(error)) error = double.PositiveInfinity;
             _sumAcceptance += error <= 0 ? 1 : Math.Exp(-error);
-            if (error > maxEnergyError) { Divergent = true; return null; }
-            return new Tree(next, next, next, -error, (double[])next.P.Clone());
+            if (error > maxEnergyError)
+            {
+                DivergedFrom ??= from.Q;
+                result.Tree = null;
+                yield break;
+            }
+            result.Tree = new Tree(next, next, next, -error, (double[])next.P.Clone());
+            yield break;
         }
-        Tree? first = Build(from, direction, depth - 1);
-        if (first is null) return null;
-        Tree? second = Build(direction == 1 ? first.Plus : first.Minus, direction, depth - 1);
-        if (second is null) return null;
+        var half = new Slot();
+        foreach (double[] q in Build(from, direction, depth - 1, half)) yield return q;
+        Tree? first = half.Tree;
+        if (first is null) { result.Tree = null; yield break; }
+        foreach (double[] q in Build(direction == 1 ? first.Plus : first.Minus, direction, depth - 1, half)) yield return q;
+        Tree? second = half.Tree;
+        if (second is null) { result.Tree = null; yield break; }
         double logWeight = LogSumExp(first.LogWeight, second.LogWeight);
         Point proposal = Math.Log(rng.NextDouble()) < second.LogWeight - logWeight ? second.Proposal : first.Proposal; // multinomial
         (Tree minus, Tree plus) = direction == 1 ? (first, second) : (second, first);
         double[] rho = Add(first.Rho, second.Rho);
-        return Turning(minus, plus, rho) ? null : new Tree(minus.Minus, plus.Plus, proposal, logWeight, rho);
+        result.Tree = Turning(minus, plus, rho) ? null : new Tree(minus.Minus, plus.Plus, proposal, logWeight, rho);
     }
 
     /// <summary>The U-turn test over the merged tree and across its two halves (Stan 2.21+).</summary>
@@ -93,7 +126,8 @@ internal sealed class NutsTrajectory(LogDensity target, double[] inverseMass, do
         return minus > 0 && plus > 0;
     }
 
-    Point Step(Point z, double eps)
+    /// <summary>One leapfrog step: half kick, drift, (yield the new position for its gradient), half kick.</summary>
+    IEnumerable<double[]> Step(Point z, double eps, Slot result)
     {
         int d = z.Q.Length;
         var p = new double[d];
@@ -103,17 +137,11 @@ internal sealed class NutsTrajectory(LogDensity target, double[] inverseMass, do
             p[i] = z.P[i] + 0.5 * eps * z.G[i];
             q[i] = z.Q[i] + eps * inverseMass[i] * p[i];
         }
-        (double lp, double[] g) = Evaluate(q);
+        _receivedGradient = null;
+        yield return q;
+        double[] g = _receivedGradient ?? throw new InvalidOperationException("NUTS resumed without the gradient it asked for.");
         for (int i = 0; i < d; i++) p[i] += 0.5 * eps * g[i];
-        return new Point(q, p, g, lp);
-    }
-
-    internal (double LogDensity, double[] Gradient) Evaluate(double[] q)
-    {
-        using var scope = NewDisposeScope();
-        ComputePolicy policy = target.Policy;
-        var (lp, g) = Leapfrog.ValueAndGradient(target, policy.Tensor(q, 1, q.Length));
-        return (AdaptiveSampler.Host(lp)[0], AdaptiveSampler.Host(g));
+        result.Point = new Point(q, p, g, _receivedLogDensity);
     }
 
     double Hamiltonian(Point z)
@@ -123,7 +151,12 @@ internal sealed class NutsTrajectory(LogDensity target, double[] inverseMass, do
         return 0.5 * kinetic - z.LogDensity;
     }
 
-    static double[] Add(double[] a, double[] b) => a.Select((v, i) => v + b[i]).ToArray();
+    static double[] Add(double[] a, double[] b)
+    {
+        var sum = new double[a.Length];
+        for (int i = 0; i < sum.Length; i++) sum[i] = a[i] + b[i];
+        return sum;
+    }
 
     static double LogSumExp(double a, double b)
     {

@@ -163,10 +163,13 @@ public sealed class Model
         return p!;
     }
 
-    void CheckPositions(Tensor positions) =>
-        Check.Argument(positions is not null && positions.dim() == 2 && positions.shape[1] == Dimension,
-            $"{nameof(Model)} '{Name}'", nameof(positions),
-            positions is null ? "null" : $"shape {Validation.Check.Shape(positions.shape)}", $"[chains, {Dimension}]");
+    void CheckPositions(Tensor positions)
+    {
+        // Called on every evaluation: the message is built only when it is needed.
+        if (positions is null || positions.dim() != 2 || positions.shape[1] != Dimension)
+            throw Check.Error($"{nameof(Model)} '{Name}'", nameof(positions),
+                positions is null ? "null" : $"shape {Validation.Check.Shape(positions.shape)}", $"[chains, {Dimension}]");
+    }
 
     /// <summary>"Model 'eight schools': mu, tau, theta_tilde".</summary>
     public override string ToString() => $"Model '{Name}': {string.Join(", ", Parameters)}";

@@ -81,7 +81,7 @@ public sealed class ModelContext
     public Tensor Sample(string name, Distribution prior, long[]? shape = null, Constraint? constraint = null)
     {
         ClaimName(name, nameof(Sample));
-        Check.Argument(prior is not null, Who, $"prior of '{name}'", "null", "a distribution",
+        if (prior is null) throw Check.Error(Who, $"prior of '{name}'", "null", "a distribution",
             "Pass a prior, or use Sample(name, constraint) for a flat one.");
         constraint ??= DefaultConstraint.For(prior!, name);
         Tensor y = Place(name, shape ?? Array.Empty<long>(), constraint);
@@ -103,7 +103,7 @@ public sealed class ModelContext
     public Tensor Sample(string name, Constraint constraint, long[]? shape = null)
     {
         ClaimName(name, nameof(Sample));
-        Check.Argument(constraint is not null, Who, $"constraint of '{name}'", "null", "a constraint",
+        if (constraint is null) throw Check.Error(Who, $"constraint of '{name}'", "null", "a constraint",
             "Pass Constraint.Real for an unbounded parameter.");
         return Place(name, shape ?? Array.Empty<long>(), constraint!);
     }
@@ -116,7 +116,7 @@ public sealed class ModelContext
     public void Observe(string name, Distribution likelihood, Tensor data)
     {
         ClaimName(name, nameof(Observe));
-        Check.Argument(likelihood is not null && data is not null, Who, $"'{name}'", likelihood is null ? "a null likelihood" : "null data",
+        if (likelihood is null || data is null) throw Check.Error(Who, $"'{name}'", likelihood is null ? "a null likelihood" : "null data",
             "a likelihood and its data", null);
         Tensor lp = Site(name, "likelihood", () => likelihood!.LogProb(data!));
         long[] batch = data!.shape[..(data.shape.Length - likelihood!.EventShape.Length)];
@@ -141,7 +141,7 @@ public sealed class ModelContext
     public void Factor(string name, Tensor logDensity)
     {
         ClaimName(name, nameof(Factor));
-        Check.Argument(logDensity is not null && logDensity.dim() >= 1 && logDensity.shape[0] == Chains, Who, $"factor '{name}'",
+        if (logDensity is null || logDensity.dim() < 1 || logDensity.shape[0] != Chains) throw Check.Error(Who, $"factor '{name}'",
             logDensity is null ? "null" : $"shape {Show(logDensity.shape)}", $"a log density with the chain dimension {Chains} first",
             "Compute it from parameter values (which carry the chain dimension).");
         Add(name, PerChain(logDensity!));
@@ -152,7 +152,7 @@ public sealed class ModelContext
     public Tensor Deterministic(string name, Tensor value)
     {
         ClaimName(name, nameof(Deterministic));
-        Check.Argument(value is not null && value.dim() >= 1 && value.shape[0] == Chains, Who, $"deterministic '{name}'",
+        if (value is null || value.dim() < 1 || value.shape[0] != Chains) throw Check.Error(Who, $"deterministic '{name}'",
             value is null ? "null" : $"shape {Show(value.shape)}", $"a tensor with the chain dimension {Chains} first",
             "Compute it from parameter values (which carry the chain dimension).");
         Values[name] = value!;
@@ -162,8 +162,9 @@ public sealed class ModelContext
 
     void ClaimName(string name, string what)
     {
-        Check.Argument(!string.IsNullOrWhiteSpace(name), Who, "name", name is null ? "null" : $"'{name}'", $"a non-empty name for {what}");
-        Check.Argument(_names.Add(name!), Who, $"'{name}'", $"the name '{name}' used twice",
+        if (string.IsNullOrWhiteSpace(name))
+            throw Check.Error(Who, "name", name is null ? "null" : $"'{name}'", $"a non-empty name for {what}");
+        if (!_names.Add(name!)) throw Check.Error(Who, $"'{name}'", $"the name '{name}' used twice",
             "unique names for parameters, observations and deterministic quantities",
             $"Rename one of them; {what} '{name}' repeats an earlier name.");
     }
@@ -173,7 +174,7 @@ public sealed class ModelContext
     {
         Bijector bijector = constraint.Bijector;
         int rank = constraint.EventRank;
-        Check.Argument(shape.Length >= rank && shape.All(s => s > 0), Who, $"shape of '{name}'", Show(shape),
+        if (shape.Length < rank || shape.Any(s => s <= 0)) throw Check.Error(Who, $"shape of '{name}'", Show(shape),
             rank == 0 ? "positive dimensions" : $"at least {rank} dimension{(rank == 1 ? "" : "s")} for the {constraint.Name} constraint",
             rank == 0 ? null : $"Declare the shape, e.g. [{string.Join(", ", Enumerable.Repeat("K", rank))}].");
         long[] valueShape = shape.Length == 0 ? new long[] { 1 } : shape;
@@ -186,7 +187,8 @@ public sealed class ModelContext
         switch (_pass)
         {
             case Pass.Discover:
-                Check.Argument(length > 0, Who, $"shape of '{name}'", Show(shape), "a shape with at least one free coordinate", null);
+                if (length <= 0)
+                    throw Check.Error(Who, $"shape of '{name}'", Show(shape), "a shape with at least one free coordinate", null);
                 x = zeros(chainX, dtype: policy.Dtype, device: policy.Device);
                 Discovered.Add(new ModelParameter(name, shape, constraint.Name, xShape, _offset, (int)length));
                 _offset += (int)length;
@@ -203,7 +205,7 @@ public sealed class ModelContext
                     long[] chainY = new long[] { Chains }.Concat(valueShape).ToArray();
                     bool shared = y0.shape.SequenceEqual(shape) || y0.shape.SequenceEqual(valueShape);
                     bool perChain = y0.shape.SequenceEqual(chainY) || (shape.Length == 0 && y0.shape.SequenceEqual(new long[] { Chains }));
-                    Check.Argument(shared || perChain, Who, $"initial value of '{name}'", $"shape {Show(y0.shape)}",
+                    if (!(shared || perChain)) throw Check.Error(Who, $"initial value of '{name}'", $"shape {Show(y0.shape)}",
                         $"{Show(shape)} (one value for every chain) or " +
                         $"{Show(new long[] { Chains }.Concat(shape).ToArray())} (one per chain)");
                     Tensor y = (shared ? y0.reshape(valueShape).unsqueeze(0).expand(chainY) : y0.reshape(chainY)).clone();
@@ -217,11 +219,11 @@ public sealed class ModelContext
         }
         Tensor result = bijector.Forward(x);
         long[] expectedY = new long[] { Chains }.Concat(valueShape).ToArray();
-        Check.Argument(result.shape.SequenceEqual(expectedY), Who, $"bounds of '{name}'",
+        if (!result.shape.SequenceEqual(expectedY)) throw Check.Error(Who, $"bounds of '{name}'",
             $"a {constraint.Name} constraint giving values of shape {Show(result.shape)}",
             $"values of the parameter's shape {Show(expectedY)} ([chains] ++ shape)",
             "Give the bounds the parameter's shape, [chains, 1], or make them scalars.");
-        Add(name, PerChain(bijector.LogAbsDetJacobian(x)));
+        if (bijector is not IdentityBijector) Add(name, PerChain(bijector.LogAbsDetJacobian(x))); // log |det J| = 0 otherwise
         Values[name] = shape.Length == 0 ? result.squeeze(1) : result;
         return result;
     }

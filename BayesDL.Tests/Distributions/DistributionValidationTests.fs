@@ -182,3 +182,20 @@ let ``parameters and values of different ranks broadcast aligned on the right, a
     Assert.Equal<int64[]>([| 5L; 3L |], (u.LogProb(cpu64.Tensor(Array.create 5 0.5, 5L, 1L))).shape)
     let c = Dist.Categorical(cpu64.Tensor([| 0.2; 0.8; 0.5; 0.5; 0.9; 0.1 |], 3L, 2L))
     Assert.Equal<int64[]>([| 5L; 3L |], (c.LogProb(torch.zeros([| 5L; 1L |], dtype = torch.ScalarType.Int64))).shape)
+
+[<Fact>]
+let ``WithoutValidation skips the checks until disposed, nests, and leaves them on afterwards`` () =
+    engine ()
+    let invalid () = Dist.Normal(torch.tensor 0.0, torch.tensor -1.0)
+    Assert.Throws<ArgumentException>(fun () -> invalid () |> ignore) |> ignore
+    let outer = Distribution.WithoutValidation()
+    let inner = Distribution.WithoutValidation()
+    let unchecked = invalid ()
+    Assert.False(unchecked.Validate)
+    Assert.True(Double.IsNaN(unchecked.LogProb(torch.tensor 0.5).item<float>())) // the price: NaN instead of an error
+    inner.Dispose()
+    inner.Dispose() // a second dispose does not release the outer scope
+    Assert.False((invalid ()).Validate)
+    outer.Dispose()
+    Assert.Throws<ArgumentException>(fun () -> invalid () |> ignore) |> ignore
+    Assert.True((Dist.Normal(torch.tensor 0.0, torch.tensor 1.0)).Validate)

@@ -146,3 +146,29 @@ let ``NUTS on a correlated 2-D Gaussian matches its mean and covariance within 5
     // Each iteration builds at most 2^6 - 1 leapfrog steps per chain (plus the step-size searches of warm-up).
     Assert.True(r.GradientEvaluations < 2L * 700L * 63L, sprintf "%d gradient evaluations" r.GradientEvaluations)
     Assert.InRange(abs (r.WarmupAcceptanceRate - 0.8), 0.0, 0.05)
+
+/// An elementwise density (an anisotropic Gaussian, no matrix product, so a row's value is bitwise the same whatever rows
+/// share its call) that counts its calls and the rows they carry.
+let private countingGaussian (calls: int ref) (rows: int64 ref) batched =
+    let scales = cpu64.Tensor([| 1.0; 3.0; 0.5 |], 3L)
+    let density (x: torch.Tensor) = -0.5 * (x / scales).square().sum(-1L)
+    if batched then
+        LogDensity.FromBatchedFunction(3, (fun x -> calls.Value <- calls.Value + 1; rows.Value <- rows.Value + x.shape[0]; density x),
+                                       cpu64, "counted")
+    else LogDensity.FromFunction(3, (fun x -> calls.Value <- calls.Value + 1; rows.Value <- rows.Value + 1L; density x), cpu64, "rows")
+
+[<Fact>]
+let ``NUTS evaluates the chains that are still growing in one call per leapfrog step, and a chain's draws do not depend on the others`` () =
+    setup ()
+    let options = HmcOptions(Samples = 60, Warmup = 60, Chains = 4, Seed = 5L)
+    let calls, rows = ref 0, ref 0L
+    use batched = NoUTurnSampler.Sample(countingGaussian calls rows true, options)
+    // Every gradient evaluation is one row of some call; with 4 chains in lockstep a call carries up to 4 of them.
+    Assert.Equal(batched.GradientEvaluations, rows.Value)
+    Assert.True(int64 calls.Value * 4L >= rows.Value, sprintf "%d calls for %d rows" calls.Value rows.Value)
+    Assert.True(float calls.Value < 0.5 * float rows.Value, sprintf "%d calls for %d rows: not batched" calls.Value rows.Value)
+    // The same density evaluated row by row gives the same draws to the bit: no chain sees another's rows.
+    let rowCalls, rowRows = ref 0, ref 0L
+    use oneByOne = NoUTurnSampler.Sample(countingGaussian rowCalls rowRows false, options)
+    Assert.Equal<float[]>(values batched.Samples, values oneByOne.Samples)
+    Assert.Equal(batched.Divergences, oneByOne.Divergences)

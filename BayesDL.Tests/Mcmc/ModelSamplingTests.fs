@@ -167,3 +167,40 @@ let ``a start outside the support and a density that is not finite at the start 
             ModelSampling.Nuts(overflow, HmcOptions(Samples = 10, Warmup = 10, Chains = 2)) |> ignore)
     Assert.Contains("Model 'overflow', after 'x'", rejected.Message)
     Assert.Contains("'loc'", rejected.Message)
+    // The start-up check validates; sampling (which skips the checks) leaves validation on for the caller afterwards.
+    Assert.Throws<ArgumentException>(fun () -> BayesDL.Distributions.Dist.Normal(0.0, -1.0) |> ignore) |> ignore
+
+/// The centred eight schools: theta ~ N(mu, tau^2) directly, the funnel whose neck (small tau) NUTS cannot follow.
+let eightSchoolsCentered () =
+    let y = torch.tensor([| 28.0; 8.0; -3.0; 7.0; -1.0; 1.0; 18.0; 12.0 |], dtype = torch.ScalarType.Float64)
+    let sigma = torch.tensor([| 15.0; 10.0; 16.0; 11.0; 9.0; 11.0; 10.0; 18.0 |], dtype = torch.ScalarType.Float64)
+    probModel "eight schools, centred" {
+        let! mu = sample "mu" (Normal(0.0, 5.0))
+        let! tau = sample "tau" (HalfCauchy 5.0)
+        let! theta = sampleShaped "theta" [ 8L ] (Normal(mu, tau))
+        do! observe "y" (Normal(theta, sigma)) y
+    } |> build
+
+[<Fact>]
+let ``divergences are reported where they happened: in the centred eight schools, at the funnel's small tau`` () =
+    engineOneThread ()
+    // Tree depth 6 keeps the run short (the funnel asks for deep trees); fixed seed.
+    use posterior =
+        ModelSampling.Nuts(eightSchoolsCentered (), HmcOptions(Samples = 100, Warmup = 100, Chains = 2, MaxTreeDepth = 6, Seed = 5L))
+    let struct (atDivergences, draws) = posterior.WhereDiverged "tau"
+    Assert.Equal(posterior.Divergences, atDivergences.Length)
+    Assert.Equal(posterior.Divergences, posterior.Run.DivergentTransitions |> Seq.sumBy (Array.filter id >> Array.length))
+    Assert.Equal(2 * 100, draws.Length)
+    Assert.True(atDivergences.Length >= 3, sprintf "%d divergences: the centred funnel should produce some" atDivergences.Length)
+    // Points taken at random from the posterior would have the draws' mean log tau within a few standard errors; the
+    // funnel's divergences start in its neck, more than 3 standard errors of such a random subset's mean below it.
+    let logDraws = draws |> Array.map log
+    let mean = Array.average logDraws
+    let sd = sqrt ((logDraws |> Array.sumBy (fun v -> (v - mean) ** 2.0)) / float (logDraws.Length - 1))
+    let gap = mean - (atDivergences |> Array.averageBy log)
+    Assert.True(gap > 3.0 * sd / sqrt (float atDivergences.Length),
+                sprintf "divergences' mean log tau %.3f vs the draws' %.3f (sd %.3f, %d divergences)"
+                    (atDivergences |> Array.averageBy log) mean sd atDivergences.Length)
+    // An element name reads one coordinate of a vector parameter.
+    let struct (theta1, _) = posterior.WhereDiverged "theta[1]"
+    Assert.Equal(atDivergences.Length, theta1.Length)
