@@ -103,7 +103,8 @@ internal static class AdaptiveSampler
         state.Dispose();
         invMass.Dispose();
         return new McmcResult(draws, c, n, d, policy, eps, inverseMass, acceptance / ((double)c * n),
-            adaptedIterations > 0 ? adaptedAcceptance / adaptedIterations : double.NaN, divergent, divergencePoints, gradients, watch.Elapsed);
+            adaptedIterations > 0 ? adaptedAcceptance / adaptedIterations : double.NaN, divergent, divergencePoints, gradients,
+            watch.Elapsed);
     }
 
     static Tensor Initial(string who, LogDensity target, HmcOptions options, Tensor? initial)
@@ -173,6 +174,9 @@ internal static class AdaptiveSampler
 
     internal static double[] Host(Tensor t)
     {
+        // Called twice per leapfrog step: a float64 CPU tensor is read in place, without the two handles of detach().to().
+        if (t.dtype == ScalarType.Float64 && t.device_type == TorchSharp.DeviceType.CPU && t.is_contiguous())
+            return t.data<double>().ToArray();
         using var cpu = t.detach().to(ScalarType.Float64, CPU);
         return cpu.data<double>().ToArray();
     }

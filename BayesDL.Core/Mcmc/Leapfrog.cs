@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using static TorchSharp.torch;
 
 namespace BayesDL.Mcmc;
@@ -25,6 +26,24 @@ internal static class Leapfrog
         Tensor? g = autograd.grad(new[] { lp.sum() }, new[] { x }, allow_unused: true)[0];
         Tensor gradient = g is null ? zeros_like(x) : g.detach();
         return (lp.detach().MoveToOuterDisposeScope(), gradient.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The same for <paramref name="rows"/> positions given flat on the host ([rows, D] row-major), answered on the host: the
+    /// step of NUTS, whose bookkeeping is host-side. A float64 CPU target gets its input tensor in one call.
+    /// </summary>
+    internal static (double[] LogDensity, double[] Gradient) ValueAndGradient(LogDensity target, double[] positions, int rows)
+    {
+        using var gradMode = enable_grad();
+        using var scope = NewDisposeScope();
+        ComputePolicy policy = target.Policy;
+        long[] shape = [rows, target.Dimension];
+        Tensor x = policy.Dtype == ScalarType.Float64 && policy.Device.type == TorchSharp.DeviceType.CPU
+            ? tensor(positions, shape, requires_grad: true)
+            : policy.Tensor(positions, shape).requires_grad_(true);
+        Tensor lp = target.Evaluate(x);
+        Tensor? g = autograd.grad(new[] { lp.sum() }, new[] { x }, allow_unused: true)[0];
+        return (AdaptiveSampler.Host(lp), g is null ? new double[positions.Length] : AdaptiveSampler.Host(g));
     }
 
     /// <summary>Kinetic energy p^T M^-1 p / 2 per chain: [C].</summary>

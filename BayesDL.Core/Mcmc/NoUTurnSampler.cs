@@ -49,7 +49,7 @@ public static class NoUTurnSampler
         {
             var positions = new double[growing.Count * d];
             for (int i = 0; i < growing.Count; i++) Array.Copy(runs[growing[i]].Current, 0, positions, i * d, d);
-            var (values, gradients) = Evaluate(target, positions, growing.Count);
+            var (values, gradients) = Leapfrog.ValueAndGradient(target, positions, growing.Count);
             for (int i = 0; i < growing.Count; i++) trajectories[growing[i]].Receive(values[i], Row(gradients, i));
             growing.RemoveAll(j => !runs[j].MoveNext());
         }
@@ -65,13 +65,5 @@ public static class NoUTurnSampler
         var next = new ChainState(policy.Tensor(nextQ, c, d), policy.Tensor(nextLp, c), policy.Tensor(nextG, c, d));
         return new Transition(next, trajectories.Select(t => t.AcceptanceStatistic).ToArray(),
             trajectories.Select(t => t.DivergedFrom).ToArray(), trajectories.Sum(t => (long)t.Steps));
-    }
-
-    /// <summary>log p~ and its gradient at <paramref name="rows"/> positions [rows, D] given flat, on the host.</summary>
-    static (double[] LogDensity, double[] Gradient) Evaluate(LogDensity target, double[] positions, int rows)
-    {
-        using var scope = NewDisposeScope();
-        var (lp, g) = Leapfrog.ValueAndGradient(target, target.Policy.Tensor(positions, rows, target.Dimension));
-        return (AdaptiveSampler.Host(lp), AdaptiveSampler.Host(g));
     }
 }
