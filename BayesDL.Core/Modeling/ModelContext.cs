@@ -33,8 +33,6 @@ public sealed class ModelContext
         Chains = chains;
         _positions = positions;
         _given = given;
-        ComputePolicy policy = model.Policy;
-        LogDensity = zeros(chains, dtype: policy.Dtype, device: policy.Device);
     }
 
     /// <summary>C, the number of chains (or draws) evaluated together: the leading dimension of every parameter value.</summary>
@@ -51,7 +49,16 @@ public sealed class ModelContext
     internal List<string> DeterministicNames { get; } = new();
     internal Dictionary<string, Tensor> Values { get; } = new();
     internal List<Tensor> UnconstrainedParts { get; } = new();
-    internal Tensor LogDensity { get; private set; }
+    /// <summary>The sum of the terms added so far, [chains]: one stack and one sum, rather than one addition per site, so the
+    /// autograd graph of a model with many sites stays short.</summary>
+    internal Tensor LogDensity => _terms.Count switch
+    {
+        0 => zeros(Chains, dtype: _model.Policy.Dtype, device: _model.Policy.Device),
+        1 => _terms[0],
+        _ => stack(_terms, 0).sum(0L), // 0L: a bare 0 converts to ScalarType.Byte and would pick sum(dtype)
+    };
+
+    readonly List<Tensor> _terms = new();
     internal bool Diagnose { get; init; }
     internal string? FirstNonFinite { get; private set; }
     internal string? LastSite { get; private set; }
@@ -234,11 +241,12 @@ public sealed class ModelContext
         catch (ArgumentException e) { throw new ArgumentException($"{Who}, {role} of '{name}': {e.Message}", name, e); }
     }
 
-    Tensor PerChain(Tensor t) => t.dim() == 1 ? t : t.reshape(Chains, -1).sum(1);
+    /// <summary>A term summed to one value per chain ([chains, 1], a scalar site's, only reshaped).</summary>
+    Tensor PerChain(Tensor t) => t.dim() == 1 ? t : t.numel() == Chains ? t.reshape(Chains) : t.reshape(Chains, -1).sum(1);
 
     void Add(string name, Tensor term)
     {
-        LogDensity = LogDensity + term;
+        _terms.Add(term);
         LastSite = name;
         if (Diagnose && FirstNonFinite is null && !term.isfinite().all().item<bool>()) FirstNonFinite = name;
     }
