@@ -101,6 +101,7 @@ public sealed class PosteriorDbWorkload : IWorkload
     static double GradientMicroseconds(Model model, int chains, int repeats)
     {
         using var scope = NewDisposeScope();
+        using var skipChecks = BayesDL.Distributions.Distribution.WithoutValidation(); // as the samplers evaluate it after their start
         Tensor x = (rand(chains, model.Dimension, dtype: model.Policy.Dtype, device: model.Policy.Device) - 0.5) * 0.2;
         for (int i = 0; i < 10 + repeats; i++)
         {
