@@ -303,16 +303,32 @@ public sealed class LaplacePosterior : IStochasticPredictor, IDisposable
             return PredictiveSamples.Regression(f.unsqueeze(0).to(DType).MoveToOuterDisposeScope(),
                 (variance + 1 / _s).unsqueeze(0).to(DType).MoveToOuterDisposeScope());
         if (Options.Link == GlmLink.Probit)
-        {
-            Tensor kappa = (1 + Math.PI / 8 * variance).rsqrt();
-            return PredictiveSamples.Classification((f * kappa).softmax(-1).unsqueeze(0).to(DType).MoveToOuterDisposeScope());
-        }
+            return PredictiveSamples.Classification(Probit(f, cov).unsqueeze(0).to(DType).MoveToOuterDisposeScope());
         long c = f.shape[1];
         Tensor chol = linalg.cholesky(cov + 1e-10 * eye(c, dtype: ScalarType.Float64, device: cov.device));
         var generator = new Generator((ulong)Options.Seed);
         Tensor z = randn([samples, f.shape[0], c, 1], dtype: ScalarType.Float64, generator: generator).to(Device);
         Tensor logits = f.unsqueeze(0) + chol.unsqueeze(0).matmul(z).squeeze(-1);
         return PredictiveSamples.Classification(logits.to(DType).softmax(-1).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The probit approximation of E softmax(f), f ~ N(mean [N, C], covariance [N, C, C]), on the logits' differences (the
+    /// mean-field approximation of Lu, Ie &amp; Sha 2020 with the full covariance): softmax_k(f) = 1 / sum_j exp(-(f_k - f_j)), each
+    /// pairwise term given MacKay's (1992) binary probit, then normalised:
+    /// p_k ∝ 1 / sum_j exp(-(m_k - m_j) / sqrt(1 + pi/8 v_kj)), v_kj = S_kk + S_jj - 2 S_kj = Var(f_k - f_j).
+    /// Like the softmax it depends on the differences alone, so variance along 1 (a constant added to every logit, where a
+    /// classifier's GGN has no curvature and the posterior keeps the prior's variance) changes nothing, and for two classes it is
+    /// the binary probit sigmoid((m_1 - m_2) / sqrt(1 + pi/8 v_12)). (The per-class form softmax(m_k / sqrt(1 + pi/8 S_kk)) of
+    /// laplace-torch counts that common variance and flattens the predictions.) Returns probabilities [N, C].
+    /// </summary>
+    internal static Tensor Probit(Tensor mean, Tensor covariance)
+    {
+        using var scope = NewDisposeScope();
+        Tensor diagonal = covariance.diagonal(0, 1, 2);                                                   // [N, C]
+        Tensor v = (diagonal.unsqueeze(2) + diagonal.unsqueeze(1) - covariance - covariance.transpose(1, 2)).clamp_min(0);
+        Tensor z = (mean.unsqueeze(2) - mean.unsqueeze(1)) / (1 + Math.PI / 8 * v).sqrt();              // [N, k, j], z_kk = 0
+        return (-(-z).logsumexp(2)).softmax(1).MoveToOuterDisposeScope();
     }
 
     PredictiveSamples PredictSampling(Tensor inputs, int samples)
