@@ -4,8 +4,10 @@ namespace BayesDL.Posthoc;
 public enum GlmLink
 {
     /// <summary>
-    /// The probit approximation (MacKay 1992; Daxberger et al. 2021): p ≈ softmax(f* / sqrt(1 + pi/8 diag Sigma_f)), one
-    /// deterministic prediction (mutual information 0).
+    /// The probit approximation (MacKay 1992) on the logits' differences (Lu, Ie &amp; Sha 2020):
+    /// p_k ∝ 1 / sum_j exp(-(f*_k - f*_j) / sqrt(1 + pi/8 Var(f_k - f_j))), one deterministic prediction (mutual information 0).
+    /// Like the softmax it ignores a constant added to every logit, and so the prior variance a classifier's posterior keeps in
+    /// that direction; for two classes it is the binary probit.
     /// </summary>
     Probit,
 

@@ -30,7 +30,7 @@ internal sealed class KronCurvature : Curvature
         {
             for (int l = 0; l < Blocks.Length; l++)
             {
-                _a[l].add_(a[l].T.matmul(a[l]));
+                _a[l].addmm_(a[l].T, a[l]);
                 _g[l].add_(einsum("bko,bkp->op", u[l], u[l]));
             }
         });

@@ -97,19 +97,23 @@ internal sealed class LaplaceNetwork
 
     /// <summary>
     /// One batch x [B, ..input]: the outputs f [B, C] (detached) and per subset layer the inputs a [B, width] and output gradients
-    /// g [B, C, out], all in float64. The layers below the first subset layer run without gradient.
+    /// g [B, C, out], all in float64. The layers below the first subset layer run without gradient. When the last subset layer is
+    /// the network's last layer its pre-activation is the output, so its g is the identity (d f_c / d pre_o = 1 if c = o), taken
+    /// as that without backward passes; the other layers' g come from C backward passes (none for the last layer alone).
     /// </summary>
     public (Tensor F, Tensor[] A, Tensor[] G) Factors(Tensor x)
     {
         int first = Blocks[0].Layer;
+        bool outputLayer = Blocks[^1].Layer == _children.Length - 1;
+        int backward = outputLayer ? Blocks.Length - 1 : Blocks.Length;   // the layers whose g needs backward passes
         Tensor h = x;
         using (no_grad())
             for (int i = 0; i < first; i++) h = _children[i].Module.forward(h);
-        h = h.detach().requires_grad_(true);
+        h = h.detach().requires_grad_(backward > 0);
         var inputs = new Tensor[Blocks.Length];
         var pre = new Tensor[Blocks.Length];
         int next = 0;
-        using (enable_grad())
+        using (backward > 0 ? enable_grad() : no_grad())
         {
             for (int i = first; i < _children.Length; i++)
             {
@@ -125,16 +129,19 @@ internal sealed class LaplaceNetwork
             }
             Tensor f = h.reshape(h.shape[0], -1);
             long c = f.shape[1];
-            var g = Enumerable.Range(0, Blocks.Length).Select(_ => new List<Tensor>()).ToArray();
-            for (long k = 0; k < c; k++)
+            var g = Enumerable.Range(0, backward).Select(_ => new List<Tensor>()).ToArray();
+            for (long k = 0; k < c && backward > 0; k++)
             {
                 Tensor seed = zeros_like(f).index_fill_(1, tensor(new[] { k }, device: f.device), 1.0);
-                var grads = autograd.grad([f], pre, [seed], retain_graph: k < c - 1);
-                for (int l = 0; l < Blocks.Length; l++) g[l].Add(grads[l].to(ScalarType.Float64));
+                var grads = autograd.grad([f], pre[..backward], [seed], retain_graph: k < c - 1);
+                for (int l = 0; l < backward; l++) g[l].Add(grads[l].to(ScalarType.Float64));
             }
+            var gradients = g.Select(list => stack(list, 1)).ToList();
+            if (outputLayer)
+                gradients.Add(eye(c, dtype: ScalarType.Float64, device: f.device).expand(f.shape[0], c, c));
             var a = inputs.Select((t, l) => Blocks[l].Bias ? cat([t, ones(t.shape[0], 1, dtype: t.dtype, device: t.device)], 1) : t)
                 .Select(t => t.to(ScalarType.Float64)).ToArray();
-            return (f.detach().to(ScalarType.Float64), a, g.Select(list => stack(list, 1)).ToArray());
+            return (f.detach().to(ScalarType.Float64), a, [.. gradients]);
         }
     }
 

@@ -106,15 +106,20 @@ public sealed class LaplacePosterior : IStochasticPredictor, IDisposable
         var net = LaplaceNetwork.Read(network, data.Inputs.shape[1..], options.Subset);
         LaplaceMemory.Require(net.Blocks, options, options.MemoryBudgetBytes ?? LaplaceMemory.DefaultBudget);
         var first = network.parameters().First();
-        double fitTerm = FitTerm(net, kind, data, options.BatchSize, first.dtype, first.device);
         var curvature = Curvature.Create(options.Hessian, net.Blocks, options.Rank, first.device);
         try
         {
-            curvature.Fit(visit => Pass(net, kind, data, options.BatchSize, first.dtype, first.device, visit), data.Count, options.Rank,
-                options.Seed);
+            // The fit term comes from the first pass's outputs (the low-rank structure makes several passes).
+            double? fitTerm = null;
+            curvature.Fit(visit =>
+            {
+                double term = Pass(net, kind, data, options.BatchSize, first.dtype, first.device, visit);
+                fitTerm ??= term;
+            }, data.Count, options.Rank, options.Seed);
             int priors = options.PriorScope == PriorPrecisionScope.Global ? 1 : net.Blocks.Length;
             double[] delta = Enumerable.Repeat(options.PriorPrecision, priors).ToArray();
-            var posterior = new LaplacePosterior(network, false, net, curvature, options, kind, data.Count, fitTerm, delta, sigma);
+            var posterior = new LaplacePosterior(network, false, net, curvature, options, kind, data.Count, fitTerm!.Value, delta,
+                sigma);
             if (options.TunePrior || (options.TuneNoise && kind == LikelihoodKind.Gaussian)) posterior.Tune();
             else posterior.Prepare();
             return posterior;
@@ -303,16 +308,32 @@ public sealed class LaplacePosterior : IStochasticPredictor, IDisposable
             return PredictiveSamples.Regression(f.unsqueeze(0).to(DType).MoveToOuterDisposeScope(),
                 (variance + 1 / _s).unsqueeze(0).to(DType).MoveToOuterDisposeScope());
         if (Options.Link == GlmLink.Probit)
-        {
-            Tensor kappa = (1 + Math.PI / 8 * variance).rsqrt();
-            return PredictiveSamples.Classification((f * kappa).softmax(-1).unsqueeze(0).to(DType).MoveToOuterDisposeScope());
-        }
+            return PredictiveSamples.Classification(Probit(f, cov).unsqueeze(0).to(DType).MoveToOuterDisposeScope());
         long c = f.shape[1];
         Tensor chol = linalg.cholesky(cov + 1e-10 * eye(c, dtype: ScalarType.Float64, device: cov.device));
         var generator = new Generator((ulong)Options.Seed);
         Tensor z = randn([samples, f.shape[0], c, 1], dtype: ScalarType.Float64, generator: generator).to(Device);
         Tensor logits = f.unsqueeze(0) + chol.unsqueeze(0).matmul(z).squeeze(-1);
         return PredictiveSamples.Classification(logits.to(DType).softmax(-1).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The probit approximation of E softmax(f), f ~ N(mean [N, C], covariance [N, C, C]), on the logits' differences (the
+    /// mean-field approximation of Lu, Ie &amp; Sha 2020 with the full covariance): softmax_k(f) = 1 / sum_j exp(-(f_k - f_j)), each
+    /// pairwise term given MacKay's (1992) binary probit, then normalised:
+    /// p_k ∝ 1 / sum_j exp(-(m_k - m_j) / sqrt(1 + pi/8 v_kj)), v_kj = S_kk + S_jj - 2 S_kj = Var(f_k - f_j).
+    /// Like the softmax it depends on the differences alone, so variance along 1 (a constant added to every logit, where a
+    /// classifier's GGN has no curvature and the posterior keeps the prior's variance) changes nothing, and for two classes it is
+    /// the binary probit sigmoid((m_1 - m_2) / sqrt(1 + pi/8 v_12)). (The per-class form softmax(m_k / sqrt(1 + pi/8 S_kk)) of
+    /// laplace-torch counts that common variance and flattens the predictions.) Returns probabilities [N, C].
+    /// </summary>
+    internal static Tensor Probit(Tensor mean, Tensor covariance)
+    {
+        using var scope = NewDisposeScope();
+        Tensor diagonal = covariance.diagonal(0, 1, 2);                                                   // [N, C]
+        Tensor v = (diagonal.unsqueeze(2) + diagonal.unsqueeze(1) - covariance - covariance.transpose(1, 2)).clamp_min(0);
+        Tensor z = (mean.unsqueeze(2) - mean.unsqueeze(1)) / (1 + Math.PI / 8 * v).sqrt();              // [N, k, j], z_kk = 0
+        return (-(-z).logsumexp(2)).softmax(1).MoveToOuterDisposeScope();
     }
 
     PredictiveSamples PredictSampling(Tensor inputs, int samples)
@@ -363,23 +384,6 @@ public sealed class LaplacePosterior : IStochasticPredictor, IDisposable
             "The generalized Gauss-Newton matrix is implemented for these two; fit a heteroscedastic model's mean another way."),
     };
 
-    /// <summary>log p(D | theta*) for a classifier; the sum of squared residuals for a Gaussian likelihood.</summary>
-    static double FitTerm(LaplaceNetwork net, LikelihoodKind kind, LabeledData data, int batch, ScalarType dtype, Device device)
-    {
-        double total = 0;
-        for (long start = 0; start < data.Count; start += batch)
-        {
-            using var scope = NewDisposeScope();
-            long rows = Math.Min(batch, data.Count - start);
-            Tensor f = net.Forward(data.Inputs.narrow(0, start, rows).to(dtype, device)).to(ScalarType.Float64);
-            Tensor y = data.Targets.narrow(0, start, rows).to(device);
-            total += kind == LikelihoodKind.Gaussian
-                ? (f - Targets(y, f)).square().sum().item<double>()
-                : f.log_softmax(1).gather(1, Labels(y, f).unsqueeze(1)).sum().item<double>();
-        }
-        return total;
-    }
-
     static Tensor Targets(Tensor y, Tensor f)
     {
         Check.Argument(y.is_floating_point() && y.numel() == f.numel(), Who, "data.Targets",
@@ -398,15 +402,24 @@ public sealed class LaplacePosterior : IStochasticPredictor, IDisposable
         return y;
     }
 
-    /// <summary>One pass over the data: per batch the subset's inputs a and u = Lambda^(1/2)-weighted output gradients (unit
-    /// noise).</summary>
-    static void Pass(LaplaceNetwork net, LikelihoodKind kind, LabeledData data, int batch, ScalarType dtype, Device device,
+    /// <summary>
+    /// One pass over the data: per batch the subset's inputs a and u = Lambda^(1/2)-weighted output gradients (unit noise) to
+    /// <paramref name="visit"/>. Returns the fit term from the same outputs: log p(D | theta*) for a classifier, the sum of squared
+    /// residuals for a Gaussian likelihood.
+    /// </summary>
+    static double Pass(LaplaceNetwork net, LikelihoodKind kind, LabeledData data, int batch, ScalarType dtype, Device device,
         Action<Tensor[], Tensor[]> visit)
     {
+        double total = 0;
         for (long start = 0; start < data.Count; start += batch)
         {
             using var scope = NewDisposeScope();
-            var (f, a, g) = net.Factors(data.Inputs.narrow(0, start, Math.Min(batch, data.Count - start)).to(dtype, device));
+            long rows = Math.Min(batch, data.Count - start);
+            var (f, a, g) = net.Factors(data.Inputs.narrow(0, start, rows).to(dtype, device));
+            Tensor y = data.Targets.narrow(0, start, rows).to(device);
+            total += kind == LikelihoodKind.Gaussian
+                ? (f - Targets(y, f)).square().sum().item<double>()
+                : f.log_softmax(1).gather(1, Labels(y, f).unsqueeze(1)).sum().item<double>();
             if (kind == LikelihoodKind.Categorical)
             {
                 // Lambda = diag(p) - p p^T = L L^T with L = diag(sqrt p) - p sqrt(p)^T: u_k = sqrt(p_k) (g_k - sum_c p_c g_c).
@@ -415,5 +428,6 @@ public sealed class LaplacePosterior : IStochasticPredictor, IDisposable
             }
             visit(a, g);
         }
+        return total;
     }
 }

@@ -12,8 +12,8 @@ open BayesDL.Bench.Workloads
 open BayesDL.Tests.TestSupport
 
 let private methods =
-    [ "map"; "temperature"; "laplace_kfac_probit"; "laplace_kfac_mc"; "laplace_kfac_untuned"; "laplace_diagonal"; "swag"
-      "multiswag"; "sghmc"; "mc_dropout"; "bbb"; "ensemble" ]
+    [ "map"; "temperature"; "laplace_kfac_probit"; "laplace_kfac_mc"; "laplace_kfac_untuned"; "laplace_kfac_mc_untuned"
+      "laplace_diagonal"; "swag"; "multiswag"; "sghmc"; "mc_dropout"; "bbb"; "ensemble" ]
 
 [<Fact>]
 let ``posthoc --quick scores every method with finite figures in range, writes the table, and the tuned evidence is the higher`` () =
@@ -42,3 +42,20 @@ let ``posthoc --quick scores every method with finite figures in range, writes t
     Assert.Equal(1.0, prior["laplace_kfac_untuned"] :?> float)
     Assert.NotEqual(1.0, prior["laplace_kfac_probit"] :?> float)
     Assert.True(figures["sghmc_draws_kept"] :?> int > 0)
+
+[<Fact>]
+let ``posthoc --methods laplace runs MAP and the KFAC rows alone, with their criteria; an unknown group is an error naming it`` () =
+    engineOneThread ()
+    use dir = new TempDir()
+    let run args = PosthocWorkload().Run(BenchOptions(true, dir.Path, 2L, Arguments = Array.append [| "posthoc"; "--quick" |] args))
+    let figures = run [| "--methods"; "laplace" |]
+    let rows = figures["methods"] :?> Dictionary<string, obj>
+    Assert.Equal<string list>([ "map"; "laplace_kfac_probit"; "laplace_kfac_mc"; "laplace_kfac_untuned"; "laplace_kfac_mc_untuned" ],
+                              List.ofSeq rows.Keys)
+    Assert.Equal(2L, figures["seed"] :?> int64)
+    Assert.True(figures.ContainsKey "check_kfac_probit_nll_ece_below_map_acc_within_0_3_fit_below_10pct")
+    Assert.True(figures.ContainsKey "check_tuned_prior_nll_below_untuned_mc_link")
+    Assert.False(figures.ContainsKey "check_swag_nll_below_map")
+    let e = Assert.Throws<ArgumentException>(fun () -> run [| "--methods"; "laplace,swg" |] |> ignore)
+    Assert.Contains("'swg'", e.Message)
+    Assert.Contains("--methods", e.Message)

@@ -236,3 +236,60 @@ let ``the full GGN of a classifier is sum_n J_n^T (diag p - p p^T) J_n with auto
     use precision = la.Precision()
     let expected = ggn + delta * torch.eye(la.Dimension, dtype = f64)
     Assert.True(maxAbs precision expected < 1e-10, sprintf "off by %g" (maxAbs precision expected))
+
+/// The softmax ignores a constant added to every logit, so E softmax(f) under the GLM's N(f*, J Sigma J^T) depends on the
+/// logits' differences alone. A classifier's GGN has no curvature along that direction (Lambda 1 = 0), so there the posterior
+/// keeps the prior's variance: last-layer Laplace adds about |a|^2 / delta to every logit's variance, which the softmax ignores.
+[<Fact>]
+let ``the probit predictive is the binary probit for two classes (MacKay 1992): the logit difference's mean and variance`` () =
+    engine ()
+    NativeEngine.Seed 61L
+    let mean = torch.randn(6L, 2L, dtype = f64) * 3.0
+    let l = torch.randn(6L, 2L, 2L, dtype = f64)
+    let cov = l.matmul(l.transpose(1L, 2L)) * 4.0
+    use p = LaplacePosterior.Probit(mean, cov)
+    let column (t: torch.Tensor) (i: int64) = t.select(1L, i)
+    let entry i j = cov.select(1L, i).select(1L, j)
+    let d = column mean 0L - column mean 1L
+    let v = entry 0L 0L + entry 1L 1L - 2.0 * entry 0L 1L
+    let expected = torch.sigmoid(d / (1.0 + Math.PI / 8.0 * v).sqrt())
+    let err = maxAbs (column p 0L) expected
+    Assert.True(err < 1e-12, sprintf "off the binary probit by %g" err)
+    Assert.True(maxAbs (p.sum(1L)) (torch.ones(6L, dtype = f64)) < 1e-12)
+
+[<Fact>]
+let ``the probit predictive ignores a constant added to every logit and its variance (the softmax's shift invariance)`` () =
+    engine ()
+    NativeEngine.Seed 62L
+    let mean = torch.randn(5L, 4L, dtype = f64) * 2.0
+    let l = torch.randn(5L, 4L, 4L, dtype = f64)
+    let cov = l.matmul(l.transpose(1L, 2L))
+    use p = LaplacePosterior.Probit(mean, cov)
+    // f + c 1 with c ~ N(m, v) independent of f: mean + m 1, covariance + v 1 1^T; the same distribution of softmax(f)
+    let ones = torch.ones(4L, 4L, dtype = f64)
+    use shifted = LaplacePosterior.Probit(mean + 5.0, cov + 30.0 * ones)
+    Assert.True(maxAbs p shifted < 1e-12, sprintf "a common shift moved the probabilities by %g" (maxAbs p shifted))
+    // noise along 1 alone leaves softmax(f) unchanged, so E softmax(f) = softmax(f*)
+    use common = LaplacePosterior.Probit(mean, 30.0 * ones.unsqueeze(0).expand(5L, 4L, 4L))
+    let err = maxAbs common (mean.softmax 1L)
+    Assert.True(err < 1e-12, sprintf "common noise moved the probabilities by %g" err)
+
+[<Fact>]
+let ``last-layer KFAC Laplace predicts the same with its last bias shifted by a constant (GLM probit)`` () =
+    engine ()
+    let network = mlp 63L 3 6 4 true
+    use data = classification 63L 40 3 4
+    use test = torch.randn(8L, 3L, dtype = f64)
+    let o = LaplaceOptions(PriorPrecision = 0.5)
+    use la = LaplacePosterior.Fit(network, Likelihood.Categorical(), data, o)
+    use p = la.Predict(test, 1)
+    let shiftedNetwork = mlp 63L 3 6 4 true
+    let last = shiftedNetwork.children() |> Seq.item 2 :?> Linear
+    using (torch.no_grad ()) (fun _ -> last.bias.add_(torch.tensor(7.0, dtype = f64)) |> ignore)
+    use shifted = LaplacePosterior.Fit(shiftedNetwork, Likelihood.Categorical(), data, o)
+    use q = shifted.Predict(test, 1)
+    // the same softmax, the same GGN, the same prior: the same posterior over the logits' differences
+    let struct (_, c1) = la.GlmDistribution test
+    let struct (_, c2) = shifted.GlmDistribution test
+    Assert.True(maxAbs c1 c2 < 1e-10)
+    Assert.True(maxAbs p.Samples q.Samples < 1e-10, sprintf "the shift moved the probabilities by %g" (maxAbs p.Samples q.Samples))

@@ -40,7 +40,7 @@ int threadsAt = Array.IndexOf(args, "--threads");
 int threads = threadsAt >= 0 && threadsAt + 1 < args.Length && int.TryParse(args[threadsAt + 1], out int t) && t > 0 ? t : 2;
 BayesDL.Engine.NativeEngine.EnsureLoaded();
 TorchSharp.torch.set_num_threads(threads);
-// --seed N: the seed of workloads that take one (vae, mcdropout; default 1), to check that a result holds across seeds.
+// --seed N: the seed of workloads that take one (vae, mcdropout, posthoc; default 1), to check that a result holds across seeds.
 int seedAt = Array.IndexOf(args, "--seed");
 long seed = seedAt >= 0 && seedAt + 1 < args.Length && long.TryParse(args[seedAt + 1], out long sd) ? sd : 1;
 var options = new BenchOptions(args.Contains("--quick"), Path.GetFullPath(output), seed) { Arguments = args };

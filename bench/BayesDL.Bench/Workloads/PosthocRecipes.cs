@@ -81,10 +81,11 @@ internal static class PosthocRecipes
     /// <summary>
     /// Last-layer KFAC Laplace with the GLM predictive (<paramref name="link"/>: the probit approximation, the library's default,
     /// or Monte Carlo over f with 100 draws), the prior precision starting at λ and, with <paramref name="tune"/>, tuned by the
-    /// Laplace evidence on the training data.
+    /// Laplace evidence on the training data; <paramref name="seed"/> seeds the Monte Carlo draws.
     /// </summary>
-    public static LaplaceOptions LastLayerKfac(GlmLink link, bool tune) =>
-        new(LaplaceSubset.LastLayer, HessianStructure.Kron, LaplacePredictiveKind.Glm, link, PriorPrecision, TunePrior: tune, Seed: 1);
+    public static LaplaceOptions LastLayerKfac(GlmLink link, bool tune, long seed = 1) =>
+        new(LaplaceSubset.LastLayer, HessianStructure.Kron, LaplacePredictiveKind.Glm, link, PriorPrecision, TunePrior: tune,
+            Seed: seed);
 
     /// <summary>All-weights diagonal Laplace, GLM probit, evidence-tuned prior precision.</summary>
     public static LaplaceOptions AllWeightsDiagonal() =>
