@@ -35,7 +35,9 @@ public sealed record ComputePolicy(Device Device, ScalarType Dtype)
             throw Validation.Check.Error(nameof(ComputePolicy), "values", $"{values.Length} values",
                 $"as many values as the shape {Validation.Check.Shape(shape)} holds");
         using var t = torch.tensor(values, dtype: ScalarType.Float64);
-        return t.reshape(shape).to(Dtype, Device);
+        // Always a copy in the engine's own memory: torch.tensor over a double[] shares the pinned managed array, whose address
+        // (and so alignment) varies from run to run, and vectorised kernels then differ in the last bits between runs.
+        return t.reshape(shape).to(Dtype, Device, copy: true);
     }
 
     /// <summary>A scalar tensor on this policy's device and dtype.</summary>

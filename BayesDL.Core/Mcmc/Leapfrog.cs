@@ -38,9 +38,7 @@ internal static class Leapfrog
         using var scope = NewDisposeScope();
         ComputePolicy policy = target.Policy;
         long[] shape = [rows, target.Dimension];
-        Tensor x = policy.Dtype == ScalarType.Float64 && policy.Device.type == TorchSharp.DeviceType.CPU
-            ? tensor(positions, shape, requires_grad: true)
-            : policy.Tensor(positions, shape).requires_grad_(true);
+        Tensor x = policy.Tensor(positions, shape).requires_grad_(true);
         Tensor lp = target.Evaluate(x);
         Tensor? g = autograd.grad(new[] { lp.sum() }, new[] { x }, allow_unused: true)[0];
         return (AdaptiveSampler.Host(lp), g is null ? new double[positions.Length] : AdaptiveSampler.Host(g));

@@ -37,8 +37,13 @@ public sealed class McmcWorkload : IWorkload
         var vi = LinearRegressionVI.Fit(x, y, noise, priorStd);
         double[] viMean = vi.Q.Mean.data<double>().ToArray(), viSd = vi.Q.StdDev().data<double>().ToArray();
 
+        // --chains N (default 4): NUTS advances the chains in lockstep, one batched gradient call per leapfrog step, so more
+        // chains cost little more per call; the figures are for the given number of chains, each with the same draws.
+        string? chainsText = options.Value("--chains");
+        int chains = chainsText is null ? 4 : int.TryParse(chainsText, out int c) && c > 0 ? c
+            : throw new ArgumentException($"mcmc: --chains {chainsText} is not a positive whole number of chains, e.g. --chains 16.");
         var hmc = new HmcOptions(Samples: options.Quick ? 200 : 2000, Warmup: options.Quick ? 150 : 1000,
-            Chains: 4, LeapfrogSteps: 10, Seed: 17);
+            Chains: chains, LeapfrogSteps: 10, Seed: 17);
         var target = LogDensity.BayesianLinearRegression(x, y, noise, priorStd);
         var figures = new Dictionary<string, object>();
         foreach (string sampler in new[] { "hmc", "nuts" })
