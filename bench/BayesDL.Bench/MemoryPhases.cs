@@ -1,0 +1,41 @@
+using BayesDL.Engine;
+
+namespace BayesDL.Bench;
+
+/// <summary>
+/// Resident memory at the phase boundaries of a memory run (<c>--library-only</c> or <c>--bare-loop-only</c>): at each
+/// <see cref="Mark"/> the current RSS (VmRSS), the peak so far (VmHWM) and the managed heap. With
+/// <c>--trim-between-phases</c> each mark first returns freed native memory to the OS (<see cref="NativeAllocator.ReleaseFreedMemory"/>)
+/// and records the RSS after it, so the next phase starts from what is live. The figures go into the workload's JSON as
+/// <c>rss_mb_PHASE</c>, <c>peak_rss_mb_PHASE</c>, <c>managed_mb_PHASE</c> (and <c>rss_mb_PHASE_trimmed</c>) and <c>peak_rss_mb</c>,
+/// the process's peak: the figure the PyTorch reference gives for a process that trains and evaluates one model.
+/// </summary>
+public sealed class MemoryPhases(bool trimBetweenPhases, Action<string> progress)
+{
+    readonly SortedDictionary<string, object> _figures = new();
+
+    /// <summary>Records the memory at the end of phase <paramref name="phase"/> (e.g. "loaded", "data", "trained", "evaluated").</summary>
+    public void Mark(string phase)
+    {
+        double rss = ProcessMemory.RssMb(), peak = ProcessMemory.PeakRssMb(), managed = GC.GetTotalMemory(false) / 1048576.0;
+        _figures[$"rss_mb_{phase}"] = Math.Round(rss, 1);
+        _figures[$"peak_rss_mb_{phase}"] = Math.Round(peak, 1);
+        _figures[$"managed_mb_{phase}"] = Math.Round(managed, 1);
+        string trimmed = "";
+        if (trimBetweenPhases)
+        {
+            NativeAllocator.ReleaseFreedMemory();
+            double after = ProcessMemory.RssMb();
+            _figures[$"rss_mb_{phase}_trimmed"] = Math.Round(after, 1);
+            trimmed = $", {after:F0} MB after malloc_trim";
+        }
+        progress($"memory after '{phase}': RSS {rss:F0} MB{trimmed}, peak {peak:F0} MB, managed heap {managed:F0} MB");
+    }
+
+    /// <summary>The figures of every mark and the process's peak RSS so far.</summary>
+    public IDictionary<string, object> Figures()
+    {
+        var all = new SortedDictionary<string, object>(_figures) { ["peak_rss_mb"] = Math.Round(ProcessMemory.PeakRssMb(), 1) };
+        return all;
+    }
+}
