@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Layers;
 using BayesDL.Objectives;
@@ -206,7 +207,10 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
                 int perChunk = (int)Math.Clamp(PredictRowBudget / Math.Max(1, inputs.shape[0]), 1, samples);
                 var chunks = new List<Tensor>();
                 for (int done = 0; done < samples; done += perChunk)
+                {
                     chunks.Add(Draws(inputs, Math.Min(perChunk, samples - done)));
+                    NativeAllocator.CollectIfDue();
+                }
                 Tensor outputs = chunks.Count == 1 ? chunks[0] : cat(chunks, 0);
                 var result = likelihood.Predictive(outputs);
                 result.Samples.MoveToOuterDisposeScope();

@@ -51,3 +51,24 @@ let ``allocator settings out of range are refused naming the parameter, and on g
         let after = BayesDL.Bench.ProcessMemory.RssMb()
         tensors[1999].Dispose()
         Assert.True(before - after > 60.0, sprintf "RSS %.0f MB before the trim and %.0f MB after: expected > 60 MB released" before after)
+
+[<Fact>]
+let ``collection pacing collects once the thread has allocated its budget, not before, and a budget of 0 switches it off`` () =
+    let saved = NativeAllocator.CollectionBudgetBytes
+    try
+        let e = Assert.Throws<System.ArgumentException>(fun () -> NativeAllocator.CollectionBudgetBytes <- -1L)
+        Assert.Contains("parameter 'CollectionBudgetBytes'", e.Message)
+        NativeAllocator.CollectionBudgetBytes <- 1L <<< 20
+        NativeAllocator.CollectIfDue() |> ignore   // sets this thread's mark, whatever it allocated before
+        Assert.False(NativeAllocator.CollectIfDue(), "nothing near 1 MiB was allocated since the last collection")
+        let before = System.GC.CollectionCount 0
+        let junk = Array.init 300 (fun _ -> Array.zeroCreate<byte> 8192)   // 2.4 MB of managed arrays
+        Assert.True(NativeAllocator.CollectIfDue(), "2.4 MB allocated against a 1 MiB budget")
+        Assert.True(System.GC.CollectionCount 0 > before)
+        NativeAllocator.CollectionBudgetBytes <- 0L
+        let more = Array.init 300 (fun _ -> Array.zeroCreate<byte> 8192)
+        Assert.False(NativeAllocator.CollectIfDue(), "a budget of 0 switches the pacing off")
+        System.GC.KeepAlive junk
+        System.GC.KeepAlive more
+    finally
+        NativeAllocator.CollectionBudgetBytes <- saved

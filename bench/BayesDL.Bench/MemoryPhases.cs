@@ -21,6 +21,14 @@ public sealed class MemoryPhases(bool trimBetweenPhases, Action<string> progress
         _figures[$"rss_mb_{phase}"] = Math.Round(rss, 1);
         _figures[$"peak_rss_mb_{phase}"] = Math.Round(peak, 1);
         _figures[$"managed_mb_{phase}"] = Math.Round(managed, 1);
+        // Tensors made outside any dispose scope are freed only by the GC's finalizer: their native memory waits for a
+        // collection, which the managed heap (a few MB) seldom triggers.
+        var stats = TorchSharp.DisposeScopeManager.Statistics;
+        _figures[$"tensors_outside_scope_{phase}"] = stats.CreatedOutsideScopeCount - stats.DisposedOutsideScopeCount;
+        _figures[$"gen0_collections_{phase}"] = GC.CollectionCount(0);
+        // Minor page faults so far: what mapping fresh memory costs (each first touch of a page zeroes it), a measure of an
+        // allocator setting's extra work that does not depend on the machine's load as timings do.
+        if (MinorFaults() is long faults) _figures[$"minor_faults_{phase}"] = faults;
         string trimmed = "";
         if (trimBetweenPhases)
         {
@@ -29,7 +37,20 @@ public sealed class MemoryPhases(bool trimBetweenPhases, Action<string> progress
             _figures[$"rss_mb_{phase}_trimmed"] = Math.Round(after, 1);
             trimmed = $", {after:F0} MB after malloc_trim";
         }
-        progress($"memory after '{phase}': RSS {rss:F0} MB{trimmed}, peak {peak:F0} MB, managed heap {managed:F0} MB");
+        progress($"memory after '{phase}': RSS {rss:F0} MB{trimmed}, peak {peak:F0} MB, managed heap {managed:F0} MB, tensors " +
+            $"made outside scopes and not disposed {stats.CreatedOutsideScopeCount - stats.DisposedOutsideScopeCount}, " +
+            $"gen-0 collections {GC.CollectionCount(0)}");
+    }
+
+    /// <summary>Minor page faults of this process so far (field 10 of /proc/self/stat), or null where there is none.</summary>
+    static long? MinorFaults()
+    {
+        const string path = "/proc/self/stat";
+        if (!File.Exists(path)) return null;
+        string stat = File.ReadAllText(path);
+        // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, minflt field 10.
+        string[] rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(rest[7], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The figures of every mark and the process's peak RSS so far.</summary>

@@ -136,6 +136,11 @@ public sealed class BbbWorkload : IMemoryRunWorkload
         else
         {
             var model = CreateModel();
+            // --predict-row-budget N: rows per forward pass of the predictive (BayesianNetwork.PredictRowBudget, default 16,384);
+            // a smaller budget holds smaller activations at once but draws the weight noise in another order (other MC draws).
+            if (options.Value("--predict-row-budget") is { } budget)
+                model.PredictRowBudget = long.Parse(budget, System.Globalization.CultureInfo.InvariantCulture);
+            figures["predict_row_budget"] = model.PredictRowBudget;
             var history = new Trainer(new TrainerOptions(Epochs: epochs, BatchSize: 128, LearningRate: 1e-3, Seed: 1))
                 .Fit(model, data, onEpoch: e => options.Progress($"epoch {e.Epoch}: {e.Seconds:F2} s, loss {e.MeanLoss:F4}"));
             phases.Mark("trained");
