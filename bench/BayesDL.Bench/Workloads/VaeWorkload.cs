@@ -65,7 +65,9 @@ public sealed class VaeWorkload : IMemoryRunWorkload
         phases.Mark("data");
         var figures = new Dictionary<string, object>
         {
-            ["epochs"] = epochs, ["seed"] = seed, ["test_elbo_samples_per_image"] = elboSamples,
+            ["epochs"] = epochs,
+            ["seed"] = seed,
+            ["test_elbo_samples_per_image"] = elboSamples,
         };
         if (bareLoop)
         {
