@@ -21,10 +21,14 @@ let ``a quick mcdropout memory run marks four phases whose peaks never fall, and
     let at (key: string) = Convert.ToDouble(memory[key])
     let names = [ "loaded"; "data"; "trained"; "evaluated" ]
     let peaks = names |> List.map (fun p -> at ("peak_rss_mb_" + p))
-    Assert.True(peaks |> List.pairwise |> List.forall (fun (a, b) -> a <= b), sprintf "peaks %A should never fall" peaks)
+    // Linux adds each thread's resident pages to the process's count in batches of 64 pages (TASK_RSS_EVENTS_THRESH), so
+    // two readings of the peak may differ by up to 64 pages per thread.
+    let slack = float (Diagnostics.Process.GetCurrentProcess().Threads.Count * 64 * 4096) / 1048576.0
+    Assert.True(peaks |> List.pairwise |> List.forall (fun (a, b) -> a <= b + slack),
+        sprintf "peaks %A should not fall by more than %g MB" peaks slack)
     for p in names do
-        Assert.True(at ("rss_mb_" + p) > 0.0 && at ("rss_mb_" + p) <= at ("peak_rss_mb_" + p), sprintf "phase %s" p)
-    Assert.True(at "peak_rss_mb" >= List.last peaks)
+        Assert.True(at ("rss_mb_" + p) > 0.0 && at ("rss_mb_" + p) <= at ("peak_rss_mb_" + p) + slack, sprintf "phase %s" p)
+    Assert.True(at "peak_rss_mb" >= List.last peaks, sprintf "process peak %g MB, peak after evaluation %g MB" (at "peak_rss_mb") (List.last peaks))
     let faults = names |> List.map (fun p -> at ("minor_faults_" + p))
     Assert.True(faults |> List.pairwise |> List.forall (fun (a, b) -> a <= b), sprintf "page faults %A should never fall" faults)
     // The 1,024-digit, one-epoch model is far better than chance (0.1) on its 500 test digits.
