@@ -28,7 +28,8 @@ let ``a quick mcdropout memory run marks four phases whose peaks never fall, and
         sprintf "peaks %A should not fall by more than %g MB" peaks slack)
     for p in names do
         Assert.True(at ("rss_mb_" + p) > 0.0 && at ("rss_mb_" + p) <= at ("peak_rss_mb_" + p) + slack, sprintf "phase %s" p)
-    Assert.True(at "peak_rss_mb" >= List.last peaks, sprintf "process peak %g MB, peak after evaluation %g MB" (at "peak_rss_mb") (List.last peaks))
+    Assert.True(at "peak_rss_mb" >= List.last peaks,
+        sprintf "process peak %g MB, peak after evaluation %g MB" (at "peak_rss_mb") (List.last peaks))
     let faults = names |> List.map (fun p -> at ("minor_faults_" + p))
     Assert.True(faults |> List.pairwise |> List.forall (fun (a, b) -> a <= b), sprintf "page faults %A should never fall" faults)
     // The 1,024-digit, one-epoch model is far better than chance (0.1) on its 500 test digits.
