@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Objectives;
 using BayesDL.Predictive;
 using BayesDL.Validation;
@@ -85,6 +86,7 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
             // One scope per pass: only the output survives, not the pass's activations.
             using var pass = NewDisposeScope();
             outputs[t] = Model.forward(inputs).MoveToOuterDisposeScope();
+            NativeAllocator.CollectIfDue();
         }
         return stack(outputs).MoveToOuterDisposeScope();
     }
@@ -124,6 +126,7 @@ public sealed class MonteCarloPredictor : IStochasticPredictor
                     result = empty(shape, pass.dtype, pass.device).MoveToOuterDisposeScope();
                 }
                 result.narrow(0, s0, g).narrow(1, start, count).copy_(pass);
+                NativeAllocator.CollectIfDue();
             }
         }
         return result!.MoveToOuterDisposeScope();

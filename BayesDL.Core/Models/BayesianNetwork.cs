@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Inference;
 using BayesDL.Layers;
 using BayesDL.Objectives;
@@ -159,13 +160,31 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
         foreach (var l in layers) l.WeightDraws = draws;
         try
         {
-            Tensor output = body.forward(repeated);
+            Tensor output = is_grad_enabled() ? body.forward(repeated) : ForwardFreeing(repeated, input);
             return output.view(new[] { (long)draws, n }.Concat(output.shape.Skip(1)).ToArray()).MoveToOuterDisposeScope();
         }
         finally
         {
             foreach (var l in layers) l.WeightDraws = 1;
         }
+    }
+
+    /// <summary>
+    /// The body's layers in order without gradients, each layer's input freed as soon as the next output exists (not
+    /// <paramref name="keep"/>, the caller's tensor): the same operations as <c>body.forward</c>, so the same numbers, but a
+    /// prediction chunk holds one layer's activations at a time instead of every layer's until the chunk ends.
+    /// </summary>
+    Tensor ForwardFreeing(Tensor repeated, Tensor keep)
+    {
+        Tensor h = repeated;
+        foreach (var layer in body.children().Cast<nn.Module<Tensor, Tensor>>())
+        {
+            Tensor next = layer.call(h);
+            // A layer may return its input itself (Identity, dropout off): then there is nothing to free.
+            if (!ReferenceEquals(next, h) && !ReferenceEquals(h, keep) && next.Handle != h.Handle) h.Dispose();
+            h = next;
+        }
+        return h;
     }
 
     /// <inheritdoc/>
@@ -188,7 +207,10 @@ public sealed class BayesianNetwork : nn.Module<Tensor, Tensor>, IStochasticPred
                 int perChunk = (int)Math.Clamp(PredictRowBudget / Math.Max(1, inputs.shape[0]), 1, samples);
                 var chunks = new List<Tensor>();
                 for (int done = 0; done < samples; done += perChunk)
+                {
                     chunks.Add(Draws(inputs, Math.Min(perChunk, samples - done)));
+                    NativeAllocator.CollectIfDue();
+                }
                 Tensor outputs = chunks.Count == 1 ? chunks[0] : cat(chunks, 0);
                 var result = likelihood.Predictive(outputs);
                 result.Samples.MoveToOuterDisposeScope();

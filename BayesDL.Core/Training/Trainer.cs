@@ -183,6 +183,7 @@ public sealed class Trainer
                 elboSum += terms.Elbo is { } elbo ? elbo.to(ScalarType.Float64).item<double>() : -loss * rowCount;
                 lossSum += loss * rowCount;
                 onStep?.Invoke(new StepReport(step, epoch, loss, b, batches, rate, parameters));
+                NativeAllocator.CollectIfDue();
             }
             double klValue = double.NaN;
             if (run.KL is { } kl)

@@ -131,3 +131,26 @@ let ``four threads predicting at once from one loaded model give the four predic
         for c in concurrent do
             let probabilities = c |> Array.chunkBySize 3
             Assert.All(probabilities, fun p -> Assert.Equal(1.0, Array.sum p, 5))
+
+[<Fact>]
+let ``a prediction without gradients gives bit for bit the draws of the forward pass with gradients, and leaves the inputs alive`` () =
+    // Without gradients ForwardDraws and Predict run the layers one by one, freeing each layer's input, and BayesLinear's
+    // local reparameterization works in place: the same operations, so from the same seed the same numbers.
+    engine ()
+    let lrt = BayesDL.Layers.BayesLayerOptions(BayesDL.Layers.GradientEstimator.LocalReparameterization, InitialRho = -2.0)
+    use net =
+        BayesianNetwork.Create(Likelihood.Categorical(), BayesDL.Layers.BayesNN.BayesLinear(16L, 8L, lrt), torch.nn.ReLU(),
+            torch.nn.Identity(), BayesDL.Layers.BayesNN.BayesLinear(8L, 3L, lrt))
+    use x = torch.rand(5L, 16L)
+    for draws in [ 1; 4 ] do
+        NativeEngine.Seed 3L
+        use recorded = net.ForwardDraws(x, draws)
+        Assert.True(recorded.requires_grad, "the reference pass should record gradients (the out-of-place formulation)")
+        NativeEngine.Seed 3L
+        use freed = (use _ = torch.no_grad() in net.ForwardDraws(x, draws))
+        Assert.Equal<float[]>(values recorded, values freed)
+        NativeEngine.Seed 3L
+        use predicted = net.Predict(x, draws)
+        use expected = recorded.detach().softmax(-1L)
+        Assert.Equal<float[]>(values expected, values predicted.Samples)
+        Assert.Equal(80, (values x).Length)   // the caller's inputs (the pass's own input when draws = 1) are not freed

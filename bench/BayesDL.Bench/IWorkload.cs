@@ -17,6 +17,20 @@ public interface IWorkload
     IDictionary<string, object> Run(BenchOptions options);
 }
 
+/// <summary>
+/// A workload with a memory run: a process that trains and evaluates only one model, as the PyTorch reference's memory
+/// figures were taken (<c>--library-only</c>: the library's model; <c>--bare-loop-only</c>: the same model in a bare TorchSharp
+/// loop, where the workload has one). The caller marks "loaded" before and adds <paramref name="phases"/>' figures after.
+/// </summary>
+public interface IMemoryRunWorkload : IWorkload
+{
+    /// <summary>
+    /// Loads the data (then marks "data"), trains (marks "trained") and evaluates (marks "evaluated") the library's model, or
+    /// the bare loop's when <paramref name="bareLoop"/>; returns the evaluation's figures.
+    /// </summary>
+    IDictionary<string, object> RunMemory(BenchOptions options, MemoryPhases phases, bool bareLoop);
+}
+
 /// <summary>Options shared by all workloads.</summary>
 /// <param name="Quick">Seconds-long smoke-test version.</param>
 /// <param name="OutputDirectory">Where PNGs and other artefacts go.</param>

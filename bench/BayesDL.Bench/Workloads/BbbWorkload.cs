@@ -21,7 +21,7 @@ namespace BayesDL.Bench.Workloads;
 /// (50 weight draws), mutual information on clean and 90-degree-rotated test digits with the AUROC separating
 /// them, and resident memory after steps 500 and 5,000 of a further continuous training run.
 /// </summary>
-public sealed class BbbWorkload : IWorkload
+public sealed class BbbWorkload : IMemoryRunWorkload
 {
     public string Name => "bbb";
     public string Description => "Bayes by Backprop MLP 784-400-400-10 on MNIST subset vs raw TorchSharp; " +
@@ -36,11 +36,7 @@ public sealed class BbbWorkload : IWorkload
         var data = trainPart ?? train;
         int epochs = options.Quick ? 2 : 10, memorySteps = options.Quick ? 100 : 5000, probeStep = options.Quick ? 20 : 500;
 
-        NativeEngine.Seed(1);
-        var layer = new BayesLayerOptions(GradientEstimator.LocalReparameterization, PriorSpec.Normal(0, 1), InitialRho: -5);
-        var model = BayesianNetwork.Create(Likelihood.Categorical(),
-            BayesNN.BayesLinear(784, 400, layer), nn.ReLU(), BayesNN.BayesLinear(400, 400, layer), nn.ReLU(),
-            BayesNN.BayesLinear(400, 10, layer));
+        var model = CreateModel();
         var raw = new RawBbb(data, 128);
         var rawSeconds = new List<double>();
         var rss = new Dictionary<long, double>();
@@ -96,6 +92,73 @@ public sealed class BbbWorkload : IWorkload
             ["epochs"] = epochs,
             ["predictive_draws"] = draws,
         };
+    }
+
+    /// <summary>The network: 784-400-400-10, N(0, 1) prior, local reparameterization, rho = -5, initialised from seed 1.</summary>
+    static BayesianNetwork CreateModel()
+    {
+        NativeEngine.Seed(1);
+        var layer = new BayesLayerOptions(GradientEstimator.LocalReparameterization, PriorSpec.Normal(0, 1), InitialRho: -5);
+        return BayesianNetwork.Create(Likelihood.Categorical(),
+            BayesNN.BayesLinear(784, 400, layer), nn.ReLU(), BayesNN.BayesLinear(400, 400, layer), nn.ReLU(),
+            BayesNN.BayesLinear(400, 10, layer));
+    }
+
+    /// <summary>
+    /// The memory run: the library's model alone (the same recipe, without the bare loop's epochs in between, which draw from
+    /// the same global generator, so the figures differ from the full run's by seed noise) and its evaluation (50 weight draws
+    /// on the clean and the turned test digits); or the bare TorchSharp loop alone and the same evaluation of its weights.
+    /// </summary>
+    public IDictionary<string, object> RunMemory(BenchOptions options, MemoryPhases phases, bool bareLoop)
+    {
+        using var train = Mnist.LoadSubset("train", policy: ComputePolicy.Cpu);
+        using var test = Mnist.LoadSubset("test", policy: ComputePolicy.Cpu);
+        using var trainPart = options.Quick ? train.Take(1024) : null;
+        var data = trainPart ?? train;
+        int epochs = options.Quick ? 2 : 10;
+        const int draws = 50;
+        phases.Mark("data");
+        using var rotatedInputs = test.Inputs.view(-1, 28, 28).rot90(1, (1, 2)).reshape(-1, 784);
+        var figures = new Dictionary<string, object> { ["epochs"] = epochs, ["predictive_draws"] = draws };
+        if (bareLoop)
+        {
+            NativeEngine.Seed(1);
+            var raw = new RawBbb(data, 128);
+            for (int e = 0; e < epochs; e++) options.Progress($"bare loop epoch {e + 1}: {raw.Epoch():F2} s");
+            phases.Mark("trained");
+            NativeEngine.Seed(2);
+            using var scope = NewDisposeScope();
+            Tensor probs = raw.PredictiveMean(test.Inputs, draws);
+            raw.PredictiveMean(rotatedInputs, draws);
+            figures["test_accuracy"] = Math.Round(ClassificationMetrics.Accuracy(probs, test.Targets), 4);
+            figures["nll"] = Math.Round(ClassificationMetrics.NegativeLogLikelihood(probs, test.Targets), 4);
+        }
+        else
+        {
+            var model = CreateModel();
+            // --predict-row-budget N: rows per forward pass of the predictive (BayesianNetwork.PredictRowBudget, default 16,384);
+            // a smaller budget holds smaller activations at once but draws the weight noise in another order (other MC draws).
+            if (options.Value("--predict-row-budget") is { } budget)
+                model.PredictRowBudget = long.Parse(budget, System.Globalization.CultureInfo.InvariantCulture);
+            figures["predict_row_budget"] = model.PredictRowBudget;
+            var history = new Trainer(new TrainerOptions(Epochs: epochs, BatchSize: 128, LearningRate: 1e-3, Seed: 1))
+                .Fit(model, data, onEpoch: e => options.Progress($"epoch {e.Epoch}: {e.Seconds:F2} s, loss {e.MeanLoss:F4}"));
+            phases.Mark("trained");
+            NativeEngine.Seed(2);
+            using var scope = NewDisposeScope();
+            using var clean = model.Predict(test.Inputs, draws);
+            using var rotated = model.Predict(rotatedInputs, draws);
+            Tensor probs = clean.Mean();
+            Tensor miClean = clean.MutualInformation(), miRotated = rotated.MutualInformation();
+            figures["final_train_loss"] = Math.Round(history[^1].MeanLoss, 4);
+            figures["test_accuracy"] = Math.Round(ClassificationMetrics.Accuracy(probs, test.Targets), 4);
+            figures["nll"] = Math.Round(ClassificationMetrics.NegativeLogLikelihood(probs, test.Targets), 4);
+            figures["ece"] = Math.Round(ReliabilityDiagram.Compute(probs, test.Targets).ExpectedCalibrationError, 4);
+            figures["auroc_rotated90"] = Math.Round(Auroc.Compute(miClean, miRotated), 4);
+        }
+        phases.Mark("evaluated");
+        options.Progress($"test accuracy {figures["test_accuracy"]}, NLL {figures["nll"]}");
+        return figures;
     }
 
     static void Probe(long step, long first, long last, Dictionary<long, double> rss)
@@ -161,6 +224,29 @@ public sealed class BbbWorkload : IWorkload
                 _opt.step();
             }
             return clock.Elapsed.TotalSeconds;
+        }
+
+        /// <summary>The mean class probabilities of <paramref name="draws"/> LRT forward passes, without gradients.</summary>
+        public Tensor PredictiveMean(Tensor x, int draws)
+        {
+            using var _ = no_grad();
+            Tensor sum = zeros(x.shape[0], 10);
+            for (int d = 0; d < draws; d++)
+            {
+                using var scope = NewDisposeScope();
+                Tensor h = x;
+                for (int l = 0; l < _layers.Count; l++)
+                {
+                    var (wm, wr, bm, br) = _layers[l];
+                    Tensor ws = nn.functional.softplus(wr, 1, 20), bs = nn.functional.softplus(br, 1, 20);
+                    Tensor mean = nn.functional.linear(h, wm, bm);
+                    Tensor var = nn.functional.linear(h.square(), ws.square(), bs.square());
+                    h = mean + (var + 1e-16).sqrt() * randn_like(mean);
+                    if (l < _layers.Count - 1) h = nn.functional.relu(h);
+                }
+                sum.add_(nn.functional.softmax(h, 1));
+            }
+            return sum.div_(draws);
         }
 
         static Tensor KL(Tensor mu, Tensor sigma) => 0.5 * (sigma.square() + mu.square() - 1 - 2 * sigma.log()).sum();

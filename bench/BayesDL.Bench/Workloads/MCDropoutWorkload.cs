@@ -24,7 +24,7 @@ namespace BayesDL.Bench.Workloads;
 /// delta-method estimate of the T-sample NLL's finite-sample bias, to tell a real MC-versus-dropout-off difference from
 /// Monte Carlo noise.
 /// </summary>
-public sealed class MCDropoutWorkload : IWorkload
+public sealed class MCDropoutWorkload : IMemoryRunWorkload
 {
     const double PyTorchLoopSeconds = 4.7;
 
@@ -44,6 +44,41 @@ public sealed class MCDropoutWorkload : IWorkload
             .gather(2, targets.view(1, -1, 1).expand(t, -1, 1)).squeeze(2);   // [T, N]
         Tensor mean = picked.mean(new long[] { 0 }).clamp_min(1e-12);
         return (picked.var(0L) / (2.0 * t * mean.square())).mean().item<double>();
+    }
+
+    /// <summary>
+    /// The memory run: the network trained as in the full run and its T = 100 vectorized MC predictive and dropout-off
+    /// prediction on the test digits (seeded as in the full run, so the same accuracy and NLL). There is no bare loop.
+    /// </summary>
+    public IDictionary<string, object> RunMemory(BenchOptions options, MemoryPhases phases, bool bareLoop)
+    {
+        if (bareLoop) throw new ArgumentException("The mcdropout workload has no bare TorchSharp loop; use --library-only.");
+        var split = ClassifierTraining.LoadSplit(options, quickTestRows: 500);
+        using var data = split.Train;
+        using var test = split.Test;
+        int epochs = options.Quick ? 1 : 10, samples = options.Quick ? 10 : 100;
+        phases.Mark("data");
+        var model = ClassifierTraining.TrainMCDropout(data, epochs, seed: options.Seed, options);
+        phases.Mark("trained");
+        NativeEngine.Seed(2);
+        using var mc = new MonteCarloPredictor(model).Predict(test.Inputs, samples);
+        var (accuracy, nll, _, ece) = ClassifierTraining.Score(mc, test.Targets);
+        MonteCarloMode.Set(model, false);
+        using var deterministic = new MonteCarloPredictor(model).Predict(test.Inputs, 1);
+        var (accDet, nllDet, _, _) = ClassifierTraining.Score(deterministic, test.Targets);
+        phases.Mark("evaluated");
+        options.Progress($"MC: acc {accuracy:F4} nll {nll:F4} ece {ece:F4} | dropout off: acc {accDet:F4} nll {nllDet:F4}");
+        return new Dictionary<string, object>
+        {
+            ["test_accuracy"] = Math.Round(accuracy, 4),
+            ["nll"] = Math.Round(nll, 4),
+            ["ece"] = Math.Round(ece, 4),
+            ["accuracy_deterministic"] = Math.Round(accDet, 4),
+            ["nll_deterministic"] = Math.Round(nllDet, 4),
+            ["samples"] = samples,
+            ["epochs"] = epochs,
+            ["seed"] = options.Seed,
+        };
     }
 
     public IDictionary<string, object> Run(BenchOptions options)

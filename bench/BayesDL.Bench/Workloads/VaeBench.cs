@@ -26,6 +26,7 @@ internal static class VaeBench
         {
             using var scope = NewDisposeScope();
             sum += perExample(x[TensorIndex.Slice(s, Math.Min(x.shape[0], s + batch))]).sum().to(ScalarType.Float64).item<double>();
+            NativeAllocator.CollectIfDue();
         }
         return sum / x.shape[0];
     }
@@ -48,6 +49,7 @@ internal static class VaeBench
             Tensor b = x[TensorIndex.Slice(s, Math.Min(x.shape[0], s + Batch))];
             Tensor logLikelihood = vae.Likelihood.LogLikelihood(vae.Decode(vae.Posterior(b).RSample(10)), b);   // [10, B]
             variance += logLikelihood.to(ScalarType.Float64).var(0L).sum().item<double>() / samples;
+            NativeAllocator.CollectIfDue();
         }
         return (elbo, Math.Sqrt(variance) / x.shape[0]);
     }

@@ -15,7 +15,7 @@ namespace BayesDL.Bench.Workloads;
 /// test ELBO, IWAE k = 100 log-likelihood (the same for the next 4 seeds, and the bare loop's test ELBO for each seed),
 /// a same-architecture autoencoder for comparison, a 2-D latent model, and PNGs.
 /// </summary>
-public sealed class VaeWorkload : IWorkload
+public sealed class VaeWorkload : IMemoryRunWorkload
 {
     public string Name => "vae";
     public string Description => "MNIST VAE 784-400-20: s/epoch vs raw TorchSharp, test ELBO, IWAE(k=100), AE comparison, PNGs";
@@ -47,6 +47,50 @@ public sealed class VaeWorkload : IWorkload
         using var raw = RawTorchSharpVae.Create(x, seed);
         for (int e = 0; e < training.Epochs; e++) raw.TrainEpoch(x);
         return (elbo, iwae, raw.TestElbo(xt, elboSamples));
+    }
+
+    /// <summary>
+    /// The memory run: the 20-D VAE of seed <see cref="BenchOptions.Seed"/> alone (the library's or the bare loop's), its test
+    /// ELBO (100 draws per image) and, for the library's, its IWAE k = 100 estimate: the full run's first model and figures.
+    /// </summary>
+    public IDictionary<string, object> RunMemory(BenchOptions options, MemoryPhases phases, bool bareLoop)
+    {
+        int epochs = options.Quick ? 1 : 10, iwaeK = 100, elboSamples = options.Quick ? 10 : 100;
+        long seed = options.Seed;
+        var policy = ComputePolicy.Default;
+        using var train = Mnist.LoadSubset("train", policy: policy);
+        using var testFull = Mnist.LoadSubset("test", policy: policy);
+        using var test = options.Quick ? testFull.Take(200) : testFull.Take(testFull.Count);
+        Tensor x = train.Inputs, xt = test.Inputs;
+        phases.Mark("data");
+        var figures = new Dictionary<string, object>
+        {
+            ["epochs"] = epochs,
+            ["seed"] = seed,
+            ["test_elbo_samples_per_image"] = elboSamples,
+        };
+        if (bareLoop)
+        {
+            using var raw = RawTorchSharpVae.Create(x, seed);
+            for (int e = 0; e < epochs; e++) options.Progress($"bare loop epoch {e + 1}: {raw.TrainEpoch(x):F3} s");
+            phases.Mark("trained");
+            figures["raw_test_elbo"] = Math.Round(raw.TestElbo(xt, elboSamples), 3);
+        }
+        else
+        {
+            NativeEngine.Seed(seed);
+            using var vae = policy.Apply(VaeBench.MlpVae(20));
+            var losses = VaeFitting.Fit(vae, x, new VariationalFitOptions(epochs, 128, 1e-3, Seed: seed),
+                e => options.Progress($"VAE epoch {e.Epoch}: loss {e.MeanLoss:F2} ({e.Seconds:F3} s)"));
+            phases.Mark("trained");
+            NativeEngine.Seed(seed + 1000);
+            figures["final_train_loss"] = Math.Round(losses[^1], 3);
+            figures["test_elbo"] = Math.Round(VaeBench.TestElbo(vae, xt, elboSamples).Elbo, 3);
+            figures["test_iwae_ll"] = Math.Round(VaeBench.MeanOver(xt, 50, b => vae.Iwae(b, iwaeK, chunk: 50)), 3);
+            figures["iwae_k"] = iwaeK;
+        }
+        phases.Mark("evaluated");
+        return figures;
     }
 
     public IDictionary<string, object> Run(BenchOptions options)
