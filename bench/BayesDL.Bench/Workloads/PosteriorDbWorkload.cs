@@ -35,8 +35,13 @@ public sealed class PosteriorDbWorkload : IWorkload
         foreach (string w in wanted.Where(w => !folders.Contains(w)))
             throw new ArgumentException(
                 $"posteriordb: '{w}' is not a folder of {root} with a registered model ({string.Join(", ", ExampleModels.Names)})");
-        var hmc = options.Quick ? new HmcOptions(Samples: 100, Warmup: 100, Chains: 2, Seed: options.Seed)
-                                : new HmcOptions(Samples: 1000, Warmup: 1000, Chains: 4, Seed: options.Seed);
+        // --target-acceptance D: dual averaging's target (Stan's adapt_delta, default 0.8; 0.9 to 0.99 for hierarchical models).
+        string? deltaText = Arg("--target-acceptance");
+        double delta = deltaText is null ? 0.8
+            : double.TryParse(deltaText, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0 && v < 1 ? v
+            : throw new ArgumentException($"posteriordb: --target-acceptance {deltaText} is not a number in (0, 1), e.g. 0.9.");
+        var hmc = options.Quick ? new HmcOptions(Samples: 100, Warmup: 100, Chains: 2, Seed: options.Seed, TargetAcceptance: delta)
+                                : new HmcOptions(Samples: 1000, Warmup: 1000, Chains: 4, Seed: options.Seed, TargetAcceptance: delta);
         var advi = new AdviOptions(Steps: options.Quick ? 500 : 10_000, Seed: options.Seed);
         var figures = new Dictionary<string, object>();
         var table = new StringBuilder();
@@ -84,7 +89,8 @@ public sealed class PosteriorDbWorkload : IWorkload
                 $"{minEss / run.GradientEvaluations:F4} | " +
                 $"{nutsUs:F0} | {gradientUs:F1} | {adviError:F3} | {clock.Elapsed.TotalSeconds:F1} |"));
         }
-        string header = $"# posteriordb: NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples}), full-rank ADVI {advi.Steps} steps, " +
+        string header = $"# posteriordb: NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples}), target acceptance {delta}, " +
+                        $"full-rank ADVI {advi.Steps} steps, " +
                         $"seed {options.Seed}" +
                         $"{(options.Quick ? " (quick)" : "")}\n\n";
         string markdown = header + table + (failures.Length > 0 ? "\nFailing parameters:\n\n" + failures : "");
