@@ -46,7 +46,8 @@ let centred =
         do! observe "y" (Normal(theta, sigma)) y
     }
     |> function Ok m -> m | Error e -> failwith e.Message
-use funnel = ModelSampling.Nuts(centred, HmcOptions(Samples = n, Warmup = n, Chains = (if quick then 2 else 4), MaxTreeDepth = 6, Seed = 5L))
+use funnel =
+    ModelSampling.Nuts(centred, HmcOptions(Samples = n, Warmup = n, Chains = (if quick then 2 else 4), MaxTreeDepth = 6, Seed = 5L))
 let struct (tauAtDivergences, tauDraws) = funnel.WhereDiverged "tau"
 let median (v: float[]) = if v.Length = 0 then nan else (Array.sort v)[v.Length / 2]
 printfn "\ncentred: %d divergences; tau where they happened: median %.2f, against %.2f over the draws"
