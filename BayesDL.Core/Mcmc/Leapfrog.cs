@@ -30,7 +30,7 @@ internal static class Leapfrog
 
     /// <summary>
     /// The same for <paramref name="rows"/> positions given flat on the host ([rows, D] row-major), answered on the host: the
-    /// step of NUTS, whose bookkeeping is host-side. A float64 CPU target gets its input tensor in one call.
+    /// step of NUTS, whose bookkeeping is host-side.
     /// </summary>
     internal static (double[] LogDensity, double[] Gradient) ValueAndGradient(LogDensity target, double[] positions, int rows)
     {
