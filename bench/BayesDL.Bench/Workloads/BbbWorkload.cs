@@ -208,16 +208,7 @@ public sealed class BbbWorkload : IMemoryRunWorkload
                 Tensor rows = order.narrow(0, start, Math.Min(_batch, n - start));
                 Tensor h = _data.Inputs.index_select(0, rows), y = _data.Targets.index_select(0, rows);
                 Tensor kl = zeros(1);
-                for (int l = 0; l < _layers.Count; l++)
-                {
-                    var (wm, wr, bm, br) = _layers[l];
-                    Tensor ws = nn.functional.softplus(wr, 1, 20), bs = nn.functional.softplus(br, 1, 20);
-                    Tensor mean = nn.functional.linear(h, wm, bm);
-                    Tensor var = nn.functional.linear(h.square(), ws.square(), bs.square());
-                    h = mean + (var + 1e-16).sqrt() * randn_like(mean);
-                    if (l < _layers.Count - 1) h = nn.functional.relu(h);
-                    kl = kl + KL(wm, ws) + KL(bm, bs);
-                }
+                h = Forward(h, (mu, sigma) => kl = kl + KL(mu, sigma));
                 Tensor loss = nn.functional.cross_entropy(h, y) + kl.squeeze() / n;
                 _opt.zero_grad();
                 loss.backward();
@@ -234,19 +225,26 @@ public sealed class BbbWorkload : IMemoryRunWorkload
             for (int d = 0; d < draws; d++)
             {
                 using var scope = NewDisposeScope();
-                Tensor h = x;
-                for (int l = 0; l < _layers.Count; l++)
-                {
-                    var (wm, wr, bm, br) = _layers[l];
-                    Tensor ws = nn.functional.softplus(wr, 1, 20), bs = nn.functional.softplus(br, 1, 20);
-                    Tensor mean = nn.functional.linear(h, wm, bm);
-                    Tensor var = nn.functional.linear(h.square(), ws.square(), bs.square());
-                    h = mean + (var + 1e-16).sqrt() * randn_like(mean);
-                    if (l < _layers.Count - 1) h = nn.functional.relu(h);
-                }
-                sum.add_(nn.functional.softmax(h, 1));
+                sum.add_(nn.functional.softmax(Forward(x), 1));
             }
             return sum.div_(draws);
+        }
+
+        /// <summary>One LRT pass through the layers; <paramref name="posterior"/> sees each weight's and each bias's (mu, sigma).</summary>
+        Tensor Forward(Tensor h, Action<Tensor, Tensor>? posterior = null)
+        {
+            for (int l = 0; l < _layers.Count; l++)
+            {
+                var (wm, wr, bm, br) = _layers[l];
+                Tensor ws = nn.functional.softplus(wr, 1, 20), bs = nn.functional.softplus(br, 1, 20);
+                Tensor mean = nn.functional.linear(h, wm, bm);
+                Tensor var = nn.functional.linear(h.square(), ws.square(), bs.square());
+                h = mean + (var + 1e-16).sqrt() * randn_like(mean);
+                if (l < _layers.Count - 1) h = nn.functional.relu(h);
+                posterior?.Invoke(wm, ws);
+                posterior?.Invoke(bm, bs);
+            }
+            return h;
         }
 
         static Tensor KL(Tensor mu, Tensor sigma) => 0.5 * (sigma.square() + mu.square() - 1 - 2 * sigma.log()).sum();
