@@ -4,25 +4,21 @@ using static TorchSharp.torch;
 
 namespace BayesDL.Mcmc;
 
-/// <summary>Where every chain is: positions [C, D], log densities [C] and their gradients [C, D].</summary>
-internal sealed record ChainState(Tensor Position, Tensor LogDensity, Tensor Gradient) : IDisposable
-{
-    public void Dispose() { Position.Dispose(); LogDensity.Dispose(); Gradient.Dispose(); }
-}
-
-/// <summary>One Markov transition of every chain: the next state, each chain's acceptance statistic and divergence flag.</summary>
-/// <paramref name="DivergedFrom"/>: per chain, where its divergent trajectory left the posterior (null when it did not diverge).
-internal sealed record Transition(ChainState Next, double[] AcceptanceStatistic, double[]?[] DivergedFrom, long GradientEvaluations);
-
 /// <summary>
-/// The run shared by <see cref="HamiltonianMonteCarlo"/> and <see cref="NoUTurnSampler"/>: initialisation and its checks,
-/// Stan's warm-up (dual averaging of the step size towards the acceptance statistic, windowed diagonal mass matrix),
-/// then the kept draws. The kernel is passed in: (state, step sizes, inverse mass, rng) -&gt; transition.
+/// The run shared by <see cref="HamiltonianMonteCarlo"/> and <see cref="NoUTurnSampler"/>: initialisation and its checks, then
+/// one <see cref="ChainRun"/> per chain (Stan's warm-up, then the kept draws). The kernel is passed in: (inverse mass, step
+/// size, generator) -&gt; a trajectory for one transition.
+/// <para>
+/// The chains run asynchronously: each is a coroutine that stops at every position whose gradient it needs, and each round
+/// evaluates the waiting positions of all chains in one batched <see cref="LogDensity.Evaluate"/> call. On small models a call
+/// costs mostly a fixed amount per tensor operation, so k positions cost little more than one; since no chain waits for
+/// another's longer trajectory, almost every call carries all chains (in lockstep, NUTS calls carried about half of them).
+/// </para>
 /// </summary>
 internal static class AdaptiveSampler
 {
     internal static McmcResult Run(string who, LogDensity target, HmcOptions options, Tensor? initialPosition,
-                                   Func<ChainState, double[], Tensor, Random, Transition> kernel)
+                                   Func<double[], double, Random, ITrajectory> kernel)
     {
         Validation.Check.Argument(target is not null, who, nameof(target), "null", "a LogDensity",
             "Build one with LogDensity.FromFunction.");
@@ -31,80 +27,35 @@ internal static class AdaptiveSampler
         NativeEngine.Seed(options.Seed);
         var rng = new Random(unchecked((int)options.Seed ^ (int)(options.Seed >> 32)));
         var watch = Stopwatch.StartNew();
-        ComputePolicy policy = target!.Policy;
-        int c = options.Chains, d = target.Dimension, warmup = options.Warmup, n = options.Samples;
+        int c = options.Chains, d = target!.Dimension, n = options.Samples;
 
-        Tensor q = Initial(who, target, options, initialPosition);
-        var (lp, grad) = Leapfrog.ValueAndGradient(target, q);
-        var state = new ChainState(q, lp, grad);
-        CheckFinite(who, target, state);
-        Tensor invMass = ones(c, d, dtype: policy.Dtype, device: policy.Device);
-        long gradients = c;
+        double[] q;
+        using (Tensor initial = Initial(who, target, options, initialPosition)) q = Host(initial);
+        var (lp, grad) = Leapfrog.ValueAndGradient(target, q, c);
+        CheckFinite(who, target, q, lp, grad);
+        double[] Row(double[] a, int j) => a[(j * d)..((j + 1) * d)];
+        var schedule = WarmupSchedule.For(options.Warmup, options.AdaptMassMatrix);
+        ChainRun[] chains = Enumerable.Range(0, c).Select(j => new ChainRun(options, schedule,
+            new PhasePoint(Row(q, j), new double[d], Row(grad, j), lp[j]), kernel, new Random(rng.Next()))).ToArray();
 
-        double[] eps = Enumerable.Repeat(options.StepSize, c).ToArray();
-        if (options.AdaptStepSize && warmup > 0) eps = ReasonableStepSize(target, state, invMass, eps, ref gradients);
-        var averaging = new DualAveraging(eps, options.TargetAcceptance);
-        var schedule = WarmupSchedule.For(warmup, options.AdaptMassMatrix);
-        var variance = new WindowVariance(c, d);
-        var draws = new double[(long)c * n * d];
-        double acceptance = 0, adaptedAcceptance = 0;
-        int adaptedIterations = 0;
-        var divergent = new bool[(long)c * n];
-        var divergencePoints = new List<double[]>();
-
-        for (int it = 0; it < warmup + n; it++)
+        IEnumerator<GradientRequest>[] runs = chains.Select(chain => chain.Run().GetEnumerator()).ToArray();
+        List<IEnumerator<GradientRequest>> waiting = runs.Where(run => run.MoveNext()).ToList();
+        while (waiting.Count > 0)
         {
-            using var scope = NewDisposeScope();
-            double[] used = eps.Select(e => e * (1 + options.StepSizeJitter * (2 * rng.NextDouble() - 1))).ToArray();
-            Transition step = kernel(state, used, invMass, rng);
-            gradients += step.GradientEvaluations;
-            if (!ReferenceEquals(step.Next, state))
-            {
-                state.Dispose();
-                state = new ChainState(step.Next.Position.MoveToOuterDisposeScope(), step.Next.LogDensity.MoveToOuterDisposeScope(),
-                                       step.Next.Gradient.MoveToOuterDisposeScope());
-            }
-            double[] position = Host(state.Position);
-
-            if (it < warmup)
-            {
-                if (options.AdaptStepSize) eps = averaging.Update(step.AcceptanceStatistic);
-                adaptedAcceptance += step.AcceptanceStatistic.Average();
-                adaptedIterations++;
-                if (schedule.InWindow(it)) variance.Add(position);
-                if (schedule.EndsWindow(it))
-                {
-                    invMass.Dispose();
-                    invMass = policy.Tensor(variance.Regularized(), c, d).MoveToOuterDisposeScope();
-                    variance.Reset();
-                    if (options.AdaptStepSize)
-                    {
-                        eps = ReasonableStepSize(target, state, invMass, eps, ref gradients);
-                        averaging.Restart(eps);
-                        adaptedAcceptance = adaptedIterations = 0; // the last adaptation phase is what counts
-                    }
-                }
-                if (it == warmup - 1 && options.AdaptStepSize) eps = averaging.Final();
-            }
-            else
-            {
-                acceptance += step.AcceptanceStatistic.Sum();
-                int row = it - warmup;
-                for (int j = 0; j < c; j++)
-                {
-                    if (step.DivergedFrom[j] is not { } from) continue;
-                    divergent[(long)j * n + row] = true;
-                    divergencePoints.Add(from);
-                }
-                for (int j = 0; j < c; j++) Array.Copy(position, j * d, draws, ((long)j * n + row) * d, d);
-            }
+            var positions = new double[waiting.Count * d];
+            for (int i = 0; i < waiting.Count; i++) Array.Copy(waiting[i].Current.Position, 0, positions, i * d, d);
+            var (values, gradients) = Leapfrog.ValueAndGradient(target, positions, waiting.Count);
+            for (int i = 0; i < waiting.Count; i++) waiting[i].Current.Answer(values[i], Row(gradients, i));
+            waiting.RemoveAll(run => !run.MoveNext());
         }
-        double[] inverseMass = Host(invMass);
-        state.Dispose();
-        invMass.Dispose();
-        return new McmcResult(draws, c, n, d, policy, eps, inverseMass, acceptance / ((double)c * n),
-            adaptedIterations > 0 ? adaptedAcceptance / adaptedIterations : double.NaN, divergent, divergencePoints, gradients,
-            watch.Elapsed);
+
+        var draws = new double[(long)c * n * d];
+        for (int j = 0; j < c; j++) Array.Copy(chains[j].Draws, 0, draws, (long)j * n * d, (long)n * d);
+        (double adaptedSum, int adaptedCount) = (chains.Sum(x => x.Adapted.Sum), chains.Sum(x => x.Adapted.Count));
+        return new McmcResult(draws, c, n, d, target.Policy, chains.Select(x => x.StepSize).ToArray(),
+            chains.SelectMany(x => x.InverseMass).ToArray(), chains.Sum(x => x.AcceptanceSum) / ((double)c * n),
+            adaptedCount > 0 ? adaptedSum / adaptedCount : double.NaN, chains.SelectMany(x => x.Divergent).ToArray(),
+            chains.SelectMany(x => x.DivergencePoints).ToList(), c + chains.Sum(x => x.Gradients), watch.Elapsed);
     }
 
     static Tensor Initial(string who, LogDensity target, HmcOptions options, Tensor? initial)
@@ -121,9 +72,8 @@ internal static class AdaptiveSampler
         return shared ? moved.unsqueeze(0).expand(c, d).clone() : moved.clone();
     }
 
-    static void CheckFinite(string who, LogDensity target, ChainState state)
+    static void CheckFinite(string who, LogDensity target, double[] start, double[] values, double[] gradients)
     {
-        double[] values = Host(state.LogDensity), gradients = Host(state.Gradient), start = Host(state.Position);
         int d = target.Dimension;
         for (int j = 0; j < values.Length; j++)
         {
@@ -139,42 +89,9 @@ internal static class AdaptiveSampler
         }
     }
 
-    /// <summary>
-    /// Hoffman &amp; Gelman (2014, Alg. 4) as in Stan: double (or halve) each chain's eps until the one-step acceptance
-    /// probability crosses 0.8 (giving dual averaging a sensible starting scale mu = log(10 eps)).
-    /// </summary>
-    static double[] ReasonableStepSize(LogDensity target, ChainState state, Tensor invMass, double[] eps, ref long gradients)
-    {
-        ComputePolicy policy = target.Policy;
-        int c = eps.Length;
-        double[] e = eps.ToArray();
-        var direction = new int[c];
-        var done = new bool[c];
-        double threshold = Math.Log(0.8);
-        for (int k = 0; k < 100 && !done.All(x => x); k++)
-        {
-            using var scope = NewDisposeScope();
-            Tensor momentum = randn(state.Position.shape, dtype: policy.Dtype, device: policy.Device) / invMass.sqrt();
-            var end = Leapfrog.Integrate(target, state.Position, momentum, state.Gradient, policy.Tensor(e, c, 1), invMass, 1);
-            gradients += c;
-            double[] error = Host(Leapfrog.Kinetic(end.Momentum, invMass) - end.LogDensity
-                - (Leapfrog.Kinetic(momentum, invMass) - state.LogDensity));
-            for (int j = 0; j < c; j++)
-            {
-                if (done[j]) continue;
-                double logAccept = double.IsFinite(error[j]) ? -error[j] : double.NegativeInfinity;
-                if (k == 0) direction[j] = logAccept > threshold ? 1 : -1;
-                bool crossed = direction[j] == 1 ? !(logAccept > threshold) : !(logAccept < threshold);
-                if (crossed || e[j] > 1e7 || e[j] < 1e-10) done[j] = true;
-                else e[j] *= direction[j] == 1 ? 2 : 0.5;
-            }
-        }
-        return e;
-    }
-
     internal static double[] Host(Tensor t)
     {
-        // Called twice per leapfrog step: a float64 CPU tensor is read in place, without the two handles of detach().to().
+        // Called twice per batched gradient call: a float64 CPU tensor is read in place, without the two handles of detach().to().
         if (t.dtype == ScalarType.Float64 && t.device_type == TorchSharp.DeviceType.CPU && t.is_contiguous())
             return t.data<double>().ToArray();
         using var cpu = t.detach().to(ScalarType.Float64, CPU);

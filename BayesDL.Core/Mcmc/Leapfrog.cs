@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using BayesDL.Engine;
 using static TorchSharp.torch;
 
@@ -12,9 +13,6 @@ namespace BayesDL.Mcmc;
 /// </summary>
 internal static class Leapfrog
 {
-    /// <summary>Position, momentum, log density and its gradient at the end of a trajectory (all [C, D] or [C]).</summary>
-    internal sealed record State(Tensor Position, Tensor Momentum, Tensor LogDensity, Tensor Gradient);
-
     /// <summary>log p~ [C] and its gradient [C, D] at <paramref name="positions"/> by autograd (chains are independent, so
     /// grad of the sum).</summary>
     internal static (Tensor LogDensity, Tensor Gradient) ValueAndGradient(LogDensity target, Tensor positions)
@@ -23,14 +21,14 @@ internal static class Leapfrog
         using var scope = NewDisposeScope();
         Tensor x = positions.detach().requires_grad_(true);
         Tensor lp = target.Evaluate(x);
-        Tensor? g = autograd.grad(new[] { lp.sum() }, new[] { x }, allow_unused: true)[0];
+        Tensor? g = Gradient(lp, x);
         Tensor gradient = g is null ? zeros_like(x) : g.detach();
         return (lp.detach().MoveToOuterDisposeScope(), gradient.MoveToOuterDisposeScope());
     }
 
     /// <summary>
     /// The same for <paramref name="rows"/> positions given flat on the host ([rows, D] row-major), answered on the host: the
-    /// step of NUTS, whose bookkeeping is host-side.
+    /// samplers' batched call, whose bookkeeping is host-side.
     /// </summary>
     internal static (double[] LogDensity, double[] Gradient) ValueAndGradient(LogDensity target, double[] positions, int rows)
     {
@@ -40,30 +38,52 @@ internal static class Leapfrog
         long[] shape = [rows, target.Dimension];
         Tensor x = policy.Tensor(positions, shape).requires_grad_(true);
         Tensor lp = target.Evaluate(x);
-        Tensor? g = autograd.grad(new[] { lp.sum() }, new[] { x }, allow_unused: true)[0];
+        Tensor? g = Gradient(lp, x);
         return (AdaptiveSampler.Host(lp), g is null ? new double[positions.Length] : AdaptiveSampler.Host(g));
     }
 
-    /// <summary>Kinetic energy p^T M^-1 p / 2 per chain: [C].</summary>
-    internal static Tensor Kinetic(Tensor momentum, Tensor inverseMass) => 0.5 * (momentum.square() * inverseMass).sum(1);
+    /// <summary>
+    /// The gradient of sum(lp) with respect to <paramref name="x"/> (chains are independent), seeded with ones instead of
+    /// summing first: one autograd node fewer, which on small models is a measurable part of a call. Null when lp does not
+    /// depend on x.
+    /// </summary>
+    static Tensor? Gradient(Tensor lp, Tensor x) => autograd.grad([lp], [x], [ones_like(lp)], allow_unused: true)[0];
 
     /// <summary>
-    /// <paramref name="steps"/> leapfrog steps from (q, p) with step sizes <paramref name="stepSize"/> [C, 1]; <paramref name="gradient"/>
-    /// is grad log p~(q), reused from the previous trajectory so each step costs one gradient evaluation.
+    /// One leapfrog step from <paramref name="z"/> with step size <paramref name="eps"/> (negative: backwards in time): half kick,
+    /// drift, then the new position is yielded for its log density and gradient, then the second half kick. The end point is
+    /// left in <paramref name="result"/> (an iterator cannot return a value).
     /// </summary>
-    internal static State Integrate(LogDensity target, Tensor position, Tensor momentum, Tensor gradient,
-        Tensor stepSize, Tensor inverseMass, int steps)
+    internal static IEnumerable<GradientRequest> Step(PhasePoint z, double eps, double[] inverseMass, StrongBox<PhasePoint?> result)
     {
-        using var scope = NewDisposeScope();
-        Tensor q = position, p = momentum, g = gradient, lp = empty(0);
-        for (int s = 0; s < steps; s++)
+        int d = z.Q.Length;
+        var p = new double[d];
+        var q = new double[d];
+        for (int i = 0; i < d; i++)
         {
-            p = p + 0.5 * stepSize * g;
-            q = q + stepSize * inverseMass * p;
-            (lp, g) = ValueAndGradient(target, q);
-            p = p + 0.5 * stepSize * g;
+            p[i] = z.P[i] + 0.5 * eps * z.G[i];
+            q[i] = z.Q[i] + eps * inverseMass[i] * p[i];
         }
-        return new State(q.MoveToOuterDisposeScope(), p.MoveToOuterDisposeScope(),
-            lp.MoveToOuterDisposeScope(), g.MoveToOuterDisposeScope());
+        var request = new GradientRequest(q);
+        yield return request;
+        PhasePoint end = request.With(p);
+        for (int i = 0; i < d; i++) p[i] += 0.5 * eps * end.G[i];
+        result.Value = end;
+    }
+
+    /// <summary>
+    /// <paramref name="steps"/> leapfrog steps from <paramref name="start"/>, each position evaluated on its own: the integrator
+    /// without the samplers' batching, for checking its properties.
+    /// </summary>
+    internal static PhasePoint Integrate(LogDensity target, PhasePoint start, double eps, double[] inverseMass, int steps)
+    {
+        var end = new StrongBox<PhasePoint?>(start);
+        for (int s = 0; s < steps; s++)
+            foreach (GradientRequest request in Step(end.Value!, eps, inverseMass, end))
+            {
+                var (value, gradient) = ValueAndGradient(target, request.Position, 1);
+                request.Answer(value[0], gradient);
+            }
+        return end.Value!;
     }
 }

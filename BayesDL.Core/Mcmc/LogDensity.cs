@@ -74,18 +74,34 @@ public sealed class LogDensity
     /// The posterior of <see cref="Inference.ConjugateLinearRegression"/>'s model (y = X w + e, e ~ N(0, sigma^2 I),
     /// w ~ N(0, tau^2 I)), unnormalized: log N(w; 0, tau^2 I) + sum_i log N(y_i; x_i^T w, sigma^2). Its exact
     /// posterior is known, so MCMC, VI and Bayes' rule can be compared on it. Positions follow the data's device and dtype.
+    /// <para>
+    /// Evaluated as one least-squares problem with the prior as D extra observations, the form ridge regression takes:
+    /// log p~(w) = c - ||y~ - X~ w||^2 / 2 with X~ = [X / sigma; I / tau] and y~ = [y / sigma; 0], c the two normalising
+    /// constants. The same number, in three tensor operations (a fused multiply-add, a dot product, an add) where the
+    /// term-by-term form takes a dozen: on a model this small the cost of a gradient is mostly a fixed cost per operation.
+    /// </para>
     /// </summary>
     public static LogDensity BayesianLinearRegression(Tensor x, Tensor y, double noiseStd, double priorStd)
     {
         Inference.ConjugateLinearRegression.CheckArguments(x, y, noiseStd, priorStd);
         long n = x.shape[0], d = x.shape[1];
-        double likelihoodConst = -n * Math.Log(noiseStd * Math.Sqrt(2 * Math.PI)),
-            priorConst = -d * Math.Log(priorStd * Math.Sqrt(2 * Math.PI));
+        double constant = -n * Math.Log(noiseStd * Math.Sqrt(2 * Math.PI)) - d * Math.Log(priorStd * Math.Sqrt(2 * Math.PI));
+        Tensor design, response, normaliser;
+        using (var scope = NewDisposeScope())
+        {
+            Tensor prior = eye(d, dtype: x.dtype, device: x.device) / priorStd;
+            design = cat([x / noiseStd, prior], 0).T.contiguous().MoveToOuterDisposeScope(); // X~^T, [D, N + D]
+            response = cat([y / noiseStd, zeros(d, dtype: y.dtype, device: y.device)]).MoveToOuterDisposeScope();
+            normaliser = tensor(constant, dtype: x.dtype, device: x.device).MoveToOuterDisposeScope();
+        }
+        // They live as long as the target.
+        design.DetachFromDisposeScope();
+        response.DetachFromDisposeScope();
+        normaliser.DetachFromDisposeScope();
         return new("Bayesian linear regression", (int)d, new ComputePolicy(x.device, x.dtype), w =>
         {
-            Tensor residual = y - w.matmul(x.T); // [C, N]
-            return likelihoodConst - residual.square().sum(1) / (2 * noiseStd * noiseStd)
-                   + priorConst - w.square().sum(1) / (2 * priorStd * priorStd);
+            Tensor residual = addmm(response, w, design, beta: 1, alpha: -1); // y~ - X~ w per chain, [C, N + D]
+            return normaliser.add(linalg.vecdot(residual, residual), alpha: -0.5);
         });
     }
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace BayesDL.Mcmc;
 
 /// <summary>
@@ -8,60 +10,47 @@ namespace BayesDL.Mcmc;
 /// every merge), diverges, or reaches the maximum depth. The next state is drawn from the trajectory with weights
 /// exp(-H): uniformly (multinomially) inside new subtrees, biased towards the newer half at the top level.
 /// <para>
-/// Written as a coroutine so that chains whose trees have different shapes can still share one batched gradient call per
-/// leapfrog step: <see cref="Run"/> yields each position whose log density and gradient it needs, and the driver
-/// (<see cref="NoUTurnSampler"/>) answers through <see cref="Receive"/> before resuming it. Bookkeeping runs on the host in
-/// double precision.
+/// Written as a coroutine so that chains whose trees have different shapes can still share one batched gradient call:
+/// <see cref="Run"/> yields each position whose log density and gradient it needs (a <see cref="GradientRequest"/>), and the
+/// driver (<see cref="AdaptiveSampler"/>) answers it before resuming. Bookkeeping runs on the host in double precision.
 /// </para>
 /// </summary>
 internal sealed class NutsTrajectory(double[] inverseMass, double stepSize, int maxDepth, double maxEnergyError, Random rng)
+    : ITrajectory
 {
-    internal sealed record Point(double[] Q, double[] P, double[] G, double LogDensity);
-
-    sealed record Tree(Point Minus, Point Plus, Point Proposal, double LogWeight, double[] Rho);
+    sealed record Tree(PhasePoint Minus, PhasePoint Plus, PhasePoint Proposal, double LogWeight, double[] Rho);
 
     /// <summary>Where a recursive step leaves its result (iterators cannot return values).</summary>
-    sealed class Slot { internal Tree? Tree; internal Point? Point; }
+    sealed class Slot { internal Tree? Tree; }
 
-    double _h0, _sumAcceptance, _receivedLogDensity;
-    double[]? _receivedGradient;
+    double _h0, _sumAcceptance;
 
-    /// <summary>Leapfrog steps taken (= gradient evaluations).</summary>
-    internal int Steps { get; private set; }
-
-    /// <summary>True when some step's energy error exceeded the threshold (that subtree was discarded).</summary>
-    internal bool Divergent => DivergedFrom is not null;
+    /// <inheritdoc/>
+    public int Steps { get; private set; }
 
     /// <summary>The position the first divergent leapfrog step started from (the last point the integrator followed), or null.</summary>
-    internal double[]? DivergedFrom { get; private set; }
+    public double[]? DivergedFrom { get; private set; }
 
     /// <summary>Stan's acceptance statistic: the mean of min(1, exp(H0 - H)) over all leapfrog steps of the trajectory.</summary>
-    internal double AcceptanceStatistic => Steps == 0 ? 0 : _sumAcceptance / Steps;
+    public double AcceptanceStatistic => Steps == 0 ? 0 : _sumAcceptance / Steps;
 
     /// <summary>Tree depth reached (the trajectory has up to 2^depth steps).</summary>
     internal int Depth { get; private set; }
 
-    /// <summary>The next state, set when <see cref="Run"/> has finished.</summary>
-    internal Point? Sample { get; private set; }
+    /// <inheritdoc/>
+    public PhasePoint? Sample { get; private set; }
 
-    /// <summary>The answer to the position <see cref="Run"/> yielded last: log p~ there and its gradient.</summary>
-    internal void Receive(double logDensity, double[] gradient)
+    /// <inheritdoc/>
+    public IEnumerable<GradientRequest> Run(PhasePoint start)
     {
-        _receivedLogDensity = logDensity;
-        _receivedGradient = gradient;
-    }
-
-    /// <summary>The transition from <paramref name="start"/>: yields positions to evaluate; ends with <see cref="Sample"/> set.</summary>
-    internal IEnumerable<double[]> Run(Point start)
-    {
-        _h0 = Hamiltonian(start);
+        _h0 = start.Hamiltonian(inverseMass);
         var tree = new Tree(start, start, start, 0, (double[])start.P.Clone());
-        Point sample = start;
+        PhasePoint sample = start;
         var slot = new Slot();
         for (Depth = 0; Depth < maxDepth;)
         {
             int direction = rng.NextDouble() < 0.5 ? -1 : 1;
-            foreach (double[] q in Build(direction == 1 ? tree.Plus : tree.Minus, direction, Depth, slot)) yield return q;
+            foreach (GradientRequest q in Build(direction == 1 ? tree.Plus : tree.Minus, direction, Depth, slot)) yield return q;
             Tree? sub = slot.Tree;
             if (sub is null) break; // divergent or turning inside: the new half is discarded entirely
             Depth++;
@@ -75,15 +64,15 @@ internal sealed class NutsTrajectory(double[] inverseMass, double stepSize, int 
 
     /// <summary>A subtree of 2^depth steps from <paramref name="from"/> into <paramref name="result"/>; null when it diverges or
     /// turns (invalid).</summary>
-    IEnumerable<double[]> Build(Point from, int direction, int depth, Slot result)
+    IEnumerable<GradientRequest> Build(PhasePoint from, int direction, int depth, Slot result)
     {
         if (depth == 0)
         {
-            var step = new Slot();
-            foreach (double[] q in Step(from, direction * stepSize, step)) yield return q;
-            Point next = step.Point!;
+            var step = new StrongBox<PhasePoint?>();
+            foreach (GradientRequest q in Leapfrog.Step(from, direction * stepSize, inverseMass, step)) yield return q;
+            PhasePoint next = step.Value!;
             Steps++;
-            double error = Hamiltonian(next) - _h0;
+            double error = next.Hamiltonian(inverseMass) - _h0;
             if (double.IsNaN(error)) error = double.PositiveInfinity;
             _sumAcceptance += error <= 0 ? 1 : Math.Exp(-error);
             if (error > maxEnergyError)
@@ -96,14 +85,14 @@ internal sealed class NutsTrajectory(double[] inverseMass, double stepSize, int 
             yield break;
         }
         var half = new Slot();
-        foreach (double[] q in Build(from, direction, depth - 1, half)) yield return q;
+        foreach (GradientRequest q in Build(from, direction, depth - 1, half)) yield return q;
         Tree? first = half.Tree;
         if (first is null) { result.Tree = null; yield break; }
-        foreach (double[] q in Build(direction == 1 ? first.Plus : first.Minus, direction, depth - 1, half)) yield return q;
+        foreach (GradientRequest q in Build(direction == 1 ? first.Plus : first.Minus, direction, depth - 1, half)) yield return q;
         Tree? second = half.Tree;
         if (second is null) { result.Tree = null; yield break; }
         double logWeight = LogSumExp(first.LogWeight, second.LogWeight);
-        Point proposal = Math.Log(rng.NextDouble()) < second.LogWeight - logWeight ? second.Proposal : first.Proposal; // multinomial
+        PhasePoint proposal = Math.Log(rng.NextDouble()) < second.LogWeight - logWeight ? second.Proposal : first.Proposal; // multinomial
         (Tree minus, Tree plus) = direction == 1 ? (first, second) : (second, first);
         double[] rho = Add(first.Rho, second.Rho);
         result.Tree = Turning(minus, plus, rho) ? null : new Tree(minus.Minus, plus.Plus, proposal, logWeight, rho);
@@ -124,31 +113,6 @@ internal sealed class NutsTrajectory(double[] inverseMass, double stepSize, int 
             plus += inverseMass[i] * pPlus[i] * rho[i];
         }
         return minus > 0 && plus > 0;
-    }
-
-    /// <summary>One leapfrog step: half kick, drift, (yield the new position for its gradient), half kick.</summary>
-    IEnumerable<double[]> Step(Point z, double eps, Slot result)
-    {
-        int d = z.Q.Length;
-        var p = new double[d];
-        var q = new double[d];
-        for (int i = 0; i < d; i++)
-        {
-            p[i] = z.P[i] + 0.5 * eps * z.G[i];
-            q[i] = z.Q[i] + eps * inverseMass[i] * p[i];
-        }
-        _receivedGradient = null;
-        yield return q;
-        double[] g = _receivedGradient ?? throw new InvalidOperationException("NUTS resumed without the gradient it asked for.");
-        for (int i = 0; i < d; i++) p[i] += 0.5 * eps * g[i];
-        result.Point = new Point(q, p, g, _receivedLogDensity);
-    }
-
-    double Hamiltonian(Point z)
-    {
-        double kinetic = 0;
-        for (int i = 0; i < z.P.Length; i++) kinetic += inverseMass[i] * z.P[i] * z.P[i];
-        return 0.5 * kinetic - z.LogDensity;
     }
 
     static double[] Add(double[] a, double[] b)

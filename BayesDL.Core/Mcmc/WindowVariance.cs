@@ -1,12 +1,12 @@
 namespace BayesDL.Mcmc;
 
 /// <summary>
-/// Welford's running variance of each chain's draws in one adaptation window, regularised as in Stan:
+/// Welford's running variance of one chain's draws in one adaptation window, regularised as in Stan:
 /// M^-1 = n/(n + 5) var + 1e-3 * 5/(n + 5), shrinking towards a small multiple of the identity when n is small.
 /// </summary>
-internal sealed class WindowVariance(int chains, int dimension)
+internal sealed class WindowVariance(int dimension)
 {
-    double[] _mean = new double[chains * dimension], _m2 = new double[chains * dimension];
+    double[] _mean = new double[dimension], _m2 = new double[dimension];
     int _n;
 
     internal void Add(double[] position)
@@ -28,8 +28,8 @@ internal sealed class WindowVariance(int chains, int dimension)
 
     internal void Reset()
     {
-        _mean = new double[chains * dimension];
-        _m2 = new double[chains * dimension];
+        _mean = new double[dimension];
+        _m2 = new double[dimension];
         _n = 0;
     }
 }

@@ -32,14 +32,9 @@ let private gaussian (sigma: float[]) =
     LogDensity.FromBatchedFunction(sigma.Length, (fun x -> -0.5 * (x / s).square().sum(1L)), cpu64)
 
 let private run (target: LogDensity) (q: float[]) (p: float[]) (invMass: float[]) (eps: float) steps =
-    let d = int64 q.Length
-    use q0 = cpu64.Tensor(q, 1L, d)
-    use p0 = cpu64.Tensor(p, 1L, d)
-    use m = cpu64.Tensor(invMass, 1L, d)
-    let struct (_, g0) = Leapfrog.ValueAndGradient(target, q0)
-    use e = cpu64.Tensor([| eps |], 1L, 1L)
-    let s = Leapfrog.Integrate(target, q0, p0, g0, e, m, steps)
-    values s.Position, values s.Momentum
+    let struct (lp, g0) = Leapfrog.ValueAndGradient(target, q, 1)
+    let s = Leapfrog.Integrate(target, PhasePoint(q, p, g0, lp[0]), eps, invMass, steps)
+    s.Q, s.P
 
 let private energy (sigma: float[]) (invMass: float[]) (q: float[]) (p: float[]) =
     Array.init q.Length (fun i -> 0.5 * (q[i] / sigma[i]) ** 2.0 + 0.5 * invMass[i] * p[i] ** 2.0)
