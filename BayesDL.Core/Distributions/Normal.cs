@@ -28,7 +28,10 @@ public sealed class Normal : LocationScaleDistribution
         if (Validate) Check.Finite(value, nameof(Normal), "value");
         using var scope = NewDisposeScope();
         Tensor z = (value - Loc) / Scale;
-        return (-0.5 * z.square() - Scale.log() - HalfLog2Pi).MoveToOuterDisposeScope();
+        // -(log scale + log(2 pi)/2) - z^2/2 as one fused multiply-add: with a constant scale (most priors) the normaliser
+        // records no autograd node, so the log density of a sampled value costs three nodes instead of six.
+        Tensor negativeNormaliser = (Scale.log() + HalfLog2Pi).neg_();
+        return addcmul(negativeNormaliser, z, z, value: -0.5).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

@@ -202,7 +202,8 @@ public sealed class ModelContext
                 break;
             case Pass.Evaluate:
                 ModelParameter site = _model.Site(name, shape, constraint);
-                x = _positions!.narrow(1, site.Offset, site.Length).reshape(chainX);
+                x = _positions!.narrow(1, site.Offset, site.Length);
+                if (!x.shape.SequenceEqual(chainX)) x = x.reshape(chainX); // an autograd node only where the shape changes
                 break;
             default:
                 _model.Site(name, shape, constraint);
@@ -242,7 +243,12 @@ public sealed class ModelContext
     }
 
     /// <summary>A term summed to one value per chain ([chains, 1], a scalar site's, only reshaped).</summary>
-    Tensor PerChain(Tensor t) => t.dim() == 1 ? t : t.numel() == Chains ? t.reshape(Chains) : t.reshape(Chains, -1).sum(1);
+    Tensor PerChain(Tensor t) => t.dim() switch
+    {
+        1 => t,
+        2 => t.shape[1] == 1 ? t.squeeze(1) : t.sum(1L),
+        _ => t.numel() == Chains ? t.reshape(Chains) : t.flatten(1).sum(1L),
+    };
 
     void Add(string name, Tensor term)
     {
