@@ -40,7 +40,8 @@ internal static class AdaptiveSampler
 
         IEnumerator<GradientRequest>[] runs = chains.Select(chain => chain.Run().GetEnumerator()).ToArray();
         List<IEnumerator<GradientRequest>> waiting = runs.Where(run => run.MoveNext()).ToList();
-        while (waiting.Count > 0)
+        long calls = 1; // the start's
+        for (; waiting.Count > 0; calls++)
         {
             var positions = new double[waiting.Count * d];
             for (int i = 0; i < waiting.Count; i++) Array.Copy(waiting[i].Current.Position, 0, positions, i * d, d);
@@ -55,7 +56,7 @@ internal static class AdaptiveSampler
         return new McmcResult(draws, c, n, d, target.Policy, chains.Select(x => x.StepSize).ToArray(),
             chains.SelectMany(x => x.InverseMass).ToArray(), chains.Sum(x => x.AcceptanceSum) / ((double)c * n),
             adaptedCount > 0 ? adaptedSum / adaptedCount : double.NaN, chains.SelectMany(x => x.Divergent).ToArray(),
-            chains.SelectMany(x => x.DivergencePoints).ToList(), c + chains.Sum(x => x.Gradients), watch.Elapsed);
+            chains.SelectMany(x => x.DivergencePoints).ToList(), c + chains.Sum(x => x.Gradients), calls, watch.Elapsed);
     }
 
     static Tensor Initial(string who, LogDensity target, HmcOptions options, Tensor? initial)

@@ -15,7 +15,7 @@ public sealed class McmcResult : IDisposable
     internal McmcResult(double[] draws, int chains, int drawsPerChain, int dimension, ComputePolicy policy, double[] stepSizes,
                         double[] inverseMass, double acceptanceRate, double warmupAcceptanceRate, bool[] divergent,
                         IReadOnlyList<double[]> divergencePoints,
-                        long gradientEvaluations, TimeSpan elapsed)
+                        long gradientEvaluations, long targetCalls, TimeSpan elapsed)
     {
         _draws = draws;
         ChainCount = chains;
@@ -30,6 +30,7 @@ public sealed class McmcResult : IDisposable
         DivergencePoints = divergencePoints;
         DivergentTransitions = Enumerable.Range(0, chains).Select(j => divergent[(j * drawsPerChain)..((j + 1) * drawsPerChain)]).ToArray();
         GradientEvaluations = gradientEvaluations;
+        TargetCalls = targetCalls;
         Elapsed = elapsed;
         _summary = new(() => Enumerable.Range(0, dimension).Select(i => ParameterSummary.Of(Trace(i))).ToArray());
     }
@@ -81,6 +82,13 @@ public sealed class McmcResult : IDisposable
 
     /// <summary>Gradient evaluations of the log density over the whole run (one per chain per leapfrog step).</summary>
     public long GradientEvaluations { get; }
+
+    /// <summary>
+    /// Batched calls of the target that answered those evaluations: each call evaluates the positions of all chains waiting
+    /// for a gradient at once, so <see cref="GradientEvaluations"/> / <see cref="TargetCalls"/> is the rows per call (at most
+    /// <see cref="ChainCount"/>). On small models the time per call barely depends on its rows.
+    /// </summary>
+    public long TargetCalls { get; }
 
     /// <summary>Wall-clock time of warm-up and sampling.</summary>
     public TimeSpan Elapsed { get; }

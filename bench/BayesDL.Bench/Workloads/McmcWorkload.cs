@@ -37,7 +37,7 @@ public sealed class McmcWorkload : IWorkload
         var vi = LinearRegressionVI.Fit(x, y, noise, priorStd);
         double[] viMean = vi.Q.Mean.data<double>().ToArray(), viSd = vi.Q.StdDev().data<double>().ToArray();
 
-        // --chains N (default 4): NUTS advances the chains in lockstep, one batched gradient call per leapfrog step, so more
+        // --chains N (default 4): the samplers batch the waiting chains' positions into one gradient call per round, so more
         // chains cost little more per call; the figures are for the given number of chains, each with the same draws.
         string? chainsText = options.Value("--chains");
         int chains = chainsText is null ? 4 : int.TryParse(chainsText, out int c) && c > 0 ? c
@@ -58,7 +58,8 @@ public sealed class McmcWorkload : IWorkload
             double meanErrorMcse = Enumerable.Range(0, d).Max(i => Math.Abs(s[i].Mean - exactMean[i]) / s[i].Mcse);
             double sdRelativeError = Enumerable.Range(0, d).Max(i => Math.Abs(s[i].StdDev / exactSd[i] - 1));
             options.Progress($"{sampler}: min ESS {run.MinEss:F0} in {run.Elapsed.TotalSeconds:F1} s " +
-                $"({run.EssPerSecond:F1}/s), max R-hat {run.MaxRHat:F4}, " +
+                $"({run.EssPerSecond:F1}/s), {(double)run.GradientEvaluations / run.TargetCalls:F2} chains per gradient call, " +
+                $"max R-hat {run.MaxRHat:F4}, " +
                              $"acceptance {run.AcceptanceRate:F3}, mean error {meanErrorSd:F4} sd = {meanErrorMcse:F2} MCSE, RSS " +
                              $"{rssBefore:F0} -> {rssAfter:F0} MB");
             figures[$"{sampler}_ess_per_s"] = Math.Round(run.EssPerSecond, 2);
@@ -70,6 +71,9 @@ public sealed class McmcWorkload : IWorkload
             figures[$"{sampler}_step_size_mean"] = Math.Round(run.StepSizes.Average(), 5);
             figures[$"{sampler}_divergences"] = run.Divergences;
             figures[$"{sampler}_gradient_evaluations"] = run.GradientEvaluations;
+            figures[$"{sampler}_target_calls"] = run.TargetCalls;
+            figures[$"{sampler}_us_per_call"] = Math.Round(1e6 * run.Elapsed.TotalSeconds / run.TargetCalls, 1);
+            figures[$"{sampler}_us_per_chain_gradient"] = Math.Round(1e6 * run.Elapsed.TotalSeconds / run.GradientEvaluations, 1);
             figures[$"{sampler}_seconds"] = Math.Round(run.Elapsed.TotalSeconds, 3);
             figures[$"{sampler}_mean_error_max_in_sd"] = Math.Round(meanErrorSd, 5);
             figures[$"{sampler}_mean_error_max_in_mcse"] = Math.Round(meanErrorMcse, 3);
