@@ -23,18 +23,31 @@ public sealed record ReliabilityDiagram(double[] Confidence, double[] Accuracy, 
     {
         ClassificationMetrics.Validate(probabilities, targets, "ExpectedCalibrationError");
         Validation.Check.Positive(bins, nameof(ReliabilityDiagram), nameof(bins));
-        double[] confidence, correct;
-        using (var scope = NewDisposeScope())
-        {
-            var (top, predicted) = probabilities.to(ScalarType.Float64).max(1);
-            confidence = top.cpu().data<double>().ToArray();
-            correct = predicted.eq(targets).to(ScalarType.Float64).cpu().data<double>().ToArray();
-        }
+        var (confidence, correct) = TopClass(probabilities, targets);
+        var (conf, acc, count, ece) = Bin(confidence, correct, bins, null);
+        return new ReliabilityDiagram(conf, acc, count, ece);
+    }
+
+    /// <summary>Each row's top-class probability and whether that class is the label (1 or 0), on the host.</summary>
+    internal static (double[] Confidence, double[] Correct) TopClass(Tensor probabilities, Tensor targets)
+    {
+        using var scope = NewDisposeScope();
+        var (top, predicted) = probabilities.to(ScalarType.Float64).max(1);
+        return (top.cpu().data<double>().ToArray(), predicted.eq(targets).to(ScalarType.Float64).cpu().data<double>().ToArray());
+    }
+
+    /// <summary>The binning over the rows <paramref name="rows"/> (all rows when null; a row may repeat, as in a bootstrap
+    /// resample): per-bin confidence, accuracy, count and the ECE.</summary>
+    internal static (double[] Confidence, double[] Accuracy, long[] Count, double Ece) Bin(double[] confidence, double[] correct,
+        int bins, int[]? rows)
+    {
         var sumConf = new double[bins];
         var sumAcc = new double[bins];
         var count = new long[bins];
-        for (int i = 0; i < confidence.Length; i++)
+        int n = rows?.Length ?? confidence.Length;
+        for (int k = 0; k < n; k++)
         {
+            int i = rows is null ? k : rows[k];
             int b = Math.Clamp((int)Math.Ceiling(confidence[i] * bins) - 1, 0, bins - 1);
             sumConf[b] += confidence[i]; sumAcc[b] += correct[i]; count[b]++;
         }
@@ -45,8 +58,8 @@ public sealed record ReliabilityDiagram(double[] Confidence, double[] Accuracy, 
         {
             conf[b] = count[b] == 0 ? double.NaN : sumConf[b] / count[b];
             acc[b] = count[b] == 0 ? double.NaN : sumAcc[b] / count[b];
-            if (count[b] > 0) ece += (double)count[b] / confidence.Length * Math.Abs(acc[b] - conf[b]);
+            if (count[b] > 0) ece += (double)count[b] / n * Math.Abs(acc[b] - conf[b]);
         }
-        return new ReliabilityDiagram(conf, acc, count, ece);
+        return (conf, acc, count, ece);
     }
 }
