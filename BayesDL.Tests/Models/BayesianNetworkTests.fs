@@ -154,3 +154,33 @@ let ``a prediction without gradients gives bit for bit the draws of the forward 
         use expected = recorded.detach().softmax(-1L)
         Assert.Equal<float[]>(values expected, values predicted.Samples)
         Assert.Equal(80, (values x).Length)   // the caller's inputs (the pass's own input when draws = 1) are not freed
+
+[<Fact>]
+let ``a prediction in several chunks gives bit for bit the chunks' forward passes with gradients, whatever the row block`` () =
+    // Without gradients, Predict runs a local-reparameterization BayesLinear on the unrepeated inputs when it comes first
+    // (means and variances once per input), its temporaries in row blocks (NoGradBlockRows), its output and the ReLU after
+    // it in buffers reused from chunk to chunk; the noise of a chunk is drawn in one call, as the pass with gradients draws
+    // it on the repeated inputs. So from the same seed: the same numbers for every block size, in every chunk. (Blocks of at
+    // least 64 rows: matrix products of a few rows may round differently, see BayesLinear.NoGradBlockRows.)
+    engine ()
+    let lrt = BayesDL.Layers.BayesLayerOptions(BayesDL.Layers.GradientEstimator.LocalReparameterization, InitialRho = -2.0)
+    let layers = [ BayesDL.Layers.BayesNN.BayesLinear(16L, 24L, lrt); BayesDL.Layers.BayesNN.BayesLinear(24L, 24L, lrt)
+                   BayesDL.Layers.BayesNN.BayesLinear(24L, 3L, lrt) ]
+    use net = BayesianNetwork.Create(Likelihood.Categorical(), layers[0], torch.nn.ReLU(), layers[1], torch.nn.ReLU(), layers[2])
+    use x = torch.rand(200L, 16L)
+    net.PredictRowBudget <- 800L      // 4 draws of the 200 inputs per chunk: 11 draws run as chunks of 4, 4 and 3
+    NativeEngine.Seed 5L
+    let expected =
+        [| for draws in [ 4; 4; 3 ] do
+               use recorded = net.ForwardDraws(x, draws)
+               Assert.True(recorded.requires_grad, "the reference pass should record gradients (repeated inputs, no blocks)")
+               use probabilities = recorded.detach().softmax(-1L)
+               yield! values probabilities |]
+    // 128: blocks of 100 (first layer) and 114-115 or 120 rows; 300: 200, 266-267 or 300; 1,024: one block per layer.
+    for block in [ 128L; 300L; 1024L ] do
+        for layer in layers do
+            layer.NoGradBlockRows <- block
+        NativeEngine.Seed 5L
+        use predicted = net.Predict(x, 11)
+        Assert.Equal<float[]>(expected, values predicted.Samples)
+    Assert.Equal(3200, (values x).Length)   // the caller's inputs are not freed

@@ -162,3 +162,24 @@ let ``the IWAE bound is a training objective: its gradient reaches encoder and d
         .Fit(vae.parameters(), 64L, fun idx _ -> vae.Iwae(x.index(idx), 5).mean().neg()) |> ignore
     let after = bound ()
     Assert.True(after > before + 20.0, $"IWAE(k=5) should rise by > 20 nats in 20 steps: {before} -> {after}")
+
+[<Fact>]
+let ``without gradients the ELBO and the log weights decode their draws in blocks, bit for bit the values with gradients`` () =
+    // Without gradients Vae decodes more than 512 rows of draws in blocks of ceil(512 / B) draws, the draws themselves made
+    // at once as before: the ELBO per image and the log weights equal, bit for bit, those of the pass with gradients (one
+    // decode of all draws). Blocks of at least 64 rows: matrix products of a few rows may round differently.
+    engine ()
+    NativeEngine.Seed 1L
+    let vae = smallVae 3L
+    use x = data.Value.Inputs.narrow(0L, 0L, 40L)   // 40 images: blocks of 13 draws (520 rows), 30 draws = 13 + 13 + 4
+    NativeEngine.Seed 7L
+    let recorded = vae.Elbo(x, samples = 30)
+    Assert.True(recorded.Elbo.requires_grad, "the reference ELBO should record gradients (one decode, no blocks)")
+    let elbo = values (recorded.Elbo.detach())
+    NativeEngine.Seed 7L
+    let logWeights = values (vae.LogWeights(x, 30).detach())
+    use _ = torch.no_grad()
+    NativeEngine.Seed 7L
+    Assert.Equal<float[]>(elbo, values (vae.Elbo(x, samples = 30).Elbo))
+    NativeEngine.Seed 7L
+    Assert.Equal<float[]>(logWeights, values (vae.LogWeights(x, 30)))
