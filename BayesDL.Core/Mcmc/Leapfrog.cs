@@ -13,10 +13,16 @@ namespace BayesDL.Mcmc;
 /// </summary>
 internal static class Leapfrog
 {
-    /// <summary>log p~ [C] and its gradient [C, D] at <paramref name="positions"/> by autograd (chains are independent, so
-    /// grad of the sum).</summary>
+    /// <summary>log p~ [C] and its gradient [C, D] at <paramref name="positions"/>: the target's closed form when it has one,
+    /// else by autograd (chains are independent, so grad of the sum).</summary>
     internal static (Tensor LogDensity, Tensor Gradient) ValueAndGradient(LogDensity target, Tensor positions)
     {
+        if (target.HasClosedFormGradient)
+        {
+            using var closedScope = NewDisposeScope();
+            var (value, closedGradient) = target.ClosedFormValueAndGradient(positions.detach());
+            return (value.detach().MoveToOuterDisposeScope(), closedGradient.detach().MoveToOuterDisposeScope());
+        }
         using var gradMode = enable_grad();
         using var scope = NewDisposeScope();
         Tensor x = positions.detach().requires_grad_(true);
@@ -36,6 +42,11 @@ internal static class Leapfrog
         using var scope = NewDisposeScope();
         ComputePolicy policy = target.Policy;
         long[] shape = [rows, target.Dimension];
+        if (target.HasClosedFormGradient)
+        {
+            var (value, gradient) = target.ClosedFormValueAndGradient(policy.Tensor(positions, shape));
+            return (AdaptiveSampler.Host(value), AdaptiveSampler.Host(gradient));
+        }
         Tensor x = policy.Tensor(positions, shape).requires_grad_(true);
         Tensor lp = target.Evaluate(x);
         Tensor? g = Gradient(lp, x);

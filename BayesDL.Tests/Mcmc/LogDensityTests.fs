@@ -65,3 +65,26 @@ let ``a per-vector function and its batched form give the same log densities and
     Assert.Equal<float[]>([| -0.0; -0.3; -0.6; 4.0; -5.0; -1.0 |], values g1 |> Array.map (fun v -> Math.Round(v, 12)))
     let e = Assert.Throws<ArgumentException>(fun () -> scalarForm.Evaluate(cpu64.Tensor([| 1.0; 2.0 |], 1L, 2L)) |> ignore)
     Assert.Contains("[chains, 3]", e.Message)
+
+[<Fact>]
+let ``the linear-regression target's closed-form gradient is autograd's, and a closed form of the wrong shape is refused`` () =
+    engine ()
+    let x, y = regression ()
+    let target = LogDensity.BayesianLinearRegression(x, y, 0.3, 2.0)
+    Assert.True target.HasClosedFormGradient
+    // The same function without its closed form: the samplers differentiate it by autograd.
+    let autodiff = LogDensity.FromBatchedFunction(2, (fun w -> target.Evaluate w), cpu64)
+    NativeEngine.Seed 9L
+    use w = 3.0 * torch.randn(5L, 2L, dtype = torch.ScalarType.Float64)
+    let struct (closedValue, closedGradient) = Leapfrog.ValueAndGradient(target, w)
+    let struct (autoValue, autoGradient) = Leapfrog.ValueAndGradient(autodiff, w)
+    Array.iter2 (fun (a: float) b -> Assert.Equal(a, b, 9)) (values closedValue) (values autoValue)
+    Array.iter2 (fun (a: float) b -> Assert.Equal(0.0, (a - b) / (1.0 + abs b), 10)) (values closedGradient) (values autoGradient)
+    // The host path the samplers take gives the same numbers.
+    let struct (hostValue, hostGradient) = Leapfrog.ValueAndGradient(target, values w, 5)
+    Assert.Equal<float[]>(values closedGradient, hostGradient)
+    Assert.Equal<float[]>(values closedValue, hostValue)
+    let wrong = LogDensity.FromBatchedFunction(2, (fun v -> -(v.square().sum(1L))),
+                                               (fun v -> struct (-(v.square().sum(1L)), v.sum(1L))), cpu64, "wrong")
+    let e = Assert.Throws<ArgumentException>(fun () -> Leapfrog.ValueAndGradient(wrong, w) |> ignore)
+    Assert.Contains("[5, 2]", e.Message)
