@@ -105,6 +105,17 @@ module Hmc =
     let target (dimension: int) (logDensity: TorchSharp.torch.Tensor -> TorchSharp.torch.Tensor) =
         LogDensity.FromFunction(dimension, Func<_, _> logDensity)
 
+    /// A vectorised target: positions [chains, D] to log densities [chains], one call per step for all chains.
+    let batchedTarget (dimension: int) (logDensity: TorchSharp.torch.Tensor -> TorchSharp.torch.Tensor) =
+        LogDensity.FromBatchedFunction(dimension, Func<_, _> logDensity)
+
+    /// A vectorised target with its gradient in closed form: `valueAndGradient` maps positions [chains, D] to (log densities
+    /// [chains], gradients [chains, D]); the samplers use it instead of autograd, `logDensity` stays the differentiable form.
+    let targetWithGradient (dimension: int) (logDensity: TorchSharp.torch.Tensor -> TorchSharp.torch.Tensor)
+                           (valueAndGradient: TorchSharp.torch.Tensor -> TorchSharp.torch.Tensor * TorchSharp.torch.Tensor) =
+        LogDensity.FromBatchedFunction(dimension, Func<_, _> logDensity,
+                                       Func<_, _>(fun x -> let value, gradient = valueAndGradient x in struct (value, gradient)))
+
     /// The posterior of Bayesian linear regression with known noise (the conjugate model, so exact answers exist).
     let linearRegression (noiseStd: float) (priorStd: float) (x: TorchSharp.torch.Tensor) (y: TorchSharp.torch.Tensor) =
         LogDensity.BayesianLinearRegression(x, y, noiseStd, priorStd)

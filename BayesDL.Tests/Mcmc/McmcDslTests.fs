@@ -45,3 +45,20 @@ let ``Hmc.sample gives the core sampler's draws as records, and bad settings as 
     match Hmc.sample (mcmc { chains 0 }) (Hmc.linearRegression 0.5 1.0 design y) with
     | Error(InvalidParameter(_, message)) -> Assert.Contains("'Chains'", message)
     | other -> failwithf "expected InvalidParameter, got %A" other
+
+[<Fact>]
+let ``a target with its gradient in closed form samples as the same density differentiated by autograd`` () =
+    engineOneThread ()
+    // An anisotropic Gaussian, elementwise, so its closed form and autograd agree to the last bit on every row.
+    let scales = cpu64.Tensor([| 1.0; 0.25 |], 2L)
+    let logDensity (x: torch.Tensor) = -0.5 * (x / scales).square().sum(1L)
+    let closed = Hmc.targetWithGradient 2 logDensity (fun x -> logDensity x, -(x / scales.square()))
+    Assert.True closed.HasClosedFormGradient
+    Assert.False (Hmc.batchedTarget 2 logDensity).HasClosedFormGradient
+    let settings = nuts { samples 80; warmup 60; chains 2; seed 3L }
+    match Hmc.sample settings closed, Hmc.sample settings (Hmc.batchedTarget 2 logDensity) with
+    | Ok a, Ok b ->
+        let flat (run: McmcRun) = run.Draws |> Array.concat |> Array.concat
+        Assert.Equal(flat b |> Array.length, flat a |> Array.length)
+        Array.iter2 (fun (u: float) v -> Assert.Equal(v, u, 12)) (flat a) (flat b)
+    | Error e, _ | _, Error e -> failwith e.Message
