@@ -10,9 +10,9 @@ namespace BayesDL.Mcmc;
 /// size, generator) -&gt; a trajectory for one transition.
 /// <para>
 /// The chains run asynchronously: each is a coroutine that stops at every position whose gradient it needs, and each round
-/// evaluates the waiting positions of all chains in one batched <see cref="LogDensity.Evaluate"/> call. On small models a call
+/// evaluates the waiting positions of all chains in one batched call of the target. On small models a call
 /// costs mostly a fixed amount per tensor operation, so k positions cost little more than one; since no chain waits for
-/// another's longer trajectory, almost every call carries all chains (in lockstep, NUTS calls carried about half of them).
+/// another's longer trajectory, almost every call carries all chains (in lockstep a NUTS call carried about two thirds).
 /// </para>
 /// </summary>
 internal static class AdaptiveSampler

@@ -6,7 +6,7 @@ namespace BayesDL.Mcmc;
 /// </summary>
 /// <param name="Samples">Draws kept per chain after warm-up.</param>
 /// <param name="Warmup">Warm-up iterations per chain (discarded): step size and mass matrix are adapted here.</param>
-/// <param name="Chains">Independent chains, run together as one batch [chains, D].</param>
+/// <param name="Chains">Independent chains, each with its own warm-up; their positions are evaluated together in batched calls.</param>
 /// <param name="StepSize">Leapfrog step size epsilon: the starting point of adaptation, or the step size itself when
 /// <paramref name="AdaptStepSize"/> is false.</param>
 /// <param name="LeapfrogSteps">Leapfrog steps L per proposal (the maximum when <paramref name="RandomizeSteps"/>); the trajectory
