@@ -87,7 +87,7 @@ public sealed class BayesConv2d : VariationalLayer
         if (Options.Estimator == GradientEstimator.LocalReparameterization)
         {
             Tensor mean = Conv(input, weight_mu, BiasMu);
-            Tensor variance = Conv(input.square(), Sigma(weight_rho).square(), bias_rho is null ? null : Sigma(bias_rho).square());
+            Tensor variance = Conv(input.square(), Scales(weight_rho).Variance, bias_rho is null ? null : Scales(bias_rho).Variance);
             output = mean + (variance + 1e-16).sqrt() * randn_like(mean);
         }
         else

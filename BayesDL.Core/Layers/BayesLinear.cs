@@ -76,8 +76,8 @@ public sealed class BayesLinear : VariationalLayer
                         break;
                     }
                     Tensor mean = nn.functional.linear(input, weight_mu, BiasMu);
-                    Tensor variance = nn.functional.linear(input.square(), Sigma(weight_rho).square(),
-                        bias_rho is null ? null : Sigma(bias_rho).square());
+                    Tensor variance = nn.functional.linear(input.square(), Scales(weight_rho).Variance,
+                        bias_rho is null ? null : Scales(bias_rho).Variance);
                     output = mean + (variance + 1e-16).sqrt() * randn_like(mean);
                     break;
                 }

@@ -42,6 +42,56 @@ public abstract class VariationalLayer : nn.Module<Tensor, Tensor>, IVariational
     public static Tensor InverseSigma(Tensor sigma) =>
         where(sigma.gt(20.0), sigma, sigma.clamp_max(20.0).expm1().log());
 
+    [ThreadStatic] static ScaleSharing? _sharing;
+
+    /// <summary>
+    /// sigma = softplus(rho) and sigma^2 for the parameter <paramref name="rho"/>. Inside <see cref="ShareScalesWithinStep"/>
+    /// with gradients on, computed once per parameter and reused: the forward pass of the local reparameterization needs
+    /// sigma^2 and the KL term sigma and sum sigma^2, so a training step computes the softplus, the square and their
+    /// backward passes once instead of twice (on Bayes by Backprop 784-400-400-10 about a fifth of a step's time).
+    /// </summary>
+    protected static (Tensor Sigma, Tensor Variance) Scales(Tensor rho)
+    {
+        bool share = _sharing is not null && is_grad_enabled();
+        if (share && _sharing!.Scales.TryGetValue(rho, out var cached)) return cached;
+        Tensor sigma = Sigma(rho), variance = sigma.square();
+        if (share)
+        {
+            // Owned by the sharing scope, not by the dispose scope of the forward pass that made them.
+            sigma.DetachFromDisposeScope();
+            variance.DetachFromDisposeScope();
+            _sharing!.Scales[rho] = (sigma, variance);
+        }
+        return (sigma, variance);
+    }
+
+    /// <summary>
+    /// A scope for one training step (its forward passes, then <see cref="KL"/>, then the backward pass of their loss) in
+    /// which every layer's sigma and sigma^2 are computed once (<see cref="Scales"/>); the parameters must not change inside
+    /// it. The <see cref="Training.Trainer"/> opens one around each step's loss. Nested scopes share the outer one's.
+    /// </summary>
+    internal static IDisposable ShareScalesWithinStep() => _sharing is null ? new ScaleSharing() : NoScope.Instance;
+
+    sealed class ScaleSharing : IDisposable
+    {
+        internal readonly Dictionary<Tensor, (Tensor Sigma, Tensor Variance)> Scales = new(ReferenceEqualityComparer.Instance);
+
+        internal ScaleSharing() => _sharing = this;
+
+        public void Dispose()
+        {
+            if (!ReferenceEquals(_sharing, this)) return;
+            _sharing = null;
+            foreach (var (sigma, variance) in Scales.Values) { sigma.Dispose(); variance.Dispose(); }
+        }
+    }
+
+    sealed class NoScope : IDisposable
+    {
+        internal static readonly NoScope Instance = new();
+        public void Dispose() { }
+    }
+
     /// <summary>
     /// KL(N(mu, softplus(rho)^2) || prior) summed over all elements. For a Normal(m0, s0) prior this is the registry's
     /// closed form rearranged to reduce early (it is on every training step, over every weight):
@@ -54,9 +104,10 @@ public abstract class VariationalLayer : nn.Module<Tensor, Tensor>, IVariational
         if (prior.Family == "Normal" && prior.Parameters.Length == 2)
         {
             double m0 = prior.Parameters[0], s0 = prior.Parameters[1];
-            Tensor sigma = Sigma(rho);
-            Tensor centred = m0 == 0.0 ? mu : mu - m0;
-            Tensor closed = (sigma.square().sum() + centred.square().sum()) * (0.5 / (s0 * s0)) - sigma.log().sum()
+            var (sigma, variance) = Scales(rho);
+            // sum (mu - m0)^2 as one dot product: one pass over the weights instead of a square and a sum.
+            Tensor centred = (m0 == 0.0 ? mu : mu - m0).flatten();
+            Tensor closed = (variance.sum() + dot(centred, centred)) * (0.5 / (s0 * s0)) - sigma.log().sum()
                 + mu.numel() * (Math.Log(s0) - 0.5);
             return closed.MoveToOuterDisposeScope();
         }

@@ -162,16 +162,25 @@ public sealed class Trainer
                 using var scope = NewDisposeScope();
                 Tensor rows = order.narrow(0, b * batch, Math.Min(batch, n - b * batch));
                 optimizer.zero_grad();
-                var terms = run.Loss(rows, new BatchPosition(step, b, batches));
-                double loss = terms.Loss.to(ScalarType.Float64).item<double>();
-                if (!double.IsFinite(loss))
-                    throw new TrainingDivergedException(
-                        $"{run.Fit}: the loss became {loss} at step {step + 1} (epoch {epoch}, minibatch {b + 1} of {batches}); " +
-                        $"the last finite loss was {(double.IsNaN(lastFinite) ? "none (first step)" : lastFinite.ToString("G6"))}. " +
-                        "Lower the learning rate, check the inputs for NaN/Inf or values outside the likelihood's support, or start from " +
-                        "a smaller posterior std (InitialRho).",
-                        step + 1, epoch, loss);
-                terms.Loss.backward();
+                // The step's forward passes, KL term and backward pass share each layer's sigma = softplus(rho); the scope ends
+                // before the parameters change (the optimizer, callbacks).
+                var sharedScales = Layers.VariationalLayer.ShareScalesWithinStep();
+                MinibatchLoss terms;
+                double loss;
+                try
+                {
+                    terms = run.Loss(rows, new BatchPosition(step, b, batches));
+                    loss = terms.Loss.to(ScalarType.Float64).item<double>();
+                    if (!double.IsFinite(loss))
+                        throw new TrainingDivergedException(
+                            $"{run.Fit}: the loss became {loss} at step {step + 1} (epoch {epoch}, minibatch {b + 1} of {batches}); " +
+                            $"the last finite loss was {(double.IsNaN(lastFinite) ? "none (first step)" : lastFinite.ToString("G6"))}. " +
+                            "Lower the learning rate, check the inputs for NaN/Inf or values outside the likelihood's support, " +
+                            "or start from a smaller posterior std (InitialRho).",
+                            step + 1, epoch, loss);
+                    terms.Loss.backward();
+                }
+                finally { sharedScales.Dispose(); }
                 double rate = Options.Schedule?.Rate(Options.LearningRate, step, batches, totalSteps) ?? Options.LearningRate;
                 if (Options.Schedule is not null)
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;

@@ -227,3 +227,29 @@ let ``a scale-mixture prior gives a Monte Carlo KL within 5 SE of quadrature, wi
     Assert.True(abs (scalar kl - expected) <= 5.0 * se, sprintf "MC KL %g vs quadrature %g (SE %g)" (scalar kl) expected se)
     kl.backward()
     Assert.True(values l.WeightRho.grad |> Array.forall Double.IsFinite)
+
+[<Fact>]
+let ``sharing sigma within a training step changes neither the loss nor any gradient, and a no-gradient pass is not shared`` () =
+    engine ()
+    NativeEngine.Seed 5L
+    let layer = BayesNN.BayesLinear(6L, 3L, BayesLayerOptions(InitialRho = -2.0))
+    let x = torch.randn(8L, 6L)
+    let lossAndGradients share =
+        layer.zero_grad()
+        use scope = if share then VariationalLayer.ShareScalesWithinStep() else { new IDisposable with member _.Dispose() = () }
+        // Passes without gradients first (as a metric inside a step might run): their sigma has no graph and must not be reused.
+        (use _ = torch.no_grad() in layer.forward(x).Dispose(); layer.KL().Dispose())
+        NativeEngine.Seed 12L
+        let loss = layer.forward(x).square().sum() + layer.KL()
+        loss.backward()
+        loss.item<float32>(), [| for p in layer.parameters() -> values p.grad |]
+    let plainLoss, plain = lossAndGradients false
+    let sharedLoss, shared = lossAndGradients true
+    Assert.Equal(float plainLoss, float sharedLoss, 4)
+    Array.iter2 (Array.iter2 (fun (a: float) b -> Assert.Equal(0.0, (a - b) / (1e-3 + abs a), 5))) plain shared
+    // The rho gradients carry both uses of sigma (the pre-activation variance and the KL): not just the KL's.
+    let klOnly =
+        layer.zero_grad()
+        layer.KL().backward()
+        values layer.WeightRho.grad
+    Assert.True(Array.exists2 (fun (a: float) b -> abs (a - b) > 1e-6) shared[1] klOnly)
