@@ -18,7 +18,7 @@ public static class ClassificationMetrics
     {
         Validate(probabilities, targets, nameof(Accuracy));
         using var scope = NewDisposeScope();
-        return probabilities.argmax(-1).eq(targets).to(ScalarType.Float64).mean().item<double>();
+        return Correct(probabilities, targets).mean().item<double>();
     }
 
     /// <summary>Mean negative log probability of the label, in nats.</summary>
@@ -26,8 +26,7 @@ public static class ClassificationMetrics
     {
         Validate(probabilities, targets, nameof(NegativeLogLikelihood));
         using var scope = NewDisposeScope();
-        Tensor picked = probabilities.to(ScalarType.Float64).gather(1, targets.unsqueeze(1)).squeeze(1);
-        return (-picked.clamp_min(1e-12).log().mean()).item<double>();
+        return NegativeLogProbabilities(probabilities, targets).mean().item<double>();
     }
 
     /// <summary>Mean squared distance between the probability vector and the one-hot label.</summary>
@@ -35,9 +34,22 @@ public static class ClassificationMetrics
     {
         Validate(probabilities, targets, nameof(BrierScore));
         using var scope = NewDisposeScope();
+        return SquaredDistances(probabilities, targets).mean().item<double>();
+    }
+
+    /// <summary>Per input, 1 when the most probable class is the label, else 0 (float64 [N]): accuracy's terms.</summary>
+    internal static Tensor Correct(Tensor probabilities, Tensor targets) =>
+        probabilities.argmax(-1).eq(targets).to(ScalarType.Float64);
+
+    /// <summary>Per input, -log p_{i,y_i} with p clamped at 1e-12 (float64 [N]): the NLL's terms.</summary>
+    internal static Tensor NegativeLogProbabilities(Tensor probabilities, Tensor targets) =>
+        -probabilities.to(ScalarType.Float64).gather(1, targets.unsqueeze(1)).squeeze(1).clamp_min(1e-12).log();
+
+    /// <summary>Per input, sum_c (p_ic - [c = y_i])^2 (float64 [N]): the Brier score's terms.</summary>
+    internal static Tensor SquaredDistances(Tensor probabilities, Tensor targets)
+    {
         Tensor p = probabilities.to(ScalarType.Float64);
-        Tensor onehot = nn.functional.one_hot(targets, p.shape[1]).to(ScalarType.Float64);
-        return (p - onehot).square().sum(1).mean().item<double>();
+        return (p - nn.functional.one_hot(targets, p.shape[1]).to(ScalarType.Float64)).square().sum(1);
     }
 
     /// <summary>Checks p is [N, C] on the simplex range and y is [N] int64 with labels in [0, C).</summary>

@@ -70,19 +70,17 @@ public static class PairedBootstrap
         return sum / (rows?.Length ?? values.Length);
     }
 
-    /// <summary>Per-input terms of the metrics, on the host, computed as <see cref="ClassificationMetrics"/> computes them.</summary>
+    /// <summary>Per-input terms of the metrics on the host, from <see cref="ClassificationMetrics"/>' own terms.</summary>
     sealed record PerInput(double[] Correct, double[] Nll, double[] Brier, double[] Confidence, double[] TopCorrect)
     {
         internal static PerInput Of(Tensor probabilities, Tensor targets)
         {
             using var scope = NewDisposeScope();
-            Tensor p = probabilities.to(ScalarType.Float64);
-            double[] correct = probabilities.argmax(-1).eq(targets).to(ScalarType.Float64).cpu().data<double>().ToArray();
-            double[] nll = (-p.gather(1, targets.unsqueeze(1)).squeeze(1).clamp_min(1e-12).log()).cpu().data<double>().ToArray();
-            Tensor onehot = nn.functional.one_hot(targets, p.shape[1]).to(ScalarType.Float64);
-            double[] brier = (p - onehot).square().sum(1).cpu().data<double>().ToArray();
+            static double[] Host(Tensor t) => t.cpu().data<double>().ToArray();
             var (confidence, topCorrect) = ReliabilityDiagram.TopClass(probabilities, targets);
-            return new PerInput(correct, nll, brier, confidence, topCorrect);
+            return new PerInput(Host(ClassificationMetrics.Correct(probabilities, targets)),
+                Host(ClassificationMetrics.NegativeLogProbabilities(probabilities, targets)),
+                Host(ClassificationMetrics.SquaredDistances(probabilities, targets)), confidence, topCorrect);
         }
     }
 }
