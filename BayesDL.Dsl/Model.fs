@@ -152,6 +152,30 @@ module Model =
         |> Result.bind (fun () -> buildOn policy d)
         |> Result.bind (train (fun core -> core.FitMCDropout(data, options)))
 
+    /// Fits several MC dropout models at once (the core's `SequentialBuilder.FitMCDropoutReplicas`): each (declaration, data)
+    /// pair is one replica with its own dropout rate, fixed Gaussian noise and rows, all of one architecture and row count,
+    /// trained as one batched computation with the `mcDropout { ... }` settings: each fit is what `fitMCDropout` makes of it
+    /// alone, up to its random stream. For a grid of dropout rates or many data splits of a small network. The fitted models
+    /// come back in order, each with the joint run's epochs (their loss the sum over the replicas); mistakes come back as an
+    /// Error before any step.
+    let fitMCDropoutReplicas (settings: MCDropoutSettings) (policy: ComputePolicy) (replicas: (ModelDecl * BayesDL.Data.LabeledData) list) =
+        let options = settings.ToOptions()
+        replicas
+        |> List.map (fun (d, _) -> validate d)
+        |> List.tryPick (function Error e -> Some e | Ok () -> None)
+        |> function
+            | Some e -> Error e
+            | None ->
+                BayesError.ofCore (fun () ->
+                    let cores = replicas |> List.map (fun (d, data) -> MCDropoutReplica(toBuilder d, data)) |> Array.ofList
+                    let fitted = SequentialBuilder.FitMCDropoutReplicas(cores, options, policy)
+                    let epochs = fitted.Epochs |> Seq.map summary |> List.ofSeq
+                    List.zip (List.ofSeq fitted.Models) replicas
+                    |> List.map (fun (core, (d, _)) ->
+                        { Model = { Core = core; InputShape = List.ofArray core.InputShape; OutputShape = List.ofArray core.OutputShape
+                                    Declaration = d }
+                          Epochs = epochs }))
+
     /// Saves the fitted network (layers, likelihood, trained posterior) to `path` through the core's ModelFile
     /// (written atomically: a temporary file renamed over the target). The declaration and the epochs are not stored.
     /// An unwritable path comes back as ModelFileError (every layer a `model { ... }` declares can be saved).

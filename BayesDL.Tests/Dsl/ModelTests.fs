@@ -259,6 +259,31 @@ let ``mcDropout settings map to the core's MC dropout options, and the DSL fit i
     Assert.Equal<float[][]>(weights fromCSharp.Model, weights fromFSharp.Model.Core)
     Assert.Equal<float list>(fromCSharp.Epochs |> Seq.map (fun e -> e.MeanLoss) |> List.ofSeq,
                              fromFSharp.Epochs |> List.map (fun e -> e.MeanLoss))
+    // Replicated from F#: the same weights as the core's replicated fit of the same replicas.
+    let regression (sigma: float) (p: float) =
+        model { network (linear 3L 8L >> Activation.relu >> linear 8L 1L); likelihood (gaussianWith sigma); variational (dropout p) }
+    use y = torch.randn(40L, 1L, dtype = torch.ScalarType.Float64)
+    use targets = new BayesDL.Data.LabeledData(x, y)
+    let short = { recipe with Alpha = None; Epochs = 2 }
+    let replicated =
+        Model.fitMCDropoutReplicas short cpu64 [ regression 1.0 0.1, targets; regression 0.5 0.3, targets ]
+        |> Result.defaultWith (fun e -> failwith e.Message)
+    let core =
+        SequentialBuilder.FitMCDropoutReplicas(
+            [| for sigma, p in [ 1.0, 0.1; 0.5, 0.3 ] ->
+                 MCDropoutReplica(ModelBuilder.Sequential().Linear(3L, 8L).Relu().Linear(8L, 1L).WithLikelihood(Likelihoods.Gaussian(sigma))
+                                     .WithVariational(VariationalFamily.Dropout(p)), targets) |],
+            short.ToOptions(), cpu64)
+    Assert.Equal(2, replicated.Length)
+    for f, c in List.zip replicated (List.ofSeq core.Models) do
+        Assert.Equal<float[][]>(weights c, weights f.Model.Core)
+        f.Model.Core.Dispose()
+        c.Dispose()
+    // A learned noise does not replicate: an Error naming the replica, not an exception.
+    let learned = model { network (linear 3L 8L >> Activation.relu >> linear 8L 1L); likelihood gaussian; variational (dropout 0.1) }
+    match Model.fitMCDropoutReplicas short cpu64 [ regression 1.0 0.1, targets; learned, targets ] with
+    | Error e -> Assert.Contains("replicas[1].Model", e.Message)
+    | Ok _ -> failwith "a learned-noise replica was accepted"
     // The prior is wired in: its KL (N times the weight-decay term) is reported.
     Assert.True(fromFSharp.Epochs |> List.forall (fun e -> e.KL > 0.0), sprintf "%A" fromFSharp.Epochs)
     match model { network (linear 3L 2L); likelihood categorical; variational (dropout 0.25) }
