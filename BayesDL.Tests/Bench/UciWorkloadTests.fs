@@ -50,6 +50,12 @@ let ``uci --quick scores every method on the first yacht split, finite figures, 
     for m in UciRecipes.Methods do
         Assert.Contains(sprintf "| yacht | %s | 1 |" m, table)
     Assert.Contains("-1.250 ± 0.016", table) // the published MC dropout figure beside ours
+    // The reproduction row chooses its noise among Gal & Ghahramani's τ values for yacht (precisions on the original scale, turned
+    // into noise sds on the standardised scale and back): a wrong conversion reports a τ off their grid.
+    let published = rows |> List.find (fun r -> string r["method"] = UciRecipes.PublishedGridMCDropout)
+    let split0 = (published["per_split"] :?> seq<Dictionary<string, obj>>) |> Seq.head
+    let tau = (split0["chosen"] :?> Dictionary<string, float>)["tau"]
+    Assert.Contains(UciRecipes.PublishedTauGrids["yacht"], fun t -> abs (t - tau) < 1e-9 * t)
 
 [<Fact>]
 let ``a data set of one's own in the UCI layout runs with no code change, and the quick fits beat the constant predictor on it`` () =

@@ -2,10 +2,11 @@ namespace BayesDL.Bench.Workloads;
 
 /// <summary>
 /// The fixed defaults of the UCI recipes (<see cref="UciRecipes"/>), the same for every data set: a user's own data set runs
-/// with these and the same validation search. MC dropout trains with Gal &amp; Ghahramani's batch of 128 rows for at least
-/// <see cref="MCDropoutSteps"/> steps and at least <see cref="MCDropoutEpochs"/> epochs. (Their grid-search re-run, the published
-/// figures, trained 4,000 epochs per fit, 40 times their 100x multiplier: on kin8nm that is 188,000 steps per fit, beyond a 90-minute
-/// table on 2 cores.) The other fits' lengths are budgets of optimiser steps turned into whole epochs for n rows, and at least
+/// with these and the same validation search. MC dropout trains as Gal &amp; Ghahramani's grid-search re-run (the published
+/// figures) did: batches of 128 rows for at least <see cref="MCDropoutEpochs"/> = 4,000 epochs per fit (40 epochs times their
+/// 100x multiplier; on kin8nm 188,000 steps per grid fit) and at least <see cref="MCDropoutSteps"/> steps, affordable because all
+/// splits' fits train together as replicas (<see cref="UciRecipes.MCDropout"/>). The other fits' lengths are budgets of
+/// optimiser steps turned into whole epochs for n rows, and at least
 /// <see cref="MinEpochs"/> epochs for the fits from scratch, so a small data set gets enough steps and a large one enough passes
 /// (Lakshminarayanan et al. trained 40 epochs).
 /// </summary>
@@ -41,7 +42,7 @@ namespace BayesDL.Bench.Workloads;
 /// <param name="NutsWarmup">NUTS warm-up iterations per chain.</param>
 /// <param name="NutsDraws">NUTS draws per chain.</param>
 /// <param name="NutsTreeDepth">NUTS's largest tree depth.</param>
-public sealed record UciSettings(int BatchSize = 32, double LearningRate = 1e-3, int MCDropoutEpochs = 200, int MCDropoutSteps = 4000,
+public sealed record UciSettings(int BatchSize = 32, double LearningRate = 1e-3, int MCDropoutEpochs = 4000, int MCDropoutSteps = 4000,
                                  int MCDropoutBatchSize = 128,
                                  int ConcreteSteps = 3000,
                                  int EnsembleSteps = 1000, int EnsembleBatchSize = 64, double EnsembleLearningRate = 3e-3,

@@ -64,20 +64,34 @@ public sealed class UciWorkload : IWorkload
         var total = Stopwatch.StartNew();
 
         var catalog = datasets.ToDictionary(d => d, d => RegressionDataset.FromFolder(folder, d));
-        // Every (data set, method, split) in table order; a worker of --workers runs the jobs whose position is its index modulo N.
-        var jobs = (from d in datasets
+        // The table's rows: every requested (data set, method), except the published-grid MC dropout where no grid is known.
+        var keys = (from d in datasets
                     from m in methods
-                    from i in Enumerable.Range(0, Math.Min(splitLimit, catalog[d].Splits.Count))
-                    select (Dataset: d, Method: m, Split: i)).ToArray();
+                    where m != UciRecipes.PublishedGridMCDropout || UciRecipes.PublishedTauGrids.ContainsKey(d)
+                    select (Dataset: d, Method: m)).ToArray();
+        // The jobs, in table order: one split of one method, except MC dropout's: groups of splits whose fits train together,
+        // each job making both MC dropout rows of its data set. A worker of --workers runs the jobs whose position is its index
+        // modulo N.
+        var jobs = (from d in datasets
+                    from m in methods.Where(m => m != UciRecipes.PublishedGridMCDropout || !methods.Contains("mc-dropout"))
+                    let made = m is "mc-dropout" or UciRecipes.PublishedGridMCDropout
+                        ? keys.Where(k => k.Dataset == d && k.Method is "mc-dropout" or UciRecipes.PublishedGridMCDropout)
+                            .Select(k => k.Method).ToArray()
+                        : [m]
+                    where made.Length > 0
+                    from g in Enumerable.Range(0, Math.Min(splitLimit, catalog[d].Splits.Count))
+                        .Chunk(m is "mc-dropout" or UciRecipes.PublishedGridMCDropout ? UciRecipes.MCDropoutSplitsPerFit : 1)
+                    select (Dataset: d, Method: m, Makes: made, Splits: g)).ToArray();
+        int fits = jobs.Sum(j => j.Splits.Length * j.Makes.Length);
         string tablePath = Path.Combine(options.OutputDirectory, "uci.md");
         var shard = Shard(options.Value("--shard"));
         int workers = Workers(options.Value("--workers"));
         List<SplitResult> results;
         if (shard is null && workers > 1)
         {
-            options.Progress($"{jobs.Length} fits over {workers} worker processes (one engine thread each)");
-            results = RunWorkers(options, workers, jobs.Length,
-                partial => File.WriteAllText(tablePath, Table(Rows(partial, jobs), settings, total.Elapsed.TotalSeconds)));
+            options.Progress($"{fits} fits in {jobs.Length} jobs over {workers} worker processes (one engine thread each)");
+            results = RunWorkers(options, workers, fits,
+                partial => File.WriteAllText(tablePath, Table(Rows(partial, keys), settings, total.Elapsed.TotalSeconds)));
         }
         else
         {
@@ -90,27 +104,47 @@ public sealed class UciWorkload : IWorkload
                                  $"{Math.Min(splitLimit, catalog[name].Splits.Count)} of {catalog[name].Splits.Count} splits");
             for (int j = index; j < jobs.Length; j += count)
             {
-                var (name, method, i) = jobs[j];
-                using var split = catalog[name].Split(i, ComputePolicy.Cpu);
-                var clock = Stopwatch.StartNew();
-                var outcome = UciRecipes.Run(method, split, settings, options.Seed * 1000 + i, options.Progress);
-                using var predictive = outcome.Predictive;
-                var scores = RegressionScores.Compute(predictive, split);
-                var result = new SplitResult(name, method, i, scores.RootMeanSquaredError, scores.TestLogLikelihood,
-                    clock.Elapsed.TotalSeconds, new Dictionary<string, double>(outcome.Chosen));
-                results.Add(result);
-                options.Progress($"{name} {method} split {i}: RMSE {result.Rmse:G4}, test LL {result.LL:F3} " +
-                                 $"({result.Seconds:F1} s; {string.Join(", ", result.Chosen.Select(c => $"{c.Key} {c.Value:G3}"))})");
+                var (name, method, makes, group) = jobs[j];
+                var splits = group.Select(i => catalog[name].Split(i, ComputePolicy.Cpu)).ToArray();
+                try
+                {
+                    var clock = Stopwatch.StartNew();
+                    var seeds = group.Select(i => options.Seed * 1000 + i).ToArray();
+                    IReadOnlyList<IReadOnlyDictionary<string, UciRecipes.Outcome>> outcomes =
+                        method is "mc-dropout" or UciRecipes.PublishedGridMCDropout
+                            ? UciRecipes.MCDropout(splits, settings, seeds,
+                                makes.Contains(UciRecipes.PublishedGridMCDropout) ? UciRecipes.PublishedTauGrids[name] : null,
+                                options.Progress)
+                            : [new Dictionary<string, UciRecipes.Outcome>
+                                { [method] = UciRecipes.Run(method, splits[0], settings, seeds[0], options.Progress) }];
+                    double seconds = clock.Elapsed.TotalSeconds / splits.Length;
+                    foreach (var (k, made) in from k in Enumerable.Range(0, splits.Length) from made in makes select (k, made))
+                    {
+                        var outcome = outcomes[k][made];
+                        using var predictive = outcome.Predictive;
+                        var scores = RegressionScores.Compute(predictive, splits[k]);
+                        var result = new SplitResult(name, made, group[k], scores.RootMeanSquaredError, scores.TestLogLikelihood,
+                            seconds, new Dictionary<string, double>(outcome.Chosen));
+                        results.Add(result);
+                        string chosen = string.Join(", ", result.Chosen.Select(c => $"{c.Key} {c.Value:G3}"));
+                        options.Progress($"{name} {made} split {group[k]}: RMSE {result.Rmse:G4}, test LL {result.LL:F3} " +
+                                         $"({result.Seconds:F1} s; {chosen})");
+                        // Every finished split at once, on disk: a long run stopped early keeps what it measured, and a parent of
+                        // --workers reads its workers' results from here.
+                        File.AppendAllText(resultsPath, JsonSerializer.Serialize(result, Json) + "\n");
+                    }
+                }
+                finally
+                {
+                    foreach (var split in splits) split.Dispose();
+                }
                 ProcessMemory.ReleaseFreedNativeMemory();
-                // Every finished split at once, on disk: a long run stopped early keeps what it measured, and a parent of
-                // --workers reads its workers' results from here.
-                File.AppendAllText(resultsPath, JsonSerializer.Serialize(result, Json) + "\n");
-                if (shard is null) File.WriteAllText(tablePath, Table(Rows(results, jobs), settings, total.Elapsed.TotalSeconds));
+                if (shard is null) File.WriteAllText(tablePath, Table(Rows(results, keys), settings, total.Elapsed.TotalSeconds));
             }
             if (shard is not null) return new Dictionary<string, object> { ["shard"] = $"{index}/{count}", ["fits"] = results.Count };
         }
 
-        var rows = Rows(results, jobs);
+        var rows = Rows(results, keys);
         foreach (var r in rows)
             options.Progress($"{r.Dataset} {r.Method}: RMSE {r.Rmse.Mean:G4} ± {r.Rmse.Se:G2}, test LL {r.LL.Mean:F3} ± {r.LL.Se:F3}, " +
                              $"{r.Seconds:F1} s per split");
@@ -133,11 +167,11 @@ public sealed class UciWorkload : IWorkload
 
     static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    /// <summary>The rows of the table in job order, each with its splits in split order.</summary>
-    static List<Row> Rows(IEnumerable<SplitResult> results, IEnumerable<(string Dataset, string Method, int Split)> jobs)
+    /// <summary>The rows of the table in the order of <paramref name="keys"/>, each with its splits in split order.</summary>
+    static List<Row> Rows(IEnumerable<SplitResult> results, IEnumerable<(string Dataset, string Method)> keys)
     {
         var done = results.ToLookup(r => (r.Dataset, r.Method));
-        return jobs.Select(j => (j.Dataset, j.Method)).Distinct()
+        return keys
             .Select(key => new Row(key.Dataset, key.Method, done[key].OrderBy(r => r.Split).ToList())).ToList();
     }
 
