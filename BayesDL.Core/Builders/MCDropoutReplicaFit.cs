@@ -27,7 +27,7 @@ internal sealed class MCDropoutReplicaFit : IDisposable
 {
     const string Who = nameof(SequentialBuilder) + "." + nameof(SequentialBuilder.FitMCDropoutReplicas);
 
-    /// <summary>One layer position: a dropout mask with per-replica keep probabilities [K, 1, ..], or a functional layer.</summary>
+    /// <summary>One layer position: a dropout mask with per-replica keep probabilities [K], or a functional layer.</summary>
     sealed record Stage(Tensor? Keep, FunctionalLayer? Layer, Parameter[] Weights, Tensor? PriorCoefficients);
 
     readonly Stage[] _stages;
@@ -97,7 +97,7 @@ internal sealed class MCDropoutReplicaFit : IDisposable
         {
             Check.Argument(models[k].Network.Likelihood is GaussianLikelihood { Noise: GaussianNoise.Fixed }, Who,
                 $"replicas[{k}].Model", $"a {models[k].Network.Likelihood.GetType().Name}", "a Gaussian likelihood with fixed noise",
-                "Declare WithLikelihood(Likelihoods.Gaussian(sigma)) (F#: `likelihood (gaussian sigma)`).");
+                "Declare WithLikelihood(Likelihoods.Gaussian(sigma)) (F#: `likelihood (gaussianWith sigma)`).");
             noise[k] = ((GaussianLikelihood)models[k].Network.Likelihood).NoiseSigma;
             Check.Argument(bodies[k].Length == bodies[0].Length
                            && bodies[k].Zip(bodies[0]).All(p => p.First.GetType() == p.Second.GetType()), Who, $"replicas[{k}].Model",
@@ -116,13 +116,12 @@ internal sealed class MCDropoutReplicaFit : IDisposable
         for (int i = 0; i < bodies[0].Length; i++)
         {
             var module = bodies[0][i];
-            long[] broadcast = [count, .. Enumerable.Repeat(1L, (int)replicas[0].Data.Inputs.dim())];
             if (module is MonteCarloDropoutLayer)
             {
                 Check.Argument(module is MCDropout, Who, $"replicas[0].Model layer {i}", module.GetType().Name,
                     "MC dropout of units (MCDropout)", "Spatial dropout is not replicated; fit such models one at a time.");
                 var keep = tensor(bodies.Select(b => 1 - ((MonteCarloDropoutLayer)b[i]).P).ToArray(), dtype: dtype, device: device);
-                stages.Add(new(keep.view(broadcast), null, [], null));
+                stages.Add(new(keep, null, [], null));
                 continue;
             }
             var layers = bodies.Select(b => LayerKinds.For(b[i])?.Functional(b[i])).ToArray();
@@ -145,10 +144,18 @@ internal sealed class MCDropoutReplicaFit : IDisposable
                     dtype: dtype, device: device);
             stages.Add(new(null, layers[0], weights, coefficients));
         }
-        Tensor inputs = stack(replicas.Select((r, k) => r.Data.Inputs.index_select(0, RowOrder(options.Seed, k, rows)).to(dtype, device))
-            .ToArray());
-        Tensor targets = stack(replicas.Select((r, k) => r.Data.Targets.index_select(0, RowOrder(options.Seed, k, rows)).to(dtype, device))
-            .ToArray());
+        Tensor inputs, targets;
+        using (var scope = NewDisposeScope())
+        {
+            var ordered = replicas.Select((r, k) =>
+            {
+                Tensor order = RowOrder(options.Seed, k, rows).to(r.Data.Inputs.device);
+                return (X: r.Data.Inputs.index_select(0, order).to(dtype, device),
+                        Y: r.Data.Targets.index_select(0, order).to(dtype, device));
+            }).ToArray();
+            inputs = stack(ordered.Select(o => o.X).ToArray()).MoveToOuterDisposeScope();
+            targets = stack(ordered.Select(o => o.Y).ToArray()).MoveToOuterDisposeScope();
+        }
         long[] noiseShape = [count, .. Enumerable.Repeat(1L, (int)replicas[0].Data.Targets.dim())];
         return new([.. stages], inputs, targets, tensor(noise, dtype: dtype, device: device).view(noiseShape), rows);
     }
@@ -168,8 +175,9 @@ internal sealed class MCDropoutReplicaFit : IDisposable
         for (int i = 0; i < _stages.Length; i++)
         {
             var stage = _stages[i];
-            if (stage.Keep is Tensor keep)
+            if (stage.Keep is Tensor keepRates)
             {
+                Tensor keep = keepRates.view([keepRates.shape[0], .. Enumerable.Repeat(1L, (int)h.dim() - 1)]);
                 Tensor mask = MaskSource?.Invoke(i, h.shape, keep) ?? rand(h.shape, dtype: h.dtype, device: h.device).lt(keep);
                 h = h * mask.to(h.dtype) / keep;
                 continue;
