@@ -19,6 +19,7 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.PosthocWorkload(),
     new BayesDL.Bench.Workloads.McmcWorkload(),
     new BayesDL.Bench.Workloads.UciWorkload(),
+    new BayesDL.Bench.Workloads.ReplicasWorkload(),
     new BayesDL.Bench.Workloads.SbcWorkload(),
     new BayesDL.Bench.Workloads.PosteriorDbWorkload(),
 };
