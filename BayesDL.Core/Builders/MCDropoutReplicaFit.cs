@@ -157,7 +157,7 @@ internal sealed class MCDropoutReplicaFit : IDisposable
             targets = stack(ordered.Select(o => o.Y).ToArray()).MoveToOuterDisposeScope();
         }
         long[] noiseShape = [count, .. Enumerable.Repeat(1L, (int)replicas[0].Data.Targets.dim())];
-        return new([.. stages], inputs, targets, tensor(noise, dtype: dtype, device: device).view(noiseShape), rows);
+        return new([.. stages], inputs, targets, tensor(noise, noiseShape, dtype: dtype, device: device), rows);
     }
 
     /// <summary>Replica k's fixed row permutation: randperm(N) from a CPU generator seeded with s · 1,000,003 + 7,919 k + 1.</summary>
