@@ -325,6 +325,19 @@ public sealed class SequentialBuilder
     }
 
     /// <summary>
+    /// MC dropout with the dropout rate and the noise chosen on held-out rows (Gal &amp; Ghahramani 2016's UCI protocol), for each
+    /// of <paramref name="trainingSets"/> (regression rows, targets [N, 1]): holds out
+    /// <see cref="MCDropoutGridSearchOptions.ValidationFraction"/> of each set, fits this network (its likelihood and variational
+    /// family replaced by a fixed-noise Gaussian and MC dropout of each grid rate) on the rest, every (set, rate) as one replicated
+    /// fit, and keeps the held-out predictives. Then <see cref="MCDropoutGridSearch.Choose(IReadOnlyList{double})"/> picks (p, σ) per set by
+    /// the held-out mixture log-likelihood and <see cref="MCDropoutGridSearch.Refit"/> trains the choices on the whole sets.
+    /// Test rows must not be among the training sets. Throws <see cref="ArgumentException"/> naming a setting out of range or a
+    /// training set the replicated fit cannot take (sets of unequal size, targets not [N, 1]), before any step.
+    /// </summary>
+    public MCDropoutGridSearch SearchMCDropout(IReadOnlyList<LabeledData> trainingSets, MCDropoutGridSearchOptions options,
+        ComputePolicy? policy = null) => MCDropoutGridSearch.Run(this, trainingSets, options, policy ?? ComputePolicy.Default);
+
+    /// <summary>
     /// Builds the model and trains it as MC dropout (<see cref="BuiltModel.FitMCDropout"/>: the dropout loss or the
     /// α-divergence, plus the length-scale prior, per <see cref="MCDropoutFitOptions"/>). Throws <see cref="ArgumentException"/>
     /// for a declaration or setting mistake, or a model not of the dropout family, before any step.

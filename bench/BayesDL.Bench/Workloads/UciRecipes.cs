@@ -18,7 +18,7 @@ namespace BayesDL.Bench.Workloads;
 /// The regression recipes of the UCI benchmark (<see cref="UciWorkload"/>), each a network with one hidden layer of 50 ReLU
 /// units fitted through the library's public fits on a split's standardised training rows. Every hyperparameter is either a
 /// fixed default of <see cref="UciSettings"/> (the same for every data set) or chosen on a validation part carved out of the
-/// training rows (<see cref="Carve"/>); the test rows are seen only by the final prediction. Each recipe returns the
+/// training rows (MC dropout's, <see cref="SequentialBuilder.SearchMCDropout"/>); the test rows are seen only by the final prediction. Each recipe returns the
 /// predictive of the standardised test inputs (means and noise variances, T draws or M members) and the hyperparameters it
 /// chose, for <see cref="RegressionScores.Compute(PredictiveSamples, RegressionSplit)"/> to score on the original scale.
 /// </summary>
@@ -87,97 +87,52 @@ public static class UciRecipes
     /// batch 128 (their re-run's 4,000). p and τ are chosen by grid search on each split's validation part: one fit per p on the
     /// rest of the training rows, then every τ of the grid scored on the validation rows' mixture log-likelihood (τ enters
     /// training only through the weight decay, scaled by 1/τ, which at l = 10⁻² is negligible: so the τ grid is scored on the same
-    /// fit). The best (p, τ) is refitted on the whole training split. All splits' grid fits are trained together as one replicated
-    /// fit (<see cref="SequentialBuilder.FitMCDropoutReplicas"/>), then all refits: the same fits as one at a time, at a fraction
-    /// of the cost. With <paramref name="publishedTaus"/> (<see cref="PublishedTauGrids"/>) the same grid fits are also scored on
+    /// fit). The best (p, τ) is refitted on the whole training split. The library's <see cref="SequentialBuilder.SearchMCDropout"/>
+    /// runs the protocol: all splits' grid fits trained together as one replicated fit, then all refits, the same fits as one at a
+    /// time at a fraction of the cost. With <paramref name="publishedTaus"/> (<see cref="PublishedTauGrids"/>) the same grid fits are also scored on
     /// that τ grid and refitted for <see cref="PublishedGridMCDropout"/>. Returns, per split in order, the outcome of each method.
     /// </summary>
     public static IReadOnlyList<IReadOnlyDictionary<string, Outcome>> MCDropout(IReadOnlyList<RegressionSplit> splits,
         UciSettings settings, IReadOnlyList<long> seeds, double[]? publishedTaus, Action<string> progress)
     {
-        var carved = splits.Select((s, i) => Carve(s.Train, settings.ValidationFraction, seeds[i])).ToArray();
+        // The search draws split i's validation rows with seed + i: the splits' own seeds when they are consecutive (a job's).
+        long rows = splits[0].Train.Count;
+        var fit = new MCDropoutFitOptions(Epochs: Math.Max(settings.MCDropoutEpochs,
+                UciSettings.Epochs(rows, settings.MCDropoutSteps, settings.MCDropoutBatchSize)),
+            BatchSize: settings.MCDropoutBatchSize, LearningRate: settings.LearningRate, Seed: seeds[0], LengthScale: settings.LengthScale);
+        using var search = Network(splits[0].Train, outputs: 1).SearchMCDropout([.. splits.Select(s => s.Train)],
+            new MCDropoutGridSearchOptions(fit, settings.DropoutRates, settings.ValidationFraction, settings.Samples), ComputePolicy.Cpu);
+        // Each grid is a list of noise sds on the standardised scale; the published τ are precisions on the original one.
+        var grids = new List<(string Method, IReadOnlyList<MCDropoutChoice> Chosen)>
+        {
+            ("mc-dropout", search.Choose(MCDropoutGridSearchOptions.StandardisedNoiseSds)),
+        };
+        if (publishedTaus is not null)
+            grids.Add((PublishedGridMCDropout, search.Choose([.. splits.Select(s =>
+                (IReadOnlyList<double>)[.. publishedTaus.Select(t => 1 / (Math.Sqrt(t) * s.Scaling.TargetScale))])])));
+        var refits = grids.SelectMany(g => g.Chosen.Select(c => (g.Method, Choice: c))).ToArray();
+        foreach (var (method, c) in refits)
+            progress($"  {method} split {splits[c.TrainingSet].Index}: validation chose p = {c.DropoutRate}, noise sd " +
+                     $"{c.NoiseSd:G3} (standardised), validation LL {c.ValidationLogLikelihood:F3} (standardised scale)");
+        var finals = search.Refit([.. refits.Select(r => r.Choice)]).Models;
         try
         {
-            // Each grid is a list of noise sds on the standardised scale; the published τ are precisions on the original one.
-            var grids = new List<(string Method, Func<RegressionSplit, double[]> NoiseSds)>
+            NativeEngine.Seed(seeds[0] + 3);
+            var outcomes = splits.Select(_ => new Dictionary<string, Outcome>()).ToArray();
+            for (int r = 0; r < refits.Length; r++)
             {
-                ("mc-dropout", _ => [.. settings.NoiseGrid()]),
-            };
-            if (publishedTaus is not null)
-                grids.Add((PublishedGridMCDropout, s => [.. publishedTaus.Select(t => 1 / (Math.Sqrt(t) * s.Scaling.TargetScale))]));
-            var fits = (from i in Enumerable.Range(0, splits.Count) from p in settings.DropoutRates select (Split: i, P: p)).ToArray();
-            var chosen = new (double LL, double P, double Sigma)[grids.Count, splits.Count];
-            for (int g = 0; g < grids.Count; g++)
-                for (int i = 0; i < splits.Count; i++)
-                    chosen[g, i] = (double.NegativeInfinity, settings.DropoutRates[0], 1.0);
-            var fitted = FitMCDropout(fits.Select(f => (carved[f.Split].Fit, f.P, 1.0)).ToArray(), settings, seeds[0]);
-            try
-            {
-                NativeEngine.Seed(seeds[0] + 1);
-                for (int r = 0; r < fits.Length; r++)
-                {
-                    var (i, p) = fits[r];
-                    var validation = carved[i].Validation;
-                    using var predictive = fitted[r].Predict(validation.Inputs, settings.Samples);
-                    for (int g = 0; g < grids.Count; g++)
-                        foreach (double sigma in grids[g].NoiseSds(splits[i]))
-                        {
-                            using var scope = NewDisposeScope();
-                            double ll = RegressionScores.MixtureLogLikelihood(predictive.Samples,
-                                full_like(predictive.Samples, sigma * sigma), validation.Targets).mean().item<double>();
-                            if (ll > chosen[g, i].LL) chosen[g, i] = (ll, p, sigma);
-                        }
-                }
+                var (method, c) = refits[r];
+                var split = splits[c.TrainingSet];
+                double scale = split.Scaling.TargetScale;
+                outcomes[c.TrainingSet][method] = new Outcome(finals[r].Predict(split.Test.Inputs, settings.Samples),
+                    new Dictionary<string, double> { ["p"] = c.DropoutRate, ["tau"] = 1 / (c.NoiseSd * c.NoiseSd * scale * scale) });
             }
-            finally
-            {
-                foreach (var m in fitted) m.Dispose();
-            }
-            var refits = (from g in Enumerable.Range(0, grids.Count) from i in Enumerable.Range(0, splits.Count) select (g, i)).ToArray();
-            foreach (var (g, i) in refits)
-                progress($"  {grids[g].Method} split {splits[i].Index}: validation chose p = {chosen[g, i].P}, noise sd " +
-                         $"{chosen[g, i].Sigma:G3} (standardised), validation LL {chosen[g, i].LL:F3} (standardised scale)");
-            var finals = FitMCDropout(refits.Select(f => (splits[f.i].Train, chosen[f.g, f.i].P, chosen[f.g, f.i].Sigma)).ToArray(),
-                settings, seeds[0] + 2);
-            try
-            {
-                NativeEngine.Seed(seeds[0] + 3);
-                var outcomes = splits.Select(_ => new Dictionary<string, Outcome>()).ToArray();
-                for (int r = 0; r < refits.Length; r++)
-                {
-                    var (g, i) = refits[r];
-                    double scale = splits[i].Scaling.TargetScale, sigma = chosen[g, i].Sigma;
-                    outcomes[i][grids[g].Method] = new Outcome(finals[r].Predict(splits[i].Test.Inputs, settings.Samples),
-                        new Dictionary<string, double> { ["p"] = chosen[g, i].P, ["tau"] = 1 / (sigma * sigma * scale * scale) });
-                }
-                return outcomes;
-            }
-            finally
-            {
-                foreach (var m in finals) m.Dispose();
-            }
+            return outcomes;
         }
         finally
         {
-            foreach (var (fit, validation) in carved) { fit.Dispose(); validation.Dispose(); }
+            foreach (var m in finals) m.Dispose();
         }
-    }
-
-    /// <summary>
-    /// One replicated MC dropout fit: a model per (rows, dropout rate p, noise sd σ on the standardised scale), all trained together
-    /// for max(<see cref="UciSettings.MCDropoutEpochs"/>, the epochs of <see cref="UciSettings.MCDropoutSteps"/> steps).
-    /// </summary>
-    static IReadOnlyList<BuiltModel> FitMCDropout(IReadOnlyList<(LabeledData Data, double P, double Sigma)> fits, UciSettings settings,
-        long seed)
-    {
-        long rows = fits[0].Data.Count;
-        int epochs = Math.Max(settings.MCDropoutEpochs, UciSettings.Epochs(rows, settings.MCDropoutSteps, settings.MCDropoutBatchSize));
-        var replicas = fits.Select(f => new MCDropoutReplica(
-            Network(f.Data, outputs: 1).WithLikelihood(Likelihoods.Gaussian(f.Sigma)).WithVariational(VariationalFamily.Dropout(f.P)),
-            f.Data)).ToList();
-        return SequentialBuilder.FitMCDropoutReplicas(replicas, new MCDropoutFitOptions(Epochs: epochs,
-            BatchSize: settings.MCDropoutBatchSize, LearningRate: settings.LearningRate, Seed: seed, LengthScale: settings.LengthScale),
-            ComputePolicy.Cpu).Models;
     }
 
     /// <summary>
@@ -421,18 +376,4 @@ public static class UciRecipes
 
     const long Hidden = 50;
 
-    /// <summary>
-    /// Splits training rows into a fitting part and a validation part of <paramref name="fraction"/> of the rows, by a
-    /// permutation drawn from <paramref name="seed"/> (CPU generator): hyperparameters are chosen on the validation part only.
-    /// </summary>
-    public static (LabeledData Fit, LabeledData Validation) Carve(LabeledData train, double fraction, long seed)
-    {
-        long n = train.Count, held = Math.Max(1, (long)Math.Round(fraction * n));
-        using var generator = new Generator((ulong)seed, device: CPU);
-        using var order = randperm(n, generator: generator, device: CPU).to(train.Inputs.device);
-        using var fitRows = order[..(int)(n - held)];
-        using var validationRows = order[(int)(n - held)..];
-        return (new LabeledData(train.Inputs.index_select(0, fitRows), train.Targets.index_select(0, fitRows)),
-                new LabeledData(train.Inputs.index_select(0, validationRows), train.Targets.index_select(0, validationRows)));
-    }
 }

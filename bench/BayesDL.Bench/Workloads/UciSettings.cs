@@ -1,3 +1,5 @@
+using BayesDL.Builders;
+
 namespace BayesDL.Bench.Workloads;
 
 /// <summary>
@@ -54,23 +56,13 @@ public sealed record UciSettings(int BatchSize = 32, double LearningRate = 1e-3,
                                  int NutsChains = 2, int NutsWarmup = 300, int NutsDraws = 300, int NutsTreeDepth = 8)
 {
     /// <summary>MC dropout's dropout-rate grid (default 0.005, 0.01, 0.05, 0.1).</summary>
-    public double[] DropoutRates { get; init; } = DropoutRates ?? [0.005, 0.01, 0.05, 0.1];
+    public double[] DropoutRates { get; init; } = DropoutRates ?? [.. MCDropoutGridSearchOptions.DefaultDropoutRates];
 
     /// <summary>The seconds-long settings of <c>--quick</c>: a few steps, a 2-point rate grid, 2 members, 50 draws.</summary>
     public static UciSettings Quick { get; } = new(MCDropoutEpochs: 1, MCDropoutSteps: 40, ConcreteSteps: 40, EnsembleSteps: 40,
         BbbSteps: 40, Members: 2, DropoutRates: [0.01, 0.1], Samples: 50, MapSteps: 40, SwagSteps: 40, SwagRank: 2, SwagSnapshots: 4,
         SghmcSteps: 40, SghmcCycles: 2, SghmcDraws: 10, MinEpochs: 1,
         NutsChains: 1, NutsWarmup: 10, NutsDraws: 10, NutsTreeDepth: 4);
-
-    /// <summary>
-    /// MC dropout's noise grid, as noise standard deviations on the standardised target scale (τ = 1 / (sd_y σ)² on the original
-    /// scale): 60 values spaced geometrically from 0.01 to 2 training-target sds, wide enough for any data set.
-    /// </summary>
-    public IEnumerable<double> NoiseGrid()
-    {
-        const int points = 60;
-        for (int i = 0; i < points; i++) yield return 0.01 * Math.Pow(200, i / (points - 1.0));
-    }
 
     /// <summary>The whole epochs (at least one) that make about <paramref name="steps"/> steps over <paramref name="rows"/> rows.</summary>
     public int Epochs(long rows, int steps) => Epochs(rows, steps, BatchSize);
