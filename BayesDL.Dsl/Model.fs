@@ -176,6 +176,32 @@ module Model =
                                     Declaration = d }
                           Epochs = epochs }))
 
+    /// MC dropout with its dropout rate and noise sd chosen on held-out rows (the core's `SequentialBuilder.SearchMCDropout`,
+    /// Gal & Ghahramani's UCI protocol): 20% of `data` held out, the declared network fitted with MC dropout of each rate in
+    /// `rates` (empty: the core's 0.005, 0.01, 0.05, 0.1) on the rest with the `mcDropout { ... }` settings, every (rate, noise sd
+    /// of `noiseSds`, on the targets' scale) scored by the held-out rows' mixture log-likelihood over `samples` masks, and the best
+    /// pair refitted on all of `data`. The declaration's likelihood and family are replaced by that Gaussian and MC dropout (the
+    /// fitted model's declaration says so). Returns the refitted model and the choice; mistakes come back as an Error.
+    let tuneMCDropout (settings: MCDropoutSettings) (policy: ComputePolicy) (rates: float list) (noiseSds: float list)
+                      (data: BayesDL.Data.LabeledData) (d: ModelDecl) =
+        // The likelihood is the search's own (a Gaussian per noise sd): a declaration without one is complete.
+        let d = { d with Likelihood = d.Likelihood |> Option.orElse (Some(Likelihoods.Gaussian 1.0)) }
+        validate d
+        |> Result.bind (fun () ->
+            BayesError.ofCore (fun () ->
+                let grid = if rates.IsEmpty then null else Array.ofList rates :> System.Collections.Generic.IReadOnlyList<float>
+                let options = MCDropoutGridSearchOptions(settings.ToOptions(), grid, Samples = settings.Samples)
+                use search = (toBuilder d).SearchMCDropout([| data |], options, policy)
+                let chosen = search.Choose(Array.ofList noiseSds).[0]
+                let refit = search.Refit [| chosen |]
+                let core = refit.Models[0]
+                let declared =
+                    { d with Likelihood = Some(Likelihoods.Gaussian chosen.NoiseSd); Family = VariationalFamily.Dropout chosen.DropoutRate }
+                { Model = { Core = core; InputShape = List.ofArray core.InputShape; OutputShape = List.ofArray core.OutputShape
+                            Declaration = declared }
+                  Epochs = refit.Epochs |> Seq.map summary |> List.ofSeq },
+                chosen))
+
     /// Saves the fitted network (layers, likelihood, trained posterior) to `path` through the core's ModelFile
     /// (written atomically: a temporary file renamed over the target). The declaration and the epochs are not stored.
     /// An unwritable path comes back as ModelFileError (every layer a `model { ... }` declares can be saved).

@@ -61,6 +61,14 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         [Description("The --csv table's target column: its header name or 0-based index; the other columns are inputs.")]
         public string? Target { get; init; }
 
+        [CommandOption("--splits <FILE>")]
+        [Description("With --csv and --split: a splits file of the UCI layout (data/uci/NAME.splits.json); scores split K's test rows.")]
+        public string? Splits { get; init; }
+
+        [CommandOption("--split <K>")]
+        [Description("The split (0-based) of --splits whose test rows are scored.")]
+        public int? Split { get; init; }
+
         [CommandOption("--samples <T>")]
         [Description("Stochastic predictions (weight draws or dropout masks) per image; an ensemble uses its members.")]
         [DefaultValue(100)]
@@ -95,6 +103,8 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
             }
             if (Target is not null)
                 return ValidationResult.Error($"--target {Target}: applies to a --csv table; give the table with --csv FILE.");
+            if (Splits is not null || Split is not null)
+                return ValidationResult.Error("--splits/--split: select the test rows of a --csv table; give the table with --csv FILE.");
             if (Images is null)
                 return ValidationResult.Error("--images is missing: give the images to score (--images FILE, IDX or CSV) " +
                                               "or a table (--csv FILE --target COLUMN).");
@@ -117,7 +127,8 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
             throw new InputException($"MODEL {settings.Model}: a regression model, which has no classes to score on images; " +
                                      "give a table with its target: --csv FILE --target COLUMN.");
         using var data = settings.Csv is { } csv
-            ? EvaluationData.LoadTable(csv, settings.Target!, !settings.NoHeader, classifier, model.Input, policy)
+            ? EvaluationData.LoadTable(csv, settings.Target!, !settings.NoHeader, classifier, model.Input, policy,
+                settings.Splits, settings.Split)
             : EvaluationData.Load(settings.Images!, settings.Labels, !settings.NoHeader, model.Input, policy);
         if (data.Count == 0) throw new InputException($"{Source(settings)}: no {(settings.Csv is null ? "images" : "rows")} to score.");
         int samples = model.Samples(settings.Samples);
@@ -162,7 +173,8 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
 
     void Print(Settings settings, RegressionScores s)
     {
-        console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] on {s.Count} rows ({Markup.Escape(settings.Csv!)}, target " +
+        string split = settings.Split is int k ? $" split {k}'s test rows of" : "";
+        console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] on {s.Count}{split} rows ({Markup.Escape(settings.Csv!)}, target " +
                            $"{Markup.Escape(settings.Target!)}), T = {s.Samples} stochastic predictions, seed {settings.Seed}, " +
                            "original scale");
         var table = new Table().AddColumns("metric", "value");
@@ -171,17 +183,22 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
         console.Write(table);
     }
 
-    static string ToJson(Settings settings, RegressionScores s) => JsonSerializer.Serialize(new Dictionary<string, object>
+    static string ToJson(Settings settings, RegressionScores s)
     {
-        ["model"] = settings.Model,
-        ["csv"] = settings.Csv!,
-        ["target"] = settings.Target!,
-        ["count"] = s.Count,
-        ["samples"] = s.Samples,
-        ["seed"] = settings.Seed,
-        ["rmse"] = s.RootMeanSquaredError,
-        ["test_log_likelihood"] = s.TestLogLikelihood,
-    });
+        var fields = new Dictionary<string, object>
+        {
+            ["model"] = settings.Model,
+            ["csv"] = settings.Csv!,
+            ["target"] = settings.Target!,
+            ["count"] = s.Count,
+            ["samples"] = s.Samples,
+            ["seed"] = settings.Seed,
+            ["rmse"] = s.RootMeanSquaredError,
+            ["test_log_likelihood"] = s.TestLogLikelihood,
+        };
+        if (settings.Split is int k) fields["split"] = k;
+        return JsonSerializer.Serialize(fields);
+    }
 
     void Print(Settings settings, PredictiveScores s)
     {

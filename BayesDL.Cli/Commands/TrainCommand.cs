@@ -56,6 +56,21 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [Description("classification (class indices 0..C-1) or regression (numbers) for CSV data.")]
         public string? Task { get; init; }
 
+        [CommandOption("--splits <FILE>")]
+        [Description("With --csv and --split: a splits file of the UCI layout (data/uci/NAME.splits.json); trains on split K's " +
+                     "training rows only.")]
+        public string? Splits { get; init; }
+
+        [CommandOption("--split <K>")]
+        [Description("The split (0-based) of --splits whose training rows are used.")]
+        public int? Split { get; init; }
+
+        [CommandOption("--tune")]
+        [Description("mcdropout regression: choose the dropout rate (0.005, 0.01, 0.05, 0.1) and the noise sd on 20% of the " +
+                     "training rows held out, prior length-scale 0.01 (Gal & Ghahramani's UCI protocol), then refit on all rows. " +
+                     "The network ends in 1 output.")]
+        public bool Tune { get; init; }
+
         [CommandOption("--no-header")]
         [Description("The CSV has no header row.")]
         public bool NoHeader { get; init; }
@@ -144,6 +159,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 BatchSize = BatchSize ?? o.BatchSize,
                 LearningRate = LearningRate ?? o.LearningRate,
                 Seed = Seed ?? o.Seed,
+                Tune = Tune || o.Tune,
             };
         }
     }
@@ -180,12 +196,18 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         CheckInitialisation(settings, options.Method);
         if (settings.NoStandardize && settings.Csv is null)
             throw new InputException("--no-standardize applies to --csv data; IDX images are pixels / 255 and never standardised.");
+        if (options.Tune && (settings.NoStandardize || settings.InitFrom is not null || settings.Resume))
+            throw new InputException(
+                (settings.NoStandardize ? "--no-standardize" : settings.InitFrom is not null ? "--init-from" : "--resume") +
+                                     " with --tune: the tuned fit starts afresh on standardised rows (its noise grid is in target sds) " +
+                                     "and is not checkpointed; leave it out.");
         var policy = ComputePolicy.Default;
         var (data, classification, scaling) = TrainingData.Load(settings.Images, settings.Labels, settings.Csv, settings.Target,
             options.Method == "vae" ? "classification" : options.Task, !settings.NoHeader,
             // A VAE's Bernoulli decoder models the data themselves in [0, 1]; pretrained weights (--init-from) expect the inputs
             // they were trained on: neither is standardised.
-            standardize: !settings.NoStandardize && options.Method != "vae" && settings.InitFrom is null, policy);
+            standardize: !settings.NoStandardize && options.Method != "vae" && settings.InitFrom is null, policy, settings.Splits,
+            settings.Split);
         using (data)
         {
             long[] widths = options.Widths();
@@ -193,8 +215,10 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             string what = options.Method == "ensemble"
                 ? $"ensemble {options.Network} ({options.Members} members)"
                 : $"{options.Method} {options.Network}";
-            var fit = Prepare(options, widths, data, classification, scaling, checkpoint, policy,
-                settings.InitFrom is null ? null : (settings.InitFrom, settings.MopedDelta));
+            var fit = options.Tune
+                ? PrepareTuned(options, widths, data, scaling!, policy, console.Profile.Out.Writer.WriteLine)
+                : Prepare(options, widths, data, classification, scaling, checkpoint, policy,
+                    settings.InitFrom is null ? null : (settings.InitFrom, settings.MopedDelta));
             var progress = new EpochProgress(console, settings.Quiet, data.Count, fit.Epochs);
             using (fit.Model)
             using (var interruption = new Interruption(() => Console.Error.WriteLine(
@@ -301,11 +325,14 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 throw new InputException($"--network {options.Network}: {widths[^1]} outputs, but the labels go up to {classes - 1}; " +
                                          $"end the network with at least {classes} (one logit per class).");
         }
+        else if (options.Tune && widths[^1] != 1)
+            throw new InputException($"--network {options.Network}: --tune chooses one noise sd for the Gaussian, so the network " +
+                                     "predicts only the mean and the last width must be 1, e.g. " + string.Join("-", widths[..^1]) + "-1.");
         else if (options.Method == "laplace" && widths[^1] != 1)
             throw new InputException($"--network {options.Network}: laplace regression predicts the mean of a Gaussian whose " +
                                      "one noise sd the evidence tunes, so the last width must be 1, e.g. " +
                                      string.Join("-", widths[..^1]) + "-1.");
-        else if (options.Method != "laplace" && widths[^1] != 2)
+        else if (options.Method != "laplace" && !options.Tune && widths[^1] != 2)
             throw new InputException($"--network {options.Network}: regression predicts a mean and a scale per target " +
                                      "(a heteroscedastic Gaussian), so the last width must be 2, e.g. " +
                                      string.Join("-", widths[..^1]) + "-2.");
@@ -382,6 +409,36 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
             }
             for (int epoch = first; epoch <= o.Epochs; epoch++) onEpoch(FitTo(epoch, epoch > 1 || resume)!);
         }, path => ModelFile.Save(model.Network, path, scaling), model, o.Epochs);
+    }
+
+    /// <summary>
+    /// mcdropout --tune: <see cref="SequentialBuilder.SearchMCDropout"/> on the standardised training rows with the default rate grid,
+    /// the standardised noise grid, 20% held out, T = 1000 held-out draws and the length-scale prior l = 0.01 (Gal &amp; Ghahramani's
+    /// UCI settings), then the chosen (p, σ) refitted on every row. The replicated fits report no epoch until they end and are not
+    /// checkpointed, so the progress shows the last epoch only; Ctrl+C stops at once.
+    /// </summary>
+    static MethodFit PrepareTuned(TrainOptions o, long[] widths, LabeledData data, Standardization scaling, ComputePolicy policy,
+        Action<string> say)
+    {
+        const double lengthScale = 0.01;
+        var network = NetworkDeclaration.Deterministic(widths, o.ActivationKind());
+        var search = new MCDropoutGridSearchOptions(new MCDropoutFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed,
+            LengthScale: lengthScale));
+        BuiltModel? model = null;
+        return new MethodFit((_, onEpoch) =>
+        {
+            using var grid = network.SearchMCDropout([data], search, policy);
+            var chosen = grid.Choose(MCDropoutGridSearchOptions.StandardisedNoiseSds)[0];
+            double sd = chosen.NoiseSd * scaling.TargetScale;
+            say($"tuned on {data.Count - grid.HeldOut(0).Count} rows, scored on {grid.HeldOut(0).Count} held out: dropout rate " +
+                $"{chosen.DropoutRate.ToString(CultureInfo.InvariantCulture)}, " +
+                $"noise sd {sd.ToString("G4", CultureInfo.InvariantCulture)} " +
+                $"(tau {(1 / (sd * sd)).ToString("G4", CultureInfo.InvariantCulture)}) in the target's units, held-out log-likelihood " +
+                $"{chosen.ValidationLogLikelihood.ToString("F3", CultureInfo.InvariantCulture)} (standardised)");
+            var refit = grid.Refit([chosen]);
+            model = refit.Models[0];
+            onEpoch(new EpochLine(refit.Epochs[^1].Epoch, refit.Epochs[^1].MeanLoss, null, 0));
+        }, path => ModelFile.Save(model!.Network, path, scaling), new Deferred(() => model?.Dispose()), o.Epochs);
     }
 
     /// <summary>

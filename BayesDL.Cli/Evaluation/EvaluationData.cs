@@ -80,7 +80,8 @@ internal static class EvaluationData
     /// holds class indices (<paramref name="classes"/>: int64 [N]) or regression targets ([N, 1] as written), every other column an
     /// input, checked against <paramref name="input"/>.
     /// </summary>
-    public static LabeledData LoadTable(string csv, string target, bool header, bool classes, NetworkInput input, ComputePolicy policy)
+    public static LabeledData LoadTable(string csv, string target, bool header, bool classes, NetworkInput input, ComputePolicy policy,
+        string? splits = null, int? split = null)
     {
         int column = Training.TrainingData.Column(csv, target, header);
         LabeledData table;
@@ -92,6 +93,9 @@ internal static class EvaluationData
         {
             throw new InputException($"--csv {e.Message}");
         }
+        var selected = Training.SplitSelection.Select(table, csv, splits, split, test: true);
+        if (!ReferenceEquals(selected, table)) table.Dispose();
+        table = selected;
         LabeledData data = table;
         if (classes)
             using (table)

@@ -11,7 +11,7 @@ namespace BayesDL.Cli.Training;
 /// (<see cref="Validate"/>), so both sources give the same errors.
 /// <code>
 /// { "method": "vi", "task": "classification", "network": "784-400-400-10", "activation": "relu", "dropout": 0,
-///   "members": 5, "epochs": 10, "batchSize": 128, "learningRate": 0.001, "seed": 2026 }
+///   "members": 5, "epochs": 10, "batchSize": 128, "learningRate": 0.001, "seed": 2026, "tune": false }
 /// </code>
 /// </summary>
 /// <param name="Method">
@@ -31,8 +31,13 @@ namespace BayesDL.Cli.Training;
 /// <param name="BatchSize">Rows per minibatch.</param>
 /// <param name="LearningRate">Adam's step size.</param>
 /// <param name="Seed">Seeds the initial weights, the shuffling and the weight noise: the same seed gives the same model.</param>
+/// <param name="Tune">
+/// mcdropout regression only: choose the dropout rate and the noise sd on 20% of the training rows held out, as Gal &amp;
+/// Ghahramani on UCI (<see cref="Builders.SequentialBuilder.SearchMCDropout"/>), then refit on all of them.
+/// </param>
 internal sealed record TrainOptions(string Method = "vi", string? Task = null, string? Network = null, string Activation = "relu",
-    double? Dropout = null, int Members = 5, int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 2026)
+    double? Dropout = null, int Members = 5, int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 2026,
+    bool Tune = false)
 {
     /// <summary>The methods this BayesDL trains.</summary>
     public static readonly string[] Methods = ["vi", "mcdropout", "ensemble", "vae", "laplace", "swag", "sgmcmc"];
@@ -123,6 +128,14 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
                                      "e.g. --lr 0.001.");
         if (Members < 1)
             throw new InputException($"--members {Members}: expected a positive number of ensemble members, e.g. --members 5.");
+        if (Tune && Method != "mcdropout")
+            throw new InputException($"--tune: chooses MC dropout's rate and noise on held-out rows; it applies to --method mcdropout, " +
+                                     $"not {Method}.");
+        if (Tune && Task != "regression")
+            throw new InputException("--tune: chooses a Gaussian noise sd, so it needs --task regression (a --csv table).");
+        if (Tune && Dropout is double given)
+            throw new InputException($"--dropout {given.ToString(CultureInfo.InvariantCulture)}: --tune chooses the rate from " +
+                                     $"{string.Join(", ", Builders.MCDropoutGridSearchOptions.DefaultDropoutRates)}; leave --dropout out.");
         double p = DropoutRate;
         if (Method == "mcdropout" && !(p > 0 && p < 1))
             throw new InputException($"--dropout {p.ToString(CultureInfo.InvariantCulture)}: MC dropout needs a rate in (0, 1), e.g. " +

@@ -23,7 +23,7 @@ internal static class TrainingData
     /// standardisation (null when none was applied).
     /// </summary>
     public static (LabeledData Data, bool Classification, Standardization? Scaling) Load(string? images, string? labels, string? csv,
-        string? target, string? task, bool header, bool standardize, ComputePolicy policy)
+        string? target, string? task, bool header, bool standardize, ComputePolicy policy, string? splits = null, int? split = null)
     {
         if (csv is not null && (images is not null || labels is not null))
             throw new InputException($"--csv {csv} and --images/--labels both given: train on one data set, an IDX pair or a CSV table.");
@@ -33,6 +33,8 @@ internal static class TrainingData
                 throw new InputException("no training data: give an IDX pair (--images FILE --labels FILE) or a CSV table (--csv FILE " +
                                          "--target COLUMN).");
             if (target is not null) throw new InputException($"--target {target}: applies to --csv data; IDX labels are the targets.");
+            if (splits is not null || split is not null)
+                throw new InputException("--splits/--split: select rows of a --csv table; train on an IDX pair as a whole.");
             if (task == "regression")
                 throw new InputException("--task regression: IDX labels are classes; give regression data as --csv FILE --target COLUMN.");
             try
@@ -58,6 +60,10 @@ internal static class TrainingData
         {
             throw new InputException($"--csv {e.Message}");
         }
+        // One split's training rows, before the standardisation: only they set the means and sds.
+        var selected = SplitSelection.Select(table, csv, splits, split, test: false);
+        if (!ReferenceEquals(selected, table)) table.Dispose();
+        table = selected;
         if (task == "regression") return standardize ? Standardized(table, classification: false) : (table, false, null);
         LabeledData classes;
         using (table)

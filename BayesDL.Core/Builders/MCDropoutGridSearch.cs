@@ -57,7 +57,9 @@ public sealed class MCDropoutGridSearch : IDisposable
                 Check.Argument(rows >= 2, Who, $"trainingSets[{i}]", $"{rows} rows", "at least 2 (some to fit, some to hold out)");
                 carved.Add(HoldOut(trainingSets[i], options.ValidationFraction, seed + i));
             }
-            var grid = (from i in Enumerable.Range(0, trainingSets.Count) from p in options.DropoutRates select (Set: i, Rate: p)).ToArray();
+            var grid = (from i in Enumerable.Range(0, trainingSets.Count)
+                        from p in options.DropoutRates
+                        select (Set: i, Rate: p)).ToArray();
             var fitted = SequentialBuilder.FitMCDropoutReplicas(
                 grid.Select(g => new MCDropoutReplica(Declare(network, g.Rate, 1.0), carved[g.Set].Fit)).ToList(), options.Fit, policy);
             try
@@ -135,7 +137,9 @@ public sealed class MCDropoutGridSearch : IDisposable
             Options.Fit with { Seed = Options.Fit.Seed + 2 }, _policy);
     }
 
-    /// <summary>The network as an MC dropout model with rate <paramref name="rate"/> and fixed Gaussian noise sd <paramref name="sigma"/>.</summary>
+    /// <summary>
+    /// The network as an MC dropout model with rate <paramref name="rate"/> and fixed Gaussian noise sd <paramref name="sigma"/>.
+    /// </summary>
     static SequentialBuilder Declare(SequentialBuilder network, double rate, double sigma) =>
         network.WithLikelihood(Likelihoods.Gaussian(sigma)).WithVariational(VariationalFamily.Dropout(rate));
 
@@ -154,8 +158,13 @@ public sealed class MCDropoutGridSearch : IDisposable
                 new LabeledData(train.Inputs.index_select(0, validationRows), train.Targets.index_select(0, validationRows)));
     }
 
-    /// <summary>Tests only: set i's held-out rows.</summary>
-    internal LabeledData HeldOut(int set) => _validation[set];
+    /// <summary>The rows of training set <paramref name="set"/> held out for scoring (owned by the search: do not dispose them).</summary>
+    public LabeledData HeldOut(int set)
+    {
+        Check.Argument(set >= 0 && set < Count, nameof(MCDropoutGridSearch) + ".HeldOut", nameof(set), set.ToString(),
+            $"a training set index in [0, {Count - 1}]");
+        return _validation[set];
+    }
 
     /// <summary>Tests only: each grid fit's training set, rate and held-out predictive means [T, V, 1].</summary>
     internal IReadOnlyList<(int Set, double Rate, Tensor Means)> HeldOutPredictives => _scored;

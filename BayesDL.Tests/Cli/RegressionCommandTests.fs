@@ -91,3 +91,75 @@ let ``a regression ensemble keeps the standardisation: predict equals its member
     expect "mean" (values (p.Mean())) (fun m -> my + sy * m)
     expect "aleatoric_variance" (values (p.AleatoricVariance())) (fun v -> sy * sy * v)
     expect "epistemic_variance" (values (p.EpistemicVariance())) (fun v -> sy * sy * v)
+
+let private uci (name: string) = Path.Combine(repoRoot, "data", "uci", name)
+
+[<Fact>]
+let ``--splits and --split train on a split's training rows and evaluate its test rows, as the table cut by hand`` () =
+    engine ()
+    use dir = new TempDir()
+    // Split 0's rows cut by hand, in the splits file's order (the order sets the minibatches and which draw meets which row).
+    let lines = File.ReadAllLines(uci "yacht.csv")
+    let splits = BayesDL.Data.RegressionSplits.Load(uci "yacht.splits.json", lines.Length - 1)
+    let cut (name: string) (rows: int[]) =
+        File.WriteAllLines(dir.File name, Array.append [| lines[0] |] (rows |> Array.map (fun r -> lines[r + 1])))
+        dir.File name
+    let train, held = cut "train.csv" (splits.Train 0), cut "test.csv" (splits.Test 0)
+    let fitArgs = [ "--method"; "mcdropout"; "--network"; "6-16-2"; "--target"; "y"; "--task"; "regression"; "--epochs"; "3"
+                    "--batch-size"; "32"; "--seed"; "4"; "--quiet" ]
+    let bySplit, byHand = dir.File "split.bnn", dir.File "hand.bnn"
+    ok ([ "train"; "--csv"; uci "yacht.csv"; "--splits"; uci "yacht.splits.json"; "--split"; "0"; "--output"; bySplit ] @ fitArgs) |> ignore
+    ok ([ "train"; "--csv"; train; "--output"; byHand ] @ fitArgs) |> ignore
+    let score (args: string list) =
+        use json = JsonDocument.Parse(ok ([ "evaluate" ] @ args @ [ "--target"; "y"; "--samples"; "20"; "--seed"; "3"; "--json" ]))
+        let r = json.RootElement
+        r.GetProperty("count").GetInt32(), r.GetProperty("rmse").GetDouble(), r.GetProperty("test_log_likelihood").GetDouble()
+    // Same training rows (so the same standardisation and weights) and the same test rows: the same scores to the last bit. A
+    // selection of the wrong part (test rows for training, or the other way round) changes both.
+    let fromSplit = score [ bySplit; "--csv"; uci "yacht.csv"; "--splits"; uci "yacht.splits.json"; "--split"; "0" ]
+    Assert.Equal(fromSplit, score [ byHand; "--csv"; held ])
+    let count, _, _ = fromSplit
+    Assert.Equal(31, count)
+
+[<Fact>]
+let ``train --tune makes the library's grid search choice on the split's training rows and saves its refit`` () =
+    engine ()
+    use dir = new TempDir()
+    let model = dir.File "tuned.bnn"
+    let out =
+        ok [ "train"; "--method"; "mcdropout"; "--tune"; "--network"; "6-50-1"; "--csv"; uci "yacht.csv"; "--target"; "y"
+             "--task"; "regression"; "--splits"; uci "yacht.splits.json"; "--split"; "2"; "--epochs"; "30"; "--batch-size"; "64"
+             "--lr"; "0.01"; "--seed"; "5"; "--output"; model; "--quiet" ]
+    // The library on the same split (standardised by its 277 training rows), the same settings and seed.
+    let dataset = BayesDL.Data.RegressionDataset.Uci("yacht", Path.Combine(repoRoot, "data"))
+    use split = dataset.Split 2
+    let network = BayesDL.Builders.ModelBuilder.Sequential().Linear(6L, 50L).Relu().Linear(50L, 1L)
+    let fit = BayesDL.Builders.MCDropoutFitOptions(Epochs = 30, BatchSize = 64, LearningRate = 0.01, Seed = 5L, LengthScale = 0.01)
+    use search = network.SearchMCDropout([| split.Train |], BayesDL.Builders.MCDropoutGridSearchOptions(fit))
+    let chosen = search.Choose(BayesDL.Builders.MCDropoutGridSearchOptions.StandardisedNoiseSds)[0]
+    let sd = chosen.NoiseSd * split.Scaling.TargetScale
+    Assert.Contains(sprintf "tuned on 222 rows, scored on 55 held out: dropout rate %s, noise sd %s"
+                        (chosen.DropoutRate.ToString(CultureInfo.InvariantCulture)) (sd.ToString("G4", CultureInfo.InvariantCulture)), out)
+    // The saved model is the refit: its noise is the chosen sd (standardised scale) and it predicts with it.
+    use saved = ModelFile.Load(model, ComputePolicy.Default)
+    let spec = saved.Likelihood.Describe()
+    Assert.Equal(BayesDL.Predictive.GaussianNoise.Fixed, spec.Noise)
+    Assert.Equal(chosen.NoiseSd, spec.Sigma, 12)
+
+[<Fact>]
+let ``--tune and --splits refuse what they cannot do, naming the option`` () =
+    use dir = new TempDir()
+    let csv, splits = uci "yacht.csv", uci "yacht.splits.json"
+    let refused (args: string list) (fragment: string) =
+        let code, out, err = runStreams ([ "train"; "--csv"; csv; "--target"; "y"; "--task"; "regression"; "--output"; dir.File "m.bnn"
+                                           "--epochs"; "1"; "--quiet" ] @ args)
+        Assert.True((code = ExitCodes.Usage), sprintf "%A: exit %d\n%s%s" args code out err)
+        Assert.Contains(fragment, out + err)
+    refused [ "--method"; "vi"; "--tune"; "--network"; "6-8-2" ] "--tune"
+    refused [ "--method"; "mcdropout"; "--tune"; "--network"; "6-8-2" ] "--network 6-8-2: --tune"
+    refused [ "--method"; "mcdropout"; "--tune"; "--dropout"; "0.1"; "--network"; "6-8-1" ] "--dropout 0.1"
+    refused [ "--method"; "mcdropout"; "--tune"; "--no-standardize"; "--network"; "6-8-1" ] "--no-standardize with --tune"
+    refused [ "--method"; "mcdropout"; "--network"; "6-8-2"; "--splits"; splits; "--split"; "20" ] "--split 20"
+    refused [ "--method"; "mcdropout"; "--network"; "6-8-2"; "--splits"; splits ] "--split K"
+    refused [ "--method"; "mcdropout"; "--network"; "6-8-2"; "--split"; "0" ] "--splits FILE"
+    refused [ "--method"; "mcdropout"; "--network"; "6-8-2"; "--splits"; uci "energy.splits.json"; "--split"; "0" ] "--splits"

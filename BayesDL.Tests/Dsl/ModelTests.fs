@@ -292,6 +292,31 @@ let ``mcDropout settings map to the core's MC dropout options, and the DSL fit i
     | other -> failwithf "expected InvalidParameter, got %A" other
 
 [<Fact>]
+let ``tuneMCDropout makes the core grid search's choice and refit, and returns mistakes as an Error`` () =
+    engine ()
+    let x = torch.rand(40L, 3L, dtype = torch.ScalarType.Float64)
+    use data = new BayesDL.Data.LabeledData(x, x.sum(1L, keepdim = true) + 0.3 * torch.randn(40L, 1L, dtype = torch.ScalarType.Float64))
+    let settings = mcDropout { lengthScale 0.01; epochs 3; batchSize 8; seed 6L; samples 9 }
+    let noise = [ 0.2; 0.4; 0.8 ]
+    let declared = model { network (linear 3L 8L >> Activation.relu >> linear 8L 1L); likelihood gaussian }
+    let tuned, chosen =
+        declared |> Model.tuneMCDropout settings cpu64 [ 0.05; 0.2 ] noise data |> Result.defaultWith (fun e -> failwith e.Message)
+    use _ = tuned.Model.Core
+    use search =
+        ModelBuilder.Sequential().Linear(3L, 8L).Relu().Linear(8L, 1L)
+            .SearchMCDropout([| data |], MCDropoutGridSearchOptions(settings.ToOptions(), [| 0.05; 0.2 |], Samples = 9), cpu64)
+    let core = search.Choose(Array.ofList noise)[0]
+    Assert.Equal(core, chosen)
+    let refit = search.Refit [| core |]
+    use coreModel = refit.Models[0]
+    let weights (m: BuiltModel) = m.Network.parameters() |> Seq.map values |> Array.ofSeq
+    Assert.Equal<float[][]>(weights coreModel, weights tuned.Model.Core)
+    Assert.Equal(Some(Likelihoods.Gaussian chosen.NoiseSd), tuned.Model.Declaration.Likelihood)
+    match declared |> Model.tuneMCDropout settings cpu64 [ 1.5 ] noise data with
+    | Error e -> Assert.Contains("options.DropoutRates[0]", e.Message)
+    | Ok _ -> failwith "a dropout rate of 1.5 was accepted"
+
+[<Fact>]
 let ``mcDropout settings train Dropout.mc networks without Bayesian layers and refuse them beside Bayesian layers`` () =
     engine ()
     use data = new BayesDL.Data.LabeledData(torch.rand(16L, 3L, dtype = torch.ScalarType.Float64), torch.randint(2L, [| 16L |]))
