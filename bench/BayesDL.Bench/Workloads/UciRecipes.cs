@@ -18,7 +18,8 @@ namespace BayesDL.Bench.Workloads;
 /// The regression recipes of the UCI benchmark (<see cref="UciWorkload"/>), each a network with one hidden layer of 50 ReLU
 /// units fitted through the library's public fits on a split's standardised training rows. Every hyperparameter is either a
 /// fixed default of <see cref="UciSettings"/> (the same for every data set) or chosen on a validation part carved out of the
-/// training rows (MC dropout's, <see cref="SequentialBuilder.SearchMCDropout"/>); the test rows are seen only by the final prediction. Each recipe returns the
+/// training rows (MC dropout's, <see cref="SequentialBuilder.SearchMCDropout"/>); the test rows are seen only by the final
+/// prediction. Each recipe returns the
 /// predictive of the standardised test inputs (means and noise variances, T draws or M members) and the hyperparameters it
 /// chose, for <see cref="RegressionScores.Compute(PredictiveSamples, RegressionSplit)"/> to score on the original scale.
 /// </summary>
@@ -89,7 +90,8 @@ public static class UciRecipes
     /// training only through the weight decay, scaled by 1/τ, which at l = 10⁻² is negligible: so the τ grid is scored on the same
     /// fit). The best (p, τ) is refitted on the whole training split. The library's <see cref="SequentialBuilder.SearchMCDropout"/>
     /// runs the protocol: all splits' grid fits trained together as one replicated fit, then all refits, the same fits as one at a
-    /// time at a fraction of the cost. With <paramref name="publishedTaus"/> (<see cref="PublishedTauGrids"/>) the same grid fits are also scored on
+    /// time at a fraction of the cost. With <paramref name="publishedTaus"/> (<see cref="PublishedTauGrids"/>) the same grid fits are
+    /// also scored on
     /// that τ grid and refitted for <see cref="PublishedGridMCDropout"/>. Returns, per split in order, the outcome of each method.
     /// </summary>
     public static IReadOnlyList<IReadOnlyDictionary<string, Outcome>> MCDropout(IReadOnlyList<RegressionSplit> splits,
