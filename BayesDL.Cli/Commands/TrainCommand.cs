@@ -199,8 +199,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         if (options.Tune && (settings.NoStandardize || settings.InitFrom is not null || settings.Resume))
             throw new InputException(
                 (settings.NoStandardize ? "--no-standardize" : settings.InitFrom is not null ? "--init-from" : "--resume") +
-                                     " with --tune: the tuned fit starts afresh on standardised rows (its noise grid is in target sds) " +
-                                     "and is not checkpointed; leave it out.");
+                " with --tune: the tuned fit starts afresh on standardised rows (its noise grid is in target sds) " +
+                "and is not checkpointed; leave it out.");
         var policy = ComputePolicy.Default;
         var (data, classification, scaling) = TrainingData.Load(settings.Images, settings.Labels, settings.Csv, settings.Target,
             options.Method == "vae" ? "classification" : options.Task, !settings.NoHeader,
