@@ -189,7 +189,7 @@ module Model =
         validate d
         |> Result.bind (fun () ->
             BayesError.ofCore (fun () ->
-                let grid = if rates.IsEmpty then null else Array.ofList rates :> System.Collections.Generic.IReadOnlyList<float>
+                let grid = if rates.IsEmpty then MCDropoutGridSearchOptions.DefaultDropoutRates else Array.ofList rates
                 let options = MCDropoutGridSearchOptions(settings.ToOptions(), grid, Samples = settings.Samples)
                 use search = (toBuilder d).SearchMCDropout([| data |], options, policy)
                 let chosen = search.Choose(Array.ofList noiseSds).[0]

@@ -330,8 +330,8 @@ public sealed class SequentialBuilder
     /// <see cref="MCDropoutGridSearchOptions.ValidationFraction"/> of each set, fits this network (its likelihood and variational
     /// family replaced by a fixed-noise Gaussian and MC dropout of each grid rate) on the rest, every (set, rate) as one replicated
     /// fit, and keeps the held-out predictives. Then <see cref="MCDropoutGridSearch.Choose(IReadOnlyList{double})"/> picks (p, σ)
-    /// per set by
-    /// the held-out mixture log-likelihood and <see cref="MCDropoutGridSearch.Refit"/> trains the choices on the whole sets.
+    /// per set by the held-out mixture log-likelihood and <see cref="MCDropoutGridSearch.Refit"/> trains the choices on the whole
+    /// sets.
     /// Test rows must not be among the training sets. Throws <see cref="ArgumentException"/> naming a setting out of range or a
     /// training set the replicated fit cannot take (sets of unequal size, targets not [N, 1]), before any step.
     /// </summary>
