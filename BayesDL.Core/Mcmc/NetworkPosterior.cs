@@ -46,6 +46,20 @@ public sealed class NetworkPosterior : IStochasticPredictor, IDisposable
         return Network.Predict(draws, inputs);
     }
 
+    /// <summary>
+    /// R-hat and ESS of the predictions at <paramref name="inputs"/> over all kept draws, grouped by chain (one chain: its split
+    /// halves), as <see cref="SgmcmcPosterior.Diagnostics"/>. A network's weights permute freely, so chains in different modes
+    /// have weight R-hats far above 1 while agreeing on predictions (Izmailov et al. 2021): this tells the two apart.
+    /// </summary>
+    public PredictionDiagnostics Diagnostics(Tensor inputs)
+    {
+        Validation.Check.Argument(Result.DrawsPerChain >= 4, nameof(NetworkPosterior), "draws", $"{Result.DrawsPerChain} per chain",
+            "at least 4 (each chain is split in halves)");
+        using var predictive = Predict(inputs);
+        return PredictionDiagnostics.Of(predictive.Samples, Result.ChainCount,
+            Result.ChainCount > 1 ? "chains" : "one chain (split halves)");
+    }
+
     /// <inheritdoc/>
     public void Dispose() => Result.Dispose();
 }

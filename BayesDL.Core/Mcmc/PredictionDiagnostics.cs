@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace BayesDL.Mcmc;
 
 /// <summary>
@@ -14,4 +16,32 @@ namespace BayesDL.Mcmc;
 /// <param name="MinEss">The smallest bulk ESS.</param>
 /// <param name="MedianEss">The median bulk ESS.</param>
 public sealed record PredictionDiagnostics(int Groups, string GroupedBy, int DrawsPerGroup, int Quantities, double MaxRHat, double MinEss,
-                                           double MedianEss);
+                                           double MedianEss)
+{
+    /// <summary>
+    /// The diagnostics of predictions [G x D, ..] drawn group after group (D draws of group 0, then of group 1, ...): every
+    /// quantity's draws split by group give a rank-normalized split-R-hat and a bulk ESS; constant quantities are skipped.
+    /// </summary>
+    internal static PredictionDiagnostics Of(Tensor predictions, int groups, string groupedBy)
+    {
+        using var scope = NewDisposeScope();
+        double[] values = predictions.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
+        int perGroup = (int)(predictions.shape[0] / groups);
+        int quantities = (int)(values.Length / ((long)groups * perGroup));
+        var rHats = new List<double>();
+        var esses = new List<double>();
+        for (int q = 0; q < quantities; q++)
+        {
+            var chains = Enumerable.Range(0, groups)
+                .Select(g => Enumerable.Range(0, perGroup).Select(i => values[(long)(g * perGroup + i) * quantities + q]).ToArray())
+                .ToList();
+            if (chains.SelectMany(c => c).Distinct().Count() < 2) continue;
+            double rHat = McmcDiagnostics.SplitRHat(chains), ess = McmcDiagnostics.BulkEffectiveSampleSize(chains);
+            if (double.IsFinite(rHat)) rHats.Add(rHat);
+            if (double.IsFinite(ess)) esses.Add(ess);
+        }
+        esses.Sort();
+        return new PredictionDiagnostics(groups, groupedBy, perGroup, rHats.Count, rHats.Count > 0 ? rHats.Max() : double.NaN,
+            esses.Count > 0 ? esses[0] : double.NaN, esses.Count > 0 ? esses[esses.Count / 2] : double.NaN);
+    }
+}

@@ -84,24 +84,7 @@ public sealed class SgmcmcPosterior : IStochasticPredictor
             "at least 4 (each is split in halves)",
             "Keep more draws: more epochs after the burn-in, or a smaller Thinning.");
         using var predictive = PredictDraws(groups.SelectMany(g => g).ToList(), inputs);
-        using var scope = NewDisposeScope();
-        double[] values = predictive.Samples.to(ScalarType.Float64).cpu().contiguous().data<double>().ToArray();
-        int quantities = (int)(values.Length / (groups.Count * perGroup));
-        var rHats = new List<double>();
-        var esses = new List<double>();
-        for (int q = 0; q < quantities; q++)
-        {
-            var chains = Enumerable.Range(0, groups.Count)
-                .Select(g => Enumerable.Range(0, perGroup).Select(i => values[(long)(g * perGroup + i) * quantities + q]).ToArray())
-                .ToList();
-            if (chains.SelectMany(c => c).Distinct().Count() < 2) continue;
-            double rHat = McmcDiagnostics.SplitRHat(chains), ess = McmcDiagnostics.BulkEffectiveSampleSize(chains);
-            if (double.IsFinite(rHat)) rHats.Add(rHat);
-            if (double.IsFinite(ess)) esses.Add(ess);
-        }
-        esses.Sort();
-        return new PredictionDiagnostics(groups.Count, by, perGroup, rHats.Count, rHats.Count > 0 ? rHats.Max() : double.NaN,
-            esses.Count > 0 ? esses[0] : double.NaN, esses.Count > 0 ? esses[esses.Count / 2] : double.NaN);
+        return PredictionDiagnostics.Of(predictive.Samples, groups.Count, by);
     }
 
     PredictiveSamples PredictDraws(IReadOnlyList<(int Chain, int Draw)> draws, Tensor inputs)

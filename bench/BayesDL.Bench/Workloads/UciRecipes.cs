@@ -361,12 +361,16 @@ public static class UciRecipes
                 Warmup: settings.NutsWarmup, Chains: settings.NutsChains, Seed: seed, MaxTreeDepth: settings.NutsTreeDepth), initial);
             using var testX = split.Test.Inputs.to(ScalarType.Float64);
             var r = posterior.Result;
+            var predictions = posterior.Diagnostics(testX);
             return new Outcome(posterior.Predict(testX), new Dictionary<string, double>
             {
                 ["noise_sd"] = sigma * split.Scaling.TargetScale,
                 ["divergences"] = r.Divergences,
                 ["acceptance"] = r.AcceptanceRate,
                 ["max_rhat"] = r.MaxRHat,
+                // The weights' R-hat is far above 1 whenever chains sit in different permutation modes; the predictions' shows
+                // whether they agree where it matters.
+                ["prediction_rhat"] = predictions.MaxRHat,
                 ["gradients"] = r.GradientEvaluations,
             });
         }
