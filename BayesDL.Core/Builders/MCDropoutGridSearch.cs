@@ -44,7 +44,7 @@ public sealed class MCDropoutGridSearch : IDisposable
     {
         ArgumentNullException.ThrowIfNull(trainingSets);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate(Who);
+        options.Validate();
         Check.Argument(trainingSets.Count > 0, Who, nameof(trainingSets), "no training sets", "at least one");
         long seed = options.Fit.Seed;
         var carved = new List<(LabeledData Fit, LabeledData Validation)>();

@@ -32,15 +32,19 @@ public sealed record MCDropoutGridSearchOptions(MCDropoutFitOptions Fit, IReadOn
     public static IReadOnlyList<double> StandardisedNoiseSds { get; } =
         [.. Enumerable.Range(0, 60).Select(i => 0.01 * Math.Pow(200, i / 59.0))];
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
-    internal void Validate(string who)
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range (the fit's settings included).</summary>
+    public void Validate()
     {
+        const string Who = nameof(MCDropoutGridSearchOptions);
         ArgumentNullException.ThrowIfNull(Fit);
-        Check.Argument(DropoutRates.Count > 0, who, "options.DropoutRates", "an empty grid", "at least one dropout rate in (0, 1)");
+        Fit.Validate();
+        Check.Argument(DropoutRates.Count > 0, Who, nameof(DropoutRates), "an empty grid", "at least one dropout rate in (0, 1)",
+            "Leave it null for Gal & Ghahramani's 0.005, 0.01, 0.05, 0.1.");
         for (int i = 0; i < DropoutRates.Count; i++)
-            Check.Argument(DropoutRates[i] is > 0 and < 1, who, $"options.DropoutRates[{i}]", DropoutRates[i].ToString("R"), "in (0, 1)");
-        Check.Argument(ValidationFraction is > 0 and < 1, who, "options.ValidationFraction", ValidationFraction.ToString("R"),
-            "in (0, 1) (the share of each training set held out)");
-        Check.Positive(Samples, who, "options.Samples");
+            Check.Argument(DropoutRates[i] is > 0 and < 1, Who, $"{nameof(DropoutRates)}[{i}]", DropoutRates[i].ToString("R"),
+                "in (0, 1)", "A dropout rate is the probability of zeroing a unit, e.g. 0.05.");
+        Check.Argument(ValidationFraction is > 0 and < 1, Who, nameof(ValidationFraction), ValidationFraction.ToString("R"),
+            "in (0, 1) (the share of each training set held out)", "Gal & Ghahramani held out 0.2.");
+        Check.Positive(Samples, Who, nameof(Samples), "Score the held-out rows with some hundreds of masks, e.g. 1000.");
     }
 }

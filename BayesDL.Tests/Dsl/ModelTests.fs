@@ -313,7 +313,7 @@ let ``tuneMCDropout makes the core grid search's choice and refit, and returns m
     Assert.Equal<float[][]>(weights coreModel, weights tuned.Model.Core)
     Assert.Equal(Some(Likelihoods.Gaussian chosen.NoiseSd), tuned.Model.Declaration.Likelihood)
     match declared |> Model.tuneMCDropout settings cpu64 [ 1.5 ] noise data with
-    | Error e -> Assert.Contains("options.DropoutRates[0]", e.Message)
+    | Error e -> Assert.Contains("'DropoutRates[0]'", e.Message)
     | Ok _ -> failwith "a dropout rate of 1.5 was accepted"
 
 [<Fact>]

@@ -50,6 +50,14 @@ let private cases () : Case list =
       case<MCDropoutFitOptions> "LengthScale" "-1.5" (fun () -> MCDropoutFitOptions(LengthScale = -1.5).Validate())
       case<MCDropoutFitOptions> "Alpha" "0" (fun () -> MCDropoutFitOptions(Alpha = 0.0).Validate())
       case<MCDropoutFitOptions> "TrainingMasks" "0" (fun () -> MCDropoutFitOptions(TrainingMasks = 0).Validate())
+      case<MCDropoutGridSearchOptions> "DropoutRates" "an empty grid"
+          (fun () -> MCDropoutGridSearchOptions(MCDropoutFitOptions(), DropoutRates = [||]).Validate())
+      case<MCDropoutGridSearchOptions> "DropoutRates[1]" "1"
+          (fun () -> MCDropoutGridSearchOptions(MCDropoutFitOptions(), DropoutRates = [| 0.1; 1.0 |]).Validate())
+      case<MCDropoutGridSearchOptions> "ValidationFraction" "0"
+          (fun () -> MCDropoutGridSearchOptions(MCDropoutFitOptions(), ValidationFraction = 0.0).Validate())
+      case<MCDropoutGridSearchOptions> "Samples" "0" (fun () -> MCDropoutGridSearchOptions(MCDropoutFitOptions(), Samples = 0).Validate())
+      case<MCDropoutFitOptions> "Epochs" "0" (fun () -> MCDropoutGridSearchOptions(MCDropoutFitOptions(Epochs = 0)).Validate())
       case<CheckpointOptions> "Checkpoint.EveryEpochs" "0"
           (fun () -> EnsembleFitOptions(Checkpoint = CheckpointOptions("a.ckpt", 0)).Validate())
       |> within "EnsembleFitOptions"

@@ -361,15 +361,15 @@ public static class UciRecipes
                 Warmup: settings.NutsWarmup, Chains: settings.NutsChains, Seed: seed, MaxTreeDepth: settings.NutsTreeDepth), initial);
             using var testX = split.Test.Inputs.to(ScalarType.Float64);
             var r = posterior.Result;
-            var predictions = posterior.Diagnostics(testX);
+            var predictions = posterior.Diagnostics(x); // at the training inputs: the test rows choose nothing, not even a diagnostic
             return new Outcome(posterior.Predict(testX), new Dictionary<string, double>
             {
                 ["noise_sd"] = sigma * split.Scaling.TargetScale,
                 ["divergences"] = r.Divergences,
                 ["acceptance"] = r.AcceptanceRate,
                 ["max_rhat"] = r.MaxRHat,
-                // The weights' R-hat is far above 1 whenever chains sit in different permutation modes; the predictions' shows
-                // whether they agree where it matters.
+                // The weights' R-hat is far above 1 whenever chains sit in different permutation modes; the predictions' (at the
+                // training inputs) shows whether the chains agree on the function.
                 ["prediction_rhat"] = predictions.MaxRHat,
                 ["gradients"] = r.GradientEvaluations,
             });
