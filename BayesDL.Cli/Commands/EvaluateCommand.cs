@@ -173,8 +173,8 @@ public sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateComm
 
     void Print(Settings settings, RegressionScores s)
     {
-        string split = settings.Split is int k ? $" split {k}'s test rows of" : "";
-        console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] on {s.Count}{split} rows ({Markup.Escape(settings.Csv!)}, target " +
+        string split = settings.Split is int k ? $"split {k}'s test rows of " : "";
+        console.MarkupLine($"[bold]{Markup.Escape(settings.Model)}[/] on {s.Count} rows ({split}{Markup.Escape(settings.Csv!)}, target " +
                            $"{Markup.Escape(settings.Target!)}), T = {s.Samples} stochastic predictions, seed {settings.Seed}, " +
                            "original scale");
         var table = new Table().AddColumns("metric", "value");
