@@ -93,9 +93,7 @@ internal static class EvaluationData
         {
             throw new InputException($"--csv {e.Message}");
         }
-        var selected = Training.SplitSelection.Select(table, csv, splits, split, test: true);
-        if (!ReferenceEquals(selected, table)) table.Dispose();
-        table = selected;
+        table = Training.SplitSelection.Select(table, splits, split, test: true);
         LabeledData data = table;
         if (classes)
             using (table)

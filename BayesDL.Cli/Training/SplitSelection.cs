@@ -14,13 +14,19 @@ namespace BayesDL.Cli.Training;
 internal static class SplitSelection
 {
     /// <summary>
-    /// The rows of <paramref name="table"/> (read from <paramref name="csv"/>) in split <paramref name="split"/>'s training or
-    /// test part; <paramref name="table"/> itself when neither option is given (the caller then keeps it). A splits file that
-    /// does not fit the table, or a split index out of range, is an <see cref="InputException"/> naming the option.
+    /// The rows of <paramref name="table"/> (a CSV table) in split <paramref name="split"/>'s training or
+    /// test part, or <paramref name="table"/> itself when neither option is given. Takes ownership: a table it does not return,
+    /// it disposes (also when it throws). A splits file that does not fit the table, or a split index out of range, is an
+    /// <see cref="InputException"/> naming the option.
     /// </summary>
-    public static LabeledData Select(LabeledData table, string csv, string? splitsPath, int? split, bool test)
+    public static LabeledData Select(LabeledData table, string? splitsPath, int? split, bool test)
     {
         if (splitsPath is null && split is null) return table;
+        using (table) return Rows(table, splitsPath, split, test);
+    }
+
+    static LabeledData Rows(LabeledData table, string? splitsPath, int? split, bool test)
+    {
         if (splitsPath is null)
             throw new InputException($"--split {split}: give the splits file with --splits FILE (e.g. data/uci/yacht.splits.json).");
         if (split is not int k)

@@ -61,9 +61,7 @@ internal static class TrainingData
             throw new InputException($"--csv {e.Message}");
         }
         // One split's training rows, before the standardisation: only they set the means and sds.
-        var selected = SplitSelection.Select(table, csv, splits, split, test: false);
-        if (!ReferenceEquals(selected, table)) table.Dispose();
-        table = selected;
+        table = SplitSelection.Select(table, splits, split, test: false);
         if (task == "regression") return standardize ? Standardized(table, classification: false) : (table, false, null);
         LabeledData classes;
         using (table)
