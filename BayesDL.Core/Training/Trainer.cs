@@ -14,11 +14,11 @@ namespace BayesDL.Training;
 /// <see cref="IVariationalModel"/>, KL scaled by the training-set size), the builders' MC and concrete dropout fits, every fit of
 /// the VAE family, every ensemble member, and any per-minibatch loss over row indices
 /// (<see cref="Fit(IEnumerable{Parameter}, long, Func{Tensor, BatchPosition, Tensor}, Action{StepReport}?, Action{EpochReport}?)"/>) train
-/// through it. Per step: zero the gradients, evaluate the loss on the minibatch's rows, stop on a NaN or infinite loss
-/// (<see cref="TrainingDivergedException"/> naming the step and the last finite loss), backpropagate, set the scheduled learning rate
-/// (<see cref="TrainerOptions.Schedule"/>), take an optimizer step (<see cref="TrainerOptions.Optimizer"/>: Adam, SGD, SGD with Nesterov
-/// momentum), all inside the step's own dispose scope so native memory stays flat; then the step callback, and after each
-/// epoch the epoch callback.
+/// through it. Per step: free the gradients (a parameter the loss does not reach takes no step), evaluate the loss on the
+/// minibatch's rows, stop on a NaN or infinite loss (<see cref="TrainingDivergedException"/> naming the step and the last finite
+/// loss), backpropagate, set the scheduled learning rate (<see cref="TrainerOptions.Schedule"/>), take an optimizer step
+/// (<see cref="TrainerOptions.Optimizer"/>: Adam, updated in place; SGD; SGD with Nesterov momentum), all inside the step's own
+/// dispose scope so native memory stays flat; then the step callback, and after each epoch the epoch callback.
 /// <para>The shuffle contract (one for every fit): training starts by seeding the engine's generator with
 /// <see cref="TrainerOptions.Seed"/> s (weight noise, dropout masks, latent draws then follow from s); epoch e (from 1) visits the
 /// rows in the order of <c>randperm(N)</c> drawn on the CPU from a generator seeded with s · 1,000,003 + e, cut into consecutive
@@ -161,7 +161,9 @@ public sealed class Trainer
             {
                 using var scope = NewDisposeScope();
                 Tensor rows = order.narrow(0, b * batch, Math.Min(batch, n - b * batch));
-                optimizer.zero_grad();
+                // Gradients are freed rather than zeroed (PyTorch's set_to_none): backpropagation then stores each gradient it makes
+                // instead of adding it to a zeroed buffer, and a parameter the loss does not reach gets no step.
+                foreach (var p in parameters) p.grad = null;
                 // The step's forward passes, KL term and backward pass share each layer's sigma = softplus(rho); the scope ends
                 // before the parameters change (the optimizer, callbacks).
                 var sharedScales = Layers.VariationalLayer.ShareScalesWithinStep();
@@ -185,6 +187,7 @@ public sealed class Trainer
                 if (Options.Schedule is not null)
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
                 if (run.Update is { } update) update(rate);
+                else if (optimizer is Adam adam) InPlaceAdamStep.Step(adam);
                 else optimizer.step();
                 lastFinite = loss;
                 step++;

@@ -132,3 +132,20 @@ let ``native tensors stay constant across epochs: no per-epoch tensor outlives i
         GC.WaitForPendingFinalizers()
         live.Add DisposeScopeManager.Statistics.ThreadTotalLiveCount) |> ignore
     Assert.True(live |> Seq.distinct |> Seq.length = 1, sprintf "live tensors by epoch: %A" (List.ofSeq live))
+
+[<Fact>]
+let ``a parameter the loss stops reaching takes no further step`` () =
+    setup ()
+    use a = new TorchSharp.Modules.Parameter(torch.ones(3L, dtype = torch.ScalarType.Float64))
+    use b = new TorchSharp.Modules.Parameter(torch.ones(3L, dtype = torch.ScalarType.Float64))
+    let afterFirst = ResizeArray<torch.Tensor>()
+    // b is in the loss of the first step only. Its gradients are freed, not zeroed, so Adam has no gradient to step it with
+    // afterwards; with zeroed gradients its first moment would keep moving it (by about lr * 0.9^k at step k + 1).
+    let loss (_: torch.Tensor) (position: BatchPosition) =
+        let la = (a - 2.0).square().sum()
+        if position.GlobalStep = 0L then la + (b - 2.0).square().sum() else la
+    Trainer(TrainerOptions(Epochs = 3, BatchSize = 4, LearningRate = 0.1, Seed = 1L))
+        .Fit([ a; b ], 8L, loss, onStep = fun (s: StepReport) -> if s.Step = 1L then afterFirst.Add(b.detach().clone().DetachFromDisposeScope())) |> ignore
+    Assert.True(scalar (afterFirst[0].mean()) > 1.05, "b took its first step")
+    Assert.True(b.equal(afterFirst[0]).all().item<bool>(), "b moved after the step whose loss reached it")
+    Assert.True(scalar (a.mean()) > 1.4, "a kept training")
