@@ -54,7 +54,9 @@ public static class VaeFitting
     {
         var o = Checked(model, data, options);
         var elbo = Elbo(o, data.shape[0]);
-        return Train(model, data, o, (idx, step) => model.Elbo(data[idx], elbo, step, samples: o.WeightSamples).Loss, onEpoch);
+        model.Likelihood.CheckSupport(data, model.GetName());
+        return Train(model, data, o,
+            (idx, step) => model.ElboOfCheckedInputs(data[idx], elbo, step, null, o.WeightSamples).Loss, onEpoch);
     }
 
     /// <summary>
@@ -77,10 +79,11 @@ public static class VaeFitting
         var o = Checked(model.Model, data.Inputs, options);
         var elbo = Elbo(o, data.Count);
         Tensor x = data.Inputs, y = data.Targets;
+        model.Model.Likelihood.CheckSupport(x, model.Model.GetName());
         return Train(model, x, o, (idx, step) =>
         {
             Tensor xb = x[idx];
-            return model.Model.Elbo(xb, elbo, step, model.OneHot(y[idx], xb), o.WeightSamples).Loss;
+            return model.Model.ElboOfCheckedInputs(xb, elbo, step, model.OneHot(y[idx], xb), o.WeightSamples).Loss;
         }, onEpoch);
     }
 

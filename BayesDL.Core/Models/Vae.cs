@@ -126,8 +126,15 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
     /// </summary>
     public VaeElboTerms Elbo(Tensor x, VaeElboOptions? options = null, long step = 0, Tensor? condition = null, int samples = 1)
     {
-        Check.Positive(samples, GetName(), "samples");
         Likelihood.CheckSupport(x, GetName());
+        return ElboOfCheckedInputs(x, options, step, condition, samples);
+    }
+
+    /// <summary><see cref="Elbo"/> for inputs whose support the caller has checked: the fits check the whole training set once
+    /// instead of every minibatch (a reduction and a read-back per step).</summary>
+    internal VaeElboTerms ElboOfCheckedInputs(Tensor x, VaeElboOptions? options, long step, Tensor? condition, int samples)
+    {
+        Check.Positive(samples, GetName(), "samples");
         using var scope = NewDisposeScope();
         Normal q = Posterior(x, condition);
         Tensor z = q.RSample(samples);                                        // [S, B, D]

@@ -111,6 +111,21 @@ let ``conv encoder and decoder fit the VAE on 28x28 images with a learned-varian
     Assert.Equal<int64[]>([| 2L; 784L |], vae.SamplePrior(2L).shape)
 
 [<Fact>]
+let ``a fit checks the whole training set's support before its first step`` () =
+    engine ()
+    let x = data.Value.Inputs.narrow(0L, 0L, 200L).clone()
+    // One bad pixel in row 190: the fit checks the whole set once, before training, so no step is taken (a check of each
+    // minibatch would first train on the minibatches drawn before the one holding that row).
+    x[190L, 7L] <- torch.tensor(1.5f)
+    let vae = smallVae 4L
+    use before = torch.cat([| for p in vae.parameters() -> p.detach().flatten() |])
+    let e = Assert.Throws<ArgumentException>(fun () ->
+        VaeFitting.Fit(vae, x, VariationalFitOptions(Epochs = 1, BatchSize = 50, Seed = 1L)) |> ignore)
+    Assert.Contains("1.5", e.Message); Assert.Contains("[0, 1]", e.Message); Assert.Contains("'x'", e.Message)
+    use after = torch.cat([| for p in vae.parameters() -> p.detach().flatten() |])
+    Assert.True(before.equal(after).all().item<bool>(), "the model changed before the bad pixel was found")
+
+[<Fact>]
 let ``training lowers the loss, repeats exactly with a seed, and the trained IWAE beats the ELBO`` () =
     engine ()
     let x = data.Value.Inputs.narrow(0L, 0L, 1000L)
