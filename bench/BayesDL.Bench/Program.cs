@@ -11,6 +11,7 @@ IWorkload[] workloads =
     new BayesDL.Bench.Workloads.BbbWorkload(),
     new BayesDL.Bench.Workloads.VaeWorkload(),
     new BayesDL.Bench.Workloads.VaePhasesWorkload(),
+    new BayesDL.Bench.Workloads.BbbPhasesWorkload(),
     new BayesDL.Bench.Workloads.CvaeWorkload(),
     new BayesDL.Bench.Workloads.M2Workload(),
     new BayesDL.Bench.Workloads.KLWorkload(),

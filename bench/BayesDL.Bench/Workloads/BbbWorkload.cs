@@ -37,7 +37,7 @@ public sealed class BbbWorkload : IMemoryRunWorkload
         int epochs = options.Quick ? 2 : 10, memorySteps = options.Quick ? 100 : 5000, probeStep = options.Quick ? 20 : 500;
 
         var model = CreateModel();
-        var raw = new RawBbb(data, 128);
+        var raw = new RawTorchSharpBbb(data, 128);
         var rawSeconds = new List<double>();
         var rss = new Dictionary<long, double>();
         var trainer = new Trainer(new TrainerOptions(Epochs: epochs, BatchSize: 128, LearningRate: 1e-3, Seed: 1));
@@ -123,7 +123,7 @@ public sealed class BbbWorkload : IMemoryRunWorkload
         if (bareLoop)
         {
             NativeEngine.Seed(1);
-            var raw = new RawBbb(data, 128);
+            var raw = new RawTorchSharpBbb(data, 128);
             for (int e = 0; e < epochs; e++) options.Progress($"bare loop epoch {e + 1}: {raw.Epoch():F2} s");
             phases.Mark("trained");
             NativeEngine.Seed(2);
@@ -173,80 +173,5 @@ public sealed class BbbWorkload : IMemoryRunWorkload
     {
         var v = values.OrderBy(x => x).ToArray();
         return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
-    }
-
-    /// <summary>The same model and training step written directly in TorchSharp: LRT forward, closed-form KL, Adam.</summary>
-    sealed class RawBbb
-    {
-        readonly LabeledData _data;
-        readonly int _batch;
-        readonly List<(Parameter Wm, Parameter Wr, Parameter Bm, Parameter Br)> _layers = new();
-        readonly optim.Optimizer _opt;
-        int _epoch;
-
-        public RawBbb(LabeledData data, int batch)
-        {
-            _data = data; _batch = batch;
-            foreach (var (i, o) in new[] { (784L, 400L), (400L, 400L), (400L, 10L) })
-            {
-                double bound = 1 / Math.Sqrt(i);
-                _layers.Add((new Parameter(empty(o, i).uniform_(-bound, bound)), new Parameter(full(o, i, -5.0)),
-                    new Parameter(empty(o).uniform_(-bound, bound)), new Parameter(full(o, -5.0))));
-            }
-            _opt = optim.Adam(_layers.SelectMany(l => new[] { l.Wm, l.Wr, l.Bm, l.Br }), 1e-3);
-        }
-
-        public double Epoch()
-        {
-            var clock = Stopwatch.StartNew();
-            long n = _data.Count;
-            using var shuffler = new Generator((ulong)(++_epoch), CPU);
-            using var order = randperm(n, generator: shuffler);
-            for (long start = 0; start < n; start += _batch)
-            {
-                using var scope = NewDisposeScope();
-                Tensor rows = order.narrow(0, start, Math.Min(_batch, n - start));
-                Tensor h = _data.Inputs.index_select(0, rows), y = _data.Targets.index_select(0, rows);
-                Tensor kl = zeros(1);
-                h = Forward(h, (mu, sigma) => kl = kl + KL(mu, sigma));
-                Tensor loss = nn.functional.cross_entropy(h, y) + kl.squeeze() / n;
-                _opt.zero_grad();
-                loss.backward();
-                _opt.step();
-            }
-            return clock.Elapsed.TotalSeconds;
-        }
-
-        /// <summary>The mean class probabilities of <paramref name="draws"/> LRT forward passes, without gradients.</summary>
-        public Tensor PredictiveMean(Tensor x, int draws)
-        {
-            using var _ = no_grad();
-            Tensor sum = zeros(x.shape[0], 10);
-            for (int d = 0; d < draws; d++)
-            {
-                using var scope = NewDisposeScope();
-                sum.add_(nn.functional.softmax(Forward(x), 1));
-            }
-            return sum.div_(draws);
-        }
-
-        /// <summary>One LRT pass through the layers; <paramref name="posterior"/> sees each weight's and each bias's (mu, sigma).</summary>
-        Tensor Forward(Tensor h, Action<Tensor, Tensor>? posterior = null)
-        {
-            for (int l = 0; l < _layers.Count; l++)
-            {
-                var (wm, wr, bm, br) = _layers[l];
-                Tensor ws = nn.functional.softplus(wr, 1, 20), bs = nn.functional.softplus(br, 1, 20);
-                Tensor mean = nn.functional.linear(h, wm, bm);
-                Tensor var = nn.functional.linear(h.square(), ws.square(), bs.square());
-                h = mean + (var + 1e-16).sqrt() * randn_like(mean);
-                if (l < _layers.Count - 1) h = nn.functional.relu(h);
-                posterior?.Invoke(wm, ws);
-                posterior?.Invoke(bm, bs);
-            }
-            return h;
-        }
-
-        static Tensor KL(Tensor mu, Tensor sigma) => 0.5 * (sigma.square() + mu.square() - 1 - 2 * sigma.log()).sum();
     }
 }

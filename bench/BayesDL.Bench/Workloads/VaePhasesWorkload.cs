@@ -6,16 +6,19 @@ using BayesDL.KL;
 using BayesDL.Models;
 using BayesDL.Objectives;
 using BayesDL.Predictive;
+using BayesDL.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace BayesDL.Bench.Workloads;
 
 /// <summary>
-/// Where a VAE training step spends its time: the vae workload's model trained by the library's pieces (the steps of
-/// <see cref="Vae.Elbo"/> and <see cref="VaeFitting.Fit(Vae, Tensor, VariationalFitOptions?, Action{Training.EpochReport}?)"/>, each timed
-/// with a stopwatch; CPU kernels run synchronously) next to the bare TorchSharp loop, epochs interleaved so both see the same machine load.
-/// Also times the whole library epoch (<see cref="VaeFitting"/>'s VAE fit, through the one training loop) as the vae workload runs it.
+/// Where a VAE training step spends its time: the vae workload's model stepped by the library's pieces (the steps of
+/// <see cref="Vae.Elbo"/> and of the <see cref="Training.Trainer"/>, each timed with a stopwatch; CPU kernels run synchronously)
+/// next to the bare TorchSharp loop, steps interleaved so all see the same machine load. The library's pieces run twice, on two
+/// copies of the model: as the Trainer steps now (gradients freed, <c>InPlaceAdamStep</c>) and with TorchSharp's Adam after
+/// zeroing the gradients (the Trainer before). Also times the whole library epoch (<see cref="VaeFitting"/>'s VAE fit, through
+/// the one training loop) as the vae workload runs it.
 /// </summary>
 public sealed class VaePhasesWorkload : IWorkload
 {
@@ -32,13 +35,18 @@ public sealed class VaePhasesWorkload : IWorkload
 
         NativeEngine.Seed(1);
         var vae = policy.Apply(VaeBench.MlpVae(20));
-        using var libOpt = optim.Adam(vae.parameters(), 1e-3);
+        var vaeParameters = vae.parameters().ToList();
+        using var libOpt = optim.Adam(vaeParameters, 1e-3);
+        NativeEngine.Seed(1);
+        var vaeBefore = policy.Apply(VaeBench.MlpVae(20));
+        using var beforeOpt = optim.Adam(vaeBefore.parameters(), 1e-3);
         using var raw = RawTorchSharpVae.Create(x, seed: 1);
         var rawOpt = raw.Optimizer;
         var fitModel = policy.Apply(VaeBench.MlpVae(20));
         using var fitOpt = optim.Adam(fitModel.parameters(), 1e-3);
         // Per-step milliseconds of each phase; medians resist the preemptions of a shared machine.
         var lib = new Dictionary<string, List<double>>();
+        var libBefore = new Dictionary<string, List<double>>();
         var bare = new Dictionary<string, List<double>>();
         var call = new Dictionary<string, List<double>>();
         var sw = new Stopwatch();
@@ -57,34 +65,37 @@ public sealed class VaePhasesWorkload : IWorkload
             {
                 // The three variants take turns within each step, in a rotating order, so that they see the same machine
                 // load and the same share of cold caches (each one's first op follows another model's Adam step).
-                void Pieces()
+                void Pieces(Vae model, Dictionary<string, List<double>> into, bool inPlace)
                 {
                     using var scope = NewDisposeScope();
                     sw.Restart();
                     Tensor xb = x[perm[TensorIndex.Slice(s, Math.Min(n, s + batchSize))]];
-                    Lap(lib, "gather");
-                    libOpt.zero_grad();
-                    Lap(lib, "zero_grad");
-                    vae.Likelihood.CheckSupport(xb, "Vae");
-                    Lap(lib, "check_support");
-                    var q = vae.Posterior(xb);
-                    Lap(lib, "encode");
+                    Lap(into, "gather");
+                    if (inPlace) foreach (var p in vaeParameters) p.grad = null;
+                    else beforeOpt.zero_grad();
+                    Lap(into, inPlace ? "free_grads" : "zero_grad");
+                    // The fits check the whole training set's support once; the step before did it per minibatch.
+                    if (!inPlace) model.Likelihood.CheckSupport(xb, "Vae");
+                    Lap(into, "check_support");
+                    var q = model.Posterior(xb);
+                    Lap(into, "encode");
                     Tensor z = q.RSample(1);
-                    Lap(lib, "rsample");
-                    Tensor logits = vae.Decode(z);
-                    Lap(lib, "decode");
-                    Tensor rec = vae.Likelihood.LogLikelihood(logits, xb).mean(new long[] { 0 });
-                    Lap(lib, "log_likelihood");
-                    Tensor kl = KLDivergence.Analytic(q, vae.Prior(xb));
-                    Lap(lib, "kl");
+                    Lap(into, "rsample");
+                    Tensor logits = model.Decode(z);
+                    Lap(into, "decode");
+                    Tensor rec = model.Likelihood.LogLikelihood(logits, xb).mean(new long[] { 0 });
+                    Lap(into, "log_likelihood");
+                    Tensor kl = KLDivergence.Analytic(q, model.Prior(xb));
+                    Lap(into, "kl");
                     var terms = VaeElbo.Compute(rec, kl, null, step);
-                    Lap(lib, "combine");
+                    Lap(into, "combine");
                     terms.Loss.detach().to(ScalarType.Float64).item<double>();
-                    Lap(lib, "item");
+                    Lap(into, "item");
                     terms.Loss.backward();
-                    Lap(lib, "backward");
-                    libOpt.step();
-                    Lap(lib, "adam_step");
+                    Lap(into, "backward");
+                    if (inPlace) InPlaceAdamStep.Step(libOpt);
+                    else beforeOpt.step();
+                    Lap(into, inPlace ? "in_place_adam_step" : "adam_step");
                 }
                 void Bare()
                 {
@@ -120,8 +131,8 @@ public sealed class VaePhasesWorkload : IWorkload
                     fitOpt.step();
                     Lap(call, "adam_step");
                 }
-                Action[] turns = { Pieces, Bare, Call };
-                for (int i = 0; i < 3; i++) turns[(step + i) % 3]();
+                Action[] turns = { () => Pieces(vae, lib, inPlace: true), () => Pieces(vaeBefore, libBefore, inPlace: false), Bare, Call };
+                for (int i = 0; i < turns.Length; i++) turns[(step + i) % turns.Length]();
             }
             options.Progress($"epoch {e + 1} done");
         }
@@ -182,6 +193,7 @@ public sealed class VaePhasesWorkload : IWorkload
             ["raw_epoch_gen0_collections"] = rawGc.ToArray(),
             ["rss_mb_by_epoch"] = rss.ToArray(),
             ["library_median_ms_per_step"] = Math.Round(Median(StepTotals(lib).ToList()), 3),
+            ["library_before_median_ms_per_step"] = Math.Round(Median(StepTotals(libBefore).ToList()), 3),
             ["raw_median_ms_per_step"] = Math.Round(Median(StepTotals(bare).ToList()), 3),
             ["elbo_call_median_ms_per_step"] = Math.Round(Median(StepTotals(call).ToList()), 3),
             ["load_average_1min"] = File.Exists("/proc/loadavg")
@@ -189,6 +201,7 @@ public sealed class VaePhasesWorkload : IWorkload
                 : -1.0,
         };
         foreach (var (k, v) in lib) result["library_median_ms_" + k] = Math.Round(Median(v), 3);
+        foreach (var (k, v) in libBefore) result["library_before_median_ms_" + k] = Math.Round(Median(v), 3);
         foreach (var (k, v) in bare) result["raw_median_ms_" + k] = Math.Round(Median(v), 3);
         foreach (var (k, v) in call) result["elbo_call_median_ms_" + k] = Math.Round(Median(v), 3);
         return result;
