@@ -145,7 +145,9 @@ let ``a parameter the loss stops reaching takes no further step`` () =
         let la = (a - 2.0).square().sum()
         if position.GlobalStep = 0L then la + (b - 2.0).square().sum() else la
     Trainer(TrainerOptions(Epochs = 3, BatchSize = 4, LearningRate = 0.1, Seed = 1L))
-        .Fit([ a; b ], 8L, loss, onStep = fun (s: StepReport) -> if s.Step = 1L then afterFirst.Add(b.detach().clone().DetachFromDisposeScope())) |> ignore
+        .Fit([ a; b ], 8L, loss, onStep = fun (s: StepReport) ->
+            if s.Step = 1L then afterFirst.Add(b.detach().clone().DetachFromDisposeScope()))
+    |> ignore
     Assert.True(scalar (afterFirst[0].mean()) > 1.05, "b took its first step")
     Assert.True(b.equal(afterFirst[0]).all().item<bool>(), "b moved after the step whose loss reached it")
     Assert.True(scalar (a.mean()) > 1.4, "a kept training")

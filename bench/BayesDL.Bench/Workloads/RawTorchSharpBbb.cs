@@ -31,7 +31,8 @@ internal sealed class RawTorchSharpBbb
         _opt = optim.Adam(_layers.SelectMany(l => new[] { l.Wm, l.Wr, l.Bm, l.Br }), 1e-3);
     }
 
-    /// <summary>One epoch (its own shuffle: a generator seeded with the epoch number), batch size as constructed; returns its seconds.</summary>
+    /// <summary>One epoch (its own shuffle: a generator seeded with the epoch number) in minibatches of the size given at construction;
+    /// returns its seconds.</summary>
     public double Epoch()
     {
         var clock = Stopwatch.StartNew();
