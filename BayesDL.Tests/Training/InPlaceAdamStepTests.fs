@@ -21,6 +21,15 @@ let private setGradient (p: Parameter) (scale: float) =
     let v = p.detach()
     p.grad <- (v - 0.3 + 0.5 * (v * 3.0).sin()) * scale
 
+/// Steps both twins `steps` times with the same gradient (scale 1): TorchSharp's Adam and the in-place step.
+let private stepBoth steps (reference: Parameter list) (inPlace: Parameter list) (adamRef: Adam) (adamNew: Adam) =
+    for _ in 1 .. steps do
+        for i in 0 .. shapes.Length - 1 do
+            setGradient reference[i] 1.0
+            setGradient inPlace[i] 1.0
+        adamRef.step() |> ignore
+        InPlaceAdamStep.Step adamNew
+
 let private state (adam: Adam) i = adam.state_dict().State[i] :?> Adam.State
 
 let private maxAbsDiff (a: torch.Tensor) (b: torch.Tensor) = scalar ((a - b).abs().max())
@@ -65,12 +74,7 @@ let ``in float32 the in-place step stays within float rounding of TorchSharp's A
     let reference, inPlace = twins torch.ScalarType.Float32
     use adamRef = torch.optim.Adam(reference, 1e-3)
     use adamNew = torch.optim.Adam(inPlace, 1e-3)
-    for t in 1 .. 20 do
-        for i in 0 .. shapes.Length - 1 do
-            setGradient reference[i] 1.0
-            setGradient inPlace[i] 1.0
-        adamRef.step() |> ignore
-        InPlaceAdamStep.Step adamNew
+    stepBoth 20 reference inPlace adamRef adamNew
     // Each step moves a parameter by about lr = 1e-3 and rounds it to float32 (ulp 1.2e-7 near 1, 4.8e-7 near 4): 20 steps of a
     // few ulp each stay below 1e-5, while a wrong step size would be off by a sizeable fraction of 20 * 1e-3.
     for i in 0 .. shapes.Length - 1 do
@@ -83,11 +87,6 @@ let ``groups with weight decay or AMSGrad take TorchSharp's own step, bit for bi
         let reference, inPlace = twins torch.ScalarType.Float32
         use adamRef = torch.optim.Adam(reference, 0.01, weight_decay = decay, amsgrad = amsgrad)
         use adamNew = torch.optim.Adam(inPlace, 0.01, weight_decay = decay, amsgrad = amsgrad)
-        for _ in 1 .. 5 do
-            for i in 0 .. shapes.Length - 1 do
-                setGradient reference[i] 1.0
-                setGradient inPlace[i] 1.0
-            adamRef.step() |> ignore
-            InPlaceAdamStep.Step adamNew
+        stepBoth 5 reference inPlace adamRef adamNew
         for i in 0 .. shapes.Length - 1 do
             Assert.True(reference[i].equal(inPlace[i]).all().item<bool>(), sprintf "decay %g, amsgrad %b, parameter %d" decay amsgrad i)

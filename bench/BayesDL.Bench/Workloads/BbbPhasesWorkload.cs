@@ -3,7 +3,6 @@ using BayesDL.Data;
 using BayesDL.Engine;
 using BayesDL.Layers;
 using BayesDL.Models;
-using BayesDL.Predictive;
 using BayesDL.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -34,8 +33,8 @@ public sealed class BbbPhasesWorkload : IWorkload
         var data = part ?? train;
         long n = data.Count, batch = 128;
 
-        var (now, nowLayers) = CreateModel();
-        var (before, beforeLayers) = CreateModel();
+        var (now, nowLayers) = BbbWorkload.CreateModelAndLayers();
+        var (before, beforeLayers) = BbbWorkload.CreateModelAndLayers();
         NativeEngine.Seed(1);
         var bare = new RawTorchSharpBbb(data, (int)batch);
         var nowParameters = now.parameters().ToList();
@@ -123,7 +122,7 @@ public sealed class BbbPhasesWorkload : IWorkload
         // Whole epochs, alternating: the library through the Trainer and the bare loop.
         var fitSeconds = new List<double>();
         var bareSeconds = new List<double>();
-        var (fitModel, _) = CreateModel();
+        var (fitModel, _) = BbbWorkload.CreateModelAndLayers();
         new Trainer(new TrainerOptions(Epochs: epochs, BatchSize: (int)batch, LearningRate: 1e-3, Seed: 1)).Fit(fitModel, data,
             onEpoch: report => { fitSeconds.Add(report.Seconds); bareSeconds.Add(bare.Epoch()); });
 
@@ -143,19 +142,6 @@ public sealed class BbbPhasesWorkload : IWorkload
             foreach (var (phase, values) in byPhase) result[$"{variant}_median_ms_{phase}"] = Math.Round(Median(values), 3);
         }
         return result;
-    }
-
-    /// <summary>The bbb workload's model (seed 1) and its modules in order, for stepping layer by layer.</summary>
-    static (BayesianNetwork Model, IReadOnlyList<nn.Module<Tensor, Tensor>> Layers) CreateModel()
-    {
-        NativeEngine.Seed(1);
-        var layer = new BayesLayerOptions(GradientEstimator.LocalReparameterization, PriorSpec.Normal(0, 1), InitialRho: -5);
-        var modules = new nn.Module<Tensor, Tensor>[]
-        {
-            BayesNN.BayesLinear(784, 400, layer), nn.ReLU(), BayesNN.BayesLinear(400, 400, layer), nn.ReLU(),
-            BayesNN.BayesLinear(400, 10, layer),
-        };
-        return (BayesianNetwork.Create(Likelihood.Categorical(), modules), modules);
     }
 
     static double Median(IEnumerable<double> values)

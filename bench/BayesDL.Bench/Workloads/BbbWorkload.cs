@@ -95,13 +95,19 @@ public sealed class BbbWorkload : IMemoryRunWorkload
     }
 
     /// <summary>The network: 784-400-400-10, N(0, 1) prior, local reparameterization, rho = -5, initialised from seed 1.</summary>
-    static BayesianNetwork CreateModel()
+    static BayesianNetwork CreateModel() => CreateModelAndLayers().Model;
+
+    /// <summary>The workload's model, initialised from seed 1, and its modules in order (bbb-phases steps them one by one).</summary>
+    internal static (BayesianNetwork Model, IReadOnlyList<nn.Module<Tensor, Tensor>> Layers) CreateModelAndLayers()
     {
         NativeEngine.Seed(1);
         var layer = new BayesLayerOptions(GradientEstimator.LocalReparameterization, PriorSpec.Normal(0, 1), InitialRho: -5);
-        return BayesianNetwork.Create(Likelihood.Categorical(),
+        var modules = new nn.Module<Tensor, Tensor>[]
+        {
             BayesNN.BayesLinear(784, 400, layer), nn.ReLU(), BayesNN.BayesLinear(400, 400, layer), nn.ReLU(),
-            BayesNN.BayesLinear(400, 10, layer));
+            BayesNN.BayesLinear(400, 10, layer),
+        };
+        return (BayesianNetwork.Create(Likelihood.Categorical(), modules), modules);
     }
 
     /// <summary>
