@@ -9,7 +9,7 @@ namespace BayesDL.Training;
 /// passes over memory. Per parameter with gradient g at its step t:
 /// m ← m + (1 − β1)(g − m), v ← β2 v + (1 − β2) g², θ ← θ − η √(1 − β2^t)/(1 − β1^t) · m / (√v + ε √(1 − β2^t)),
 /// which is TorchSharp's θ − η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε) multiplied through by √(1 − β2^t): six passes and one
-/// temporary of the parameter's size instead of eight passes and two (the VAE benchmark's Adam step: 2.2 ms to 1.2 ms), equal to
+/// temporary of the parameter's size instead of eight passes and two (vae-phases' Adam step: 2.5 ms to 1.5 ms), equal to
 /// float rounding. The moments and step counts stay in the optimizer's own state, so checkpoints (its state dictionary) are those
 /// of TorchSharp's Adam. Groups with weight decay, AMSGrad or maximisation take TorchSharp's own step.
 /// </summary>

@@ -63,7 +63,7 @@ public sealed class VaePhasesWorkload : IWorkload
             using var perm = randperm(n, device: x.device);
             for (long s = 0; s < n; s += batchSize, step++)
             {
-                // The three variants take turns within each step, in a rotating order, so that they see the same machine
+                // The four variants take turns within each step, in a rotating order, so that they see the same machine
                 // load and the same share of cold caches (each one's first op follows another model's Adam step).
                 void Pieces(Vae model, Dictionary<string, List<double>> into, bool inPlace)
                 {
