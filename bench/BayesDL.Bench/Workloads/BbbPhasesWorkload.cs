@@ -43,7 +43,9 @@ public sealed class BbbPhasesWorkload : IWorkload
 
         var phases = new Dictionary<string, Dictionary<string, List<double>>>
         {
-            ["library"] = new(), ["library_before"] = new(), ["bare"] = new(),
+            ["library"] = new(),
+            ["library_before"] = new(),
+            ["bare"] = new(),
         };
         var steps = phases.Keys.ToDictionary(k => k, _ => 0);
         var clock = new Stopwatch();
