@@ -187,6 +187,7 @@ public sealed class Trainer
                 if (Options.Schedule is not null)
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
                 if (run.Update is { } update) update(rate);
+                // Not an Adam subclass: TorchSharp writes the optimizer's type name into its state, which would change checkpoints.
                 else if (optimizer is Adam adam) InPlaceAdamStep.Step(adam);
                 else optimizer.step();
                 lastFinite = loss;

@@ -82,6 +82,7 @@ public sealed class BbbPhasesWorkload : IWorkload
                 lap("log_likelihood");
                 Tensor kl = model.KL();
                 lap("kl");
+                // ElboObjective.Evaluate's loss with one weight draw and the constant KL schedule, split here to time its parts.
                 Tensor loss = -(logLik - (double)rows.shape[0] / n * kl) / rows.shape[0];
                 lap("combine");
                 loss.to(ScalarType.Float64).item<double>();
