@@ -10,8 +10,10 @@ namespace BayesDL.Training;
 /// m ← m + (1 − β1)(g − m), v ← β2 v + (1 − β2) g², θ ← θ − η √(1 − β2^t)/(1 − β1^t) · m / (√v + ε √(1 − β2^t)),
 /// which is TorchSharp's θ − η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε) multiplied through by √(1 − β2^t): six passes and one
 /// temporary of the parameter's size instead of eight passes and two (vae-phases' Adam step: 2.5 ms to 1.5 ms), equal to
-/// float rounding. The moments and step counts stay in the optimizer's own state, so checkpoints (its state dictionary) are those
-/// of TorchSharp's Adam. Groups with weight decay, AMSGrad or maximisation take TorchSharp's own step.
+/// float rounding. Dense contiguous float32/float64 parameters on the CPU take one pass instead (<see cref="FusedAdamKernel"/>);
+/// the six tensor operations serve every other device and layout. The moments and step counts stay in the optimizer's own
+/// state, so checkpoints (its state dictionary) are those of TorchSharp's Adam. Groups with weight decay, AMSGrad or
+/// maximisation take TorchSharp's own step.
 /// </summary>
 internal static class InPlaceAdamStep
 {
@@ -28,6 +30,7 @@ internal static class InPlaceAdamStep
         // The state dictionary lists each group's parameters' states in order (TorchSharp's state_dict contract).
         var states = adam.state_dict().State;
         int index = 0;
+        int threads = get_num_threads();
         using var noGrad = no_grad();
         // lerp_ takes its weight as a tensor: one per dtype and device in this step (1 - beta1 is the same in every group
         // unless a group sets its own betas, which the key then includes).
@@ -47,7 +50,11 @@ internal static class InPlaceAdamStep
                     if (gradient is null) continue;
                     state.step += 1;
                     double correction1 = 1 - Math.Pow(beta1, state.step), root2 = Math.Sqrt(1 - Math.Pow(beta2, state.step));
-                    using Scalar shift = eps * root2, stepSize = -rate * root2 / correction1;
+                    double shiftValue = eps * root2, stepSizeValue = -rate * root2 / correction1;
+                    if (FusedAdamKernel.TryStep(parameter, gradient, state.exp_avg, state.exp_avg_sq, beta1, beta2, shiftValue,
+                            stepSizeValue, threads))
+                        continue;
+                    using Scalar shift = shiftValue, stepSize = stepSizeValue;
                     var key = (parameter.dtype, parameter.device_type, parameter.device_index, beta1);
                     if (!weights.TryGetValue(key, out Tensor? weight))
                         weights[key] = weight = tensor(1 - beta1, dtype: parameter.dtype, device: parameter.device);

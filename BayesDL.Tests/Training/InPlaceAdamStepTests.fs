@@ -90,3 +90,78 @@ let ``groups with weight decay or AMSGrad take TorchSharp's own step, bit for bi
         stepBoth 5 reference inPlace adamRef adamNew
         for i in 0 .. shapes.Length - 1 do
             Assert.True(reference[i].equal(inPlace[i]).all().item<bool>(), sprintf "decay %g, amsgrad %b, parameter %d" decay amsgrad i)
+
+/// Adam's update by tensor operations, TorchSharp's formula: the reference for the fused kernel called directly.
+let private referenceUpdate (p: torch.Tensor) (g: torch.Tensor) (m: torch.Tensor) (v: torch.Tensor) step =
+    let rate, beta1, beta2, eps = 1e-3, 0.9, 0.999, 1e-8
+    m.copy_(m * beta1 + g * (1.0 - beta1)) |> ignore
+    v.copy_(v * beta2 + g * g * (1.0 - beta2)) |> ignore
+    let denominator = v.sqrt() / sqrt (1.0 - beta2 ** float step) + eps
+    p.copy_(p - m / denominator * (rate / (1.0 - beta1 ** float step))) |> ignore
+
+/// Constants of step t as InPlaceAdamStep passes them to the kernel.
+let private kernelStep (p: torch.Tensor) (g: torch.Tensor) (m: torch.Tensor) (v: torch.Tensor) step threads =
+    let root2 = sqrt (1.0 - 0.999 ** float step)
+    FusedAdamKernel.TryStep(p, g, m, v, 0.9, 0.999, 1e-8 * root2, -1e-3 * root2 / (1.0 - 0.9 ** float step), threads)
+
+[<Fact>]
+let ``the fused kernel splits a large parameter across threads with the bits of one pass, and follows Adam's formula`` () =
+    engine ()
+    use _ = torch.no_grad()
+    for dtype in [ torch.ScalarType.Float32; torch.ScalarType.Float64 ] do
+        torch.manual_seed 3L |> ignore
+        // 137,101 elements: two chunks of 68,551, neither a multiple of the vector width, so both chunks end in a scalar tail.
+        let start = torch.randn([| 137101L |], dtype = System.Nullable dtype)
+        let copies = Array.init 3 (fun _ -> start.clone(), torch.zeros_like start, torch.zeros_like start)
+        for t in 1 .. 4 do
+            let g = (start * 0.7 + torch.randn_like start * 0.1) * float t
+            let (p1, m1, v1), (p2, m2, v2), (p3, m3, v3) = copies[0], copies[1], copies[2]
+            Assert.True(kernelStep p1 g m1 v1 t 1, "one thread")
+            Assert.True(kernelStep p2 g m2 v2 t 3, "split")
+            referenceUpdate p3 g m3 v3 t
+        let (p1, m1, v1), (p2, m2, v2), (p3, m3, v3) = copies[0], copies[1], copies[2]
+        for a, b in [ p1, p2; m1, m2; v1, v2 ] do Assert.True(a.equal(b).all().item<bool>(), sprintf "%A: split differs" dtype)
+        // The formula: float rounding of a few ulp per step; a wrong moment decay or bias correction is off by 1e-4 or more.
+        let tolerance = if dtype = torch.ScalarType.Float32 then 1e-5 else 1e-12
+        for a, b, what in [ p1, p3, "parameter"; m1, m3, "first moment"; v1, v3, "second moment" ] do
+            Assert.True(maxAbsDiff a b < tolerance, sprintf "%A %s: %g" dtype what (maxAbsDiff a b))
+        Assert.True(maxAbsDiff p1 start > 1e-3, "the parameters moved")
+
+[<Fact>]
+let ``tensors the kernel cannot address take the tensor-operation path, which still equals TorchSharp's Adam`` () =
+    engineOneThread ()
+    use _ = torch.no_grad()
+    let p = torch.randn(7, 5, dtype = torch.ScalarType.Float64)
+    let z = torch.zeros_like p
+    let transposed = torch.randn(5, 7, dtype = torch.ScalarType.Float64).T
+    Assert.False(kernelStep p transposed z (torch.zeros_like p) 1 1, "a non-contiguous gradient")
+    Assert.False(kernelStep p (torch.randn(7, 5)) z (torch.zeros_like p) 1 1, "a float32 gradient of a float64 parameter")
+    Assert.False(kernelStep (p.to_type torch.ScalarType.Float16) (p.to_type torch.ScalarType.Float16)
+                     (z.to_type torch.ScalarType.Float16) (z.to_type torch.ScalarType.Float16) 1 1, "float16")
+    Assert.True(maxAbsDiff z (torch.zeros_like z) = 0.0, "a refused call touches nothing")
+    // Through the optimizer: gradients that are transposed views take the six operations and match TorchSharp's step.
+    let reference, inPlace = twins torch.ScalarType.Float64
+    use adamRef = torch.optim.Adam(reference, 0.01)
+    use adamNew = torch.optim.Adam(inPlace, 0.01)
+    for _ in 1 .. 10 do
+        for i in 0 .. shapes.Length - 1 do
+            setGradient reference[i] 1.0
+            setGradient inPlace[i] 1.0
+            if shapes[i].Length = 2 then inPlace[i].grad <- inPlace[i].grad.T.contiguous().T
+        Assert.False(inPlace[0].grad.is_contiguous())
+        adamRef.step() |> ignore
+        InPlaceAdamStep.Step adamNew
+    for i in 0 .. shapes.Length - 1 do
+        Assert.True(maxAbsDiff reference[i] inPlace[i] < 1e-12, sprintf "parameter %d" i)
+
+[<Fact>]
+let ``after a fused step, a backward pass through a graph that saved the old parameter fails as after TorchSharp's step`` () =
+    engineOneThread ()
+    for fused in [ false; true ] do
+        let p = new Parameter(torch.randn([| 4L; 3L |], dtype = System.Nullable torch.ScalarType.Float64))
+        use adam = torch.optim.Adam([ p ], 0.01)
+        let saved = (p * p).sum()             // MulBackward keeps p for the gradient
+        p.grad <- torch.ones_like p
+        if fused then InPlaceAdamStep.Step adam else adam.step() |> ignore
+        let e = Assert.ThrowsAny<System.Exception>(fun () -> saved.backward())
+        Assert.Contains("inplace operation", e.Message)
