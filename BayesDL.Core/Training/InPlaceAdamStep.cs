@@ -30,7 +30,6 @@ internal static class InPlaceAdamStep
         // The state dictionary lists each group's parameters' states in order (TorchSharp's state_dict contract).
         var states = adam.state_dict().State;
         int index = 0;
-        int threads = get_num_threads();
         using var noGrad = no_grad();
         // lerp_ takes its weight as a tensor: one per dtype and device in this step (1 - beta1 is the same in every group
         // unless a group sets its own betas, which the key then includes).
@@ -52,7 +51,7 @@ internal static class InPlaceAdamStep
                     double correction1 = 1 - Math.Pow(beta1, state.step), root2 = Math.Sqrt(1 - Math.Pow(beta2, state.step));
                     double shiftValue = eps * root2, stepSizeValue = -rate * root2 / correction1;
                     if (FusedAdamKernel.TryStep(parameter, gradient, state.exp_avg, state.exp_avg_sq, beta1, beta2, shiftValue,
-                            stepSizeValue, threads))
+                            stepSizeValue))
                         continue;
                     using Scalar shift = shiftValue, stepSize = stepSizeValue;
                     var key = (parameter.dtype, parameter.device_type, parameter.device_index, beta1);
