@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -40,7 +41,10 @@ internal static class FusedAdamKernel
     }
 
     /// <summary>The update in <typeparamref name="T"/>: vector lanes, then the scalar tail with the same operations (so each element
-    /// gets the same bits wherever it falls).</summary>
+    /// gets the same bits wherever it falls). Compiled optimised from its first call: tiered compilation would first run it as
+    /// unoptimised code, whose generic vector operations are calls (vae-phases: 2.6 ms per step instead of 0.6 ms), and a
+    /// training process keeps compiling new methods, which postpones the promotion.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Run<T>(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment,
         double beta1, double beta2, double shiftValue, double stepSizeValue) where T : unmanaged, IFloatingPointIeee754<T>
     {
