@@ -7,20 +7,25 @@ using static TorchSharp.torch;
 namespace BayesDL.Training;
 
 /// <summary>
-/// Adam's update of one CPU parameter in a single pass over its memory, the role PyTorch's fused CPU Adam kernel plays:
+/// Adam's update of one small CPU parameter in a single pass over its memory, the role PyTorch's fused CPU Adam kernel plays:
 /// per element, m ← m + (1 − β1)(g − m), v ← β2 v + (1 − β2) g², θ ← θ + s · m / (√v + c), with the step size s and shift c
-/// of <see cref="InPlaceAdamStep"/>. Reading θ, g, m, v once and writing θ, m, v once, instead of the sixteen array passes of
-/// the six tensor operations, is what makes the step cheap after a backward pass has pushed the optimizer state out of the
-/// caches. Runs on the calling thread through spans over the tensors' memory, vectorised with <see cref="Vector{T}"/>.
-/// Not split over threads: a .NET parallel loop beside libtorch's OpenMP threads oversubscribed two cores and slowed every
-/// tensor operation of the process, the bare loop's too (vae workload: 0.27 s to 0.50 s per epoch), for a step that one
-/// thread already takes in 0.2 ms.
+/// of <see cref="InPlaceAdamStep"/>. Runs on the calling thread through spans over the tensors' memory, vectorised with
+/// <see cref="Vector{T}"/>. Only for parameters below <see cref="MaxElements"/>: there libtorch runs each of the six tensor
+/// operations on one thread too, at a fixed cost of microseconds per call, so one pass does strictly less work. Larger ones
+/// stay with the tensor operations, which libtorch splits over its threads: when the moments come from memory rather than the
+/// caches, one thread's single pass was slower than even TorchSharp's eight passes on two threads (vae-phases, the VAE's
+/// 650,000 parameters: 2.6 ms against 2.0 ms per step; 0.6 ms against 1.3-1.6 ms in runs where they stayed in the caches),
+/// and a .NET parallel loop beside libtorch's OpenMP threads gained nothing.
 /// </summary>
 internal static class FusedAdamKernel
 {
+    /// <summary>libtorch's grain for element-wise loops (at::internal::GRAIN_SIZE): below it an operation runs on one thread.</summary>
+    public const long MaxElements = 32_768;
+
     /// <summary>
-    /// Applies the update when all four tensors are dense, contiguous float32 or float64 CPU tensors of one dtype and size;
-    /// returns false, touching nothing, otherwise (the caller then takes the tensor-operation path, as on a GPU).
+    /// Applies the update when all four tensors are dense, contiguous float32 or float64 CPU tensors of one dtype and size,
+    /// smaller than <see cref="MaxElements"/>; returns false, touching nothing, otherwise (the caller then takes the
+    /// tensor-operation path, as on a GPU).
     /// </summary>
     public static bool TryStep(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment,
         double beta1, double beta2, double shift, double stepSize)
@@ -28,7 +33,7 @@ internal static class FusedAdamKernel
         ScalarType dtype = parameter.dtype;
         if (dtype is not (ScalarType.Float32 or ScalarType.Float64)) return false;
         long n = parameter.numel();
-        if (n > int.MaxValue) return false;
+        if (n >= MaxElements) return false;
         foreach (Tensor t in (ReadOnlySpan<Tensor>)[parameter, gradient, firstMoment, secondMoment])
             if (t.device_type != DeviceType.CPU || t.dtype != dtype || t.is_sparse || t.numel() != n || !t.is_contiguous())
                 return false;

@@ -10,8 +10,8 @@ namespace BayesDL.Training;
 /// m ← m + (1 − β1)(g − m), v ← β2 v + (1 − β2) g², θ ← θ − η √(1 − β2^t)/(1 − β1^t) · m / (√v + ε √(1 − β2^t)),
 /// which is TorchSharp's θ − η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε) multiplied through by √(1 − β2^t): six passes and one
 /// temporary of the parameter's size instead of eight passes and two (vae-phases' Adam step: 2.5 ms to 1.5 ms), equal to
-/// float rounding. Dense contiguous float32/float64 parameters on the CPU take one pass instead (<see cref="FusedAdamKernel"/>);
-/// the six tensor operations serve every other device and layout. The moments and step counts stay in the optimizer's own
+/// float rounding. Small dense float32/float64 parameters on the CPU take one pass instead (<see cref="FusedAdamKernel"/>);
+/// the six tensor operations serve large parameters, every other device and layout. The moments and step counts stay in the optimizer's own
 /// state, so checkpoints (its state dictionary) are those of TorchSharp's Adam. Groups with weight decay, AMSGrad or
 /// maximisation take TorchSharp's own step.
 /// </summary>

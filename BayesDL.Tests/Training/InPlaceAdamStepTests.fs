@@ -142,7 +142,10 @@ let ``tensors the kernel cannot address take the tensor-operation path, which st
     Assert.False(kernelStep p (torch.randn(7, 5)) z (torch.zeros_like p) 1, "a float32 gradient of a float64 parameter")
     Assert.False(kernelStep (p.to_type torch.ScalarType.Float16) (p.to_type torch.ScalarType.Float16)
                      (z.to_type torch.ScalarType.Float16) (z.to_type torch.ScalarType.Float16) 1, "float16")
-    Assert.True(maxAbsDiff z (torch.zeros_like z) = 0.0, "a refused call touches nothing")
+    let large = torch.zeros(FusedAdamKernel.MaxElements, dtype = torch.ScalarType.Float64)
+    Assert.False(kernelStep large (torch.ones_like large) (torch.zeros_like large) (torch.zeros_like large) 1, "a large parameter")
+    Assert.True(maxAbsDiff z (torch.zeros_like z) = 0.0 && maxAbsDiff large (torch.zeros_like large) = 0.0,
+                "a refused call touches nothing")
     // Through the optimizer: gradients that are transposed views take the six operations and match TorchSharp's step.
     let reference, inPlace = twins torch.ScalarType.Float64
     use adamRef = torch.optim.Adam(reference, 0.01)
