@@ -12,10 +12,10 @@ namespace BayesDL.Training;
 /// of <see cref="InPlaceAdamStep"/>. Runs on the calling thread through spans over the tensors' memory, vectorised with
 /// <see cref="Vector{T}"/>. Only for parameters below <see cref="MaxElements"/>: there libtorch runs each of the six tensor
 /// operations on one thread too, at a fixed cost of microseconds per call, so one pass does strictly less work. Larger ones
-/// stay with the tensor operations, which libtorch splits over its threads: when the moments come from memory rather than the
-/// caches, one thread's single pass was slower than even TorchSharp's eight passes on two threads (vae-phases, the VAE's
-/// 650,000 parameters: 2.6 ms against 2.0 ms per step; 0.6 ms against 1.3-1.6 ms in runs where they stayed in the caches),
-/// and a .NET parallel loop beside libtorch's OpenMP threads gained nothing.
+/// stay with the tensor operations, which libtorch splits over its threads: in processes where the whole step ran slower (on
+/// this shared machine, about half of them; not explained), one thread's single pass over the VAE's 650,000 parameters took
+/// 2.6 ms against 2.0 ms for TorchSharp's eight passes on two threads (0.6 against 1.3-1.6 ms in the other processes), and a
+/// .NET parallel loop beside libtorch's OpenMP threads gained nothing (docs/benchmarks.md).
 /// </summary>
 internal static class FusedAdamKernel
 {
@@ -46,9 +46,9 @@ internal static class FusedAdamKernel
     }
 
     /// <summary>The update in <typeparamref name="T"/>: vector lanes, then the scalar tail with the same operations (so each element
-    /// gets the same bits wherever it falls). Compiled optimised from its first call: tiered compilation would first run it as
-    /// unoptimised code, whose generic vector operations are calls (vae-phases: 2.6 ms per step instead of 0.6 ms), and a
-    /// training process keeps compiling new methods, which postpones the promotion.</summary>
+    /// gets the same bits wherever it falls). Compiled optimised from its first call: tiered compilation first runs it as
+    /// unoptimised code, whose generic vector operations are calls, and a training process keeps compiling new methods, which
+    /// postpones the promotion (all the VAE's parameters: still 0.58 ms per step after 240 steps, against 0.28-0.34 ms).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Run<T>(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment,
         double beta1, double beta2, double shiftValue, double stepSizeValue) where T : unmanaged, IFloatingPointIeee754<T>
