@@ -6,6 +6,7 @@ using BayesDL.Models;
 using BayesDL.Training;
 using TorchSharp;
 using TorchSharp.Modules;
+using static BayesDL.Bench.Statistic;
 using static TorchSharp.torch;
 
 namespace BayesDL.Bench.Workloads;
@@ -145,11 +146,5 @@ public sealed class BbbPhasesWorkload : IWorkload
             foreach (var (phase, values) in byPhase) result[$"{variant}_median_ms_{phase}"] = Math.Round(Median(values), 3);
         }
         return result;
-    }
-
-    static double Median(IEnumerable<double> values)
-    {
-        var v = values.OrderBy(x => x).ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 }

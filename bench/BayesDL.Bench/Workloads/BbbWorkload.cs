@@ -9,6 +9,7 @@ using BayesDL.Predictive;
 using BayesDL.Training;
 using TorchSharp;
 using TorchSharp.Modules;
+using static BayesDL.Bench.Statistic;
 using static TorchSharp.torch;
 
 namespace BayesDL.Bench.Workloads;
@@ -173,11 +174,5 @@ public sealed class BbbWorkload : IMemoryRunWorkload
         GC.Collect();
         GC.WaitForPendingFinalizers();
         rss[step] = ProcessMemory.RssMb();
-    }
-
-    static double Median(IEnumerable<double> values)
-    {
-        var v = values.OrderBy(x => x).ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 }

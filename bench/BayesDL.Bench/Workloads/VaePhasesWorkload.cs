@@ -8,6 +8,7 @@ using BayesDL.Objectives;
 using BayesDL.Predictive;
 using BayesDL.Training;
 using TorchSharp;
+using static BayesDL.Bench.Statistic;
 using static TorchSharp.torch;
 
 namespace BayesDL.Bench.Workloads;
@@ -137,11 +138,6 @@ public sealed class VaePhasesWorkload : IWorkload
             options.Progress($"epoch {e + 1} done");
         }
         long steps = step;
-        static double Median(List<double> v)
-        {
-            var o = v.OrderBy(a => a).ToList();
-            return o.Count % 2 == 1 ? o[o.Count / 2] : 0.5 * (o[o.Count / 2 - 1] + o[o.Count / 2]);
-        }
         static double[] StepTotals(Dictionary<string, List<double>> d) =>
             Enumerable.Range(0, d.Values.First().Count).Select(i => d.Values.Sum(l => l[i])).ToArray();
 

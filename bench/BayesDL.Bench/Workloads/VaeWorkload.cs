@@ -5,6 +5,7 @@ using BayesDL.Engine;
 using BayesDL.Models;
 using BayesDL.Plotting;
 using TorchSharp;
+using static BayesDL.Bench.Statistic;
 using static TorchSharp.torch;
 
 namespace BayesDL.Bench.Workloads;
@@ -19,12 +20,6 @@ public sealed class VaeWorkload : IMemoryRunWorkload
 {
     public string Name => "vae";
     public string Description => "MNIST VAE 784-400-20: s/epoch vs raw TorchSharp, test ELBO, IWAE(k=100), AE comparison, PNGs";
-
-    static double Median(List<double> v)
-    {
-        var s = v.OrderBy(a => a).ToList();
-        return s.Count % 2 == 1 ? s[s.Count / 2] : 0.5 * (s[s.Count / 2 - 1] + s[s.Count / 2]);
-    }
 
     const int SeedsForSpread = 5;
 
