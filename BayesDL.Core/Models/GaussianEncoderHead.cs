@@ -38,10 +38,13 @@ public sealed class GaussianEncoderHead : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor features) => cat(new[] { loc.forward(features), logVariance.forward(features) }, -1);
 
     /// <summary>q(z | x) = N(mu, diag exp(log sigma^2)) from the encoder features; batch shape <c>[..., LatentDim]</c>.</summary>
-    public Normal Posterior(Tensor features)
+    public Normal Posterior(Tensor features) => PosteriorAndLogVariance(features).Posterior;
+
+    /// <summary>q(z | x) and the log sigma^2 it was made from, which the KL to N(0, I) uses directly.</summary>
+    internal (Normal Posterior, Tensor LogVariance) PosteriorAndLogVariance(Tensor features)
     {
         Tensor mu = loc.forward(features);
-        Tensor scale = logVariance.forward(features).mul(0.5).exp();
-        return Dist.Normal(mu, scale, validate: false);
+        Tensor logVar = logVariance.forward(features);
+        return (Dist.Normal(mu, logVar.mul(0.5).exp(), validate: false), logVar);
     }
 }

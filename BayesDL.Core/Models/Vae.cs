@@ -87,11 +87,13 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => Reconstruct(x);
 
     /// <summary>q(z | x, c), batch shape [B, D].</summary>
-    public Normal Posterior(Tensor x, Tensor? condition = null)
+    public Normal Posterior(Tensor x, Tensor? condition = null) => PosteriorAndLogVariance(x, condition).Posterior;
+
+    (Normal Posterior, Tensor LogVariance) PosteriorAndLogVariance(Tensor x, Tensor? condition)
     {
         CheckInputs(x, condition);
         Tensor input = condition is null ? x : cat(new[] { x, condition.to(x.dtype) }, -1);
-        return head.Posterior(encoder.forward(input));
+        return head.PosteriorAndLogVariance(encoder.forward(input));
     }
 
     /// <summary>The decoder's raw output for latents z of shape [..., D] (and a condition [B, C] broadcast over
@@ -136,11 +138,13 @@ public sealed class Vae : nn.Module<Tensor, Tensor>
     {
         Check.Positive(samples, GetName(), "samples");
         using var scope = NewDisposeScope();
-        Normal q = Posterior(x, condition);
+        var (q, logVariance) = PosteriorAndLogVariance(x, condition);
         Tensor z = q.RSample(samples);                                        // [S, B, D]
         Tensor logLikelihood = DecodedLogLikelihood(z, x, condition);                // [S, B]
         Tensor reconstruction = samples == 1 ? logLikelihood.squeeze(0) : logLikelihood.mean(new long[] { 0 });
-        Tensor kl = LatentKL.PerDimension(q, Prior(x), (options ?? new VaeElboOptions()).MonteCarloKLSamples);
+        Tensor kl = prior is null
+            ? LatentKL.ToStandardNormal(q.Loc, logVariance)
+            : LatentKL.PerDimension(q, prior, (options ?? new VaeElboOptions()).MonteCarloKLSamples);
         VaeElboTerms t = VaeElbo.Compute(reconstruction, kl, options, step);
         return new VaeElboTerms(t.Loss.MoveToOuterDisposeScope(), t.Elbo.MoveToOuterDisposeScope(),
             t.Reconstruction.MoveToOuterDisposeScope(), t.KL.MoveToOuterDisposeScope(), t.KLWeight);

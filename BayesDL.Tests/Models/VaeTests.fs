@@ -198,3 +198,52 @@ let ``without gradients the ELBO and the log weights decode their draws in block
     Assert.Equal<float[]>(elbo, values (vae.Elbo(x, samples = 30).Elbo))
     NativeEngine.Seed 7L
     Assert.Equal<float[]>(logWeights, values (vae.LogWeights(x, 30)))
+
+[<Fact>]
+let ``the ELBO's KL to the default prior is the registry's Normal KL, in value and gradient`` () =
+    // With p(z) = N(0, I) the ELBO takes the KL from the encoder's log variance v, (m^2 + e^v - 1 - v) / 2, instead of the
+    // registry's Normal || Normal form of sigma = exp(v / 2). Same numbers in float64: the per-image KL, the loss and every
+    // parameter's gradient. The log variances are spread by a bias so that some scales lie near 1 (the registry's series
+    // branch) and some far from it.
+    engine ()
+    NativeEngine.Seed 3L
+    let vae = cpu64.Apply(smallVae 6L)
+    use _ = torch.no_grad ()
+    (vae.Head.LogVarianceLayer :?> TorchSharp.Modules.Linear).bias.copy_(cpu64.Tensor([| -4.0; -1.0; -1e-4; 0.0; 2e-4; 1.5 |], 6L))
+    |> ignore
+    (vae.Head.LogVarianceLayer :?> TorchSharp.Modules.Linear).weight.mul_(torch.tensor 0.01) |> ignore
+    use x = cpu64.Apply(data.Value.Inputs.narrow(0L, 0L, 16L))
+    let gradients (loss: torch.Tensor) =
+        for p in vae.parameters() do p.grad <- null
+        loss.backward()
+        vae.parameters() |> Seq.map (fun p -> values p.grad) |> Array.concat
+    let elbo, lossGrad =
+        use _ = torch.enable_grad ()
+        NativeEngine.Seed 9L
+        let t = vae.Elbo(x)
+        values t.KL, gradients t.Loss
+    let reference, referenceGrad =
+        use _ = torch.enable_grad ()
+        NativeEngine.Seed 9L
+        let q = vae.Posterior(x)
+        let z = q.RSample(1)
+        let reconstruction = vae.Likelihood.LogLikelihood(vae.Decode(z), x).squeeze(0L)
+        let kl = BayesDL.KL.KLDivergence.Analytic(q, vae.Prior(x))
+        let t = VaeElbo.Compute(reconstruction, kl)
+        values t.KL, gradients t.Loss
+    Array.iter2 (fun (a: float) b -> Assert.True(abs (a - b) <= 1e-12 * abs b, $"KL {a} against the registry's {b}")) elbo reference
+    Array.iter2 (fun (a: float) b -> Assert.True(abs (a - b) <= 1e-10 * (abs b + 1e-6), $"gradient {a} against {b}")) lossGrad referenceGrad
+
+[<Fact>]
+let ``the KL to N(0, 1) from a log variance keeps relative precision 2 eps over |v| near v = 0`` () =
+    // psi(v) = e^v - 1 - v summed as its Taylor series (exact to double rounding for |v| <= 1e-2) against the closed form.
+    engine ()
+    let vs = [| -1e-2; -1e-5; -1e-8; 3e-7; 1e-4; 1e-2 |]
+    let psi v = Seq.initInfinite (fun n -> n + 2) |> Seq.take 10
+                |> Seq.sumBy (fun n -> v ** float n / MathNet.Numerics.SpecialFunctions.Factorial n)
+    let loc = [| 0.0; 0.0; 0.0; 1e-5; 0.0; 0.3 |]
+    let kl = values (LatentKL.ToStandardNormal(cpu64.Tensor(loc, 6L), cpu64.Tensor(vs, 6L)))
+    for i in 0 .. vs.Length - 1 do
+        let expected = (loc.[i] * loc.[i] + psi vs.[i]) / 2.0
+        let bound = 4.0 * 2.220446049250313e-16 / abs vs.[i] * expected
+        Assert.True(abs (kl.[i] - expected) <= bound, $"v = {vs.[i]}: {kl.[i]} against {expected}")
