@@ -73,6 +73,11 @@ let ``a data key the model needs but the data lacks is an error naming the key``
     Assert.Contains("'kid_score'", e.Message)
     let e = Assert.Throws<ArgumentException>(fun () -> ExampleModels.Create("no-such-posterior", Dictionary()) |> ignore)
     Assert.Contains("sblrc-blr", e.Message)
+    let e = Assert.Throws<ArgumentException>(fun () -> ExampleModels.ReferenceTargetAcceptance "no-such-posterior" |> ignore)
+    Assert.Contains("'no-such-posterior'", e.Message)
+    // posteriordb's reference runs: adapt_delta 0.95 for the non-centred eight schools (its funnel), 0.8 for the rest.
+    for name in ExampleModels.Names do
+        Assert.Equal((if name = "eight_schools-eight_schools_noncentered" then 0.95 else 0.8), ExampleModels.ReferenceTargetAcceptance name)
 
 [<Fact>]
 let ``posteriordb's judgement: mean within 4 combined MCSE, sd within 10 percent`` () =
@@ -81,7 +86,8 @@ let ``posteriordb's judgement: mean within 4 combined MCSE, sd within 10 percent
     Assert.Contains("mean", r.Judge(1.0 + 4.1 * sqrt 0.0002, 0.5, 0.01))
     Assert.Contains("sd", r.Judge(1.0, 0.56, 0.01))
 
-/// NUTS with Stan's defaults on every registered posterior (opt-in: minutes each).
+/// NUTS with Stan's defaults, at the target acceptance of each posterior's reference run, on every registered posterior
+/// (opt-in: minutes each).
 type ExamplePosteriorDbTests(out: ITestOutputHelper) =
     static member Posteriors : seq<obj[]> = ExampleModels.Names |> Seq.map (fun n -> [| box n |])
 
@@ -90,7 +96,8 @@ type ExamplePosteriorDbTests(out: ITestOutputHelper) =
     member _.``NUTS passes posteriordb's judgement with R-hat at most 1.01 and no divergences`` (name: string) =
             engine ()
             let folder = IO.Path.Combine(BayesDL.Tests.Mcmc.ModelSamplingTests.posteriordb (), name)
-            let settings = HmcOptions(Samples = 1000, Warmup = 1000, Chains = 4, Seed = 21L)
+            let settings = HmcOptions(Samples = 1000, Warmup = 1000, Chains = 4, Seed = 21L,
+                                      TargetAcceptance = ExampleModels.ReferenceTargetAcceptance name)
             use posterior = ModelSampling.Nuts(ExampleModels.FromPosteriorDb folder, settings)
             let run = posterior.Run
             out.WriteLine(sprintf "%s: %.1f s, %d gradients (%.0f us each), divergences %d, max R-hat %.4f"

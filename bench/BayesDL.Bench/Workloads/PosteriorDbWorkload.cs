@@ -10,7 +10,8 @@ using static TorchSharp.torch;
 namespace BayesDL.Bench.Workloads;
 
 /// <summary>
-/// NUTS (4 chains x (1,000 warm-up + 1,000 draws), Stan's defaults) and full-rank ADVI on every posterior of a folder laid out like
+/// NUTS (4 chains x (1,000 warm-up + 1,000 draws), Stan's defaults but the target acceptance of each posterior's reference run)
+/// and full-rank ADVI on every posterior of a folder laid out like
 /// posteriordb's (<c>--data DIR</c>, default the first shared/posteriordb above the working directory; <c>--posteriors a,b</c> to pick)
 /// whose model is in <see cref="ExampleModels"/>. Per parameter posteriordb's judgement (mean within 4 combined MCSE, sd within
 /// 10%); per posterior max R-hat, divergences, min bulk ESS per second and per gradient, microseconds per gradient inside NUTS and
@@ -35,19 +36,21 @@ public sealed class PosteriorDbWorkload : IWorkload
         foreach (string w in wanted.Where(w => !folders.Contains(w)))
             throw new ArgumentException(
                 $"posteriordb: '{w}' is not a folder of {root} with a registered model ({string.Join(", ", ExampleModels.Names)})");
-        // --target-acceptance D: dual averaging's target (Stan's adapt_delta, default 0.8; 0.9 to 0.99 for hierarchical models).
+        // --target-acceptance D: dual averaging's target (Stan's adapt_delta) for every posterior; by default each posterior's
+        // reference setting (ExampleModels.ReferenceTargetAcceptance: 0.95 for the non-centred eight schools, 0.8 otherwise).
         string? deltaText = Arg("--target-acceptance");
-        double delta = deltaText is null ? 0.8
+        double? delta = deltaText is null ? null
             : double.TryParse(deltaText, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0 && v < 1 ? v
             : throw new ArgumentException($"posteriordb: --target-acceptance {deltaText} is not a number in (0, 1), e.g. 0.9.");
-        var hmc = options.Quick ? new HmcOptions(Samples: 100, Warmup: 100, Chains: 2, Seed: options.Seed, TargetAcceptance: delta)
-                                : new HmcOptions(Samples: 1000, Warmup: 1000, Chains: 4, Seed: options.Seed, TargetAcceptance: delta);
+        var hmc = options.Quick ? new HmcOptions(Samples: 100, Warmup: 100, Chains: 2, Seed: options.Seed)
+                                : new HmcOptions(Samples: 1000, Warmup: 1000, Chains: 4, Seed: options.Seed);
         var advi = new AdviOptions(Steps: options.Quick ? 500 : 10_000, Seed: options.Seed);
         var figures = new Dictionary<string, object>();
         var table = new StringBuilder();
-        table.AppendLine("| posterior | parameters passing | max R-hat | divergences | min bulk ESS/s | bulk ESS per gradient | " +
-                         "us per gradient (NUTS) | us per chain-gradient (4 chains) | ADVI max mean error (ref sd) | ADVI s |");
-        table.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        table.AppendLine("| posterior | target acceptance | parameters passing | max R-hat | divergences | min bulk ESS/s | " +
+                         "bulk ESS per gradient | us per gradient (NUTS) | us per chain-gradient (4 chains) | " +
+                         "ADVI max mean error (ref sd) | ADVI s |");
+        table.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var failures = new StringBuilder();
         int allPass = 0;
         foreach (string name in folders!)
@@ -55,10 +58,11 @@ public sealed class PosteriorDbWorkload : IWorkload
             string folder = Path.Combine(root, name!);
             Model model = ExampleModels.FromPosteriorDb(folder);
             var reference = PosteriorDbFolder.ReadReference(folder);
+            double target = delta ?? ExampleModels.ReferenceTargetAcceptance(name!);
             double gradientUs = GradientMicroseconds(model, 4, options.Quick ? 50 : 300);
             options.Progress($"{name}: log density + gradient for 4 chains {gradientUs:F1} us per chain; " +
-                             $"NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples})");
-            using ModelPosterior nuts = ModelSampling.Nuts(model, hmc);
+                             $"NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples}), target acceptance {target}");
+            using ModelPosterior nuts = ModelSampling.Nuts(model, hmc with { TargetAcceptance = target });
             var judged = reference.Select(r => r.Judge(nuts[r.Name].Mean, nuts[r.Name].StdDev, nuts[r.Name].Mcse)).ToList();
             int passing = judged.Count(j => j is null);
             foreach (string f in judged.OfType<string>()) failures.AppendLine($"- {name}: {f}");
@@ -76,6 +80,7 @@ public sealed class PosteriorDbWorkload : IWorkload
             options.Progress($"{name}: full-rank ADVI max mean error {adviError:F3} ref sd in {clock.Elapsed.TotalSeconds:F1} s");
             string key = name!.Replace('-', '_');
             figures[$"{key}_pass"] = pass;
+            figures[$"{key}_target_acceptance"] = target;
             figures[$"{key}_parameters_passing"] = $"{passing}/{reference.Count}";
             figures[$"{key}_max_rhat"] = Math.Round(maxRHat, 4);
             figures[$"{key}_divergences"] = nuts.Divergences;
@@ -85,11 +90,12 @@ public sealed class PosteriorDbWorkload : IWorkload
             figures[$"{key}_us_per_chain_gradient"] = Math.Round(gradientUs, 1);
             figures[$"{key}_advi_max_mean_error_sd"] = Math.Round(adviError, 4);
             table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {passing}/{reference.Count} | {maxRHat:F4} | {nuts.Divergences} | {minEss / seconds:F1} | " +
+                $"| {name} | {target} | {passing}/{reference.Count} | {maxRHat:F4} | {nuts.Divergences} | {minEss / seconds:F1} | " +
                 $"{minEss / run.GradientEvaluations:F4} | " +
                 $"{nutsUs:F0} | {gradientUs:F1} | {adviError:F3} | {clock.Elapsed.TotalSeconds:F1} |"));
         }
-        string header = $"# posteriordb: NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples}), target acceptance {delta}, " +
+        string targets = delta is null ? "target acceptance as in each reference run" : $"target acceptance {delta}";
+        string header = $"# posteriordb: NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples}), {targets}, " +
                         $"full-rank ADVI {advi.Steps} steps, " +
                         $"seed {options.Seed}" +
                         $"{(options.Quick ? " (quick)" : "")}\n\n";
