@@ -18,8 +18,8 @@ namespace BayesDL.Bench.Workloads;
 /// <see cref="Vae.Elbo"/> and of the <see cref="Training.Trainer"/>, each timed with a stopwatch; CPU kernels run synchronously)
 /// next to the bare TorchSharp loop, steps interleaved so all see the same machine load. The library's pieces run twice, on two
 /// copies of the model: as the Trainer steps now (gradients freed, <c>InPlaceAdamStep</c>, the KL from the log variance) and
-/// as it stepped before (TorchSharp's Adam after zeroing the gradients, the KL registry's Normal || Normal form). Also times the whole library epoch (<see cref="VaeFitting"/>'s VAE fit, through
-/// the one training loop) as the vae workload runs it.
+/// as it stepped before (TorchSharp's Adam after zeroing the gradients, the KL registry's Normal || Normal form). Also times
+/// the whole library epoch (<see cref="VaeFitting"/>'s VAE fit, through the one training loop) as the vae workload runs it.
 /// </summary>
 public sealed class VaePhasesWorkload : IWorkload
 {
@@ -87,7 +87,8 @@ public sealed class VaePhasesWorkload : IWorkload
                     Tensor rec = model.Likelihood.LogLikelihood(logits, xb).mean(new long[] { 0 });
                     Lap(into, "log_likelihood");
                     // The ELBO's KL to N(0, I) now (from the log variance), and the registry's Normal || Normal form before.
-                    Tensor kl = inPlace ? LatentKL.ToStandardNormal(q.Loc, logVariance) : KLDivergence.Analytic(q, model.Prior(xb));
+                    Tensor kl = inPlace ? LatentKL.ToStandardNormal(q.Loc, logVariance)
+                                        : KLDivergence.Analytic(q, model.Prior(xb));
                     Lap(into, "kl");
                     var terms = VaeElbo.Compute(rec, kl, null, step);
                     Lap(into, "combine");
