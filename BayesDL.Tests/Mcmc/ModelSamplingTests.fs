@@ -95,12 +95,14 @@ let private report (out: ITestOutputHelper) (name: string) (posterior: ModelPost
                       ((posterior.Summary |> Seq.map (fun s -> s.BulkEss) |> Seq.min) / run.Elapsed.TotalSeconds))
     for s in posterior.Summary do out.WriteLine(string s)
 
-/// Stan's defaults: 4 chains x (1,000 warm-up + 1,000 draws).
-let private stanSettings seed = HmcOptions(Samples = 1000, Warmup = 1000, Chains = 4, Seed = seed)
+/// Stan's defaults, 4 chains x (1,000 warm-up + 1,000 draws), at the target acceptance of the posterior's reference run.
+let private stanSettings posteriorName seed =
+    HmcOptions(Samples = 1000, Warmup = 1000, Chains = 4, Seed = seed,
+               TargetAcceptance = BayesDL.Examples.ExampleModels.ReferenceTargetAcceptance posteriorName)
 
 let private check (out: ITestOutputHelper) posteriorName (model: Model) seed =
     engine ()
-    use posterior = ModelSampling.Nuts(model, stanSettings seed)
+    use posterior = ModelSampling.Nuts(model, stanSettings posteriorName seed)
     report out posteriorName posterior
     let failures = judge posterior (reference posteriorName)
     Assert.True(List.isEmpty failures, String.concat "\n" failures)
