@@ -30,6 +30,8 @@ type McmcSettings =
       RandomizeSteps: bool
       /// NUTS only.
       MaxTreeDepth: int
+      /// Adapt a dense inverse mass matrix (the posterior covariance) instead of its diagonal.
+      DenseMassMatrix: bool
       Seed: int64 }
 
     static member Default =
@@ -37,12 +39,12 @@ type McmcSettings =
         { Algorithm = StaticHmc; Samples = o.Samples; Warmup = o.Warmup; Chains = o.Chains;
           StepSize = o.StepSize; LeapfrogSteps = o.LeapfrogSteps
           TargetAcceptance = o.TargetAcceptance; AdaptStepSize = o.AdaptStepSize; AdaptMassMatrix = o.AdaptMassMatrix
-          RandomizeSteps = o.RandomizeSteps; MaxTreeDepth = o.MaxTreeDepth; Seed = o.Seed }
+          RandomizeSteps = o.RandomizeSteps; MaxTreeDepth = o.MaxTreeDepth; DenseMassMatrix = o.DenseMassMatrix; Seed = o.Seed }
 
     /// The core's options these settings stand for.
     member s.ToOptions() =
         HmcOptions(s.Samples, s.Warmup, s.Chains, s.StepSize, s.LeapfrogSteps, s.TargetAcceptance, s.AdaptStepSize, s.AdaptMassMatrix,
-                   s.RandomizeSteps, Seed = s.Seed, MaxTreeDepth = s.MaxTreeDepth)
+                   s.RandomizeSteps, Seed = s.Seed, MaxTreeDepth = s.MaxTreeDepth, DenseMassMatrix = s.DenseMassMatrix)
 
 /// Builder of `mcmc { ... }` and `nuts { ... }` (the same settings, a different default algorithm).
 type McmcBuilder(algorithm: McmcAlgorithm) =
@@ -69,6 +71,10 @@ type McmcBuilder(algorithm: McmcAlgorithm) =
     /// Use exactly leapfrogSteps steps every iteration.
     [<CustomOperation "fixedSteps">]
     member _.FixedSteps(s: McmcSettings) = { s with RandomizeSteps = false }
+    /// Adapt a dense inverse mass matrix, the posterior covariance (Stan's dense_e), instead of its diagonal: for correlated
+    /// coordinates, up to 2,000 of them.
+    [<CustomOperation "denseMass">]
+    member _.DenseMass(s: McmcSettings) = { s with DenseMassMatrix = true }
     [<CustomOperation "maxTreeDepth">]
     member _.MaxTreeDepth(s: McmcSettings, depth: int) = { s with MaxTreeDepth = depth }
     [<CustomOperation "seed">]

@@ -17,8 +17,11 @@ namespace BayesDL.Mcmc;
 /// </summary>
 internal static class AdaptiveSampler
 {
+    /// <summary>The largest dimension a dense metric is offered for.</summary>
+    internal const int MaxDenseDimension = 2000;
+
     internal static McmcResult Run(string who, LogDensity target, HmcOptions options, Tensor? initialPosition,
-                                   Func<double[], double, Random, ITrajectory> kernel)
+                                   Func<Metric, double, Random, ITrajectory> kernel)
     {
         Validation.Check.Argument(target is not null, who, nameof(target), "null", "a LogDensity",
             "Build one with LogDensity.FromFunction.");
@@ -28,6 +31,11 @@ internal static class AdaptiveSampler
         var rng = new Random(unchecked((int)options.Seed ^ (int)(options.Seed >> 32)));
         var watch = Stopwatch.StartNew();
         int c = options.Chains, d = target!.Dimension, n = options.Samples;
+        Validation.Check.Argument(!options.DenseMassMatrix || d <= MaxDenseDimension, who, nameof(HmcOptions.DenseMassMatrix),
+            $"true for a target of dimension {d}",
+            $"a dimension of at most {MaxDenseDimension} (a dense metric holds D x D = {(double)d * d:G3} numbers per chain and " +
+            "multiplies by them at every leapfrog step)",
+            "Use the diagonal metric (DenseMassMatrix = false) for targets this large.");
 
         double[] q;
         using (Tensor initial = Initial(who, target, options, initialPosition)) q = Host(initial);
@@ -54,7 +62,7 @@ internal static class AdaptiveSampler
         for (int j = 0; j < c; j++) Array.Copy(chains[j].Draws, 0, draws, (long)j * n * d, (long)n * d);
         (double adaptedSum, int adaptedCount) = (chains.Sum(x => x.Adapted.Sum), chains.Sum(x => x.Adapted.Count));
         return new McmcResult(draws, c, n, d, target.Policy, chains.Select(x => x.StepSize).ToArray(),
-            chains.SelectMany(x => x.InverseMass).ToArray(), chains.Sum(x => x.AcceptanceSum) / ((double)c * n),
+            chains.SelectMany(x => x.Metric.InverseMassDiagonal).ToArray(), chains.Sum(x => x.AcceptanceSum) / ((double)c * n),
             adaptedCount > 0 ? adaptedSum / adaptedCount : double.NaN, chains.SelectMany(x => x.Divergent).ToArray(),
             chains.SelectMany(x => x.DivergencePoints).ToList(), c + chains.Sum(x => x.Gradients), calls, watch.Elapsed);
     }

@@ -4,7 +4,7 @@ namespace BayesDL.Mcmc;
 
 /// <summary>
 /// One chain's whole run as a coroutine: Stan's warm-up (a reasonable first step size, dual averaging of the step size towards
-/// the target acceptance statistic, a diagonal inverse mass matrix from each slow window's draws, the step size searched again
+/// the target acceptance statistic, an inverse mass matrix (diagonal or dense) from each slow window's draws, the step size searched again
 /// after each metric update), then the kept draws. <see cref="Run"/> yields every position whose gradient the chain needs, so
 /// the driver (<see cref="AdaptiveSampler"/>) can answer the waiting positions of all chains in one batched call while each
 /// chain advances at its own pace: a chain with a short trajectory starts its next transition instead of waiting for the
@@ -12,7 +12,7 @@ namespace BayesDL.Mcmc;
 /// chains are scheduled.
 /// </summary>
 internal sealed class ChainRun(HmcOptions options, WarmupSchedule schedule, PhasePoint start,
-                               Func<double[], double, Random, ITrajectory> kernel, Random rng)
+                               Func<Metric, double, Random, ITrajectory> kernel, Random rng)
 {
     readonly int _dimension = start.Q.Length;
 
@@ -28,8 +28,8 @@ internal sealed class ChainRun(HmcOptions options, WarmupSchedule schedule, Phas
     /// <summary>The step size after warm-up (before jitter).</summary>
     internal double StepSize { get; private set; } = options.StepSize;
 
-    /// <summary>The diagonal inverse mass matrix after warm-up.</summary>
-    internal double[] InverseMass { get; private set; } = Enumerable.Repeat(1.0, start.Q.Length).ToArray();
+    /// <summary>The metric after warm-up (the identity until the first window ends).</summary>
+    internal Metric Metric { get; private set; } = Metric.Identity(start.Q.Length);
 
     /// <summary>Gradient evaluations, warm-up and step-size searches included.</summary>
     internal long Gradients { get; private set; }
@@ -52,11 +52,11 @@ internal sealed class ChainRun(HmcOptions options, WarmupSchedule schedule, Phas
             StepSize = found.Value;
         }
         var averaging = new DualAveraging(StepSize, options.TargetAcceptance);
-        var variance = new WindowVariance(_dimension);
+        var variance = new WindowCovariance(_dimension, options.DenseMassMatrix);
         for (int it = 0; it < warmup + options.Samples; it++)
         {
             double used = StepSize * (1 + options.StepSizeJitter * (2 * rng.NextDouble() - 1));
-            ITrajectory trajectory = kernel(InverseMass, used, rng);
+            ITrajectory trajectory = kernel(Metric, used, rng);
             foreach (GradientRequest request in trajectory.Run(state with { P = Momentum() })) yield return request;
             Gradients += trajectory.Steps;
             state = trajectory.Sample!;
@@ -77,7 +77,7 @@ internal sealed class ChainRun(HmcOptions options, WarmupSchedule schedule, Phas
             if (schedule.InWindow(it)) variance.Add(state.Q);
             if (schedule.EndsWindow(it))
             {
-                InverseMass = variance.Regularized();
+                Metric = variance.Regularized();
                 variance.Reset();
                 if (options.AdaptStepSize)
                 {
@@ -103,9 +103,9 @@ internal sealed class ChainRun(HmcOptions options, WarmupSchedule schedule, Phas
         for (int k = 0; k < 100; k++)
         {
             PhasePoint from = state with { P = Momentum() };
-            foreach (GradientRequest request in Leapfrog.Step(from, eps, InverseMass, end)) yield return request;
+            foreach (GradientRequest request in Leapfrog.Step(from, eps, Metric, end)) yield return request;
             Gradients++;
-            double error = end.Value!.Hamiltonian(InverseMass) - from.Hamiltonian(InverseMass);
+            double error = end.Value!.Hamiltonian(Metric) - from.Hamiltonian(Metric);
             double logAccept = double.IsFinite(error) ? -error : double.NegativeInfinity;
             if (k == 0) direction = logAccept > threshold ? 1 : -1;
             bool crossed = direction == 1 ? !(logAccept > threshold) : !(logAccept < threshold);
@@ -115,7 +115,7 @@ internal sealed class ChainRun(HmcOptions options, WarmupSchedule schedule, Phas
         result.Value = eps;
     }
 
-    /// <summary>p ~ N(0, M): standard normal draws (Marsaglia's polar method) scaled by 1 / sqrt(M^-1).</summary>
+    /// <summary>p ~ N(0, M): standard normal draws (Marsaglia's polar method) scaled by the metric.</summary>
     double[] Momentum()
     {
         var p = new double[_dimension];
@@ -129,9 +129,10 @@ internal sealed class ChainRun(HmcOptions options, WarmupSchedule schedule, Phas
                 s = u * u + v * v;
             } while (s >= 1 || s == 0);
             double factor = Math.Sqrt(-2 * Math.Log(s) / s);
-            p[i] = u * factor / Math.Sqrt(InverseMass[i]);
-            if (i + 1 < _dimension) p[i + 1] = v * factor / Math.Sqrt(InverseMass[i + 1]);
+            p[i] = u * factor;
+            if (i + 1 < _dimension) p[i + 1] = v * factor;
         }
+        Metric.ScaleMomentum(p);
         return p;
     }
 }

@@ -7,8 +7,9 @@ namespace BayesDL.Mcmc;
 /// by simulating H(q, p) = -log p~(q) + p^T M^-1 p / 2 with fresh momenta p ~ N(0, M) and <see cref="HmcOptions.LeapfrogSteps"/>
 /// leapfrog steps, accepting the end point with probability min(1, exp(H_start - H_end)). Gradients come from
 /// autograd; the chains' positions are evaluated in one batched call per step (see <see cref="AdaptiveSampler"/>). Warm-up
-/// adapts the step size by dual averaging and a diagonal M^-1 (regularised posterior variances) in Stan's windows. This is
-/// how MCMC sidesteps the intractable evidence p(y): the acceptance ratio only involves ratios of p~, in which p(y) cancels.
+/// adapts the step size by dual averaging and M^-1 (regularised posterior variances, or covariance: <see cref="Metric"/>) in
+/// Stan's windows. This is how MCMC sidesteps the intractable evidence p(y): the acceptance ratio only involves ratios of p~,
+/// in which p(y) cancels.
 /// </summary>
 public static class HamiltonianMonteCarlo
 {
@@ -21,7 +22,7 @@ public static class HamiltonianMonteCarlo
     {
         options ??= new HmcOptions();
         return AdaptiveSampler.Run(nameof(HamiltonianMonteCarlo), target, options, initialPosition,
-            (invMass, eps, rng) => new StaticTrajectory(invMass, eps,
+            (metric, eps, rng) => new StaticTrajectory(metric, eps,
                 options.RandomizeSteps ? rng.Next(1, options.LeapfrogSteps + 1) : options.LeapfrogSteps, options.MaxEnergyError, rng));
     }
 }

@@ -13,7 +13,8 @@ namespace BayesDL.Mcmc;
 /// length is L epsilon.</param>
 /// <param name="TargetAcceptance">delta, the mean Metropolis acceptance probability dual averaging aims at (Stan: 0.8).</param>
 /// <param name="AdaptStepSize">Adapt epsilon by dual averaging during warm-up.</param>
-/// <param name="AdaptMassMatrix">Estimate a diagonal inverse mass matrix (the posterior variances) in Stan's doubling windows.</param>
+/// <param name="AdaptMassMatrix">Estimate the inverse mass matrix (the posterior variances, or covariance with
+/// <paramref name="DenseMassMatrix"/>) in Stan's doubling windows.</param>
 /// <param name="RandomizeSteps">
 /// Each iteration draws its number of steps uniformly from 1..L (Neal 2011, sec. 5.4, on randomising the trajectory length). A fixed
 /// trajectory length can resonate with a near-Gaussian posterior: after warm-up preconditions it to unit scale, L epsilon near
@@ -24,10 +25,17 @@ namespace BayesDL.Mcmc;
 /// <param name="MaxEnergyError">A proposal with H(end) - H(start) above this (or not finite) counts as divergent (Stan: 1000).</param>
 /// <param name="MaxTreeDepth">NUTS only (<see cref="NoUTurnSampler"/>): at most 2^depth leapfrog steps per iteration (Stan: 10).</param>
 /// <param name="Seed">Seeds momenta, initial points, jitter and the accept/reject draws.</param>
+/// <param name="DenseMassMatrix">
+/// Adapt a dense inverse mass matrix, the posterior covariance (Stan's <c>metric = dense_e</c>, NumPyro's <c>dense_mass</c>),
+/// instead of its diagonal: a posterior whose coordinates are linearly correlated (regression coefficients of correlated
+/// predictors) then looks isotropic to the sampler, which takes longer steps and shorter trees. It costs D x D numbers per
+/// chain and a D x D product per leapfrog step, so it is offered up to 2,000 dimensions; each window's covariance needs more
+/// draws than D to be well estimated (Stan's windows of 25, 50, 100, ... draws, shrunk while short).
+/// </param>
 public sealed record HmcOptions(int Samples = 1000, int Warmup = 500, int Chains = 4, double StepSize = 0.1, int LeapfrogSteps = 10,
                                 double TargetAcceptance = 0.8, bool AdaptStepSize = true, bool AdaptMassMatrix = true,
                                 bool RandomizeSteps = true, double StepSizeJitter = 0.0, double InitRadius = 2.0,
-                                double MaxEnergyError = 1000.0, long Seed = 0, int MaxTreeDepth = 10)
+                                double MaxEnergyError = 1000.0, long Seed = 0, int MaxTreeDepth = 10, bool DenseMassMatrix = false)
 {
     /// <summary>Throws an <see cref="ArgumentException"/> naming the first out-of-range setting.</summary>
     public void Validate()

@@ -6,7 +6,7 @@ namespace BayesDL.Mcmc;
 
 /// <summary>
 /// The leapfrog (velocity Verlet) integrator of Hamilton's equations for H(q, p) = -log p~(q) + p^T M^-1 p / 2
-/// with a diagonal inverse mass matrix M^-1 (Neal 2011, eq. 5.18-5.20): half kick p += eps/2 grad log p~(q),
+/// with an inverse mass matrix M^-1 (<see cref="Metric"/>; Neal 2011, eq. 5.18-5.20): half kick p += eps/2 grad log p~(q),
 /// drift q += eps M^-1 p, half kick. Volume-preserving and reversible (negate p, integrate, negate p: back at
 /// the start), with energy error O(eps^2) over a fixed trajectory length, so the Metropolis correction
 /// min(1, exp(H_start - H_end)) makes HMC exact.
@@ -65,16 +65,13 @@ internal static class Leapfrog
     /// drift, then the new position is yielded for its log density and gradient, then the second half kick. The end point is
     /// left in <paramref name="result"/> (an iterator cannot return a value).
     /// </summary>
-    internal static IEnumerable<GradientRequest> Step(PhasePoint z, double eps, double[] inverseMass, StrongBox<PhasePoint?> result)
+    internal static IEnumerable<GradientRequest> Step(PhasePoint z, double eps, Metric metric, StrongBox<PhasePoint?> result)
     {
         int d = z.Q.Length;
         var p = new double[d];
         var q = new double[d];
-        for (int i = 0; i < d; i++)
-        {
-            p[i] = z.P[i] + 0.5 * eps * z.G[i];
-            q[i] = z.Q[i] + eps * inverseMass[i] * p[i];
-        }
+        for (int i = 0; i < d; i++) p[i] = z.P[i] + 0.5 * eps * z.G[i];
+        metric.Drift(z.Q, p, eps, q);
         var request = new GradientRequest(q);
         yield return request;
         PhasePoint end = request.With(p);
@@ -86,11 +83,11 @@ internal static class Leapfrog
     /// <paramref name="steps"/> leapfrog steps from <paramref name="start"/>, each position evaluated on its own: the integrator
     /// without the samplers' batching, for checking its properties.
     /// </summary>
-    internal static PhasePoint Integrate(LogDensity target, PhasePoint start, double eps, double[] inverseMass, int steps)
+    internal static PhasePoint Integrate(LogDensity target, PhasePoint start, double eps, Metric metric, int steps)
     {
         var end = new StrongBox<PhasePoint?>(start);
         for (int s = 0; s < steps; s++)
-            foreach (GradientRequest request in Step(end.Value!, eps, inverseMass, end))
+            foreach (GradientRequest request in Step(end.Value!, eps, metric, end))
             {
                 var (value, gradient) = ValueAndGradient(target, request.Position, 1);
                 request.Answer(value[0], gradient);

@@ -50,7 +50,8 @@ public sealed class McmcResult : IDisposable
     /// <summary>Each chain's step size after warm-up (the adapted eps_bar, before jitter).</summary>
     public IReadOnlyList<double> StepSizes { get; }
 
-    /// <summary>Each chain's diagonal inverse mass matrix M^-1 after warm-up (estimated posterior variances).</summary>
+    /// <summary>Each chain's diagonal inverse mass matrix M^-1 after warm-up (estimated posterior variances); with
+    /// <see cref="HmcOptions.DenseMassMatrix"/>, the diagonal of the dense one.</summary>
     public IReadOnlyList<double[]> InverseMassMatrix { get; }
 
     /// <summary>Mean Metropolis acceptance probability min(1, exp(-Delta H)) over kept iterations and chains.</summary>

@@ -7,7 +7,7 @@ namespace BayesDL.Mcmc;
 /// that picks its trajectory length per iteration by doubling until the path turns back, up to
 /// <see cref="HmcOptions.MaxTreeDepth"/> doublings, so no <see cref="HmcOptions.LeapfrogSteps"/> has to be tuned.
 /// Same warm-up as <see cref="HamiltonianMonteCarlo"/> (dual averaging towards the mean acceptance statistic over the
-/// trajectory; windowed diagonal mass matrix).
+/// trajectory; windowed diagonal or dense mass matrix).
 /// <para>
 /// The chains advance asynchronously (<see cref="AdaptiveSampler"/>): every call of <see cref="LogDensity.Evaluate"/> evaluates
 /// the next leapfrog position of each chain at once, whatever tree depth or iteration each one is at; a chain whose trajectory
@@ -23,6 +23,6 @@ public static class NoUTurnSampler
     {
         options ??= new HmcOptions();
         return AdaptiveSampler.Run(nameof(NoUTurnSampler), target, options, initialPosition,
-            (invMass, eps, rng) => new NutsTrajectory(invMass, eps, options.MaxTreeDepth, options.MaxEnergyError, rng));
+            (metric, eps, rng) => new NutsTrajectory(metric, eps, options.MaxTreeDepth, options.MaxEnergyError, rng));
     }
 }

@@ -15,7 +15,7 @@ namespace BayesDL.Mcmc;
 /// driver (<see cref="AdaptiveSampler"/>) answers it before resuming. Bookkeeping runs on the host in double precision.
 /// </para>
 /// </summary>
-internal sealed class NutsTrajectory(double[] inverseMass, double stepSize, int maxDepth, double maxEnergyError, Random rng)
+internal sealed class NutsTrajectory(Metric metric, double stepSize, int maxDepth, double maxEnergyError, Random rng)
     : ITrajectory
 {
     sealed record Tree(PhasePoint Minus, PhasePoint Plus, PhasePoint Proposal, double LogWeight, double[] Rho);
@@ -43,7 +43,7 @@ internal sealed class NutsTrajectory(double[] inverseMass, double stepSize, int 
     /// <inheritdoc/>
     public IEnumerable<GradientRequest> Run(PhasePoint start)
     {
-        _h0 = start.Hamiltonian(inverseMass);
+        _h0 = start.Hamiltonian(metric);
         var tree = new Tree(start, start, start, 0, (double[])start.P.Clone());
         PhasePoint sample = start;
         var slot = new Slot();
@@ -69,10 +69,10 @@ internal sealed class NutsTrajectory(double[] inverseMass, double stepSize, int 
         if (depth == 0)
         {
             var step = new StrongBox<PhasePoint?>();
-            foreach (GradientRequest q in Leapfrog.Step(from, direction * stepSize, inverseMass, step)) yield return q;
+            foreach (GradientRequest q in Leapfrog.Step(from, direction * stepSize, metric, step)) yield return q;
             PhasePoint next = step.Value!;
             Steps++;
-            double error = next.Hamiltonian(inverseMass) - _h0;
+            double error = next.Hamiltonian(metric) - _h0;
             if (double.IsNaN(error)) error = double.PositiveInfinity;
             _sumAcceptance += error <= 0 ? 1 : Math.Exp(-error);
             if (error > maxEnergyError)
@@ -104,16 +104,7 @@ internal sealed class NutsTrajectory(double[] inverseMass, double stepSize, int 
         || !Continues(minus.Minus.P, plus.Minus.P, Add(minus.Rho, plus.Minus.P))
         || !Continues(minus.Plus.P, plus.Plus.P, Add(plus.Rho, minus.Plus.P));
 
-    bool Continues(double[] pMinus, double[] pPlus, double[] rho)
-    {
-        double minus = 0, plus = 0;
-        for (int i = 0; i < rho.Length; i++)
-        {
-            minus += inverseMass[i] * pMinus[i] * rho[i];
-            plus += inverseMass[i] * pPlus[i] * rho[i];
-        }
-        return minus > 0 && plus > 0;
-    }
+    bool Continues(double[] pMinus, double[] pPlus, double[] rho) => metric.Inner(pMinus, rho) > 0 && metric.Inner(pPlus, rho) > 0;
 
     static double[] Add(double[] a, double[] b)
     {

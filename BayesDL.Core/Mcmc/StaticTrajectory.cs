@@ -8,7 +8,7 @@ namespace BayesDL.Mcmc;
 /// <paramref name="maxEnergyError"/> (or is not finite) is divergent; static HMC does not track where inside it failed, so its
 /// start is reported.
 /// </summary>
-internal sealed class StaticTrajectory(double[] inverseMass, double stepSize, int steps, double maxEnergyError, Random rng)
+internal sealed class StaticTrajectory(Metric metric, double stepSize, int steps, double maxEnergyError, Random rng)
     : ITrajectory
 {
     /// <inheritdoc/>
@@ -29,10 +29,10 @@ internal sealed class StaticTrajectory(double[] inverseMass, double stepSize, in
         var end = new StrongBox<PhasePoint?>(start);
         for (int s = 0; s < steps; s++)
         {
-            foreach (GradientRequest request in Leapfrog.Step(end.Value!, stepSize, inverseMass, end)) yield return request;
+            foreach (GradientRequest request in Leapfrog.Step(end.Value!, stepSize, metric, end)) yield return request;
             Steps++;
         }
-        double error = end.Value!.Hamiltonian(inverseMass) - start.Hamiltonian(inverseMass);
+        double error = end.Value!.Hamiltonian(metric) - start.Hamiltonian(metric);
         AcceptanceStatistic = double.IsFinite(error) ? Math.Min(1, Math.Exp(-error)) : 0;
         if (!(error <= maxEnergyError)) DivergedFrom = start.Q;
         Sample = rng.NextDouble() < AcceptanceStatistic ? end.Value : start;

@@ -3,7 +3,7 @@ namespace BayesDL.Mcmc;
 /// <summary>
 /// Stan's windowed warm-up (Stan reference manual, "Automatic parameter tuning"): a fast initial buffer (75
 /// iterations) adapting only the step size, slow windows (25, 50, 100, ... iterations, the last stretched to
-/// the end) each ending with a new diagonal mass matrix from that window's draws, and a terminal buffer (50)
+/// the end) each ending with a new mass matrix from that window's draws, and a terminal buffer (50)
 /// adapting the step size to the final metric. Short warm-ups scale the buffers to 15% / 75% / 10%.
 /// </summary>
 internal sealed record WarmupSchedule(int FirstWindowStart, IReadOnlyList<int> WindowEnds)

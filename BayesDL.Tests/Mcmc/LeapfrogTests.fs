@@ -33,7 +33,7 @@ let private gaussian (sigma: float[]) =
 
 let private run (target: LogDensity) (q: float[]) (p: float[]) (invMass: float[]) (eps: float) steps =
     let struct (lp, g0) = Leapfrog.ValueAndGradient(target, q, 1)
-    let s = Leapfrog.Integrate(target, PhasePoint(q, p, g0, lp[0]), eps, invMass, steps)
+    let s = Leapfrog.Integrate(target, PhasePoint(q, p, g0, lp[0]), eps, DiagonalMetric(invMass), steps)
     s.Q, s.P
 
 let private energy (sigma: float[]) (invMass: float[]) (q: float[]) (p: float[]) =

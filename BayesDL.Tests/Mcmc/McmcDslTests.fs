@@ -22,6 +22,7 @@ let ``the mcmc block declares the core's options field by field`` () =
     Assert.Equal(Nuts, n.Algorithm)
     Assert.Equal(StaticHmc, (mcmc { () }).Algorithm)
     Assert.Equal(HmcOptions(Samples = 50, MaxTreeDepth = 6), n.ToOptions())
+    Assert.Equal(HmcOptions(DenseMassMatrix = true), (nuts { denseMass }).ToOptions())
 
 [<Fact>]
 let ``Hmc.sample gives the core sampler's draws as records, and bad settings as a BayesError`` () =

@@ -10,10 +10,10 @@ using static TorchSharp.torch;
 namespace BayesDL.Bench.Workloads;
 
 /// <summary>
-/// NUTS (4 chains x (1,000 warm-up + 1,000 draws), Stan's defaults but the target acceptance of each posterior's reference run)
-/// and full-rank ADVI on every posterior of a folder laid out like
-/// posteriordb's (<c>--data DIR</c>, default the first shared/posteriordb above the working directory; <c>--posteriors a,b</c> to pick)
-/// whose model is in <see cref="ExampleModels"/>. Per parameter posteriordb's judgement (mean within 4 combined MCSE, sd within
+/// NUTS (4 chains x (1,000 warm-up + 1,000 draws), Stan's defaults but the target acceptance of each posterior's reference run;
+/// <c>--dense-mass</c>: a dense metric instead of the diagonal) and full-rank ADVI on every posterior of a folder laid out like
+/// posteriordb's (<c>--data DIR</c>, default the first shared/posteriordb above the working directory; <c>--posteriors a,b</c>
+/// to pick) whose model is in <see cref="ExampleModels"/>. Per parameter posteriordb's judgement (mean within 4 combined MCSE, sd within
 /// 10%); per posterior max R-hat, divergences, min bulk ESS per second and per gradient, microseconds per gradient inside NUTS and
 /// of the bare log density + gradient for 4 chains, and ADVI's largest mean error in reference sd. Writes
 /// <c>posteriordb.md</c> (the table) to the output folder.
@@ -42,8 +42,10 @@ public sealed class PosteriorDbWorkload : IWorkload
         double? delta = deltaText is null ? null
             : double.TryParse(deltaText, System.Globalization.CultureInfo.InvariantCulture, out double v) && v > 0 && v < 1 ? v
             : throw new ArgumentException($"posteriordb: --target-acceptance {deltaText} is not a number in (0, 1), e.g. 0.9.");
-        var hmc = options.Quick ? new HmcOptions(Samples: 100, Warmup: 100, Chains: 2, Seed: options.Seed)
-                                : new HmcOptions(Samples: 1000, Warmup: 1000, Chains: 4, Seed: options.Seed);
+        // --dense-mass: a dense inverse mass matrix (Stan's dense_e) instead of the diagonal (diag_e, the reference runs' metric).
+        bool dense = args.Contains("--dense-mass");
+        var hmc = options.Quick ? new HmcOptions(Samples: 100, Warmup: 100, Chains: 2, Seed: options.Seed, DenseMassMatrix: dense)
+                                : new HmcOptions(Samples: 1000, Warmup: 1000, Chains: 4, Seed: options.Seed, DenseMassMatrix: dense);
         var advi = new AdviOptions(Steps: options.Quick ? 500 : 10_000, Seed: options.Seed);
         var figures = new Dictionary<string, object>();
         var table = new StringBuilder();
@@ -96,6 +98,7 @@ public sealed class PosteriorDbWorkload : IWorkload
         }
         string targets = delta is null ? "target acceptance as in each reference run" : $"target acceptance {delta}";
         string header = $"# posteriordb: NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples}), {targets}, " +
+                        $"{(dense ? "dense" : "diagonal")} metric, " +
                         $"full-rank ADVI {advi.Steps} steps, " +
                         $"seed {options.Seed}" +
                         $"{(options.Quick ? " (quick)" : "")}\n\n";
@@ -104,6 +107,7 @@ public sealed class PosteriorDbWorkload : IWorkload
         File.WriteAllText(path, markdown);
         options.Progress($"table: {path}\n{markdown}");
         figures["posteriors"] = folders.Count;
+        figures["dense_mass_matrix"] = dense;
         figures["posteriors_passing"] = allPass;
         figures["table"] = path;
         return figures;
