@@ -29,24 +29,22 @@ internal sealed class DenseMetric : Metric
     internal override double Inner(double[] a, double[] b)
     {
         double sum = 0;
-        for (int i = 0; i < _dimension; i++)
-        {
-            double row = 0;
-            for (int j = 0; j < _dimension; j++) row += _inverseMass[i * _dimension + j] * b[j];
-            sum += a[i] * row;
-        }
+        for (int i = 0; i < _dimension; i++) sum += a[i] * RowTimes(i, b);
         return sum;
     }
 
     /// <inheritdoc/>
     internal override void Drift(double[] q, double[] p, double eps, double[] into)
     {
-        for (int i = 0; i < _dimension; i++)
-        {
-            double velocity = 0;
-            for (int j = 0; j < _dimension; j++) velocity += _inverseMass[i * _dimension + j] * p[j];
-            into[i] = q[i] + eps * velocity;
-        }
+        for (int i = 0; i < _dimension; i++) into[i] = q[i] + eps * RowTimes(i, p);
+    }
+
+    /// <summary>(M^-1 v)_i.</summary>
+    double RowTimes(int i, double[] v)
+    {
+        double sum = 0;
+        for (int j = 0; j < _dimension; j++) sum += _inverseMass[i * _dimension + j] * v[j];
+        return sum;
     }
 
     /// <inheritdoc/>
