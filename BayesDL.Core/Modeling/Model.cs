@@ -98,7 +98,7 @@ public sealed class Model
         CheckPositions(positions);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.shape[0], positions);
+        var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.shape[0], positions) { KeepValues = true };
         Run(context);
         return context.Values.ToDictionary(kv => kv.Key, kv => kv.Value.detach().MoveToOuterDisposeScope());
     }

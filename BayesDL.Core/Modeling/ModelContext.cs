@@ -49,14 +49,25 @@ public sealed class ModelContext
     internal List<string> DeterministicNames { get; } = new();
     internal Dictionary<string, Tensor> Values { get; } = new();
     internal List<Tensor> UnconstrainedParts { get; } = new();
-    /// <summary>The sum of the terms added so far, [chains]: one stack and one sum, rather than one addition per site, so the
-    /// autograd graph of a model with many sites stays short.</summary>
+    /// <summary>
+    /// The sum of the terms added so far, [chains]. Terms are kept as [chains, k] columns (<see cref="Add"/>) and reduced by one
+    /// concatenation and one sum: on a small model a gradient's cost is a fixed cost per recorded operation, and this records
+    /// two for the whole density where a sum per site and a stack recorded one per site more.
+    /// </summary>
     internal Tensor LogDensity => _terms.Count switch
     {
         0 => zeros(Chains, dtype: _model.Policy.Dtype, device: _model.Policy.Device),
-        1 => _terms[0],
-        _ => stack(_terms, 0).sum(0L), // 0L: a bare 0 converts to ScalarType.Byte and would pick sum(dtype)
+        1 => _terms[0].shape[1] == 1 ? _terms[0].squeeze(1) : _terms[0].sum(1L),
+        _ => cat(_terms, 1).sum(1L), // 1L: a bare int converts to ScalarType.Byte and would pick sum(dtype)
     };
+
+    /// <summary>A term with more columns than this is summed on its own before the concatenation, so that a likelihood over
+    /// many observations is not copied (the concatenation would cost as much as the sum it saves).</summary>
+    const long ColumnsKeptWhole = 1024;
+
+    /// <summary>True for the evaluation behind <see cref="Model.Constrain"/>, the one that reports named values: the density's
+    /// evaluations skip reshaping scalar parameters' values for the report.</summary>
+    internal bool KeepValues { get; init; }
 
     readonly List<Tensor> _terms = new();
     internal bool Diagnose { get; init; }
@@ -101,7 +112,7 @@ public sealed class ModelContext
                 $"one log density per element of '{name}' (declared shape {Show(shape ?? Array.Empty<long>())}, " +
                 "one value per chain in front)",
                 "Declare the parameter's shape (the shape argument of Sample), or give the prior parameters of that shape.");
-        Add(name, PerChain(lp));
+        Add(name, lp);
         return y;
     }
 
@@ -128,9 +139,9 @@ public sealed class ModelContext
         Tensor lp = Site(name, "likelihood", () => likelihood!.LogProb(data!));
         long[] batch = data!.shape[..(data.shape.Length - likelihood!.EventShape.Length)];
         if (lp.shape.SequenceEqual(new long[] { Chains }.Concat(batch)))
-            Add(name, PerChain(lp));
+            Add(name, lp);
         else if (lp.shape.SequenceEqual(batch))
-            Add(name, lp.sum().expand(Chains));
+            Add(name, lp.sum().expand(Chains, 1));
         else
             throw Check.Error(Who, $"observation '{name}'",
                 $"a {likelihood.Name} with batch shape {Show(likelihood.BatchShape)} for data of shape {Show(data.shape)} (log " +
@@ -151,7 +162,7 @@ public sealed class ModelContext
         if (logDensity is null || logDensity.dim() < 1 || logDensity.shape[0] != Chains) throw Check.Error(Who, $"factor '{name}'",
             logDensity is null ? "null" : $"shape {Show(logDensity.shape)}", $"a log density with the chain dimension {Chains} first",
             "Compute it from parameter values (which carry the chain dimension).");
-        Add(name, PerChain(logDensity!));
+        Add(name, logDensity!);
     }
 
     /// <summary>A named quantity computed from the parameters, reported with them (Stan's transformed parameters); returns
@@ -231,8 +242,8 @@ public sealed class ModelContext
             $"a {constraint.Name} constraint giving values of shape {Show(result.shape)}",
             $"values of the parameter's shape {Show(expectedY)} ([chains] ++ shape)",
             "Give the bounds the parameter's shape, [chains, 1], or make them scalars.");
-        if (bijector is not IdentityBijector) Add(name, PerChain(bijector.LogAbsDetJacobian(x))); // log |det J| = 0 otherwise
-        Values[name] = shape.Length == 0 ? result.squeeze(1) : result;
+        if (bijector is not IdentityBijector) Add(name, bijector.LogAbsDetJacobian(x)); // log |det J| = 0 otherwise
+        if (KeepValues) Values[name] = shape.Length == 0 ? result.squeeze(1) : result;
         return result;
     }
 
@@ -242,16 +253,20 @@ public sealed class ModelContext
         catch (ArgumentException e) { throw new ArgumentException($"{Who}, {role} of '{name}': {e.Message}", name, e); }
     }
 
-    /// <summary>A term summed to one value per chain ([chains, 1], a scalar site's, only reshaped).</summary>
-    Tensor PerChain(Tensor t) => t.dim() switch
-    {
-        1 => t,
-        2 => t.shape[1] == 1 ? t.squeeze(1) : t.sum(1L),
-        _ => t.numel() == Chains ? t.reshape(Chains) : t.flatten(1).sum(1L),
-    };
-
+    /// <summary>
+    /// Records a term, [chains] ++ anything, as columns [chains, k] whose row sums are the chains' terms: a [chains, k] term as it
+    /// is (a scalar site's [chains, 1], a vector site's [chains, K]), a [chains] term as one column, one of more dimensions
+    /// flattened, and one wider than <see cref="ColumnsKeptWhole"/> summed to one column.
+    /// </summary>
     void Add(string name, Tensor term)
     {
+        term = term.dim() switch
+        {
+            1 => term.unsqueeze(1),
+            2 => term,
+            _ => term.reshape(Chains, -1),
+        };
+        if (term.shape[1] > ColumnsKeptWhole) term = term.sum(1L, keepdim: true);
         _terms.Add(term);
         LastSite = name;
         if (Diagnose && FirstNonFinite is null && !term.isfinite().all().item<bool>()) FirstNonFinite = name;

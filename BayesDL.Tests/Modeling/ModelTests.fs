@@ -125,6 +125,45 @@ let ``bounds that depend on another parameter, flat priors and a simplex get the
         let expected = uniforms + simplex + r[4] // flat on s > 1: only log |d s / dx| = x
         Assert.True(abs (lp[c] - expected) <= 1e-10 * (1.0 + abs expected), sprintf "chain %d: %.12g vs %.12g" c lp[c] expected)
 
+[<Fact>]
+let ``terms of every shape add up: a matrix parameter, a likelihood wider than a term kept whole, a factor, data alone`` () =
+    engine ()
+    use scope = torch.NewDisposeScope()
+    torch.manual_seed 5L |> ignore
+    let n = 1500 // wider than the 1,024 columns a term is concatenated whole
+    let y = torch.randn(int64 n, dtype = torch.ScalarType.Float64) * 2.0 + 1.0
+    let z = f64 [| 0.5; -1.0; 2.0 |]
+    let m =
+        Model.Create("shapes", Action<ModelContext>(fun m ->
+            let w = m.Sample("w", Dist.Normal(0.0, 1.0, m.Policy), [| 2L; 3L |])       // a [C, 2, 3] prior term
+            let mu = m.Sample("mu", Dist.Normal(0.0, 10.0, m.Policy))
+            let sigma = m.Sample("sigma", Dist.HalfNormal(2.0, m.Policy))
+            m.Factor("penalty", -(w.sum([| 1L; 2L |]).square()))                        // a [C] term
+            m.Observe("y", Dist.Normal(mu, sigma), y)                                   // a [C, 1500] term
+            m.Observe("z", Dist.Normal(0.0, 1.0, m.Policy), z)))                        // data alone, no chain dimension
+    Assert.Equal(8, m.Dimension)
+    let x = torch.randn(3L, 8L, dtype = torch.ScalarType.Float64) * 0.5
+    let lp = values (m.LogDensity x)
+    let rows, ys, zs = values x, values y, values z
+    for c in 0..2 do
+        let r = rows[c * 8 .. c * 8 + 7]
+        let w, mu, logSigma = r[0..5], r[6], r[7]
+        let sigma = exp logSigma
+        let halfNormal = log 2.0 + normalLog sigma 0.0 2.0
+        let expected =
+            Array.sumBy (fun v -> normalLog v 0.0 1.0) w + normalLog mu 0.0 10.0 + halfNormal + logSigma
+            - (Array.sum w) ** 2.0 + Array.sumBy (fun v -> normalLog v mu sigma) ys + Array.sumBy (fun v -> normalLog v 0.0 1.0) zs
+        Assert.True(abs (lp[c] - expected) <= 1e-10 * abs expected, sprintf "chain %d: %.12g vs %.12g by hand" c lp[c] expected)
+    // The gradient reaches every coordinate through the concatenation (autograd against central differences).
+    let xi = x.detach().requires_grad_(true)
+    let grad = values (torch.autograd.grad([| m.LogDensity(xi).sum() |], [| xi |])[0])
+    let h = 1e-6
+    for j in 0..7 do
+        let step = torch.zeros(3L, 8L, dtype = torch.ScalarType.Float64)
+        step[0L, int64 j] <- torch.tensor h
+        let difference = (values (m.LogDensity(x + step)))[0] - (values (m.LogDensity(x - step)))[0]
+        Assert.True(abs (grad[j] - difference / (2.0 * h)) <= 1e-5 * (1.0 + abs grad[j]), sprintf "coordinate %d" j)
+
 let private errorOf (result: Result<Model, BayesError>) =
     match result with
     | Ok _ -> failwith "expected an error"
