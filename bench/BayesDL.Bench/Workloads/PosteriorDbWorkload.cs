@@ -15,7 +15,8 @@ namespace BayesDL.Bench.Workloads;
 /// posteriordb's (<c>--data DIR</c>, default the first shared/posteriordb above the working directory; <c>--posteriors a,b</c>
 /// to pick) whose model is in <see cref="ExampleModels"/>. Per parameter posteriordb's judgement (mean within 4 combined MCSE, sd within
 /// 10%); per posterior max R-hat, divergences, min bulk ESS per second and per gradient, microseconds per gradient inside NUTS and
-/// of the bare log density + gradient for 4 chains, and ADVI's largest mean error in reference sd. Writes
+/// of the bare log density + gradient for 4 chains, and ADVI's largest mean error in reference sd; for sblrc-blr also the same
+/// density written as bare TorchSharp operations (<see cref="RawTorchSharpBlr"/>), the autograd floor. Writes
 /// <c>posteriordb.md</c> (the table) to the output folder.
 /// </summary>
 public sealed class PosteriorDbWorkload : IWorkload
@@ -62,6 +63,7 @@ public sealed class PosteriorDbWorkload : IWorkload
             var reference = PosteriorDbFolder.ReadReference(folder);
             double target = delta ?? ExampleModels.ReferenceTargetAcceptance(name!);
             double gradientUs = GradientMicroseconds(model, 4, options.Quick ? 50 : 300);
+            if (name == "sblrc-blr") BareReference(model, folder, options, figures);
             options.Progress($"{name}: log density + gradient for 4 chains {gradientUs:F1} us per chain; " +
                              $"NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples}), target acceptance {target}");
             using ModelPosterior nuts = ModelSampling.Nuts(model, hmc with { TargetAcceptance = target });
@@ -114,7 +116,10 @@ public sealed class PosteriorDbWorkload : IWorkload
     }
 
     /// <summary>Microseconds per chain of one log density and gradient evaluation for <paramref name="chains"/> chains at once.</summary>
-    static double GradientMicroseconds(Model model, int chains, int repeats)
+    static double GradientMicroseconds(Model model, int chains, int repeats) =>
+        GradientMicroseconds(model.LogDensity, model, chains, repeats);
+
+    static double GradientMicroseconds(Func<Tensor, Tensor> logDensity, Model model, int chains, int repeats)
     {
         using var scope = NewDisposeScope();
         using var skipChecks = BayesDL.Distributions.Distribution.WithoutValidation(); // as the samplers evaluate it after their start
@@ -124,10 +129,44 @@ public sealed class PosteriorDbWorkload : IWorkload
             if (i == 10) Time.Restart();
             using var step = NewDisposeScope();
             Tensor xi = x.detach().requires_grad_(true);
-            model.LogDensity(xi).sum().backward();
+            logDensity(xi).sum().backward();
             _ = xi.grad!.sum().item<double>();
         }
         return 1e6 * Time.Elapsed.TotalSeconds / repeats / chains;
+    }
+
+    /// <summary>
+    /// sblrc-blr's density as bare TorchSharp operations (<see cref="RawTorchSharpBlr"/>) against the model API's, 4 chains, five
+    /// alternated rounds: the autograd floor on this model. Its gradient is first checked against the model's.
+    /// </summary>
+    static void BareReference(Model model, string folder, BenchOptions options, Dictionary<string, object> figures)
+    {
+        var bare = new RawTorchSharpBlr(PosteriorDbFolder.ReadData(folder, model.Policy));
+        using (var scope = NewDisposeScope())
+        {
+            Tensor x = (rand(4, model.Dimension, dtype: model.Policy.Dtype) - 0.5) * 0.4;
+            Tensor Gradient(Func<Tensor, Tensor> f)
+            {
+                Tensor xi = x.detach().requires_grad_(true);
+                f(xi).sum().backward();
+                return xi.grad!;
+            }
+            Tensor modelGradient = Gradient(model.LogDensity), bareGradient = Gradient(bare.LogDensity);
+            if (!allclose(bareGradient, modelGradient, rtol: 1e-9, atol: 1e-9))
+                throw new InvalidOperationException("posteriordb: the bare sblrc-blr density's gradient differs from the model's");
+        }
+        int repeats = options.Quick ? 50 : 1000;
+        var modelUs = new List<double>();
+        var bareUs = new List<double>();
+        for (int round = 0; round < 5; round++)
+        {
+            modelUs.Add(GradientMicroseconds(model, 4, repeats));
+            bareUs.Add(GradientMicroseconds(bare.LogDensity, model, 4, repeats));
+        }
+        double m = Statistic.Median(modelUs), b = Statistic.Median(bareUs);
+        options.Progress($"sblrc-blr: log density + gradient for 4 chains, us per chain: model API {m:F1}, bare TorchSharp {b:F1}");
+        figures["sblrc_blr_us_per_chain_gradient_model_rounds"] = Math.Round(m, 1);
+        figures["sblrc_blr_us_per_chain_gradient_bare"] = Math.Round(b, 1);
     }
 
     static readonly Stopwatch Time = new();
