@@ -144,7 +144,7 @@ public sealed class PosteriorDbWorkload : IWorkload
         var bare = new RawTorchSharpBlr(PosteriorDbFolder.ReadData(folder, model.Policy));
         using (var scope = NewDisposeScope())
         {
-            Tensor x = (rand(4, model.Dimension, dtype: model.Policy.Dtype) - 0.5) * 0.4;
+            Tensor x = (rand(4, model.Dimension, dtype: model.Policy.Dtype, device: model.Policy.Device) - 0.5) * 0.4;
             Tensor Gradient(Func<Tensor, Tensor> f)
             {
                 Tensor xi = x.detach().requires_grad_(true);
