@@ -167,6 +167,41 @@ public sealed class PosteriorDbWorkload : IWorkload
         options.Progress($"sblrc-blr: log density + gradient for 4 chains, us per chain: model API {m:F1}, bare TorchSharp {b:F1}");
         figures["sblrc_blr_us_per_chain_gradient_model_rounds"] = Math.Round(m, 1);
         figures["sblrc_blr_us_per_chain_gradient_bare"] = Math.Round(b, 1);
+        var (fixedUs, perOperationUs) = AutogradCosts(model.Policy.Dtype, model.Policy.Device, repeats);
+        options.Progress($"autograd on a [4, {model.Dimension}] tensor: {fixedUs:F1} us per call (a sum and its backward pass), " +
+                         $"{perOperationUs:F1} us per recorded multiplication, forward and backward");
+        figures["autograd_us_per_call"] = Math.Round(fixedUs, 1);
+        figures["autograd_us_per_operation"] = Math.Round(perOperationUs, 2);
+    }
+
+    /// <summary>
+    /// What autograd costs on tensors this small, where the arithmetic is nothing: a call's fixed cost (the sum of a leaf and its
+    /// backward pass) and each recorded operation's (ten multiplications more, forward and backward, per multiplication); medians
+    /// of five alternated rounds.
+    /// </summary>
+    static (double FixedUs, double PerOperationUs) AutogradCosts(ScalarType dtype, Device device, int repeats)
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = rand(4, 6, dtype: dtype, device: device);
+        double Cost(int operations)
+        {
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < repeats; i++)
+            {
+                using var step = NewDisposeScope();
+                Tensor y = x.detach().requires_grad_(true), z = y;
+                for (int k = 0; k < operations; k++) z = z * 1.0001;
+                z.sum().backward();
+                _ = y.grad!;
+            }
+            return 1e6 * clock.Elapsed.TotalSeconds / repeats;
+        }
+        Cost(0); Cost(10); // warm-up
+        var plain = new List<double>();
+        var chained = new List<double>();
+        for (int round = 0; round < 5; round++) { plain.Add(Cost(0)); chained.Add(Cost(10)); }
+        double fixedUs = Statistic.Median(plain);
+        return (fixedUs, (Statistic.Median(chained) - fixedUs) / 10);
     }
 
     static readonly Stopwatch Time = new();
