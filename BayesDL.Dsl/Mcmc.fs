@@ -93,6 +93,8 @@ type McmcRun =
       StepSizes: float list
       Divergences: int
       GradientEvaluations: int64
+      /// Each chain's gradients in warm-up and in sampling; one far above the others is what kept the batched calls short.
+      GradientsPerChain: ChainGradients list
       Elapsed: TimeSpan
       /// Smallest ESS over coordinates per second.
       EssPerSecond: float
@@ -141,6 +143,7 @@ module Hmc =
           StepSizes = List.ofSeq r.StepSizes
           Divergences = r.Divergences
           GradientEvaluations = r.GradientEvaluations
+          GradientsPerChain = List.ofSeq r.GradientsPerChain
           Elapsed = r.Elapsed
           EssPerSecond = r.EssPerSecond
           MaxRHat = r.MaxRHat }

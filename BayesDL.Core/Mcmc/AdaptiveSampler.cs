@@ -64,7 +64,8 @@ internal static class AdaptiveSampler
         return new McmcResult(draws, c, n, d, target.Policy, chains.Select(x => x.StepSize).ToArray(),
             chains.SelectMany(x => x.Metric.InverseMassDiagonal).ToArray(), chains.Sum(x => x.AcceptanceSum) / ((double)c * n),
             adaptedCount > 0 ? adaptedSum / adaptedCount : double.NaN, chains.SelectMany(x => x.Divergent).ToArray(),
-            chains.SelectMany(x => x.DivergencePoints).ToList(), c + chains.Sum(x => x.Gradients), calls, watch.Elapsed);
+            chains.SelectMany(x => x.DivergencePoints).ToList(), c + chains.Sum(x => x.Gradients),
+            chains.Select(x => new ChainGradients(x.WarmupGradients, x.Gradients - x.WarmupGradients)).ToArray(), calls, watch.Elapsed);
     }
 
     static Tensor Initial(string who, LogDensity target, HmcOptions options, Tensor? initial)

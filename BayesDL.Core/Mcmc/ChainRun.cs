@@ -34,6 +34,9 @@ internal sealed class ChainRun(HmcOptions options, WarmupSchedule schedule, Phas
     /// <summary>Gradient evaluations, warm-up and step-size searches included.</summary>
     internal long Gradients { get; private set; }
 
+    /// <summary>Of <see cref="Gradients"/>, those spent before the first kept transition.</summary>
+    internal long WarmupGradients { get; private set; }
+
     /// <summary>Sum of the kept transitions' acceptance statistics.</summary>
     internal double AcceptanceSum { get; private set; }
 
@@ -55,6 +58,7 @@ internal sealed class ChainRun(HmcOptions options, WarmupSchedule schedule, Phas
         var variance = new WindowCovariance(_dimension, options.DenseMassMatrix);
         for (int it = 0; it < warmup + options.Samples; it++)
         {
+            if (it == warmup) WarmupGradients = Gradients;
             double used = StepSize * (1 + options.StepSizeJitter * (2 * rng.NextDouble() - 1));
             ITrajectory trajectory = kernel(Metric, used, rng);
             foreach (GradientRequest request in trajectory.Run(state with { P = Momentum() })) yield return request;

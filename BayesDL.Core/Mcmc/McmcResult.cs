@@ -15,7 +15,7 @@ public sealed class McmcResult : IDisposable
     internal McmcResult(double[] draws, int chains, int drawsPerChain, int dimension, ComputePolicy policy, double[] stepSizes,
                         double[] inverseMass, double acceptanceRate, double warmupAcceptanceRate, bool[] divergent,
                         IReadOnlyList<double[]> divergencePoints,
-                        long gradientEvaluations, long targetCalls, TimeSpan elapsed)
+                        long gradientEvaluations, IReadOnlyList<ChainGradients> gradientsPerChain, long targetCalls, TimeSpan elapsed)
     {
         _draws = draws;
         ChainCount = chains;
@@ -30,6 +30,7 @@ public sealed class McmcResult : IDisposable
         DivergencePoints = divergencePoints;
         DivergentTransitions = Enumerable.Range(0, chains).Select(j => divergent[(j * drawsPerChain)..((j + 1) * drawsPerChain)]).ToArray();
         GradientEvaluations = gradientEvaluations;
+        GradientsPerChain = gradientsPerChain;
         TargetCalls = targetCalls;
         Elapsed = elapsed;
         _summary = new(() => Enumerable.Range(0, dimension).Select(i => ParameterSummary.Of(Trace(i))).ToArray());
@@ -83,6 +84,13 @@ public sealed class McmcResult : IDisposable
 
     /// <summary>Gradient evaluations of the log density over the whole run (one per chain per leapfrog step).</summary>
     public long GradientEvaluations { get; }
+
+    /// <summary>
+    /// Each chain's gradient evaluations, split into warm-up and sampling. Their totals add up to <see cref="GradientEvaluations"/>
+    /// less the <see cref="ChainCount"/> evaluations of the initial positions; a chain far above the others explains a low
+    /// <see cref="GradientEvaluations"/> / <see cref="TargetCalls"/>.
+    /// </summary>
+    public IReadOnlyList<ChainGradients> GradientsPerChain { get; }
 
     /// <summary>
     /// Batched calls of the target that answered those evaluations: each call evaluates the positions of all chains waiting

@@ -218,7 +218,26 @@ let ``NUTS evaluates every waiting chain in one call, no chain waits for another
     // And batched: a scheduler running one chain after another would also never grow. The first call with fewer rows comes
     // when the shortest run ends, after more than half of the calls unless one chain needed under half another's gradients.
     Assert.True(perCall |> Seq.take (perCall.Count / 2) |> Seq.forall ((=) 4L), sprintf "rows per call %A" (List.ofSeq perCall))
+    // Each chain's gradients are one row of each call from the second on, as long as it runs: the call after the start
+    // numbered i carries one row for every chain that needed at least i gradients (a chain counted in the wrong phase, or
+    // a request answered twice, breaks this).
+    let totals = batched.GradientsPerChain |> Seq.map (fun g -> g.Total) |> Array.ofSeq
+    Assert.Equal(batched.GradientEvaluations, int64 options.Chains + Array.sum totals)
+    let expectedRows = [ for i in 1L .. Array.max totals -> totals |> Array.filter (fun t -> t >= i) |> Array.length |> int64 ]
+    Assert.Equal<int64 list>(expectedRows, perCall |> Seq.skip 1 |> List.ofSeq)
+    Assert.True(batched.GradientsPerChain |> Seq.forall (fun g -> g.Warmup > 0L && g.Sampling > 0L))
     // The same density evaluated row by row gives the same draws to the bit: no chain sees another's rows.
     use oneByOne = NoUTurnSampler.Sample(countingGaussian (ResizeArray()) false, options)
     Assert.Equal<float[]>(values batched.Samples, values oneByOne.Samples)
     Assert.Equal(batched.Divergences, oneByOne.Divergences)
+
+[<Fact>]
+let ``static HMC without step-size adaptation spends exactly L gradients per iteration, in warm-up and in sampling`` () =
+    setup ()
+    let options = HmcOptions(Samples = 30, Warmup = 20, Chains = 3, LeapfrogSteps = 7, StepSize = 0.2, AdaptStepSize = false,
+                             RandomizeSteps = false, Seed = 3L)
+    use run = HamiltonianMonteCarlo.Sample(countingGaussian (ResizeArray()) true, options)
+    Assert.Equal(0, run.Divergences)
+    for g in run.GradientsPerChain do
+        Assert.Equal(ChainGradients(20L * 7L, 30L * 7L), g)
+    Assert.Equal(3L + 3L * 50L * 7L, run.GradientEvaluations)

@@ -42,6 +42,8 @@ let ``Hmc.sample gives the core sampler's draws as records, and bad settings as 
         use core = NoUTurnSampler.Sample(LogDensity.BayesianLinearRegression(design, y, 0.5, 1.0),
                                          HmcOptions(Samples = 30, Warmup = 20, Chains = 1, Seed = 8L))
         Assert.Equal<float[]>(values core.Samples, run.Draws |> Array.concat |> Array.concat)
+        Assert.Equal<ChainGradients list>(List.ofSeq core.GradientsPerChain, run.GradientsPerChain)
+        Assert.Equal(run.GradientEvaluations, 1L + (run.GradientsPerChain |> List.sumBy (fun g -> g.Total)))
     | Error e -> failwith e.Message
     match Hmc.sample (mcmc { chains 0 }) (Hmc.linearRegression 0.5 1.0 design y) with
     | Error(InvalidParameter(_, message)) -> Assert.Contains("'Chains'", message)

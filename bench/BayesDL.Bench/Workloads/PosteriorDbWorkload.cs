@@ -76,8 +76,12 @@ public sealed class PosteriorDbWorkload : IWorkload
             double seconds = run.Elapsed.TotalSeconds, nutsUs = 1e6 * seconds / run.GradientEvaluations;
             bool pass = passing == reference.Count && maxRHat <= 1.01 && nuts.Divergences == 0;
             if (pass) allPass++;
+            double rowsPerCall = (double)run.GradientEvaluations / run.TargetCalls;
             options.Progress($"{name}: {passing}/{reference.Count} pass, max R-hat {maxRHat:F4}, {nuts.Divergences} divergences, " +
-                             $"{minEss / seconds:F1} ESS/s, {nutsUs:F0} us per gradient");
+                             $"{minEss / seconds:F1} ESS/s, {nutsUs:F0} us per gradient, {rowsPerCall:F2} chains per call; " +
+                             "gradients per chain (warm-up + sampling): " +
+                             string.Join(", ", run.GradientsPerChain.Select(g => $"{g.Warmup} + {g.Sampling}")) +
+                             "; step sizes " + string.Join(", ", run.StepSizes.Select(e => e.ToString("G3", CultureInfo.InvariantCulture))));
             var clock = Stopwatch.StartNew();
             using AdviPosterior fit = Advi.Fit(model, advi);
             double adviError = reference.Max(r => Math.Abs(fit[r.Name].Mean - r.Mean) / r.StdDev);
@@ -91,6 +95,9 @@ public sealed class PosteriorDbWorkload : IWorkload
             figures[$"{key}_ess_per_s"] = Math.Round(minEss / seconds, 2);
             figures[$"{key}_ess_per_gradient"] = Math.Round(minEss / run.GradientEvaluations, 5);
             figures[$"{key}_us_per_gradient"] = Math.Round(nutsUs, 1);
+            figures[$"{key}_chains_per_call"] = Math.Round(rowsPerCall, 2);
+            figures[$"{key}_max_chain_gradients"] = run.GradientsPerChain.Max(g => g.Total);
+            figures[$"{key}_min_chain_gradients"] = run.GradientsPerChain.Min(g => g.Total);
             figures[$"{key}_us_per_chain_gradient"] = Math.Round(gradientUs, 1);
             figures[$"{key}_advi_max_mean_error_sd"] = Math.Round(adviError, 4);
             table.AppendLine(string.Create(CultureInfo.InvariantCulture,
