@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,7 +42,7 @@ public sealed class Bernoulli : Distribution
     {
         Check.Argument((probs is null) != (logits is null), nameof(Bernoulli), "probs/logits",
             probs is null ? "neither" : "both", "exactly one of probs and logits");
-        return (probs ?? logits)!.shape;
+        return TensorShape.Of((probs ?? logits)!);
     }
 
     /// <summary>Success probabilities p in [0, 1].</summary>

@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -34,7 +35,7 @@ public sealed class Categorical : Distribution
             LogProbs = logits!.log_softmax(-1);
             Probs = LogProbs.exp();
         }
-        Categories = Probs.shape[^1];
+        Categories = Probs.size(-1);
         Parameters = (probs ?? logits)!;
         IsLogitParameterised = probs is null;
     }
@@ -53,9 +54,9 @@ public sealed class Categorical : Distribution
         Check.Argument((probs is null) != (logits is null), nameof(Categorical), "probs/logits",
             probs is null ? "neither" : "both", "exactly one of probs and logits");
         Tensor t = (probs ?? logits)!;
-        Check.Argument(t.dim() >= 1 && t.shape[^1] >= 1, nameof(Categorical), probs is null ? "logits" : "probs",
+        Check.Argument(t.dim() >= 1 && t.size(-1) >= 1, nameof(Categorical), probs is null ? "logits" : "probs",
             $"shape {Check.Shape(t.shape)}", "at least one dimension, the last holding K >= 1 categories");
-        return t.shape[..^1];
+        return TensorShape.Of(t)[..^1];
     }
 
     /// <summary>Normalised probabilities, shape <c>BatchShape ++ [K]</c>.</summary>
@@ -93,7 +94,7 @@ public sealed class Categorical : Distribution
                 nameof(Categorical), "value", $"an integer class index in [0, {Categories - 1}]");
         using var scope = NewDisposeScope();
         Tensor index = value.to(ScalarType.Int64);
-        long[] shape = BroadcastShapes(index.shape, BatchShape)!;
+        long[] shape = BroadcastShapes(TensorShape.Of(index), BatchShape)!;
         Tensor lp = LogProbs.expand(shape.Append(Categories).ToArray());
         Tensor picked = lp.gather(-1, index.expand(shape).unsqueeze(-1)).squeeze(-1);
         return picked.MoveToOuterDisposeScope();

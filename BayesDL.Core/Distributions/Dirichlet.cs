@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -23,9 +24,9 @@ public sealed class Dirichlet : Distribution
 
     static long[] Shape(Tensor c)
     {
-        Check.Argument(c.dim() >= 1 && c.shape[^1] >= 2, nameof(Dirichlet), "concentration", $"shape {Check.Shape(c.shape)}",
+        Check.Argument(c.dim() >= 1 && c.size(-1) >= 2, nameof(Dirichlet), "concentration", $"shape {Check.Shape(c.shape)}",
             "at least one dimension, the last holding K >= 2 concentrations");
-        return c.shape;
+        return TensorShape.Of(c);
     }
 
     /// <summary>The concentrations alpha (&gt; 0), shape <c>BatchShape ++ [K]</c>.</summary>

@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -109,7 +110,7 @@ public abstract class Distribution
 
     /// <summary>The broadcast shape of parameter tensors, or an error naming them when they do not broadcast.</summary>
     protected static long[] BroadcastShape(string distribution, params (string Name, Tensor Value)[] parameters) =>
-        BroadcastShapes(parameters.Select(p => p.Value.shape).ToArray())
+        BroadcastShapes(parameters.Select(p => TensorShape.Of(p.Value)).ToArray())
         ?? throw Check.Error(distribution, string.Join(", ", parameters.Select(p => p.Name)),
             string.Join(" and ", parameters.Select(p => $"{p.Name} shape {Check.Shape(p.Value.shape)}")),
             "of shapes that broadcast together", "Make the trailing dimensions equal or 1.");
@@ -142,7 +143,7 @@ public abstract class Distribution
     /// </summary>
     protected void CheckValueShape(Tensor value)
     {
-        long[] shape = value.shape;
+        long[] shape = TensorShape.Of(value);
         int e = EventShape.Length;
         bool eventOk = shape.Length >= e && shape[(shape.Length - e)..].SequenceEqual(EventShape);
         bool batchOk = eventOk && BroadcastShapes(shape[..(shape.Length - e)], BatchShape) is not null;

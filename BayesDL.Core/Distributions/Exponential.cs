@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,7 +14,7 @@ namespace BayesDL.Distributions;
 public sealed class Exponential : Distribution
 {
     internal Exponential(Tensor rate, bool validate)
-        : base(rate.shape, Array.Empty<long>(), validate)
+        : base(TensorShape.Of(rate), Array.Empty<long>(), validate)
     {
         if (Validate) Check.Positive(rate, nameof(Exponential), "rate");
         Rate = rate;

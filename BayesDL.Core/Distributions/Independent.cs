@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -85,11 +86,13 @@ public sealed class Independent : Distribution
     {
         if (ReinterpretedBatchDims == 0) return perElement;
         if (perElement.dim() < ReinterpretedBatchDims
-            || !perElement.shape[^ReinterpretedBatchDims..].SequenceEqual(Base.BatchShape[^ReinterpretedBatchDims..]))
+            || !TensorShape.Of(perElement)[^ReinterpretedBatchDims..].SequenceEqual(Base.BatchShape[^ReinterpretedBatchDims..]))
         {
             using var scope = NewDisposeScope();
-            long[] lead = perElement.dim() > Base.BatchShape.Length ? perElement.shape[..^Base.BatchShape.Length] : Array.Empty<long>();
-            return perElement.expand(BroadcastShapes(perElement.shape, lead.Concat(Base.BatchShape).ToArray())!)
+            long[] lead = perElement.dim() > Base.BatchShape.Length
+                ? TensorShape.Of(perElement)[..^Base.BatchShape.Length]
+                : Array.Empty<long>();
+            return perElement.expand(BroadcastShapes(TensorShape.Of(perElement), lead.Concat(Base.BatchShape).ToArray())!)
                 .sum(_reducedDims).MoveToOuterDisposeScope();
         }
         return perElement.sum(_reducedDims);

@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,7 +19,7 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
     readonly Tensor _capacitanceTril, _whitenedFactor;
 
     internal LowRankMultivariateNormal(Tensor loc, Tensor covFactor, Tensor covDiag, bool validate)
-        : base(Shapes(loc, covFactor, covDiag), new[] { loc.shape[^1] }, validate)
+        : base(Shapes(loc, covFactor, covDiag), new[] { loc.size(-1) }, validate)
     {
         if (Validate)
         {
@@ -29,7 +30,7 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
         Loc = loc;
         CovFactor = covFactor;
         CovDiag = covDiag;
-        long r = covFactor.shape[^1];
+        long r = covFactor.size(-1);
         Tensor wtDinv = covFactor.mT / covDiag.unsqueeze(-2);
         _capacitanceTril = linalg.cholesky(eye(r, dtype: covFactor.dtype, device: covFactor.device) + wtDinv.matmul(covFactor));
         _whitenedFactor = linalg.solve_triangular(_capacitanceTril, wtDinv, upper: false); // A = L_C^-1 W^T D^-1, [r, k]
@@ -40,17 +41,17 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
         const string name = nameof(LowRankMultivariateNormal);
         Check.Argument(loc.dim() >= 1, name, "loc", $"shape {Check.Shape(loc.shape)}", "at least one dimension (the event dimension k)",
             "Pass the mean as a vector [k] (or [..., k] for a batch).");
-        long k = loc.shape[^1];
-        Check.Argument(w.dim() >= 2 && w.shape[^2] == k, name, "covFactor",
+        long k = loc.size(-1);
+        Check.Argument(w.dim() >= 2 && w.size(-2) == k, name, "covFactor",
             $"shape {Check.Shape(w.shape)} for loc shape {Check.Shape(loc.shape)}",
             $"[..., {k}, r] (k = {k} rows, one per dimension of loc; r >= 1 columns)",
-            w.dim() >= 2 && w.shape[^1] == k ? "It looks transposed: pass W as k x r (e.g. W.mT)." : $"Give the factor {k} rows.");
-        Check.Argument(w.shape[^1] >= 1, name, "covFactor", $"shape {Check.Shape(w.shape)}", "at least one column (rank r >= 1)",
+            w.dim() >= 2 && w.size(-1) == k ? "It looks transposed: pass W as k x r (e.g. W.mT)." : $"Give the factor {k} rows.");
+        Check.Argument(w.size(-1) >= 1, name, "covFactor", $"shape {Check.Shape(w.shape)}", "at least one column (rank r >= 1)",
             "Use MultivariateNormal or Independent(Normal) for a purely diagonal covariance.");
-        Check.Argument(d.dim() >= 1 && d.shape[^1] == k, name, "covDiag",
+        Check.Argument(d.dim() >= 1 && d.size(-1) == k, name, "covDiag",
             $"shape {Check.Shape(d.shape)} for loc shape {Check.Shape(loc.shape)}", $"[..., {k}]",
             $"Pass one positive variance per dimension: a vector of length {k}.");
-        return BroadcastShapes(loc.shape[..^1], w.shape[..^2], d.shape[..^1])
+        return BroadcastShapes(TensorShape.Of(loc)[..^1], TensorShape.Of(w)[..^2], TensorShape.Of(d)[..^1])
             ?? throw Check.Error(name, "loc, covFactor, covDiag",
                 $"batch shapes {Check.Shape(loc.shape[..^1])}, {Check.Shape(w.shape[..^2])} and {Check.Shape(d.shape[..^1])}",
                 "batch shapes that broadcast together", "Make the trailing batch dimensions equal or 1.");
@@ -82,7 +83,7 @@ public sealed class LowRankMultivariateNormal : Distribution, IGaussianCovarianc
     {
         using var scope = NewDisposeScope();
         long[] shape = ExtendedShape(sampleShape);
-        long r = CovFactor.shape[^1];
+        long r = CovFactor.size(-1);
         Tensor epsR = randn(shape[..^1].Append(r).ToArray(), dtype: Dtype, device: Device);
         Tensor epsK = randn(shape, dtype: Dtype, device: Device);
         Tensor x = Loc + CovFactor.matmul(epsR.unsqueeze(-1)).squeeze(-1) + CovDiag.sqrt() * epsK;

@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,19 +42,19 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
     {
         Check.Argument(loc.dim() >= 1, nameof(MultivariateNormal), "loc", $"shape {Check.Shape(loc.shape)}",
             "at least one dimension (the event dimension k)", "Pass the mean as a vector [k] (or [..., k] for a batch).");
-        long k = loc.shape[^1];
-        if (l.dim() < 2 || l.shape[^1] != l.shape[^2])
+        long k = loc.size(-1);
+        if (l.dim() < 2 || l.size(-1) != l.size(-2))
             throw Check.Error(nameof(MultivariateNormal), parameter, $"shape {Check.Shape(l.shape)}",
                 $"a square matrix [..., {k}, {k}] (k = {k}, loc's last dimension)",
                 l.dim() < 2 ? $"Pass a {k} x {k} matrix; for independent variances use torch.diag_embed(variances)." :
-                $"It is {l.shape[^2]} x {l.shape[^1]}: pass a {k} x {k} matrix.");
-        if (l.shape[^1] != k)
+                $"It is {l.size(-2)} x {l.size(-1)}: pass a {k} x {k} matrix.");
+        if (l.size(-1) != k)
             throw Check.Error(nameof(MultivariateNormal), parameter, $"shape {Check.Shape(l.shape)} for loc shape {Check.Shape(loc.shape)}",
                 $"[..., {k}, {k}] (square, matching loc's last dimension {k})",
-                $"Make the {parameter} {k} x {k}, or the mean of length {l.shape[^1]}.");
-        long[] batch = BroadcastShapes(loc.shape[..^1], l.shape[..^2])
+                $"Make the {parameter} {k} x {k}, or the mean of length {l.size(-1)}.");
+        long[] batch = BroadcastShapes(TensorShape.Of(loc)[..^1], TensorShape.Of(l)[..^2])
             ?? throw Check.Error(nameof(MultivariateNormal), "loc, " + parameter,
-            $"batch shapes {Check.Shape(loc.shape[..^1])} and {Check.Shape(l.shape[..^2])}",
+            $"batch shapes {Check.Shape(TensorShape.Of(loc)[..^1])} and {Check.Shape(TensorShape.Of(l)[..^2])}",
                 "batch shapes that broadcast together", "Make the trailing batch dimensions equal or 1.");
         return (batch, new[] { k });
     }

@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ public abstract class ScaleDistribution : Distribution
 {
     /// <summary>Stores and (when <paramref name="validate"/>) checks the scale.</summary>
     private protected ScaleDistribution(string family, Tensor scale, bool validate)
-        : base(scale.shape, Array.Empty<long>(), validate)
+        : base(TensorShape.Of(scale), Array.Empty<long>(), validate)
     {
         if (Validate) Check.Positive(scale, family, "scale");
         Scale = scale;

@@ -1,3 +1,4 @@
+using BayesDL.Engine;
 using BayesDL.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -56,7 +57,7 @@ public sealed class Uniform : Distribution
         if (Validate)
             Check.Satisfies(value, v => v.ge(Low).logical_and(v.le(High)), nameof(Uniform), "value", "in [low, high] (the support)");
         using var scope = NewDisposeScope();
-        return (-(High - Low).log()).expand(BroadcastShapes(value.shape, BatchShape)!).MoveToOuterDisposeScope();
+        return (-(High - Low).log()).expand(BroadcastShapes(TensorShape.Of(value), BatchShape)!).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

@@ -84,7 +84,7 @@ public sealed class Model
     {
         CheckPositions(positions);
         using var scope = NewDisposeScope();
-        var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.shape[0], positions);
+        var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.size(0), positions);
         Run(context);
         return context.LogDensity.MoveToOuterDisposeScope();
     }
@@ -98,7 +98,7 @@ public sealed class Model
         CheckPositions(positions);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.shape[0], positions) { KeepValues = true };
+        var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.size(0), positions) { KeepValues = true };
         Run(context);
         return context.Values.ToDictionary(kv => kv.Key, kv => kv.Value.detach().MoveToOuterDisposeScope());
     }
@@ -131,7 +131,7 @@ public sealed class Model
         CheckPositions(positions);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.shape[0], positions) { Diagnose = true };
+        var context = new ModelContext(this, ModelContext.Pass.Evaluate, (int)positions.size(0), positions) { Diagnose = true };
         Run(context);
         return context.FirstNonFinite;
     }
@@ -166,7 +166,7 @@ public sealed class Model
     void CheckPositions(Tensor positions)
     {
         // Called on every evaluation: the message is built only when it is needed.
-        if (positions is null || positions.dim() != 2 || positions.shape[1] != Dimension)
+        if (positions is null || positions.dim() != 2 || positions.size(1) != Dimension)
             throw Check.Error($"{nameof(Model)} '{Name}'", nameof(positions),
                 positions is null ? "null" : $"shape {Validation.Check.Shape(positions.shape)}", $"[chains, {Dimension}]");
     }

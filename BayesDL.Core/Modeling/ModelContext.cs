@@ -57,7 +57,7 @@ public sealed class ModelContext
     internal Tensor LogDensity => _terms.Count switch
     {
         0 => zeros(Chains, dtype: _model.Policy.Dtype, device: _model.Policy.Device),
-        1 => _terms[0].shape[1] == 1 ? _terms[0].squeeze(1) : _terms[0].sum(1L),
+        1 => _terms[0].size(1) == 1 ? _terms[0].squeeze(1) : _terms[0].sum(1L),
         _ => cat(_terms, 1).sum(1L), // 1L: a bare int converts to ScalarType.Byte and would pick sum(dtype)
     };
 
@@ -104,8 +104,8 @@ public sealed class ModelContext
         constraint ??= DefaultConstraint.For(prior!, name);
         Tensor y = Place(name, shape ?? Array.Empty<long>(), constraint);
         Tensor lp = Site(name, "prior", () => prior!.LogProb(y));
-        long[] expected = y.shape[..(y.shape.Length - prior!.EventShape.Length)];
-        if (!lp.shape.SequenceEqual(expected))
+        long[] valueShape = TensorShape.Of(y);
+        if (!TensorShape.Is(lp, valueShape.AsSpan(0, valueShape.Length - prior!.EventShape.Length)))
             throw Check.Error(Who, $"prior of '{name}'",
                 $"a {prior.Name} with batch shape {Show(prior.BatchShape)} and event shape {Show(prior.EventShape)}, whose log density " +
                 $"has shape {Show(lp.shape)} for the value's {Show(y.shape)}",
@@ -137,10 +137,11 @@ public sealed class ModelContext
         if (likelihood is null || data is null) throw Check.Error(Who, $"'{name}'", likelihood is null ? "a null likelihood" : "null data",
             "a likelihood and its data", null);
         Tensor lp = Site(name, "likelihood", () => likelihood!.LogProb(data!));
-        long[] batch = data!.shape[..(data.shape.Length - likelihood!.EventShape.Length)];
-        if (lp.shape.SequenceEqual(new long[] { Chains }.Concat(batch)))
+        long[] dataShape = TensorShape.Of(data!);
+        long[] batch = dataShape[..(dataShape.Length - likelihood!.EventShape.Length)];
+        if (TensorShape.Is(lp, [Chains, .. batch]))
             Add(name, lp);
-        else if (lp.shape.SequenceEqual(batch))
+        else if (TensorShape.Is(lp, batch))
             Add(name, lp.sum().expand(Chains, 1));
         else
             throw Check.Error(Who, $"observation '{name}'",
@@ -214,7 +215,7 @@ public sealed class ModelContext
             case Pass.Evaluate:
                 ModelParameter site = _model.Site(name, shape, constraint);
                 x = _positions!.narrow(1, site.Offset, site.Length);
-                if (!x.shape.SequenceEqual(chainX)) x = x.reshape(chainX); // an autograd node only where the shape changes
+                if (!TensorShape.Is(x, chainX)) x = x.reshape(chainX); // an autograd node only where the shape changes
                 break;
             default:
                 _model.Site(name, shape, constraint);
@@ -238,7 +239,7 @@ public sealed class ModelContext
         }
         Tensor result = bijector.Forward(x);
         long[] expectedY = new long[] { Chains }.Concat(valueShape).ToArray();
-        if (!result.shape.SequenceEqual(expectedY)) throw Check.Error(Who, $"bounds of '{name}'",
+        if (!TensorShape.Is(result, expectedY)) throw Check.Error(Who, $"bounds of '{name}'",
             $"a {constraint.Name} constraint giving values of shape {Show(result.shape)}",
             $"values of the parameter's shape {Show(expectedY)} ([chains] ++ shape)",
             "Give the bounds the parameter's shape, [chains, 1], or make them scalars.");
@@ -266,7 +267,7 @@ public sealed class ModelContext
             2 => term,
             _ => term.reshape(Chains, -1),
         };
-        if (term.shape[1] > ColumnsKeptWhole) term = term.sum(1L, keepdim: true);
+        if (term.size(1) > ColumnsKeptWhole) term = term.sum(1L, keepdim: true);
         _terms.Add(term);
         LastSite = name;
         if (Diagnose && FirstNonFinite is null && !term.isfinite().all().item<bool>()) FirstNonFinite = name;

@@ -81,7 +81,8 @@ public sealed class PosteriorDbWorkload : IWorkload
                              $"{minEss / seconds:F1} ESS/s, {nutsUs:F0} us per gradient, {rowsPerCall:F2} chains per call; " +
                              "gradients per chain (warm-up + sampling): " +
                              string.Join(", ", run.GradientsPerChain.Select(g => $"{g.Warmup} + {g.Sampling}")) +
-                             "; step sizes " + string.Join(", ", run.StepSizes.Select(e => e.ToString("G3", CultureInfo.InvariantCulture))));
+                             "; step sizes " +
+                             string.Join(", ", run.StepSizes.Select(e => e.ToString("G3", CultureInfo.InvariantCulture))));
             var clock = Stopwatch.StartNew();
             using AdviPosterior fit = Advi.Fit(model, advi);
             double adviError = reference.Max(r => Math.Abs(fit[r.Name].Mean - r.Mean) / r.StdDev);
