@@ -94,21 +94,25 @@ internal static class PosthocRecipes
 
     /// <summary>
     /// SWAG from the MAP weights (Maddox et al. 2019): SGD with Nesterov momentum at the constant rate 0.01, 10 epochs (quick: 2),
-    /// 4 snapshots per epoch after one burn-in epoch (quick: none), rank K = 20 (quick: 2).
+    /// 4 snapshots per epoch after one burn-in epoch (quick: none), rank K = 20 (quick: 2); <paramref name="seed"/> seeds the
+    /// minibatches and the weight draws.
     /// </summary>
-    public static SwagOptions Swag(bool quick) => quick
-        ? new SwagOptions(Rank: 2, Epochs: 2, BurnInEpochs: 0, BatchSize: MapBatchSize, LearningRate: 0.01, SnapshotsPerEpoch: 2, Seed: 1)
+    public static SwagOptions Swag(bool quick, long seed = 1) => quick
+        ? new SwagOptions(Rank: 2, Epochs: 2, BurnInEpochs: 0, BatchSize: MapBatchSize, LearningRate: 0.01, SnapshotsPerEpoch: 2,
+            Seed: seed)
         : new SwagOptions(Rank: 20, Epochs: 10, BurnInEpochs: 1, BatchSize: MapBatchSize, LearningRate: 0.01, SnapshotsPerEpoch: 4,
-            Seed: 1);
+            Seed: seed);
 
     /// <summary>
     /// MultiSWAG (Wilson &amp; Izmailov 2020): 3 SWAG posteriors, each from its own initialisation (the ensemble's networks), SGD with
-    /// momentum at 0.05 for 8 burn-in epochs, then 6 collecting 4 snapshots each, rank 20 (quick: 2 epochs, one burn-in, rank 2).
+    /// momentum at 0.05 for 8 burn-in epochs, then 6 collecting 4 snapshots each, rank 20 (quick: 2 epochs, one burn-in, rank 2);
+    /// <paramref name="seed"/> seeds the members' initialisations, minibatches and weight draws.
     /// </summary>
-    public static SwagOptions MultiSwag(bool quick) => quick
-        ? new SwagOptions(Rank: 2, Epochs: 2, BurnInEpochs: 1, BatchSize: MapBatchSize, LearningRate: 0.05, SnapshotsPerEpoch: 2, Seed: 1)
+    public static SwagOptions MultiSwag(bool quick, long seed = 1) => quick
+        ? new SwagOptions(Rank: 2, Epochs: 2, BurnInEpochs: 1, BatchSize: MapBatchSize, LearningRate: 0.05, SnapshotsPerEpoch: 2,
+            Seed: seed)
         : new SwagOptions(Rank: 20, Epochs: 14, BurnInEpochs: 8, BatchSize: MapBatchSize, LearningRate: 0.05, SnapshotsPerEpoch: 4,
-            Seed: 1);
+            Seed: seed);
 
     /// <summary>The MultiSWAG members.</summary>
     public const int MultiSwagMembers = 3;
@@ -119,11 +123,11 @@ internal static class PosthocRecipes
     /// <summary>
     /// Cyclical SGHMC (Zhang et al. 2020) from the MAP weights at temperature 1 (the Bayes posterior): 12 epochs (quick: 2) in 4
     /// cycles (quick: 2), the first half of each exploring, step size η = 0.05 / N (0.05 per example), friction 0.1, every 5th
-    /// sampling step kept (quick: every step).
+    /// sampling step kept (quick: every step); <paramref name="seed"/> seeds the minibatches and the injected noise.
     /// </summary>
-    public static SgmcmcOptions CyclicalSghmc(long rows, bool quick) =>
+    public static SgmcmcOptions CyclicalSghmc(long rows, bool quick, long seed = 1) =>
         new(SgmcmcKind.Sghmc, Epochs: quick ? 2 : 12, BatchSize: MapBatchSize, StepSize: 0.05 / rows, BurnInEpochs: 0,
-            Thinning: quick ? 1 : 5, Temperature: 1, Friction: 0.1, Cycles: quick ? 2 : 4, ExplorationFraction: 0.5, Seed: 1);
+            Thinning: quick ? 1 : 5, Temperature: 1, Friction: 0.1, Cycles: quick ? 2 : 4, ExplorationFraction: 0.5, Seed: seed);
 }
 
 /// <summary>An <see cref="IStochasticPredictor"/> from a function (e.g. a temperature-scaled predictive).</summary>

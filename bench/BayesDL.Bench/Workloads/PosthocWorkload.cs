@@ -33,7 +33,8 @@ namespace BayesDL.Bench.Workloads;
 /// fits and predicts (the peak is reset before each method through /proc/self/clear_refs; where that is refused, the process's
 /// peak so far, and the JSON says which). Writes <c>posthoc.md</c> (the table) to the output folder. Quick mode: 512 training,
 /// 100 held-out and 100 test digits, one epoch, shortened SWAG and SG-MCMC runs, T = 10. <c>--seed N</c> (default 1) seeds the
-/// MAP network's initialisation and minibatches and the Laplace Monte Carlo draws (the other methods keep their recipes' seeds);
+/// MAP network's initialisation and minibatches, the Laplace Monte Carlo draws, and SWAG's, MultiSWAG's and cyclical SGHMC's
+/// minibatches, noise and draws (MC dropout, Bayes by Backprop and the ensemble keep their recipes' seeds);
 /// <c>--methods a,b</c> runs only the named groups of <see cref="Groups"/> besides MAP (all by default), e.g.
 /// <c>--methods laplace</c> for MAP and the last-layer KFAC rows alone.
 /// </summary>
@@ -164,12 +165,12 @@ public sealed class PosthocWorkload : IWorkload
         using var mapWeights = PosthocRecipes.Pack(declaration, mapNetwork);
         int swagDraws = PosthocRecipes.SwagDraws(quick);
         Measure("swag", $"SWAG from the MAP weights (K = {PosthocRecipes.Swag(quick).Rank}, {swagDraws} draws)", "post hoc", swagDraws,
-            () => declaration.FitSwag(train, PosthocRecipes.Swag(quick), ComputePolicy.Cpu, mapWeights));
+            () => declaration.FitSwag(train, PosthocRecipes.Swag(quick, seed), ComputePolicy.Cpu, mapWeights));
         Measure("multiswag", $"MultiSWAG ({PosthocRecipes.MultiSwagMembers} members from scratch, {swagDraws} draws)", "training",
-            swagDraws, () => declaration.FitMultiSwag(train, PosthocRecipes.MultiSwagMembers, PosthocRecipes.MultiSwag(quick),
+            swagDraws, () => declaration.FitMultiSwag(train, PosthocRecipes.MultiSwagMembers, PosthocRecipes.MultiSwag(quick, seed),
                 ComputePolicy.Cpu));
         int sghmcDraws = 0;
-        var sghmcOptions = PosthocRecipes.CyclicalSghmc(train.Count, quick);
+        var sghmcOptions = PosthocRecipes.CyclicalSghmc(train.Count, quick, seed);
         Mcmc.SgmcmcPosterior? chain = null;
         Measure("sghmc", $"cyclical SGHMC from the MAP weights ({sghmcOptions.Cycles} cycles, temperature 1)", "post hoc", 0, () =>
         {
