@@ -87,6 +87,11 @@ public sealed class PosthocWorkload : IWorkload
         Row? Measure(string key, string method, string covers, int draws, Func<IStochasticPredictor> fit)
         {
             if (key != "map" && !Runs(key.StartsWith("laplace_kfac", StringComparison.Ordinal) ? "laplace" : key)) return null;
+            // The previous method's garbage (tensors freed by finalizers) is collected here, not inside this method's timed fit:
+            // a post-hoc fit takes about 0.2 s, so a collection inside it would weigh as much as the fit (the same Laplace fit
+            // took 0.21 and 0.38 s in one run before this; the cause of that spread was not established).
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
             ProcessMemory.ReleaseFreedNativeMemory();
             ProcessMemory.ResetPeak();
             var clock = Stopwatch.StartNew();
