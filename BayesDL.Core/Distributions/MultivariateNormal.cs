@@ -54,7 +54,7 @@ public sealed class MultivariateNormal : Distribution, IGaussianCovariance
                 $"Make the {parameter} {k} x {k}, or the mean of length {l.size(-1)}.");
         long[] batch = BroadcastShapes(TensorShape.Of(loc)[..^1], TensorShape.Of(l)[..^2])
             ?? throw Check.Error(nameof(MultivariateNormal), "loc, " + parameter,
-            $"batch shapes {Check.Shape(TensorShape.Of(loc)[..^1])} and {Check.Shape(TensorShape.Of(l)[..^2])}",
+            $"batch shapes {Check.Shape(loc.shape[..^1])} and {Check.Shape(l.shape[..^2])}",
                 "batch shapes that broadcast together", "Make the trailing batch dimensions equal or 1.");
         return (batch, new[] { k });
     }
