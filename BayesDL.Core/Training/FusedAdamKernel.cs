@@ -11,11 +11,11 @@ namespace BayesDL.Training;
 /// per element, m ← m + (1 − β1)(g − m), v ← β2 v + (1 − β2) g², θ ← θ + s · m / (√v + c), with the step size s and shift c
 /// of <see cref="InPlaceAdamStep"/>. Runs on the calling thread through spans over the tensors' memory, vectorised with
 /// <see cref="Vector{T}"/>. Only for parameters below <see cref="MaxElements"/>: there libtorch runs each of the six tensor
-/// operations on one thread too, at a fixed cost of microseconds per call, so one pass does strictly less work. Larger ones
-/// stay with the tensor operations, which libtorch splits over its threads: in processes where the whole step ran slower (on
-/// this shared machine, about half of them; not explained), one thread's single pass over the VAE's 650,000 parameters took
-/// 2.6 ms against 2.0 ms for TorchSharp's eight passes on two threads (0.6 against 1.3-1.6 ms in the other processes), and a
-/// .NET parallel loop beside libtorch's OpenMP threads gained nothing (docs/benchmarks.md).
+/// operations on one thread too, at a fixed cost of microseconds per call, so one pass does strictly less work. Larger ones go to
+/// libtorch's fused kernel (<see cref="LibTorchFusedAdam"/>), which splits them over its threads: in processes where the whole
+/// step ran slower (on this shared machine, about half of them; not explained), this single pass on one thread over the VAE's
+/// 650,000 parameters took 2.6 ms against 2.0 ms for TorchSharp's eight passes on two threads (0.6 against 1.3-1.6 ms in the
+/// other processes), and a .NET parallel loop beside libtorch's OpenMP threads gained nothing (docs/benchmarks.md).
 /// </summary>
 internal static class FusedAdamKernel
 {

@@ -6,14 +6,16 @@ namespace BayesDL.Training;
 
 /// <summary>
 /// Adam's update (Kingma &amp; Ba 2015) applied to the parameters and state of a TorchSharp <see cref="Adam"/> optimizer with fewer
-/// passes over memory. Per parameter with gradient g at its step t:
-/// m ← m + (1 − β1)(g − m), v ← β2 v + (1 − β2) g², θ ← θ − η √(1 − β2^t)/(1 − β1^t) · m / (√v + ε √(1 − β2^t)),
-/// which is TorchSharp's θ − η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε) multiplied through by √(1 − β2^t): six passes and one
-/// temporary of the parameter's size instead of eight passes and two (vae-phases' Adam step: 2.5 ms to 1.5 ms), equal to
-/// float rounding. Small dense float32/float64 parameters on the CPU take one pass instead (<see cref="FusedAdamKernel"/>);
-/// the six tensor operations serve large parameters, every other device and layout. The moments and step counts stay in the optimizer's own
-/// state, so checkpoints (its state dictionary) are those of TorchSharp's Adam. Groups with weight decay, AMSGrad or
-/// maximisation take TorchSharp's own step.
+/// passes over memory. Per parameter with gradient g at its step t: m ← β1 m + (1 − β1) g, v ← β2 v + (1 − β2) g²,
+/// θ ← θ − η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε), TorchSharp's formula, equal to float rounding. Three paths, each one pass
+/// or few: small dense float32/float64 CPU parameters take one pass on the host (<see cref="FusedAdamKernel"/>, no native call);
+/// larger dense float32/float64 CPU and CUDA parameters take libtorch's fused kernel, all of a group in one call
+/// (<see cref="LibTorchFusedAdam"/>, split over libtorch's threads); any other parameter (a non-contiguous gradient, another dtype
+/// or device) takes six tensor operations with one temporary, θ ← θ − η √(1 − β2^t)/(1 − β1^t) · m / (√v + ε √(1 − β2^t)),
+/// instead of TorchSharp's eight passes and two temporaries. vae-phases' Adam step: 2.5 ms as TorchSharp's, 1.5 ms with the six
+/// operations, less with the fused kernel (docs/benchmarks.md). The moments and step counts stay in the optimizer's own state,
+/// so checkpoints (its state dictionary) are those of TorchSharp's Adam. Groups with weight decay, AMSGrad or maximisation take
+/// TorchSharp's own step.
 /// </summary>
 internal static class InPlaceAdamStep
 {
@@ -34,6 +36,7 @@ internal static class InPlaceAdamStep
         // lerp_ takes its weight as a tensor: one per dtype and device in this step (1 - beta1 is the same in every group
         // unless a group sets its own betas, which the key then includes).
         var weights = new Dictionary<(ScalarType, DeviceType, int, double), Tensor>();
+        var fused = new List<LibTorchFusedAdam.Entry>();
         try
         {
             foreach (var group in groups)
@@ -45,28 +48,43 @@ internal static class InPlaceAdamStep
                 foreach (var parameter in group.Parameters)
                 {
                     var state = (Adam.State)states[index++];
-                    using Tensor? gradient = parameter.grad;
+                    Tensor? gradient = parameter.grad;
                     if (gradient is null) continue;
                     state.step += 1;
                     double correction1 = 1 - Math.Pow(beta1, state.step), root2 = Math.Sqrt(1 - Math.Pow(beta2, state.step));
                     double shiftValue = eps * root2, stepSizeValue = -rate * root2 / correction1;
                     if (FusedAdamKernel.TryStep(parameter, gradient, state.exp_avg, state.exp_avg_sq, beta1, beta2, shiftValue,
                             stepSizeValue))
+                    {
+                        gradient.Dispose();
                         continue;
-                    using Scalar shift = shiftValue, stepSize = stepSizeValue;
-                    var key = (parameter.dtype, parameter.device_type, parameter.device_index, beta1);
-                    if (!weights.TryGetValue(key, out Tensor? weight))
-                        weights[key] = weight = tensor(1 - beta1, dtype: parameter.dtype, device: parameter.device);
-                    state.exp_avg.lerp_(gradient, weight);
-                    state.exp_avg_sq.mul_(decay2).addcmul_(gradient, gradient, gain2);
-                    using Tensor denominator = state.exp_avg_sq.sqrt().add_(shift);
-                    parameter.addcdiv_(state.exp_avg, denominator, stepSize);
+                    }
+                    if (LibTorchFusedAdam.Accepts(parameter, gradient, state.exp_avg, state.exp_avg_sq))
+                    {
+                        fused.Add(new(parameter, gradient, state.exp_avg, state.exp_avg_sq, state.step));
+                        continue;
+                    }
+                    using (gradient)
+                    {
+                        using Scalar shift = shiftValue, stepSize = stepSizeValue;
+                        var key = (parameter.dtype, parameter.device_type, parameter.device_index, beta1);
+                        if (!weights.TryGetValue(key, out Tensor? weight))
+                            weights[key] = weight = tensor(1 - beta1, dtype: parameter.dtype, device: parameter.device);
+                        state.exp_avg.lerp_(gradient, weight);
+                        state.exp_avg_sq.mul_(decay2).addcmul_(gradient, gradient, gain2);
+                        using Tensor denominator = state.exp_avg_sq.sqrt().add_(shift);
+                        parameter.addcdiv_(state.exp_avg, denominator, stepSize);
+                    }
                 }
+                LibTorchFusedAdam.Step(fused, rate, beta1, beta2, eps);
+                foreach (var entry in fused) entry.Gradient.Dispose();
+                fused.Clear();
             }
         }
         finally
         {
             foreach (var weight in weights.Values) weight.Dispose();
+            foreach (var entry in fused) entry.Gradient.Dispose();
         }
     }
 }

@@ -6,7 +6,9 @@ open TorchSharp.Modules
 open BayesDL.Training
 open BayesDL.Tests.TestSupport
 
-let private shapes = [ [| 7L; 5L |]; [| 5L |]; [| 3L; 4L; 2L |] ]
+/// The last parameter has more elements than FusedAdamKernel.MaxElements: each step takes the host kernel for the small ones and
+/// libtorch's fused kernel for it.
+let private shapes = [ [| 7L; 5L |]; [| 5L |]; [| 3L; 4L; 2L |]; [| 200L; 180L |] ]
 
 /// The same parameters twice (seeded draws), in the given dtype.
 let private twins (dtype: torch.ScalarType) =
@@ -63,7 +65,8 @@ let ``the in-place step equals TorchSharp's Adam step by step, with skipped para
             Assert.True(maxAbsDiff r.exp_avg n.exp_avg < 1e-12, sprintf "first moment %d at step %d" i t)
             Assert.True(maxAbsDiff r.exp_avg_sq n.exp_avg_sq < 1e-12, sprintf "second moment %d at step %d" i t)
     Assert.Equal(60L, (state adamNew 0).step)
-    Assert.Equal(30L, (state adamNew 2).step)
+    Assert.Equal(30L, (state adamNew 3).step)
+    Assert.True(Array.fold (*) 1L (List.last shapes) >= FusedAdamKernel.MaxElements, "the last parameter takes libtorch's kernel")
     // The parameters moved (a step that did nothing would also be "equal").
     let _, start = twins torch.ScalarType.Float64
     Assert.True(maxAbsDiff inPlace[0] start[0] > 0.1)
@@ -161,14 +164,70 @@ let ``tensors the kernel cannot address take the tensor-operation path, which st
     for i in 0 .. shapes.Length - 1 do
         Assert.True(maxAbsDiff reference[i] inPlace[i] < 1e-12, sprintf "parameter %d" i)
 
+/// One call of libtorch's fused kernel with the default betas and rate 1e-3: each parameter at its own step count.
+let private fusedStep (entries: (torch.Tensor * torch.Tensor * torch.Tensor * torch.Tensor * int64) list) =
+    LibTorchFusedAdam.Step(
+        [| for p, g, m, v, t in entries -> LibTorchFusedAdam.Entry(p, g, m, v, t) |], 1e-3, 0.9, 0.999, 1e-8)
+
+[<Fact>]
+let ``libtorch's fused kernel follows Adam's formula for each parameter at its own step, in float32 and float64`` () =
+    engine ()
+    use _ = torch.no_grad()
+    for dtype in [ torch.ScalarType.Float32; torch.ScalarType.Float64 ] do
+        torch.manual_seed 3L |> ignore
+        // Two parameters in one call, the second three steps behind the first (as after skipped steps): each must read its own t,
+        // and 100,001 elements are split over the threads.
+        let starts =
+            [ torch.randn([| 100001L |], dtype = System.Nullable dtype); torch.randn([| 37L; 3L |], dtype = System.Nullable dtype) ]
+        let fresh (x: torch.Tensor) = x.clone(), torch.zeros_like x, torch.zeros_like x
+        let fusedState = starts |> List.map fresh
+        let referenceState = starts |> List.map fresh
+        for t in 1 .. 6 do
+            let gradients = starts |> List.map (fun x -> (x * 0.7 + torch.randn_like x * 0.1) * float t)
+            let due = [ true; t > 3 ]                 // the second parameter steps at t = 4, 5, 6 as its steps 1, 2, 3
+            let entries =
+                [ for i in 0 .. 1 do
+                    if due[i] then
+                        let p, m, v = fusedState[i]
+                        yield p, gradients[i], m, v, (if i = 0 then int64 t else int64 (t - 3)) ]
+            fusedStep entries
+            for i in 0 .. 1 do
+                if due[i] then
+                    let p, m, v = referenceState[i]
+                    referenceUpdate p gradients[i] m v (if i = 0 then t else t - 3)
+        // Float rounding of a few ulp per step; a wrong moment decay, bias correction or shared step count is off by 1e-4 or more.
+        let tolerance = if dtype = torch.ScalarType.Float32 then 1e-5 else 1e-12
+        for i in 0 .. 1 do
+            let (p1, m1, v1), (p3, m3, v3) = fusedState[i], referenceState[i]
+            for a, b, what in [ p1, p3, "parameter"; m1, m3, "first moment"; v1, v3, "second moment" ] do
+                Assert.True(maxAbsDiff a b < tolerance, sprintf "%A parameter %d %s: %g" dtype i what (maxAbsDiff a b))
+            Assert.True(maxAbsDiff p1 starts[i] > 1e-3, "the parameters moved")
+
+[<Fact>]
+let ``libtorch's fused kernel takes only dense parameters of one dtype and size`` () =
+    engineOneThread ()
+    let p = torch.randn(7, 5, dtype = torch.ScalarType.Float64)
+    let z () = torch.zeros_like p
+    Assert.True(LibTorchFusedAdam.Accepts(p, torch.randn_like p, z (), z ()), "a dense float64 CPU parameter")
+    let transposed = torch.randn(5, 7, dtype = torch.ScalarType.Float64).T
+    Assert.False(LibTorchFusedAdam.Accepts(p, transposed, z (), z ()), "a non-contiguous gradient")
+    Assert.False(LibTorchFusedAdam.Accepts(p, torch.randn(7, 5), z (), z ()), "a float32 gradient of a float64 parameter")
+    Assert.False(LibTorchFusedAdam.Accepts(p, torch.randn(34, dtype = torch.ScalarType.Float64), z (), z ()),
+                 "a gradient of another size")
+    let half = p.to_type torch.ScalarType.Float16
+    Assert.False(LibTorchFusedAdam.Accepts(half, half, half, half), "float16")
+
 [<Fact>]
 let ``after a fused step, a backward pass through a graph that saved the old parameter fails as after TorchSharp's step`` () =
     engineOneThread ()
-    for fused in [ false; true ] do
-        let p = new Parameter(torch.randn([| 4L; 3L |], dtype = System.Nullable torch.ScalarType.Float64))
-        use adam = torch.optim.Adam([ p ], 0.01)
-        let saved = (p * p).sum()             // MulBackward keeps p for the gradient
-        p.grad <- torch.ones_like p
-        if fused then InPlaceAdamStep.Step adam else adam.step() |> ignore
-        let e = Assert.ThrowsAny<System.Exception>(fun () -> saved.backward())
-        Assert.Contains("inplace operation", e.Message)
+    // A small parameter (the host kernel) and a large one (libtorch's kernel, whose writes leave the version counter alone).
+    for shape in [ [| 4L; 3L |]; [| 200L; 180L |] ] do
+        for fused in [ false; true ] do
+            let p = new Parameter(torch.randn(shape, dtype = System.Nullable torch.ScalarType.Float64))
+            use adam = torch.optim.Adam([ p ], 0.01)
+            let saved = (p * p).sum()             // MulBackward keeps p for the gradient
+            p.grad <- torch.ones_like p
+            if fused then InPlaceAdamStep.Step adam else adam.step() |> ignore
+            let e = Assert.ThrowsAny<System.Exception>(fun () -> saved.backward())
+            Assert.Contains("inplace operation", e.Message)
+
