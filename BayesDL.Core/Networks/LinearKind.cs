@@ -49,8 +49,10 @@ internal sealed class LinearKind : LayerKind
     static Tensor Forward(Tensor h, Tensor w, Tensor? b)
     {
         Tensor rows = h.dim() == 3 ? h : h.reshape(h.shape[0], -1, h.shape[^1]);
-        Tensor y = bmm(rows, w.transpose(1, 2));
-        if (b is not null) y = y + b.unsqueeze(1);
+        // b + h W^T in one call; TorchSharp's baddbmm takes (batch1, batch2, input), not PyTorch's order, and its float
+        // factors make no Scalar: `y + b` makes a temporary Scalar that the finalizer may free while libtorch still reads it,
+        // which once crashed a 10,000-draw SWAG prediction (docs/benchmarks.md, "A crash in TorchSharp's temporary scalars").
+        Tensor y = b is null ? bmm(rows, w.transpose(1, 2)) : baddbmm(rows, w.transpose(1, 2), b.unsqueeze(1));
         return h.dim() == 3 ? y : y.reshape([.. h.shape[..^1], w.shape[1]]);
     }
 }
