@@ -126,7 +126,7 @@ public static class UciRecipes
                 var (method, c) = refits[r];
                 var split = splits[c.TrainingSet];
                 double scale = split.Scaling.TargetScale;
-                outcomes[c.TrainingSet][method] = new Outcome(finals[r].Predict(split.Test.Inputs, settings.Samples),
+                outcomes[c.TrainingSet][method] = new Outcome(finals[r].Predict(split.Test.Inputs, settings.TestSamples),
                     new Dictionary<string, double> { ["p"] = c.DropoutRate, ["tau"] = 1 / (c.NoiseSd * c.NoiseSd * scale * scale) });
             }
             return outcomes;
@@ -156,7 +156,7 @@ public static class UciRecipes
             NativeEngine.Seed(seed + 2);
             var chosen = rates.Select((r, i) => ($"p{i}", r)).ToDictionary(e => e.Item1, e => e.r);
             chosen["noise_sd"] = ((GaussianLikelihood)model.Network.Likelihood).NoiseSigma * split.Scaling.TargetScale;
-            return new Outcome(model.Predict(split.Test.Inputs, settings.Samples), chosen);
+            return new Outcome(model.Predict(split.Test.Inputs, settings.TestSamples), chosen);
         }
     }
 
@@ -196,7 +196,7 @@ public static class UciRecipes
             BatchSize: settings.BatchSize, LearningRate: settings.BbbLearningRate, Seed: seed), ComputePolicy.Cpu);
         using var model = fitted.Model;
         NativeEngine.Seed(seed + 2);
-        return new Outcome(model.Predict(split.Test.Inputs, settings.Samples), new Dictionary<string, double>
+        return new Outcome(model.Predict(split.Test.Inputs, settings.TestSamples), new Dictionary<string, double>
         {
             ["noise_sd"] = ((GaussianLikelihood)model.Network.Likelihood).NoiseSigma * split.Scaling.TargetScale,
         });
@@ -303,7 +303,7 @@ public static class UciRecipes
                 LearningRate: settings.SwagLearningRate * sigma * sigma, Optimizer: OptimizerKind.SgdMomentum,
                 SnapshotsPerEpoch: Math.Max(1, (int)Math.Ceiling((double)settings.SwagSnapshots / epochs)), Seed: seed);
             using var posterior = NoisyNetwork(split.Train, sigma).FitSwag(split.Train, options, ComputePolicy.Cpu, start);
-            return new Outcome(posterior.Predict(split.Test.Inputs, settings.Samples), new Dictionary<string, double>
+            return new Outcome(posterior.Predict(split.Test.Inputs, settings.TestSamples), new Dictionary<string, double>
             {
                 ["noise_sd"] = sigma * split.Scaling.TargetScale,
                 ["learning_rate"] = options.LearningRate,

@@ -29,7 +29,7 @@ namespace BayesDL.Bench.Workloads;
 /// <param name="ValidationFraction">
 /// The share of a split's training rows held out to choose hyperparameters (20%, as Gal &amp; Ghahramani).
 /// </param>
-/// <param name="Samples">T, the draws of each sampled predictive (MC dropout, concrete dropout, Bayes by Backprop, SWAG).</param>
+/// <param name="Samples">T of the validation predictive that scores MC dropout's grid (1,000: 40 grid points per split).</param>
 /// <param name="MapSteps">Adam steps of the maximum-likelihood network that Laplace, SWAG and SGHMC start from.</param>
 /// <param name="SwagSteps">SGD steps of the SWAG collection.</param>
 /// <param name="SwagLearningRate">SWAG's SGD rate per unit noise variance (the rate is this times σ²).</param>
@@ -40,6 +40,11 @@ namespace BayesDL.Bench.Workloads;
 /// <param name="SghmcCycles">SGHMC's cosine cycles.</param>
 /// <param name="SghmcDraws">About how many weight draws SGHMC keeps (the thinning is set to keep this many).</param>
 /// <param name="MinEpochs">The fewest epochs of a fit from scratch (concrete dropout, ensemble, Bayes by Backprop, MAP).</param>
+/// <param name="TestSamples">
+/// T, the draws of each sampled test predictive (MC dropout, concrete dropout, Bayes by Backprop, SWAG): 10,000, as in Gal &amp;
+/// Ghahramani's UCI code, whose figures the table is compared with. The mixture's log-likelihood log((1/T) Σ p(y | draw t)) is
+/// biased low by about Var/(2T E²) of the per-draw likelihood (Jensen), so T is part of the protocol.
+/// </param>
 /// <param name="NutsChains">NUTS chains (opt-in method).</param>
 /// <param name="NutsWarmup">NUTS warm-up iterations per chain.</param>
 /// <param name="NutsDraws">NUTS draws per chain.</param>
@@ -53,14 +58,16 @@ public sealed record UciSettings(int BatchSize = 32, double LearningRate = 1e-3,
                                  int Samples = 1000, int MapSteps = 3000, int SwagSteps = 1000, double SwagLearningRate = 0.01,
                                  int SwagRank = 20, int SwagSnapshots = 50, int SghmcSteps = 2000, double SghmcStepScale = 0.01,
                                  int SghmcCycles = 4, int SghmcDraws = 200, int MinEpochs = 40,
-                                 int NutsChains = 2, int NutsWarmup = 300, int NutsDraws = 300, int NutsTreeDepth = 8)
+                                 int NutsChains = 2, int NutsWarmup = 300, int NutsDraws = 300, int NutsTreeDepth = 8,
+                                 int TestSamples = 10000)
 {
     /// <summary>MC dropout's dropout-rate grid (default 0.005, 0.01, 0.05, 0.1).</summary>
     public double[] DropoutRates { get; init; } = DropoutRates ?? [.. MCDropoutGridSearchOptions.DefaultDropoutRates];
 
     /// <summary>The seconds-long settings of <c>--quick</c>: a few steps, a 2-point rate grid, 2 members, 50 draws.</summary>
     public static UciSettings Quick { get; } = new(MCDropoutEpochs: 1, MCDropoutSteps: 40, ConcreteSteps: 40, EnsembleSteps: 40,
-        BbbSteps: 40, Members: 2, DropoutRates: [0.01, 0.1], Samples: 50, MapSteps: 40, SwagSteps: 40, SwagRank: 2, SwagSnapshots: 4,
+        BbbSteps: 40, Members: 2, DropoutRates: [0.01, 0.1], Samples: 50, TestSamples: 50,
+        MapSteps: 40, SwagSteps: 40, SwagRank: 2, SwagSnapshots: 4,
         SghmcSteps: 40, SghmcCycles: 2, SghmcDraws: 10, MinEpochs: 1,
         NutsChains: 1, NutsWarmup: 10, NutsDraws: 10, NutsTreeDepth: 4);
 
