@@ -30,18 +30,31 @@ internal static class FusedAdamKernel
     public static bool TryStep(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment,
         double beta1, double beta2, double shift, double stepSize)
     {
-        ScalarType dtype = parameter.dtype;
-        if (dtype is not (ScalarType.Float32 or ScalarType.Float64)) return false;
-        long n = parameter.numel();
-        if (n >= MaxElements) return false;
-        foreach (Tensor t in (ReadOnlySpan<Tensor>)[parameter, gradient, firstMoment, secondMoment])
-            if (t.device_type != DeviceType.CPU || t.dtype != dtype || t.is_sparse || t.numel() != n || !t.is_contiguous())
-                return false;
-        if (dtype == ScalarType.Float32) Run<float>(parameter, gradient, firstMoment, secondMoment, beta1, beta2, shift, stepSize);
+        if (parameter.device_type != DeviceType.CPU || parameter.numel() >= MaxElements ||
+            !DenseAlike(parameter, gradient, firstMoment, secondMoment))
+            return false;
+        if (parameter.dtype == ScalarType.Float32)
+            Run<float>(parameter, gradient, firstMoment, secondMoment, beta1, beta2, shift, stepSize);
         else Run<double>(parameter, gradient, firstMoment, secondMoment, beta1, beta2, shift, stepSize);
         // The writes went around libtorch: an in-place operation on one element bumps the parameter's version counter, so a graph
         // that saved the old values still fails loudly in backward, as after any optimizer step, instead of using the new ones.
         using (var first = parameter.view(-1).narrow(0, 0, 1)) first.mul_(1);
+        return true;
+    }
+
+    /// <summary>
+    /// True when the four tensors are dense and contiguous (both kernels walk raw memory), of one float32 or float64 dtype and
+    /// one size, on the parameter's device: the condition of this kernel and of <see cref="LibTorchFusedAdam"/>.
+    /// </summary>
+    public static bool DenseAlike(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment)
+    {
+        ScalarType dtype = parameter.dtype;
+        if (dtype is not (ScalarType.Float32 or ScalarType.Float64)) return false;
+        long n = parameter.numel();
+        foreach (Tensor t in (ReadOnlySpan<Tensor>)[parameter, gradient, firstMoment, secondMoment])
+            if (t.dtype != dtype || t.device_type != parameter.device_type || t.device_index != parameter.device_index ||
+                t.is_sparse || t.numel() != n || !t.is_contiguous())
+                return false;
         return true;
     }
 

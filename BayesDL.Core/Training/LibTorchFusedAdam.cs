@@ -32,21 +32,12 @@ internal static class LibTorchFusedAdam
     public readonly record struct Entry(Tensor Parameter, Tensor Gradient, Tensor FirstMoment, Tensor SecondMoment, long Step);
 
     /// <summary>
-    /// True when the kernel can take these tensors: dense and contiguous (the CPU kernel walks raw memory), one float32 or
-    /// float64 dtype and one size, on the CPU or a CUDA device.
+    /// True when the kernel can take these tensors: <see cref="FusedAdamKernel.DenseAlike"/> (dense, contiguous, one float32 or
+    /// float64 dtype and size), on the CPU or a CUDA device.
     /// </summary>
-    public static bool Accepts(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment)
-    {
-        ScalarType dtype = parameter.dtype;
-        if (dtype is not (ScalarType.Float32 or ScalarType.Float64)) return false;
-        if (parameter.device_type is not (DeviceType.CPU or DeviceType.CUDA)) return false;
-        long n = parameter.numel();
-        foreach (Tensor t in (ReadOnlySpan<Tensor>)[parameter, gradient, firstMoment, secondMoment])
-            if (t.dtype != dtype || t.device_type != parameter.device_type || t.device_index != parameter.device_index ||
-                t.is_sparse || t.numel() != n || !t.is_contiguous())
-                return false;
-        return true;
-    }
+    public static bool Accepts(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment) =>
+        parameter.device_type is DeviceType.CPU or DeviceType.CUDA &&
+        FusedAdamKernel.DenseAlike(parameter, gradient, firstMoment, secondMoment);
 
     /// <summary>
     /// One Adam step of every entry (each accepted by <see cref="Accepts"/>) with rate <paramref name="rate"/>, as PyTorch's fused
