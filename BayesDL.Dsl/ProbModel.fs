@@ -78,6 +78,12 @@ let observe (name: string) (likelihood: Distribution) (data: torch.Tensor) : Mod
 /// A named quantity computed from parameters, reported with them.
 let deterministic (name: string) (value: torch.Tensor) : ModelStep<torch.Tensor> = fun ctx -> ctx.Deterministic(name, value)
 
+/// The linear predictor a + beta X^T, [chains, N]: coefficients beta [chains, D] on a design X [N, D] (one row per
+/// observation), with an optional intercept (a scalar parameter's [chains, 1] value). The samplers take its gradient in closed
+/// form when beta and a are parameters' values (ModelContext.LinearPredictor).
+let linearPredictor (coefficients: torch.Tensor) (design: torch.Tensor) (intercept: torch.Tensor option) : ModelStep<torch.Tensor> =
+    fun ctx -> ctx.LinearPredictor(coefficients, design, Option.toObj intercept)
+
 /// The data tensor under a key of the model's data.
 let data (key: string) : ModelStep<torch.Tensor> = fun ctx -> ctx.Data key
 

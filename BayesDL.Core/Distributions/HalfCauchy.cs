@@ -14,6 +14,7 @@ namespace BayesDL.Distributions;
 public sealed class HalfCauchy : ScaleDistribution
 {
     static readonly double LogTwoOverPi = Math.Log(2 / Math.PI);
+    static readonly Scalar One = 1.0.ToScalar(); // kept alive: a temporary Scalar can be finalized during the native call
 
     /// <summary>The scale is also the median.</summary>
     internal HalfCauchy(Tensor scale, bool validate) : base(nameof(HalfCauchy), scale, validate)
@@ -26,11 +27,34 @@ public sealed class HalfCauchy : ScaleDistribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValue(value);
+        using var scope = NewDisposeScope();
+        return LogProbOf((value / Scale).square().log1p()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// With u = x / sigma, the partials d/dx = -2u / (sigma (1 + u^2)) and d/dsigma = (u^2 - 1) / (sigma (1 + u^2)).
+    /// </summary>
+    internal override LogProbPartials LogProbWithPartials(Tensor value)
+    {
+        CheckValue(value);
+        using var noGraph = no_grad();
+        Tensor u = value / Scale, uSquared = u.square();
+        Tensor? scaled = null;
+        Tensor Scaled() => scaled ??= addcmul(Scale, Scale, uSquared, One); // sigma (1 + u^2) in one operation
+        return new LogProbPartials(LogProbOf(uSquared.log1p()))
+            .With(value, () => (u / Scaled()).mul_(-2))
+            .With(Scale, () => (uSquared - 1) / Scaled());
+    }
+
+    void CheckValue(Tensor value)
+    {
         CheckValueShape(value);
         if (Validate) Check.NonNegative(value, nameof(HalfCauchy), "value");
-        using var scope = NewDisposeScope();
-        return (LogTwoOverPi - Scale.log() - (value / Scale).square().log1p()).MoveToOuterDisposeScope();
     }
+
+    /// <summary>log(2 / pi) - log sigma - log(1 + u^2), from log(1 + u^2).</summary>
+    Tensor LogProbOf(Tensor log1pUSquared) => LogTwoOverPi - Scale.log() - log1pUSquared;
 
     /// <inheritdoc/>
     public override Tensor Entropy() => Scale.log() + Math.Log(2 * Math.PI);

@@ -25,11 +25,29 @@ public sealed class HalfNormal : ScaleDistribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValue(value);
+        using var scope = NewDisposeScope();
+        return LogProbOfStandardised(value / Scale).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>With u = x / sigma, the partials d/dx = -u / sigma and d/dsigma = (u^2 - 1) / sigma.</summary>
+    internal override LogProbPartials LogProbWithPartials(Tensor value)
+    {
+        CheckValue(value);
+        using var noGraph = no_grad();
+        Tensor u = value / Scale;
+        return new LogProbPartials(LogProbOfStandardised(u))
+            .With(value, () => (u / Scale).neg_())
+            .With(Scale, () => (u.square() - 1) / Scale);
+    }
+
+    void CheckValue(Tensor value)
+    {
         CheckValueShape(value);
         if (Validate) Check.NonNegative(value, nameof(HalfNormal), "value");
-        using var scope = NewDisposeScope();
-        return (LogHalfSqrtPiOver2 - 0.5 * (value / Scale).square() - Scale.log()).MoveToOuterDisposeScope();
     }
+
+    Tensor LogProbOfStandardised(Tensor u) => LogHalfSqrtPiOver2 - 0.5 * u.square() - Scale.log();
 
     /// <inheritdoc/>
     public override Tensor Entropy() => Scale.log() + (0.5 * Math.Log(Math.PI / 2) + 0.5);

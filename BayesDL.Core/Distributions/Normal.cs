@@ -13,6 +13,7 @@ namespace BayesDL.Distributions;
 public sealed class Normal : LocationScaleDistribution
 {
     static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
+    static readonly Scalar One = 1.0.ToScalar(); // kept alive: a temporary Scalar can be finalized during the native call
 
     internal Normal(Tensor loc, Tensor scale, bool validate)
         : base(nameof(Normal), loc, scale, BroadcastShape(nameof(Normal), ("loc", loc), ("scale", scale)), validate)
@@ -24,15 +25,39 @@ public sealed class Normal : LocationScaleDistribution
     /// <inheritdoc/>
     public override Tensor LogProb(Tensor value)
     {
+        CheckValue(value);
+        using var scope = NewDisposeScope();
+        return LogProbOfStandardised((value - Loc) / Scale).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// With the partials d/dx = -(x - mu) / sigma^2, d/dmu = (x - mu) / sigma^2, d/dsigma = ((x - mu)^2 / sigma^2 - 1) / sigma.
+    /// The residual is taken as mu - x when the value needs its partial (a prior on a parameter) and as x - mu otherwise (a
+    /// likelihood), so that the partial wanted is r / sigma^2 without a negation.
+    /// </summary>
+    internal override LogProbPartials LogProbWithPartials(Tensor value)
+    {
+        CheckValue(value);
+        using var noGraph = no_grad();
+        bool towardsLoc = value.requires_grad;
+        Tensor z = (towardsLoc ? Loc - value : value - Loc) / Scale;
+        Tensor? residualOverVariance = null;
+        Tensor ResidualOverVariance() => residualOverVariance ??= z / Scale;
+        return new LogProbPartials(LogProbOfStandardised(z))
+            .With(value, towardsLoc ? ResidualOverVariance : () => ResidualOverVariance().neg())
+            .With(Loc, towardsLoc ? () => ResidualOverVariance().neg() : ResidualOverVariance)
+            .With(Scale, () => addcmul(Scale.reciprocal().neg_(), z, ResidualOverVariance(), One));
+    }
+
+    void CheckValue(Tensor value)
+    {
         CheckValueShape(value);
         if (Validate) Check.Finite(value, nameof(Normal), "value");
-        using var scope = NewDisposeScope();
-        Tensor z = (value - Loc) / Scale;
-        // -(log scale + log(2 pi)/2) - z^2/2 as one fused multiply-add: with a constant scale (most priors) the normaliser
-        // records no autograd node, so the log density of a sampled value costs three nodes instead of six.
-        Tensor negativeNormaliser = (Scale.log() + HalfLog2Pi).neg_();
-        return addcmul(negativeNormaliser, z, z, value: -0.5).MoveToOuterDisposeScope();
     }
+
+    // -(log scale + log(2 pi)/2) - z^2/2 as one fused multiply-add: with a constant scale (most priors) the normaliser
+    // records no autograd node, so the log density of a sampled value costs three nodes instead of six.
+    Tensor LogProbOfStandardised(Tensor z) => addcmul((Scale.log() + HalfLog2Pi).neg_(), z, z, value: -0.5);
 
     /// <inheritdoc/>
     public override Tensor Entropy()

@@ -102,12 +102,11 @@ public static class ExampleModels
     {
         const string name = "sblrc-blr";
         Tensor x = Need(data, name, "X"), y = Need(data, name, "y");
-        Tensor xt = x.T.contiguous();
         return Model.Create(name, m =>
         {
             Tensor beta = m.Sample("beta", Normal(0, 10, m), [x.shape[1]]);
             Tensor sigma = m.Sample("sigma", Normal(0, 10, m), null, Constraint.Positive);
-            m.Observe("y", Normal(beta.matmul(xt), sigma), y);
+            m.Observe("y", Normal(m.LinearPredictor(beta, x), sigma), y);
         }, data, policy);
     }
 
@@ -131,12 +130,12 @@ public static class ExampleModels
     static Model SimpleRegression(string name, IReadOnlyDictionary<string, Tensor> data, ComputePolicy policy, Tensor y, Tensor x,
         Func<ModelContext, Distribution>? sigmaPrior)
     {
-        Tensor design = stack([ones_like(x), x], 0); // [2, N]
+        Tensor design = stack([ones_like(x), x], 1); // [N, 2]
         return Model.Create(name, m =>
         {
             Tensor beta = m.Sample("beta", Constraint.Real, [2]);
             Tensor sigma = sigmaPrior is null ? m.Sample("sigma", Constraint.Positive) : m.Sample("sigma", sigmaPrior(m));
-            m.Observe("y", Normal(beta.matmul(design), sigma), y);
+            m.Observe("y", Normal(m.LinearPredictor(beta, design), sigma), y);
         }, data, policy);
     }
 
@@ -148,12 +147,12 @@ public static class ExampleModels
         Tensor y = Log("weight");
         Tensor group = Need(data, name, "group");
         Tensor design = stack(
-            [ones_like(y), Log("diam1"), Log("diam2"), Log("canopy_height"), Log("total_height"), Log("density"), group], 0);
+            [ones_like(y), Log("diam1"), Log("diam2"), Log("canopy_height"), Log("total_height"), Log("density"), group], 1);
         return Model.Create(name, m =>
         {
             Tensor beta = m.Sample("beta", Constraint.Real, [7]);
             Tensor sigma = m.Sample("sigma", Constraint.Positive);
-            m.Observe("log_weight", Normal(beta.matmul(design), sigma), y);
+            m.Observe("log_weight", Normal(m.LinearPredictor(beta, design), sigma), y);
         }, data, policy);
     }
 
@@ -166,14 +165,14 @@ public static class ExampleModels
         Tensor y = Need(data, name, "y");
         int k = (int)Need(data, name, "K").item<double>();
         long t = y.shape[0];
-        Tensor lags = stack(Enumerable.Range(1, k).Select(j => y.narrow(0, k - j, t - k)).ToArray(), 0); // [K, T - K]: row j is y_(t-j)
+        Tensor lags = stack(Enumerable.Range(1, k).Select(j => y.narrow(0, k - j, t - k)).ToArray(), 1); // [T - K, K]: column j is y_(t-j)
         Tensor target = y.narrow(0, k, t - k);
         return Model.Create(name, m =>
         {
             Tensor alpha = m.Sample("alpha", Normal(0, 10, m));
             Tensor beta = m.Sample("beta", Normal(0, 10, m), [k]);
             Tensor sigma = m.Sample("sigma", Dist.HalfCauchy(2.5, m.Policy));
-            m.Observe("y", Normal(alpha + beta.matmul(lags), sigma), target);
+            m.Observe("y", Normal(m.LinearPredictor(beta, lags, alpha), sigma), target);
         }, data, policy);
     }
 

@@ -60,9 +60,13 @@ public static class ModelSampling
         }
         CheckStart($"{nameof(ModelSampling)}.{who}", model, start);
         // Checked at the start (CheckStart, with every distribution validating); the thousands of evaluations after it skip the checks.
+        // The gradient from the model's closed-form partials (Model.LogDensityAndGradient), not autograd through the density.
         var target = LogDensity.FromBatchedFunction(model.Dimension, x =>
         {
             using (Distribution.WithoutValidation()) return Guarded(model, x);
+        }, x =>
+        {
+            using (Distribution.WithoutValidation()) return GuardedWithGradient(model, x);
         }, policy, model.Name);
         return (target, start);
     }
@@ -87,6 +91,29 @@ public static class ModelSampling
                     fix?.Invoke(site) ?? "Give initial values inside the " +
                     $"support{(site is null ? "" : $" of '{site}'")}, or reduce InitRadius.");
             }
+        }
+    }
+
+    /// <summary><see cref="Model.LogDensityAndGradient"/>, with -infinity (and a zero gradient) for rows where a distribution
+    /// rejects its arguments, as <see cref="Guarded"/>.</summary>
+    static (Tensor LogDensity, Tensor Gradient) GuardedWithGradient(Model model, Tensor x)
+    {
+        try { return model.LogDensityAndGradient(x); }
+        catch (ArgumentException)
+        {
+            var values = new Tensor[x.shape[0]];
+            var gradients = new Tensor[values.Length];
+            for (int j = 0; j < values.Length; j++)
+            {
+                Tensor row = x.narrow(0, j, 1);
+                try { (values[j], gradients[j]) = model.LogDensityAndGradient(row); }
+                catch (ArgumentException)
+                {
+                    values[j] = full(1, double.NegativeInfinity, dtype: x.dtype, device: x.device);
+                    gradients[j] = zeros_like(row);
+                }
+            }
+            return (cat(values), cat(gradients));
         }
     }
 

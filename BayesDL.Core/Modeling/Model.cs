@@ -90,6 +90,30 @@ public sealed class Model
     }
 
     /// <summary>
+    /// <see cref="LogDensity"/> at each row of <paramref name="positions"/> [C, P] and its gradient with respect to the positions,
+    /// ([C], [C, P]), neither attached to a graph: what the samplers use. Closed-form partial derivatives where the model's
+    /// distributions and bijectors have them (Normal, HalfNormal and HalfCauchy; the identity and exp), autograd only through
+    /// the operations the body records itself (a location X beta, a <see cref="ModelContext.Factor"/>, other distributions and
+    /// bijectors), seeded with those partials. The same numbers as autograd through <see cref="LogDensity"/> up to rounding,
+    /// at a fraction of the cost on small models.
+    /// </summary>
+    public (Tensor LogDensity, Tensor Gradient) LogDensityAndGradient(Tensor positions)
+    {
+        CheckPositions(positions);
+        using var gradMode = enable_grad();
+        using var scope = NewDisposeScope();
+        int chains = (int)positions.size(0);
+        var gradients = new DensityGradient();
+        var context = new ModelContext(this, ModelContext.Pass.Evaluate, chains, positions.requires_grad ? positions.detach() : positions)
+        {
+            Gradients = gradients,
+        };
+        Run(context);
+        Tensor value = context.LogDensity, gradient = gradients.Gradient(chains); // both computed from detached tensors
+        return (value.MoveToOuterDisposeScope(), gradient.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
     /// The named values at each row of <paramref name="positions"/> [C, P], on the constrained scale: every parameter
     /// ([C] for a scalar, [C] ++ shape otherwise) and every deterministic quantity. Computed without gradients.
     /// </summary>

@@ -71,6 +71,10 @@ public sealed class ModelContext
 
     readonly List<Tensor> _terms = new();
     internal bool Diagnose { get; init; }
+
+    /// <summary>Set for the evaluation behind <see cref="Model.LogDensityAndGradient"/>: the terms are computed without a graph
+    /// and their gradient is assembled here.</summary>
+    internal DensityGradient? Gradients { get; init; }
     internal string? FirstNonFinite { get; private set; }
     internal string? LastSite { get; private set; }
 
@@ -103,7 +107,7 @@ public sealed class ModelContext
             "Pass a prior, or use Sample(name, constraint) for a flat one.");
         constraint ??= DefaultConstraint.For(prior!, name);
         Tensor y = Place(name, shape ?? Array.Empty<long>(), constraint);
-        Tensor lp = Site(name, "prior", () => prior!.LogProb(y));
+        Tensor lp = Site(name, "prior", () => Gradients is null ? prior!.LogProb(y) : Gradients.LogProb(prior!, y));
         long[] valueShape = TensorShape.Of(y);
         if (!TensorShape.Is(lp, valueShape.AsSpan(0, valueShape.Length - prior!.EventShape.Length)))
             throw Check.Error(Who, $"prior of '{name}'",
@@ -136,7 +140,7 @@ public sealed class ModelContext
         ClaimName(name, nameof(Observe));
         if (likelihood is null || data is null) throw Check.Error(Who, $"'{name}'", likelihood is null ? "a null likelihood" : "null data",
             "a likelihood and its data", null);
-        Tensor lp = Site(name, "likelihood", () => likelihood!.LogProb(data!));
+        Tensor lp = Site(name, "likelihood", () => Gradients is null ? likelihood!.LogProb(data!) : Gradients.LogProb(likelihood!, data!));
         long[] dataShape = TensorShape.Of(data!);
         long[] batch = dataShape[..(dataShape.Length - likelihood!.EventShape.Length)];
         if (TensorShape.Is(lp, [Chains, .. batch]))
@@ -163,7 +167,33 @@ public sealed class ModelContext
         if (logDensity is null || logDensity.dim() < 1 || logDensity.shape[0] != Chains) throw Check.Error(Who, $"factor '{name}'",
             logDensity is null ? "null" : $"shape {Show(logDensity.shape)}", $"a log density with the chain dimension {Chains} first",
             "Compute it from parameter values (which carry the chain dimension).");
-        Add(name, logDensity!);
+        Add(name, Gradients is null ? logDensity! : Gradients.Recorded(logDensity!));
+    }
+
+    /// <summary>
+    /// The linear predictor eta = a + beta X^T, [chains, N]: <paramref name="coefficients"/> beta [chains, D] (a parameter's
+    /// value) on the design matrix <paramref name="design"/> X [N, D] (data, one row per observation), plus an optional
+    /// <paramref name="intercept"/> a that broadcasts against [chains, N] (a scalar parameter's [chains, 1] value). The mean of
+    /// a linear regression, the logits of a logistic one. The same numbers as <c>addmm(a, beta, X.T)</c>; the samplers' gradient
+    /// (<see cref="Model.LogDensityAndGradient"/>) takes it in closed form, d/d beta = g X and d/d a = g summed, without
+    /// recording it for autograd, when beta and a are parameters' values (the saving of Stan's <c>normal_id_glm</c>).
+    /// </summary>
+    public Tensor LinearPredictor(Tensor coefficients, Tensor design, Tensor? intercept = null)
+    {
+        if (coefficients is null || coefficients.dim() != 2 || coefficients.size(0) != Chains)
+            throw Check.Error(Who, "coefficients of a linear predictor",
+                coefficients is null ? "null" : $"shape {Show(coefficients.shape)}", $"[chains, D] = [{Chains}, D]",
+                "Pass a vector parameter's value, Sample(name, prior, [D]).");
+        long d = coefficients.size(1);
+        if (design is null || design.dim() != 2 || design.size(1) != d)
+            throw Check.Error(Who, "design of a linear predictor", design is null ? "null" : $"shape {Show(design.shape)}",
+                $"[N, {d}]: one row per observation, one column per coefficient", "Transpose it if its rows are the predictors.");
+        long[] eta = [Chains, design.size(0)];
+        if (intercept is not null && Distribution.BroadcastShapes(TensorShape.Of(intercept), eta)?.SequenceEqual(eta) != true)
+            throw Check.Error(Who, "intercept of a linear predictor", $"shape {Show(intercept!.shape)}",
+                $"a shape that broadcasts against {Show(eta)}, e.g. a scalar parameter's [{Chains}, 1]", null);
+        return Gradients?.LinearPredictor(coefficients, design, intercept)
+            ?? (intercept is null ? coefficients.matmul(design.T) : addmm(intercept, coefficients, design.T, beta: 1, alpha: 1));
     }
 
     /// <summary>A named quantity computed from the parameters, reported with them (Stan's transformed parameters); returns
@@ -237,13 +267,20 @@ public sealed class ModelContext
                 UnconstrainedParts.Add(x.reshape(Chains, -1));
                 break;
         }
-        Tensor result = bijector.Forward(x);
+        Tensor result;
+        Tensor? logDet = null;
+        if (Gradients is null)
+        {
+            result = bijector.Forward(x);
+            if (bijector is not IdentityBijector) logDet = bijector.LogAbsDetJacobian(x); // log |det J| = 0 otherwise
+        }
+        else (result, logDet) = Gradients.Place(x, bijector);
         long[] expectedY = new long[] { Chains }.Concat(valueShape).ToArray();
         if (!TensorShape.Is(result, expectedY)) throw Check.Error(Who, $"bounds of '{name}'",
             $"a {constraint.Name} constraint giving values of shape {Show(result.shape)}",
             $"values of the parameter's shape {Show(expectedY)} ([chains] ++ shape)",
             "Give the bounds the parameter's shape, [chains, 1], or make them scalars.");
-        if (bijector is not IdentityBijector) Add(name, bijector.LogAbsDetJacobian(x)); // log |det J| = 0 otherwise
+        if (logDet is not null) Add(name, logDet);
         if (KeepValues) Values[name] = shape.Length == 0 ? result.squeeze(1) : result;
         return result;
     }

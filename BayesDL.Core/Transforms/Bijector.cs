@@ -45,6 +45,21 @@ public abstract class Bijector
     /// <summary>log |det df/dx| at x, shape <c>x.shape</c> without its <see cref="InputEventRank"/> last dimensions.</summary>
     public abstract Tensor LogAbsDetJacobian(Tensor x);
 
+    /// <summary>
+    /// True when <see cref="ChainRule"/> gives the gradient through this map in closed form (element-wise maps without tensor
+    /// parameters). Otherwise a model's gradient differentiates <see cref="Forward"/> and <see cref="LogAbsDetJacobian"/> by
+    /// autograd.
+    /// </summary>
+    internal virtual bool HasClosedFormChainRule => false;
+
+    /// <summary>
+    /// The gradient on the unconstrained space of f(y(x)) + log |dy/dx|, element-wise: g dy/dx + d log |dy/dx| / dx, given
+    /// y = <see cref="Forward"/>(x) and g = df/dy (null for zero), without recording a graph. Only where
+    /// <see cref="HasClosedFormChainRule"/>.
+    /// </summary>
+    internal virtual Tensor ChainRule(Tensor x, Tensor y, Tensor? gradientY) =>
+        throw new NotSupportedException($"The {Name} bijector has no closed-form chain rule; differentiate it by autograd.");
+
     /// <summary>The event shape of y for an event shape of x (the same for shape-preserving maps).</summary>
     public virtual long[] ForwardShape(long[] inputEventShape) => inputEventShape;
 

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace BayesDL.Transforms;
@@ -20,4 +21,12 @@ public sealed class ExpBijector : Bijector
 
     /// <inheritdoc/>
     public override Tensor LogAbsDetJacobian(Tensor x) => x.alias();
+
+    static readonly Scalar One = 1.0.ToScalar(); // kept alive: a temporary Scalar can be finalized during the native call
+
+    internal override bool HasClosedFormChainRule => true;
+
+    /// <summary>dy/dx = y and d log |dy/dx| / dx = 1: g y + 1.</summary>
+    internal override Tensor ChainRule(Tensor x, Tensor y, Tensor? gradientY) =>
+        gradientY is null ? ones_like(x) : (gradientY * y).add_(One);
 }

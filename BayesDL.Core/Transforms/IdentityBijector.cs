@@ -17,4 +17,9 @@ public sealed class IdentityBijector : Bijector
 
     /// <inheritdoc/>
     public override Tensor LogAbsDetJacobian(Tensor x) => zeros_like(x);
+
+    internal override bool HasClosedFormChainRule => true;
+
+    /// <inheritdoc/>
+    internal override Tensor ChainRule(Tensor x, Tensor y, Tensor? gradientY) => gradientY ?? zeros_like(x);
 }

@@ -264,3 +264,31 @@ let ``at the extremes of the valid parameter ranges draws, log-densities, entrop
         let lp, h = d.LogProb v, d.Entropy()
         d.BatchShape = batch && lp.shape = Array.append [| 3L |] batch && h.shape = batch
         && finite lp && finite h && (d :? StudentT || d :? HalfCauchy || finite d.Mean))
+
+[<Theory>]
+[<MemberData(nameof familyNames)>]
+let ``closed-form log-density partials equal autograd's gradient, with respect to the value and every parameter`` (name: string) =
+    engine ()
+    NativeEngine.Seed 5L
+    let f = family name
+    for cases, label in [ draw f.Moderate 81 5, "moderate"; draw f.Extreme 82 5, "extreme" ] do
+        use scope = torch.NewDisposeScope()
+        // A batch of five distributions, one value each: every partial has the shape of the input it belongs to.
+        let p = (parameters cpu64 (Array.concat cases)).reshape(5L, -1L).clone().requires_grad_(true)
+        let d = f.Build p
+        let draws = d.Sample().detach()
+        let v = if draws.is_floating_point() then draws.requires_grad_(true) else draws
+        match d.LogProbWithPartials v with
+        | null -> ()
+        | partials ->
+            let lp = d.LogProb v
+            Assert.Equal<float[]>(values lp, values partials.LogProb)
+            Assert.NotEmpty partials.Partials
+            for input, partial in partials.Partials do
+                let expected = values (torch.autograd.grad([| lp.sum() |], [| input |], retain_graph = true).[0])
+                let ours = values partial
+                Assert.Equal(expected.Length, ours.Length)
+                for i in 0 .. ours.Length - 1 do
+                    Assert.True(close 1e-10 expected[i] ours[i],
+                                sprintf "%s (%s) %A, partial %d of an input of shape %A: %.15g, by autograd %.15g" name label
+                                    cases[i % cases.Length] i input.shape ours[i] expected[i])
