@@ -15,8 +15,9 @@ namespace BayesDL.Bench.Workloads;
 /// posteriordb's (<c>--data DIR</c>, default the first shared/posteriordb above the working directory; <c>--posteriors a,b</c>
 /// to pick) whose model is in <see cref="ExampleModels"/>. Per parameter posteriordb's judgement (mean within 4 combined MCSE, sd within
 /// 10%); per posterior max R-hat, divergences, min bulk ESS per second and per gradient, microseconds per gradient inside NUTS and
-/// of the bare log density + gradient for 4 chains, and ADVI's largest mean error in reference sd; for sblrc-blr also the same
-/// density written as bare TorchSharp operations (<see cref="RawTorchSharpBlr"/>), the autograd floor. Writes
+/// of one log density + gradient call for 4 chains per chain (as the samplers take it, and by autograd through the density),
+/// and ADVI's largest mean error in reference sd; for sblrc-blr also the same density written as bare TorchSharp operations
+/// (<see cref="RawTorchSharpBlr"/>), the autograd floor. Writes
 /// <c>posteriordb.md</c> (the table) to the output folder.
 /// </summary>
 public sealed class PosteriorDbWorkload : IWorkload
@@ -51,9 +52,9 @@ public sealed class PosteriorDbWorkload : IWorkload
         var figures = new Dictionary<string, object>();
         var table = new StringBuilder();
         table.AppendLine("| posterior | target acceptance | parameters passing | max R-hat | divergences | min bulk ESS/s | " +
-                         "bulk ESS per gradient | us per gradient (NUTS) | us per chain-gradient (4 chains) | " +
+                         "bulk ESS per gradient | us per gradient (NUTS) | us per chain-gradient (4 chains) | by autograd | " +
                          "ADVI max mean error (ref sd) | ADVI s |");
-        table.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        table.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         var failures = new StringBuilder();
         int allPass = 0;
         foreach (string name in folders!)
@@ -62,9 +63,9 @@ public sealed class PosteriorDbWorkload : IWorkload
             Model model = ExampleModels.FromPosteriorDb(folder);
             var reference = PosteriorDbFolder.ReadReference(folder);
             double target = delta ?? ExampleModels.ReferenceTargetAcceptance(name!);
-            double gradientUs = GradientMicroseconds(model, 4, options.Quick ? 50 : 300);
+            var (gradientUs, autogradUs) = GradientCosts(model, options.Quick ? 50 : 300);
             if (name == "sblrc-blr") BareReference(model, folder, options, figures);
-            options.Progress($"{name}: log density + gradient for 4 chains {gradientUs:F1} us per chain; " +
+            options.Progress($"{name}: log density + gradient for 4 chains {gradientUs:F1} us per chain (by autograd {autogradUs:F1}); " +
                              $"NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples}), target acceptance {target}");
             using ModelPosterior nuts = ModelSampling.Nuts(model, hmc with { TargetAcceptance = target });
             var judged = reference.Select(r => r.Judge(nuts[r.Name].Mean, nuts[r.Name].StdDev, nuts[r.Name].Mcse)).ToList();
@@ -100,11 +101,12 @@ public sealed class PosteriorDbWorkload : IWorkload
             figures[$"{key}_max_chain_gradients"] = run.GradientsPerChain.Max(g => g.Total);
             figures[$"{key}_min_chain_gradients"] = run.GradientsPerChain.Min(g => g.Total);
             figures[$"{key}_us_per_chain_gradient"] = Math.Round(gradientUs, 1);
+            figures[$"{key}_us_per_chain_gradient_autograd"] = Math.Round(autogradUs, 1);
             figures[$"{key}_advi_max_mean_error_sd"] = Math.Round(adviError, 4);
             table.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {name} | {target} | {passing}/{reference.Count} | {maxRHat:F4} | {nuts.Divergences} | {minEss / seconds:F1} | " +
                 $"{minEss / run.GradientEvaluations:F4} | " +
-                $"{nutsUs:F0} | {gradientUs:F1} | {adviError:F3} | {clock.Elapsed.TotalSeconds:F1} |"));
+                $"{nutsUs:F0} | {gradientUs:F1} | {autogradUs:F1} | {adviError:F3} | {clock.Elapsed.TotalSeconds:F1} |"));
         }
         string targets = delta is null ? "target acceptance as in each reference run" : $"target acceptance {delta}";
         string header = $"# posteriordb: NUTS {hmc.Chains} x ({hmc.Warmup} + {hmc.Samples}), {targets}, " +
@@ -123,11 +125,50 @@ public sealed class PosteriorDbWorkload : IWorkload
         return figures;
     }
 
-    /// <summary>Microseconds per chain of one log density and gradient evaluation for <paramref name="chains"/> chains at once.</summary>
-    static double GradientMicroseconds(Model model, int chains, int repeats) =>
-        GradientMicroseconds(model.LogDensity, model, chains, repeats);
+    /// <summary>
+    /// The cost per chain-gradient, 4 chains, as the samplers take it and by autograd through the log density: medians of three
+    /// alternated rounds, after a second of both (.NET compiles a method's optimised code only after it has run a while: without
+    /// the warm-up the first posterior of a process measured 40% above its cost when it came later).
+    /// </summary>
+    static (double Sampler, double Autograd) GradientCosts(Model model, int repeats)
+    {
+        for (var warm = Stopwatch.StartNew(); warm.Elapsed < TimeSpan.FromSeconds(repeats < 300 ? 0.1 : 1);)
+        {
+            GradientMicroseconds(model, 4, 50);
+            AutogradMicroseconds(model.LogDensity, model, 4, 50);
+        }
+        var sampler = new List<double>();
+        var autograd = new List<double>();
+        for (int round = 0; round < 3; round++)
+        {
+            sampler.Add(GradientMicroseconds(model, 4, repeats));
+            autograd.Add(AutogradMicroseconds(model.LogDensity, model, 4, repeats));
+        }
+        return (Statistic.Median(sampler), Statistic.Median(autograd));
+    }
 
-    static double GradientMicroseconds(Func<Tensor, Tensor> logDensity, Model model, int chains, int repeats)
+    /// <summary>
+    /// Microseconds per chain of one log density and gradient evaluation for <paramref name="chains"/> chains at once, as the
+    /// samplers take it (<see cref="Model.LogDensityAndGradient"/>: closed-form partials, autograd only through the body's own
+    /// operations).
+    /// </summary>
+    static double GradientMicroseconds(Model model, int chains, int repeats)
+    {
+        using var scope = NewDisposeScope();
+        using var skipChecks = BayesDL.Distributions.Distribution.WithoutValidation(); // as the samplers evaluate it after their start
+        Tensor x = (rand(chains, model.Dimension, dtype: model.Policy.Dtype, device: model.Policy.Device) - 0.5) * 0.2;
+        for (int i = 0; i < 10 + repeats; i++)
+        {
+            if (i == 10) Time.Restart();
+            using var step = NewDisposeScope();
+            var (value, gradient) = model.LogDensityAndGradient(x);
+            _ = gradient.sum().item<double>();
+        }
+        return 1e6 * Time.Elapsed.TotalSeconds / repeats / chains;
+    }
+
+    /// <summary>The same with the gradient by autograd through the whole of <paramref name="logDensity"/>.</summary>
+    static double AutogradMicroseconds(Func<Tensor, Tensor> logDensity, Model model, int chains, int repeats)
     {
         using var scope = NewDisposeScope();
         using var skipChecks = BayesDL.Distributions.Distribution.WithoutValidation(); // as the samplers evaluate it after their start
@@ -144,8 +185,10 @@ public sealed class PosteriorDbWorkload : IWorkload
     }
 
     /// <summary>
-    /// sblrc-blr's density as bare TorchSharp operations (<see cref="RawTorchSharpBlr"/>) against the model API's, 4 chains, five
-    /// alternated rounds: the autograd floor on this model. Its gradient is first checked against the model's.
+    /// sblrc-blr's gradient three ways, 4 chains, five alternated rounds: the model API as the samplers take it (closed-form
+    /// partials), the model API by autograd through its log density, and the density as bare TorchSharp operations
+    /// (<see cref="RawTorchSharpBlr"/>) by autograd, the autograd floor on this model. The bare gradient is first checked against
+    /// the model's.
     /// </summary>
     static void BareReference(Model model, string folder, BenchOptions options, Dictionary<string, object> figures)
     {
@@ -165,15 +208,19 @@ public sealed class PosteriorDbWorkload : IWorkload
         }
         int repeats = options.Quick ? 50 : 1000;
         var modelUs = new List<double>();
+        var autogradUs = new List<double>();
         var bareUs = new List<double>();
         for (int round = 0; round < 5; round++)
         {
             modelUs.Add(GradientMicroseconds(model, 4, repeats));
-            bareUs.Add(GradientMicroseconds(bare.LogDensity, model, 4, repeats));
+            autogradUs.Add(AutogradMicroseconds(model.LogDensity, model, 4, repeats));
+            bareUs.Add(AutogradMicroseconds(bare.LogDensity, model, 4, repeats));
         }
-        double m = Statistic.Median(modelUs), b = Statistic.Median(bareUs);
-        options.Progress($"sblrc-blr: log density + gradient for 4 chains, us per chain: model API {m:F1}, bare TorchSharp {b:F1}");
+        double m = Statistic.Median(modelUs), a = Statistic.Median(autogradUs), b = Statistic.Median(bareUs);
+        options.Progress($"sblrc-blr: log density + gradient for 4 chains, us per chain: model API {m:F1} (by autograd {a:F1}), " +
+                         $"bare TorchSharp by autograd {b:F1}");
         figures["sblrc_blr_us_per_chain_gradient_model_rounds"] = Math.Round(m, 1);
+        figures["sblrc_blr_us_per_chain_gradient_model_autograd"] = Math.Round(a, 1);
         figures["sblrc_blr_us_per_chain_gradient_bare"] = Math.Round(b, 1);
         var (fixedUs, perOperationUs) = AutogradCosts(model.Policy.Dtype, model.Policy.Device, repeats);
         options.Progress($"autograd on a [4, {model.Dimension}] tensor: {fixedUs:F1} us per call (a sum and its backward pass), " +
