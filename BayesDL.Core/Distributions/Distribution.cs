@@ -166,8 +166,8 @@ public abstract class Distribution
     /// <see cref="LogProb"/> with its partial derivatives with respect to the value and to each parameter that requires a
     /// gradient, in closed form and without recording a graph, or null when the family has none (the caller then differentiates
     /// <see cref="LogProb"/> by autograd). The same checks as <see cref="LogProb"/>. On small models a gradient's cost is a fixed
-    /// cost per recorded operation, so a sampler's gradient of a model's density is several times cheaper from these partials
-    /// than from autograd through the log density's operations (Stan computes its distributions' gradients the same way).
+    /// cost per recorded operation, so a sampler's gradient of a model's density costs about half as much from these partials as
+    /// from autograd through the log density's operations (Stan computes its distributions' gradients the same way).
     /// Temporaries are left in the caller's dispose scope.
     /// </summary>
     internal virtual LogProbPartials? LogProbWithPartials(Tensor value) => null;
