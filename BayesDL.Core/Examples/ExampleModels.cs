@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using BayesDL.Distributions;
 using BayesDL.Engine;
 using BayesDL.Modeling;
@@ -80,7 +81,17 @@ public static class ExampleModels
 
     static Distribution Normal(Tensor loc, Tensor scale) => Dist.Normal(loc, scale);
 
-    static Distribution Normal(double loc, double scale, ModelContext m) => Dist.Normal(loc, scale, m.Policy);
+    static Distribution Normal(double loc, double scale, ModelContext m) => Dist.Normal(Constant(loc, m), Constant(scale, m));
+
+    static Distribution HalfCauchy(double scale, ModelContext m) => Dist.HalfCauchy(Constant(scale, m));
+
+    /// <summary>A prior's scalar parameter, made once per value, dtype and device and shared by every evaluation of every model
+    /// here (never modified): made at each evaluation, each would cost about as much as an operation, two per Normal prior.</summary>
+    static Tensor Constant(double value, ModelContext m) =>
+        Constants.GetOrAdd((value, m.Policy.Dtype, m.Policy.Device.type, m.Policy.Device.index),
+            _ => m.Policy.Scalar(value).DetachFromDisposeScope());
+
+    static readonly ConcurrentDictionary<(double, ScalarType, TorchSharp.DeviceType, int), Tensor> Constants = new();
 
     /// <summary>Eight schools, non-centred: theta = mu + tau theta_trans, theta_trans ~ N(0, 1), mu ~ N(0, 5), tau ~ |C(0, 5)|.</summary>
     static Model EightSchoolsNoncentered(IReadOnlyDictionary<string, Tensor> data, ComputePolicy policy)
@@ -91,7 +102,7 @@ public static class ExampleModels
         {
             Tensor thetaTrans = m.Sample("theta_trans", Normal(0, 1, m), [y.shape[0]]);
             Tensor mu = m.Sample("mu", Normal(0, 5, m));
-            Tensor tau = m.Sample("tau", Dist.HalfCauchy(5, m.Policy));
+            Tensor tau = m.Sample("tau", HalfCauchy(5, m));
             Tensor theta = m.Deterministic("theta", thetaTrans * tau + mu);
             m.Observe("y", Normal(theta, sigma), y);
         }, data, policy);
@@ -115,7 +126,7 @@ public static class ExampleModels
     {
         const string name = "kidiq-kidscore_momiq";
         Tensor score = Need(data, name, "kid_score"), iq = Need(data, name, "mom_iq");
-        return SimpleRegression(name, data, policy, score, iq, m => Dist.HalfCauchy(2.5, m.Policy));
+        return SimpleRegression(name, data, policy, score, iq, m => HalfCauchy(2.5, m));
     }
 
     /// <summary>log earnings on height: flat beta and sigma.</summary>
@@ -171,7 +182,7 @@ public static class ExampleModels
         {
             Tensor alpha = m.Sample("alpha", Normal(0, 10, m));
             Tensor beta = m.Sample("beta", Normal(0, 10, m), [k]);
-            Tensor sigma = m.Sample("sigma", Dist.HalfCauchy(2.5, m.Policy));
+            Tensor sigma = m.Sample("sigma", HalfCauchy(2.5, m));
             m.Observe("y", Normal(m.LinearPredictor(beta, lags, alpha), sigma), target);
         }, data, policy);
     }
