@@ -146,13 +146,13 @@ internal sealed class DensityGradient
     }
 
     /// <summary>The direct adjoint plus the reverse pass's gradient (an unused input's is an undefined tensor), or null for none.</summary>
-    static Tensor? Total(Tensor? adjoint, Tensor? fromGraph)
-    {
-        Tensor? viaGraph = fromGraph is { IsInvalid: false } ? fromGraph : null;
-        return viaGraph is null ? adjoint : adjoint is null ? viaGraph : viaGraph + adjoint;
-    }
+    static Tensor? Total(Tensor? adjoint, Tensor? fromGraph) =>
+        fromGraph is { IsInvalid: false } ? Plus(adjoint, fromGraph) : adjoint;
 
-    static void Accumulate(Slot slot, Tensor adjoint) => slot.Adjoint = slot.Adjoint is null ? adjoint : slot.Adjoint + adjoint;
+    /// <summary>a + b, with a null a (no adjoint yet) as zero.</summary>
+    static Tensor Plus(Tensor? a, Tensor b) => a is null ? b : a + b;
+
+    static void Accumulate(Slot slot, Tensor adjoint) => slot.Adjoint = Plus(slot.Adjoint, adjoint);
 
     Slot? ClosedFormSlot(Tensor value) => _slots.Find(s => s.ClosedForm && ReferenceEquals(s.Leaf, value));
 
@@ -169,7 +169,7 @@ internal sealed class DensityGradient
         }
         if (_linear.Find(n => ReferenceEquals(n.Eta, input)) is { } node)
         {
-            using (no_grad()) node.Adjoint = node.Adjoint is null ? adjoint : node.Adjoint + adjoint;
+            using (no_grad()) node.Adjoint = Plus(node.Adjoint, adjoint);
             return;
         }
         _outputs.Add(input);

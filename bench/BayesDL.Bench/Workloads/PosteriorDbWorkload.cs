@@ -152,23 +152,21 @@ public sealed class PosteriorDbWorkload : IWorkload
     /// samplers take it (<see cref="Model.LogDensityAndGradient"/>: closed-form partials, autograd only through the body's own
     /// operations).
     /// </summary>
-    static double GradientMicroseconds(Model model, int chains, int repeats)
-    {
-        using var scope = NewDisposeScope();
-        using var skipChecks = BayesDL.Distributions.Distribution.WithoutValidation(); // as the samplers evaluate it after their start
-        Tensor x = (rand(chains, model.Dimension, dtype: model.Policy.Dtype, device: model.Policy.Device) - 0.5) * 0.2;
-        for (int i = 0; i < 10 + repeats; i++)
-        {
-            if (i == 10) Time.Restart();
-            using var step = NewDisposeScope();
-            var (value, gradient) = model.LogDensityAndGradient(x);
-            _ = gradient.sum().item<double>();
-        }
-        return 1e6 * Time.Elapsed.TotalSeconds / repeats / chains;
-    }
+    static double GradientMicroseconds(Model model, int chains, int repeats) =>
+        PerChainMicroseconds(model, chains, repeats, x => model.LogDensityAndGradient(x).Gradient);
 
     /// <summary>The same with the gradient by autograd through the whole of <paramref name="logDensity"/>.</summary>
-    static double AutogradMicroseconds(Func<Tensor, Tensor> logDensity, Model model, int chains, int repeats)
+    static double AutogradMicroseconds(Func<Tensor, Tensor> logDensity, Model model, int chains, int repeats) =>
+        PerChainMicroseconds(model, chains, repeats, x =>
+        {
+            Tensor xi = x.detach().requires_grad_(true);
+            logDensity(xi).sum().backward();
+            return xi.grad!;
+        });
+
+    /// <summary>Microseconds per chain of <paramref name="gradient"/> at one random point for <paramref name="chains"/> chains,
+    /// over <paramref name="repeats"/> calls after ten untimed ones, with the distributions' checks off as in the samplers.</summary>
+    static double PerChainMicroseconds(Model model, int chains, int repeats, Func<Tensor, Tensor> gradient)
     {
         using var scope = NewDisposeScope();
         using var skipChecks = BayesDL.Distributions.Distribution.WithoutValidation(); // as the samplers evaluate it after their start
@@ -177,9 +175,7 @@ public sealed class PosteriorDbWorkload : IWorkload
         {
             if (i == 10) Time.Restart();
             using var step = NewDisposeScope();
-            Tensor xi = x.detach().requires_grad_(true);
-            logDensity(xi).sum().backward();
-            _ = xi.grad!.sum().item<double>();
+            _ = gradient(x).sum().item<double>();
         }
         return 1e6 * Time.Elapsed.TotalSeconds / repeats / chains;
     }
