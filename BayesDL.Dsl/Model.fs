@@ -15,10 +15,13 @@ type ModelDecl =
       Likelihood: BayesDL.Predictive.LikelihoodSpec option
       /// The weight prior; None: the core's default (N(0, 1)).
       Prior: Prior option
-      Family: VariationalFamily }
+      Family: VariationalFamily
+      /// How the deterministic weight layers draw their starting weights; None: the core's default (TorchSharp's own).
+      Initialization: BayesDL.Networks.WeightInitialization option }
 
-    /// Nothing declared yet: the core's default prior and family (N(0, 1), mean field).
-    static member Empty = { Network = None; Likelihood = None; Prior = None; Family = ModelBuilder.Sequential().Family }
+    /// Nothing declared yet: the core's default prior, family and initialisation (N(0, 1), mean field, TorchSharp's).
+    static member Empty =
+        { Network = None; Likelihood = None; Prior = None; Family = ModelBuilder.Sequential().Family; Initialization = None }
 
 /// A built model: the core's network and shapes, and the declaration it came from.
 type BuiltNetwork =
@@ -81,6 +84,10 @@ type ModelBuilderCE() =
     /// The variational family q.
     [<CustomOperation "variational">]
     member _.Variational(d: ModelDecl, family: VariationalFamily) = { d with Family = family }
+    /// How the deterministic weight layers start, e.g. `initialization WeightInitialization.GlorotUniform` (Keras's default).
+    [<CustomOperation "initialization">]
+    member _.Initialization(d: ModelDecl, initialization: BayesDL.Networks.WeightInitialization) =
+        { d with Initialization = Some initialization }
 
 /// `model { ... }` declares a model.
 let model = ModelBuilderCE()
@@ -93,7 +100,8 @@ module Model =
     let toBuilder (d: ModelDecl) : SequentialBuilder =
         let layers = defaultArg d.Network id
         let declared = (layers (ModelBuilder.Sequential())).WithVariational(d.Family)
-        let b = match d.Prior with Some prior -> declared.WithPrior(Prior.weightPrior prior) | None -> declared
+        let withPrior = match d.Prior with Some prior -> declared.WithPrior(Prior.weightPrior prior) | None -> declared
+        let b = match d.Initialization with Some init -> withPrior.WithInitialization init | None -> withPrior
         match d.Likelihood with
         | Some l -> b.WithLikelihood l
         | None -> b

@@ -28,22 +28,31 @@ public sealed class SequentialBuilder
     readonly LikelihoodSpec? _likelihood;
     readonly VariationalFamily _family;
     readonly PriorSpec _prior;
+    readonly WeightInitialization _initialization;
 
-    internal static readonly SequentialBuilder Empty = new([], [], null, VariationalFamily.MeanField, PriorSpec.Normal());
+    internal static readonly SequentialBuilder Empty =
+        new([], [], null, VariationalFamily.MeanField, PriorSpec.Normal(), WeightInitialization.TorchDefault);
 
     SequentialBuilder(ImmutableList<LayerSpec> layers, ImmutableArray<long> input, LikelihoodSpec? likelihood,
-        VariationalFamily family, PriorSpec prior) =>
-        (_layers, _input, _likelihood, _family, _prior) = (layers, input, likelihood, family, prior);
+        VariationalFamily family, PriorSpec prior, WeightInitialization initialization) =>
+        (_layers, _input, _likelihood, _family, _prior, _initialization) = (layers, input, likelihood, family, prior, initialization);
 
     SequentialBuilder With(ImmutableList<LayerSpec>? layers = null, ImmutableArray<long>? input = null,
-                           LikelihoodSpec? likelihood = null, VariationalFamily? family = null, PriorSpec? prior = null) =>
-        new(layers ?? _layers, input ?? _input, likelihood ?? _likelihood, family ?? _family, prior ?? _prior);
+                           LikelihoodSpec? likelihood = null, VariationalFamily? family = null, PriorSpec? prior = null,
+                           WeightInitialization? initialization = null) =>
+        new(layers ?? _layers, input ?? _input, likelihood ?? _likelihood, family ?? _family, prior ?? _prior,
+            initialization ?? _initialization);
 
     /// <summary>The weight prior of Bayesian layers that declare none (default N(0, 1)).</summary>
     public PriorSpec Prior => _prior;
 
     /// <summary>The declared variational family (default mean field).</summary>
     public VariationalFamily Family => _family;
+
+    /// <summary>
+    /// How the deterministic weight layers draw their starting weights (default <see cref="WeightInitialization.TorchDefault"/>).
+    /// </summary>
+    public WeightInitialization Initialization => _initialization;
 
     /// <summary>The declared layers, in order.</summary>
     public IReadOnlyList<LayerSpec> Layers => _layers;
@@ -87,6 +96,19 @@ public sealed class SequentialBuilder
 
     /// <summary>Declares the weight prior for every Bayesian layer that does not declare its own.</summary>
     public SequentialBuilder WithPrior(PriorSpec prior) => With(prior: prior);
+
+    /// <summary>
+    /// Declares how every deterministic weight layer (Linear, Conv2d) draws its starting weights when the model is built, e.g.
+    /// <see cref="WeightInitialization.GlorotUniform"/> to start as a Keras network does. Throws
+    /// <see cref="ArgumentException"/> for a value that is not a <see cref="WeightInitialization"/>.
+    /// </summary>
+    public SequentialBuilder WithInitialization(WeightInitialization initialization)
+    {
+        Check.Argument(Enum.IsDefined(initialization), nameof(SequentialBuilder) + "." + nameof(WithInitialization),
+            nameof(initialization), initialization.ToString(), "a WeightInitialization value",
+            "Use WeightInitialization.TorchDefault, GlorotUniform or HeNormal.");
+        return With(initialization: initialization);
+    }
 
     /// <summary>A deterministic 2-D convolution (square kernel).</summary>
     public SequentialBuilder Conv2d(long inChannels, long outChannels, long kernel, long stride = 1, long padding = 0) =>
@@ -247,7 +269,7 @@ public sealed class SequentialBuilder
         NativeEngine.EnsureLoaded();
         var context = new BuildContext(policy ?? ComputePolicy.Default, _prior, _family.CorrelatedRank,
             // Concrete dropout's prior N(0, s0^2) is the length-scale l = 1 / s0.
-            _family.Kind == VariationalFamily.Family.ConcreteDropout ? 1.0 / _prior.Parameters[1] : null);
+            _family.Kind == VariationalFamily.Family.ConcreteDropout ? 1.0 / _prior.Parameters[1] : null, _initialization);
         var network = nn.Sequential(_layers.Select((l, i) => (i.ToString(), l.Create(context))).ToArray());
         return _family.Kind == VariationalFamily.Family.Dropout
             ? MCDropoutConverter.Convert(network, new MCDropoutConversion(_family.Rate))

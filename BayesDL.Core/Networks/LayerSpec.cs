@@ -49,20 +49,24 @@ public abstract record LayerSpec
 
 /// <summary>
 /// What layers are made under: the compute policy, the model's default weight prior, the rank of a correlated Gaussian
-/// posterior for dense Bayesian layers (null: mean field; 0: full rank; k: low rank k) and, under concrete dropout, the
-/// length-scale every deterministic weight layer's <see cref="VariationalConcreteDropout"/> wraps it with (null: none).
+/// posterior for dense Bayesian layers (null: mean field; 0: full rank; k: low rank k), under concrete dropout the
+/// length-scale every deterministic weight layer's <see cref="VariationalConcreteDropout"/> wraps it with (null: none), and
+/// how deterministic weight layers draw their starting weights.
 /// </summary>
 internal sealed record BuildContext(ComputePolicy Policy, PriorSpec DefaultPrior, int? CorrelatedRank = null,
-    double? ConcreteLengthScale = null)
+    double? ConcreteLengthScale = null, WeightInitialization Initialization = WeightInitialization.TorchDefault)
 {
     /// <summary>
-    /// A deterministic weight layer as the context wants it: under concrete dropout wrapped in a
-    /// <see cref="VariationalConcreteDropout"/> with the context's length-scale, else as is.
+    /// A deterministic weight layer as the context wants it: its weights drawn under <see cref="Initialization"/>, then under
+    /// concrete dropout wrapped in a <see cref="VariationalConcreteDropout"/> with the context's length-scale, else as is.
     /// </summary>
-    internal nn.Module<Tensor, Tensor> WeightLayer(nn.Module<Tensor, Tensor> layer) =>
-        ConcreteLengthScale is double l
-            ? Policy.Apply(BayesNN.VariationalConcreteDropout(Policy.Apply(layer), lengthScale: l))
-            : Policy.Apply(layer);
+    internal nn.Module<Tensor, Tensor> WeightLayer(nn.Module<Tensor, Tensor> layer)
+    {
+        var initialized = WeightInitializer.Apply(layer, Initialization);
+        return ConcreteLengthScale is double l
+            ? Policy.Apply(BayesNN.VariationalConcreteDropout(Policy.Apply(initialized), lengthScale: l))
+            : Policy.Apply(initialized);
+    }
 }
 
 /// <summary>A shape inference step: the output shape, or what input the layer expected.</summary>
