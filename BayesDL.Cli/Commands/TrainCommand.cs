@@ -89,6 +89,11 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         [ActivationsDescription]
         public string? Activation { get; init; }
 
+        [CommandOption("--weight-init <NAME>")]
+        [Description("How the deterministic layers' weights start: torch (TorchSharp's own, the default), glorot-uniform " +
+                     "(Keras's default, zero biases) or he-normal. Not for vi.")]
+        public string? WeightInit { get; init; }
+
         [CommandOption("--dropout <P>")]
         [Description("MC dropout rate before every weight layer (mcdropout only). Default 0.1.")]
         public double? Dropout { get; init; }
@@ -160,6 +165,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 LearningRate = LearningRate ?? o.LearningRate,
                 Seed = Seed ?? o.Seed,
                 Tune = Tune || o.Tune,
+                WeightInit = WeightInit ?? o.WeightInit,
             };
         }
     }
@@ -352,7 +358,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         if (o.Method == "vae")
         {
             NativeEngine.Seed(o.Seed);
-            var vae = NetworkDeclaration.Vae(widths, activation).Build(policy);
+            var vae = NetworkDeclaration.Vae(widths, activation, o.Initialization()).Build(policy);
             var fitOptions = new VariationalFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
             return new MethodFit((resume, onEpoch) =>
                 VaeFitting.Fit(vae, data.Inputs, fitOptions with { Checkpoint = Checkpoint(resume) },
@@ -364,7 +370,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         if (o.Method is "swag" or "sgmcmc") return PrepareSampled(o, widths, data, likelihood, scaling, Checkpoint, policy);
         if (o.Method == "ensemble")
         {
-            var members = NetworkDeclaration.Deterministic(widths, activation).WithLikelihood(likelihood);
+            var members = NetworkDeclaration.Deterministic(widths, activation, o.Initialization()).WithLikelihood(likelihood);
             var ensembleOptions = new EnsembleFitOptions(o.Members, o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
             var errors = members.ValidateEnsemble(ensembleOptions);
             if (errors.Count > 0) throw new InputException($"--network {o.Network}: " + string.Join(" ", errors.Select(m => m.Message)));
@@ -376,7 +382,8 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
                 new Deferred(() => { foreach (var member in result?.Ensemble.Members ?? []) member.Dispose(); }), o.Members * o.Epochs);
         }
         var declared = o.Method == "mcdropout"
-            ? NetworkDeclaration.Deterministic(widths, activation).WithVariational(VariationalFamily.Dropout(o.DropoutRate))
+            ? NetworkDeclaration.Deterministic(widths, activation, o.Initialization())
+                .WithVariational(VariationalFamily.Dropout(o.DropoutRate))
             : NetworkDeclaration.Variational(widths, activation);
         declared = declared.WithLikelihood(likelihood);
         var variational = new VariationalFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
@@ -421,7 +428,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         Action<string> say)
     {
         const double lengthScale = 0.01;
-        var network = NetworkDeclaration.Deterministic(widths, o.ActivationKind());
+        var network = NetworkDeclaration.Deterministic(widths, o.ActivationKind(), o.Initialization());
         var search = new MCDropoutGridSearchOptions(new MCDropoutFitOptions(o.Epochs, o.BatchSize, o.LearningRate, o.Seed,
             LengthScale: lengthScale));
         BuiltModel? model = null;
@@ -453,7 +460,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
     {
         // Regression: squared error on the standardised target (noise sd fixed at 1); the evidence then tunes the sd, as laplace-torch.
         var likelihood = classification ? Likelihoods.Categorical() : Likelihoods.Gaussian(1.0);
-        var network = NetworkDeclaration.Deterministic(widths, o.ActivationKind()).WithLikelihood(likelihood);
+        var network = NetworkDeclaration.Deterministic(widths, o.ActivationKind(), o.Initialization()).WithLikelihood(likelihood);
         var fitOptions = new EnsembleFitOptions(Members: 1, o.Epochs, o.BatchSize, o.LearningRate, o.Seed);
         var errors = network.ValidateEnsemble(fitOptions);
         if (errors.Count > 0) throw new InputException($"--network {o.Network}: " + string.Join(" ", errors.Select(m => m.Message)));
@@ -499,7 +506,7 @@ public sealed class TrainCommand(IAnsiConsole console) : Command<TrainCommand.Se
         if (o.Epochs < 2)
             throw new InputException($"--epochs {o.Epochs}: {o.Method} trains the network first and then fits the posterior over the " +
                                      "last quarter of the epochs, so it needs at least 2, e.g. --epochs 8.");
-        var network = NetworkDeclaration.Deterministic(widths, o.ActivationKind()).WithLikelihood(likelihood);
+        var network = NetworkDeclaration.Deterministic(widths, o.ActivationKind(), o.Initialization()).WithLikelihood(likelihood);
         int posteriorEpochs = PosteriorEpochs(o.Epochs), trainEpochs = o.Epochs - posteriorEpochs;
         var fitOptions = new EnsembleFitOptions(Members: 1, trainEpochs, o.BatchSize, o.LearningRate, o.Seed);
         var errors = network.ValidateEnsemble(fitOptions);

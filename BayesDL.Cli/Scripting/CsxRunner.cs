@@ -27,7 +27,8 @@ public static class CsxRunner
     public static readonly ImmutableArray<string> Imports = ImmutableArray.Create(
         "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks",
         "TorchSharp", "BayesDL.Engine", "BayesDL.Distributions", "BayesDL.KL", "BayesDL.Data", "BayesDL.Inference",
-        "BayesDL.Builders", "BayesDL.Layers", "BayesDL.Training", "BayesDL.Metrics", "BayesDL.Predictive", "BayesDL.Plotting");
+        "BayesDL.Builders", "BayesDL.Networks", "BayesDL.Layers", "BayesDL.Training", "BayesDL.Metrics", "BayesDL.Predictive",
+        "BayesDL.Plotting");
 
     /// <summary>Compiles the script at <paramref name="path"/>, runs it, and reports the outcome.</summary>
     public static async Task<ScriptOutcome> RunAsync(string path, IReadOnlyList<string> args, bool quick)

@@ -14,19 +14,19 @@ internal static class NetworkDeclaration
     public static SequentialBuilder Variational(long[] widths, ElementwiseKind activation) =>
         Chain(widths, activation, (b, i, o) => b.BayesLinear(i, o));
 
-    /// <summary>Deterministic Linear layers (ensemble members; with the dropout family, MC dropout).</summary>
-    public static SequentialBuilder Deterministic(long[] widths, ElementwiseKind activation) =>
-        Chain(widths, activation, (b, i, o) => b.Linear(i, o));
+    /// <summary>Deterministic Linear layers (ensemble members; with the dropout family, MC dropout), started as asked.</summary>
+    public static SequentialBuilder Deterministic(long[] widths, ElementwiseKind activation, WeightInitialization initialization) =>
+        Chain(widths, activation, (b, i, o) => b.Linear(i, o)).WithInitialization(initialization);
 
     /// <summary>
     /// A VAE of the widths x, h_1, ..., h_k, z (at least three): the encoder x -&gt; h_k (the Gaussian head maps h_k to z's
     /// mean and scale), the decoder the mirror image z -&gt; h_k -&gt; ... -&gt; x (Bernoulli logits per feature), N(0, I) prior.
     /// </summary>
-    public static VaeBuilder Vae(long[] widths, ElementwiseKind activation)
+    public static VaeBuilder Vae(long[] widths, ElementwiseKind activation, WeightInitialization initialization)
     {
         long[] encoder = widths[..^1];
-        var hidden = Chain(encoder, activation, (b, i, o) => b.Linear(i, o)).Add(activation.Spec);
-        var decoder = Deterministic([.. widths.Reverse()], activation);
+        var hidden = Deterministic(encoder, activation, initialization).Add(activation.Spec);
+        var decoder = Deterministic([.. widths.Reverse()], activation, initialization);
         return ModelBuilder.Vae(hidden, decoder, widths[^1]);
     }
 

@@ -11,7 +11,7 @@ namespace BayesDL.Cli.Training;
 /// (<see cref="Validate"/>), so both sources give the same errors.
 /// <code>
 /// { "method": "vi", "task": "classification", "network": "784-400-400-10", "activation": "relu", "dropout": 0,
-///   "members": 5, "epochs": 10, "batchSize": 128, "learningRate": 0.001, "seed": 2026, "tune": false }
+///   "members": 5, "epochs": 10, "batchSize": 128, "learningRate": 0.001, "seed": 2026, "tune": false, "weightInit": "torch" }
 /// </code>
 /// </summary>
 /// <param name="Method">
@@ -35,10 +35,22 @@ namespace BayesDL.Cli.Training;
 /// mcdropout regression only: choose the dropout rate and the noise sd on 20% of the training rows held out, as Gal &amp;
 /// Ghahramani on UCI (<see cref="Builders.SequentialBuilder.SearchMCDropout"/>), then refit on all of them.
 /// </param>
+/// <param name="WeightInit">
+/// How the deterministic layers' weights start (<see cref="WeightInitialization"/>): torch (TorchSharp's own), glorot-uniform
+/// (Keras's default, zero biases) or he-normal. Not for vi, whose Bayesian layers start from their posterior's own initialisation.
+/// </param>
 internal sealed record TrainOptions(string Method = "vi", string? Task = null, string? Network = null, string Activation = "relu",
     double? Dropout = null, int Members = 5, int Epochs = 10, int BatchSize = 128, double LearningRate = 1e-3, long Seed = 2026,
-    bool Tune = false)
+    bool Tune = false, string WeightInit = "torch")
 {
+    /// <summary>The names <c>--weight-init</c> accepts, with the initialisation each stands for.</summary>
+    public static readonly IReadOnlyDictionary<string, WeightInitialization> WeightInits = new Dictionary<string, WeightInitialization>
+    {
+        ["torch"] = WeightInitialization.TorchDefault,
+        ["glorot-uniform"] = WeightInitialization.GlorotUniform,
+        ["he-normal"] = WeightInitialization.HeNormal,
+    };
+
     /// <summary>The methods this BayesDL trains.</summary>
     public static readonly string[] Methods = ["vi", "mcdropout", "ensemble", "vae", "laplace", "swag", "sgmcmc"];
 
@@ -65,7 +77,8 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
         catch (JsonException e)
         {
             string where = e.Path is { Length: > 1 } p ? $" at {p}" : "";
-            string fields = "method, task, network, activation, dropout, members, epochs, batchSize, learningRate, seed";
+            string fields = "method, task, network, activation, dropout, members, epochs, batchSize, learningRate, seed, tune, " +
+                            "weightInit";
             throw new InputException($"--config {path}: expected a JSON object with the fields {fields}; {Reason(e)}{where} " +
                                      $"(line {e.LineNumber + 1}).");
         }
@@ -107,6 +120,15 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
                                  (OptionCatalog.Nearest(Activation, valid) is { } near ? $"; did you mean '{near}'?" : "."));
     }
 
+    /// <summary>The initialisation named <see cref="WeightInit"/>; an <see cref="InputException"/> lists the names.</summary>
+    public WeightInitialization Initialization()
+    {
+        if (WeightInits.TryGetValue(WeightInit, out var initialization)) return initialization;
+        string[] valid = [.. WeightInits.Keys];
+        throw new InputException($"--weight-init {WeightInit}: expected one of {string.Join(", ", valid)}" +
+                                 (OptionCatalog.Nearest(WeightInit, valid) is { } near ? $"; did you mean '{near}'?" : "."));
+    }
+
     /// <summary>The dropout rate in effect: <see cref="Dropout"/>, or 0.1 for mcdropout and 0 otherwise when not given.</summary>
     public double DropoutRate => Dropout ?? (Method == "mcdropout" ? 0.1 : 0.0);
 
@@ -120,6 +142,9 @@ internal sealed record TrainOptions(string Method = "vi", string? Task = null, s
             throw new InputException($"--task {Task}: expected classification or regression.");
         Widths();
         ActivationKind();
+        if (Initialization() != WeightInitialization.TorchDefault && Method == "vi")
+            throw new InputException($"--weight-init {WeightInit}: applies to deterministic layers (mcdropout, ensemble, vae, " +
+                                     "laplace, swag, sgmcmc); vi's Bayesian layers start from their posterior's own initialisation.");
         if (Epochs < 1) throw new InputException($"--epochs {Epochs}: expected a positive number of epochs, e.g. --epochs 10.");
         if (BatchSize < 1)
             throw new InputException($"--batch-size {BatchSize}: expected a positive number of rows, e.g. --batch-size 128.");

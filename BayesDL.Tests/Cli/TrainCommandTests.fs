@@ -118,11 +118,11 @@ let ``a JSON config and the same options as flags train the same model, and flag
     File.WriteAllText(
         config,
         """{ "method": "mcdropout", "network": "16-8-3", "activation": "tanh", "dropout": 0.2, "epochs": 2, """
-        + """"batchSize": 16, "learningRate": 0.01, "seed": 7 }""")
+        + """"batchSize": 16, "learningRate": 0.01, "seed": 7, "weightInit": "he-normal" }""")
     let fromFlags, fromConfig, overridden = dir.File "flags.bnn", dir.File "config.bnn", dir.File "seed8.bnn"
     let flags =
         [ "--method"; "mcdropout"; "--network"; "16-8-3"; "--activation"; "tanh"; "--dropout"; "0.2"; "--epochs"; "2"
-          "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "7" ]
+          "--batch-size"; "16"; "--lr"; "0.01"; "--seed"; "7"; "--weight-init"; "he-normal" ]
     for args, output in [ flags, fromFlags; [ "--config"; config ], fromConfig; [ "--config"; config; "--seed"; "8" ], overridden ] do
         let code, text = run ([ "train" ] @ data @ args @ [ "--output"; output ])
         Assert.True((code = ExitCodes.Success), text)
