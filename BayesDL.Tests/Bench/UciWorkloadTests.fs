@@ -71,6 +71,39 @@ let ``a data set of one's own in the UCI layout runs with no code change, and th
         Assert.Equal(2, r["splits"] :?> int)
         Assert.True((r["rmse_mean"] :?> float) < 0.5 * sd, sprintf "%O: RMSE %O vs target sd %g" r["method"] r["rmse_mean"] sd)
 
+[<Fact>]
+let ``--published-splits pairs every row with the published per-split figures: the differences' mean and SE by hand`` () =
+    engine ()
+    use dir = new TempDir()
+    writeLinear dir "linear" 0.0
+    // A DropoutUncertaintyExps checkout in miniature: one figure per split, a trailing blank line as numpy writes none.
+    let checkout = Path.Combine(dir.Path, "exps")
+    let folder = Path.Combine(checkout, "UCI_Datasets", "linear", "results")
+    Directory.CreateDirectory folder |> ignore
+    let file = Path.Combine(folder, "test_ll_100_xepochs_1_hidden_layers.txt")
+    File.WriteAllLines(file, [ "-1.25"; "0.5"; "" ])
+    let args = [ "--data"; dir.Path; "--methods"; "laplace"; "--splits"; "2"; "--published-splits"; checkout ]
+    let figures = run dir args
+    let row = results figures |> List.exactlyOne
+    let ours = (row["per_split"] :?> seq<Dictionary<string, obj>>) |> Seq.map (fun s -> s["test_ll"] :?> float) |> Array.ofSeq
+    let meanSe (v: float[]) =
+        let m = Array.average v
+        m, sqrt (Array.sumBy (fun x -> (x - m) ** 2.0) v / float (v.Length - 1) / float v.Length)
+    let difference, differenceSe = meanSe [| ours[0] + 1.25; ours[1] - 0.5 |]
+    Assert.Equal(difference, row["paired_test_ll_difference"] :?> float, 12)
+    Assert.Equal(differenceSe, row["paired_test_ll_difference_se"] :?> float, 12)
+    Assert.Equal(-0.375, row["published_test_ll_mean"] :?> float, 12)
+    Assert.Equal(0.875, row["published_test_ll_se"] :?> float, 12)
+    let table = File.ReadAllText(figures["table"] :?> string)
+    Assert.Contains("| linear | laplace | 2 | ", table.Substring(table.IndexOf "per-split MC dropout figures"))
+    // A figure that is not a number names the file and the line; too few figures for the splits scored, the file and both counts.
+    File.WriteAllLines(file, [ "-1.25"; "x" ])
+    let bad = Assert.Throws<FormatException>(fun () -> run dir args |> ignore)
+    Assert.Contains(file + " line 2", bad.Message)
+    File.WriteAllLines(file, [ "-1.25" ])
+    let short = Assert.Throws<FormatException>(fun () -> run dir args |> ignore)
+    Assert.Contains(file + " has 1 per-split figures; the run scores 2 splits", short.Message)
+
 /// What recipe `method` chose on split 0 of the data set `name` in `dir` (quick settings, seed 7).
 let private chosenOnSplit0 (dir: TempDir) name method =
     use split = RegressionDataset.FromFolder(dir.Path, name).Split(0, ComputePolicy.Cpu)

